@@ -1,0 +1,42 @@
+# The two commands: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test venv dev-venv assets clean
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（未找到 $(PYTHON)）"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changed.
+$(VENV)/.installed-runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-runtime
+
+static/vendor/.installed: package.json package-lock.json scripts/vendor_assets.sh
+	scripts/vendor_assets.sh
+	@touch $@
+
+venv: $(VENV)/.installed-runtime
+dev-venv: $(VENV)/.installed-dev
+assets: static/vendor/.installed
+
+demo: venv assets
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py demo_banner
+	@exec $(VENV)/bin/honcho --no-colour -f Procfile.demo start
+
+test: dev-venv assets
+	scripts/test.sh
+
+clean:
+	rm -rf var/jingjianda.sqlite3* var/broker var/media

@@ -1,0 +1,12 @@
+"""Maps our ``ApplicationError`` to HTTP once, for every DRF endpoint."""
+
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response({"error": exc.code, "message": exc.message, **exc.extra}, status=exc.status_code)
+    return drf_exception_handler(exc, context)

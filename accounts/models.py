@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from .roles import ROLES, RoleCode
+
+
+class Branch(models.Model):
+    """An organisational unit of the bureau: the bureau itself (局), a section (股室) or a branch (税源管理分局).
+
+    Taxpayers are managed by branches; officers belong to a section or a branch.
+    """
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", "局"
+        SECTION = "section", "股室"
+        BRANCH = "branch", "分局"
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey("self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "机构"
+        verbose_name_plural = "机构"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of the bureau's staff. Roles are groups (see ``accounts.roles``)."""
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    branch = models.ForeignKey(Branch, verbose_name="所属机构", null=True, blank=True, on_delete=models.PROTECT)
+    mobile = models.CharField("手机号码", max_length=11, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def role_codes(self) -> set[RoleCode]:
+        if not hasattr(self, "_role_codes"):
+            names = {g.name for g in self.groups.all()}
+            self._role_codes = {code for code in RoleCode if code.value in names}
+        return self._role_codes
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [ROLES[code].label for code in RoleCode if code in self.role_codes]
+
+    def has_role(self, *codes: RoleCode) -> bool:
+        return bool(self.role_codes.intersection(codes))
+
+
+class AuditEvent(models.Model):
+    """One state change or sensitive read (an export, a full phone number shown), written in the
+    same transaction as the change it records."""
+
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT
+    )
+    verb = models.CharField("操作", max_length=50, db_index=True)
+    object_type = models.CharField("对象类型", max_length=100, blank=True, db_index=True)
+    object_id = models.CharField("对象编号", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    summary = models.CharField("摘要", max_length=500, blank=True)
+    changes = models.JSONField("变更字段", default=dict, blank=True)
+    request_id = models.CharField("请求编号", max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "审计事件"
+        verbose_name_plural = "审计事件"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [models.CheckConstraint(condition=~Q(verb=""), name="audit_verb_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.object_repr}"

@@ -1,0 +1,38 @@
+"""The left menu (UX.md): business areas in the bureau's words, each shown only to users who may use it."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    icon: str
+    url_name: str
+    permission: str | None = None  # None: every signed-in user with a role
+    section: str = ""
+
+
+MENU = (
+    MenuItem("工作台", "speedometer2", "home"),
+    MenuItem("纳税人", "building", "taxpayers:list", "taxpayers.view_taxpayer", "纳税人"),
+    MenuItem("数据导入", "cloud-upload", "taxpayers:import_list", "taxpayers.view_importjob", "纳税人"),
+    MenuItem("审计日志", "journal-text", "accounts:audit_list", "accounts.view_auditevent", "系统管理"),
+    MenuItem("接口文档", "code-square", "api-docs", "taxpayers.view_taxpayer", "系统管理"),
+)
+
+
+def menu_for(user) -> list[dict]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    for item in MENU:
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "icon": item.icon, "url": url, "section": item.section})
+    return items

@@ -1,0 +1,34 @@
+import pytest
+from django.http import Http404
+
+from accounts.models import User
+from accounts.scoping import get_for_user_or_404, scope_to_user, visible_branch_ids
+from taxpayers.models import Taxpayer
+
+
+@pytest.mark.django_db
+def test_branch_officer_sees_only_own_branch(personas, taxpayer_a, taxpayer_b):
+    visible = scope_to_user(Taxpayer.objects.all(), user=personas["officer_a"])
+    assert list(visible) == [taxpayer_a]
+    with pytest.raises(Http404):
+        get_for_user_or_404(Taxpayer.objects.all(), user=personas["officer_a"], pk=taxpayer_b.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["refund_officer", "service_officer", "supervisor", "admin"])
+def test_bureau_roles_see_every_branch(personas, taxpayer_a, taxpayer_b, username):
+    assert visible_branch_ids(personas[username]) is None
+    assert scope_to_user(Taxpayer.objects.all(), user=personas[username]).count() == 2
+
+
+@pytest.mark.django_db
+def test_user_without_role_sees_nothing(org, taxpayer_a):
+    nobody = User.objects.create_user(username="nobody", password="x", branch=org["branch_a"])
+    assert scope_to_user(Taxpayer.objects.all(), user=nobody).count() == 0
+
+
+@pytest.mark.django_db
+def test_inactive_user_sees_nothing(personas, taxpayer_a):
+    user = personas["supervisor"]
+    user.is_active = False
+    assert visible_branch_ids(user) == set()

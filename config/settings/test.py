@@ -1,0 +1,12 @@
+"""The test suite: real PostgreSQL (DATABASE_URL) and real Redis (REDIS_URL), set by ``make test``."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-not-a-secret")
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+AXES_FAILURE_LIMIT = 3
+IMPORT_INLINE_MAX_BYTES = 256 * 1024
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class RefundConfig(AppConfig):
+    """留抵退税: rules as code, screening, candidate lists, applications, coaching."""
+
+    name = "refund"
+    verbose_name = "留抵退税"

@@ -1,0 +1,6 @@
+from functools import partial
+
+from django.db import models
+
+# Money is Decimal yuan with two places (see DESIGN.md), never float.
+MoneyField = partial(models.DecimalField, max_digits=16, decimal_places=2)

@@ -5,10 +5,10 @@ a service officer, a supervisor and an admin. Branch A and B each manage taxpaye
 """
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from accounts.models import Branch, User
-from accounts.roles import RoleCode
+from accounts.roles import RoleCode, sync_role_groups
 from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
 
 PERSONAS = {
@@ -34,6 +34,8 @@ def org(db):
 
 @pytest.fixture
 def personas(org):
+    # A transactional test's flush removes the groups the data migration made.
+    sync_role_groups(group_model=Group, permission_model=Permission)
     users = {}
     for username, (role, unit) in PERSONAS.items():
         user = User.objects.create_user(username=username, password="test-pass-123", full_name=username)

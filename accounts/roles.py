@@ -35,6 +35,21 @@ _TAXPAYER_READ = (
 _CONTACTS = ("taxpayers.view_taxpayer_contacts",)
 _IMPORTS = ("taxpayers.view_importjob", "taxpayers.add_importjob")
 _AUDIT = ("accounts.view_auditevent",)
+# 信息中心 manages users, the organisation and the schedules in the admin site.
+_SYSTEM = (
+    "accounts.view_user",
+    "accounts.add_user",
+    "accounts.change_user",
+    "accounts.view_branch",
+    "accounts.add_branch",
+    "accounts.change_branch",
+    "auth.view_group",
+    "django_celery_beat.view_periodictask",
+    "django_celery_beat.change_periodictask",
+    "django_celery_beat.view_crontabschedule",
+    "django_celery_beat.add_crontabschedule",
+    "django_celery_beat.change_crontabschedule",
+)
 
 ROLES: dict[RoleCode, Role] = {
     role.code: role
@@ -45,7 +60,7 @@ ROLES: dict[RoleCode, Role] = {
         Role(RoleCode.RISK_OFFICER, "风险管理股", True, (*_TAXPAYER_READ, "taxpayers.view_importjob")),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ),
         Role(RoleCode.SUPERVISOR, "局领导", True, _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",)),
-        Role(RoleCode.ADMIN, "信息中心（系统管理）", True, _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT),
+        Role(RoleCode.ADMIN, "信息中心（系统管理）", True, _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM),
     )
 }
 
@@ -53,3 +68,15 @@ ROLES: dict[RoleCode, Role] = {
 def role_label(code: str) -> str:
     role = ROLES.get(code)  # type: ignore[call-overload]
     return role.label if role else code
+
+
+def sync_role_groups(*, group_model, permission_model) -> None:
+    """Create each role's group with its permissions; adds what is missing, never removes a grant.
+
+    Used by the data migration (with historical models) and by tests after a database flush.
+    """
+    for role in ROLES.values():
+        group, _ = group_model.objects.get_or_create(name=role.code.value)
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))

@@ -1,8 +1,7 @@
 """Creates the bureau's roles as groups with their permissions (see accounts/roles.py).
 
 Permissions normally appear after all migrations (post_migrate), so this migration
-creates them first for the apps it needs. Re-running adds what is missing and never
-removes a permission an administrator granted.
+creates them first for the apps it needs.
 """
 
 from django.apps import apps as global_apps
@@ -11,17 +10,11 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from accounts.roles import ROLES
+    from accounts.roles import sync_role_groups
 
-    for label in ("accounts", "taxpayers"):
+    for label in ("auth", "accounts", "taxpayers", "django_celery_beat"):
         create_permissions(global_apps.get_app_config(label), apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role in ROLES.values():
-        group, _ = Group.objects.get_or_create(name=role.code.value)
-        for dotted in role.permissions:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    sync_role_groups(group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):
@@ -30,6 +23,7 @@ class Migration(migrations.Migration):
         ("taxpayers", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -1,0 +1,54 @@
+import pytest
+from django.db import transaction
+
+from accounts.audit import field_changes, record_event
+from accounts.models import AuditEvent
+from accounts.request_context import bind_request_id
+
+
+@pytest.mark.django_db
+def test_record_event_carries_actor_changes_and_request_id(personas, taxpayer_a):
+    with bind_request_id("req-12345678", ip_address="127.0.0.1"), transaction.atomic():
+        event = record_event(
+            actor=personas["refund_officer"],
+            verb="update",
+            target=taxpayer_a,
+            changes=field_changes({"credit_level": "B"}, {"credit_level": "A"}, ["credit_level"]),
+        )
+    event.refresh_from_db()
+    assert event.actor == personas["refund_officer"]
+    assert event.object_type == "taxpayers.taxpayer"
+    assert event.object_id == str(taxpayer_a.pk)
+    assert event.changes == {"credit_level": ["B", "A"]}
+    assert event.request_id == "req-12345678"
+    assert event.ip_address == "127.0.0.1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_event_refuses_to_run_outside_a_transaction(personas):
+    with pytest.raises(RuntimeError):
+        record_event(actor=personas["admin"], verb="update", object_type="x", object_id="1")
+    assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_row_rolls_back_with_the_change(personas):
+    with pytest.raises(ValueError), transaction.atomic():
+        record_event(actor=personas["admin"], verb="update", object_type="x", object_id="1")
+        raise ValueError("the business change failed")
+    assert AuditEvent.objects.count() == 0
+
+
+def test_field_changes_lists_only_differences_in_json_form():
+    from decimal import Decimal
+
+    changes = field_changes({"a": Decimal("1.50"), "b": 2}, {"a": Decimal("2.00"), "b": 2}, ["a", "b"])
+    assert changes == {"a": ["1.50", "2.00"]}
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id(client):
+    response = client.get("/accounts/login/", HTTP_X_REQUEST_ID="proxy-req-0001")
+    assert response["X-Request-ID"] == "proxy-req-0001"
+    response = client.get("/accounts/login/", HTTP_X_REQUEST_ID="bad id with spaces")
+    assert len(response["X-Request-ID"]) == 32

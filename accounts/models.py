@@ -87,3 +87,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.object_repr}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a Celery worker ran the heartbeat task that beat sends every minute.
+
+    ``/health/`` reads it: a recent row proves that beat and at least one worker both run,
+    on Redis and on the demo's filesystem broker alike (a broker ping would prove neither).
+    """
+
+    name = models.CharField("名称", max_length=100, unique=True)
+    seen_at = models.DateTimeField("最近心跳时间")
+
+    class Meta:
+        verbose_name = "后台任务心跳"
+        verbose_name_plural = "后台任务心跳"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -10,8 +10,10 @@ fi
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
 out=static/vendor
 rm -rf "$out" && mkdir -p "$out/bootstrap" "$out/bootstrap-icons" "$out/htmx"
-cp node_modules/bootstrap/dist/css/bootstrap.min.css "$out/bootstrap/"
-cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js "$out/bootstrap/"
+# The source maps too: the minified files name them, and production's manifest storage
+# (collectstatic) fails on a reference to a missing file.
+cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map "$out/bootstrap/"
+cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map "$out/bootstrap/"
 cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css "$out/bootstrap-icons/"
 cp -r node_modules/bootstrap-icons/font/fonts "$out/bootstrap-icons/"
 cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/"

@@ -165,12 +165,19 @@ if not REDIS_URL:
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control in the cwd
         "store_processed": False,
     }
+    # kombu does not create these; web, worker and beat may start in any order.
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
-    # Above the longest countdown/ETA we ever schedule (SMS retries cap at 1 h),
+    # Above the longest countdown/ETA we ever schedule (TASK_MAX_DELAY_SECONDS),
     # so Redis never hands a delayed task to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# The longest countdown/ETA/retry delay any task may use (SMS retries cap at 1 h);
+# tests/test_celery_config.py keeps the visibility timeout above it.
+TASK_MAX_DELAY_SECONDS = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True  # outcomes live in our own tables

@@ -1,11 +1,22 @@
-"""Production: behind a TLS-terminating proxy, secrets and hosts from the environment only."""
+"""Production: behind a TLS-terminating proxy, secrets and hosts from the environment only.
+
+``manage.py check --deploy`` passes without warnings (tests/test_deploy.py).
+"""
+
+from config.logging import configure_logging
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, LOG_LEVEL, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: no default in production
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+# Required here although base has embedded defaults: without them a container would
+# silently keep data in a SQLite file and pass tasks through a folder no worker sees.
+env("DATABASE_URL")
+env("REDIS_URL")
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # persistent connections survive a database restart
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -14,7 +25,7 @@ STORAGES = {
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_REDIRECT_EXEMPT = [r"^health/"]  # probes speak plain HTTP inside the network
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -26,4 +37,8 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# One JSON object per line for the log collector; base configured logging before this
+# default could apply, so configure it again.
 LOG_JSON = env.bool("LOG_JSON", default=True)
+configure_logging(level=LOG_LEVEL, json=LOG_JSON)

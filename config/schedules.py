@@ -1,0 +1,41 @@
+"""The registry of scheduled jobs (定时任务).
+
+Each entry becomes a django-celery-beat ``PeriodicTask`` with a ``CrontabSchedule`` in
+Asia/Shanghai, created by ``manage.py setup_schedules``. That command only creates
+entries that are missing: once a row exists, administrators own it (they may change
+the time or disable it in the admin) and the registry never overwrites it.
+
+Add a job here, not in ``CELERY_BEAT_SCHEDULE``: only one beat process runs, with the
+database scheduler.
+"""
+
+from dataclasses import dataclass
+
+SCHEDULE_TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    name: str  # unique PeriodicTask name: the marker that tells whether the entry exists
+    task: str  # registered Celery task name
+    description: str  # shown to administrators (Chinese)
+    minute: str = "*"
+    hour: str = "*"
+    day_of_month: str = "*"
+    month_of_year: str = "*"
+    day_of_week: str = "*"
+    timezone: str = SCHEDULE_TIMEZONE
+    # A run not picked up by a worker within this many seconds is dropped, so a worker
+    # that was down does not work through a backlog of stale runs. None: never expires.
+    expire_seconds: int | None = None
+
+
+SCHEDULES: list[ScheduleEntry] = [
+    ScheduleEntry(
+        name="worker-heartbeat",
+        task="accounts.tasks.record_worker_heartbeat",
+        description="每分钟记录一次后台任务心跳；/health/ 据此判断定时调度（beat）与后台工作进程是否正常运行。",
+        minute="*",
+        expire_seconds=120,
+    ),
+]

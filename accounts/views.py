@@ -1,7 +1,16 @@
+from django.apps import apps
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .exports import export_filename, record_export, xlsx_response
+from .filters import object_type_label, verb_label
+from .listing import active_filter_count, paginate, style_filter_form
+from .selectors import audit_event_filterset, audit_events_for_user
 
 
 class LoginForm(AuthenticationForm):
@@ -36,3 +45,99 @@ class LogoutView(auth_views.LogoutView):
 def home(request):
     """工作台: the signed-in officer's starting page."""
     return render(request, "accounts/home.html")
+
+
+# --- 审计日志 (supervisors and admins) -----------------------------------------------------------
+
+AUDIT_EXPORT_HEADERS = (
+    "时间",
+    "操作人",
+    "操作",
+    "对象类型",
+    "对象编号",
+    "对象",
+    "摘要",
+    "变更字段",
+    "请求编号",
+    "IP 地址",
+)
+
+
+def _field_label(object_type: str, field_name: str) -> str:
+    try:
+        return str(apps.get_model(object_type)._meta.get_field(field_name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return field_name
+
+
+def _change_rows(event) -> list[tuple[str, object, object]]:
+    """``changes`` as (field label, before, after); a value that is not a [before, after] pair is shown as after."""
+    rows = []
+    for name, value in (event.changes or {}).items():
+        before, after = value if isinstance(value, list | tuple) and len(value) == 2 else (None, value)
+        rows.append((_field_label(event.object_type, name), before, after))
+    return rows
+
+
+def _changes_text(event) -> str:
+    def show(v):
+        return "—" if v is None or v == "" else str(v)
+
+    return "；".join(f"{label}：{show(before)} → {show(after)}" for label, before, after in _change_rows(event))
+
+
+@login_required
+@permission_required("accounts.view_auditevent", raise_exception=True)
+@require_GET
+def audit_list(request):
+    """审计日志: who changed or looked at what, with the fields' before → after."""
+    filterset = audit_event_filterset(user=request.user, filters=request.GET)
+    listing = paginate(request, filterset.qs)
+    for event in listing.page_obj.object_list:
+        event.change_rows = _change_rows(event)
+        event.verb_label = verb_label(event.verb)
+        event.object_type_label = object_type_label(event.object_type)
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
+    context = {
+        "form": style_filter_form(filterset.form),
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "active_filters": active_filter_count(request),
+        "export_query": export_query.urlencode(),
+    }
+    return render(request, "accounts/audit_list.html", context)
+
+
+@login_required
+@permission_required("accounts.view_auditevent", raise_exception=True)
+@require_GET
+def audit_export(request):
+    """The audit events the filters show, as xlsx; exporting the log is itself audited."""
+    events = audit_events_for_user(user=request.user, filters=request.GET)
+    rows = (
+        (
+            timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            f"{e.actor.full_name or e.actor.username}（{e.actor.username}）" if e.actor else "系统",
+            verb_label(e.verb),
+            object_type_label(e.object_type),
+            e.object_id,
+            e.object_repr,
+            e.summary,
+            _changes_text(e),
+            e.request_id,
+            e.ip_address or "",
+        )
+        for e in events.iterator(chunk_size=2000)
+    )
+    response = xlsx_response(export_filename("审计日志"), AUDIT_EXPORT_HEADERS, rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    record_export(
+        actor=request.user,
+        object_type="accounts.auditevent",
+        description="审计日志",
+        row_count=response.row_count,
+        query=query.urlencode(),
+    )
+    return response

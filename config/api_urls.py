@@ -1,2 +1,18 @@
+"""The REST API under /api/ (schema and docs are wired in config/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import re_path
+
+from taxpayers import api as taxpayers_api
+
+app_name = "api"
+
+# An identifier is 15, 18 or 20 letters and digits (taxpayers.validators.validate_taxpayer_id).
+_IDENTIFIER = r"(?P<identifier>[0-9A-Za-z]{15,20})"
+
+urlpatterns = [
+    re_path(r"^taxpayers/$", taxpayers_api.TaxpayerListApi.as_view(), name="taxpayer-list"),
+    re_path(rf"^taxpayers/{_IDENTIFIER}/$", taxpayers_api.TaxpayerDetailApi.as_view(), name="taxpayer-detail"),
+    re_path(
+        rf"^taxpayers/{_IDENTIFIER}/returns/$", taxpayers_api.TaxpayerReturnsApi.as_view(), name="taxpayer-returns"
+    ),
+]

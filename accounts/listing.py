@@ -1,0 +1,85 @@
+"""What every list page shares: pagination with the total count and sortable column headers kept in the URL."""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.http import QueryDict
+
+from .errors import ApplicationError
+
+DEFAULT_PAGE_SIZE = 50
+
+
+class InvalidFilters(ApplicationError):
+    """A list was asked for with filter values that do not validate (API: 400 with the field errors)."""
+
+    code = "invalid_filters"
+
+    def __init__(self, errors: dict):
+        super().__init__("筛选条件不正确，请按提示修改后重试。", extra={"errors": errors})
+
+
+def filtered_queryset(filterset, *, strict: bool = False):
+    """``filterset.qs``; with ``strict`` an invalid filter raises ``InvalidFilters`` instead of being ignored.
+
+    Pages are lenient (the form shows the error and the other filters still apply); the API is strict.
+    """
+    if strict and filterset.is_bound and not filterset.is_valid():
+        raise InvalidFilters({name: [str(e) for e in errs] for name, errs in filterset.errors.items()})
+    return filterset.qs
+
+
+@dataclass(frozen=True)
+class ListPage:
+    page_obj: Page
+    page_query: str  # the current query string without "page", for templates/partials/pagination.html
+
+
+def paginate(request, queryset, *, per_page: int = DEFAULT_PAGE_SIZE) -> ListPage:
+    """One page of ``queryset`` (out-of-range page numbers show the last page)."""
+    paginator = Paginator(queryset, per_page)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    params: QueryDict = request.GET.copy()
+    params.pop("page", None)
+    return ListPage(page_obj=page_obj, page_query=params.urlencode())
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    key: str
+    label: str
+    url: str  # query string ("?...") that sorts by this column (toggling direction if already sorted by it)
+    direction: str  # "asc", "desc" or "" when the list is not sorted by this column
+
+
+def sort_columns(request, columns: dict[str, str], *, param: str = "sort", default: str = "") -> dict[str, SortColumn]:
+    """Header links for the sortable ``columns`` (key -> label); sorting resets to page 1."""
+    current = request.GET.get(param) or default
+    result = {}
+    for key, label in columns.items():
+        if current == key:
+            target, direction = f"-{key}", "asc"
+        elif current == f"-{key}":
+            target, direction = key, "desc"
+        else:
+            target, direction = key, ""
+        params = request.GET.copy()
+        params.pop("page", None)
+        params[param] = target
+        result[key] = SortColumn(key=key, label=label, url=f"?{params.urlencode()}", direction=direction)
+    return result
+
+
+def style_filter_form(form):
+    """Give a filter form's widgets the small Bootstrap classes of the filter bar; returns the form."""
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+    return form
+
+
+def active_filter_count(request, *, ignore: tuple[str, ...] = ("page", "sort")) -> int:
+    """How many filters the URL sets (for "清除筛选" and the empty-state message)."""
+    return sum(1 for key, value in request.GET.items() if key not in ignore and value)

@@ -1,0 +1,45 @@
+"""Reads of taxpayers, returns and compliance records — always through the scoping gateway."""
+
+from collections.abc import Mapping
+
+from django.db.models import QuerySet
+
+from accounts.listing import filtered_queryset
+from accounts.scoping import get_for_user_or_404, scope_to_user
+
+from .filters import TaxpayerFilter
+from .models import ComplianceRecord, Taxpayer, VatReturn
+from .validators import normalise_taxpayer_id
+
+
+def taxpayers_visible_to(*, user) -> QuerySet[Taxpayer]:
+    """Every taxpayer ``user`` may see, with the branch joined (lists show it on every row)."""
+    return scope_to_user(Taxpayer.objects.select_related("branch"), user=user).order_by("identifier")
+
+
+def taxpayer_filterset(*, user, filters: Mapping | None) -> TaxpayerFilter:
+    """The bound filter set over the user's taxpayers; the page renders its form, its ``qs`` is the list."""
+    return TaxpayerFilter(data=filters, queryset=taxpayers_visible_to(user=user), user=user)
+
+
+def taxpayer_list_for_user(*, user, filters: Mapping | None = None, strict: bool = False) -> QuerySet[Taxpayer]:
+    """The taxpayers ``user`` may see that match ``filters`` (see ``TaxpayerFilter``; general taxpayers only
+    unless ``general`` says otherwise). With ``strict`` an invalid filter raises ``InvalidFilters``."""
+    return filtered_queryset(taxpayer_filterset(user=user, filters=filters), strict=strict)
+
+
+def taxpayer_get_for_user(*, user, identifier: str) -> Taxpayer:
+    """One taxpayer by identifier; ``Http404`` when it does not exist or is outside the user's scope."""
+    return get_for_user_or_404(
+        Taxpayer.objects.select_related("branch"), user=user, identifier=normalise_taxpayer_id(identifier)
+    )
+
+
+def returns_for_taxpayer(taxpayer: Taxpayer) -> QuerySet[VatReturn]:
+    """The taxpayer's VAT returns, newest period first (the caller already scoped the taxpayer)."""
+    return VatReturn.objects.filter(taxpayer=taxpayer).order_by("-period")
+
+
+def compliance_for_taxpayer(taxpayer: Taxpayer) -> QuerySet[ComplianceRecord]:
+    """The taxpayer's compliance records, most recent first."""
+    return ComplianceRecord.objects.filter(taxpayer=taxpayer).order_by("-occurred_on", "-id")

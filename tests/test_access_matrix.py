@@ -1,0 +1,145 @@
+"""Who may open what: every page and API endpoint against every persona, plus anonymous.
+
+The table is the specification. When an issue adds a page or an endpoint, add a row to
+``ENDPOINTS`` with the status each persona must get; a persona left out of a row gets the
+row's ``default``. Statuses: an HTTP code, or ``LOGIN`` for "redirected to the login page".
+"""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from conftest import PERSONAS
+
+LOGIN = "login"
+ANONYMOUS = "anonymous"
+ALL_USERS = (ANONYMOUS, *PERSONAS)
+
+# Roles holding taxpayers.view_taxpayer_contacts (accounts/roles.py).
+CONTACT_READERS = {"officer_a", "officer_b", "refund_officer", "service_officer", "admin"}
+AUDIT_READERS = {"supervisor", "admin"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: Callable[[dict], str]  # built from the fixtures (taxpayer_a, taxpayer_b)
+    default: int | str
+    expected: dict[str, int | str] = field(default_factory=dict)
+    method: str = "get"
+    api: bool = False  # anonymous gets 401/403 instead of a redirect to the login page
+
+    def status_for(self, username: str) -> int | str:
+        if username == ANONYMOUS and username not in self.expected:
+            return 403 if self.api else LOGIN
+        return self.expected.get(username, self.default)
+
+
+def only(usernames, *, then: int, otherwise: int) -> dict[str, int]:
+    return {u: then if u in usernames else otherwise for u in PERSONAS}
+
+
+# Branch scoping: officer_a manages taxpayer_a (branch A), officer_b manages taxpayer_b (branch B).
+SCOPED_TO_A = {"officer_b": 404}
+SCOPED_TO_B = {"officer_a": 404}
+
+ENDPOINTS: dict[str, Endpoint] = {
+    # --- 纳税人 pages
+    "taxpayer_list": Endpoint(lambda f: reverse("taxpayers:list"), 200),
+    "taxpayer_export": Endpoint(lambda f: reverse("taxpayers:export"), 200),
+    "taxpayer_detail_a": Endpoint(
+        lambda f: reverse("taxpayers:detail", args=[f["taxpayer_a"].identifier]), 200, SCOPED_TO_A
+    ),
+    "taxpayer_detail_b": Endpoint(
+        lambda f: reverse("taxpayers:detail", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B
+    ),
+    "taxpayer_reveal_a": Endpoint(
+        lambda f: reverse("taxpayers:reveal_contacts", args=[f["taxpayer_a"].identifier]),
+        403,
+        {**only(CONTACT_READERS, then=200, otherwise=403), **SCOPED_TO_A},
+        method="post",
+    ),
+    "taxpayer_reveal_b": Endpoint(
+        lambda f: reverse("taxpayers:reveal_contacts", args=[f["taxpayer_b"].identifier]),
+        403,
+        {**only(CONTACT_READERS, then=200, otherwise=403), **SCOPED_TO_B},
+        method="post",
+    ),
+    # --- 审计日志
+    "audit_list": Endpoint(lambda f: reverse("accounts:audit_list"), 403, only(AUDIT_READERS, then=200, otherwise=403)),
+    "audit_export": Endpoint(
+        lambda f: reverse("accounts:audit_export"), 403, only(AUDIT_READERS, then=200, otherwise=403)
+    ),
+    # --- REST API
+    "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
+    "api_taxpayer_detail_a": Endpoint(
+        lambda f: reverse("api:taxpayer-detail", args=[f["taxpayer_a"].identifier]), 200, SCOPED_TO_A, api=True
+    ),
+    "api_taxpayer_detail_b": Endpoint(
+        lambda f: reverse("api:taxpayer-detail", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B, api=True
+    ),
+    "api_taxpayer_returns_a": Endpoint(
+        lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_a"].identifier]), 200, SCOPED_TO_A, api=True
+    ),
+    "api_taxpayer_returns_b": Endpoint(
+        lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B, api=True
+    ),
+    "api_schema": Endpoint(lambda f: reverse("api-schema"), 200, api=True),
+    "api_docs": Endpoint(lambda f: reverse("api-docs"), 200, api=True),
+}
+
+
+def _outcome(endpoint: Endpoint, response) -> int | str:
+    """What happened, in the table's terms."""
+    login_url = reverse("accounts:login") + "?next="
+    if response.status_code == 302 and response["Location"].startswith(login_url):
+        return LOGIN
+    if endpoint.api and response.status_code == 401:
+        return 403  # token clients get 401, browser sessions 403: both are "not signed in"
+    return response.status_code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint_name", list(ENDPOINTS))
+def test_access_matrix(client_for, taxpayer_a, taxpayer_b, endpoint_name):
+    """One endpoint against every persona; reports every mismatch at once."""
+    endpoint = ENDPOINTS[endpoint_name]
+    url = endpoint.url({"taxpayer_a": taxpayer_a, "taxpayer_b": taxpayer_b})
+    mismatches = []
+    for username in ALL_USERS:
+        client = client_for(None if username == ANONYMOUS else username)
+        response = getattr(client, endpoint.method)(url)
+        expected, got = endpoint.status_for(username), _outcome(endpoint, response)
+        if got != expected:
+            mismatches.append(f"{username}: expected {expected}, got {got}")
+    assert not mismatches, f"{endpoint.method.upper()} {url}\n" + "\n".join(mismatches)
+
+
+# --- what each persona sees in lists and exports ---------------------------------------------------
+
+VISIBLE = {username: {"a", "b"} for username in PERSONAS} | {"officer_a": {"a"}, "officer_b": {"b"}}
+
+
+def _list_names(client) -> set[str]:
+    return {t.name for t in client.get(reverse("taxpayers:list")).context["page_obj"]}
+
+
+def _export_names(client) -> set[str]:
+    response = client.get(reverse("taxpayers:export"))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    return {row[1] for row in list(sheet.iter_rows(values_only=True))[1:]}
+
+
+def _api_names(client) -> set[str]:
+    return {row["name"] for row in client.get(reverse("api:taxpayer-list")).json()["results"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", list(PERSONAS))
+@pytest.mark.parametrize("read", [_list_names, _export_names, _api_names], ids=["list", "export", "api"])
+def test_lists_and_exports_show_only_the_personas_taxpayers(client_for, taxpayer_a, taxpayer_b, username, read):
+    expected = {{"a": taxpayer_a, "b": taxpayer_b}[key].name for key in VISIBLE[username]}
+    assert read(client_for(username)) == expected

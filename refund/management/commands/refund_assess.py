@@ -1,0 +1,68 @@
+"""``python manage.py refund_assess CASE.json`` (or ``-`` for standard input).
+
+The public face of ``refund/rules`` (contracts/refund-assess.md): exit 0 and one JSON
+object when the case was assessed, exit 2 and ``{"error", "message"}`` when the input is
+unusable. Standard output carries only that JSON; it reads no database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from django.core.management.base import BaseCommand
+
+from refund.rules import CaseError, assess, load_case_json
+
+logger = logging.getLogger(__name__)
+
+EXIT_UNUSABLE = 2
+EXIT_INTERNAL = 1
+
+
+class Command(BaseCommand):
+    help = "Assess one VAT credit refund case (JSON as in contracts/refund-assess.md) and print the decision."
+    requires_system_checks: list[str] = []  # reads no database; keep start-up lean
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("case", help="path to the case JSON file, or '-' for standard input")
+        parser.add_argument("--trace", action="store_true", help="append the figures used and the options applied")
+
+    def handle(self, *args, **options) -> None:
+        code = self.run(options["case"], with_trace=options["trace"])
+        if code:
+            raise SystemExit(code)
+
+    def run(self, source: str, *, with_trace: bool = False) -> int:
+        """Assess and print; returns the exit code instead of raising, so nothing escapes as a traceback."""
+        try:
+            text = self._read(source)
+            decision = assess(load_case_json(text))
+            self._emit(decision.as_contract_dict(with_trace=with_trace))
+            return 0
+        except CaseError as exc:
+            self._emit(exc.as_dict())
+            return EXIT_UNUSABLE
+        except Exception as exc:  # the boundary: log in English, never print a traceback
+            logger.error("refund_assess failed on %s: %s: %s", source, type(exc).__name__, exc)
+            self._emit({"error": "internal_error", "message": "评估时发生内部错误，请联系信息中心。"})
+            return EXIT_INTERNAL
+
+    def _read(self, source: str) -> str:
+        try:
+            if source == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(source, "rb") as handle:
+                    data = handle.read()
+        except OSError as exc:
+            raise CaseError("invalid_json", f"无法读取输入文件 {source}：{exc.strerror}。") from None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CaseError("invalid_json", "输入不是 UTF-8 编码的 JSON。") from None
+
+    def _emit(self, payload: dict) -> None:
+        self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1))

@@ -265,3 +265,18 @@ def test_reveal_refused_without_permission_or_scope(client_for, taxpayer_a, taxp
     assert client_for("officer_a").post(reveal_b).status_code == 404
     assert client_for("officer_a").get(reveal_a).status_code == 405
     assert not AuditEvent.objects.filter(verb="view_contacts").exists()
+
+
+def test_no_template_has_a_multiline_comment_that_would_render():
+    """Django's {# #} is single-line: a multi-line one shows up on the page as text."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("templates/**/*.html")
+        if not {".venv", "node_modules", "var"} & set(path.relative_to(root).parts)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "{#" in line and "#}" not in line
+    ]
+    assert offenders == []

@@ -5,6 +5,7 @@ user of its group (the demo login when there is one), and the demo password only
 user's password still is the demo password.
 """
 
+import os
 import unicodedata
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from accounts.models import User
 from accounts.roles import ROLES, RoleCode
 from taxpayers import demo
 
-DEFAULT_URL = "http://127.0.0.1:8000/"
+DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}/"  # Procfile.demo's port
 
 
 def display_width(text: str) -> int:

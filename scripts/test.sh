@@ -29,6 +29,17 @@ if [ -z "${REDIS_URL:-}" ] || ! reachable "$REDIS_URL"; then
   eval "$(scripts/services.sh start-redis)"; started=1
 fi
 export DATABASE_URL REDIS_URL
+
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[test] installing chromium with apt"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "[test] chromium is not installed: sudo apt-get install chromium (or set CHROMIUM_PATH)" >&2
+    exit 1
+  fi
+fi
 export DJANGO_SETTINGS_MODULE=config.settings.test
 
 echo "== ruff check"

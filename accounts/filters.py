@@ -21,7 +21,9 @@ VERB_LABELS = {
     "login": "登录",
     "logout": "退出",
     "approve": "审批通过",
-    "reject": "退回",
+    "reject": "不予退税",
+    "return": "回退",
+    "demo_seeded": "生成演示数据",
     "send": "发送",
 }
 

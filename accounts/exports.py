@@ -86,3 +86,19 @@ def record_export(*, actor, object_type: str, description: str, row_count: int, 
         summary += f"；筛选条件：{query}"
     with transaction.atomic():
         record_event(actor=actor, verb="export", object_type=object_type, object_repr=description, summary=summary)
+
+
+def audited_xlsx_export(request, *, title: str, object_type: str, headers: Sequence[str], rows: Iterable[Sequence]):
+    """The whole "导出 xlsx" of a list page: the file named after ``title`` and its audit event,
+    recording the list's filters (the query string without the page number)."""
+    response = xlsx_response(export_filename(title), headers, rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    record_export(
+        actor=request.user,
+        object_type=object_type,
+        description=title,
+        row_count=response.row_count,
+        query=query.urlencode(),
+    )
+    return response

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .exports import export_filename, record_export, xlsx_response
+from .exports import audited_xlsx_export
 from .filters import object_type_label, verb_label
 from .listing import active_filter_count, paginate, style_filter_form
 from .selectors import audit_event_filterset, audit_events_for_user
@@ -130,14 +130,6 @@ def audit_export(request):
         )
         for e in events.iterator(chunk_size=2000)
     )
-    response = xlsx_response(export_filename("审计日志"), AUDIT_EXPORT_HEADERS, rows)
-    query = request.GET.copy()
-    query.pop("page", None)
-    record_export(
-        actor=request.user,
-        object_type="accounts.auditevent",
-        description="审计日志",
-        row_count=response.row_count,
-        query=query.urlencode(),
+    return audited_xlsx_export(
+        request, title="审计日志", object_type="accounts.auditevent", headers=AUDIT_EXPORT_HEADERS, rows=rows
     )
-    return response

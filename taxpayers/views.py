@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.exports import export_filename, record_export, xlsx_response
+from accounts.exports import audited_xlsx_export
 from accounts.listing import active_filter_count, paginate, sort_columns, style_filter_form
 from accounts.masking import mask_identifier, mask_mobile
 
@@ -108,17 +108,9 @@ def taxpayer_export(request):
     """Exactly what the list's filters show (every page), masked, as xlsx; the export is audited."""
     filterset = taxpayer_filterset(user=request.user, filters=request.GET)
     rows = (_export_row(t) for t in filterset.qs.iterator(chunk_size=2000))
-    response = xlsx_response(export_filename("纳税人列表"), EXPORT_HEADERS, rows)
-    query = request.GET.copy()
-    query.pop("page", None)
-    record_export(
-        actor=request.user,
-        object_type="taxpayers.taxpayer",
-        description="纳税人列表",
-        row_count=response.row_count,
-        query=query.urlencode(),
+    return audited_xlsx_export(
+        request, title="纳税人列表", object_type="taxpayers.taxpayer", headers=EXPORT_HEADERS, rows=rows
     )
-    return response
 
 
 def _detail_context(request, taxpayer, *, contacts=None) -> dict:

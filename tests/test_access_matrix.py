@@ -22,6 +22,8 @@ ALL_USERS = (ANONYMOUS, *PERSONAS)
 # Roles holding taxpayers.view_taxpayer_contacts (accounts/roles.py).
 CONTACT_READERS = {"officer_a", "officer_b", "refund_officer", "service_officer", "admin"}
 AUDIT_READERS = {"supervisor", "admin"}
+IMPORT_READERS = {"refund_officer", "risk_officer", "supervisor", "admin"}  # taxpayers.view_importjob
+IMPORTERS = {"refund_officer", "admin"}  # taxpayers.add_importjob
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ def only(usernames, *, then: int, otherwise: int) -> dict[str, int]:
 # Branch scoping: officer_a manages taxpayer_a (branch A), officer_b manages taxpayer_b (branch B).
 SCOPED_TO_A = {"officer_b": 404}
 SCOPED_TO_B = {"officer_a": 404}
+IMPORT_READ = only(IMPORT_READERS, then=200, otherwise=403)
+IMPORT_WRITE = only(IMPORTERS, then=200, otherwise=403)
 
 ENDPOINTS: dict[str, Endpoint] = {
     # --- 纳税人 pages
@@ -67,6 +71,27 @@ ENDPOINTS: dict[str, Endpoint] = {
         403,
         {**only(CONTACT_READERS, then=200, otherwise=403), **SCOPED_TO_B},
         method="post",
+    ),
+    # --- 数据导入
+    "import_list": Endpoint(lambda f: reverse("taxpayers:import_list"), 403, IMPORT_READ),
+    "import_upload": Endpoint(lambda f: reverse("taxpayers:import_upload"), 403, IMPORT_WRITE),
+    "import_template": Endpoint(
+        lambda f: reverse("taxpayers:import_template", args=["returns"]), 403, IMPORT_READ
+    ),
+    "import_detail": Endpoint(
+        lambda f: reverse("taxpayers:import_detail", args=[f["import_job"].pk]),
+        403,
+        IMPORT_READ,
+    ),
+    "import_errors": Endpoint(
+        lambda f: reverse("taxpayers:import_errors_download", args=[f["import_job"].pk]),
+        403,
+        IMPORT_READ,
+    ),
+    "import_file": Endpoint(
+        lambda f: reverse("taxpayers:import_file_download", args=[f["import_job"].pk]),
+        403,
+        IMPORT_WRITE,
     ),
     # --- 审计日志
     "audit_list": Endpoint(lambda f: reverse("accounts:audit_list"), 403, only(AUDIT_READERS, then=200, otherwise=403)),
@@ -92,6 +117,18 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+def _failed_import(personas):
+    """A finished, failed import of one bad row, uploaded by the refund officer."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from taxpayers.services import import_job_create, import_job_run
+
+    upload = SimpleUploadedFile("bad.csv", "纳税人识别号,所属期\n123,2024-13\n".encode())
+    job = import_job_create(actor=personas["refund_officer"], kind="returns", uploaded_file=upload)
+    import_job_run(job_id=job.pk)
+    return job
+
+
 def _outcome(endpoint: Endpoint, response) -> int | str:
     """What happened, in the table's terms."""
     login_url = reverse("accounts:login") + "?next="
@@ -104,10 +141,10 @@ def _outcome(endpoint: Endpoint, response) -> int | str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint_name", list(ENDPOINTS))
-def test_access_matrix(client_for, taxpayer_a, taxpayer_b, endpoint_name):
+def test_access_matrix(client_for, personas, taxpayer_a, taxpayer_b, endpoint_name):
     """One endpoint against every persona; reports every mismatch at once."""
     endpoint = ENDPOINTS[endpoint_name]
-    url = endpoint.url({"taxpayer_a": taxpayer_a, "taxpayer_b": taxpayer_b})
+    url = endpoint.url({"taxpayer_a": taxpayer_a, "taxpayer_b": taxpayer_b, "import_job": _failed_import(personas)})
     mismatches = []
     for username in ALL_USERS:
         client = client_for(None if username == ANONYMOUS else username)

@@ -1,6 +1,7 @@
 """The REST API under /api/ (schema and docs are wired in config/urls.py)."""
 
-from django.urls import re_path
+from django.urls import path, re_path
+from rest_framework.authtoken.views import obtain_auth_token
 
 from taxpayers import api as taxpayers_api
 
@@ -10,6 +11,8 @@ app_name = "api"
 _IDENTIFIER = r"(?P<identifier>[0-9A-Za-z]{15,20})"
 
 urlpatterns = [
+    # POST username + password -> {"token": ...}; send it as "Authorization: Token <token>".
+    path("token/", obtain_auth_token, name="token"),
     re_path(r"^taxpayers/$", taxpayers_api.TaxpayerListApi.as_view(), name="taxpayer-list"),
     re_path(rf"^taxpayers/{_IDENTIFIER}/$", taxpayers_api.TaxpayerDetailApi.as_view(), name="taxpayer-detail"),
     re_path(

@@ -142,3 +142,17 @@ def test_schema_generates_without_warnings():
     assert "/api/taxpayers/" in schema["paths"]
     assert not GENERATOR_STATS._warn_cache, list(GENERATOR_STATS._warn_cache)
     assert not GENERATOR_STATS._error_cache, list(GENERATOR_STATS._error_cache)
+
+
+@pytest.mark.django_db
+def test_token_authentication_end_to_end(personas, taxpayer_a, taxpayer_b):
+    client = APIClient()
+    response = client.post(reverse("api:token"), {"username": "officer_a", "password": "test-pass-123"})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = client.get(reverse("api:taxpayer-list"))
+    assert response.status_code == 200
+    names = [row["name"] for row in response.json()["results"]]
+    assert names == [taxpayer_a.name]
+    assert client.post(reverse("api:token"), {"username": "officer_a", "password": "wrong"}).status_code == 400

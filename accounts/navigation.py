@@ -18,7 +18,11 @@ MENU = (
     MenuItem("工作台", "speedometer2", "home"),
     MenuItem("纳税人", "building", "taxpayers:list", "taxpayers.view_taxpayer", "纳税人"),
     MenuItem("数据导入", "cloud-upload", "taxpayers:import_list", "taxpayers.view_importjob", "纳税人"),
+    MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),
+    MenuItem("短信记录", "chat-left-text", "notify:message_list", "notify.view_smsmessage", "消息通知"),
+    MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),
     MenuItem("审计日志", "journal-text", "accounts:audit_list", "accounts.view_auditevent", "系统管理"),
+    MenuItem("申报期限", "calendar3", "taxpayers:filing_deadlines", "taxpayers.change_filingdeadline", "系统管理"),
     MenuItem("接口文档", "code-square", "api-docs", "taxpayers.view_taxpayer", "系统管理"),
 )
 

@@ -35,6 +35,11 @@ _TAXPAYER_READ = (
 _CONTACTS = ("taxpayers.view_taxpayer_contacts",)
 _IMPORTS = ("taxpayers.view_importjob", "taxpayers.add_importjob")
 _AUDIT = ("accounts.view_auditevent",)
+# 消息通知: the SMS outbox (notify app; permissions added by accounts.0004_notify_permissions).
+_SMS_VIEW = ("notify.view_smsmessage", "notify.view_smsbatch")
+_SMS_SEND = (*_SMS_VIEW, "notify.send_smsmessage", "notify.export_smsmessage")
+_SMS_ADMIN = (*_SMS_SEND, "notify.view_messagetemplate", "notify.add_messagetemplate",
+              "notify.change_messagetemplate", "notify.view_optout", "notify.add_optout")
 # 信息中心 manages users, the organisation and the schedules in the admin site.
 _SYSTEM = (
     "accounts.view_user",
@@ -49,18 +54,27 @@ _SYSTEM = (
     "django_celery_beat.view_crontabschedule",
     "django_celery_beat.add_crontabschedule",
     "django_celery_beat.change_crontabschedule",
+    # 申报期限: the published table for each year and regional overrides.
+    "taxpayers.view_filingdeadline",
+    "taxpayers.add_filingdeadline",
+    "taxpayers.change_filingdeadline",
 )
 
 ROLES: dict[RoleCode, Role] = {
     role.code: role
     for role in (
-        Role(RoleCode.REFUND_OFFICER, "税政一股（留抵退税）", True, _TAXPAYER_READ + _CONTACTS + _IMPORTS),
+        Role(RoleCode.REFUND_OFFICER, "税政一股（留抵退税）", True, _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False, _TAXPAYER_READ + _CONTACTS),
-        Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True, _TAXPAYER_READ + _CONTACTS),
+        Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True, _TAXPAYER_READ + _CONTACTS + _SMS_SEND),
         Role(RoleCode.RISK_OFFICER, "风险管理股", True, (*_TAXPAYER_READ, "taxpayers.view_importjob")),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ),
-        Role(RoleCode.SUPERVISOR, "局领导", True, _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",)),
-        Role(RoleCode.ADMIN, "信息中心（系统管理）", True, _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM),
+        Role(RoleCode.SUPERVISOR, "局领导", True, _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW),
+        Role(
+            RoleCode.ADMIN,
+            "信息中心（系统管理）",
+            True,
+            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN,
+        ),
     )
 }
 
@@ -71,12 +85,16 @@ def role_label(code: str) -> str:
 
 
 def sync_role_groups(*, group_model, permission_model) -> None:
-    """Create each role's group with its permissions; adds what is missing, never removes a grant.
+    """Create each role's group with the permissions that exist so far; never removes a grant.
 
-    Used by the data migration (with historical models) and by tests after a database flush.
+    Each app's role-grant migration calls it after creating its own permissions, so a
+    migration written today need not know the apps that come later. Tests call it after
+    a database flush.
     """
     for role in ROLES.values():
         group, _ = group_model.objects.get_or_create(name=role.code.value)
         for dotted in role.permissions:
             app_label, codename = dotted.split(".")
-            group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                group.permissions.add(permission)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ComplianceRecord, ImportJob, Taxpayer, VatReturn
+from .models import ComplianceRecord, FilingDeadline, ImportJob, Taxpayer, VatReturn
 
 
 @admin.register(Taxpayer)
@@ -32,3 +32,14 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(FilingDeadline)
+class FilingDeadlineAdmin(admin.ModelAdmin):
+    list_display = ("year", "month", "region", "deadline", "source_document", "entered_by", "updated_at")
+    list_filter = ("year", "region")
+    readonly_fields = ("entered_by", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        obj.entered_by = request.user
+        super().save_model(request, obj, form, change)

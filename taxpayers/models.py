@@ -287,3 +287,40 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class FilingDeadline(models.Model):
+    """申报纳税期限: the last day of a month's filing period as published (national) or adjusted locally.
+
+    Stored tables win over the rule in ``taxpayers.calendar``; a non-empty ``region`` is a provincial override.
+    """
+
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    region = models.CharField(
+        "地区", max_length=12, blank=True, default="", help_text="空表示全国；地方调整填写地区代码"
+    )
+    deadline = models.DateField("申报期限")
+    source_document = models.CharField("文件依据", max_length=100, help_text="如 税总办征科函〔2021〕201号")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "申报期限"
+        verbose_name_plural = "申报期限"
+        ordering = ["year", "month", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month", "region"], name="filing_deadline_unique_month_region"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="filing_deadline_month_1_12"),
+        ]
+
+    def __str__(self) -> str:
+        where = self.region or "全国"
+        return f"{self.year}-{self.month:02d} {where} {self.deadline.isoformat()}"

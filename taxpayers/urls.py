@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import calendar_views, import_views, views
 
 app_name = "taxpayers"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("imports/<int:pk>/errors.xlsx", import_views.import_errors_download, name="import_errors_download"),
     path("imports/<int:pk>/file/", import_views.import_file_download, name="import_file_download"),
     path("export.xlsx", views.taxpayer_export, name="export"),
+    path("filing-deadlines/", calendar_views.filing_deadline_edit, name="filing_deadlines"),
     path("<str:identifier>/", views.taxpayer_detail, name="detail"),
     path("<str:identifier>/contacts/", views.taxpayer_reveal_contacts, name="reveal_contacts"),
 ]

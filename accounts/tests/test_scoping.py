@@ -32,3 +32,16 @@ def test_inactive_user_sees_nothing(personas, taxpayer_a):
     user = personas["supervisor"]
     user.is_active = False
     assert visible_branch_ids(user) == set()
+
+
+@pytest.mark.django_db
+def test_migrations_grant_every_role_exactly_its_permissions():
+    """After all migrations each role's group holds every permission accounts/roles.py lists."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ROLES
+
+    for role in ROLES.values():
+        group = Group.objects.get(name=role.code.value)
+        granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        assert granted == set(role.permissions), role.code

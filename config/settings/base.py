@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "notify.context_processors.inbox",
             ],
         },
     },
@@ -222,3 +223,23 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_JSON = env.bool("LOG_JSON", default=False)
 LOGGING_CONFIG = None
 configure_logging(level=LOG_LEVEL, json=LOG_JSON)
+
+# --- SMS (notify; shared/contracts/calendar-sms-ids.md) ----------------------
+SMS_BACKEND = env("SMS_BACKEND", default="console")  # "console" or "mas"
+MAS_BASE_URL = env("MAS_BASE_URL", default="")
+MAS_EC_NAME = env("MAS_EC_NAME", default="")
+MAS_AP_ID = env("MAS_AP_ID", default="")
+MAS_SECRET_KEY = env("MAS_SECRET_KEY", default="")
+MAS_SIGN = env("MAS_SIGN", default="")
+MAS_ADD_SERIAL = env("MAS_ADD_SERIAL", default="")
+MAS_REPORT_TOKEN = env("MAS_REPORT_TOKEN", default="")
+MAS_TIMEOUT_SECONDS = env.float("MAS_TIMEOUT_SECONDS", default=30)
+SMS_MAX_LENGTH = env.int("SMS_MAX_LENGTH", default=500)  # characters, signature included
+SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="21:00-08:00")  # Asia/Shanghai; empty: none
+SMS_BATCH_SIZE = env.int("SMS_BATCH_SIZE", default=1000)  # numbers claimed per round (≤ 5000 per request)
+SMS_RATE_PER_SECOND = env.float("SMS_RATE_PER_SECOND", default=0)  # gateway requests per second; 0: no limit
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=6)
+SMS_RETRY_BASE_SECONDS = env.float("SMS_RETRY_BASE_SECONDS", default=30)
+SMS_RETRY_MAX_SECONDS = env.float("SMS_RETRY_MAX_SECONDS", default=3600)
+SMS_LEASE_SECONDS = env.float("SMS_LEASE_SECONDS", default=120)  # > MAS_TIMEOUT_SECONDS
+SMS_UNKNOWN_GRACE_SECONDS = env.float("SMS_UNKNOWN_GRACE_SECONDS", default=6 * 3600)

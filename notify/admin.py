@@ -1,0 +1,51 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import InboxNotification, MessageTemplate, OptOut, SmsBatch, SmsMessage
+from .text import mask_mobile, segment_count, template_variables
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Administrators edit templates here; the preview shows variables and the billed length."""
+
+    list_display = ("code", "name", "active", "length_info")
+    list_filter = ("active",)
+    search_fields = ("code", "name", "body")
+    readonly_fields = ("preview",)
+    fields = ("code", "name", "body", "sign_text", "active", "preview")
+
+    @admin.display(description="字数/条数")
+    def length_info(self, obj):
+        text = obj.body + obj.sign_text
+        return f"{len(text)}字 / {segment_count(text)}条"
+
+    @admin.display(description="预览")
+    def preview(self, obj):
+        if not obj.pk:
+            return "保存后显示预览"
+        names = template_variables(obj.body)
+        sample = obj.body.format_map({name: f"〔{name}〕" for name in names}) + obj.sign_text
+        return format_html(
+            "<div>{}</div><div class='help'>变量：{}；约{}字，计费{}条（70字一条，超出按每条67字）</div>",
+            sample, "、".join(names) or "无", len(obj.body + obj.sign_text), segment_count(obj.body + obj.sign_text),
+        )
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "masked", "status", "attempts", "msg_group", "error_code", "created_at")
+    list_filter = ("status", "template")
+    readonly_fields = [f.name for f in SmsMessage._meta.fields]
+
+    @admin.display(description="手机号码")
+    def masked(self, obj):
+        return mask_mobile(obj.recipient)
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.register(SmsBatch)
+admin.site.register(OptOut)
+admin.site.register(InboxNotification)

@@ -1,0 +1,17 @@
+import logging
+import uuid
+
+from . import BaseBackend, Outcome, SendResult
+
+logger = logging.getLogger(__name__)
+
+
+class ConsoleBackend(BaseBackend):
+    """Development default: nothing leaves the machine; the message goes to the log and counts as accepted."""
+
+    name = "console"
+
+    def send(self, mobiles: list[str], text: str) -> SendResult:
+        msg_group = "console-" + uuid.uuid4().hex[:14]
+        logger.info("sms console send", extra={"mobiles": len(mobiles), "msg_group": msg_group, "text": text})
+        return SendResult(Outcome.ACCEPTED, msg_group=msg_group, code="success")

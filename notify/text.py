@@ -1,0 +1,69 @@
+"""Pure helpers: mobile numbers, SMS length, template rendering. No ORM here."""
+
+import re
+import string
+
+import phonenumbers
+
+SINGLE_PART = 70  # characters in a one-part SMS, signature included
+MULTI_PART = 67  # characters per part once the text needs more than one part
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+class InvalidMobile(ValueError):
+    """The input is not a mainland China mobile number."""
+
+
+def normalise_mobile(raw: str) -> str:
+    """Return the bare 11-digit number or raise ``InvalidMobile``.
+
+    Spaces/dashes are stripped and a leading +86/86 dropped when 13 digits remain; validity is
+    libphonenumber's CN mobile metadata (protocols.md §5.1), so unallocated blocks (140, 154…) fail.
+    """
+    value = _SEPARATORS.sub("", str(raw or ""))
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("86") and len(value) == 13:
+        value = value[2:]
+    if not re.fullmatch(r"1\d{10}", value):
+        raise InvalidMobile(raw)
+    parsed = phonenumbers.parse(value, "CN")
+    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise InvalidMobile(raw)
+    return value
+
+
+def mask_mobile(value: str) -> str:
+    """138****8000 for lists (UX.md: masked numbers in every list)."""
+    if len(value) == 11 and value.isdigit():
+        return f"{value[:3]}****{value[-4:]}"
+    return value[:3] + "****" if len(value) > 3 else "****"
+
+
+def segment_count(text: str) -> int:
+    """Parts billed for ``text`` (signature included): 70 characters for one, 67 per part beyond."""
+    length = len(text)
+    if length == 0:
+        return 0
+    if length <= SINGLE_PART:
+        return 1
+    return -(-length // MULTI_PART)
+
+
+def template_variables(body: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(body) if name]
+
+
+class MissingVariable(KeyError):
+    pass
+
+
+def render(body: str, variables: dict) -> str:
+    """Fill ``{name}`` placeholders; a missing variable is an error, never an empty hole in a notice."""
+    missing = [name for name in template_variables(body) if name not in variables]
+    if missing:
+        raise MissingVariable(", ".join(missing))
+    return body.format_map({k: str(v) for k, v in variables.items()})

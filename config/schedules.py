@@ -38,4 +38,12 @@ SCHEDULES: list[ScheduleEntry] = [
         minute="*",
         expire_seconds=120,
     ),
+    ScheduleEntry(
+        name="refund-nightly-screening",
+        task="refund.nightly_screening",
+        description="每天凌晨2点对全部一般纳税人按当月申请所属期进行留抵退税筛查（在夜间数据导入之后）。",
+        minute="0",
+        hour="2",
+        expire_seconds=6 * 3600,
+    ),
 ]

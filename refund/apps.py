@@ -6,3 +6,6 @@ class RefundConfig(AppConfig):
 
     name = "refund"
     verbose_name = "留抵退税"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

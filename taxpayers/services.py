@@ -32,6 +32,7 @@ from accounts.request_context import current
 
 from . import imports
 from .models import ImportJob
+from .signals import import_applied
 
 logger = structlog.get_logger(__name__)
 
@@ -242,6 +243,7 @@ def _run_claimed(job: ImportJob, *, today: dt.date, progress: ImportProgress) ->
         # table for every chunk of the next import (seconds per chunk on a returns table of a few 100,000 rows).
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(imports.get_spec(job.kind).model._meta.db_table)}")
+    import_applied.send(sender=ImportJob, kind=job.kind, job_id=job.pk)
     logger.info("import_job_succeeded", job_id=job.pk, rows=total, **counts.__dict__)
 
 

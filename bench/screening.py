@@ -1,0 +1,168 @@
+"""Screening benchmark on PostgreSQL (issue 3): N taxpayers × M months of returns, then the nightly run.
+
+    DATABASE_URL=postgres://… .venv/bin/python bench/screening.py [--taxpayers 100000] [--months 84]
+
+Builds the data with set-based SQL (taxpayers whose identifier starts with BENCH, removed first),
+refreshes the yearly aggregates (the import-time cost, shown apart), runs ``screening_run_execute``
+and prints seconds, taxpayers per second and peak memory (max RSS of this process); then the floor —
+one INSERT … SELECT joining the latest month's returns with one aggregate row per taxpayer and
+writing one row per taxpayer — and the ratio screening/floor. With ``--compare-history`` (default on)
+it rebuilds with 24 months and prints the ratio of run time at M to M=24.
+"""
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Branch  # noqa: E402
+from refund.aggregates import refresh_aggregates  # noqa: E402
+from refund.models import AggregateState, ScreeningRun  # noqa: E402
+from refund.services import screening_run_execute  # noqa: E402
+
+APPLICATION_PERIOD = "2026-03"
+LAST_MONTH_INDEX = 2026 * 12 + 1  # 2026-02 as year*12 + month-1
+MONEY_COLUMNS = (
+    "sales_total", "output_tax", "input_special_invoice", "input_motor_vehicle_invoice", "input_customs",
+    "input_tax_payment_certificate", "input_toll_road_e_invoice", "input_air_e_invoice", "input_railway_e_ticket",
+    "input_agricultural", "input_other", "input_transferred_out", "tax_payable", "end_credit", "credit_refunded",
+    "vat_arrears", "approved_unbooked_export_refund",
+)
+
+
+def _sql(statement: str, params=None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def _clean() -> None:
+    ScreeningRun.objects.filter(message__startswith="bench").delete()
+    bench = "SELECT id FROM taxpayers_taxpayer WHERE identifier LIKE 'BENCH%%'"
+    _sql(f"DELETE FROM refund_screeningresult WHERE taxpayer_id IN ({bench})")
+    _sql(f"DELETE FROM refund_taxpayerinputyear WHERE taxpayer_id IN ({bench})")
+    _sql(f"DELETE FROM taxpayers_vatreturn WHERE taxpayer_id IN ({bench})")
+    _sql(f"DELETE FROM taxpayers_compliancerecord WHERE taxpayer_id IN ({bench})")
+    _sql("DELETE FROM taxpayers_taxpayer WHERE identifier LIKE 'BENCH%%'")
+
+
+def _build(taxpayers: int, months: int) -> None:
+    _clean()
+    branch, _ = Branch.objects.get_or_create(code="BENCH", defaults={"name": "压测分局", "kind": Branch.Kind.BRANCH})
+    _sql(
+        """
+        INSERT INTO taxpayers_taxpayer (identifier, name, branch_id, status, industry_code, registered_on,
+            general_taxpayer_since, filing_frequency, legal_rep_name, legal_rep_mobile, finance_contact_name,
+            finance_contact_mobile, tax_handler_name, tax_handler_mobile, credit_level, size, size_industry,
+            is_export_enterprise, is_key_taxpayer, created_at, updated_at)
+        SELECT 'BENCH' || lpad(i::text, 13, '0'), '压测企业' || i, %s, 'normal',
+            (ARRAY['C3411', 'E4710', 'F5123', 'I6510'])[1 + i %% 4], DATE '2015-01-01', DATE '2015-06-01',
+            CASE WHEN i %% 10 = 0 THEN 'quarterly' ELSE 'monthly' END, '', '', '', '', '', '',
+            (ARRAY['A', 'B', 'B', 'M', 'C'])[1 + i %% 5], (ARRAY['micro', 'small', 'medium', 'large'])[1 + i %% 4],
+            '', false, false, now(), now()
+        FROM generate_series(1, %s) AS i
+        """,
+        [branch.pk, taxpayers],
+    )
+    zero_cols = [c for c in MONEY_COLUMNS if c not in ("end_credit", "input_special_invoice", "input_other")]
+    _sql(
+        f"""
+        INSERT INTO taxpayers_vatreturn (taxpayer_id, period, sales_by_industry, end_credit, input_special_invoice,
+            input_other, {", ".join(zero_cols)}, created_at, updated_at)
+        SELECT t.id, to_char(make_date(m / 12, m %% 12 + 1, 1), 'YYYY-MM'), '{{}}'::jsonb,
+            ((t.id::bigint * 7919 + m::bigint * 104729) %% 5000000) + (m - %s) * 20000 + 2000000,
+            ((t.id + m) %% 9) * 50000, ((t.id + m) %% 4) * 10000,
+            {", ".join("0" for _ in zero_cols)}, now(), now()
+        FROM taxpayers_taxpayer t, generate_series(%s, %s) AS m
+        WHERE t.identifier LIKE 'BENCH%%' AND (t.filing_frequency = 'monthly' OR m %% 3 = 2)
+        """,
+        [LAST_MONTH_INDEX - months + 1, LAST_MONTH_INDEX - months + 1, LAST_MONTH_INDEX],
+    )
+    _sql("ANALYZE taxpayers_taxpayer")
+    _sql("ANALYZE taxpayers_vatreturn")
+
+
+def _floor() -> float:
+    _sql("DROP TABLE IF EXISTS bench_floor")
+    _sql("CREATE UNLOGGED TABLE bench_floor (taxpayer_id bigint, end_credit numeric(16,2), cum numeric(16,2))")
+    started = time.perf_counter()
+    _sql(
+        """
+        INSERT INTO bench_floor
+        SELECT r.taxpayer_id, r.end_credit, a.cum_special_invoice
+        FROM taxpayers_vatreturn r
+        JOIN refund_taxpayerinputyear a ON a.taxpayer_id = r.taxpayer_id AND a.year = 2025
+        WHERE r.period = '2026-02'
+        """
+    )
+    seconds = time.perf_counter() - started
+    _sql("DROP TABLE bench_floor")
+    return seconds
+
+
+def _round(taxpayers: int, months: int) -> dict:
+    t0 = time.perf_counter()
+    _build(taxpayers, months)
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    refresh_aggregates()
+    # What the import signal would have done: the run then finds nothing stale to refresh.
+    AggregateState.objects.update_or_create(pk=1, defaults={"refreshed_at": timezone.now()})
+    aggregates = time.perf_counter() - t0
+    _sql("ANALYZE refund_taxpayerinputyear")
+    run = ScreeningRun.objects.create(
+        application_period=APPLICATION_PERIOD, application_date="2026-03-10", message="bench"
+    )
+    t0 = time.perf_counter()
+    run = screening_run_execute(run_id=run.pk)
+    seconds = time.perf_counter() - t0
+    run.message = "bench"
+    run.save(update_fields=["message"])
+    floor = _floor()
+    figures = {
+        "months": months,
+        "build_s": build,
+        "aggregates_s": aggregates,
+        "screening_s": seconds,
+        "per_s": run.processed_count / seconds,
+        "floor_s": floor,
+        "eligible": run.eligible_count,
+        "processed": run.processed_count,
+    }
+    print(
+        f"M={months}: screened {run.processed_count} taxpayers in {seconds:.2f} s "
+        f"({figures['per_s']:.0f}/s), eligible {run.eligible_count}; floor {floor:.3f} s, "
+        f"ratio to floor {seconds / floor:.1f}; aggregates refresh {aggregates:.2f} s; build {build:.1f} s; "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--taxpayers", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=84)
+    parser.add_argument("--no-compare-history", action="store_true")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench/screening.py needs PostgreSQL (DATABASE_URL=postgres://…)")
+    first = _round(args.taxpayers, args.months)
+    if not args.no_compare_history and args.months != 24:
+        short = _round(args.taxpayers, 24)
+        print(f"history ratio M={args.months}/M=24: {first['screening_s'] / short['screening_s']:.2f}")
+    _clean()
+
+
+if __name__ == "__main__":
+    main()

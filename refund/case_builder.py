@@ -1,0 +1,370 @@
+"""From database rows to the rules' case (contracts/refund-assess.md JSON, parsed by ``refund.rules``).
+
+Two paths, one meaning:
+
+- ``taxpayer_case_json``: one taxpayer, its whole return history. The explanation page,
+  the what-if panel and ``screen_taxpayer`` use it, and its JSON is exactly what
+  ``manage.py refund_assess`` accepts.
+- ``BatchCaseBuilder``: every taxpayer of a chunk in a handful of queries, reading a bounded
+  number of rows per taxpayer whatever the length of history: the returns of the months
+  the rules look at (the 2019-03 base, [tax period − 12, application period − 1], which
+  holds the six-month window, the prior year-end and the 12 months of sales), and two rows
+  of ``TaxpayerInputYear`` for the input composition ratio. The ratio's sums are handed to
+  the rules on "carrier" returns (see ``_ratio_carriers``) so the rules compute the same
+  ratio as over the full history. The property test in ``refund/tests/test_screening_batch.py``
+  proves both paths give the same decisions.
+
+Mapping choices (documented because the database and the contract differ):
+
+- An empty ``credit_level`` (not yet rated) is passed as ``M``: newly registered enterprises
+  without an evaluation are rated M (国家税务总局公告2018年第8号 第一条).
+- Sales by industry of the 12 tax periods before the application come from
+  ``VatReturn.sales_by_industry``; a return without a breakdown counts its ``sales_total``
+  under the taxpayer's main industry; when no return in those months has a breakdown the
+  key is left out (the contract then counts the main industry as 100%).
+- Compliance: 骗取留抵退税、骗取出口退税、虚开增值税专用发票 → ``refund_fraud_or_false_invoice_dates``;
+  偷税处罚 → ``tax_evasion_penalty_dates``; 即征即退 enjoyed on or after 2019-04-01 and up to
+  the application date → ``immediate_refund_since_2019_04``; repaid up to the application date →
+  ``immediate_refund_repaid``.
+- Adjustments (arrears, approved-unbooked 免抵退) are read from the tax period's return.
+- Previous refunds: ``previous_refunds_for`` is the hook. No refund ledger exists yet (issue 6).
+  ``VatReturn.credit_refunded`` shows that a refund reduced a period's credit but not its
+  regime or kind (incremental/stock); the rules only use previous refunds whose regime is
+  known (window reuse) or whose kind is ``stock`` (base reset), so passing them with
+  ``regime: null`` would change nothing. Until the ledger exists the hook returns none.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q
+
+from taxpayers.industry import parse_industry_code
+from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
+
+from .models import INPUT_KINDS, TaxpayerInputYear
+from .rules import Case, parse_case
+from .rules.periods import Period, last_quarter_end_before
+
+ZERO = Decimal("0")
+BASE_PERIOD = "2019-03"
+RATIO_FIRST = Period(2019, 4)
+UNRATED_LEVEL = "M"
+
+TAXPAYER_FIELDS = (
+    "id",
+    "credit_level",
+    "filing_frequency",
+    "general_taxpayer_since",
+    "industry_code",
+    "size",
+    "size_industry",
+    "prev_year_vat_sales",
+    "prev_year_months_operated",
+    "total_assets_prev_year_end",
+)
+RETURN_FIELDS = (
+    "taxpayer_id",
+    "period",
+    "end_credit",
+    "sales_total",
+    "sales_by_industry",
+    "vat_arrears",
+    "approved_unbooked_export_refund",
+    *INPUT_TAX_FIELDS,
+)
+FRAUD_KINDS = (
+    ComplianceRecord.Kind.REFUND_FRAUD,
+    ComplianceRecord.Kind.EXPORT_REFUND_FRAUD,
+    ComplianceRecord.Kind.FALSE_SPECIAL_INVOICE,
+)
+IMMEDIATE_SINCE = date(2019, 4, 1)
+
+
+def tax_period_of(application_period: Period, filing_frequency: str) -> Period:
+    """The return the application rests on: the month before, or the last quarter-end before."""
+    if filing_frequency == Taxpayer.FilingFrequency.QUARTERLY:
+        return last_quarter_end_before(application_period)
+    return application_period.minus(1)
+
+
+def _money(value) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+# --- pieces of the contract JSON, shared by both paths -------------------------------------------------
+
+
+def taxpayer_json(row: dict, *, credit_level: str | None = None) -> dict:
+    out: dict = {
+        "credit_level": credit_level or row["credit_level"] or UNRATED_LEVEL,
+        "filing_frequency": row["filing_frequency"],
+    }
+    if row["general_taxpayer_since"] is not None:
+        out["general_taxpayer_since"] = row["general_taxpayer_since"].isoformat()
+    if row["industry_code"]:
+        out["industry_code"] = row["industry_code"]
+    if row["size"]:
+        out["size"] = row["size"]
+    else:
+        size_inputs: dict = {}
+        if row["size_industry"]:
+            size_inputs["industry"] = row["size_industry"]
+        if row["prev_year_vat_sales"] is not None:
+            size_inputs["prev_year_vat_sales"] = _money(row["prev_year_vat_sales"])
+        if row["prev_year_months_operated"] is not None:
+            size_inputs["prev_year_months_operated"] = row["prev_year_months_operated"]
+        if row["total_assets_prev_year_end"] is not None:
+            size_inputs["total_assets_prev_year_end"] = _money(row["total_assets_prev_year_end"])
+        if size_inputs:
+            out["size_inputs"] = size_inputs
+    return out
+
+
+def sales_12m_json(returns: Iterable[dict], *, main_industry: str, application_period: Period) -> dict | None:
+    """VAT sales by industry of the 12 tax periods before the application (None: leave the key out)."""
+    first, last = str(application_period.minus(12)), str(application_period.minus(1))
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    broken_down = False
+    for row in returns:
+        if not first <= row["period"] <= last:
+            continue
+        breakdown = row["sales_by_industry"] or {}
+        if breakdown:
+            broken_down = True
+            for code, amount in breakdown.items():
+                industry = parse_industry_code(code)
+                totals[industry.code if industry else code] += Decimal(str(amount))
+        elif row["sales_total"]:
+            totals[main_industry] += row["sales_total"]
+    if not broken_down:
+        return None
+    return {code: _money(amount) for code, amount in sorted(totals.items())}
+
+
+def compliance_json(records: Iterable[dict], *, application_date: date, immediate_repaid: bool | None = None) -> dict:
+    fraud, evasion = [], []
+    immediate = repaid = False
+    for record in records:
+        kind, day = record["kind"], record["occurred_on"]
+        if kind in FRAUD_KINDS:
+            fraud.append(day)
+        elif kind == ComplianceRecord.Kind.EVASION_PENALTY:
+            evasion.append(day)
+        elif kind == ComplianceRecord.Kind.IMMEDIATE_REFUND:
+            immediate = immediate or IMMEDIATE_SINCE <= day <= application_date
+        elif kind == ComplianceRecord.Kind.IMMEDIATE_REFUND_REPAID:
+            repaid = repaid or day <= application_date
+    return {
+        "refund_fraud_or_false_invoice_dates": [d.isoformat() for d in sorted(fraud)],
+        "tax_evasion_penalty_dates": [d.isoformat() for d in sorted(evasion)],
+        "immediate_refund_since_2019_04": immediate,
+        "immediate_refund_repaid": repaid if immediate_repaid is None else immediate_repaid,
+    }
+
+
+def adjustments_json(tax_return: dict | None) -> dict:
+    if tax_return is None:
+        return {}
+    return {
+        "approved_unbooked_export_refund": _money(tax_return["approved_unbooked_export_refund"]),
+        "vat_arrears": _money(tax_return["vat_arrears"]),
+    }
+
+
+def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
+    """One return; ``inputs`` (by voucher kind) replaces the row's own input tax when given."""
+    if inputs is None:
+        inputs = {kind: row[f"input_{kind}"] for kind in INPUT_KINDS}
+    return {
+        "period": row["period"],
+        "end_credit": _money(row["end_credit"]),
+        "input_tax": {kind: _money(amount) for kind, amount in inputs.items() if amount},
+    }
+
+
+def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """Hook for the refund ledger (issue 6): earlier refunds by taxpayer, in the contract's shape. None yet."""
+    return {}
+
+
+def _case_json(
+    *,
+    taxpayer: dict,
+    returns_json: list[dict],
+    sales_rows: Iterable[dict],
+    tax_return: dict | None,
+    records: Iterable[dict],
+    previous_refunds: list[dict],
+    application_period: Period,
+    application_date: date,
+    options: dict | None,
+    credit_level: str | None = None,
+    immediate_repaid: bool | None = None,
+) -> dict:
+    tp = taxpayer_json(taxpayer, credit_level=credit_level)
+    sales = sales_12m_json(sales_rows, main_industry=taxpayer["industry_code"], application_period=application_period)
+    if sales is not None:
+        tp["sales_12m_by_industry"] = sales
+    data = {
+        "application_period": str(application_period),
+        "application_date": application_date.isoformat(),
+        "taxpayer": tp,
+        "compliance": compliance_json(records, application_date=application_date, immediate_repaid=immediate_repaid),
+        "returns": returns_json,
+        "adjustments": adjustments_json(tax_return),
+        "previous_refunds": previous_refunds,
+    }
+    if options:
+        data["options"] = dict(options)
+    return data
+
+
+# --- one taxpayer, full history --------------------------------------------------------------------------
+
+
+def taxpayer_case_json(
+    *,
+    taxpayer_id: int,
+    application_period: Period,
+    application_date: date | None = None,
+    options: dict | None = None,
+    credit_level: str | None = None,
+    immediate_repaid: bool | None = None,
+) -> dict:
+    """The contract JSON of one taxpayer from every return it has filed (what-if: another level or repayment)."""
+    application_date = application_date or application_period.first_day
+    taxpayer = Taxpayer.objects.values(*TAXPAYER_FIELDS).get(pk=taxpayer_id)
+    rows = list(VatReturn.objects.filter(taxpayer_id=taxpayer_id).order_by("period").values(*RETURN_FIELDS))
+    tax_period = str(tax_period_of(application_period, taxpayer["filing_frequency"]))
+    records = ComplianceRecord.objects.filter(taxpayer_id=taxpayer_id).values("kind", "occurred_on")
+    return _case_json(
+        taxpayer=taxpayer,
+        returns_json=[return_json(row) for row in rows],
+        sales_rows=rows,
+        tax_return=next((row for row in rows if row["period"] == tax_period), None),
+        records=records,
+        previous_refunds=previous_refunds_for([taxpayer_id]).get(taxpayer_id, []),
+        application_period=application_period,
+        application_date=application_date,
+        options=options,
+        credit_level=credit_level,
+        immediate_repaid=immediate_repaid,
+    )
+
+
+# --- a chunk of taxpayers, bounded rows each -------------------------------------------------------------
+
+
+class BatchCaseBuilder:
+    """Builds the cases of many taxpayers for one application period in four queries per chunk."""
+
+    def __init__(self, *, application_period: Period, application_date: date, options: dict | None = None) -> None:
+        self.period = application_period
+        self.date = application_date
+        self.options = options or {}
+        # Quarterly filers' tax period may lie up to three months before; load from the earlier of the two.
+        quarterly_tax = last_quarter_end_before(application_period)
+        first = quarterly_tax.minus(12)
+        if quarterly_tax.year - 1 <= RATIO_FIRST.year:
+            first = min(first, Period(quarterly_tax.year - 1, 1))  # short history: every month of the ratio
+        self.first_loaded = str(first)
+        self.last_loaded = str(application_period.minus(1))
+
+    def cases(self, taxpayer_ids: list[int]) -> Iterable[tuple[int, dict]]:
+        """(taxpayer id, contract JSON) for each id, with the ratio carried by at most two synthetic sums."""
+        taxpayers = Taxpayer.objects.filter(pk__in=taxpayer_ids).values(*TAXPAYER_FIELDS)
+        returns: dict[int, list[dict]] = defaultdict(list)
+        for row in (
+            VatReturn.objects.filter(taxpayer_id__in=taxpayer_ids)
+            .filter(Q(period__gte=self.first_loaded, period__lte=self.last_loaded) | Q(period=BASE_PERIOD))
+            .order_by("taxpayer_id", "period")
+            .values(*RETURN_FIELDS)
+        ):
+            returns[row["taxpayer_id"]].append(row)
+        records: dict[int, list[dict]] = defaultdict(list)
+        for row in ComplianceRecord.objects.filter(taxpayer_id__in=taxpayer_ids).values(
+            "taxpayer_id", "kind", "occurred_on"
+        ):
+            records[row["taxpayer_id"]].append(row)
+        years = self._aggregate_years(taxpayer_ids)
+        previous = previous_refunds_for(taxpayer_ids)
+        for taxpayer in taxpayers:
+            pk = taxpayer["id"]
+            rows = returns.get(pk, [])
+            tax_period = tax_period_of(self.period, taxpayer["filing_frequency"])
+            yield (
+                pk,
+                _case_json(
+                    taxpayer=taxpayer,
+                    returns_json=self._returns_json(rows, tax_period, years.get(pk, {})),
+                    sales_rows=rows,
+                    tax_return=next((row for row in rows if row["period"] == str(tax_period)), None),
+                    records=records.get(pk, []),
+                    previous_refunds=previous.get(pk, []),
+                    application_period=self.period,
+                    application_date=self.date,
+                    options=self.options,
+                ),
+            )
+
+    def _aggregate_years(self, taxpayer_ids: list[int]) -> dict[int, dict[int, dict]]:
+        year = self.period.minus(1).year  # the latest tax year of any filer
+        wanted = [year - 3, year - 2, year - 1]  # quarterly filers in January reach one year further back
+        out: dict[int, dict[int, dict]] = defaultdict(dict)
+        for row in TaxpayerInputYear.objects.filter(taxpayer_id__in=taxpayer_ids, year__in=wanted).values():
+            out[row["taxpayer_id"]][row["year"]] = row
+        return out
+
+    def _returns_json(self, rows: list[dict], tax_period: Period, years: dict[int, dict]) -> list[dict]:
+        """The loaded returns, their input tax replaced by the ratio's sums on carrier months.
+
+        The rules sum input tax over [first, tax period] with first = 2019-04 or January of the
+        year before the tax period's (7号 class 3). Split at those points: segment S1 = 2019-04 …
+        December two years before, S2 = that January … tax period. S1's sum is the cumulative
+        aggregate row; S2's is last year's row plus this year's loaded returns. Each sum is put on
+        the first month of its segment, which is never a month the rules read a credit from (the
+        base, the prior year-end and the window all lie elsewhere), so only the ratio sees it.
+        When the tax year is 2020 or earlier the history is short and every month of it was loaded.
+        """
+        tax_year = tax_period.year
+        if tax_year - 1 <= RATIO_FIRST.year:
+            return [return_json(row) for row in rows if row["period"] <= str(tax_period)]
+        s2_first = Period(tax_year - 1, 1)
+        loaded = [row for row in rows if row["period"] != BASE_PERIOD and row["period"] <= str(tax_period)]
+        s2 = dict.fromkeys(INPUT_KINDS, ZERO)
+        last_year = years.get(tax_year - 1)
+        if last_year:
+            for kind in INPUT_KINDS:
+                s2[kind] += last_year[f"year_{kind}"]
+        for row in loaded:
+            if row["period"] >= f"{tax_year}-01":
+                for kind in INPUT_KINDS:
+                    s2[kind] += row[f"input_{kind}"]
+        s1 = dict.fromkeys(INPUT_KINDS, ZERO)
+        before = years.get(tax_year - 2)
+        if before:
+            for kind in INPUT_KINDS:
+                s1[kind] = before[f"cum_{kind}"]
+        carriers = {str(RATIO_FIRST): s1, str(s2_first): s2}
+        out: dict[str, dict] = {}
+        for row in rows:
+            if row["period"] > str(tax_period) and row["period"] != BASE_PERIOD:
+                continue
+            out[row["period"]] = return_json(row, inputs=carriers.pop(row["period"], {}))
+        for period, sums in carriers.items():
+            if any(sums.values()):
+                out[period] = {
+                    "period": period,
+                    "end_credit": "0.00",
+                    "input_tax": {kind: _money(amount) for kind, amount in sums.items() if amount},
+                }
+        return [out[period] for period in sorted(out)]
+
+
+def case_from_json(data: dict) -> Case:
+    return parse_case(data)

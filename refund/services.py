@@ -1,0 +1,227 @@
+"""Writes of the refund app: screening runs (留抵退税筛查) and their results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts.audit import record_event
+from accounts.errors import ApplicationError
+from taxpayers.models import Taxpayer
+
+from .aggregates import refresh_stale_aggregates
+from .case_builder import BatchCaseBuilder, taxpayer_case_json
+from .models import ScreeningResult, ScreeningRun
+from .rules import CaseError, assess, parse_case
+from .rules.periods import Period
+
+logger = structlog.get_logger(__name__)
+
+CHUNK_SIZE = 2000
+PERIOD_FIRST = Period(2019, 4)
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError:
+        raise ApplicationError(f"申请所属期 {text!r} 无效，应为 YYYY-MM。") from None
+
+
+def screenable_taxpayers():
+    """Every general taxpayer not deregistered: the population of a screening run."""
+    return Taxpayer.objects.filter(general_taxpayer_since__isnull=False).exclude(
+        status=Taxpayer.Status.DEREGISTERED
+    )
+
+
+def screening_run_start(
+    *,
+    actor,
+    application_period: str,
+    application_date: dt.date | None = None,
+    options: dict | None = None,
+    triggered_by: str = ScreeningRun.Trigger.USER,
+) -> ScreeningRun:
+    """Create a run and enqueue it after commit; while a run of the period is unfinished, return that one."""
+    period = _period(application_period)
+    application_date = application_date or timezone.localdate()
+    if Period.of(application_date) != period:
+        application_date = period.first_day
+    active = ScreeningRun.objects.filter(
+        application_period=str(period), status__in=[ScreeningRun.Status.PENDING, ScreeningRun.Status.RUNNING]
+    ).first()
+    if active is not None:
+        return active
+    try:
+        with transaction.atomic():
+            run = ScreeningRun.objects.create(
+                application_period=str(period),
+                application_date=application_date,
+                created_by=actor,
+                triggered_by=triggered_by,
+                options=options or {},
+            )
+            record_event(
+                actor=actor,
+                verb="screening_start",
+                target=run,
+                summary=f"发起{period}留抵退税筛查",
+                changes={"application_period": str(period), "application_date": application_date.isoformat()},
+            )
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    except IntegrityError:
+        # Another start of the same period won the race (unique constraint on the unfinished run).
+        return ScreeningRun.objects.get(
+            application_period=str(period), status__in=[ScreeningRun.Status.PENDING, ScreeningRun.Status.RUNNING]
+        )
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from .tasks import execute_screening_run
+
+    execute_screening_run.delay(run_id)
+
+
+def screening_run_execute(*, run_id: int) -> ScreeningRun | None:
+    """Claim the run (pending → running) and screen every taxpayer; a second delivery finds nothing to claim."""
+    claimed = ScreeningRun.objects.filter(pk=run_id, status=ScreeningRun.Status.PENDING).update(
+        status=ScreeningRun.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        logger.info("screening_run_not_claimed", run_id=run_id)
+        return None
+    run = ScreeningRun.objects.get(pk=run_id)
+    try:
+        _execute(run)
+    except Exception as exc:
+        logger.exception("screening_run_failed", run_id=run_id)
+        ScreeningRun.objects.filter(pk=run_id).update(
+            status=ScreeningRun.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"筛查失败：{type(exc).__name__}，请联系信息中心。",
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: ScreeningRun) -> None:
+    refresh_stale_aggregates()
+    period = Period.parse(run.application_period)
+    ids = list(screenable_taxpayers().order_by("pk").values_list("pk", flat=True))
+    ScreeningRun.objects.filter(pk=run.pk).update(total_count=len(ids), processed_count=0)
+    builder = BatchCaseBuilder(application_period=period, application_date=run.application_date, options=run.options)
+    processed = 0
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        results = [result_from_case(run=run, taxpayer_id=pk, data=data) for pk, data in builder.cases(chunk)]
+        # ignore_conflicts: a run restarted after a crash keeps what it wrote (unique run, taxpayer).
+        ScreeningResult.objects.bulk_create(results, batch_size=1000, ignore_conflicts=True)
+        processed += len(chunk)
+        ScreeningRun.objects.filter(pk=run.pk).update(processed_count=processed)
+    totals = _run_totals(run)
+    ScreeningRun.objects.filter(pk=run.pk).update(
+        status=ScreeningRun.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        processed_count=processed,
+        eligible_count=totals["n_eligible"],
+        error_count=totals["n_errors"],
+        refundable_total=totals["amount"] or Decimal("0"),
+    )
+    logger.info("screening_run_succeeded", run_id=run.pk, taxpayers=processed, eligible=totals["n_eligible"])
+
+
+def _run_totals(run: ScreeningRun) -> dict:
+    return run.results.aggregate(
+        n_eligible=Count("pk", filter=Q(eligible=True)),
+        n_errors=Count("pk", filter=~Q(error_code="")),
+        amount=Sum("refundable_total", filter=Q(eligible=True)),
+    )
+
+
+def decide(data: dict) -> dict:
+    """The contract output with trace for a case JSON, or ``{"error", "message"}`` when it cannot be assessed."""
+    try:
+        return assess(parse_case(data)).as_contract_dict(with_trace=True)
+    except CaseError as exc:
+        return exc.as_dict()
+
+
+def result_from_case(*, run: ScreeningRun, taxpayer_id: int, data: dict) -> ScreeningResult:
+    return result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict) -> ScreeningResult:
+    if "error" in decision:
+        return ScreeningResult(run=run, taxpayer_id=taxpayer_id, error_code=decision["error"], decision=decision)
+    return ScreeningResult(
+        run=run,
+        taxpayer_id=taxpayer_id,
+        regime=decision["regime"] or "",
+        eligible=decision["eligible"],
+        failed_conditions=[c["code"] for c in decision["conditions"] if not c["passed"]],
+        size=decision["size"] or "",
+        current_credit=_money(decision["current_credit"]),
+        base_credit=_money(decision["base_credit"]),
+        incremental_credit=_money(decision["incremental_credit"]),
+        stock_credit=_money(decision["stock_credit"]),
+        input_ratio=_money(decision["input_ratio"]),
+        refundable_incremental=_money(decision["refundable_incremental"]),
+        refundable_stock=_money(decision["refundable_stock"]),
+        refundable_total=_money(decision["refundable_total"]),
+        decision=decision,
+    )
+
+
+def screen_taxpayer(*, taxpayer_id: int, application_period: str) -> dict:
+    """Re-screen one taxpayer (its data changed): update its row in the period's latest finished run."""
+    period = _period(application_period)
+    run = (
+        ScreeningRun.objects.filter(application_period=str(period), status=ScreeningRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    data = taxpayer_case_json(
+        taxpayer_id=taxpayer_id,
+        application_period=period,
+        application_date=run.application_date if run else None,
+        options=run.options if run else None,
+    )
+    decision = decide(data)
+    if run is None:
+        return decision
+    fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decision)
+    fields = [
+        f.name for f in ScreeningResult._meta.concrete_fields if f.name not in ("id", "run", "taxpayer")
+    ]
+    with transaction.atomic():
+        ScreeningResult.objects.update_or_create(
+            run=run, taxpayer_id=taxpayer_id, defaults={name: getattr(fresh, name) for name in fields}
+        )
+        totals = _run_totals(run)
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            eligible_count=totals["n_eligible"],
+            error_count=totals["n_errors"],
+            refundable_total=totals["amount"] or Decimal("0"),
+        )
+    return decision
+
+
+def screening_run_nightly() -> ScreeningRun:
+    """The scheduled run: the current month as application period (applications are filed in it)."""
+    today = timezone.localdate()
+    return screening_run_start(
+        actor=None, application_period=str(Period.of(today)), application_date=today,
+        triggered_by=ScreeningRun.Trigger.SCHEDULE,
+    )

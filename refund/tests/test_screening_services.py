@@ -1,0 +1,78 @@
+"""Screening runs: start returns the unfinished run, execution is claimed once, one taxpayer is re-screened."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from refund.models import ScreeningRun, TaxpayerInputYear
+from refund.services import screen_taxpayer, screening_run_execute, screening_run_start
+from taxpayers.models import ImportJob, VatReturn
+from taxpayers.signals import import_applied
+from taxpayers.tests.factories import TaxpayerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _eligible_taxpayer(branch):
+    """Rated A, credits rising for six months to 2026-02 above 2019-03: eligible under 7号 class 2 or 3."""
+    taxpayer = TaxpayerFactory(branch=branch, credit_level="A", industry_code="E4710", size="small")
+    VatReturn.objects.create(taxpayer=taxpayer, period="2019-03", end_credit=Decimal("100000"))
+    VatReturn.objects.create(taxpayer=taxpayer, period="2025-01", input_special_invoice=Decimal("500000"))
+    for i, month in enumerate(["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02"]):
+        VatReturn.objects.create(
+            taxpayer=taxpayer,
+            period=month,
+            end_credit=Decimal("1000000") * (i + 1),
+            input_special_invoice=Decimal("300000"),
+        )
+    return taxpayer
+
+
+def test_start_returns_the_unfinished_run_and_enqueues_once(org, personas, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = screening_run_start(actor=personas["refund_officer"], application_period="2026-03")
+        second = screening_run_start(actor=personas["refund_officer"], application_period="2026-03")
+    assert first.pk == second.pk
+    assert first.status == ScreeningRun.Status.PENDING
+    assert first.application_date == dt.date(2026, 3, 1)
+    assert len(callbacks) == 1
+
+
+def test_execute_claims_once_and_totals_the_results(org):
+    taxpayer = _eligible_taxpayer(org["branch_a"])
+    TaxpayerFactory(branch=org["branch_b"], general_taxpayer_since=None)  # small-scale: not screened
+    run = ScreeningRun.objects.create(application_period="2026-03", application_date=dt.date(2026, 3, 10))
+    done = screening_run_execute(run_id=run.pk)
+    assert done.status == ScreeningRun.Status.SUCCEEDED
+    assert screening_run_execute(run_id=run.pk) is None  # second delivery: nothing to claim
+    result = run.results.get()
+    assert result.taxpayer_id == taxpayer.pk
+    assert result.eligible is True
+    assert result.refundable_total > 0
+    assert done.total_count == 1
+    assert done.eligible_count == 1
+    assert done.refundable_total == result.refundable_total
+    assert result.decision["conditions"] and "trace" in result.decision
+
+
+def test_screen_taxpayer_updates_the_latest_run(org):
+    taxpayer = _eligible_taxpayer(org["branch_a"])
+    run = ScreeningRun.objects.create(application_period="2026-03", application_date=dt.date(2026, 3, 10))
+    screening_run_execute(run_id=run.pk)
+    taxpayer.credit_level = "C"
+    taxpayer.save()
+    decision = screen_taxpayer(taxpayer_id=taxpayer.pk, application_period="2026-03")
+    assert decision["eligible"] is False
+    run.refresh_from_db()
+    assert run.results.get().eligible is False
+    assert run.eligible_count == 0
+    assert run.refundable_total == Decimal("0")
+
+
+def test_import_signal_refreshes_aggregates(org):
+    taxpayer = _eligible_taxpayer(org["branch_a"])
+    import_applied.send(sender=ImportJob, kind=ImportJob.Kind.RETURNS, job_id=0)
+    row = TaxpayerInputYear.objects.get(taxpayer=taxpayer, year=2025)
+    assert row.year_special_invoice == Decimal("1700000.00")
+    assert row.cum_special_invoice == Decimal("1700000.00")  # nothing before 2025

@@ -46,4 +46,12 @@ SCHEDULES: list[ScheduleEntry] = [
         hour="2",
         expire_seconds=6 * 3600,
     ),
+    ScheduleEntry(
+        name="sms-dispatch-safety-net",
+        task="notify.tasks.dispatch_outbox",
+        description="每5分钟检查一次短信发件箱：发送到期的短信（含静默时段后放行与失败重试），防止唤醒任务丢失时积压。",
+        minute="*/5",
+        hour="8-20",
+        expire_seconds=240,
+    ),
 ]

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from taxpayers.fields import MoneyField
 from taxpayers.models import Taxpayer
+from taxpayers.progress import percent_done
 from taxpayers.validators import PERIOD_RE
 
 INPUT_KINDS = (
@@ -77,11 +78,8 @@ class ScreeningRun(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        if not self.total_count:
-            return 0
-        return min(100, self.processed_count * 100 // self.total_count)
+        succeeded = self.status == self.Status.SUCCEEDED
+        return percent_done(processed=self.processed_count, total=self.total_count, succeeded=succeeded)
 
     @property
     def is_finished(self) -> bool:

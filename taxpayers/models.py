@@ -7,6 +7,7 @@ from django.db.models import Q
 from accounts.models import Branch
 
 from .fields import MoneyField
+from .progress import percent_done
 from .validators import PERIOD_RE
 
 
@@ -278,11 +279,8 @@ class ImportJob(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(100, self.processed_rows * 100 // self.total_rows)
+        succeeded = self.status == self.Status.SUCCEEDED
+        return percent_done(processed=self.processed_rows, total=self.total_rows, succeeded=succeeded)
 
     @property
     def is_finished(self) -> bool:

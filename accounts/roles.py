@@ -40,6 +40,9 @@ _SMS_VIEW = ("notify.view_smsmessage", "notify.view_smsbatch")
 _SMS_SEND = (*_SMS_VIEW, "notify.send_smsmessage", "notify.export_smsmessage")
 _SMS_ADMIN = (*_SMS_SEND, "notify.view_messagetemplate", "notify.add_messagetemplate",
               "notify.change_messagetemplate", "notify.view_optout", "notify.add_optout")
+# 留抵退税 screening runs and their results (refund app; granted by refund.0003_screening_permissions).
+_SCREENING_VIEW = ("refund.view_screeningrun", "refund.view_screeningresult")
+_SCREENING_RUN = (*_SCREENING_VIEW, "refund.run_screening", "refund.export_screening")
 # 信息中心 manages users, the organisation and the schedules in the admin site.
 _SYSTEM = (
     "accounts.view_user",
@@ -63,17 +66,30 @@ _SYSTEM = (
 ROLES: dict[RoleCode, Role] = {
     role.code: role
     for role in (
-        Role(RoleCode.REFUND_OFFICER, "税政一股（留抵退税）", True, _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND),
-        Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False, _TAXPAYER_READ + _CONTACTS),
+        Role(
+            RoleCode.REFUND_OFFICER,
+            "税政一股（留抵退税）",
+            True,
+            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND + _SCREENING_RUN,
+        ),
+        Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False, _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True, _TAXPAYER_READ + _CONTACTS + _SMS_SEND),
-        Role(RoleCode.RISK_OFFICER, "风险管理股", True, (*_TAXPAYER_READ, "taxpayers.view_importjob")),
+        Role(
+            RoleCode.RISK_OFFICER, "风险管理股", True, (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW)
+        ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ),
-        Role(RoleCode.SUPERVISOR, "局领导", True, _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW),
+        Role(
+            RoleCode.SUPERVISOR,
+            "局领导",
+            True,
+            _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
+            + ("refund.export_screening",),
+        ),
         Role(
             RoleCode.ADMIN,
             "信息中心（系统管理）",
             True,
-            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN,
+            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN + _SCREENING_RUN,
         ),
     )
 }

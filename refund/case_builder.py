@@ -6,13 +6,11 @@ Two paths, one meaning:
   the what-if panel and ``screen_taxpayer`` use it, and its JSON is exactly what
   ``manage.py refund_assess`` accepts.
 - ``BatchCaseBuilder``: every taxpayer of a chunk in a handful of queries, reading a bounded
-  number of rows per taxpayer whatever the length of history: the returns of the months
-  the rules look at (the 2019-03 base, [tax period − 12, application period − 1], which
-  holds the six-month window, the prior year-end and the 12 months of sales), and two rows
-  of ``TaxpayerInputYear`` for the input composition ratio. The ratio's sums are handed to
-  the rules on "carrier" returns (see ``_ratio_carriers``) so the rules compute the same
-  ratio as over the full history. The property test in ``refund/tests/test_screening_batch.py``
-  proves both paths give the same decisions.
+  number of rows per taxpayer whatever the length of history: the returns of the months the
+  rules look at, and the ``ReturnState`` row of the tax period, whose running sums stand in for
+  the input tax of the older months (see ``_returns_json``). It serves the taxpayers the
+  set-based screening (``refund.screening_sql``) hands back, and every taxpayer on SQLite.
+  The property test in ``refund/tests/test_screening_batch.py`` proves the paths agree.
 
 Mapping choices (documented because the database and the contract differ):
 
@@ -46,8 +44,8 @@ from django.db.models import Q
 from taxpayers.industry import parse_industry_code
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
-from .models import INPUT_KINDS, TaxpayerInputYear
-from .rules import Case, parse_case
+from .models import ReturnState
+from .rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
 from .rules.periods import Period, last_quarter_end_before
 
 ZERO = Decimal("0")
@@ -179,7 +177,7 @@ def adjustments_json(tax_return: dict | None) -> dict:
 def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
     """One return; ``inputs`` (by voucher kind) replaces the row's own input tax when given."""
     if inputs is None:
-        inputs = {kind: row[f"input_{kind}"] for kind in INPUT_KINDS}
+        inputs = {kind: row[f"input_{kind}"] for kind in VOUCHER_KINDS}
     return {
         "period": row["period"],
         "end_credit": _money(row["end_credit"]),
@@ -261,27 +259,29 @@ def taxpayer_case_json(
 
 
 class BatchCaseBuilder:
-    """Builds the cases of many taxpayers for one application period in four queries per chunk."""
+    """Builds the cases of many taxpayers for one application period in five queries per chunk.
+
+    Each taxpayer's returns from January of the year before its earliest possible tax period
+    (at most 27 months: the six-month window, the 12 months of sales, the prior December and
+    the class-3 ratio period) and the 2019-03 base, plus its ``ReturnState`` of the tax period
+    for the ratio's sum from 2019-04 of the months not loaded.
+    """
 
     def __init__(self, *, application_period: Period, application_date: date, options: dict | None = None) -> None:
         self.period = application_period
         self.date = application_date
         self.options = options or {}
-        # Quarterly filers' tax period may lie up to three months before; load from the earlier of the two.
-        quarterly_tax = last_quarter_end_before(application_period)
-        first = quarterly_tax.minus(12)
-        if quarterly_tax.year - 1 <= RATIO_FIRST.year:
-            first = min(first, Period(quarterly_tax.year - 1, 1))  # short history: every month of the ratio
-        self.first_loaded = str(first)
-        self.last_loaded = str(application_period.minus(1))
+        earliest_tax_period = last_quarter_end_before(application_period)  # a quarterly filer's
+        self.first_loaded = Period(earliest_tax_period.year - 1, 1)
+        self.last_loaded = application_period.minus(1)
 
     def cases(self, taxpayer_ids: list[int]) -> Iterable[tuple[int, dict]]:
-        """(taxpayer id, contract JSON) for each id, with the ratio carried by at most two synthetic sums."""
+        """(taxpayer id, contract JSON) for each id."""
         taxpayers = Taxpayer.objects.filter(pk__in=taxpayer_ids).values(*TAXPAYER_FIELDS)
         returns: dict[int, list[dict]] = defaultdict(list)
         for row in (
             VatReturn.objects.filter(taxpayer_id__in=taxpayer_ids)
-            .filter(Q(period__gte=self.first_loaded, period__lte=self.last_loaded) | Q(period=BASE_PERIOD))
+            .filter(Q(period__gte=str(self.first_loaded), period__lte=str(self.last_loaded)) | Q(period=BASE_PERIOD))
             .order_by("taxpayer_id", "period")
             .values(*RETURN_FIELDS)
         ):
@@ -291,7 +291,7 @@ class BatchCaseBuilder:
             "taxpayer_id", "kind", "occurred_on"
         ):
             records[row["taxpayer_id"]].append(row)
-        years = self._aggregate_years(taxpayer_ids)
+        states = self._states(taxpayer_ids)
         previous = previous_refunds_for(taxpayer_ids)
         for taxpayer in taxpayers:
             pk = taxpayer["id"]
@@ -301,7 +301,7 @@ class BatchCaseBuilder:
                 pk,
                 _case_json(
                     taxpayer=taxpayer,
-                    returns_json=self._returns_json(rows, tax_period, years.get(pk, {})),
+                    returns_json=self._returns_json(rows, tax_period, states.get((pk, str(tax_period)))),
                     sales_rows=rows,
                     tax_return=next((row for row in rows if row["period"] == str(tax_period)), None),
                     records=records.get(pk, []),
@@ -312,59 +312,39 @@ class BatchCaseBuilder:
                 ),
             )
 
-    def _aggregate_years(self, taxpayer_ids: list[int]) -> dict[int, dict[int, dict]]:
-        year = self.period.minus(1).year  # the latest tax year of any filer
-        wanted = [year - 3, year - 2, year - 1]  # quarterly filers in January reach one year further back
-        out: dict[int, dict[int, dict]] = defaultdict(dict)
-        for row in TaxpayerInputYear.objects.filter(taxpayer_id__in=taxpayer_ids, year__in=wanted).values():
-            out[row["taxpayer_id"]][row["year"]] = row
-        return out
+    def _states(self, taxpayer_ids: list[int]) -> dict[tuple[int, str], dict]:
+        """The state rows of both possible tax periods (monthly and quarterly filers)."""
+        periods = {str(tax_period_of(self.period, frequency)) for frequency in Taxpayer.FilingFrequency.values}
+        columns = [f"from_2019_{group}" for group in VOUCHER_GROUPS]
+        rows = ReturnState.objects.filter(taxpayer_id__in=taxpayer_ids, period__in=periods).values(
+            "taxpayer_id", "period", *columns
+        )
+        return {(row["taxpayer_id"], row["period"]): row for row in rows}
 
-    def _returns_json(self, rows: list[dict], tax_period: Period, years: dict[int, dict]) -> list[dict]:
-        """The loaded returns, their input tax replaced by the ratio's sums on carrier months.
+    def _returns_json(self, rows: list[dict], tax_period: Period, state: dict | None) -> list[dict]:
+        """The loaded returns up to the tax period, and the input tax of the months not loaded on 2019-04.
 
-        The rules sum input tax over [first, tax period] with first = 2019-04 or January of the
-        year before the tax period's (7号 class 3). Split at those points: segment S1 = 2019-04 …
-        December two years before, S2 = that January … tax period. S1's sum is the cumulative
-        aggregate row; S2's is last year's row plus this year's loaded returns. Each sum is put on
-        the first month of its segment, which is never a month the rules read a credit from (the
-        base, the prior year-end and the window all lie elsewhere), so only the ratio sees it.
-        When the tax year is 2020 or earlier the history is short and every month of it was loaded.
+        The rules sum input tax over [2019-04, tax period] (and over [prior January, tax period],
+        all loaded). The months from 2019-04 to before the first loaded month are folded into one
+        synthetic return for 2019-04 — their sums by voucher group, the state's sum from 2019-04
+        less what was loaded. 2019-04 is never a month the rules read a credit from once the
+        loaded months start after it, so only the ratio sees it.
         """
-        tax_year = tax_period.year
-        if tax_year - 1 <= RATIO_FIRST.year:
-            return [return_json(row) for row in rows if row["period"] <= str(tax_period)]
-        s2_first = Period(tax_year - 1, 1)
-        loaded = [row for row in rows if row["period"] != BASE_PERIOD and row["period"] <= str(tax_period)]
-        s2 = dict.fromkeys(INPUT_KINDS, ZERO)
-        last_year = years.get(tax_year - 1)
-        if last_year:
-            for kind in INPUT_KINDS:
-                s2[kind] += last_year[f"year_{kind}"]
-        for row in loaded:
-            if row["period"] >= f"{tax_year}-01":
-                for kind in INPUT_KINDS:
-                    s2[kind] += row[f"input_{kind}"]
-        s1 = dict.fromkeys(INPUT_KINDS, ZERO)
-        before = years.get(tax_year - 2)
-        if before:
-            for kind in INPUT_KINDS:
-                s1[kind] = before[f"cum_{kind}"]
-        carriers = {str(RATIO_FIRST): s1, str(s2_first): s2}
-        out: dict[str, dict] = {}
-        for row in rows:
-            if row["period"] > str(tax_period) and row["period"] != BASE_PERIOD:
-                continue
-            out[row["period"]] = return_json(row, inputs=carriers.pop(row["period"], {}))
-        for period, sums in carriers.items():
-            if any(sums.values()):
-                out[period] = {
-                    "period": period,
-                    "end_credit": "0.00",
-                    "input_tax": {kind: _money(amount) for kind, amount in sums.items() if amount},
-                }
-        return [out[period] for period in sorted(out)]
+        kept = [row for row in rows if row["period"] <= str(tax_period)]
+        out = [return_json(row) for row in kept]
+        if state is None or self.first_loaded <= RATIO_FIRST:
+            return out
+        carried: dict[str, Decimal] = {}
+        for group, kinds in VOUCHER_GROUPS.items():
+            loaded = sum(
+                (row[f"input_{kind}"] for row in kept if row["period"] >= str(RATIO_FIRST) for kind in kinds), ZERO
+            )
+            amount = Decimal(state[f"from_2019_{group}"]).scaleb(-2) - loaded
+            if amount:
+                carried[kinds[0]] = amount  # the rules only ever count a group whole
+        if carried:
+            synthetic = {"period": str(RATIO_FIRST), "end_credit": "0.00"}
+            synthetic["input_tax"] = {kind: _money(amount) for kind, amount in carried.items()}
+            out.append(synthetic)
+        return sorted(out, key=lambda item: item["period"])
 
-
-def case_from_json(data: dict) -> Case:
-    return parse_case(data)

@@ -7,18 +7,7 @@ from taxpayers.models import Taxpayer
 from taxpayers.progress import percent_done
 from taxpayers.validators import PERIOD_RE
 
-INPUT_KINDS = (
-    "special_invoice",
-    "motor_vehicle_invoice",
-    "customs",
-    "tax_payment_certificate",
-    "toll_road_e_invoice",
-    "air_e_invoice",
-    "railway_e_ticket",
-    "agricultural",
-    "other",
-)
-"""The voucher kinds of the rules (``refund.rules.parameters.VOUCHER_KINDS``), as column suffixes."""
+from .rules.conditions import CONDITION_BITS, CONDITION_ORDER
 
 
 class ScreeningRun(models.Model):
@@ -61,6 +50,10 @@ class ScreeningRun(models.Model):
         verbose_name = "留抵退税筛查"
         verbose_name_plural = "留抵退税筛查"
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("run_screening", "发起留抵退税筛查"),
+            ("export_screening", "导出筛查结果"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(application_period__regex=PERIOD_RE.pattern), name="screening_run_period_format"
@@ -87,7 +80,13 @@ class ScreeningRun(models.Model):
 
 
 class ScreeningResult(models.Model):
-    """One taxpayer's decision in a screening run: the rules' output, figures copied out for filters and totals."""
+    """One taxpayer's decision in a screening run: what ``refund_assess`` decides on the run's data.
+
+    Only the outcome and its figures are kept, one narrow row per taxpayer, so that a province's
+    nightly run stays cheap; the explanation (each condition's detail, citation and the trace) is
+    rendered again by the rules from the taxpayer's data (``refund.selectors``).
+    ``failed_mask`` holds the failed condition codes as bits (``CONDITION_BITS``).
+    """
 
     run = models.ForeignKey(ScreeningRun, verbose_name="筛查批次", on_delete=models.CASCADE, related_name="results")
     taxpayer = models.ForeignKey(
@@ -96,17 +95,17 @@ class ScreeningResult(models.Model):
     regime = models.CharField("适用政策", max_length=40, blank=True)
     eligible = models.BooleanField("符合条件", default=False)
     error_code = models.CharField("数据问题", max_length=40, blank=True, help_text="规则无法判断时的错误代码")
-    failed_conditions = models.JSONField("未满足条件", default=list, blank=True)
+    failed_mask = models.PositiveIntegerField("未满足条件", default=0, help_text="CONDITION_BITS 的位组合")
     size = models.CharField("企业规模", max_length=10, blank=True)
     current_credit = MoneyField("期末留抵税额", null=True, blank=True)
     base_credit = MoneyField("基数", null=True, blank=True)
     incremental_credit = MoneyField("增量留抵税额", null=True, blank=True)
     stock_credit = MoneyField("存量留抵税额", null=True, blank=True)
     input_ratio = models.DecimalField("进项构成比例", max_digits=9, decimal_places=6, null=True, blank=True)
+    refund_rate = models.CharField("退还比例", max_length=10, blank=True)
     refundable_incremental = MoneyField("可退增量", default=0)
     refundable_stock = MoneyField("可退存量", default=0)
     refundable_total = MoneyField("可退合计", default=0)
-    decision = models.JSONField("判定结果", default=dict, help_text="refund_assess 的输出，含 conditions 与 trace")
 
     class Meta:
         verbose_name = "筛查结果"
@@ -118,51 +117,74 @@ class ScreeningResult(models.Model):
     def __str__(self) -> str:
         return f"{self.run_id}/{self.taxpayer_id}"
 
+    @property
+    def failed_conditions(self) -> list[str]:
+        """The failed condition codes in the contract's order."""
+        return [code for code in CONDITION_ORDER if self.failed_mask & CONDITION_BITS[code]]
 
-class TaxpayerInputYear(models.Model):
-    """Input VAT deducted by voucher kind, per taxpayer and calendar year, from 2019-04 on.
 
-    The input composition ratio (进项构成比例) sums every month from 2019-04 (or from the prior
-    year's January, 7号 class 3) to the tax period. With these rows a screening reads two
-    rows per taxpayer (the cumulative total to the year before last, last year's total)
-    plus the current year's returns, whatever the length of history. ``cum_*`` is the
-    running total from 2019-04 to the end of ``year``. Kept up to date by
-    ``refund.aggregates.refresh_aggregates`` after imports and at the start of a run.
+class ReturnState(models.Model):
+    """What the refund rules need from a taxpayer's history, as of one tax period (留抵退税测算累计数).
+
+    One row per VAT return from 2019-03 on, derived from ``VatReturn`` rows only (never from
+    taxpayer attributes), so that a screening reads this one row for the tax period instead of
+    the history: the ratio's sums from 2019-04 and from the prior year's January by voucher
+    group (``VOUCHER_GROUPS``), the 2019-03-31 and prior year-end credits, how many of the months
+    before it pass the six-month tests, and the 12 months' sales. Amounts are integer fen (分):
+    exact, and cheap in set-based SQL. Kept up to date by ``refund.aggregates`` when returns change.
     """
 
     taxpayer = models.ForeignKey(Taxpayer, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    year_special_invoice = MoneyField(default=0)
-    year_motor_vehicle_invoice = MoneyField(default=0)
-    year_customs = MoneyField(default=0)
-    year_tax_payment_certificate = MoneyField(default=0)
-    year_toll_road_e_invoice = MoneyField(default=0)
-    year_air_e_invoice = MoneyField(default=0)
-    year_railway_e_ticket = MoneyField(default=0)
-    year_agricultural = MoneyField(default=0)
-    year_other = MoneyField(default=0)
-    cum_special_invoice = MoneyField(default=0)
-    cum_motor_vehicle_invoice = MoneyField(default=0)
-    cum_customs = MoneyField(default=0)
-    cum_tax_payment_certificate = MoneyField(default=0)
-    cum_toll_road_e_invoice = MoneyField(default=0)
-    cum_air_e_invoice = MoneyField(default=0)
-    cum_railway_e_ticket = MoneyField(default=0)
-    cum_agricultural = MoneyField(default=0)
-    cum_other = MoneyField(default=0)
-    computed_at = models.DateTimeField(auto_now=True)
+    period = models.CharField("所属期", max_length=7)
+    period_index = models.IntegerField("月序", help_text="year × 12 + month − 1")
+    end_credit = models.BigIntegerField("期末留抵税额（分）")
+    vat_arrears = models.BigIntegerField("欠税（分）")
+    approved_unbooked_export_refund = models.BigIntegerField("已审批未入账免抵退税额（分）")
+    base_2019_credit = models.BigIntegerField(
+        "2019年3月期末留抵税额（分）", null=True, help_text="空：无2019年3月申报表"
+    )
+    prior_year_end_credit = models.BigIntegerField(
+        "上年12月期末留抵税额（分）", null=True, help_text="空：无上年12月申报表"
+    )
+    months_positive = models.PositiveSmallIntegerField(
+        "前5个月留抵大于零的月数", help_text="t−5 至 t−1 中有申报、期末留抵 > 0、且不早于2019年4月的月数"
+    )
+    months_above_base = models.PositiveSmallIntegerField(
+        "前5个月留抵高于2019年3月的月数", help_text="同上，但比较的是期末留抵 > 2019年3月期末留抵（无该表按0）"
+    )
+    quarter_positive = models.BooleanField(
+        "上一季度留抵大于零", help_text="t−3 有申报、期末留抵 > 0，且该季度不早于2019年4月开始"
+    )
+    quarter_above_base = models.BooleanField("上一季度留抵高于2019年3月")
+    from_2019_core = models.BigIntegerField("2019年4月起进项：专票、机动车、海关、完税凭证（分）")
+    from_2019_toll = models.BigIntegerField("2019年4月起进项：通行费电子普通发票（分）")
+    from_2019_travel = models.BigIntegerField("2019年4月起进项：航空、铁路电子客票（分）")
+    from_2019_other = models.BigIntegerField("2019年4月起进项：农产品及其他（分）")
+    from_prior_january_core = models.BigIntegerField("上年1月起进项：专票、机动车、海关、完税凭证（分）")
+    from_prior_january_toll = models.BigIntegerField("上年1月起进项：通行费电子普通发票（分）")
+    from_prior_january_travel = models.BigIntegerField("上年1月起进项：航空、铁路电子客票（分）")
+    from_prior_january_other = models.BigIntegerField("上年1月起进项：农产品及其他（分）")
+    sales_12m_plain = models.BigIntegerField("12个月内未分行业的销售额（分）")
+    sales_12m_breakdown = models.JSONField(
+        "12个月分行业销售额",
+        null=True,
+        blank=True,
+        help_text="{行业代码: 分}；空：12个月内没有分行业数据，或数据库不是 PostgreSQL",
+    )
+    returns_12m_broken_down = models.PositiveSmallIntegerField("12个月内有分行业数据的申报表数")
+    returns_12m_off_quarter = models.PositiveSmallIntegerField("12个月内非季末月份的申报表数")
 
     class Meta:
-        verbose_name = "进项税额年度累计"
-        verbose_name_plural = "进项税额年度累计"
-        constraints = [models.UniqueConstraint(fields=["taxpayer", "year"], name="input_year_one_per_year")]
+        verbose_name = "留抵退税测算累计数"
+        verbose_name_plural = "留抵退税测算累计数"
+        constraints = [models.UniqueConstraint(fields=["taxpayer", "period"], name="return_state_one_per_period")]
 
     def __str__(self) -> str:
-        return f"{self.taxpayer_id} {self.year}"
+        return f"{self.taxpayer_id} {self.period}"
 
 
 class AggregateState(models.Model):
-    """Singleton (pk=1): returns updated after ``refreshed_at`` have not yet reached the aggregates."""
+    """Singleton (pk=1): returns updated after ``refreshed_at`` have not yet reached ``ReturnState``."""
 
     refreshed_at = models.DateTimeField(null=True, blank=True)
 

@@ -18,6 +18,7 @@ from .aggregates import refresh_stale_aggregates
 from .case_builder import BatchCaseBuilder, taxpayer_case_json
 from .models import ScreeningResult, ScreeningRun
 from .rules import CaseError, assess, parse_case
+from .rules.conditions import CONDITION_BITS
 from .rules.periods import Period
 
 logger = structlog.get_logger(__name__)
@@ -163,24 +164,25 @@ def _money(value: str | None) -> Decimal | None:
 
 
 def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict) -> ScreeningResult:
+    """The stored row of a contract output (or error object) of the rules."""
     if "error" in decision:
-        return ScreeningResult(run=run, taxpayer_id=taxpayer_id, error_code=decision["error"], decision=decision)
+        return ScreeningResult(run=run, taxpayer_id=taxpayer_id, error_code=decision["error"])
     return ScreeningResult(
         run=run,
         taxpayer_id=taxpayer_id,
         regime=decision["regime"] or "",
         eligible=decision["eligible"],
-        failed_conditions=[c["code"] for c in decision["conditions"] if not c["passed"]],
+        failed_mask=sum(CONDITION_BITS[c["code"]] for c in decision["conditions"] if not c["passed"]),
         size=decision["size"] or "",
         current_credit=_money(decision["current_credit"]),
         base_credit=_money(decision["base_credit"]),
         incremental_credit=_money(decision["incremental_credit"]),
         stock_credit=_money(decision["stock_credit"]),
         input_ratio=_money(decision["input_ratio"]),
+        refund_rate=decision["refund_rate"] or "",
         refundable_incremental=_money(decision["refundable_incremental"]),
         refundable_stock=_money(decision["refundable_stock"]),
         refundable_total=_money(decision["refundable_total"]),
-        decision=decision,
     )
 
 

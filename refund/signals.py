@@ -1,15 +1,28 @@
 """What refund does when taxpayers tells it data changed."""
 
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from taxpayers.models import ImportJob
+from taxpayers.models import ImportJob, VatReturn
 from taxpayers.signals import import_applied
 
-from .aggregates import refresh_stale_aggregates
+from .aggregates import rebuild_return_states, refresh_stale_aggregates
 
 
 @receiver(import_applied, dispatch_uid="refund_refresh_aggregates_after_import")
 def refresh_after_import(sender, *, kind: str, **kwargs) -> None:
-    """New or changed returns: bring the yearly input-tax sums up to date (only the taxpayers touched)."""
+    """New or changed returns: bring the return states up to date (only the taxpayers touched)."""
     if kind == ImportJob.Kind.RETURNS:
         refresh_stale_aggregates()
+
+
+@receiver(post_delete, sender=VatReturn, dispatch_uid="refund_rebuild_states_after_return_deleted")
+def rebuild_after_return_deleted(sender, *, instance: VatReturn, **kwargs) -> None:
+    """A deleted return leaves no ``updated_at`` behind, so its taxpayer is rebuilt from that month.
+
+    After commit: when the whole taxpayer is being deleted, its states go with it and the rebuild
+    then finds nothing to write.
+    """
+    changed = {instance.taxpayer_id: instance.period}
+    transaction.on_commit(lambda: rebuild_return_states(changed=changed))

@@ -34,6 +34,23 @@ CONDITION_ORDER = (
     "input_deducted",
 )
 
+CONDITION_BITS = {
+    "credit_a_or_b": 1 << 0,
+    "no_fraud_36m": 1 << 1,
+    "evasion_penalties_under_2_36m": 1 << 2,
+    "no_immediate_refund": 1 << 3,
+    "industry_share": 1 << 4,
+    "size_small_micro": 1 << 5,
+    "six_month_positive": 1 << 6,
+    "sixth_month_500k": 1 << 7,
+    "window_not_reused": 1 << 8,
+    "increment_positive": 1 << 9,
+    "credit_positive": 1 << 10,
+    "input_deducted": 1 << 11,
+}
+"""The bit of each condition in stored results (``ScreeningResult.failed_mask``): a new code takes a new bit;
+bits are never reused, whatever the display order."""
+
 
 @dataclass(frozen=True)
 class Condition:

@@ -366,6 +366,19 @@ RATIO_NUMERATOR_KINDS: Parameter[frozenset[str]] = Parameter(
     ),
 )
 
+VOUCHER_GROUPS: dict[str, tuple[str, ...]] = {
+    "core": ("special_invoice", "motor_vehicle_invoice", "customs", "tax_payment_certificate"),
+    "toll": ("toll_road_e_invoice",),
+    "travel": ("air_e_invoice", "railway_e_ticket"),
+    "other": ("agricultural", "other"),
+}
+"""The voucher kinds that every version of ``RATIO_NUMERATOR_KINDS`` counts or leaves out together.
+
+Each numerator is a union of these groups (a test checks it), so the screening's running sums
+(``refund.models.ReturnState``) keep one sum per group instead of one per kind. A new version
+that splits a group needs a new group here, and a column there."""
+
+
 # --- refund rates -------------------------------------------------------------------------------------
 
 RATE_GENERAL_39: Parameter[Decimal] = Parameter(

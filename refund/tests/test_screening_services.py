@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from refund.models import ScreeningRun, TaxpayerInputYear
+from refund.models import ReturnState, ScreeningRun
 from refund.services import screen_taxpayer, screening_run_execute, screening_run_start
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.signals import import_applied
@@ -53,7 +53,8 @@ def test_execute_claims_once_and_totals_the_results(org):
     assert done.total_count == 1
     assert done.eligible_count == 1
     assert done.refundable_total == result.refundable_total
-    assert result.decision["conditions"] and "trace" in result.decision
+    assert result.failed_conditions == []
+    assert result.refund_rate in ("0.60", "1.00")
 
 
 def test_screen_taxpayer_updates_the_latest_run(org):
@@ -73,6 +74,8 @@ def test_screen_taxpayer_updates_the_latest_run(org):
 def test_import_signal_refreshes_aggregates(org):
     taxpayer = _eligible_taxpayer(org["branch_a"])
     import_applied.send(sender=ImportJob, kind=ImportJob.Kind.RETURNS, job_id=0)
-    row = TaxpayerInputYear.objects.get(taxpayer=taxpayer, year=2025)
-    assert row.year_special_invoice == Decimal("1700000.00")
-    assert row.cum_special_invoice == Decimal("1700000.00")  # nothing before 2025
+    state = ReturnState.objects.get(taxpayer=taxpayer, period="2026-02")
+    assert state.from_2019_core == 230000000  # fen: 500,000 in 2025-01 and 6 × 300,000
+    assert state.from_prior_january_core == 230000000
+    assert state.months_positive == 5
+    assert state.base_2019_credit == 10000000

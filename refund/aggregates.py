@@ -5,6 +5,9 @@ Why: the rules look back over years (the input composition ratio sums every mont
 history is folded once, when returns change, into one row per return (see the model), and a
 screening reads the one row of the tax period.
 
+Rows are written period by period (as monthly imports add them), so that the rows a screening
+reads — one period's — lie together on disk.
+
 How: the taxpayers whose returns changed are written to a temporary table with the first
 changed month. For each, the rows from that month on are deleted and rebuilt by one
 ``INSERT … SELECT`` with window functions over the returns from January of the year before
@@ -39,96 +42,107 @@ def month_index_sql(column: str) -> str:
 
 
 def fen_sql(expression: str) -> str:
-    """A yuan amount with two places as integer fen."""
-    return f"CAST(ROUND(({expression}) * 100) AS BIGINT)"
+    """A yuan amount with two places as integer fen (PostgreSQL's numeric → bigint cast is exact here)."""
+    if connection.vendor == "postgresql":
+        return f"(({expression}) * 100)::bigint"
+    return f"CAST(ROUND(({expression}) * 100) AS INTEGER)"
 
 
 def _broken_down_sql(column: str) -> str:
     if connection.vendor == "postgresql":
-        return f"({column} IS NOT NULL AND {column} <> '{{}}'::jsonb)"
+        return f"({column} <> '{{}}'::jsonb)"
     return f"({column} IS NOT NULL AND {column} NOT IN ('{{}}', 'null', ''))"
 
 
 def _breakdown_sql() -> str:
-    """The 12 months' sales by industry, merged (PostgreSQL); NULL elsewhere."""
+    """The 12 months' sales by industry, merged (PostgreSQL, for the set-based screening); NULL elsewhere."""
     if connection.vendor != "postgresql":
         return "NULL"
     returns = VatReturn._meta.db_table
+    first = "(w.mi - 11)"
+    first_period = f"lpad(({first} / 12)::text, 4, '0') || '-' || lpad(({first} % 12 + 1)::text, 2, '0')"
     return f"""CASE WHEN w.returns_12m_broken_down > 0 THEN (
         SELECT jsonb_object_agg(e.code, e.fen) FROM (
-            SELECT x.key AS code, SUM(ROUND(x.value::numeric * 100))::bigint AS fen
+            SELECT x.key AS code, SUM((x.value::numeric * 100)::bigint) AS fen
             FROM {returns} r2, jsonb_each_text(r2.sales_by_industry) AS x
-            WHERE r2.taxpayer_id = w.taxpayer_id
-              AND {month_index_sql("r2.period")} BETWEEN w.mi - 11 AND w.mi
+            WHERE r2.taxpayer_id = w.taxpayer_id AND r2.period BETWEEN {first_period} AND w.period
             GROUP BY x.key
         ) AS e
-    ) END"""  # noqa: S608
+    ) END"""
 
 
 def _rebuild_sql() -> str:
     returns = VatReturn._meta.db_table
     states = ReturnState._meta.db_table
     groups = list(VOUCHER_GROUPS)
-    group_sums = ",\n".join(
+    group_sums = ", ".join(
         f"{fen_sql(' + '.join(f'r.input_{kind}' for kind in kinds))} AS g_{name}"
         for name, kinds in VOUCHER_GROUPS.items()
     )
-    since_2019 = ",\n".join(f"CASE WHEN mi >= {RATIO_FIRST.index} THEN g_{g} ELSE 0 END AS c_{g}" for g in groups)
-    running = ",\n".join(
-        f"SUM(c_{g}) OVER (PARTITION BY taxpayer_id ORDER BY mi ROWS UNBOUNDED PRECEDING) AS run_{g},\n"
-        f"SUM(g_{g}) OVER (PARTITION BY taxpayer_id, yr ORDER BY mi ROWS UNBOUNDED PRECEDING) AS ytd_{g}"
-        for g in groups
-    )
-    yearly = ", ".join(f"SUM(g_{g}) AS y_{g}" for g in groups)
-    five_before = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 5 PRECEDING AND 1 PRECEDING)"
+    ec = fen_sql("r.end_credit")
+    months_before = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 5 PRECEDING AND 1 PRECEDING)"
     quarter_before = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 3 PRECEDING AND 3 PRECEDING)"
     twelve = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 11 PRECEDING AND CURRENT ROW)"
-    state_columns = ", ".join(
-        [f"from_2019_{g}" for g in groups] + [f"from_prior_january_{g}" for g in groups]
+    running = "OVER (PARTITION BY taxpayer_id ORDER BY mi ROWS UNBOUNDED PRECEDING)"
+    by_year = "OVER (PARTITION BY taxpayer_id ORDER BY yr RANGE BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING)"
+    last_year = "OVER (PARTITION BY taxpayer_id ORDER BY yr RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+    running_sums = ", ".join(
+        f"SUM(g_{g} * counted) {running} AS run_{g}, SUM(g_{g}) {running} AS all_{g}" for g in groups
     )
+    state_columns = ", ".join([f"from_2019_{g}" for g in groups] + [f"from_prior_january_{g}" for g in groups])
+    # from 2019-04: the running sum of the months from 2019-04, seeded with the last row kept;
+    # from the prior January: the running sum of everything read, less what was read up to two years before.
     state_values = ", ".join(
-        [f"COALESCE(seed.from_2019_{g}, 0) + w.run_{g}" for g in groups]
-        + [f"COALESCE(py.y_{g}, 0) + w.ytd_{g}" for g in groups]
+        [f"COALESCE(d.seed_{g}, 0) + w.run_{g}" for g in groups]
+        + [f"w.all_{g} - COALESCE(y.before_{g}, 0)" for g in groups]
     )
     # Table names come from model metadata and numbers from constants; nothing here is user input.
     return f"""
-    WITH src AS (
+    WITH raw AS (
         SELECT r.taxpayer_id, r.period, {month_index_sql("r.period")} AS mi,
                CAST(SUBSTR(r.period, 1, 4) AS INTEGER) AS yr,
-               {fen_sql("r.end_credit")} AS ec, {fen_sql("r.vat_arrears")} AS ar,
-               {fen_sql("r.approved_unbooked_export_refund")} AS ex, {fen_sql("r.sales_total")} AS sales,
-               CASE WHEN {_broken_down_sql("r.sales_by_industry")} THEN 1 ELSE 0 END AS broken,
-               {group_sums}
-        FROM {returns} r JOIN {DIRTY_TABLE} d ON d.taxpayer_id = r.taxpayer_id
+               {ec} AS ec, {fen_sql("r.vat_arrears")} AS ar, {fen_sql("r.approved_unbooked_export_refund")} AS ex,
+               {fen_sql("r.sales_total")} AS sales, {_broken_down_sql("r.sales_by_industry")} AS is_broken,
+               COALESCE(b.base, 0) AS base_or_zero, b.base, {group_sums}
+        FROM {returns} r
+        JOIN {DIRTY_TABLE} d ON d.taxpayer_id = r.taxpayer_id
+        LEFT JOIN (
+            SELECT r0.taxpayer_id, {fen_sql("r0.end_credit")} AS base
+            FROM {returns} r0 JOIN {DIRTY_TABLE} d0 ON d0.taxpayer_id = r0.taxpayer_id
+            WHERE r0.period = '{FIRST_STATE}'
+        ) AS b ON b.taxpayer_id = r.taxpayer_id
         WHERE {month_index_sql("r.period")} >= d.read_from
     ),
-    base AS (
-        SELECT r.taxpayer_id, {fen_sql("r.end_credit")} AS base
-        FROM {returns} r JOIN {DIRTY_TABLE} d ON d.taxpayer_id = r.taxpayer_id
-        WHERE r.period = '{FIRST_STATE}'
+    src AS (
+        SELECT raw.*,
+               CASE WHEN is_broken THEN 0 ELSE sales END AS plain,
+               CASE WHEN is_broken THEN 1 ELSE 0 END AS broken,
+               CASE WHEN mi % 3 = 2 THEN 0 ELSE 1 END AS off_quarter,
+               CASE WHEN mi >= {RATIO_FIRST.index} AND ec > 0 THEN 1 ELSE 0 END AS pos_m,
+               CASE WHEN mi >= {RATIO_FIRST.index} AND ec > base_or_zero THEN 1 ELSE 0 END AS above_m,
+               CASE WHEN mi >= {FIRST_QUARTER_END.index} AND ec > 0 THEN 1 ELSE 0 END AS pos_q,
+               CASE WHEN mi >= {FIRST_QUARTER_END.index} AND ec > base_or_zero THEN 1 ELSE 0 END AS above_q,
+               CASE WHEN mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS counted
+        FROM raw
     ),
-    years AS (SELECT taxpayer_id, yr, {yearly} FROM src GROUP BY taxpayer_id, yr),
-    flagged AS (
-        SELECT src.*, b.base,
-               CASE WHEN ec > 0 AND mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS pos_m,
-               CASE WHEN ec > COALESCE(b.base, 0) AND mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS above_m,
-               CASE WHEN ec > 0 AND mi >= {FIRST_QUARTER_END.index} THEN 1 ELSE 0 END AS pos_q,
-               CASE WHEN ec > COALESCE(b.base, 0) AND mi >= {FIRST_QUARTER_END.index} THEN 1 ELSE 0 END AS above_q,
-               CASE WHEN mi % 3 <> 2 THEN 1 ELSE 0 END AS off_quarter,
-               {since_2019}
-        FROM src LEFT JOIN base b ON b.taxpayer_id = src.taxpayer_id
+    y AS (
+        SELECT taxpayer_id, yr,
+               {", ".join(f"SUM(SUM(g_{g})) {by_year} AS before_{g}" for g in groups)},
+               MAX(MAX(CASE WHEN mi % 12 = 11 THEN ec END)) {last_year} AS prior_dec,
+               MAX(MAX(CASE WHEN mi % 12 = 11 THEN 1 ELSE 0 END)) {last_year} AS has_prior_dec
+        FROM src GROUP BY taxpayer_id, yr
     ),
     w AS (
-        SELECT flagged.*,
-               SUM(pos_m) {five_before} AS months_positive,
-               SUM(above_m) {five_before} AS months_above_base,
+        SELECT taxpayer_id, period, mi, yr, ec, ar, ex, base,
+               SUM(pos_m) {months_before} AS months_positive,
+               SUM(above_m) {months_before} AS months_above_base,
                SUM(pos_q) {quarter_before} AS quarter_positive,
                SUM(above_q) {quarter_before} AS quarter_above_base,
-               SUM(CASE WHEN broken = 0 THEN sales ELSE 0 END) {twelve} AS sales_12m_plain,
+               SUM(plain) {twelve} AS sales_12m_plain,
                SUM(broken) {twelve} AS returns_12m_broken_down,
                SUM(off_quarter) {twelve} AS returns_12m_off_quarter,
-               {running}
-        FROM flagged
+               {running_sums}
+        FROM src
     )
     INSERT INTO {states} (
         taxpayer_id, period, period_index, end_credit, vat_arrears, approved_unbooked_export_refund,
@@ -137,16 +151,16 @@ def _rebuild_sql() -> str:
         sales_12m_plain, sales_12m_breakdown, returns_12m_broken_down, returns_12m_off_quarter
     )
     SELECT w.taxpayer_id, w.period, w.mi, w.ec, w.ar, w.ex,
-           w.base, pd.ec, COALESCE(w.months_positive, 0), COALESCE(w.months_above_base, 0),
+           w.base, CASE WHEN y.has_prior_dec = 1 THEN y.prior_dec END,
+           COALESCE(w.months_positive, 0), COALESCE(w.months_above_base, 0),
            COALESCE(w.quarter_positive, 0) > 0, COALESCE(w.quarter_above_base, 0) > 0, {state_values},
            w.sales_12m_plain, {_breakdown_sql()}, w.returns_12m_broken_down, w.returns_12m_off_quarter
     FROM w
     JOIN {DIRTY_TABLE} d ON d.taxpayer_id = w.taxpayer_id
-    LEFT JOIN src pd ON pd.taxpayer_id = w.taxpayer_id AND pd.mi = (w.yr - 1) * 12 + 11
-    LEFT JOIN years py ON py.taxpayer_id = w.taxpayer_id AND py.yr = w.yr - 1
-    LEFT JOIN {states} seed ON seed.taxpayer_id = w.taxpayer_id AND seed.period_index = d.seed_index
+    JOIN y ON y.taxpayer_id = w.taxpayer_id AND y.yr = w.yr
     WHERE w.mi >= d.from_index
-    """  # noqa: S608
+    ORDER BY w.mi, w.taxpayer_id
+    """
 
 
 def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None = None) -> int:
@@ -156,24 +170,28 @@ def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None 
     earliest changed period. Returns the number of rows written. One transaction, so a screening
     never sees a half-rebuilt taxpayer.
     """
-    states = connection.ops.quote_name(ReturnState._meta.db_table)
     returns = connection.ops.quote_name(VatReturn._meta.db_table)
+    written = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {DIRTY_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {DIRTY_TABLE} (taxpayer_id BIGINT PRIMARY KEY, first_changed INTEGER NOT NULL, "
-            "from_index INTEGER, read_from INTEGER, seed_index INTEGER)"
-        )
-        everything = changed_since is None and changed is None
-        if everything:
-            cursor.execute(f"DELETE FROM {states}")  # noqa: S608
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the window sorts of a large rebuild, in memory
+        if changed_since is None and changed is None:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(ReturnState._meta.db_table)}")
+            cursor.execute(f"SELECT MIN(taxpayer_id), MAX(taxpayer_id) FROM {returns}")
+            lo, hi = cursor.fetchone()
+            for start in range(lo or 0, (hi or -1) + 1, FULL_REBUILD_CHUNK):
+                _create_dirty_table(cursor)
+                cursor.execute(
+                    f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) "
+                    f"SELECT DISTINCT taxpayer_id, 0 FROM {returns} WHERE taxpayer_id BETWEEN %s AND %s",
+                    [start, start + FULL_REBUILD_CHUNK - 1],
+                )
+                written += _rebuild_dirty(cursor, fresh=True)
+            return written
+        _create_dirty_table(cursor)
+        if changed_since is not None:
             cursor.execute(
-                f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) "  # noqa: S608
-                f"SELECT DISTINCT taxpayer_id, 0 FROM {returns}"
-            )
-        elif changed_since is not None:
-            cursor.execute(
-                f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) "  # noqa: S608
+                f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) "
                 f"SELECT taxpayer_id, MIN({month_index_sql('period')}) FROM {returns} "
                 "WHERE updated_at >= %s GROUP BY taxpayer_id",
                 [changed_since],
@@ -183,34 +201,54 @@ def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None 
             for start in range(0, len(rows), 1000):
                 chunk = rows[start : start + 1000]
                 cursor.execute(
-                    f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) VALUES "  # noqa: S608
+                    f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) VALUES "
                     + ", ".join(["(%s, %s)"] * len(chunk)),
                     [value for row in chunk for value in row],
                 )
-        # Rebuild from the first changed month (never before 2019-03), reading from January of the year before.
+        return _rebuild_dirty(cursor, fresh=False)
+
+
+FULL_REBUILD_CHUNK = 100_000  # taxpayer ids per statement when everything is rebuilt
+
+
+def _create_dirty_table(cursor) -> None:
+    seeds = ", ".join(f"seed_{g} BIGINT" for g in VOUCHER_GROUPS)
+    cursor.execute(f"DROP TABLE IF EXISTS {DIRTY_TABLE}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {DIRTY_TABLE} (taxpayer_id BIGINT PRIMARY KEY, first_changed INTEGER NOT NULL, "
+        f"from_index INTEGER, read_from INTEGER, {seeds})"
+    )
+
+
+def _rebuild_dirty(cursor, *, fresh: bool) -> int:
+    """Rebuild the rows of the taxpayers in the dirty table from their first changed month on."""
+    states = connection.ops.quote_name(ReturnState._meta.db_table)
+    # From the first changed month (never before 2019-03), reading from January of the year before.
+    cursor.execute(
+        f"UPDATE {DIRTY_TABLE} SET from_index = CASE WHEN first_changed < {FIRST_STATE.index} "
+        f"THEN {FIRST_STATE.index} ELSE first_changed END"
+    )
+    cursor.execute(f"UPDATE {DIRTY_TABLE} SET read_from = (from_index / 12 - 1) * 12")
+    if not fresh:
+        # The running sums from 2019-04 go on from the last row kept before the months read.
+        seeds = ", ".join(f"seed_{g}" for g in VOUCHER_GROUPS)
+        sums = ", ".join(f"s.from_2019_{g}" for g in VOUCHER_GROUPS)
         cursor.execute(
-            f"UPDATE {DIRTY_TABLE} SET from_index = CASE WHEN first_changed < {FIRST_STATE.index} "  # noqa: S608
-            f"THEN {FIRST_STATE.index} ELSE first_changed END"
+            f"""UPDATE {DIRTY_TABLE} SET ({seeds}) = (
+                    SELECT {sums} FROM {states} s
+                    WHERE s.taxpayer_id = {DIRTY_TABLE}.taxpayer_id AND s.period_index < {DIRTY_TABLE}.read_from
+                    ORDER BY s.period_index DESC LIMIT 1)"""
         )
-        cursor.execute(f"UPDATE {DIRTY_TABLE} SET read_from = (from_index / 12 - 1) * 12")  # noqa: S608
-        if not everything:
-            cursor.execute(
-                f"""UPDATE {DIRTY_TABLE} SET seed_index = (
-                        SELECT MAX(s.period_index) FROM {states} s
-                        WHERE s.taxpayer_id = {DIRTY_TABLE}.taxpayer_id
-                          AND s.period_index < {DIRTY_TABLE}.read_from)"""  # noqa: S608
-            )
-            cursor.execute(
-                f"""DELETE FROM {states} WHERE EXISTS (
-                        SELECT 1 FROM {DIRTY_TABLE} d
-                        WHERE d.taxpayer_id = {states}.taxpayer_id
-                          AND {states}.period_index >= d.from_index)"""  # noqa: S608
-            )
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {DIRTY_TABLE}")  # the planner otherwise guesses its size
-        cursor.execute(_rebuild_sql())
-        written = cursor.rowcount
-        cursor.execute(f"DROP TABLE {DIRTY_TABLE}")
+        cursor.execute(
+            f"""DELETE FROM {states} WHERE EXISTS (
+                    SELECT 1 FROM {DIRTY_TABLE} d
+                    WHERE d.taxpayer_id = {states}.taxpayer_id AND {states}.period_index >= d.from_index)"""
+        )
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {DIRTY_TABLE}")  # the planner otherwise guesses its size
+    cursor.execute(_rebuild_sql())
+    written = cursor.rowcount
+    cursor.execute(f"DROP TABLE {DIRTY_TABLE}")
     return written
 
 

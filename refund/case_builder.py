@@ -47,6 +47,7 @@ from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatRe
 from .models import ReturnState
 from .rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
 from .rules.periods import Period, last_quarter_end_before
+from .screening_sql import NO_REFUNDS_SQL
 
 ZERO = Decimal("0")
 BASE_PERIOD = "2019-03"
@@ -188,6 +189,11 @@ def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
 def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
     """Hook for the refund ledger (issue 6): earlier refunds by taxpayer, in the contract's shape. None yet."""
     return {}
+
+
+def previous_refunds_sql() -> str:
+    """The same refunds as a relation (taxpayer_id, application_period, regime, kind) for the set-based path."""
+    return NO_REFUNDS_SQL
 
 
 def _case_json(

@@ -88,7 +88,10 @@ class ScreeningResult(models.Model):
     ``failed_mask`` holds the failed condition codes as bits (``CONDITION_BITS``).
     """
 
-    run = models.ForeignKey(ScreeningRun, verbose_name="筛查批次", on_delete=models.CASCADE, related_name="results")
+    # No index of its own: the unique (run, taxpayer) index serves lookups by run.
+    run = models.ForeignKey(
+        ScreeningRun, verbose_name="筛查批次", on_delete=models.CASCADE, related_name="results", db_index=False
+    )
     taxpayer = models.ForeignKey(
         Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="screening_results"
     )
@@ -134,7 +137,8 @@ class ReturnState(models.Model):
     exact, and cheap in set-based SQL. Kept up to date by ``refund.aggregates`` when returns change.
     """
 
-    taxpayer = models.ForeignKey(Taxpayer, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (taxpayer, period) index serves lookups by taxpayer.
+    taxpayer = models.ForeignKey(Taxpayer, on_delete=models.CASCADE, related_name="+", db_index=False)
     period = models.CharField("所属期", max_length=7)
     period_index = models.IntegerField("月序", help_text="year × 12 + month − 1")
     end_credit = models.BigIntegerField("期末留抵税额（分）")
@@ -178,6 +182,8 @@ class ReturnState(models.Model):
         verbose_name = "留抵退税测算累计数"
         verbose_name_plural = "留抵退税测算累计数"
         constraints = [models.UniqueConstraint(fields=["taxpayer", "period"], name="return_state_one_per_period")]
+        # A screening reads one period's rows for a range of taxpayers.
+        indexes = [models.Index(fields=["period", "taxpayer"], name="return_state_period_taxpayer")]
 
     def __str__(self) -> str:
         return f"{self.taxpayer_id} {self.period}"

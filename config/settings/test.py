@@ -10,5 +10,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; te
 AXES_FAILURE_LIMIT = 3
 IMPORT_INLINE_MAX_BYTES = 256 * 1024
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+SCREENING_WORKERS = 1  # tests run inside a transaction other connections cannot see; one test runs two
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

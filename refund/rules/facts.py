@@ -8,7 +8,7 @@ Computed lazily so that a figure a regime does not need (a 2019-03-31 base for t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from functools import cached_property
 
 from .errors import CaseError
@@ -23,6 +23,10 @@ from .parameters import (
 )
 from .periods import Period, last_quarter_end_before
 from .size import SizeResult, determine_size
+
+EXACT = Context(prec=80)
+"""For the ratio's arithmetic: 80 digits hold every product of amounts below 10^15 exactly, and a quotient
+to far below the cent, so that dividing last and rounding once gives the exact half-up cent."""
 
 WINDOWED_REGIMES = ("CN-2019-39", "CN-2025-7-class2", "CN-2025-7-class3")
 """Regimes whose refunds rest on a six-month window that may not be counted again (39号 第八条第（六）项)."""
@@ -40,7 +44,11 @@ class Ratio:
 
     @property
     def value(self) -> Decimal | None:
-        return self.numerator / self.denominator if self.denominator > 0 else None
+        return EXACT.divide(self.numerator, self.denominator) if self.denominator > 0 else None
+
+    def applied_to(self, amount: Decimal) -> Decimal:
+        """``amount`` × ratio, dividing last: exact to 80 digits, so rounding to the cent is exact too."""
+        return EXACT.divide(EXACT.multiply(amount, self.numerator), self.denominator)
 
     def describe(self) -> str:
         return (

@@ -29,7 +29,7 @@ from .conditions import (
     in_contract_order,
 )
 from .errors import CaseError
-from .facts import Base, Facts, Ratio
+from .facts import EXACT, Base, Facts, Ratio
 from .industry import describe_share
 from .inputs import ZERO
 from .parameters import (
@@ -259,8 +259,8 @@ def _result(
 
 
 def _exact(amount: Decimal, ratio: Ratio, rate: Decimal) -> Decimal:
-    value = ratio.value
-    return ZERO if value is None else max(amount, ZERO) * value * rate
+    """The refundable amount before rounding: amount × rate × ratio (0 when there is no ratio)."""
+    return ZERO if ratio.value is None else ratio.applied_to(max(amount, ZERO) * rate)
 
 
 def _base_trace(base: Base) -> str:
@@ -650,9 +650,10 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
     )
 
 
-def class3_refund(increase: Decimal, ratio: Decimal | None, tiers) -> tuple[Decimal, Decimal]:
-    """(exact refund, blended rate): 60% of the increase up to 1亿 (inclusive), 30% above (7号 第一条第（三）项)."""
-    if increase <= 0 or ratio is None:
+def class3_refund(increase: Decimal, tiers) -> tuple[Decimal, Decimal]:
+    """(refund before the ratio, blended rate): 60% of the increase up to 1亿 (inclusive), 30% above
+    (7号 第一条第（三）项). The blended rate is exact; the caller rounds it for display."""
+    if increase <= 0:
         return ZERO, tiers[0][1]
     gross, lower = ZERO, ZERO
     for cap, rate in tiers:
@@ -662,7 +663,7 @@ def class3_refund(increase: Decimal, ratio: Decimal | None, tiers) -> tuple[Deci
         if cap is None or increase <= cap:
             break
         lower = cap
-    return gross * ratio, gross / increase
+    return gross, EXACT.divide(gross, increase)
 
 
 def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
@@ -701,7 +702,8 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
         facts, first, f"选项 class3_ratio_start={option}（{DOC_7} 第四条对第三项计算期间的规定未能核实）"
     )
     tiers = CLASS3_TIERS.at(period)
-    exact, blended = class3_refund(increase, ratio.value, tiers)
+    gross, blended = class3_refund(increase, tiers)
+    exact = ZERO if ratio.value is None else ratio.applied_to(gross)
     first_cap, first_rate = tiers[0]
     rate_text = (
         _rate_text(first_rate) if increase <= first_cap else f"{blended.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)}"

@@ -58,7 +58,8 @@ def annual_vat_sales(inputs: SizeInputs) -> Decimal | None:
         return inputs.prev_year_vat_sales
     if months <= 0:
         return None
-    return inputs.prev_year_vat_sales / Decimal(months) * Decimal(12)
+    # Multiply first: 500,000 over 6 months is exactly 1,000,000 a year, not 999,999.99… (a size threshold).
+    return inputs.prev_year_vat_sales * 12 / Decimal(months)
 
 
 def classify(inputs: SizeInputs, period: Period) -> SizeResult:

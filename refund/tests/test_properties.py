@@ -151,10 +151,10 @@ def test_a_c_rating_never_refunds(data):
 def test_class3_tiers_are_monotone_and_continuous(a, b):
     tiers = CLASS3_TIERS.at(Period(2025, 9))
     low, high = sorted((a, b))
-    refund_low, rate_low = class3_refund(low, Decimal(1), tiers)
-    refund_high, _ = class3_refund(high, Decimal(1), tiers)
+    refund_low, rate_low = class3_refund(low, tiers)
+    refund_high, _ = class3_refund(high, tiers)
     assert refund_low <= refund_high
     assert Decimal("0.30") <= rate_low <= Decimal("0.60")
     # no jump at 1亿: one more yuan adds 0.30
     cap = Decimal(100_000_000)
-    assert class3_refund(cap + 1, Decimal(1), tiers)[0] - class3_refund(cap, Decimal(1), tiers)[0] == Decimal("0.30")
+    assert class3_refund(cap + 1, tiers)[0] - class3_refund(cap, tiers)[0] == Decimal("0.30")

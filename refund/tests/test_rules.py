@@ -310,11 +310,11 @@ class TestAdjustmentsAndRounding:
 class TestClass3:
     def test_tiers(self):
         tiers = ((Decimal("100000000"), Decimal("0.60")), (None, Decimal("0.30")))
-        assert class3_refund(Decimal("100000000"), Decimal(1), tiers) == (Decimal("60000000.00"), Decimal("0.6"))
-        exact, blended = class3_refund(Decimal("150000000"), Decimal("0.5"), tiers)
-        assert exact == Decimal("37500000")
+        assert class3_refund(Decimal("100000000"), tiers) == (Decimal("60000000.00"), Decimal("0.6"))
+        gross, blended = class3_refund(Decimal("150000000"), tiers)
+        assert gross == Decimal("75000000")
         assert blended == Decimal("0.5")
-        assert class3_refund(Decimal("-5"), Decimal(1), tiers)[0] == 0
+        assert class3_refund(Decimal("-5"), tiers)[0] == 0
 
     def test_ratio_period_option(self):
         returns = [

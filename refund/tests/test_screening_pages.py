@@ -22,7 +22,7 @@ from refund.rules.conditions import CONDITION_ORDER
 from refund.rules.options import OPTION_SPECS
 from refund.rules.periods import Period
 from refund.rules.regimes import REGIME_CODES
-from refund.services import result_from_decision
+from refund.services import result_from_decision, screening_run_execute
 from taxpayers.tests.factories import TaxpayerFactory
 
 from . import screening_data as sd
@@ -566,3 +566,24 @@ def test_what_if_without_htmx_renders_the_whole_page(client_for, screening):
     assert "<html" in page
     assert 'id="what-if-table"' in page
     assert 'id="conditions"' in page
+
+
+# --- a real screening ----------------------------------------------------------------------------------------
+
+
+def test_a_real_screening_feeds_the_pages_and_agrees_with_the_live_rules(client_for, org, personas):
+    """``screening_run_execute`` on factory data: the stored rows equal the explanation's live decision."""
+    eligible = sd.eligible_taxpayer(org["branch_a"], name="城东建筑有限公司")
+    rated_c = sd.ineligible_taxpayer(org["branch_b"], name="城西信用有限公司")
+    missing = sd.error_taxpayer(org["branch_b"], name="城西缺表有限公司")
+    run = ScreeningRun.objects.create(application_period=sd.PERIOD, application_date=sd.DATE)
+    screening_run_execute(run_id=run.pk)
+    client = client_for("refund_officer")
+    totals = client.get(reverse("refund:run_detail", args=[run.pk])).context["totals"]
+    assert (totals.overall.screened, totals.overall.eligible, totals.overall.errors) == (3, 1, 1)
+    listed = client.get(results_url(run, failed="credit_a_or_b"))
+    assert names_on_page(listed) == [rated_c.name]
+    for taxpayer in (eligible, rated_c, missing):
+        response = client.get(explain_url(run, taxpayer))
+        assert response.context["stored"] is not None
+        assert response.context["differences"] == [], taxpayer.name

@@ -18,6 +18,7 @@ MENU = (
     MenuItem("工作台", "speedometer2", "home"),
     MenuItem("纳税人", "building", "taxpayers:list", "taxpayers.view_taxpayer", "纳税人"),
     MenuItem("数据导入", "cloud-upload", "taxpayers:import_list", "taxpayers.view_importjob", "纳税人"),
+    MenuItem("筛查批次", "funnel", "refund:run_list", "refund.view_screeningrun", "留抵退税"),
     MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),
     MenuItem("短信记录", "chat-left-text", "notify:message_list", "notify.view_smsmessage", "消息通知"),
     MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),

@@ -24,6 +24,10 @@ CONTACT_READERS = {"officer_a", "officer_b", "refund_officer", "service_officer"
 AUDIT_READERS = {"supervisor", "admin"}
 IMPORT_READERS = {"refund_officer", "risk_officer", "supervisor", "admin"}  # taxpayers.view_importjob
 IMPORTERS = {"refund_officer", "admin"}  # taxpayers.add_importjob
+# 留抵退税 screening (accounts/roles.py): view_screeningrun/result, run_screening, export_screening.
+SCREENING_VIEWERS = {"officer_a", "officer_b", "refund_officer", "risk_officer", "supervisor", "admin"}
+SCREENING_RUNNERS = {"refund_officer", "admin"}
+SCREENING_EXPORTERS = {"refund_officer", "supervisor", "admin"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ SCOPED_TO_A = {"officer_b": 404}
 SCOPED_TO_B = {"officer_a": 404}
 IMPORT_READ = only(IMPORT_READERS, then=200, otherwise=403)
 IMPORT_WRITE = only(IMPORTERS, then=200, otherwise=403)
+SCREENING_READ = only(SCREENING_VIEWERS, then=200, otherwise=403)
 
 ENDPOINTS: dict[str, Endpoint] = {
     # --- 纳税人 pages
@@ -93,6 +98,52 @@ ENDPOINTS: dict[str, Endpoint] = {
         403,
         IMPORT_WRITE,
     ),
+    # --- 留抵退税 screening runs, results and explanations
+    "screening_run_list": Endpoint(lambda f: reverse("refund:run_list"), 403, SCREENING_READ),
+    "screening_run_start": Endpoint(  # an empty form: re-rendered with its errors
+        lambda f: reverse("refund:run_start"), 403, only(SCREENING_RUNNERS, then=200, otherwise=403), method="post"
+    ),
+    "screening_run_detail": Endpoint(
+        lambda f: reverse("refund:run_detail", args=[f["screening_run"].pk]), 403, SCREENING_READ
+    ),
+    "screening_results": Endpoint(
+        lambda f: reverse("refund:run_results", args=[f["screening_run"].pk]), 403, SCREENING_READ
+    ),
+    "screening_export": Endpoint(
+        lambda f: reverse("refund:run_export", args=[f["screening_run"].pk]),
+        403,
+        only(SCREENING_EXPORTERS, then=200, otherwise=403),
+    ),
+    "screening_explain_a": Endpoint(
+        lambda f: reverse("refund:run_explain", args=[f["screening_run"].pk, f["taxpayer_a"].identifier]),
+        403,
+        {**SCREENING_READ, **SCOPED_TO_A},
+    ),
+    "screening_explain_b": Endpoint(
+        lambda f: reverse("refund:run_explain", args=[f["screening_run"].pk, f["taxpayer_b"].identifier]),
+        403,
+        {**SCREENING_READ, **SCOPED_TO_B},
+    ),
+    "taxpayer_explain_a": Endpoint(
+        lambda f: reverse("refund:taxpayer_explain", args=[f["taxpayer_a"].identifier]),
+        403,
+        {**SCREENING_READ, **SCOPED_TO_A},
+    ),
+    "taxpayer_explain_b": Endpoint(
+        lambda f: reverse("refund:taxpayer_explain", args=[f["taxpayer_b"].identifier]),
+        403,
+        {**SCREENING_READ, **SCOPED_TO_B},
+    ),
+    "what_if_a": Endpoint(
+        lambda f: reverse("refund:what_if", args=[f["taxpayer_a"].identifier]) + "?credit_level=C",
+        403,
+        {**SCREENING_READ, **SCOPED_TO_A},
+    ),
+    "what_if_b": Endpoint(
+        lambda f: reverse("refund:what_if", args=[f["taxpayer_b"].identifier]) + "?credit_level=C",
+        403,
+        {**SCREENING_READ, **SCOPED_TO_B},
+    ),
     # --- 审计日志
     "audit_list": Endpoint(lambda f: reverse("accounts:audit_list"), 403, only(AUDIT_READERS, then=200, otherwise=403)),
     "audit_export": Endpoint(
@@ -129,6 +180,22 @@ def _failed_import(personas):
     return job
 
 
+def _screening_run(*taxpayers):
+    """A finished run with one (data-problem) result per taxpayer."""
+    import datetime as dt
+
+    from refund.models import ScreeningRun
+    from refund.services import result_from_decision
+
+    run = ScreeningRun.objects.create(
+        application_period="2026-03", application_date=dt.date(2026, 3, 1), status=ScreeningRun.Status.SUCCEEDED
+    )
+    for taxpayer in taxpayers:
+        decision = {"error": "missing_return", "message": "缺少申报表"}
+        result_from_decision(run=run, taxpayer_id=taxpayer.pk, decision=decision).save()
+    return run
+
+
 def _outcome(endpoint: Endpoint, response) -> int | str:
     """What happened, in the table's terms."""
     login_url = reverse("accounts:login") + "?next="
@@ -144,7 +211,14 @@ def _outcome(endpoint: Endpoint, response) -> int | str:
 def test_access_matrix(client_for, personas, taxpayer_a, taxpayer_b, endpoint_name):
     """One endpoint against every persona; reports every mismatch at once."""
     endpoint = ENDPOINTS[endpoint_name]
-    url = endpoint.url({"taxpayer_a": taxpayer_a, "taxpayer_b": taxpayer_b, "import_job": _failed_import(personas)})
+    url = endpoint.url(
+        {
+            "taxpayer_a": taxpayer_a,
+            "taxpayer_b": taxpayer_b,
+            "import_job": _failed_import(personas),
+            "screening_run": _screening_run(taxpayer_a, taxpayer_b),
+        }
+    )
     mismatches = []
     for username in ALL_USERS:
         client = client_for(None if username == ANONYMOUS else username)

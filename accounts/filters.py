@@ -25,6 +25,7 @@ VERB_LABELS = {
     "return": "回退",
     "demo_seeded": "生成演示数据",
     "send": "发送",
+    "resend": "重发",
 }
 
 

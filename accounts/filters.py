@@ -26,6 +26,7 @@ VERB_LABELS = {
     "demo_seeded": "生成演示数据",
     "send": "发送",
     "screening_start": "发起筛查",
+    "resend": "重发",
 }
 
 

@@ -35,9 +35,10 @@ _TAXPAYER_READ = (
 _CONTACTS = ("taxpayers.view_taxpayer_contacts",)
 _IMPORTS = ("taxpayers.view_importjob", "taxpayers.add_importjob")
 _AUDIT = ("accounts.view_auditevent",)
-# 消息通知: the SMS outbox (notify app; permissions added by accounts.0004_notify_permissions).
+# 消息通知: the SMS outbox (notify app; granted by accounts.0005_notify_permissions, and
+# accounts.0006_notify_batch_permissions for creating batches in 新建短信批次).
 _SMS_VIEW = ("notify.view_smsmessage", "notify.view_smsbatch")
-_SMS_SEND = (*_SMS_VIEW, "notify.send_smsmessage", "notify.export_smsmessage")
+_SMS_SEND = (*_SMS_VIEW, "notify.send_smsmessage", "notify.export_smsmessage", "notify.add_smsbatch")
 _SMS_ADMIN = (*_SMS_SEND, "notify.view_messagetemplate", "notify.add_messagetemplate",
               "notify.change_messagetemplate", "notify.view_optout", "notify.add_optout")
 # 留抵退税 screening runs and their results (refund app; granted by refund.0003_screening_permissions).

@@ -54,4 +54,11 @@ SCHEDULES: list[ScheduleEntry] = [
         hour="8-20",
         expire_seconds=240,
     ),
+    ScheduleEntry(
+        name="sms-report-pull",
+        task="notify.tasks.poll_mas_reports",
+        description="每分钟向云MAS拉取一次短信状态报告（HTTPS接口，MAS_REPORT_PULL=true 时生效；每5秒最多请求一次）。",
+        minute="*",
+        expire_seconds=55,
+    ),
 ]

@@ -18,8 +18,13 @@ Exactly-once design (who else touches a row: other workers, the report endpoint,
    within ``SMS_UNKNOWN_GRACE_SECONDS`` (reports arrive within seconds to minutes) is the row presumed
    never received and re-queued. The residual risk — the gateway took the batch *and* its report got
    lost — is the only way to a second send, and it needs two independent failures.
+
+Requests: rows with the same text go together (≤ 5,000 numbers, each number once, per request). With a
+backend that supports templates (云MAS), rows from a template registered on the platform go by
+``/sms/tmpsubmit``, grouped by template id and ``params``. No round starts inside the quiet hours.
 """
 
+import json
 import logging
 import os
 import random
@@ -36,7 +41,7 @@ from django.utils import timezone
 
 from .backends import BaseBackend, Outcome, SendResult, get_backend
 from .models import OptOut, SmsMessage, SmsReport
-from .services import _apply_report, match_orphan_reports, quiet_until
+from .services import _apply_report, batch_refresh_status, match_orphan_reports, quiet_until
 
 logger = logging.getLogger(__name__)
 S = SmsMessage.Status
@@ -68,6 +73,9 @@ def claim(*, worker: str, limit: int, now=None) -> list[SmsMessage]:
             SmsMessage.objects.filter(id__in=cancelled).update(
                 status=S.CANCELLED, error_code="opted_out", error_message="号码已退订", finished_at=now
             )
+            batch_refresh_status(batch_ids=set(
+                SmsMessage.objects.filter(id__in=cancelled).values_list("batch_id", flat=True)
+            ))
             ids = [i for i in ids if i not in set(cancelled)]
         SmsMessage.objects.filter(id__in=ids).update(
             status=S.SENDING,
@@ -79,13 +87,20 @@ def claim(*, worker: str, limit: int, now=None) -> list[SmsMessage]:
     return list(SmsMessage.objects.filter(id__in=ids, claimed_by=worker, status=S.SENDING).order_by("id"))
 
 
-def _chunks(rows: list[SmsMessage], size: int):
-    """Group by identical text, ≤ size numbers per request, each number once per request
-    (reports are matched by msgGroup + mobile, so one request must not carry a number twice)."""
-    by_text: dict[str, list[SmsMessage]] = defaultdict(list)
+def _chunks(rows: list[SmsMessage], size: int, *, templates: bool = False):
+    """Group rows that can share one request, ≤ size numbers per request, each number once per request
+    (reports are matched by msgGroup + mobile, so one request must not carry a number twice).
+
+    Yields ``(key, rows)``: key ``("norsubmit", text, "")``, or with ``templates``, for rows with a
+    gateway template, ``("tmpsubmit", template_id, params)``.
+    """
+    groups: dict[tuple[str, str, str], list[SmsMessage]] = defaultdict(list)
     for row in rows:
-        by_text[row.text].append(row)
-    for text, group in by_text.items():
+        if templates and row.gateway_template_id:
+            groups[("tmpsubmit", row.gateway_template_id, row.template_params)].append(row)
+        else:
+            groups[("norsubmit", row.text, "")].append(row)
+    for key, group in groups.items():
         pending = group
         while pending:
             chunk, seen, later = [], set(), []
@@ -95,8 +110,16 @@ def _chunks(rows: list[SmsMessage], size: int):
                 else:
                     seen.add(row.recipient)
                     chunk.append(row)
-            yield text, chunk
+            yield key, chunk
             pending = later
+
+
+def _send(backend: BaseBackend, key: tuple[str, str, str], rows: list[SmsMessage]) -> SendResult:
+    mobiles = [row.recipient for row in rows]
+    kind, value, params = key
+    if kind == "tmpsubmit":
+        return backend.send_template(mobiles, value, json.loads(params or '[""]'))
+    return backend.send(mobiles, value)
 
 
 def record_result(*, rows: list[SmsMessage], worker: str, result: SendResult, now=None) -> None:
@@ -139,6 +162,7 @@ def resolve_stale(*, now=None) -> dict:
     now = now or timezone.now()
     grace = timedelta(seconds=settings.SMS_UNKNOWN_GRACE_SECONDS)
     adopted = requeued = failed = 0
+    finished_batches = set()
     stale_ids = list(
         SmsMessage.objects.filter(status=S.SENDING, lease_expires_at__lt=now).values_list("id", flat=True)[:5000]
     )
@@ -171,6 +195,7 @@ def resolve_stale(*, now=None) -> dict:
                     row.status, row.finished_at = S.FAILED, now
                     row.error_code, row.error_message = "unknown_outcome", "发送结果未知且已达重试上限"
                     failed += 1
+                    finished_batches.add(row.batch_id)
                 else:
                     row.status, row.next_attempt_at = S.QUEUED, quiet_until(now) or now
                     row.error_code = "resent_after_unknown"
@@ -179,6 +204,9 @@ def resolve_stale(*, now=None) -> dict:
                 row.lease_expires_at, row.claimed_by = None, ""
                 row.save(update_fields=["status", "next_attempt_at", "finished_at", "error_code", "error_message",
                                         "lease_expires_at", "claimed_by", "updated_at"])
+            if report is not None:
+                finished_batches.add(row.batch_id)
+    batch_refresh_status(batch_ids=finished_batches)
     return {"adopted": adopted, "requeued": requeued, "failed": failed}
 
 
@@ -191,39 +219,49 @@ def run(*, backend: BaseBackend | None = None, worker: str | None = None, time_b
     summary = {"sent_requests": 0, "accepted": 0, "failed": 0, "retry": 0, "unknown": 0}
     summary["stale"] = resolve_stale()
     match_orphan_reports()
-    if quiet_until(timezone.now()):
-        return summary  # enqueue already holds rows until morning; nothing is due now
     rate = settings.SMS_RATE_PER_SECOND
     size = min(settings.SMS_BATCH_SIZE, backend.max_mobiles)
     rounds = 0
     last_request = 0.0
     while time.monotonic() - started < time_budget and (max_rounds is None or rounds < max_rounds):
+        if quiet_until(timezone.now()):
+            # Inside the quiet hours nothing is sent; a long pass that reaches 21:00 stops, its rows wait.
+            summary["quiet_hours"] = True
+            break
         rows = claim(worker=worker, limit=size)
         if not rows:
             break
         rounds += 1
-        for text, chunk in _chunks(rows, backend.max_mobiles):
+        for key, chunk in _chunks(rows, backend.max_mobiles, templates=backend.supports_templates):
             if rate:
                 wait = last_request + 1 / rate - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
             last_request = time.monotonic()
-            result = backend.send([row.recipient for row in chunk], text)
+            result = _send(backend, key, chunk)
             summary["sent_requests"] += 1
             record_result(rows=chunk, worker=worker, result=result)
-            key = {Outcome.ACCEPTED: "accepted", Outcome.PERMANENT: "failed", Outcome.TRANSIENT: "retry"}.get(
+            outcome = {Outcome.ACCEPTED: "accepted", Outcome.PERMANENT: "failed", Outcome.TRANSIENT: "retry"}.get(
                 result.outcome, "unknown"
             )
-            summary[key] += len(chunk)
+            summary[outcome] += len(chunk)
+        batch_refresh_status(batch_ids={row.batch_id for row in rows})
     return summary
 
 
 def next_wakeup(*, now=None):
-    """When the dispatcher next has something to do (a retry falls due, a lease or a grace period ends)."""
+    """When the dispatcher next has something to do (a retry falls due, a lease or a grace period ends).
+
+    Queued rows are never due inside the quiet hours: a backlog at 21:00 wakes the dispatcher in the
+    morning, not every second through the night.
+    """
     now = now or timezone.now()
     queued = SmsMessage.objects.filter(status=S.QUEUED).aggregate(t=Min("next_attempt_at"))["t"]
     lease = SmsMessage.objects.filter(status=S.SENDING).aggregate(t=Min("lease_expires_at"))["t"]
-    candidates = [t for t in (queued,) if t]
+    candidates = []
+    if queued:
+        due = max(queued, now)
+        candidates.append(quiet_until(due) or due)
     if lease:
         # An expired lease waits for reports, then the grace period; wake at both points.
         grace = timedelta(seconds=settings.SMS_UNKNOWN_GRACE_SECONDS)

@@ -20,6 +20,13 @@ class MessageTemplate(models.Model):
     name = models.CharField("名称", max_length=100)
     body = models.TextField("内容", help_text="变量写作 {name}，例如：{taxpayer_name}")
     sign_text = models.CharField("签名", max_length=20, blank=True, help_text="计入字数，例如【示范县税务局】")
+    mas_template_id = models.CharField(
+        "云MAS模板编号",
+        max_length=64,
+        blank=True,
+        help_text="在云MAS平台报备的模板ID。填写后，后端为云MAS时按模板短信接口（/sms/tmpsubmit）发送，"
+        "变量值按其在内容中出现的顺序作为参数，平台模板的参数顺序须与此一致；留空则按普通短信发送。",
+    )
     active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
@@ -49,9 +56,15 @@ class SmsBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.PROTECT
     )
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     total = models.PositiveIntegerField("总数", default=0)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    branch_id = models.PositiveBigIntegerField(
+        "分局", null=True, blank=True, db_index=True, help_text="调用方给出的分局编号（notify 不引用机构表）；空：全局"
+    )
+    key = models.CharField(
+        "幂等键", max_length=200, null=True, blank=True, unique=True, help_text="同一键再次创建时返回原批次"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = "短信批次"
@@ -61,12 +74,19 @@ class SmsBatch(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def progress(self) -> dict:
-        """Counts per status; done = accepted or beyond."""
-        counts = dict(self.messages.values_list("status").annotate(n=models.Count("id")).order_by())
-        finished = sum(counts.get(s, 0) for s in SmsMessage.FINISHED_STATUSES)
-        percent = round(100 * finished / self.total) if self.total else 100
-        return {"counts": counts, "finished": finished, "percent": percent}
+    def progress(self, counts: dict | None = None) -> dict:
+        """Counts per status; finished = accepted or beyond. ``counts`` when the caller fetched them for a page."""
+        if counts is None:
+            counts = dict(self.messages.values_list("status").annotate(n=models.Count("id")).order_by())
+        return progress_from_counts(counts, total=self.total)
+
+
+def progress_from_counts(counts: dict, *, total: int) -> dict:
+    finished = sum(counts.get(s, 0) for s in SmsMessage.FINISHED_STATUSES)
+    percent = min(100, 100 * finished // total) if total else 100
+    by_status = [(value, label, counts.get(value, 0)) for value, label in SmsMessage.Status.choices]
+    return {"counts": counts, "finished": finished, "percent": percent, "unfinished": total - finished,
+            "by_status": by_status}
 
 
 class SmsMessage(models.Model):
@@ -99,6 +119,16 @@ class SmsMessage(models.Model):
     )
     related_object_id = models.CharField("关联对象编号", max_length=64, blank=True)
     related = models.CharField("关联说明", max_length=200, blank=True)
+    branch_id = models.PositiveBigIntegerField(
+        "分局", null=True, blank=True, help_text="调用方给出的分局编号（notify 不引用机构表），用于筛选和分局范围"
+    )
+    gateway_template_id = models.CharField("云MAS模板编号", max_length=64, blank=True)
+    template_params = models.TextField(
+        "模板参数", blank=True, help_text="tmpsubmit 的 params：紧凑 JSON 数组字符串，与计算 mac 的字符串相同"
+    )
+    resend_of = models.ForeignKey(
+        "self", verbose_name="重发自", null=True, blank=True, on_delete=models.PROTECT, related_name="resends"
+    )
     idempotency_key = models.CharField("幂等键", max_length=200, unique=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField("发送次数", default=0)
@@ -125,6 +155,8 @@ class SmsMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notify_sms_due"),
             models.Index(fields=["msg_group", "recipient"], name="notify_sms_group_mobile"),
+            models.Index(fields=["branch_id", "-id"], name="notify_sms_branch"),
+            models.Index(fields=["batch", "status"], name="notify_sms_batch_status"),
         ]
         permissions = [
             ("send_smsmessage", "可以发送和重发短信"),

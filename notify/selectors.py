@@ -1,10 +1,58 @@
-"""Reads of notify. SMS rows are bureau-wide (service officers send for every branch), gated by permission."""
+"""Reads of notify, gated by permission in the views and scoped by branch here.
 
-from datetime import date
+notify imports none of our apps, so the branch scope comes from ``settings.NOTIFY_VISIBLE_BRANCHES``
+(``accounts.scoping.visible_branch_ids``: None = every branch, else a set of ids) and the branch names
+from ``settings.NOTIFY_BRANCH_CHOICES``. A branch-scoped reader sees only rows whose ``branch_id`` is one
+of its branches; service officers, refund officers and supervisors work across the bureau and see all.
+"""
 
-from django.db.models import QuerySet
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from .models import InboxNotification, SmsBatch, SmsMessage
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.http import Http404
+from django.utils.module_loading import import_string
+
+from .models import InboxNotification, MessageTemplate, SmsBatch, SmsMessage, progress_from_counts
+from .services import REFUSED_AT_ENQUEUE
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def resendable(messages: QuerySet[SmsMessage]) -> QuerySet[SmsMessage]:
+    """Failed messages worth resending and not resent yet: only the latest row of a resend chain is offered
+    again, and never a row refused at enqueue (bad number or text: the same row would fail the same way)."""
+    return (
+        messages.filter(status=SmsMessage.Status.FAILED)
+        .exclude(error_code__in=REFUSED_AT_ENQUEUE)
+        .filter(~Exists(SmsMessage.objects.filter(resend_of=OuterRef("pk"))))
+    )
+
+
+def _hook(name: str):
+    dotted = getattr(settings, name, "")
+    return import_string(dotted) if dotted else None
+
+
+def visible_branch_ids(user) -> set[int] | None:
+    hook = _hook("NOTIFY_VISIBLE_BRANCHES")
+    return hook(user) if hook else None
+
+
+def branch_choices(user) -> list[tuple[int, str]]:
+    """(id, name) of the branches ``user`` may filter by; empty when no hook is configured."""
+    hook = _hook("NOTIFY_BRANCH_CHOICES")
+    return list(hook(user)) if hook else []
+
+
+def _scoped(rows: QuerySet, user) -> QuerySet:
+    if user is None:
+        return rows
+    branch_ids = visible_branch_ids(user)
+    if branch_ids is None:
+        return rows
+    return rows.filter(branch_id__in=branch_ids) if branch_ids else rows.none()
 
 
 def _date(value: str) -> date | None:
@@ -14,25 +62,84 @@ def _date(value: str) -> date | None:
         return None
 
 
-def message_list(*, filters: dict) -> QuerySet[SmsMessage]:
-    rows = SmsMessage.objects.select_related("template", "batch")
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
+def _common_filters(rows: QuerySet, filters: dict, *, template_field: str) -> QuerySet:
+    """Template, date (whole Beijing-time days, as a range on the indexed column) and branch."""
+    if filters.get("template"):
+        rows = rows.filter(**{f"{template_field}__code": filters["template"]})
+    if start := _date(filters.get("date_from", "")):
+        rows = rows.filter(created_at__gte=_day_start(start))
+    if end := _date(filters.get("date_to", "")):
+        rows = rows.filter(created_at__lt=_day_start(end + timedelta(days=1)))
+    if str(filters.get("branch", "")).isdigit():
+        rows = rows.filter(branch_id=int(filters["branch"]))
+    return rows
+
+
+def message_list(*, filters: dict, user=None) -> QuerySet[SmsMessage]:
+    """Outbox rows matching ``filters`` (status, template, batch, date_from, date_to, branch, q = digits of
+    the number), newest first; with ``user``, only the branches that user may see."""
+    rows = _scoped(SmsMessage.objects.select_related("template", "batch"), user)
     if filters.get("status") in SmsMessage.Status.values:
         rows = rows.filter(status=filters["status"])
-    if filters.get("template"):
-        rows = rows.filter(template__code=filters["template"])
-    if filters.get("batch", "").isdigit():
+    if str(filters.get("batch", "")).isdigit():
         rows = rows.filter(batch_id=int(filters["batch"]))
-    if start := _date(filters.get("date_from", "")):
-        rows = rows.filter(created_at__date__gte=start)
-    if end := _date(filters.get("date_to", "")):
-        rows = rows.filter(created_at__date__lte=end)
     if filters.get("q", "").isdigit():
         rows = rows.filter(recipient__contains=filters["q"])
-    return rows.order_by("-id")
+    if filters.get("resendable") == "1":
+        rows = resendable(rows)
+    return _common_filters(rows, filters, template_field="template").order_by("-id")
 
 
-def batch_list() -> QuerySet[SmsBatch]:
-    return SmsBatch.objects.select_related("template", "created_by").order_by("-id")
+def batch_list(*, filters: dict | None = None, user=None) -> QuerySet[SmsBatch]:
+    """Batches matching ``filters`` (status, template, date_from, date_to, branch), newest first."""
+    filters = filters or {}
+    rows = _scoped(SmsBatch.objects.select_related("template", "created_by"), user)
+    if filters.get("status") in SmsBatch.Status.values:
+        rows = rows.filter(status=filters["status"])
+    return _common_filters(rows, filters, template_field="template").order_by("-id")
+
+
+def batch_get(*, pk: int, user) -> SmsBatch:
+    """One batch, or 404 when it does not exist or belongs to a branch ``user`` may not see."""
+    batch = _scoped(SmsBatch.objects.select_related("template", "created_by"), user).filter(pk=pk).first()
+    if batch is None:
+        raise Http404("no such batch in the user's scope")
+    return batch
+
+
+def message_get(*, pk: int, user) -> SmsMessage:
+    message = _scoped(SmsMessage.objects.all(), user).filter(pk=pk).first()
+    if message is None:
+        raise Http404("no such message in the user's scope")
+    return message
+
+
+def attach_progress(batches) -> None:
+    """``batch.shown`` (counts per status, percent) for a page of batches, in one query for the page."""
+    batches = list(batches)
+    counts: dict[int, dict] = {batch.pk: {} for batch in batches}
+    rows = (
+        SmsMessage.objects.filter(batch_id__in=counts)
+        .values_list("batch_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for batch_id, status, n in rows:
+        counts[batch_id][status] = n
+    for batch in batches:
+        batch.shown = progress_from_counts(counts[batch.pk], total=batch.total)
+
+
+def resendable_count(batch: SmsBatch) -> int:
+    return resendable(batch.messages.all()).count()
+
+
+def active_templates() -> QuerySet[MessageTemplate]:
+    return MessageTemplate.objects.filter(active=True).order_by("code")
 
 
 def inbox_for(user) -> QuerySet[InboxNotification]:

@@ -1,6 +1,22 @@
 """Writes of the notify app: enqueue SMS, record delivery reports, opt-outs, the in-app inbox.
 
-Callers audit their own actions (notify cannot import accounts.audit); rows carry the actor's id.
+How other apps call it (refund reminders, ledger bills, credit notices): inside their own service's
+transaction, after writing their own audit event for the business action —
+
+* ``sms_enqueue(to=…, text=… | template=…, variables=…, idempotency_key=…, related_object=…,
+  branch_id=…, actor=…)`` for one message, or ``sms_batch_enqueue(name=…, template=…,
+  recipients=[Recipient(mobile, variables, related_object=…, related=…, branch_id=…, key=…)],
+  key_prefix=…, actor=…)`` for many.
+* ``branch_id`` is the 分局 the message is about (``taxpayer.branch_id``): the service officer's lists
+  filter by it and a branch-scoped reader sees only its own. notify stores the id and imports no
+  branch model. When it is left out it is taken from ``related_object.branch_id`` if the related object
+  has one (a ``Taxpayer`` does), so ``related_object=taxpayer`` is usually enough.
+* ``idempotency_key`` names the business fact ("refund-bill:<ledger row id>"): enqueuing it again is a
+  no-op, which makes a retried task safe.
+
+Those calls write no audit event (the caller audits its own action). The actions taken in notify's own
+pages — ``sms_batch_create``, ``sms_resend_failed``, ``sms_export_record`` — are audited here through
+``notify.signals.audit_requested`` (accounts writes the event in the same transaction).
 """
 
 import logging
@@ -10,11 +26,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from .backends.mas import template_params
 from .models import InboxNotification, MessageTemplate, OptOut, SmsBatch, SmsMessage, SmsReport
-from .text import InvalidMobile, MissingVariable, normalise_mobile, render
+from .signals import audit_requested
+from .text import InvalidMobile, MissingVariable, mask_mobile, normalise_mobile, render, template_param_values
 
 logger = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -69,7 +88,12 @@ def check_mobile(raw: str) -> str:
     try:
         return normalise_mobile(raw)
     except InvalidMobile:
-        raise SmsRejected("invalid_mobile", f"手机号码无效：{raw}") from None
+        # Masked: the message is shown in lists and exports (UX.md), and a near-miss is still someone's number.
+        raise SmsRejected("invalid_mobile", f"手机号码无效：{mask_mobile(str(raw or ''))}") from None
+
+
+# Codes of rows refused before anything was sent (bad number, bad text): resending the same row cannot help.
+REFUSED_AT_ENQUEUE = ("invalid_mobile", "empty_text", "text_too_long", "missing_variable", "template_inactive")
 
 
 def compose(*, template: MessageTemplate | None, text: str | None, variables: dict | None) -> str:
@@ -83,19 +107,45 @@ def compose(*, template: MessageTemplate | None, text: str | None, variables: di
     return check_text(text or "")
 
 
+def gateway_template_fields(template: MessageTemplate | None, variables: dict | None) -> dict:
+    """For a template registered on 云MAS: the template id and the ``params`` string sent by tmpsubmit.
+
+    Taken when the message is enqueued, like its text, so a later edit of the template changes neither.
+    """
+    if template is None or not template.mas_template_id:
+        return {}
+    try:
+        values = template_param_values(template.body, variables or {})
+    except MissingVariable as exc:
+        raise SmsRejected("missing_variable", f"模板变量缺失：{exc.args[0]}") from None
+    return {"gateway_template_id": template.mas_template_id, "template_params": template_params(values)}
+
+
 def _kick_dispatcher():
     from .tasks import dispatch_outbox
 
     dispatch_outbox.delay()
 
 
+def _audit(*, actor, verb: str, **fields) -> None:
+    """An audit event for an action in notify's pages, written by accounts in this transaction."""
+    if not audit_requested.has_listeners():
+        raise RuntimeError("nothing receives notify.signals.audit_requested: notify's actions would go unaudited")
+    audit_requested.send(sender=SmsMessage, actor=actor, verb=verb, **fields)
+
+
 # --- enqueue -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Recipient:
+    """One addressee of a batch. ``key`` (optional) replaces the mobile in the message's idempotency key,
+    e.g. the taxpayer's id when one number (an accountant's) receives a text for each of several taxpayers."""
+
     mobile: str
     variables: dict | None = None
     related_object: object | None = None
     related: str = ""
+    branch_id: int | None = None
+    key: str = ""
 
 
 def _related_fields(related_object) -> dict:
@@ -105,6 +155,14 @@ def _related_fields(related_object) -> dict:
         "related_content_type": ContentType.objects.get_for_model(related_object),
         "related_object_id": str(related_object.pk),
     }
+
+
+def _branch_of(related_object, branch_id) -> int | None:
+    """The explicit ``branch_id``, else the related object's own ``branch_id`` (a Taxpayer's), else none."""
+    if branch_id is not None:
+        return int(branch_id)
+    value = getattr(related_object, "branch_id", None)
+    return value if isinstance(value, int) else None
 
 
 @transaction.atomic
@@ -119,10 +177,13 @@ def sms_enqueue(
     related: str = "",
     actor=None,
     now: datetime | None = None,
+    branch_id: int | None = None,
 ) -> SmsMessage:
     """Put one SMS in the outbox. The same ``idempotency_key`` again returns the existing row unchanged.
 
-    Raises ``SmsRejected`` for a bad number or text; an opted-out number gives a cancelled row.
+    ``branch_id``: the 分局 of the taxpayer the message is about (see the module docstring); defaults to
+    ``related_object.branch_id``. Raises ``SmsRejected`` for a bad number or text; an opted-out number
+    gives a cancelled row. Held until the morning when enqueued in the quiet hours.
     """
     existing = SmsMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -137,6 +198,8 @@ def sms_enqueue(
         "related": related[:200],
         "created_by": actor,
         "next_attempt_at": quiet_until(now) or now,
+        "branch_id": _branch_of(related_object, branch_id),
+        **gateway_template_fields(template, variables),
         **_related_fields(related_object),
     }
     if OptOut.objects.filter(mobile=mobile).exists():
@@ -148,6 +211,15 @@ def sms_enqueue(
     return message
 
 
+def _batch_key_part(recipient: Recipient) -> str:
+    if recipient.key:
+        return str(recipient.key)
+    try:
+        return normalise_mobile(recipient.mobile)  # "138 0013 8000" and "13800138000" are one number
+    except InvalidMobile:
+        return str(recipient.mobile)
+
+
 @transaction.atomic
 def sms_batch_enqueue(
     *,
@@ -157,62 +229,224 @@ def sms_batch_enqueue(
     key_prefix: str,
     actor=None,
     now: datetime | None = None,
+    branch_id: int | None = None,
+    batch_key: str | None = None,
 ) -> SmsBatch:
-    """One template to many recipients. Keys are ``<key_prefix>:<mobile>``: enqueuing the same batch
-    twice adds no message. Invalid numbers become failed rows so the officer sees them in the batch."""
+    """One template to many recipients (短信批次). Keys are ``<key_prefix>:<mobile>`` (or
+    ``<key_prefix>:<recipient.key>``): enqueuing the same batch twice adds no message. Invalid numbers
+    become failed rows so the officer sees them in the batch.
+
+    ``branch_id`` is the batch's 分局 when the whole batch is for one branch; each message takes its
+    recipient's ``branch_id``, else its related object's, else the batch's. With ``batch_key`` the batch
+    itself is idempotent: the same key again returns the first batch and adds nothing.
+    """
     now = now or timezone.now()
-    batch = SmsBatch.objects.create(name=name, template=template, created_by=actor)
+    if batch_key is not None:
+        existing = SmsBatch.objects.filter(key=batch_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            batch = SmsBatch.objects.create(
+                name=name, template=template, created_by=actor, branch_id=branch_id, key=batch_key
+            )
+    except IntegrityError:  # another request created the same batch_key first (the unique index waited for it)
+        return SmsBatch.objects.get(key=batch_key)
     opted = set(OptOut.objects.values_list("mobile", flat=True))
     due = quiet_until(now) or now
-    rows = []
+    rows, keys = [], set()
     for recipient in recipients:
-        row = SmsMessage(batch=batch, template=template, created_by=actor, next_attempt_at=due,
-                         related=recipient.related[:200], **_related_fields(recipient.related_object))
+        key = f"{key_prefix}:{_batch_key_part(recipient)}"
+        if key in keys:
+            continue
+        keys.add(key)
+        row = SmsMessage(
+            batch=batch, template=template, created_by=actor, next_attempt_at=due, idempotency_key=key,
+            related=recipient.related[:200], branch_id=_branch_of(recipient.related_object, recipient.branch_id),
+            **_related_fields(recipient.related_object),
+        )
+        if row.branch_id is None:
+            row.branch_id = branch_id
         try:
             row.recipient = check_mobile(recipient.mobile)
             row.text = compose(template=template, text=None, variables=recipient.variables)
+            for field, value in gateway_template_fields(template, recipient.variables).items():
+                setattr(row, field, value)
         except SmsRejected as exc:
             row.recipient = str(recipient.mobile)[:32]
             row.text = template.body
             row.status, row.error_code, row.error_message, row.finished_at = "failed", exc.code, exc.message, now
         if row.status == "queued" and row.recipient in opted:
             row.status, row.error_code, row.error_message, row.finished_at = "cancelled", "opted_out", "号码已退订", now
-        row.idempotency_key = f"{key_prefix}:{recipient.mobile}"
         rows.append(row)
     SmsMessage.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     batch.total = batch.messages.count()
     batch.save(update_fields=["total"])
+    batch_refresh_status(batch_ids=[batch.pk])
+    batch.refresh_from_db(fields=["status"])
     transaction.on_commit(_kick_dispatcher)
     return batch
 
 
 @transaction.atomic
+def sms_batch_create(
+    *,
+    actor,
+    name: str,
+    template: MessageTemplate,
+    recipients: list[Recipient],
+    batch_key: str,
+    branch_id: int | None = None,
+    now: datetime | None = None,
+) -> SmsBatch:
+    """A batch created by a service officer in 新建短信批次 (audited). ``batch_key`` comes from the preview the
+    officer confirmed, so a second click on 确认发送 returns the same batch and sends nothing twice."""
+    existing = SmsBatch.objects.filter(key=batch_key).first()
+    if existing is not None:
+        return existing
+    batch = sms_batch_enqueue(name=name, template=template, recipients=recipients, key_prefix=batch_key,
+                              actor=actor, now=now, branch_id=branch_id, batch_key=batch_key)
+    counts = dict(batch.messages.values_list("status").annotate(n=Count("id")).order_by())
+    due = quiet_until(now or timezone.now())
+    summary = (
+        f"创建短信批次「{name}」：共 {batch.total} 条（模板 {template.code}），待发送 {counts.get('queued', 0)}，"
+        f"号码或内容有误 {counts.get('failed', 0)}，已退订 {counts.get('cancelled', 0)}"
+    )
+    if due:
+        summary += f"；静默时段，{timezone.localtime(due):%m-%d %H:%M} 开始发送"
+    _audit(actor=actor, verb="send", object_type="notify.smsbatch", object_id=str(batch.pk), object_repr=name,
+           summary=summary, changes={"status_counts": [None, counts]})
+    return batch
+
+
+def _copy_for_resend(message: SmsMessage, *, key: str, actor, due, opted: set, now) -> SmsMessage:
+    """The new outbox row for a resend: the exact text (and gateway template) first rendered, same batch/branch."""
+    row = SmsMessage(
+        recipient=message.recipient, text=message.text, template_id=message.template_id, batch_id=message.batch_id,
+        related_content_type_id=message.related_content_type_id, related_object_id=message.related_object_id,
+        related=message.related, branch_id=message.branch_id, gateway_template_id=message.gateway_template_id,
+        template_params=message.template_params, resend_of=message, idempotency_key=key, created_by=actor,
+        next_attempt_at=due,
+    )
+    if message.recipient in opted:
+        row.status, row.error_code, row.error_message, row.finished_at = "cancelled", "opted_out", "号码已退订", now
+    return row
+
+
+@transaction.atomic
 def sms_resend(*, message: SmsMessage, actor=None) -> SmsMessage:
-    """Resend a failed message as a new outbox row (key ``<old key>:resend:<n>``); the failed row stays."""
+    """Resend a failed message as a new outbox row (key ``<old key>:resend:<n>``); the failed row stays.
+
+    Not audited here: a caller in another app audits its own action; notify's pages use ``sms_resend_failed``.
+    """
     if message.status != SmsMessage.Status.FAILED:
         raise SmsRejected("not_failed", "只能重发发送失败的短信")
+    if message.error_code in REFUSED_AT_ENQUEUE:
+        raise SmsRejected("not_sendable", f"该短信未发送（{message.error_message}），重发无法解决，请更正后重新发送")
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk)
     n = SmsMessage.objects.filter(idempotency_key__startswith=f"{message.idempotency_key}:resend:").count() + 1
-    # The text was rendered when first enqueued; resend that exact text, keep template and batch for filters.
-    row = sms_enqueue(to=message.recipient, text=message.text, idempotency_key=f"{message.idempotency_key}:resend:{n}",
-                      related=message.related, actor=actor)
-    SmsMessage.objects.filter(pk=row.pk).update(
-        template=message.template, batch=message.batch,
-        related_content_type=message.related_content_type, related_object_id=message.related_object_id,
-    )
-    row.refresh_from_db()
+    now = timezone.now()
+    opted = set(OptOut.objects.filter(mobile=message.recipient).values_list("mobile", flat=True))
+    row = _copy_for_resend(message, key=f"{message.idempotency_key}:resend:{n}", actor=actor,
+                           due=quiet_until(now) or now, opted=opted, now=now)
+    row.save()
+    batch_refresh_status(batch_ids=[row.batch_id])
+    if row.status == SmsMessage.Status.QUEUED:
+        transaction.on_commit(_kick_dispatcher)
     return row
+
+
+@transaction.atomic
+def sms_resend_failed(*, messages, reason: str, actor, now: datetime | None = None) -> list[SmsMessage]:
+    """重发失败短信 from notify's pages: every failed, not yet resent message among ``messages`` (a queryset or
+    rows) becomes a new queued row; the failed rows stay as history. Audited: who, how many, why.
+
+    Two officers resending the same rows at once: the originals are locked, then checked again, so the
+    second finds them resent and skips them.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise SmsRejected("reason_required", "请填写重发原因")
+    ids = list(messages.values_list("pk", flat=True)) if isinstance(messages, QuerySet) else [m.pk for m in messages]
+    locked = list(
+        SmsMessage.objects.select_for_update()
+        .filter(pk__in=ids, status=SmsMessage.Status.FAILED)
+        .exclude(error_code__in=REFUSED_AT_ENQUEUE)
+        .order_by("pk")
+    )
+    already = set(SmsMessage.objects.filter(resend_of__in=[m.pk for m in locked]).values_list("resend_of", flat=True))
+    originals = [m for m in locked if m.pk not in already]
+    if not originals:
+        raise SmsRejected("nothing_to_resend",
+                          "没有可重发的短信：只能重发发送失败且尚未重发过的短信（号码或内容有误的需更正后重新发送）")
+    now = now or timezone.now()
+    due = quiet_until(now) or now
+    opted = set(OptOut.objects.filter(mobile__in={m.recipient for m in originals}).values_list("mobile", flat=True))
+    rows = [_copy_for_resend(m, key=f"{m.idempotency_key}:resend:1", actor=actor, due=due, opted=opted, now=now)
+            for m in originals]
+    SmsMessage.objects.bulk_create(rows, batch_size=2000)
+    batch_ids = {m.batch_id for m in originals}
+    batch_refresh_status(batch_ids=batch_ids)
+    skipped = len(ids) - len(originals)
+    batch = SmsBatch.objects.get(pk=next(iter(batch_ids))) if len(batch_ids) == 1 and None not in batch_ids else None
+    summary = f"重发失败短信 {len(rows)} 条"
+    if skipped:
+        summary += f"（另有 {skipped} 条不是发送失败、号码或内容有误或已重发，未重发）"
+    if opted:
+        summary += f"，其中 {sum(r.status == 'cancelled' for r in rows)} 条号码已退订被取消"
+    summary += f"；原因：{reason}"
+    _audit(
+        actor=actor, verb="resend",
+        object_type="notify.smsbatch" if batch else "notify.smsmessage",
+        object_id=str(batch.pk) if batch else "",
+        object_repr=batch.name if batch else f"{len(rows)} 条短信",
+        summary=summary,
+        changes={"resent": [[m.pk for m in originals], [r.pk for r in rows]], "reason": [None, reason]},
+    )
+    if any(r.status == SmsMessage.Status.QUEUED for r in rows):
+        transaction.on_commit(_kick_dispatcher)
+    return rows
+
+
+@transaction.atomic
+def sms_export_record(*, actor, description: str, row_count: int, query: str = "",
+                      object_type: str = "notify.smsmessage") -> None:
+    """Audit an export of notify's lists (verb ``export``), in the words of ``accounts.exports.record_export``."""
+    summary = f"导出{description}（{row_count} 条）"
+    if query:
+        summary += f"；筛选条件：{query}"
+    _audit(actor=actor, verb="export", object_type=object_type, object_repr=description, summary=summary)
+
+
+def batch_refresh_status(*, batch_ids) -> None:
+    """Keep ``SmsBatch.status`` in step with its messages: 排队中 until the dispatcher took one (rows refused
+    at enqueue do not count), 已完成 when none is queued or sending. Called by whatever moved a batch's rows
+    (enqueue, dispatcher, resend, opt-out)."""
+    S = SmsMessage.Status
+    for batch_id in {i for i in batch_ids if i}:
+        rows = SmsMessage.objects.filter(batch_id=batch_id)
+        if not rows.filter(status__in=(S.QUEUED, S.SENDING)).exists():
+            status = SmsBatch.Status.DONE
+        elif rows.filter(attempts__gt=0).exists():
+            status = SmsBatch.Status.SENDING
+        else:
+            status = SmsBatch.Status.QUEUED
+        SmsBatch.objects.filter(pk=batch_id).exclude(status=status).update(status=status)
 
 
 @transaction.atomic
 def opt_out_add(*, mobile: str, reason: str = "", actor=None) -> OptOut:
     number = check_mobile(mobile)
     entry, _ = OptOut.objects.get_or_create(mobile=number, defaults={"reason": reason, "created_by": actor})
-    SmsMessage.objects.filter(recipient=number, status=SmsMessage.Status.QUEUED).update(
+    queued = SmsMessage.objects.filter(recipient=number, status=SmsMessage.Status.QUEUED)
+    batch_ids = set(queued.exclude(batch__isnull=True).values_list("batch_id", flat=True))
+    queued.update(
         status=SmsMessage.Status.CANCELLED,
         error_code="opted_out",
         error_message="号码已退订",
         finished_at=timezone.now(),
     )
+    batch_refresh_status(batch_ids=batch_ids)
     return entry
 
 

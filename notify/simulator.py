@@ -1,8 +1,11 @@
 """A local 云MAS simulator for tests, the demo and the benchmark (loopback only).
 
 It checks requests the way the platform does (protocols.md §1): base64 body, JSON, every key present
-(``addSerial`` included), credentials, ``mac``, sign code, ≤ 5000 numbers, number format. It records
-what it accepted (tests count duplicates), can inject failures, and pushes delivery reports.
+(``addSerial`` included), credentials, ``mac``, sign code, ≤ 5000 numbers, number format — the same
+checks for ``/sms/norsubmit`` (mac over ecName apId secretKey mobiles content sign addSerial) and
+``/sms/tmpsubmit`` (mac over ecName apId secretKey templateId mobiles params sign addSerial; ``params`` a
+string holding a JSON array). It records what it accepted (tests count duplicates), can inject
+failures, pushes delivery reports, and serves the pull variant at most once per 5 s.
 
 Control endpoint (JSON): ``POST /_control/faults`` with any of
 ``{"rspcod": "IllegalMac", "http_status": 500, "timeout": 2.0, "delay": 0.5, "count": 3, "rate": 0.05,
@@ -45,11 +48,14 @@ class SimulatorState:
         self.report_url = report_url
         self.lock = threading.Lock()
         self.faults = Faults()
-        self.accepted: list[dict] = []  # {"msgGroup", "mobiles": [...], "content"}
+        # {"msgGroup", "mobiles": [...], "content", "path"} (+ "templateId", "params" for tmpsubmit)
+        self.accepted: list[dict] = []
         self.requests = 0
         self.rejected: list[str] = []
         self.pending_reports: list[dict] = []  # for the pull variant
         self.last_pull = 0.0
+        self.pull_interval = 5.0  # 云MAS: one report pull per 5 s; a faster pull gets nothing
+        self.pull_times: list[float] = []  # monotonic time of every authenticated pull request
         self.sequence = 0
         self.random = random.Random(seed)
 
@@ -108,19 +114,25 @@ class SimulatorState:
         if "content" in order and not fields["content"]:
             return "InvalidMessage", None
         if "params" in order:
+            if not fields["templateId"]:
+                return "InvalidMessage", None
             try:
-                if not isinstance(json.loads(fields["params"]), list):
-                    return "InvalidMessage", None
+                params = json.loads(fields["params"])
             except ValueError:
                 return "InvalidMessage", None
-        return "success", {"mobiles": mobiles, "content": fields.get("content") or fields.get("params")}
+            if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
+                return "InvalidMessage", None
+        item = {"mobiles": mobiles, "content": fields.get("content") or fields.get("params"), "path": path}
+        if "params" in order:
+            item.update(templateId=fields["templateId"], params=fields["params"])
+        return "success", item
 
     def accept(self, item: dict) -> str:
         now = datetime.now()
         with self.lock:
             self.sequence += 1
             msg_group = now.strftime("%m%d%H%M%S") + f"{self.sequence:012d}"
-            record = {"msgGroup": msg_group, "mobiles": item["mobiles"], "content": item["content"]}
+            record = {"msgGroup": msg_group, **item}
             self.accepted.append(record)
             undeliverable = set(self.faults.undeliverable)
         submit = now.strftime("%Y%m%d%H%M%S")
@@ -247,10 +259,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"rspcod": "InvalidUsrOrPwd"})
             return
         with state.lock:
-            if time.monotonic() - state.last_pull < 5:
+            now = time.monotonic()
+            state.pull_times.append(now)
+            if now - state.last_pull < state.pull_interval:
                 self._json(200, [])  # more than one pull per 5 s gets nothing
                 return
-            state.last_pull = time.monotonic()
+            state.last_pull = now
             batch, state.pending_reports = state.pending_reports[:1000], state.pending_reports[1000:]
         self._json(200, batch)
 

@@ -1,6 +1,7 @@
 """Celery tasks of notify. Each is safe to run twice and in parallel: rows are claimed, never assumed."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -15,6 +16,8 @@ logger = logging.getLogger(__name__)
 _WAKEUP_KEY = "notify:dispatch:wakeup"
 _PULL_KEY = "notify:mas:report-pull"
 PULL_INTERVAL_SECONDS = 5  # 云MAS: at most one report pull per 5 s
+PULL_LOCK_SECONDS = 6  # the interval plus a margin for the request's travel time
+PULL_PAGE_SIZE = 1000  # a full page means more reports are waiting
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -36,11 +39,45 @@ def _schedule_wakeup():
         dispatch_outbox.apply_async(countdown=delay)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def pull_mas_reports():
-    """HTTPS variant: pull delivery reports (POST /sms/report), never more often than once per 5 s."""
-    if settings.SMS_BACKEND != "mas" or not cache.add(_PULL_KEY, 1, timeout=PULL_INTERVAL_SECONDS):
-        return {"pulled": 0}
+def _pull_once() -> dict | None:
+    """One report pull (POST /sms/report), or None when another pull took the slot less than 5 s ago.
+
+    The slot is a Redis key set before the request, shared by every worker, that expires after
+    ``PULL_LOCK_SECONDS`` (5 s plus a second for the request's way to the platform).
+    """
+    if not cache.add(_PULL_KEY, 1, timeout=PULL_LOCK_SECONDS):
+        return None
     items = get_backend("mas").pull_reports()
     result = record_reports(items=items) if items else {"matched": 0, "unmatched": 0}
     return {"pulled": len(items), **result}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def pull_mas_reports():
+    """HTTPS variant: pull delivery reports once (POST /sms/report), never more often than once per 5 s."""
+    if settings.SMS_BACKEND != "mas":
+        return {"pulled": 0}
+    return _pull_once() or {"pulled": 0}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def poll_mas_reports(time_budget: float = 50):
+    """The pull poller (beat, every minute; only with ``MAS_REPORT_PULL``): pulls while the platform hands
+    out full pages of 1,000 reports, one pull per 5 s at most, for up to ``time_budget`` seconds."""
+    if settings.SMS_BACKEND != "mas" or not settings.MAS_REPORT_PULL:
+        return {"requests": 0, "pulled": 0}
+    deadline = time.monotonic() + time_budget
+    requests = pulled = matched = 0
+    while True:
+        result = _pull_once()
+        if result is None:  # another worker pulled within the last 5 s: wait for the slot
+            if time.monotonic() + PULL_INTERVAL_SECONDS > deadline:
+                break
+            time.sleep(0.5)
+            continue
+        requests += 1
+        pulled += result["pulled"]
+        matched += result["matched"]
+        if result["pulled"] < PULL_PAGE_SIZE or time.monotonic() + PULL_INTERVAL_SECONDS > deadline:
+            break
+    return {"requests": requests, "pulled": pulled, "matched": matched}

@@ -54,7 +54,25 @@ def segment_count(text: str) -> int:
 
 
 def template_variables(body: str) -> list[str]:
+    """Every ``{name}`` in order of occurrence (a name used twice appears twice)."""
     return [name for _, name, _, _ in string.Formatter().parse(body) if name]
+
+
+def unique_variables(body: str) -> list[str]:
+    """The variable names once each, in order of first occurrence: the columns of a recipient list."""
+    return list(dict.fromkeys(template_variables(body)))
+
+
+def template_param_values(body: str, variables: dict) -> list[str]:
+    """The 云MAS template ``params``: one value per placeholder, in the order the placeholders occur.
+
+    Our template body mirrors the platform's template with each of its placeholders named, so a name
+    used twice fills two platform placeholders.
+    """
+    missing = [name for name in template_variables(body) if name not in variables]
+    if missing:
+        raise MissingVariable(", ".join(missing))
+    return [str(variables[name]) for name in template_variables(body)]
 
 
 class MissingVariable(KeyError):

@@ -1,17 +1,22 @@
-"""Thin views: the inbox for every officer; the outbox and batches for service officers (notify perms)."""
+"""Thin views: the inbox for every officer; the outbox and batches for service officers (notify perms).
+
+Reads go through ``notify.selectors`` (branch scope from the accounts gateway, see there); writes through
+``notify.services``; resends and exports are audited by those services.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .exports import messages_xlsx
-from .models import MessageTemplate, SmsMessage
+from .exports import XLSX_CONTENT_TYPE, batches_xlsx, messages_xlsx
+from .forms import ResendForm
+from .models import MessageTemplate, SmsBatch, SmsMessage
 from .text import mask_mobile
 
 STATUS_TAGS = {
@@ -22,13 +27,36 @@ STATUS_TAGS = {
     "failed": "tag-failed",
     "cancelled": "tag-attention",
 }
-FILTER_KEYS = ("status", "template", "batch", "date_from", "date_to", "q")
+BATCH_TAGS = {"queued": "tag-waiting", "sending": "tag-progress", "done": "tag-done"}
+MESSAGE_FILTERS = ("status", "template", "batch", "branch", "date_from", "date_to", "q")
+BATCH_FILTERS = ("status", "template", "branch", "date_from", "date_to")
+SEND_PERMISSION = "notify.send_smsmessage"
+EXPORT_PERMISSION = "notify.export_smsmessage"
+RESEND_SAMPLE = 20  # rows listed on the resend confirmation
 
 
-def _filters(request) -> dict:
-    return {key: request.GET[key].strip() for key in FILTER_KEYS if request.GET.get(key, "").strip()}
+def _filters(request, keys) -> dict:
+    return {key: request.GET[key].strip() for key in keys if request.GET.get(key, "").strip()}
 
 
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _branch_names(user) -> dict[int, str]:
+    return dict(selectors.branch_choices(user))
+
+
+def _xlsx(content: bytes, stem: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"'
+    return response
+
+
+# --- inbox -------------------------------------------------------------------------------------------------
 @login_required
 def inbox(request):
     page = Paginator(selectors.inbox_for(request.user), 50).get_page(request.GET.get("page"))
@@ -40,64 +68,178 @@ def inbox(request):
 def inbox_mark_read_view(request):
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
     services.inbox_mark_read(user=request.user, ids=ids)
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("notify:inbox")
+    return redirect(_safe_next(request, "notify:inbox"))
 
 
+# --- messages ----------------------------------------------------------------------------------------------
 @login_required
 @permission_required("notify.view_smsmessage", raise_exception=True)
+@require_GET
 def message_list(request):
-    filters = _filters(request)
-    page = Paginator(selectors.message_list(filters=filters), 50).get_page(request.GET.get("page"))
+    filters = _filters(request, MESSAGE_FILTERS)
+    page = Paginator(selectors.message_list(filters=filters, user=request.user), 50).get_page(request.GET.get("page"))
+    names = _branch_names(request.user)
+    resendable = set(selectors.resendable(SmsMessage.objects.filter(pk__in=[r.pk for r in page])).values_list(
+        "pk", flat=True))
     for row in page:
         row.masked = mask_mobile(row.recipient)
         row.tag = STATUS_TAGS.get(row.status, "tag-waiting")
+        row.branch_name = names.get(row.branch_id, "")
+        row.can_resend = row.pk in resendable
+    batch = None
+    if filters.get("batch", "").isdigit():
+        batch = selectors.batch_list(user=request.user).filter(pk=int(filters["batch"])).first()
     context = {
         "page_obj": page,
         "page_query": urlencode(filters),
         "filters": filters,
+        "batch": batch,
         "statuses": SmsMessage.Status.choices,
         "templates": MessageTemplate.objects.order_by("code"),
-        "can_send": request.user.has_perm("notify.send_smsmessage"),
-        "can_export": request.user.has_perm("notify.export_smsmessage"),
+        "branches": names.items(),
+        "can_send": request.user.has_perm(SEND_PERMISSION),
+        "can_export": request.user.has_perm(EXPORT_PERMISSION),
         "export_query": urlencode(filters),
     }
     return render(request, "notify/message_list.html", context)
 
 
 @login_required
-@permission_required("notify.export_smsmessage", raise_exception=True)
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
+@require_GET
 def message_export(request):
-    rows = selectors.message_list(filters=_filters(request))
-    response = HttpResponse(
-        messages_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="sms-{stamp}.xlsx"'
-    return response
+    """Exactly what the list's filters show, numbers masked, as xlsx; the export is audited."""
+    filters = _filters(request, MESSAGE_FILTERS)
+    content, count = messages_xlsx(selectors.message_list(filters=filters, user=request.user),
+                                   branch_names=_branch_names(request.user))
+    services.sms_export_record(actor=request.user, description="短信记录", row_count=count, query=urlencode(filters))
+    return _xlsx(content, "sms")
+
+
+def _resend_candidates(request):
+    """The failed, not yet resent messages the POST names (``id``s, or every one of ``batch``), in scope."""
+    scoped = selectors.message_list(filters={}, user=request.user)
+    batch = None
+    if request.POST.get("batch", "").isdigit():
+        batch = selectors.batch_get(pk=int(request.POST["batch"]), user=request.user)
+        rows = scoped.filter(batch=batch)
+    else:
+        rows = scoped.filter(pk__in=[int(i) for i in request.POST.getlist("id") if i.isdigit()])
+    return batch, selectors.resendable(rows)
+
+
+def _resend(request, *, default_next: str):
+    batch, candidates = _resend_candidates(request)
+    form = ResendForm(request.POST if request.POST.get("confirm") else None)
+    back = _safe_next(request, default_next)
+    if form.is_valid():
+        try:
+            rows = services.sms_resend_failed(messages=candidates, reason=form.cleaned_data["reason"],
+                                              actor=request.user)
+        except services.SmsRejected as exc:
+            messages.error(request, exc.message)
+        else:
+            held = services.quiet_until(timezone.now())
+            note = f"，静默时段，将于 {timezone.localtime(held):%H:%M} 后发送" if held else ""
+            messages.success(request, f"已重新加入发送队列 {len(rows)} 条{note}")
+        return redirect(back)
+    count = candidates.count()
+    sample = list(candidates.select_related("template")[:RESEND_SAMPLE])
+    for row in sample:
+        row.masked = mask_mobile(row.recipient)
+    context = {
+        "form": form,
+        "count": count,
+        "sample": sample,
+        "batch": batch,
+        "ids": [] if batch else list(candidates.values_list("pk", flat=True)),
+        "next": back,
+        "quiet_until": services.quiet_until(timezone.now()),
+    }
+    return render(request, "notify/resend_confirm.html", context, status=200 if count else 400)
 
 
 @login_required
-@permission_required("notify.send_smsmessage", raise_exception=True)
+@permission_required(SEND_PERMISSION, raise_exception=True)
+@require_POST
+def messages_resend(request):
+    """重发失败短信: first the confirmation (how many, what happens, why), then the audited resend."""
+    return _resend(request, default_next="notify:message_list")
+
+
+@login_required
+@permission_required(SEND_PERMISSION, raise_exception=True)
 @require_POST
 def message_resend(request, pk: int):
-    message = get_object_or_404(SmsMessage, pk=pk)
-    try:
-        services.sms_resend(message=message, actor=request.user)
-    except services.SmsRejected as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已重新加入发送队列")
-    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
-        request.POST.get("next", ""), allowed_hosts={request.get_host()}) else "notify:message_list")
+    """One message: the same confirmation and reason as a selection of several."""
+    selectors.message_get(pk=pk, user=request.user)
+    post = request.POST.copy()
+    post.setlist("id", [str(pk)])
+    if post.get("reason", "").strip():
+        post["confirm"] = "1"
+    request.POST = post
+    return _resend(request, default_next="notify:message_list")
+
+
+# --- batches -----------------------------------------------------------------------------------------------
+@login_required
+@permission_required("notify.view_smsbatch", raise_exception=True)
+@require_GET
+def batch_list(request):
+    filters = _filters(request, BATCH_FILTERS)
+    page = Paginator(selectors.batch_list(filters=filters, user=request.user), 50).get_page(request.GET.get("page"))
+    selectors.attach_progress(page.object_list)
+    names = _branch_names(request.user)
+    for batch in page:
+        batch.tag = BATCH_TAGS.get(batch.status, "tag-waiting")
+        batch.branch_name = names.get(batch.branch_id, "")
+    context = {
+        "page_obj": page,
+        "page_query": urlencode(filters),
+        "filters": filters,
+        "statuses": SmsBatch.Status.choices,
+        "templates": MessageTemplate.objects.order_by("code"),
+        "branches": names.items(),
+        "can_create": request.user.has_perm("notify.add_smsbatch"),
+        "can_export": request.user.has_perm(EXPORT_PERMISSION),
+        "export_query": urlencode(filters),
+    }
+    return render(request, "notify/batch_list.html", context)
+
+
+@login_required
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
+@require_GET
+def batch_export(request):
+    filters = _filters(request, BATCH_FILTERS)
+    content, count = batches_xlsx(selectors.batch_list(filters=filters, user=request.user),
+                                  branch_names=_branch_names(request.user))
+    services.sms_export_record(actor=request.user, description="短信批次", row_count=count,
+                               query=urlencode(filters), object_type="notify.smsbatch")
+    return _xlsx(content, "sms-batches")
 
 
 @login_required
 @permission_required("notify.view_smsbatch", raise_exception=True)
-def batch_list(request):
-    page = Paginator(selectors.batch_list(), 50).get_page(request.GET.get("page"))
-    for batch in page:
-        batch.shown = batch.progress()
-    return render(request, "notify/batch_list.html", {"page_obj": page, "page_query": ""})
+@require_GET
+def batch_detail(request, pk: int):
+    """The batch page: progress (refreshed by htmx until done), counts, its latest messages, resend failed."""
+    batch = selectors.batch_get(pk=pk, user=request.user)
+    selectors.attach_progress([batch])
+    batch.tag = BATCH_TAGS.get(batch.status, "tag-waiting")
+    context = {"batch": batch, "statuses": SmsMessage.Status.choices}
+    if request.headers.get("HX-Request") and request.GET.get("part") == "progress":
+        return render(request, "notify/_batch_progress.html", context)
+    latest = list(selectors.message_list(filters={"batch": str(pk)}, user=request.user)[:20])
+    for row in latest:
+        row.masked = mask_mobile(row.recipient)
+        row.tag = STATUS_TAGS.get(row.status, "tag-waiting")
+    context.update(
+        latest=latest,
+        branch_name=_branch_names(request.user).get(batch.branch_id, ""),
+        resendable=selectors.resendable_count(batch),
+        can_send=request.user.has_perm(SEND_PERMISSION),
+        can_export=request.user.has_perm(EXPORT_PERMISSION),
+        quiet_until=services.quiet_until(timezone.now()),
+    )
+    return render(request, "notify/batch_detail.html", context)

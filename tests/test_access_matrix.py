@@ -28,6 +28,8 @@ IMPORTERS = {"refund_officer", "admin"}  # taxpayers.add_importjob
 SCREENING_VIEWERS = {"officer_a", "officer_b", "refund_officer", "risk_officer", "supervisor", "admin"}
 SCREENING_RUNNERS = {"refund_officer", "admin"}
 SCREENING_EXPORTERS = {"refund_officer", "supervisor", "admin"}
+SMS_VIEWERS = {"refund_officer", "service_officer", "supervisor", "admin"}  # notify.view_smsmessage/_smsbatch
+SMS_SENDERS = {"refund_officer", "service_officer", "admin"}  # send, export, add_smsbatch
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,45 @@ ENDPOINTS: dict[str, Endpoint] = {
     "audit_export": Endpoint(
         lambda f: reverse("accounts:audit_export"), 403, only(AUDIT_READERS, then=200, otherwise=403)
     ),
+    # --- 消息通知 (notify)
+    "sms_inbox": Endpoint(lambda f: reverse("notify:inbox"), 200),
+    "sms_inbox_read": Endpoint(lambda f: reverse("notify:inbox_mark_read"), 302, method="post"),
+    "sms_message_list": Endpoint(
+        lambda f: reverse("notify:message_list"), 403, only(SMS_VIEWERS, then=200, otherwise=403)
+    ),
+    "sms_message_export": Endpoint(
+        lambda f: reverse("notify:message_export"), 403, only(SMS_SENDERS, then=200, otherwise=403)
+    ),
+    "sms_message_resend_one": Endpoint(  # no reason yet: the confirmation page
+        lambda f: reverse("notify:message_resend", args=[_failed_sms().pk]), 403,
+        only(SMS_SENDERS, then=200, otherwise=403), method="post",
+    ),
+    "sms_messages_resend": Endpoint(  # nothing selected: 400 with the reason why
+        lambda f: reverse("notify:messages_resend"), 403, only(SMS_SENDERS, then=400, otherwise=403), method="post"
+    ),
+    "sms_batch_list": Endpoint(
+        lambda f: reverse("notify:batch_list"), 403, only(SMS_VIEWERS, then=200, otherwise=403)
+    ),
+    "sms_batch_export": Endpoint(
+        lambda f: reverse("notify:batch_export"), 403, only(SMS_SENDERS, then=200, otherwise=403)
+    ),
+    "sms_batch_detail": Endpoint(
+        lambda f: reverse("notify:batch_detail", args=[_sms_batch().pk]),
+        403,
+        only(SMS_VIEWERS, then=200, otherwise=403),
+    ),
+    "sms_batch_new": Endpoint(
+        lambda f: reverse("notify:batch_new"), 403, only(SMS_SENDERS, then=200, otherwise=403)
+    ),
+    "sms_batch_confirm": Endpoint(  # no draft: back to the form
+        lambda f: reverse("notify:batch_confirm"), 403, only(SMS_SENDERS, then=302, otherwise=403), method="post"
+    ),
+    "sms_template_info": Endpoint(
+        lambda f: reverse("notify:template_info"), 403, only(SMS_SENDERS, then=200, otherwise=403)
+    ),
+    "mas_report_wrong_token": Endpoint(
+        lambda f: reverse("notify:mas_report", args=["wrong-token"]), 404, {ANONYMOUS: 404}, method="post"
+    ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
     "api_taxpayer_detail_a": Endpoint(
@@ -194,6 +235,18 @@ def _screening_run(*taxpayers):
         decision = {"error": "missing_return", "message": "缺少申报表"}
         result_from_decision(run=run, taxpayer_id=taxpayer.pk, decision=decision).save()
     return run
+
+
+def _sms_batch():
+    from notify.models import SmsBatch
+
+    return SmsBatch.objects.create(name="访问矩阵批次")
+
+
+def _failed_sms():
+    from notify.models import SmsMessage
+
+    return SmsMessage.objects.create(recipient="13800138000", text="您好", idempotency_key="matrix:1", status="failed")
 
 
 def _outcome(endpoint: Endpoint, response) -> int | str:

@@ -1,6 +1,8 @@
 """SMS backends behind one interface: ``get_backend().send(mobiles, text) -> SendResult``.
 
-``console`` (default) only logs and reports acceptance; ``mas`` speaks the 云MAS HTTP protocol.
+``console`` (default) only logs and reports acceptance; ``mas`` speaks the 云MAS HTTP protocol. A backend
+with ``supports_templates`` also has ``send_template(mobiles, template_id, params)``, which the dispatcher
+uses for messages from a template registered on the platform; other backends get the rendered text.
 """
 
 from dataclasses import dataclass
@@ -31,8 +33,12 @@ class SendResult:
 class BaseBackend:
     name = "base"
     max_mobiles = 5000
+    supports_templates = False
 
     def send(self, mobiles: list[str], text: str) -> SendResult:
+        raise NotImplementedError
+
+    def send_template(self, mobiles: list[str], template_id: str, params: list[str]) -> SendResult:
         raise NotImplementedError
 
 

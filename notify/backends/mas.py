@@ -64,6 +64,7 @@ def template_params(values: list[str]) -> str:
 class MasBackend(BaseBackend):
     name = "mas"
     max_mobiles = MAX_MOBILES
+    supports_templates = True
 
     def __init__(self, **overrides):
         conf = {
@@ -103,6 +104,9 @@ class MasBackend(BaseBackend):
         return self._submit("/sms/norsubmit", build_body(fields, NORMAL_FIELDS))
 
     def send_template(self, mobiles: list[str], template_id: str, params: list[str]) -> SendResult:
+        """``/sms/tmpsubmit``: the platform fills its registered template with ``params`` (protocols.md §1.3)."""
+        if not 0 < len(mobiles) <= MAX_MOBILES:
+            raise ValueError(f"1..{MAX_MOBILES} mobiles per request, got {len(mobiles)}")
         fields = {
             **self._credentials(),
             "templateId": template_id,

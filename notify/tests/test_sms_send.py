@@ -83,3 +83,14 @@ def test_console_backend_is_default():
         code, payload = run("--to", "13800138000", "--text", "您好")
     assert code == 0 and payload["backend"] == "console"
     assert SmsMessage.objects.get().status == "accepted"
+
+
+def test_opted_out_number_is_refused(mas_settings):
+    from notify.services import opt_out_add
+
+    opt_out_add(mobile="13800138000")
+    code, payload = run("--to", "138 0013 8000", "--text", "您好")
+    assert (code, payload["error"]) == (2, "opted_out") and payload["message"]
+    row = SmsMessage.objects.get()
+    assert (row.status, row.error_code) == ("failed", "opted_out")
+    assert mas_settings.state.requests == 0

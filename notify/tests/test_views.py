@@ -68,7 +68,11 @@ def test_list_masks_numbers_filters_and_exports(client_for):
 def test_resend_failed(client_for):
     failed = _row()
     client = client_for("service_officer")
-    response = client.post(f"/notify/messages/{failed.pk}/resend/")
+    # Without a reason: the confirmation (how many, what happens, why), nothing resent yet.
+    confirm = client.post(f"/notify/messages/{failed.pk}/resend/")
+    assert confirm.status_code == 200 and confirm.context["count"] == 1
+    assert SmsMessage.objects.count() == 1
+    response = client.post(f"/notify/messages/{failed.pk}/resend/", {"reason": "签名编码已更正"})
     assert response.status_code == 302
     new = SmsMessage.objects.exclude(pk=failed.pk).get()
     assert (new.status, new.idempotency_key, new.text) == ("queued", "k1:resend:1", "您好")

@@ -1,7 +1,8 @@
 """``manage.py sms_send --to 13800138000 --text "…"`` — the contract in shared/contracts/calendar-sms-ids.md.
 
 One message, now, through the configured backend, recorded in the outbox like any other (no quiet hours:
-an operator runs it by hand). Exit 0 with {"status": "accepted", …}; exit 2 with {"error", "message"}.
+an operator runs it by hand; an opted-out number is refused like a bad one).
+Exit 0 with {"status": "accepted", …}; exit 2 with {"error", "message"}.
 """
 
 import json
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from notify import dispatch
 from notify.backends import Outcome, get_backend
-from notify.models import SmsMessage
+from notify.models import OptOut, SmsMessage
 from notify.services import SmsRejected, check_mobile, check_text
 
 
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         try:
             row.recipient = check_mobile(options["to"])
             row.text = check_text(options["text"])
+            if OptOut.objects.filter(mobile=row.recipient).exists():
+                raise SmsRejected("opted_out", f"号码已退订，不发送：{row.recipient}")
         except SmsRejected as exc:
             row.status, row.error_code, row.error_message, row.finished_at = "failed", exc.code, exc.message, now
             row.save()

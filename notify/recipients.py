@@ -1,0 +1,248 @@
+"""The recipient list of a batch created by hand (新建短信批次): pasted text or an xlsx/csv file, and its preview.
+
+Every cell is read as text: Excel keeps an 11-digit mobile as a number, which is exact, but a decimal or
+a date is turned back into the text the officer typed as far as possible. The first row names the
+columns (手机号码 and the template's variables, e.g. ``taxpayer_name``); a list whose first cell is already
+a mobile number has no header, and its columns are the mobile and then the variables in order.
+
+Nothing here writes. ``build_preview`` renders every row the way ``sms_batch_enqueue`` will, so the
+officer sees the texts, their parts (70 characters for one, 67 per part beyond, signature included) and
+every problem before confirming.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import openpyxl
+from django.conf import settings
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .models import MessageTemplate
+from .services import Recipient, SmsRejected, check_mobile, compose, quiet_until
+from .text import InvalidMobile, mask_mobile, normalise_mobile, segment_count, unique_variables
+
+MOBILE_HEADERS = {"手机号码", "手机号", "手机", "号码", "电话", "mobile", "phone"}
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+PREVIEW_ROWS = 100  # rows rendered in full on the preview page; problems are listed in full
+
+
+class RecipientListError(ValueError):
+    """The list cannot be used at all (no mobile column, missing variables, too many rows); Chinese message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    row: int  # row of the sheet or line of the pasted text, as the officer sees it
+    mobile: str
+    variables: dict[str, str]
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))  # 13800138000.0: an 11-digit number is exact in a float
+        return format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d") if value.time() == dt.time.min else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_upload(uploaded) -> list[tuple[int, list[str]]]:
+    """(row number, cells) of an uploaded .xlsx or .csv (UTF-8 or, as Excel saves it in China, GB18030)."""
+    name = (getattr(uploaded, "name", "") or "").lower()
+    if uploaded.size > MAX_UPLOAD_BYTES:
+        raise RecipientListError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请分批上传")
+    if name.endswith(".xlsx"):
+        try:
+            book = openpyxl.load_workbook(uploaded, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
+            raise RecipientListError("无法读取该 xlsx 文件，请用 Excel 另存为 .xlsx 后重试") from None
+        try:
+            sheet = book.worksheets[0]
+            return [(i, [_cell_text(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True), 1)]
+        finally:
+            book.close()
+    if name.endswith(".csv"):
+        raw = uploaded.read()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = codecs.decode(raw, encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RecipientListError("无法识别 csv 文件的编码，请另存为 UTF-8 或 .xlsx")
+        return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)), 1)]
+    raise RecipientListError("只能上传 .xlsx 或 .csv 文件")
+
+
+def read_pasted(text: str) -> list[tuple[int, list[str]]]:
+    """Lines pasted from Excel (tab-separated) or typed with commas (， or ,)."""
+    rows = []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        cells = line.split("\t") if "\t" in line else next(csv.reader([line.replace("，", ",")]), [])
+        rows.append((number, [c.strip() for c in cells]))
+    return rows
+
+
+def _is_mobile(value: str) -> bool:
+    try:
+        normalise_mobile(value)
+    except InvalidMobile:
+        return False
+    return True
+
+
+def parse_rows(
+    table: list[tuple[int, list[str]]], *, template: MessageTemplate
+) -> tuple[list[RecipientRow], list[str]]:
+    """Map the columns to the mobile and the template's variables; returns the rows and notices for the officer."""
+    rows = [(n, cells) for n, cells in table if any(cells)]
+    if not rows:
+        raise RecipientListError("没有读到任何收件人，请粘贴或上传收件人名单")
+    names = unique_variables(template.body)
+    notices: list[str] = []
+    first_number, first = rows[0]
+    if first and _is_mobile(first[0]):
+        columns = {"mobile": 0, **{name: i + 1 for i, name in enumerate(names)}}
+        body = rows
+    else:
+        header = [c.strip().lstrip("*").strip() for c in first]
+        lower = [h.lower() for h in header]
+        mobile_at = next((i for i, h in enumerate(lower) if h in MOBILE_HEADERS), None)
+        if mobile_at is None:
+            raise RecipientListError(
+                f"第 {first_number} 行表头中没有“手机号码”列；表头应为：{'、'.join(['手机号码', *names])}"
+            )
+        columns = {"mobile": mobile_at}
+        missing = []
+        for name in names:
+            at = next((i for i, h in enumerate(lower) if h == name.lower()), None)
+            if at is None:
+                missing.append(name)
+            else:
+                columns[name] = at
+        if missing:
+            raise RecipientListError(
+                f"缺少模板变量列：{'、'.join(missing)}；表头应为：{'、'.join(['手机号码', *names])}"
+            )
+        extra = [h for i, h in enumerate(header) if h and i not in columns.values()]
+        if extra:
+            notices.append(f"以下列不是模板变量，已忽略：{'、'.join(extra)}")
+        body = rows[1:]
+    limit = settings.SMS_BATCH_UPLOAD_MAX_ROWS
+    if len(body) > limit:
+        raise RecipientListError(f"收件人 {len(body)} 个，超过每批上限 {limit} 个，请分成几批")
+    if not body:
+        raise RecipientListError("只有表头，没有收件人")
+
+    def cell(cells, at):
+        return cells[at] if at is not None and at < len(cells) else ""
+
+    parsed = [
+        RecipientRow(
+            row=number,
+            mobile=cell(cells, columns["mobile"]),
+            variables={name: cell(cells, columns.get(name)) for name in names},
+        )
+        for number, cells in body
+    ]
+    return parsed, notices
+
+
+# --- preview ----------------------------------------------------------------------------------------------
+@dataclass
+class PreviewRow:
+    row: int
+    mobile: str  # normalised when valid
+    masked: str
+    text: str
+    length: int
+    parts: int
+    state: str  # "send", "error", "opted_out" or "duplicate"
+    reason: str = ""
+
+
+@dataclass
+class BatchPreview:
+    rows: list[PreviewRow] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    to_send: int = 0
+    errors: int = 0
+    opted_out: int = 0
+    duplicates: int = 0
+    parts: int = 0  # billed parts of the messages that will be sent
+    distinct_texts: int = 0
+    quiet_until: dt.datetime | None = None
+
+    @property
+    def problems(self) -> list[PreviewRow]:
+        return [row for row in self.rows if row.state != "send"]
+
+    @property
+    def shown(self) -> list[PreviewRow]:
+        return self.rows[:PREVIEW_ROWS]
+
+
+def build_preview(
+    *, template: MessageTemplate, rows: list[RecipientRow], opted_out: set[str], now: dt.datetime
+) -> tuple[BatchPreview, list[Recipient]]:
+    """Render every row as the outbox will; returns the preview and the recipients to enqueue.
+
+    Rows with a bad number or a missing variable are enqueued as failed rows (the batch shows them);
+    a row repeating an earlier row's number *and* text is dropped, so nobody gets the same text twice.
+    A number may appear twice with different texts (one accountant for two taxpayers).
+    """
+    preview = BatchPreview(quiet_until=quiet_until(now))
+    recipients: list[Recipient] = []
+    seen: set[tuple[str, str]] = set()
+    texts: set[str] = set()
+    for item in rows:
+        variables = {k: v for k, v in item.variables.items() if v != ""}  # an empty cell is a missing variable
+        try:
+            mobile = check_mobile(item.mobile)
+            text = compose(template=template, text=None, variables=variables)
+        except SmsRejected as exc:
+            preview.rows.append(PreviewRow(item.row, item.mobile, mask_mobile(item.mobile), "", 0, 0, "error",
+                                           exc.message))
+            preview.errors += 1
+            recipients.append(Recipient(item.mobile, variables, key=f"row{item.row}"))
+            continue
+        row = PreviewRow(item.row, mobile, mask_mobile(mobile), text, len(text), segment_count(text), "send")
+        if (mobile, text) in seen:
+            row.state, row.reason = "duplicate", "与前面某行号码和内容都相同，只发送一次"
+            preview.duplicates += 1
+            preview.rows.append(row)
+            continue
+        seen.add((mobile, text))
+        if mobile in opted_out:
+            row.state, row.reason = "opted_out", "号码已退订，不发送"
+            preview.opted_out += 1
+        else:
+            preview.to_send += 1
+            preview.parts += row.parts
+            texts.add(text)
+        preview.rows.append(row)
+        recipients.append(Recipient(mobile, variables, key=f"row{item.row}"))
+    preview.distinct_texts = len(texts)
+    return preview, recipients

@@ -74,12 +74,14 @@ def _rebuild_sql() -> str:
         for name, kinds in VOUCHER_GROUPS.items()
     )
     since_2019 = ",\n".join(f"CASE WHEN mi >= {RATIO_FIRST.index} THEN g_{g} ELSE 0 END AS c_{g}" for g in groups)
+    # The whole prior year of each row, as a frame (no self-join: SQLite would scan it for every row).
+    prior_year = "OVER (PARTITION BY taxpayer_id ORDER BY yr RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING)"
     running = ",\n".join(
         f"SUM(c_{g}) OVER (PARTITION BY taxpayer_id ORDER BY mi ROWS UNBOUNDED PRECEDING) AS run_{g},\n"
-        f"SUM(g_{g}) OVER (PARTITION BY taxpayer_id, yr ORDER BY mi ROWS UNBOUNDED PRECEDING) AS ytd_{g}"
+        f"SUM(g_{g}) OVER (PARTITION BY taxpayer_id, yr ORDER BY mi ROWS UNBOUNDED PRECEDING) AS ytd_{g},\n"
+        f"SUM(g_{g}) {prior_year} AS py_{g}"
         for g in groups
     )
-    yearly = ", ".join(f"SUM(g_{g}) AS y_{g}" for g in groups)
     five_before = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 5 PRECEDING AND 1 PRECEDING)"
     quarter_before = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 3 PRECEDING AND 3 PRECEDING)"
     twelve = "OVER (PARTITION BY taxpayer_id ORDER BY mi RANGE BETWEEN 11 PRECEDING AND CURRENT ROW)"
@@ -88,8 +90,11 @@ def _rebuild_sql() -> str:
     )
     state_values = ", ".join(
         [f"COALESCE(seed.from_2019_{g}, 0) + w.run_{g}" for g in groups]
-        + [f"COALESCE(py.y_{g}, 0) + w.ytd_{g}" for g in groups]
+        + [f"COALESCE(w.py_{g}, 0) + w.ytd_{g}" for g in groups]
     )
+    # The 2019-03 base and the prior December come from the returns table itself, looked up through its
+    # (taxpayer, period) unique index: joined as CTEs, SQLite scanned them for every row (hours for a county).
+    base = fen_sql("b.end_credit")
     # Table names come from model metadata and numbers from constants; nothing here is user input.
     return f"""
     WITH src AS (
@@ -102,21 +107,15 @@ def _rebuild_sql() -> str:
         FROM {returns} r JOIN {DIRTY_TABLE} d ON d.taxpayer_id = r.taxpayer_id
         WHERE {month_index_sql("r.period")} >= d.read_from
     ),
-    base AS (
-        SELECT r.taxpayer_id, {fen_sql("r.end_credit")} AS base
-        FROM {returns} r JOIN {DIRTY_TABLE} d ON d.taxpayer_id = r.taxpayer_id
-        WHERE r.period = '{FIRST_STATE}'
-    ),
-    years AS (SELECT taxpayer_id, yr, {yearly} FROM src GROUP BY taxpayer_id, yr),
     flagged AS (
-        SELECT src.*, b.base,
+        SELECT src.*, {base} AS base,
                CASE WHEN ec > 0 AND mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS pos_m,
-               CASE WHEN ec > COALESCE(b.base, 0) AND mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS above_m,
+               CASE WHEN ec > COALESCE({base}, 0) AND mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS above_m,
                CASE WHEN ec > 0 AND mi >= {FIRST_QUARTER_END.index} THEN 1 ELSE 0 END AS pos_q,
-               CASE WHEN ec > COALESCE(b.base, 0) AND mi >= {FIRST_QUARTER_END.index} THEN 1 ELSE 0 END AS above_q,
+               CASE WHEN ec > COALESCE({base}, 0) AND mi >= {FIRST_QUARTER_END.index} THEN 1 ELSE 0 END AS above_q,
                CASE WHEN mi % 3 <> 2 THEN 1 ELSE 0 END AS off_quarter,
                {since_2019}
-        FROM src LEFT JOIN base b ON b.taxpayer_id = src.taxpayer_id
+        FROM src LEFT JOIN {returns} b ON b.taxpayer_id = src.taxpayer_id AND b.period = '{FIRST_STATE}'
     ),
     w AS (
         SELECT flagged.*,
@@ -137,13 +136,12 @@ def _rebuild_sql() -> str:
         sales_12m_plain, sales_12m_breakdown, returns_12m_broken_down, returns_12m_off_quarter
     )
     SELECT w.taxpayer_id, w.period, w.mi, w.ec, w.ar, w.ex,
-           w.base, pd.ec, COALESCE(w.months_positive, 0), COALESCE(w.months_above_base, 0),
+           w.base, {fen_sql("pd.end_credit")}, COALESCE(w.months_positive, 0), COALESCE(w.months_above_base, 0),
            COALESCE(w.quarter_positive, 0) > 0, COALESCE(w.quarter_above_base, 0) > 0, {state_values},
            w.sales_12m_plain, {_breakdown_sql()}, w.returns_12m_broken_down, w.returns_12m_off_quarter
     FROM w
     JOIN {DIRTY_TABLE} d ON d.taxpayer_id = w.taxpayer_id
-    LEFT JOIN src pd ON pd.taxpayer_id = w.taxpayer_id AND pd.mi = (w.yr - 1) * 12 + 11
-    LEFT JOIN years py ON py.taxpayer_id = w.taxpayer_id AND py.yr = w.yr - 1
+    LEFT JOIN {returns} pd ON pd.taxpayer_id = w.taxpayer_id AND pd.period = CAST(w.yr - 1 AS TEXT) || '-12'
     LEFT JOIN {states} seed ON seed.taxpayer_id = w.taxpayer_id AND seed.period_index = d.seed_index
     WHERE w.mi >= d.from_index
     """  # noqa: S608

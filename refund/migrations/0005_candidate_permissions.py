@@ -1,4 +1,5 @@
-"""Grants the 候选名单 permissions to the roles in accounts/roles.py and seeds the reminder SMS template.
+"""Grants the 候选名单 permissions to the roles in accounts/roles.py, seeds the reminder SMS template and the
+settings row (候选名单设置, edited by the information centre in the admin site).
 
 The template (notify.MessageTemplate ``refund_candidate_reminder``) is created only when missing: once it
 exists, the information centre owns its text.
@@ -35,6 +36,10 @@ def seed_reminder_template(apps, schema_editor):
     )
 
 
+def create_settings_row(apps, schema_editor):
+    apps.get_model("refund", "CandidateSettings").objects.get_or_create(pk=1)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_notify_permissions"),
@@ -45,4 +50,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(grant_candidate_permissions, migrations.RunPython.noop),
         migrations.RunPython(seed_reminder_template, migrations.RunPython.noop),
+        migrations.RunPython(create_settings_row, migrations.RunPython.noop),
     ]

@@ -180,3 +180,45 @@ def test_upper_level_taxpayer_shows_its_failed_conditions(org):
     assert (upper.upper_amount, upper.upper_note, upper.upper_source) == (Decimal("880000.00"), "市局测算", "市税务局")
     assert CandidateItem.objects.get(taxpayer=both).source == CandidateItem.Source.BOTH
     assert CandidateList.objects.get(audience="service", push_date=FIRST_PUSH).upper_count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_racing_yield_one_set_of_lists(org, monkeypatch):
+    """Both builds pass the "already built?" check, then meet the unique constraints: one wins, the other
+    returns the winner's lists."""
+    import threading
+
+    from django.db import connection
+
+    from refund import candidate_services
+
+    eligible_taxpayer(org["branch_a"])
+    run = screened()
+    barrier = threading.Barrier(2, timeout=20)
+    real = candidate_services._upper_entries
+
+    def both_inside_their_transaction(push_date):
+        barrier.wait()
+        return real(push_date)
+
+    monkeypatch.setattr(candidate_services, "_upper_entries", both_inside_their_transaction)
+    outcomes, errors = [], []
+
+    def build():
+        try:
+            outcomes.append(candidate_lists_build(actor=None, push_date=FIRST_PUSH, run=run))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert sorted(o.created for o in outcomes) == [False, True]
+    assert CandidateList.objects.filter(push_date=FIRST_PUSH).count() == 3
+    assert CandidateItem.objects.count() == 1
+    assert sorted(lst.pk for lst in outcomes[0].lists) == sorted(lst.pk for lst in outcomes[1].lists)

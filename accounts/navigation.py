@@ -19,6 +19,8 @@ MENU = (
     MenuItem("纳税人", "building", "taxpayers:list", "taxpayers.view_taxpayer", "纳税人"),
     MenuItem("数据导入", "cloud-upload", "taxpayers:import_list", "taxpayers.view_importjob", "纳税人"),
     MenuItem("筛查批次", "funnel", "refund:run_list", "refund.view_screeningrun", "留抵退税"),
+    MenuItem("候选名单", "list-check", "refund:candidate_lists", "refund.view_candidatelist", "留抵退税"),
+    MenuItem("我的候选名单", "person-check", "refund:my_candidates", "refund.work_candidateitem", "留抵退税"),
     MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),
     MenuItem("短信记录", "chat-left-text", "notify:message_list", "notify.view_smsmessage", "消息通知"),
     MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),

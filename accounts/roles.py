@@ -44,6 +44,13 @@ _SMS_ADMIN = (*_SMS_SEND, "notify.view_messagetemplate", "notify.add_messagetemp
 # 留抵退税 screening runs and their results (refund app; granted by refund.0003_screening_permissions).
 _SCREENING_VIEW = ("refund.view_screeningrun", "refund.view_screeningresult")
 _SCREENING_RUN = (*_SCREENING_VIEW, "refund.run_screening", "refund.export_screening")
+# 候选名单 (refund app; granted by refund.0005_candidate_permissions).
+_CANDIDATES_VIEW = ("refund.view_candidatelist", "refund.view_candidateitem")
+_CANDIDATES_EXPORT = (*_CANDIDATES_VIEW, "refund.export_candidatelist")
+_CANDIDATES_WORK = ("refund.work_candidateitem",)  # 申请前调查, 一对一辅导, 放弃申请
+_CANDIDATES_OWN = ("refund.build_candidatelist", "refund.import_upperlist", "refund.view_upperlistimport")
+_CANDIDATES_REMIND = ("refund.remind_candidates",)
+_CANDIDATES_SETTINGS = ("refund.view_candidatesettings", "refund.change_candidatesettings")
 # 信息中心 manages users, the organisation and the schedules in the admin site.
 _SYSTEM = (
     "accounts.view_user",
@@ -71,12 +78,16 @@ ROLES: dict[RoleCode, Role] = {
             RoleCode.REFUND_OFFICER,
             "税政一股（留抵退税）",
             True,
-            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND + _SCREENING_RUN,
+            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND + _SCREENING_RUN
+            + _CANDIDATES_EXPORT + _CANDIDATES_WORK + _CANDIDATES_OWN,
         ),
-        Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False, _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW),
-        Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True, _TAXPAYER_READ + _CONTACTS + _SMS_SEND),
+        Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
+             _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK),
+        Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
+             _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND),
         Role(
-            RoleCode.RISK_OFFICER, "风险管理股", True, (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW)
+            RoleCode.RISK_OFFICER, "风险管理股", True,
+            (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ),
         Role(
@@ -84,13 +95,14 @@ ROLES: dict[RoleCode, Role] = {
             "局领导",
             True,
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
-            + ("refund.export_screening",),
+            + ("refund.export_screening",) + _CANDIDATES_EXPORT,
         ),
         Role(
             RoleCode.ADMIN,
             "信息中心（系统管理）",
             True,
-            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN + _SCREENING_RUN,
+            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN + _SCREENING_RUN
+            + _CANDIDATES_EXPORT + _CANDIDATES_SETTINGS,
         ),
     )
 }

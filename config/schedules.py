@@ -61,4 +61,29 @@ SCHEDULES: list[ScheduleEntry] = [
         minute="*",
         expire_seconds=55,
     ),
+    # 候选名单 (refund): the push dates — the day after the filing deadline and the last working day of the month.
+    ScheduleEntry(
+        name="refund-push-eve-screening",
+        task="refund.push_eve_screening",
+        description="每天22:00：若次日是候选名单推送日，发起次日申请所属期的留抵退税筛查，保证7:30生成名单时已有完成的筛查（凌晨2点的筛查仍照常运行）。",
+        minute="0",
+        hour="22",
+        expire_seconds=2 * 3600,
+    ),
+    ScheduleEntry(
+        name="refund-push-date-lists",
+        task="refund.push_date_lists",
+        description="每天7:30：若当天是推送日，按最近一次完成的筛查（必要时先筛查）生成各分局和纳税服务股的候选名单，并发站内通知；非推送日不做任何事。",
+        minute="30",
+        hour="7",
+        expire_seconds=4 * 3600,
+    ),
+    ScheduleEntry(
+        name="refund-push-date-auto-remind",
+        task="refund.push_date_auto_remind",
+        description="每天9:00：若当天是推送日且“候选名单设置”开启了自动提醒，向当日候选纳税人发送提醒短信（每户每份名单只发一次）。",
+        minute="0",
+        hour="9",
+        expire_seconds=3 * 3600,
+    ),
 ]

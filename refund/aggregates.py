@@ -94,7 +94,7 @@ def _rebuild_sql() -> str:
     # from the prior January: the running sum of everything read, less what was read up to two years before.
     state_values = ", ".join(
         [f"COALESCE(d.seed_{g}, 0) + w.run_{g}" for g in groups]
-        + [f"w.all_{g} - COALESCE(y.before_{g}, 0)" for g in groups]
+        + [f"w.all_{g} - COALESCE(w.before_{g}, 0)" for g in groups]
     )
     # Table names come from model metadata and numbers from constants; nothing here is user input.
     return f"""
@@ -108,8 +108,7 @@ def _rebuild_sql() -> str:
         JOIN {DIRTY_TABLE} d ON d.taxpayer_id = r.taxpayer_id
         LEFT JOIN (
             SELECT r0.taxpayer_id, {fen_sql("r0.end_credit")} AS base
-            FROM {returns} r0 JOIN {DIRTY_TABLE} d0 ON d0.taxpayer_id = r0.taxpayer_id
-            WHERE r0.period = '{FIRST_STATE}'
+            FROM {returns} r0 WHERE r0.period = '{FIRST_STATE}'
         ) AS b ON b.taxpayer_id = r.taxpayer_id
         WHERE {month_index_sql("r.period")} >= d.read_from
     ),
@@ -125,13 +124,6 @@ def _rebuild_sql() -> str:
                CASE WHEN mi >= {RATIO_FIRST.index} THEN 1 ELSE 0 END AS counted
         FROM raw
     ),
-    y AS (
-        SELECT taxpayer_id, yr,
-               {", ".join(f"SUM(SUM(g_{g})) {by_year} AS before_{g}" for g in groups)},
-               MAX(MAX(CASE WHEN mi % 12 = 11 THEN ec END)) {last_year} AS prior_dec,
-               MAX(MAX(CASE WHEN mi % 12 = 11 THEN 1 ELSE 0 END)) {last_year} AS has_prior_dec
-        FROM src GROUP BY taxpayer_id, yr
-    ),
     w AS (
         SELECT taxpayer_id, period, mi, yr, ec, ar, ex, base,
                SUM(pos_m) {months_before} AS months_positive,
@@ -141,7 +133,10 @@ def _rebuild_sql() -> str:
                SUM(plain) {twelve} AS sales_12m_plain,
                SUM(broken) {twelve} AS returns_12m_broken_down,
                SUM(off_quarter) {twelve} AS returns_12m_off_quarter,
-               {running_sums}
+               {running_sums},
+               {", ".join(f"SUM(g_{g}) {by_year} AS before_{g}" for g in groups)},
+               MAX(CASE WHEN mi % 12 = 11 THEN ec END) {last_year} AS prior_dec,
+               MAX(CASE WHEN mi % 12 = 11 THEN 1 ELSE 0 END) {last_year} AS has_prior_dec
         FROM src
     )
     INSERT INTO {states} (
@@ -151,13 +146,12 @@ def _rebuild_sql() -> str:
         sales_12m_plain, sales_12m_breakdown, returns_12m_broken_down, returns_12m_off_quarter
     )
     SELECT w.taxpayer_id, w.period, w.mi, w.ec, w.ar, w.ex,
-           w.base, CASE WHEN y.has_prior_dec = 1 THEN y.prior_dec END,
+           w.base, CASE WHEN w.has_prior_dec = 1 THEN w.prior_dec END,
            COALESCE(w.months_positive, 0), COALESCE(w.months_above_base, 0),
            COALESCE(w.quarter_positive, 0) > 0, COALESCE(w.quarter_above_base, 0) > 0, {state_values},
            w.sales_12m_plain, {_breakdown_sql()}, w.returns_12m_broken_down, w.returns_12m_off_quarter
     FROM w
     JOIN {DIRTY_TABLE} d ON d.taxpayer_id = w.taxpayer_id
-    JOIN y ON y.taxpayer_id = w.taxpayer_id AND y.yr = w.yr
     WHERE w.mi >= d.from_index
     ORDER BY w.mi, w.taxpayer_id
     """

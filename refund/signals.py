@@ -26,3 +26,12 @@ def rebuild_after_return_deleted(sender, *, instance: VatReturn, **kwargs) -> No
     """
     changed = {instance.taxpayer_id: instance.period}
     transaction.on_commit(lambda: rebuild_return_states(changed=changed))
+
+
+@receiver(import_applied, dispatch_uid="refund_candidate_items_declared_after_import")
+def candidate_items_declared_after_import(sender, *, kind: str, **kwargs) -> None:
+    """候选名单 funnel: a returns import may bring the return a candidate had to file (已申报)."""
+    if kind == ImportJob.Kind.RETURNS:
+        from .candidate_services import candidate_items_mark_declared
+
+        candidate_items_mark_declared()

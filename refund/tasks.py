@@ -20,3 +20,30 @@ def nightly_screening() -> None:
 @shared_task(name="refund.screen_taxpayer", ignore_result=True)
 def screen_one_taxpayer(taxpayer_id: int, application_period: str) -> None:
     screen_taxpayer(taxpayer_id=taxpayer_id, application_period=application_period)
+
+
+# --- 候选名单: the push-date beat entries (config/schedules.py) ---------------------------------------------
+
+
+@shared_task(name="refund.push_eve_screening", ignore_result=True)
+def push_eve_screening() -> None:
+    """22:00: when tomorrow is a push date, start the screening its lists will rest on."""
+    from .candidate_services import push_eve_screening as start
+
+    start()
+
+
+@shared_task(name="refund.push_date_lists", ignore_result=True)
+def push_date_lists() -> None:
+    """07:30 every day; does nothing unless today is a push date: screen if needed, build, notify."""
+    from .candidate_services import push_date_scheduled
+
+    push_date_scheduled()
+
+
+@shared_task(name="refund.push_date_auto_remind", ignore_result=True)
+def push_date_auto_remind() -> None:
+    """09:00 every day; reminds the day's candidates only when 候选名单设置 enables it."""
+    from .candidate_services import candidate_auto_remind
+
+    candidate_auto_remind()

@@ -57,6 +57,49 @@ IMPORT_READ = only(IMPORT_READERS, then=200, otherwise=403)
 IMPORT_WRITE = only(IMPORTERS, then=200, otherwise=403)
 SCREENING_READ = only(SCREENING_VIEWERS, then=200, otherwise=403)
 
+# 候选名单 (refund): who holds which permission (accounts/roles.py).
+CANDIDATE_VIEWERS = {
+    "officer_a", "officer_b", "refund_officer", "service_officer", "risk_officer", "supervisor", "admin",
+}
+CANDIDATE_EXPORTERS = CANDIDATE_VIEWERS - {"risk_officer"}
+CANDIDATE_WORKERS = {"officer_a", "officer_b", "refund_officer"}
+CANDIDATE_VIEW = only(CANDIDATE_VIEWERS, then=200, otherwise=403)
+CANDIDATE_EXPORT = only(CANDIDATE_EXPORTERS, then=200, otherwise=403)
+CANDIDATE_WORK = only(CANDIDATE_WORKERS, then=302, otherwise=403)
+SERVICE_LIST_SCOPE = {"officer_a": 404, "officer_b": 404}  # the service section's list spans every branch
+
+
+def _candidates(f: dict) -> dict:
+    """The 2026-03-17 lists with taxpayer_a (branch A) and taxpayer_b (branch B), built once per test."""
+    if "candidates" not in f:
+        import datetime as dt
+        from decimal import Decimal
+
+        from refund.candidate_services import candidate_lists_build
+        from refund.models import CandidateItem, CandidateList, ScreeningResult, ScreeningRun
+
+        run = ScreeningRun.objects.create(
+            application_period="2026-03", application_date=dt.date(2026, 3, 17), status="succeeded"
+        )
+        for taxpayer in (f["taxpayer_a"], f["taxpayer_b"]):
+            ScreeningResult.objects.create(run=run, taxpayer=taxpayer, regime="CN-2025-7-class3", eligible=True,
+                                           refundable_total=Decimal("1000.00"))
+        candidate_lists_build(actor=None, push_date=dt.date(2026, 3, 17), run=run)
+        lists = CandidateList.objects.filter(push_date=dt.date(2026, 3, 17))
+        f["candidates"] = {
+            "list_a": lists.get(branch=f["taxpayer_a"].branch),
+            "list_b": lists.get(branch=f["taxpayer_b"].branch),
+            "service": lists.get(audience="service"),
+            "item_a": CandidateItem.objects.get(taxpayer=f["taxpayer_a"]),
+            "item_b": CandidateItem.objects.get(taxpayer=f["taxpayer_b"]),
+        }
+    return f["candidates"]
+
+
+def _candidate_url(name: str, key: str) -> Callable[[dict], str]:
+    return lambda f: reverse(name, args=[_candidates(f)[key].pk])
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     # --- 纳税人 pages
     "taxpayer_list": Endpoint(lambda f: reverse("taxpayers:list"), 200),
@@ -190,6 +233,51 @@ ENDPOINTS: dict[str, Endpoint] = {
     "mas_report_wrong_token": Endpoint(
         lambda f: reverse("notify:mas_report", args=["wrong-token"]), 404, {ANONYMOUS: 404}, method="post"
     ),
+    # --- 候选名单 (refund)
+    "candidate_lists": Endpoint(lambda f: reverse("refund:candidate_lists"), 403, CANDIDATE_VIEW),
+    "candidate_list_a": Endpoint(
+        _candidate_url("refund:candidate_list_detail", "list_a"), 403, {**CANDIDATE_VIEW, **SCOPED_TO_A}
+    ),
+    "candidate_list_b": Endpoint(
+        _candidate_url("refund:candidate_list_detail", "list_b"), 403, {**CANDIDATE_VIEW, **SCOPED_TO_B}
+    ),
+    "candidate_list_service": Endpoint(
+        _candidate_url("refund:candidate_list_detail", "service"), 403, {**CANDIDATE_VIEW, **SERVICE_LIST_SCOPE}
+    ),
+    "candidate_export_a": Endpoint(
+        _candidate_url("refund:candidate_list_export", "list_a"), 403, {**CANDIDATE_EXPORT, **SCOPED_TO_A}
+    ),
+    "candidate_export_service": Endpoint(
+        _candidate_url("refund:candidate_list_export", "service"), 403, {**CANDIDATE_EXPORT, **SERVICE_LIST_SCOPE}
+    ),
+    "candidate_remind_service": Endpoint(
+        _candidate_url("refund:candidate_remind", "service"), 403, {"service_officer": 200}
+    ),
+    "candidate_build": Endpoint(
+        lambda f: reverse("refund:candidate_build"), 403, {"refund_officer": 302}, method="post"
+    ),
+    "candidate_item_a": Endpoint(
+        _candidate_url("refund:candidate_item", "item_a"), 403, {**CANDIDATE_VIEW, **SCOPED_TO_A}
+    ),
+    "candidate_item_b": Endpoint(
+        _candidate_url("refund:candidate_item", "item_b"), 403, {**CANDIDATE_VIEW, **SCOPED_TO_B}
+    ),
+    "candidate_item_verify_a": Endpoint(
+        _candidate_url("refund:candidate_item_verify", "item_a"), 403, {**CANDIDATE_WORK, **SCOPED_TO_A}, method="post"
+    ),
+    "candidate_item_decline_b": Endpoint(
+        _candidate_url("refund:candidate_item_decline", "item_b"), 403, {**CANDIDATE_WORK, **SCOPED_TO_B},
+        method="post",
+    ),
+    "candidate_item_reopen_a": Endpoint(
+        _candidate_url("refund:candidate_item_reopen", "item_a"), 403, {**CANDIDATE_WORK, **SCOPED_TO_A}, method="post"
+    ),
+    "candidate_item_coach_b": Endpoint(
+        _candidate_url("refund:candidate_item_coach", "item_b"), 403, {**CANDIDATE_WORK, **SCOPED_TO_B}, method="post"
+    ),
+    "my_candidates": Endpoint(lambda f: reverse("refund:my_candidates"), 403, CANDIDATE_VIEW),
+    "my_candidates_export": Endpoint(lambda f: reverse("refund:my_candidates_export"), 403, CANDIDATE_EXPORT),
+    "upper_list_import": Endpoint(lambda f: reverse("refund:upper_list_import"), 403, {"refund_officer": 200}),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
     "api_taxpayer_detail_a": Endpoint(

@@ -113,14 +113,6 @@ def application_period_of(push_date: dt.date) -> str:
     return str(Period.of(push_date))
 
 
-def latest_succeeded_run(application_period: str) -> ScreeningRun | None:
-    return (
-        ScreeningRun.objects.filter(application_period=application_period, status=ScreeningRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-
-
 # --- the funnel's stage --------------------------------------------------------------------------------------
 
 
@@ -205,7 +197,7 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
     existing = list(CandidateList.objects.filter(push_date=push_date).select_related("branch"))
     if existing:
         return BuildOutcome(push_date, period, existing, created=False)
-    run = run or latest_succeeded_run(period)
+    run = run or ScreeningRun.latest_succeeded(period)
     if run is None:
         raise ApplicationError(
             f"{format_period_cn(period)}尚无已完成的留抵退税筛查，无法生成 {push_date.isoformat()} 的候选名单；"

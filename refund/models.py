@@ -78,6 +78,15 @@ class ScreeningRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
+    @classmethod
+    def latest_succeeded(cls, application_period: str) -> "ScreeningRun | None":
+        """The run whose results stand for the period: the last one that finished."""
+        return (
+            cls.objects.filter(application_period=application_period, status=cls.Status.SUCCEEDED)
+            .order_by("-finished_at", "-pk")
+            .first()
+        )
+
 
 class ScreeningResult(models.Model):
     """One taxpayer's decision in a screening run: what ``refund_assess`` decides on the run's data.

@@ -60,14 +60,6 @@ def screening_run_get(*, pk: int) -> ScreeningRun:
     return get_object_or_404(ScreeningRun.objects.select_related("created_by"), pk=pk)
 
 
-def latest_finished_run(*, application_period: str) -> ScreeningRun | None:
-    return (
-        ScreeningRun.objects.filter(application_period=application_period, status=ScreeningRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-
-
 def is_branch_scoped(user) -> bool:
     """True when the user sees only some branches: run-wide figures must then be recomputed for its scope."""
     return visible_branch_ids(user) is not None
@@ -266,7 +258,7 @@ def explanation_for_user(
     if run is None:
         application_period = application_period or Period.of(timezone.localdate())
         if application_date is None:
-            run = latest_finished_run(application_period=str(application_period))
+            run = ScreeningRun.latest_succeeded(str(application_period))
     if run is not None:
         application_period = Period.parse(run.application_period)
         application_date = run.application_date

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from accounts.errors import ApplicationError
-from taxpayers.models import Taxpayer
+from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from .aggregates import refresh_stale_aggregates
 from .case_builder import BatchCaseBuilder, previous_refunds_sql, taxpayer_case_json
@@ -250,38 +250,72 @@ def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict)
     )
 
 
-def screen_taxpayer(*, taxpayer_id: int, application_period: str) -> dict:
-    """Re-screen one taxpayer (its data changed): update its row in the period's latest finished run."""
-    period = _period(application_period)
-    run = (
-        ScreeningRun.objects.filter(application_period=str(period), status=ScreeningRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    data = taxpayer_case_json(
-        taxpayer_id=taxpayer_id,
-        application_period=period,
-        application_date=run.application_date if run else None,
-        options=run.options if run else None,
-    )
-    decision = decide(data)
-    if run is None:
-        return decision
-    fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decision)
-    fields = [
-        f.name for f in ScreeningResult._meta.concrete_fields if f.name not in ("id", "run", "taxpayer")
-    ]
+def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
+    """Decide these taxpayers again on their full history and replace their rows in ``run``; totals once."""
+    period = Period.parse(run.application_period)
+    fields = [f.name for f in ScreeningResult._meta.concrete_fields if f.name not in ("id", "run", "taxpayer")]
     with transaction.atomic():
-        ScreeningResult.objects.update_or_create(
-            run=run, taxpayer_id=taxpayer_id, defaults={name: getattr(fresh, name) for name in fields}
-        )
+        for taxpayer_id in taxpayer_ids:
+            data = taxpayer_case_json(
+                taxpayer_id=taxpayer_id, application_period=period, application_date=run.application_date,
+                options=run.options,
+            )
+            fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
+            ScreeningResult.objects.update_or_create(
+                run=run, taxpayer_id=taxpayer_id, defaults={name: getattr(fresh, name) for name in fields}
+            )
         totals = _run_totals(run)
         ScreeningRun.objects.filter(pk=run.pk).update(
             eligible_count=totals["n_eligible"],
             error_count=totals["n_errors"],
             refundable_total=totals["amount"] or Decimal("0"),
         )
-    return decision
+
+
+def screen_taxpayer(*, taxpayer_id: int, application_period: str) -> dict:
+    """Re-screen one taxpayer (its data changed): its decision, kept in the period's latest finished run."""
+    period = _period(application_period)
+    run = ScreeningRun.latest_succeeded(str(period))
+    if run is None:
+        return decide(taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period))
+    screen_taxpayers(run=run, taxpayer_ids=[taxpayer_id])
+    return decide(
+        taxpayer_case_json(
+            taxpayer_id=taxpayer_id, application_period=period, application_date=run.application_date,
+            options=run.options,
+        )
+    )
+
+
+RESCREEN_LIMIT = 5000
+"""More changed taxpayers than this wait for the next full run: it then costs less than one by one."""
+
+
+def screening_rescreen_changed(*, application_period: str | None = None) -> int:
+    """Re-screen, in the latest run of the period, the general taxpayers whose data changed since it ran.
+
+    Called after every import (its registry data, returns or compliance records). Returns how many
+    were re-screened (0 when there is no finished run, or when so many changed that the next full
+    run is the cheaper way).
+    """
+    period = application_period or str(Period.of(timezone.localdate()))
+    run = ScreeningRun.latest_succeeded(period)
+    if run is None or run.started_at is None:
+        return 0
+    since = run.started_at
+    changed = (
+        set(Taxpayer.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+        | set(VatReturn.objects.filter(updated_at__gte=since).values_list("taxpayer_id", flat=True).distinct())
+        | set(ComplianceRecord.objects.filter(updated_at__gte=since).values_list("taxpayer_id", flat=True).distinct())
+    )
+    ids = sorted(set(screenable_taxpayers().filter(pk__in=changed).values_list("pk", flat=True)) if changed else ())
+    if not ids or len(ids) > RESCREEN_LIMIT:
+        logger.info("rescreen_skipped", run_id=run.pk, changed=len(ids))
+        return 0
+    refresh_stale_aggregates()
+    screen_taxpayers(run=run, taxpayer_ids=ids)
+    logger.info("rescreen_done", run_id=run.pk, taxpayers=len(ids))
+    return len(ids)
 
 
 def screening_run_nightly() -> ScreeningRun:

@@ -17,6 +17,14 @@ def refresh_after_import(sender, *, kind: str, **kwargs) -> None:
         refresh_stale_aggregates()
 
 
+@receiver(import_applied, dispatch_uid="refund_rescreen_after_import")
+def rescreen_after_import(sender, **kwargs) -> None:
+    """Any import may change a taxpayer's decision: re-screen those taxpayers in this month's run (a worker)."""
+    from .tasks import rescreen_changed
+
+    rescreen_changed.delay()
+
+
 @receiver(post_delete, sender=VatReturn, dispatch_uid="refund_rebuild_states_after_return_deleted")
 def rebuild_after_return_deleted(sender, *, instance: VatReturn, **kwargs) -> None:
     """A deleted return leaves no ``updated_at`` behind, so its taxpayer is rebuilt from that month.

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import screen_taxpayer, screening_run_execute, screening_run_nightly
+from .services import screen_taxpayer, screening_rescreen_changed, screening_run_execute, screening_run_nightly
 
 
 @shared_task(name="refund.execute_screening_run", ignore_result=True)
@@ -15,6 +15,12 @@ def execute_screening_run(run_id: int) -> None:
 def nightly_screening() -> None:
     """Beat entry: start (or find the unfinished) run of the current application period."""
     screening_run_nightly()
+
+
+@shared_task(name="refund.rescreen_changed", ignore_result=True)
+def rescreen_changed() -> None:
+    """After an import: the changed taxpayers' rows in this month's latest run."""
+    screening_rescreen_changed()
 
 
 @shared_task(name="refund.screen_taxpayer", ignore_result=True)

@@ -6,7 +6,12 @@ from decimal import Decimal
 import pytest
 
 from refund.models import ReturnState, ScreeningRun
-from refund.services import screen_taxpayer, screening_run_execute, screening_run_start
+from refund.services import (
+    screen_taxpayer,
+    screening_rescreen_changed,
+    screening_run_execute,
+    screening_run_start,
+)
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.signals import import_applied
 from taxpayers.tests.factories import TaxpayerFactory
@@ -79,3 +84,19 @@ def test_import_signal_refreshes_aggregates(org):
     assert state.from_prior_january_core == 230000000
     assert state.months_positive == 5
     assert state.base_2019_credit == 10000000
+
+
+def test_rescreen_changed_updates_only_the_changed_taxpayers(org):
+    changed = _eligible_taxpayer(org["branch_a"])
+    unchanged = _eligible_taxpayer(org["branch_b"])
+    run = ScreeningRun.objects.create(application_period="2026-03", application_date=dt.date(2026, 3, 10))
+    screening_run_execute(run_id=run.pk)
+    assert screening_rescreen_changed(application_period="2026-03") == 0  # nothing changed since
+    changed.credit_level = "D"
+    changed.save()
+    assert screening_rescreen_changed(application_period="2026-03") == 1
+    run.refresh_from_db()
+    assert run.results.get(taxpayer=changed).eligible is False
+    assert run.results.get(taxpayer=unchanged).eligible is True
+    assert run.eligible_count == 1
+    assert run.refundable_total == run.results.get(taxpayer=unchanged).refundable_total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -118,7 +119,9 @@ def screening_run_execute(*, run_id: int) -> ScreeningRun | None:
 
 
 def _execute(run: ScreeningRun) -> None:
-    refresh_stale_aggregates()
+    started = time.monotonic()
+    refreshed = refresh_stale_aggregates()
+    refresh_seconds = time.monotonic() - started
     population = screenable_taxpayers()
     total = population.count()
     ScreeningRun.objects.filter(pk=run.pk).update(total_count=total, processed_count=0)
@@ -126,6 +129,7 @@ def _execute(run: ScreeningRun) -> None:
         _execute_set_based(run, population)
     else:
         _execute_by_rules(run, list(population.order_by("pk").values_list("pk", flat=True)))
+    screen_seconds = time.monotonic() - started - refresh_seconds
     totals = _run_totals(run)
     ScreeningRun.objects.filter(pk=run.pk).update(
         status=ScreeningRun.Status.SUCCEEDED,
@@ -135,7 +139,11 @@ def _execute(run: ScreeningRun) -> None:
         error_count=totals["n_errors"],
         refundable_total=totals["amount"] or Decimal("0"),
     )
-    logger.info("screening_run_succeeded", run_id=run.pk, taxpayers=total, eligible=totals["n_eligible"])
+    logger.info(
+        "screening_run_succeeded", run_id=run.pk, taxpayers=total, eligible=totals["n_eligible"],
+        states_rebuilt=refreshed, refresh_seconds=round(refresh_seconds, 3), screen_seconds=round(screen_seconds, 3),
+        total_seconds=round(time.monotonic() - started, 3),
+    )
 
 
 def _execute_by_rules(run: ScreeningRun, ids: list[int], *, count_progress: bool = True) -> int:

@@ -101,7 +101,11 @@ class Taxpayer(models.Model):
         verbose_name_plural = "纳税人"
         ordering = ["identifier"]
         permissions = [("view_taxpayer_contacts", "查看完整识别号与联系电话")]
-        indexes = [models.Index(fields=["branch", "industry_code"]), models.Index(fields=["credit_level"])]
+        indexes = [
+            models.Index(fields=["branch", "industry_code"]),
+            models.Index(fields=["credit_level"]),
+            models.Index(fields=["updated_at"]),  # what changed since a screening ran
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(prev_year_vat_sales__gte=0), name="taxpayer_sales_non_negative"),
             models.CheckConstraint(
@@ -180,7 +184,8 @@ class VatReturn(models.Model):
         verbose_name = "增值税申报"
         verbose_name_plural = "增值税申报"
         ordering = ["taxpayer", "-period"]
-        indexes = [models.Index(fields=["period"])]
+        # updated_at: the returns changed since the refund states were last refreshed (a province's nightly check)
+        indexes = [models.Index(fields=["period"]), models.Index(fields=["updated_at"])]
         constraints = [
             models.UniqueConstraint(fields=["taxpayer", "period"], name="vat_return_one_per_period"),
             models.CheckConstraint(condition=Q(period__regex=PERIOD_RE.pattern), name="vat_return_period_format"),
@@ -224,6 +229,7 @@ class ComplianceRecord(models.Model):
         verbose_name = "涉税合规记录"
         verbose_name_plural = "涉税合规记录"
         ordering = ["taxpayer", "-occurred_on"]
+        indexes = [models.Index(fields=["updated_at"])]
         constraints = [
             models.UniqueConstraint(fields=["taxpayer", "kind", "document_number"], name="compliance_record_unique"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="compliance_amount_non_negative"),

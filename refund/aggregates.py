@@ -21,12 +21,14 @@ screening reads it (the row-by-row path reads the returns themselves).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from taxpayers.models import VatReturn
 
 from .models import AggregateState, ReturnState
+from .parallel import in_parallel
 from .rules.parameters import VOUCHER_GROUPS
 from .rules.periods import Period
 
@@ -161,27 +163,14 @@ def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None 
     """Rebuild the states of the taxpayers whose returns changed; with no argument, of every taxpayer.
 
     ``changed_since``: returns updated at or after this time; ``changed``: taxpayer id → the
-    earliest changed period. Returns the number of rows written. One transaction, so a screening
-    never sees a half-rebuilt taxpayer.
+    earliest changed period. Returns the number of rows written (-1 where the database does not
+    say). One transaction, so a screening never sees a half-rebuilt taxpayer.
     """
     returns = connection.ops.quote_name(VatReturn._meta.db_table)
-    written = 0
+    if changed_since is None and changed is None:
+        return _rebuild_everything(workers=1)
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL work_mem = '256MB'")  # the window sorts of a large rebuild, in memory
-        if changed_since is None and changed is None:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(ReturnState._meta.db_table)}")
-            cursor.execute(f"SELECT MIN(taxpayer_id), MAX(taxpayer_id) FROM {returns}")
-            lo, hi = cursor.fetchone()
-            for start in range(lo or 0, (hi or -1) + 1, FULL_REBUILD_CHUNK):
-                _create_dirty_table(cursor)
-                cursor.execute(
-                    f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) "
-                    f"SELECT DISTINCT taxpayer_id, 0 FROM {returns} WHERE taxpayer_id BETWEEN %s AND %s",
-                    [start, start + FULL_REBUILD_CHUNK - 1],
-                )
-                written += _rebuild_dirty(cursor, fresh=True)
-            return written
+        _tune(cursor)
         _create_dirty_table(cursor)
         if changed_since is not None:
             cursor.execute(
@@ -203,6 +192,49 @@ def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None 
 
 
 FULL_REBUILD_CHUNK = 100_000  # taxpayer ids per statement when everything is rebuilt
+
+
+def _tune(cursor) -> None:
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the window sorts of a large rebuild, in memory
+
+
+def rebuild_all_return_states() -> int:
+    """Every taxpayer's states from scratch, ``SCREENING_WORKERS`` ranges of ids at once (after a bulk load).
+
+    Not one transaction: a province's first build is an hour of work per core. Only when it has
+    finished does ``AggregateState`` record the refresh, so an interrupted build is started again by
+    the next screening.
+    """
+    started = timezone.now()
+    written = _rebuild_everything(workers=settings.SCREENING_WORKERS)
+    AggregateState.objects.update_or_create(pk=1, defaults={"refreshed_at": started})
+    return written
+
+
+def _rebuild_everything(*, workers: int) -> int:
+    """Delete every state, then rebuild a range of taxpayer ids per transaction."""
+    returns = connection.ops.quote_name(VatReturn._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(ReturnState._meta.db_table)}")
+        cursor.execute(f"SELECT MIN(taxpayer_id), MAX(taxpayer_id) FROM {returns}")
+        lo, hi = cursor.fetchone()
+    if lo is None:
+        return 0
+
+    def rebuild_range(start: int) -> int:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _tune(cursor)
+            _create_dirty_table(cursor)
+            cursor.execute(
+                f"INSERT INTO {DIRTY_TABLE} (taxpayer_id, first_changed) "
+                f"SELECT DISTINCT taxpayer_id, 0 FROM {returns} WHERE taxpayer_id BETWEEN %s AND %s",
+                [start, start + FULL_REBUILD_CHUNK - 1],
+            )
+            return _rebuild_dirty(cursor, fresh=True)
+
+    starts = range(lo, hi + 1, FULL_REBUILD_CHUNK)
+    return sum(in_parallel(rebuild_range, starts, workers=workers))
 
 
 def _create_dirty_table(cursor) -> None:

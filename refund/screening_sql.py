@@ -222,22 +222,30 @@ class SqlScreening:
         return "COALESCE(" + " OR ".join(parts) + ", FALSE)"
 
     def _facts_sql(self) -> str:
-        """One row per screenable taxpayer of the range: its data, the state of its tax period, aggregates."""
+        """One row per screenable taxpayer of the range: its data, the state of its tax period, aggregates.
+
+        Monthly and quarterly filers are read apart, each with its own tax period as a constant, so that
+        each reads exactly the state rows it needs.
+        """
+        return f"{self._facts_branch(quarterly=False)} UNION ALL {self._facts_branch(quarterly=True)}"
+
+    def _facts_branch(self, *, quarterly: bool) -> str:
         states = ReturnState._meta.db_table
         records = ComplianceRecord._meta.db_table
+        tax_period = self.tq if quarterly else self.tm
         start = shift_months(self.date, -COMPLIANCE_LOOKBACK_MONTHS.at(self.p))
         window = f"BETWEEN DATE {_text(start.isoformat())} AND DATE {_text(self.date.isoformat())}"
         fraud = ", ".join(_text(k) for k in FRAUD_KINDS)
         base_day = BASE_CREDIT_PERIOD.at(self.p).last_day if BASE_CREDIT_PERIOD.covers(self.p) else None
         base_day_sql = f"DATE {_text(base_day.isoformat())}" if base_day else "DATE '2019-03-31'"
-        prior_dec_m = Period(self.tm.year - 1, 12).last_day
-        prior_dec_q = Period(self.tq.year - 1, 12).last_day
+        prior_dec = Period(tax_period.year - 1, 12).last_day
         groups = ", ".join(f"s.from_2019_{g}, s.from_prior_january_{g}" for g in VOUCHER_GROUPS)
         refunds = self._refunds_aggregate_sql()
+        frequency = "quarterly" if quarterly else "monthly"
         return f"""
         SELECT t.id AS taxpayer_id, t.industry_code,
                COALESCE(NULLIF(t.credit_level, ''), 'M') AS lvl,
-               (t.filing_frequency = 'quarterly') AS q,
+               {_bool(quarterly)} AS q, {tax_period.index} AS t_idx,
                NULLIF(t.size, '') AS size_given, t.size_industry,
                CAST(ROUND(t.prev_year_vat_sales * 100) AS BIGINT) AS prev_sales,
                t.prev_year_months_operated AS months_operated,
@@ -245,24 +253,21 @@ class SqlScreening:
                (t.size_industry <> '' OR t.prev_year_vat_sales IS NOT NULL OR t.prev_year_months_operated IS NOT NULL
                 OR t.total_assets_prev_year_end IS NOT NULL) AS has_size_inputs,
                (t.general_taxpayer_since > {base_day_sql}) AS base_is_zero,
-               (t.general_taxpayer_since > CASE WHEN t.filing_frequency = 'quarterly'
-                    THEN DATE {_text(prior_dec_q.isoformat())} ELSE DATE {_text(prior_dec_m.isoformat())} END)
-                   AS prior_dec_is_zero,
+               (t.general_taxpayer_since > DATE {_text(prior_dec.isoformat())}) AS prior_dec_is_zero,
                (s.taxpayer_id IS NOT NULL) AS has_state,
                s.end_credit - s.approved_unbooked_export_refund - s.vat_arrears AS credit,
                s.base_2019_credit, s.prior_year_end_credit,
                s.months_positive, s.months_above_base, s.quarter_positive, s.quarter_above_base,
                {groups},
                s.sales_12m_plain, s.sales_12m_breakdown, s.returns_12m_broken_down, s.returns_12m_off_quarter,
+               CASE WHEN s.returns_12m_broken_down > 0 THEN s.sales_12m_plain + COALESCE(
+                   (SELECT SUM(e.value::bigint) FROM jsonb_each_text(s.sales_12m_breakdown) AS e), 0) END
+                   AS sales_total_12m,
                COALESCE(c.fraud_hits, 0) AS fraud_hits, COALESCE(c.evasion_hits, 0) AS evasion_hits,
                COALESCE(c.immediate, FALSE) AS immediate, COALESCE(c.repaid, FALSE) AS repaid,
                pr.stock_idx, COALESCE(pr.window_used, FALSE) AS window_used
         FROM {Taxpayer._meta.db_table} t
-        LEFT JOIN (
-            SELECT * FROM {states}
-            WHERE period IN ({_text(str(self.tq))}, {_text(str(self.tm))}) AND taxpayer_id BETWEEN %(lo)s AND %(hi)s
-        ) AS s ON s.taxpayer_id = t.id AND s.period = CASE WHEN t.filing_frequency = 'quarterly'
-            THEN {_text(str(self.tq))} ELSE {_text(str(self.tm))} END
+        LEFT JOIN {states} s ON s.taxpayer_id = t.id AND s.period = {_text(str(tax_period))}
         LEFT JOIN (
             SELECT taxpayer_id,
                    COUNT(*) FILTER (WHERE kind IN ({fraud}) AND occurred_on {window}) AS fraud_hits,
@@ -274,7 +279,7 @@ class SqlScreening:
             FROM {records} WHERE taxpayer_id BETWEEN %(lo)s AND %(hi)s GROUP BY taxpayer_id
         ) AS c ON c.taxpayer_id = t.id
         LEFT JOIN ({refunds}) AS pr ON pr.taxpayer_id = t.id
-        WHERE {self._population("t")}
+        WHERE {self._population("t")} AND t.filing_frequency = '{frequency}'
         """
 
     def _refunds_aggregate_sql(self) -> str:
@@ -320,9 +325,6 @@ class SqlScreening:
 
     def _reset_active(self) -> bool:
         return STOCK_REFUND_RESETS_BASE.covers(self.p)
-
-    def _t(self) -> str:
-        return f"(CASE WHEN f.q THEN {self.tq.index} ELSE {self.tm.index} END)"
 
     def _reset_at(self, month: str) -> str:
         """The 2019-03-31 base no longer counts in ``month`` (a stock refund obtained by then; level g)."""
@@ -415,12 +417,8 @@ class SqlScreening:
         return f"({num})", f"({den})"
 
     def _derived_sql(self) -> str:
-        """Level g: the figures every regime shares (``refund.rules.facts``), on top of the raw facts."""
+        """Level g: the figures every regime shares (``refund.rules.facts``), for the taxpayers not handed back."""
         size, size_problem = self._size_sql()
-        breakdown_total = (
-            "(SELECT SUM(e.value::bigint) FROM jsonb_each_text(f.sales_12m_breakdown) AS e)"
-        )
-        t = self._t()
         base = "(CASE WHEN f.base_is_zero THEN 0 ELSE COALESCE(f.base_2019_credit, 0) END)"
         members = {
             "m_class1": INDUSTRIES_CLASS1, "m_real_estate": INDUSTRIES_REAL_ESTATE,
@@ -435,18 +433,16 @@ class SqlScreening:
         six = INDUSTRIES_2022.at(Period(2022, 4))
         member_sql.append(f"{self._share_member(six)} AS m_six")
         return f"""
-        SELECT f.*, {t} AS t_idx,
+        SELECT f.*,
                (NOT f.base_is_zero AND f.base_2019_credit IS NULL) AS base_missing,
                {base} AS base_amount,
                (NOT f.prior_dec_is_zero AND f.prior_year_end_credit IS NULL) AS prior_dec_missing,
                (CASE WHEN f.prior_dec_is_zero THEN 0 ELSE f.prior_year_end_credit END) AS prior_dec,
                {size} AS size, {size_problem} AS size_problem,
                {", ".join(member_sql)}
-        FROM (
-            SELECT f0.*, CASE WHEN f0.returns_12m_broken_down > 0 THEN
-                   f0.sales_12m_plain + COALESCE({breakdown_total.replace("f.", "f0.")}, 0) END AS sales_total_12m
-            FROM ({self._facts_sql()}) AS f0 OFFSET 0
-        ) AS f OFFSET 0
+        FROM ({self._facts_sql()}) AS f
+        WHERE NOT {self.handback_condition("f")}
+        OFFSET 0
         """
 
     # --- the regimes ---------------------------------------------------------------------------------
@@ -702,7 +698,10 @@ class SqlScreening:
                     CASE WHEN {r.eligible} THEN {r.refund_incremental} ELSE 0 END AS ri_{k},
                     CASE WHEN {r.eligible} THEN {r.refund_stock} ELSE 0 END AS rs_{k}"""
             )
-        h = f"SELECT g.*, {', '.join(per_regime)} FROM ({self._derived_sql()}) AS g OFFSET 0"
+        h = (
+            f"SELECT g.taxpayer_id, g.size, g.credit, {self._error_sql('g')} AS error, {', '.join(per_regime)} "
+            f"FROM ({self._derived_sql()}) AS g OFFSET 0"
+        )
 
         def key(r: RegimeSql) -> str:
             k = r.extra["k"]
@@ -714,36 +713,30 @@ class SqlScreening:
             beats = [f"(NOT h.ev_{o.extra['k']} OR {key(r)} > {key(o)})" for o in regimes if o is not r]
             evaluated = f"h.ev_{r.extra['k']}"
             wins.append(f"WHEN {_all(evaluated, *beats)} THEN {index}")
-        chosen = (
-            f"SELECT h.*, CASE {' '.join(wins)} END AS chosen, {self._error_sql('h')} AS error "
-            f"FROM ({h}) AS h OFFSET 0"
-        )
+        chosen = f"SELECT h.*, CASE {' '.join(wins)} END AS chosen FROM ({h}) AS h OFFSET 0"
 
         def pick(column: str) -> str:
             cases = " ".join(f"WHEN {i} THEN k.{column}_{r.extra['k']}" for i, r in enumerate(regimes))
-            return f"CASE k.chosen {cases} END AS c_{column}"
+            return f"(CASE k.chosen {cases} END)"
 
-        codes = " ".join(f"WHEN {i} THEN {_text(r.code)}" for i, r in enumerate(regimes))
-        picked = ", ".join(pick(c) for c in ("el", "failed", "base", "inc", "stock", "num", "den", "rate", "ri", "rs"))
-        m = f"SELECT k.*, CASE k.chosen {codes} END AS c_regime, {picked} FROM ({chosen}) AS k OFFSET 0"
-
-        def money(column: str) -> str:
+        def money(value: str) -> str:
             """A figure in yuan as the contract shows it: below zero as 0.00, absent as NULL."""
-            return f"(CASE WHEN m.{column} IS NOT NULL THEN GREATEST(m.{column}, 0)::numeric / 100 END)"
+            return f"(CASE WHEN {value} IS NOT NULL THEN GREATEST({value}, 0)::numeric / 100 END)"
 
         def ok(expression: str, otherwise: str = "NULL") -> str:
-            return f"CASE WHEN m.error IS NULL THEN {expression} ELSE {otherwise} END"
+            return f"CASE WHEN k.error IS NULL THEN {expression} ELSE {otherwise} END"
 
-        ratio = "div(2000000::numeric * m.c_num + m.c_den, 2::numeric * m.c_den) / 1000000"
+        codes = "CASE k.chosen " + " ".join(f"WHEN {i} THEN {_text(r.code)}" for i, r in enumerate(regimes)) + " END"
+        num, den, ri, rs = pick("num"), pick("den"), pick("ri"), pick("rs")
+        ratio = f"CASE WHEN {den} > 0 THEN div(2000000::numeric * {num} + {den}, 2::numeric * {den}) / 1000000 END"
         return f"""
-            SELECT %(run)s, m.taxpayer_id, {ok("m.c_regime", "''")}, {ok("m.c_el", "FALSE")}, COALESCE(m.error, ''),
-                   {ok("m.c_failed", "0")}, {ok("COALESCE(m.size, '')", "''")},
-                   {ok(money("credit"))}, {ok(money("c_base"))}, {ok(money("c_inc"))}, {ok(money("c_stock"))},
-                   {ok(f"CASE WHEN m.c_den > 0 THEN {ratio} END")}, {ok("m.c_rate", "''")},
-                   {ok("m.c_ri::numeric / 100", "0")}, {ok("m.c_rs::numeric / 100", "0")},
-                   {ok("(m.c_ri + m.c_rs)::numeric / 100", "0")}
-            FROM ({m}) AS m
-            WHERE NOT {self.handback_condition("m")}
+            SELECT %(run)s, k.taxpayer_id, {ok(codes, "''")}, {ok(pick("el"), "FALSE")}, COALESCE(k.error, ''),
+                   {ok(pick("failed"), "0")}, {ok("COALESCE(k.size, '')", "''")},
+                   {ok(money("k.credit"))}, {ok(money(pick("base")))}, {ok(money(pick("inc")))},
+                   {ok(money(pick("stock")))}, {ok(ratio)}, {ok(pick("rate"), "''")},
+                   {ok(f"{ri}::numeric / 100", "0")}, {ok(f"{rs}::numeric / 100", "0")},
+                   {ok(f"({ri} + {rs})::numeric / 100", "0")}
+            FROM ({chosen}) AS k
         """
 
 

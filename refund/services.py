@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import structlog
@@ -20,6 +19,7 @@ from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 from .aggregates import refresh_stale_aggregates
 from .case_builder import BatchCaseBuilder, previous_refunds_sql, taxpayer_case_json
 from .models import ScreeningResult, ScreeningRun
+from .parallel import in_parallel
 from .rules import CaseError, assess, parse_case
 from .rules.conditions import CONDITION_BITS
 from .rules.options import parse_options
@@ -186,6 +186,7 @@ def _execute_set_based(run: ScreeningRun, population) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             # JIT would spend seconds compiling this long statement to save milliseconds.
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # the range's hash joins in memory
             run.results.filter(taxpayer_id__gte=lo, taxpayer_id__lte=hi).delete()
             cursor.execute(insert, params)
             decided = cursor.rowcount
@@ -194,21 +195,7 @@ def _execute_set_based(run: ScreeningRun, population) -> None:
             decided += _execute_by_rules(run, handed_back, count_progress=False)
         ScreeningRun.objects.filter(pk=run.pk).update(processed_count=F("processed_count") + decided)
 
-    workers = settings.SCREENING_WORKERS
-    if workers <= 1 or len(ranges) == 1:
-        for lo, hi in ranges:
-            screen_range(lo, hi)
-        return
-
-    def in_thread(lo: int, hi: int) -> None:
-        try:
-            screen_range(lo, hi)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(in_thread, lo, hi) for lo, hi in ranges]:
-            future.result()
+    in_parallel(lambda bounds: screen_range(*bounds), ranges, workers=settings.SCREENING_WORKERS)
 
 
 def _run_totals(run: ScreeningRun) -> dict:

@@ -47,7 +47,6 @@ from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatRe
 from .models import ReturnState
 from .rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
 from .rules.periods import Period, last_quarter_end_before
-from .screening_sql import NO_REFUNDS_SQL
 
 ZERO = Decimal("0")
 BASE_PERIOD = "2019-03"
@@ -82,6 +81,10 @@ FRAUD_KINDS = (
     ComplianceRecord.Kind.FALSE_SPECIAL_INVOICE,
 )
 IMMEDIATE_SINCE = date(2019, 4, 1)
+NO_REFUNDS_SQL = (
+    "SELECT NULL::bigint AS taxpayer_id, NULL::text AS application_period, NULL::text AS regime, "
+    "NULL::text AS kind WHERE false"
+)
 
 
 def tax_period_of(application_period: Period, filing_frequency: str) -> Period:

@@ -23,12 +23,14 @@ back (``handback_condition``) and decided by the rules themselves in Python:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from taxpayers.models import ComplianceRecord, Taxpayer
 
+from .aggregates import month_index_sql
+from .case_builder import FRAUD_KINDS, IMMEDIATE_SINCE, NO_REFUNDS_SQL
 from .models import ReturnState, ScreeningResult
 from .rules.conditions import CONDITION_BITS, CONDITION_ORDER
 from .rules.facts import WINDOWED_REGIMES
@@ -64,16 +66,8 @@ from .rules.parameters import (
 )
 from .rules.periods import Period, last_quarter_end_before, shift_months
 from .rules.regimes import REGIMES, small_micro_open
+from .rules.size import SIZE_TABLE_PERIOD
 
-FRAUD_KINDS = (
-    ComplianceRecord.Kind.REFUND_FRAUD,
-    ComplianceRecord.Kind.EXPORT_REFUND_FRAUD,
-    ComplianceRecord.Kind.FALSE_SPECIAL_INVOICE,
-)
-IMMEDIATE_SINCE = date(2019, 4, 1)  # as refund.case_builder.compliance_json reads the records
-SIZE_TABLE_PERIOD = Period(2022, 4)  # as refund.rules.size.determine_size outside the 14号 periods
-NO_REFUNDS_SQL = "SELECT NULL::bigint AS taxpayer_id, NULL::text AS application_period, " \
-    "NULL::text AS regime, NULL::text AS kind WHERE false"
 NULL = "NULL::bigint"  # a figure the regime does not have (typed, so that CASE can pick among them)
 RESULT_COLUMNS = (
     "run_id", "taxpayer_id", "regime", "eligible", "error_code", "failed_mask", "size",
@@ -101,14 +95,9 @@ def _all(*parts: str) -> str:
     return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
 
 
-def _rate(rate: Decimal) -> tuple[int, int]:
-    numerator, denominator = rate.as_integer_ratio()
-    return numerator, denominator
-
-
 def refund_fen(amount: str, rate: Decimal, num: str, den: str) -> str:
     """round_half_up(amount × rate × num ÷ den) in fen, dividing last (``Ratio.applied_to``); 0 without a ratio."""
-    rn, rd = _rate(rate)
+    rn, rd = rate.as_integer_ratio()
     return (
         f"(CASE WHEN {den} > 0 AND {amount} > 0 THEN "
         f"div(2::numeric * ({amount}) * {rn} * ({num}) + {rd}::numeric * ({den}), 2::numeric * {rd} * ({den}))"
@@ -147,11 +136,15 @@ class RegimeSql:
     rate_text: str  # SQL text
     refund_incremental: str  # fen, before the eligibility gate
     refund_stock: str = "0"
-    extra: dict = field(default_factory=dict)
 
     @property
     def eligible(self) -> str:
         return _all(*(passed for _, passed in self.conditions))
+
+    @property
+    def alias(self) -> str:
+        """The suffix of this regime's columns: ``cn_2019_39``."""
+        return self.code.replace("-", "_").lower()
 
 
 class SqlScreening:
@@ -285,11 +278,9 @@ class SqlScreening:
     def _refunds_aggregate_sql(self) -> str:
         """Per taxpayer: the period index of its stock refund by P, and whether an earlier window overlaps T's."""
         p = self.p.index
-        app = "(CAST(SUBSTR(r.application_period, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR(r.application_period, 6, 2) AS INTEGER) - 1)"  # noqa: E501
+        app = month_index_sql("r.application_period")
         windowed = ", ".join(_text(code) for code in WINDOWED_REGIMES)
-        small_micro_windows = (
-            self.options.small_micro_after_2022 == "six_month_test"
-        )
+        small_micro_windows = self.options.small_micro_after_2022 == "six_month_test"
         art3_until = SMALL_MICRO_ART3_ONLY_UNTIL.at(Period(2022, 4)).index
         used = f"(r.kind <> 'stock' AND r.regime IS NOT NULL AND (r.regime IN ({windowed})"
         if small_micro_windows:
@@ -335,7 +326,7 @@ class SqlScreening:
     def _share_member(self, items: tuple[IndustryItem, ...]) -> str:
         """``SalesMix.share(items) > 50%`` on the 12 months' sales (the registered industry when none broken down)."""
         threshold = INDUSTRY_SHARE_ABOVE.at(self.p) if INDUSTRY_SHARE_ABOVE.covers(self.p) else Decimal("0.5")
-        tn, td = _rate(threshold)
+        tn, td = threshold.as_integer_ratio()
         main = _industry_match("f.industry_code", items)
         listed = (
             f"(COALESCE((SELECT SUM(e.value::bigint) FROM jsonb_each_text(f.sales_12m_breakdown) AS e "
@@ -686,8 +677,7 @@ class SqlScreening:
         regimes = self.regimes()
         per_regime = []
         for r in regimes:
-            k = r.code.replace("-", "_").lower()
-            r.extra["k"] = k
+            k = r.alias
             failed = " + ".join(
                 f"CASE WHEN {passed} THEN 0 ELSE {CONDITION_BITS[code]} END" for code, passed in r.conditions
             )
@@ -704,19 +694,19 @@ class SqlScreening:
         )
 
         def key(r: RegimeSql) -> str:
-            k = r.extra["k"]
+            k = r.alias
             return f"ROW(h.el_{k}, h.ri_{k} + h.rs_{k}, h.mem_{k}, {r.specificity}, {-r.order})"
 
         # _choose: the largest eligible total; else the most specific member; then the table's order.
         wins = []
         for index, r in enumerate(regimes):
-            beats = [f"(NOT h.ev_{o.extra['k']} OR {key(r)} > {key(o)})" for o in regimes if o is not r]
-            evaluated = f"h.ev_{r.extra['k']}"
+            beats = [f"(NOT h.ev_{o.alias} OR {key(r)} > {key(o)})" for o in regimes if o is not r]
+            evaluated = f"h.ev_{r.alias}"
             wins.append(f"WHEN {_all(evaluated, *beats)} THEN {index}")
         chosen = f"SELECT h.*, CASE {' '.join(wins)} END AS chosen FROM ({h}) AS h OFFSET 0"
 
         def pick(column: str) -> str:
-            cases = " ".join(f"WHEN {i} THEN k.{column}_{r.extra['k']}" for i, r in enumerate(regimes))
+            cases = " ".join(f"WHEN {i} THEN k.{column}_{r.alias}" for i, r in enumerate(regimes))
             return f"(CASE k.chosen {cases} END)"
 
         def money(value: str) -> str:

@@ -21,7 +21,7 @@ TIERS = ("large", "medium", "small")
 
 # 300号 is not tied to a filing period; it is used through 14号 (2022-04 … 2025-08). Sizes given
 # outside that range are still computed with the same table, looked up at its first period.
-_SIZE_TABLE_PERIOD = Period(2022, 4)
+SIZE_TABLE_PERIOD = Period(2022, 4)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def determine_size(taxpayer: Taxpayer, period: Period) -> SizeResult:
                 "missing_size", "需要判断企业规模（小微企业政策），但未提供 taxpayer.size 或 taxpayer.size_inputs。"
             ),
         )
-    table_period = period if SIZE_ROWS.covers(period) else _SIZE_TABLE_PERIOD
+    table_period = period if SIZE_ROWS.covers(period) else SIZE_TABLE_PERIOD
     return classify(taxpayer.size_inputs, table_period)
 
 

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase, TransactionTestCase
 
 from refund.aggregates import rebuild_return_states, refresh_stale_aggregates
-from refund.case_builder import taxpayer_case_json
+from refund.case_builder import NO_REFUNDS_SQL, taxpayer_case_json
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.rules.options import OPTION_SPECS, parse_options
 from refund.rules.periods import Period, period_range
-from refund.screening_sql import NO_REFUNDS_SQL, SqlScreening
+from refund.screening_sql import SqlScreening
 from refund.services import decide, screening_run_execute
 from refund.tests.test_screening_batch import outcome, stored_outcome
 from taxpayers.models import ComplianceRecord, VatReturn

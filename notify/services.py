@@ -127,6 +127,14 @@ def _kick_dispatcher():
     dispatch_outbox.delay()
 
 
+def _kick_dispatcher_after_commit() -> None:
+    """One dispatcher pass per transaction, however many messages it queued (a list of 10,000 reminders)."""
+    connection = transaction.get_connection()
+    if any(callback is _kick_dispatcher for _savepoints, callback, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_kick_dispatcher)
+
+
 def _audit(*, actor, verb: str, **fields) -> None:
     """An audit event for an action in notify's pages, written by accounts in this transaction."""
     if not audit_requested.has_listeners():
@@ -207,7 +215,7 @@ def sms_enqueue(
                       finished_at=now)
     message, created = SmsMessage.objects.get_or_create(idempotency_key=idempotency_key, defaults=fields)
     if created and message.status == SmsMessage.Status.QUEUED:
-        transaction.on_commit(_kick_dispatcher)
+        _kick_dispatcher_after_commit()
     return message
 
 
@@ -284,7 +292,7 @@ def sms_batch_enqueue(
     batch.save(update_fields=["total"])
     batch_refresh_status(batch_ids=[batch.pk])
     batch.refresh_from_db(fields=["status"])
-    transaction.on_commit(_kick_dispatcher)
+    _kick_dispatcher_after_commit()
     return batch
 
 
@@ -352,7 +360,7 @@ def sms_resend(*, message: SmsMessage, actor=None) -> SmsMessage:
     row.save()
     batch_refresh_status(batch_ids=[row.batch_id])
     if row.status == SmsMessage.Status.QUEUED:
-        transaction.on_commit(_kick_dispatcher)
+        _kick_dispatcher_after_commit()
     return row
 
 
@@ -404,7 +412,7 @@ def sms_resend_failed(*, messages, reason: str, actor, now: datetime | None = No
         changes={"resent": [[m.pk for m in originals], [r.pk for r in rows]], "reason": [None, reason]},
     )
     if any(r.status == SmsMessage.Status.QUEUED for r in rows):
-        transaction.on_commit(_kick_dispatcher)
+        _kick_dispatcher_after_commit()
     return rows
 
 

@@ -160,3 +160,15 @@ def test_rate_limit_spaces_gateway_requests(mas_settings):
     started = time.monotonic()
     assert dispatch.run(backend=get_backend())["sent_requests"] == 3
     assert time.monotonic() - started >= 0.39  # 3 requests at 5/s: two gaps of 0.2 s
+
+
+def test_one_dispatcher_pass_per_transaction(db, django_capture_on_commit_callbacks):
+    """Queuing many messages in one transaction asks the dispatcher once, not once per message."""
+    from django.db import transaction
+
+    from notify.services import sms_enqueue
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(5):
+            sms_enqueue(to=f"1380013800{n}", text="您好", idempotency_key=f"kick-once:{n}")
+    assert len(callbacks) == 1

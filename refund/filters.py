@@ -33,17 +33,22 @@ SORT_FIELDS = {
 DEFAULT_SORT = "-refundable_total"
 
 
+RESULT_COLUMNS = {
+    "identifier": "纳税人识别号",
+    "name": "纳税人名称",
+    "branch": "主管税务机关",
+    "current_credit": "期末留抵税额",
+    "incremental_credit": "增量留抵税额",
+    "input_ratio": "进项构成比例",
+    "refundable_total": "可退税额",
+}
+"""The sortable columns of a run's results (the table's headers and the sort filter)."""
+
+
 def _sort_choices():
-    labels = {
-        "identifier": "纳税人识别号",
-        "name": "纳税人名称",
-        "branch": "主管税务机关",
-        "current_credit": "期末留抵税额",
-        "incremental_credit": "增量留抵税额",
-        "input_ratio": "进项构成比例",
-        "refundable_total": "可退税额",
-    }
-    return [choice for key, label in labels.items() for choice in ((key, label), (f"-{key}", f"{label}（倒序）"))]
+    return [
+        choice for key, label in RESULT_COLUMNS.items() for choice in ((key, label), (f"-{key}", f"{label}（倒序）"))
+    ]
 
 
 class ScreeningResultFilter(django_filters.FilterSet):

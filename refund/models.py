@@ -129,6 +129,13 @@ class ScreeningResult(models.Model):
     def __str__(self) -> str:
         return f"{self.run_id}/{self.taxpayer_id}"
 
+    OUTCOME_FIELDS = (
+        "regime", "eligible", "error_code", "failed_mask", "size", "current_credit", "base_credit",
+        "incremental_credit", "stock_credit", "input_ratio", "refund_rate", "refundable_incremental",
+        "refundable_stock", "refundable_total",
+    )
+    """What a result keeps of a decision (everything but its run and taxpayer), in one order for every writer."""
+
     @property
     def failed_conditions(self) -> list[str]:
         """The failed condition codes in the contract's order."""

@@ -69,11 +69,7 @@ from .rules.regimes import REGIMES, small_micro_open
 from .rules.size import SIZE_TABLE_PERIOD
 
 NULL = "NULL::bigint"  # a figure the regime does not have (typed, so that CASE can pick among them)
-RESULT_COLUMNS = (
-    "run_id", "taxpayer_id", "regime", "eligible", "error_code", "failed_mask", "size",
-    "current_credit", "base_credit", "incremental_credit", "stock_credit", "input_ratio", "refund_rate",
-    "refundable_incremental", "refundable_stock", "refundable_total",
-)
+RESULT_COLUMNS = ("run_id", "taxpayer_id", *ScreeningResult.OUTCOME_FIELDS)
 
 
 def _text(value: str) -> str:

@@ -30,22 +30,6 @@ from .rules.periods import Period
 from .services import decide, result_from_decision
 
 ZERO = Decimal("0")
-COMPARED_FIELDS = (
-    "error_code",
-    "regime",
-    "eligible",
-    "failed_mask",
-    "size",
-    "current_credit",
-    "base_credit",
-    "incremental_credit",
-    "stock_credit",
-    "input_ratio",
-    "refund_rate",
-    "refundable_incremental",
-    "refundable_stock",
-    "refundable_total",
-)
 
 
 # --- runs ----------------------------------------------------------------------------------------------
@@ -230,7 +214,7 @@ def compare_with_stored(stored: ScreeningResult, decision: dict) -> list[Differe
     """What the stored result says differently from the rules now (the data changed since the run)."""
     live = result_from_decision(run=stored.run, taxpayer_id=stored.taxpayer_id, decision=decision)
     differences = []
-    for name in COMPARED_FIELDS:
+    for name in ScreeningResult.OUTCOME_FIELDS:
         before, after = getattr(stored, name), getattr(live, name)
         if before != after:
             label = str(ScreeningResult._meta.get_field(name).verbose_name)

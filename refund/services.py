@@ -248,7 +248,6 @@ def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict)
 def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
     """Decide these taxpayers again on their full history and replace their rows in ``run``; totals once."""
     period = Period.parse(run.application_period)
-    fields = [f.name for f in ScreeningResult._meta.concrete_fields if f.name not in ("id", "run", "taxpayer")]
     with transaction.atomic():
         for taxpayer_id in taxpayer_ids:
             data = taxpayer_case_json(
@@ -257,7 +256,8 @@ def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
             )
             fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
             ScreeningResult.objects.update_or_create(
-                run=run, taxpayer_id=taxpayer_id, defaults={name: getattr(fresh, name) for name in fields}
+                run=run, taxpayer_id=taxpayer_id,
+                defaults={name: getattr(fresh, name) for name in ScreeningResult.OUTCOME_FIELDS},
             )
         totals = _run_totals(run)
         ScreeningRun.objects.filter(pk=run.pk).update(

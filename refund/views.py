@@ -19,6 +19,7 @@ from accounts.templatetags.masking import format_yuan
 from taxpayers.industry import parse_industry_code
 
 from . import selectors
+from .filters import RESULT_COLUMNS
 from .forms import ScreeningRunStartForm, WhatIfForm, parse_period_field
 from .labels import condition_title, describe_decision, error_help, option_rows, regime_title, size_title
 from .models import ScreeningRun
@@ -39,15 +40,6 @@ STATUS_TAGS = {
     ScreeningRun.Status.RUNNING: "tag-progress",
     ScreeningRun.Status.SUCCEEDED: "tag-done",
     ScreeningRun.Status.FAILED: "tag-failed",
-}
-RESULT_COLUMNS = {
-    "identifier": "纳税人识别号",
-    "name": "纳税人名称",
-    "branch": "主管税务机关",
-    "current_credit": "期末留抵税额",
-    "incremental_credit": "增量留抵税额",
-    "input_ratio": "进项构成比例",
-    "refundable_total": "可退税额",
 }
 EXPORT_HEADERS = (
     "纳税人识别号",

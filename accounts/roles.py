@@ -51,6 +51,14 @@ _CANDIDATES_WORK = ("refund.work_candidateitem",)  # 申请前调查, 一对一�
 _CANDIDATES_OWN = ("refund.build_candidatelist", "refund.import_upperlist", "refund.view_upperlistimport")
 _CANDIDATES_REMIND = ("refund.remind_candidates",)
 _CANDIDATES_SETTINGS = ("refund.view_candidatesettings", "refund.change_candidatesettings")
+# 留抵退税申请 and coaching (refund app) and the refund ledger (ledger app); granted by ledger.0003_permissions.
+_APPLICATIONS_VIEW = ("refund.view_refundapplication", "refund.view_coachingrecord")
+_APPLICATIONS_WORK = (*_APPLICATIONS_VIEW, "refund.review_refundapplication", "refund.add_coachingrecord")
+_APPLICATIONS_OWN = ("refund.add_refundapplication", "refund.approve_refundapplication",
+                     "refund.export_refundapplication")
+_LEDGER_VIEW = ("ledger.view_ledgerentry", "ledger.view_treasurypayment", "ledger.view_ledgerrun")
+_LEDGER_EXPORT = (*_LEDGER_VIEW, "ledger.export_ledgerentry")
+_LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
 # 信息中心 manages users, the organisation and the schedules in the admin site.
 _SYSTEM = (
     "accounts.view_user",
@@ -79,15 +87,19 @@ ROLES: dict[RoleCode, Role] = {
             "税政一股（留抵退税）",
             True,
             _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND + _SCREENING_RUN
-            + _CANDIDATES_EXPORT + _CANDIDATES_WORK + _CANDIDATES_OWN,
+            + _CANDIDATES_EXPORT + _CANDIDATES_WORK + _CANDIDATES_OWN
+            + _APPLICATIONS_WORK + _APPLICATIONS_OWN + _LEDGER_EXPORT + _LEDGER_KEEP,
         ),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
-             _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK),
+             _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
+             + _APPLICATIONS_WORK),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
-             _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND),
+             _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
+             + _APPLICATIONS_VIEW + _LEDGER_VIEW),
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
-            (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW),
+            (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
+             *_LEDGER_VIEW),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ),
         Role(
@@ -95,14 +107,15 @@ ROLES: dict[RoleCode, Role] = {
             "局领导",
             True,
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
-            + ("refund.export_screening",) + _CANDIDATES_EXPORT,
+            + ("refund.export_screening",) + _CANDIDATES_EXPORT
+            + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT,
         ),
         Role(
             RoleCode.ADMIN,
             "信息中心（系统管理）",
             True,
             _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN + _SCREENING_RUN
-            + _CANDIDATES_EXPORT + _CANDIDATES_SETTINGS,
+            + _CANDIDATES_EXPORT + _CANDIDATES_SETTINGS + _APPLICATIONS_VIEW + _LEDGER_VIEW,
         ),
     )
 }

@@ -92,7 +92,7 @@ ROLES: dict[RoleCode, Role] = {
         ),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
-             + _APPLICATIONS_WORK),
+             + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",)),  # their branch's ledger only
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
              + _APPLICATIONS_VIEW + _LEDGER_VIEW),

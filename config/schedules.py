@@ -86,4 +86,13 @@ SCHEDULES: list[ScheduleEntry] = [
         hour="9",
         expire_seconds=3 * 3600,
     ),
+    # 退税台账 (ledger): the morning registration of the previous day's refunds and the bills.
+    ScheduleEntry(
+        name="ledger-register-previous-day",
+        task="ledger.register_previous_day",
+        description="每天8:30：登记前一天国库退库的退税台账，并向每户已退税纳税人的财务负责人发送退税账单短信（每笔只登记、只发送一次）。",
+        minute="30",
+        hour="8",
+        expire_seconds=6 * 3600,
+    ),
 ]

@@ -6,3 +6,6 @@ class LedgerConfig(AppConfig):
 
     name = "ledger"
     verbose_name = "退税台账"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

@@ -1,0 +1,624 @@
+"""Every write of the ledger: treasury payments (entered or imported), the morning registration and its bills,
+and the credit reduction check (留抵核减核对).
+
+* ``payment_record`` — 退库: writes the ``TreasuryPayment``, moves the approved application to paid
+  (``refund.application_services.application_mark_paid``, a conditional UPDATE) and writes its ``LedgerEntry``,
+  all in one transaction with the audit event; the candidate funnel (已退税) is told after commit.
+* ``payments_import_xlsx`` — the treasury's receipt file (国库退库回执), checked whole, written all or nothing;
+  a row whose voucher is already recorded for the same application, amount and date is skipped, so importing
+  the same file again pays nothing twice.
+* ``ledger_register_day`` — the 08:30 job (每日退税台账登记): links the day's entries to the day's ``LedgerRun``
+  and queues each refunded taxpayer's finance contact an SMS bill with one outbox key per entry.
+* ``ledger_check_credit_reduction`` — 财政部 税务总局公告2022年第14号 第十二条: after the refund the taxpayer
+  must reduce its period-end credit by the refunded amount; the return of the period in which the money was
+  paid shows it as 本期留抵退税额 (``VatReturn.credit_refunded``). A return that shows less is flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts.audit import record_event
+from accounts.errors import ApplicationError, ConflictError
+from accounts.masking import mask_identifier
+from accounts.templatetags.masking import format_period_cn, format_yuan
+from notify.models import MessageTemplate, SmsMessage
+from notify.services import SmsRejected, sms_enqueue
+from refund.application_services import application_mark_paid
+from refund.models import RefundApplication
+from taxpayers.models import Taxpayer, VatReturn
+
+from .models import LedgerEntry, LedgerRun, TreasuryPayment
+
+logger = structlog.get_logger(__name__)
+
+ZERO = Decimal("0.00")
+_CENT = Decimal("0.01")
+Kind = RefundApplication.Kind
+BILL_TEMPLATE_CODE = "ledger_refund_bill"
+VOUCHER_MAX = 40
+UNSENDABLE = (SmsMessage.Status.FAILED, SmsMessage.Status.CANCELLED)
+
+
+class PaymentRefused(ApplicationError):
+    """A payment that cannot be recorded as entered (amount, split, date, voucher); the message says why."""
+
+    code = "payment_refused"
+
+
+def _money(value, label: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise PaymentRefused(f"{label}不是有效的金额。") from None
+    if not amount.is_finite():
+        raise PaymentRefused(f"{label}不是有效的金额。")
+    if amount != amount.quantize(_CENT):
+        raise PaymentRefused(f"{label}最多保留两位小数（单位：元）。")
+    if amount < 0:
+        raise PaymentRefused(f"{label}不能为负数。")
+    return amount.quantize(_CENT)
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """What a payment will write, once every check passed (also what the import checks row by row)."""
+
+    voucher_number: str
+    amount: Decimal
+    incremental: Decimal
+    stock: Decimal
+    paid_on: dt.date
+
+
+def payment_plan(
+    *,
+    application: RefundApplication,
+    voucher_number: str,
+    amount,
+    paid_on: dt.date,
+    incremental=None,
+    stock=None,
+    today: dt.date | None = None,
+) -> PaymentPlan:
+    """Check a payment against the application (no writes); raises ``PaymentRefused`` with the reason.
+
+    The split: given parts must add up to the amount (one given part leaves the rest to the other); none given
+    takes the confirmed split when the whole confirmed amount is paid, and all of it to the one kind for an
+    incremental-only or stock-only application; a part payment of a "both" application must say its split.
+    """
+    voucher = (voucher_number or "").strip()
+    if not voucher:
+        raise PaymentRefused("请填写退库凭证号。")
+    if len(voucher) > VOUCHER_MAX:
+        raise PaymentRefused(f"退库凭证号过长：最多 {VOUCHER_MAX} 个字符。")
+    amount = _money(amount, "退库金额")
+    if amount is None:
+        raise PaymentRefused("请填写退库金额。")
+    if amount <= 0:
+        raise PaymentRefused("退库金额必须大于零。")
+    if application.state != RefundApplication.State.APPROVED:
+        raise PaymentRefused(f"只有“已审批”的申请可以录入退库，该申请当前为“{application.get_state_display()}”。")
+    confirmed = application.confirmed_amount
+    if confirmed is None:
+        raise PaymentRefused("该申请没有确认退税额，不能录入退库。")
+    if amount > confirmed:
+        raise PaymentRefused(
+            f"退库金额 {format_yuan(amount)} 元超过该申请的确认退税额 {format_yuan(confirmed)} 元，请核对国库退库凭证。"
+        )
+    today = today or timezone.localdate()
+    if paid_on is None:
+        raise PaymentRefused("请填写退库日期。")
+    if paid_on > today:
+        raise PaymentRefused(f"退库日期 {paid_on.isoformat()} 晚于今天，不能是将来的日期。")
+    if application.approved_at and paid_on < timezone.localdate(application.approved_at):
+        raise PaymentRefused(
+            f"退库日期 {paid_on.isoformat()} 早于该申请的审批日期 "
+            f"{timezone.localdate(application.approved_at).isoformat()}，请核对。"
+        )
+    incremental = _money(incremental, "增量退税额")
+    stock = _money(stock, "存量退税额")
+    if incremental is None and stock is None:
+        if application.kind == Kind.INCREMENTAL:
+            incremental, stock = amount, ZERO
+        elif application.kind == Kind.STOCK:
+            incremental, stock = ZERO, amount
+        elif amount == confirmed and application.confirmed_incremental is not None:
+            incremental = application.confirmed_incremental
+            stock = application.confirmed_stock if application.confirmed_stock is not None else amount - incremental
+        else:
+            raise PaymentRefused(
+                "该申请为增量和存量留抵退税，退库金额与确认退税额不一致，请分别填写其中增量和存量的金额。"
+            )
+    elif incremental is None:
+        incremental = amount - stock
+    elif stock is None:
+        stock = amount - incremental
+    if incremental < 0 or stock < 0:
+        raise PaymentRefused("增量、存量退税额均不能大于退库金额。")
+    if incremental + stock != amount:
+        raise PaymentRefused(
+            f"增量 {format_yuan(incremental)} 元与存量 {format_yuan(stock)} 元之和不等于退库金额 "
+            f"{format_yuan(amount)} 元。"
+        )
+    if application.kind == Kind.INCREMENTAL and stock:
+        raise PaymentRefused("该申请为增量留抵退税，不能有存量退税额。")
+    if application.kind == Kind.STOCK and incremental:
+        raise PaymentRefused("该申请为存量留抵退税，不能有增量退税额。")
+    for part, label, limit in (
+        (incremental, "增量", application.confirmed_incremental),
+        (stock, "存量", application.confirmed_stock),
+    ):
+        if limit is not None and part > limit:
+            raise PaymentRefused(
+                f"{label}退税额 {format_yuan(part)} 元超过确认的{label}退税额 {format_yuan(limit)} 元。"
+            )
+    return PaymentPlan(voucher, amount, incremental, stock, paid_on)
+
+
+def _voucher_taken(voucher: str) -> PaymentRefused:
+    existing = TreasuryPayment.objects.select_related("application__taxpayer").filter(voucher_number=voucher).first()
+    where = f"（{existing.application.taxpayer.name}，{existing.paid_on.isoformat()}）" if existing else ""
+    return PaymentRefused(f"退库凭证号“{voucher}”已经录入{where}，同一凭证不能重复录入。", code="duplicate_voucher")
+
+
+def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, source: str) -> LedgerEntry:
+    """Inside the caller's transaction, with the application row locked by the caller."""
+    if TreasuryPayment.objects.filter(voucher_number=plan.voucher_number).exists():
+        raise _voucher_taken(plan.voucher_number)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            payment = TreasuryPayment.objects.create(
+                application=application,
+                voucher_number=plan.voucher_number,
+                amount=plan.amount,
+                paid_on=plan.paid_on,
+                source=source,
+                entered_by=user,
+            )
+    except IntegrityError:  # another officer recorded the same voucher (or this application) a moment ago
+        raise ConflictError(
+            f"退库凭证号“{plan.voucher_number}”或该申请的退库刚刚已被他人录入，请刷新页面后查看。",
+            code="payment_conflict",
+        ) from None
+    application_mark_paid(
+        application=application,
+        actor=actor,
+        paid_on=plan.paid_on,
+        amount=plan.amount,
+        incremental=plan.incremental,
+        stock=plan.stock,
+        voucher_number=plan.voucher_number,
+    )
+    taxpayer = application.taxpayer
+    entry = LedgerEntry.objects.create(
+        payment=payment,
+        application=application,
+        taxpayer=taxpayer,
+        identifier=taxpayer.identifier,
+        name=taxpayer.name,
+        branch_id=taxpayer.branch_id,
+        refund_kind=application.kind,
+        application_period=application.application_period,
+        amount=plan.amount,
+        incremental_amount=plan.incremental,
+        stock_amount=plan.stock,
+        paid_on=plan.paid_on,
+        regime=application.regime,
+        size=application.size or taxpayer.size,
+        industry_code=application.industry_code or taxpayer.industry_code,
+    )
+    record_event(
+        actor=actor,
+        verb="ledger_payment_record",
+        target=entry,
+        summary=(
+            f"录入退库：{taxpayer.name}（{mask_identifier(taxpayer.identifier)}）{application.get_kind_display()} "
+            f"{format_yuan(plan.amount)} 元，凭证号 {plan.voucher_number}，退库日期 {plan.paid_on.isoformat()}"
+            + ("（国库回执导入）" if source == TreasuryPayment.Source.IMPORT else "")
+        ),
+        changes={
+            "application": application.pk,
+            "voucher_number": plan.voucher_number,
+            "amount": str(plan.amount),
+            "incremental": str(plan.incremental),
+            "stock": str(plan.stock),
+            "paid_on": plan.paid_on.isoformat(),
+            "source": source,
+        },
+    )
+    return entry
+
+
+def _funnel_after_commit(*, refunds: dict[str, set[int]], actor) -> None:
+    """候选名单 funnel: the paid taxpayers' candidate items of each application period move to 已退税."""
+
+    def notify() -> None:
+        from refund.candidate_services import candidate_items_mark_refunded
+
+        for period, taxpayer_ids in refunds.items():
+            candidate_items_mark_refunded(taxpayer_ids=sorted(taxpayer_ids), application_period=period, actor=actor)
+
+    transaction.on_commit(notify, robust=True)
+
+
+def _locked_application(application: RefundApplication) -> RefundApplication:
+    # Other officers (or the import) may be paying, or the workflow helper acting on, the same application:
+    # lock it so the checks below read the state the UPDATE will see.
+    locked = (
+        RefundApplication.objects.select_related("taxpayer").select_for_update(of=("self",)).filter(pk=application.pk)
+    ).first()
+    if locked is None:
+        raise ApplicationError("该申请不存在或已被删除。", code="not_found")
+    return locked
+
+
+def payment_record(
+    *,
+    actor,
+    application: RefundApplication,
+    voucher_number: str,
+    amount,
+    paid_on: dt.date,
+    incremental=None,
+    stock=None,
+    source: str = TreasuryPayment.Source.MANUAL,
+) -> LedgerEntry:
+    """退库: record the treasury's payment of an approved application and write its ledger entry."""
+    with transaction.atomic():
+        locked = _locked_application(application)
+        plan = payment_plan(
+            application=locked,
+            voucher_number=voucher_number,
+            amount=amount,
+            paid_on=paid_on,
+            incremental=incremental,
+            stock=stock,
+        )
+        entry = _write_payment(actor=actor, application=locked, plan=plan, source=source)
+        _funnel_after_commit(refunds={locked.application_period: {locked.taxpayer_id}}, actor=actor)
+    for name in ("state", "state_changed_at", "paid_on", "paid_amount", "paid_incremental", "paid_stock"):
+        setattr(application, name, getattr(locked, name))
+    return entry
+
+
+# --- 国库退库回执导入 -------------------------------------------------------------------------------------------
+
+
+class PaymentImportRejected(ApplicationError):
+    code = "payment_import_rejected"
+
+    def __init__(self, errors, warnings=()):
+        super().__init__(f"文件有 {len(errors)} 处错误，未导入任何退库记录。请按错误明细修改后重新上传。")
+        self.errors = list(errors)
+        self.warnings = list(warnings)
+
+
+@dataclass
+class PaymentImportOutcome:
+    created: list[LedgerEntry] = field(default_factory=list)
+    skipped: int = 0  # rows already recorded (the same file imported again)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((entry.amount for entry in self.created), ZERO)
+
+
+def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> PaymentImportOutcome:
+    """Import the treasury's receipt file (``ledger.receipts`` describes its columns): every row checked, then
+    all written in one transaction, or nothing and ``PaymentImportRejected`` with each row's errors."""
+    from .receipts import RowError, read_receipts
+
+    today = today or timezone.localdate()
+    check = read_receipts(file, getattr(file, "name", "") or "回执.xlsx", today=today)
+    if check.errors:
+        raise PaymentImportRejected(check.errors, check.warnings)
+    outcome = PaymentImportOutcome(warnings=list(check.warnings))
+    errors: list[RowError] = []
+    with transaction.atomic():
+        ids = [row.application_id for row in check.rows]
+        applications = {
+            app.pk: app
+            for app in RefundApplication.objects.select_related("taxpayer")
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        existing = {
+            p.voucher_number: p
+            for p in TreasuryPayment.objects.filter(voucher_number__in=[row.voucher_number for row in check.rows])
+        }
+        paid = {p.application_id: p for p in TreasuryPayment.objects.filter(application_id__in=ids)}
+        plans = []
+        for row in check.rows:
+            application = applications[row.application_id]
+            before = existing.get(row.voucher_number)
+            if before is not None:
+                if (
+                    before.application_id == application.pk
+                    and before.amount == row.amount
+                    and before.paid_on == row.paid_on
+                ):
+                    outcome.skipped += 1  # already imported: nothing to do
+                    continue
+                errors.append(
+                    RowError(
+                        row.row,
+                        row.headers["voucher"],
+                        row.voucher_number,
+                        f"退库凭证号已录入（{before.paid_on.isoformat()}，{format_yuan(before.amount)} 元），"
+                        "但申请、金额或日期与本行不同，请核对。",
+                    )
+                )
+                continue
+            if application.pk in paid:
+                other = paid[application.pk]
+                errors.append(
+                    RowError(
+                        row.row,
+                        row.headers["application"],
+                        row.application_text,
+                        f"该申请已于 {other.paid_on.isoformat()} 退库（凭证号 {other.voucher_number}），不能再次退库。",
+                    )
+                )
+                continue
+            try:
+                plan = payment_plan(
+                    application=application,
+                    voucher_number=row.voucher_number,
+                    amount=row.amount,
+                    paid_on=row.paid_on,
+                    incremental=row.incremental,
+                    stock=row.stock,
+                    today=today,
+                )
+            except PaymentRefused as exc:
+                column, value = row.headers["amount"], format_yuan(row.amount)
+                if "日期" in exc.message and "金额" not in exc.message:
+                    column, value = row.headers["paid_on"], row.paid_on.isoformat()
+                elif "申请当前为" in exc.message or "确认退税额，不能" in exc.message:
+                    column, value = row.headers["application"], row.application_text
+                errors.append(RowError(row.row, column, value, exc.message))
+                continue
+            plans.append((application, plan))
+        if errors:
+            errors.sort(key=lambda error: (error.row, error.column))
+            transaction.set_rollback(True)
+            raise PaymentImportRejected(errors, check.warnings)
+        refunds: dict[str, set[int]] = defaultdict(set)
+        for application, plan in plans:
+            outcome.created.append(
+                _write_payment(actor=actor, application=application, plan=plan, source=TreasuryPayment.Source.IMPORT)
+            )
+            refunds[application.application_period].add(application.taxpayer_id)
+        record_event(
+            actor=actor,
+            verb="import",
+            object_type="ledger.treasurypayment",
+            object_repr=f"国库退库回执 {getattr(file, 'name', '')}"[:200],
+            summary=(
+                f"导入国库退库回执“{getattr(file, 'name', '')}”：新增退库 {len(outcome.created)} 笔，"
+                f"合计 {format_yuan(outcome.total_amount)} 元；此前已导入 {outcome.skipped} 笔"
+            ),
+            changes={"created": len(outcome.created), "skipped": outcome.skipped, "rows": len(check.rows)},
+        )
+        if refunds:
+            _funnel_after_commit(refunds=refunds, actor=actor)
+    return outcome
+
+
+# --- 每日退税台账登记 and the bill -----------------------------------------------------------------------------
+
+
+def bill_template() -> MessageTemplate:
+    template = MessageTemplate.objects.filter(code=BILL_TEMPLATE_CODE).first()
+    if template is None or not template.active:
+        raise ApplicationError(
+            f"短信模板“{BILL_TEMPLATE_CODE}”（留抵退税退库账单）不存在或已停用，无法发送账单；"
+            "请信息中心在系统管理中启用后重新登记。",
+            code="template_missing",
+        )
+    return template
+
+
+def bill_key(entry: LedgerEntry) -> str:
+    return f"ledger-bill:{entry.pk}"
+
+
+def bill_variables(entry: LedgerEntry) -> dict:
+    return {
+        "taxpayer_name": entry.name,
+        "refund_kind": entry.get_refund_kind_display(),
+        "amount": format_yuan(entry.amount),
+        "paid_on": f"{entry.paid_on.year}年{entry.paid_on.month}月{entry.paid_on.day}日",
+        "branch_name": entry.branch.name,
+    }
+
+
+def _queue_bill(*, entry: LedgerEntry, taxpayer: Taxpayer, template: MessageTemplate, actor) -> None:
+    """The bill to the finance contact (财务负责人); a missing or refused number is kept as ``bill_error``."""
+    mobile = (taxpayer.finance_contact_mobile or "").strip()
+    if not mobile:
+        entry.bill_error = "未登记财务负责人手机号码"
+        return
+    try:
+        message = sms_enqueue(
+            to=mobile,
+            idempotency_key=bill_key(entry),
+            template=template,
+            variables=bill_variables(entry),
+            related_object=entry,
+            related=f"退税账单 {entry.paid_on.isoformat()} {mask_identifier(entry.identifier)}",
+            branch_id=entry.branch_id,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+    except SmsRejected as exc:
+        entry.bill_error = ("财务负责人手机号码无效" if exc.code == "invalid_mobile" else exc.message)[:200]
+        return
+    entry.bill_sms = message
+    if message.status in UNSENDABLE:
+        entry.bill_error = (message.error_message or "短信未能发出")[:200]
+    else:
+        entry.bill_error = ""
+
+
+def ledger_register_day(*, day: dt.date, actor=None) -> LedgerRun:
+    """每日退税台账登记 of ``day``'s payments: one ``LedgerRun`` per day (unique), whatever runs it how often.
+
+    The run row is locked for the whole registration, so the 08:30 job, a retry and an officer's click
+    serialise; each entry not yet registered is linked to the run and its bill queued under the key
+    ``ledger-bill:<entry id>`` in the same transaction — a crash rolls both back, a second run finds nothing
+    left and queues nothing. Payments of ``day`` entered after the run are registered by the next run of it.
+    """
+    try:
+        template = bill_template()
+    except ApplicationError as exc:
+        with transaction.atomic():
+            run, _ = LedgerRun.objects.get_or_create(day=day)
+            LedgerRun.objects.filter(pk=run.pk).exclude(status=LedgerRun.Status.SUCCEEDED).update(
+                status=LedgerRun.Status.FAILED, finished_at=timezone.now(), message=exc.message[:500]
+            )
+        raise
+    with transaction.atomic():
+        run, _ = LedgerRun.objects.get_or_create(day=day)
+        run = LedgerRun.objects.select_for_update().get(pk=run.pk)
+        entries = list(
+            LedgerEntry.objects.select_for_update(of=("self",))
+            .select_related("taxpayer", "branch")
+            .filter(paid_on=day, run__isnull=True)
+            .order_by("pk")
+        )
+        if not entries and run.status == LedgerRun.Status.SUCCEEDED:
+            return run  # registered before and nothing new since: a retry or a second click changes nothing
+        for entry in entries:
+            entry.run = run
+            _queue_bill(entry=entry, taxpayer=entry.taxpayer, template=template, actor=actor)
+        LedgerEntry.objects.bulk_update(entries, ["run", "bill_sms", "bill_error"], batch_size=500)
+        totals = run.entries.aggregate(
+            count=Count("pk"),
+            amount=Sum("amount"),
+            bills=Count("pk", filter=Q(bill_sms__isnull=False) & ~Q(bill_sms__status__in=UNSENDABLE)),
+        )
+        run.entry_count = totals["count"]
+        run.total_amount = totals["amount"] or ZERO
+        run.bill_count = totals["bills"]
+        run.status = LedgerRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        unbilled = sum(1 for entry in entries if entry.bill_error)
+        run.message = (
+            f"本次登记 {len(entries)} 笔" + (f"，{unbilled} 笔未能发送账单（见台账“账单”列）" if unbilled else "")
+        )[:500]
+        run.save()
+        record_event(
+            actor=actor,
+            verb="ledger_register",
+            target=run,
+            summary=(
+                f"登记 {day.isoformat()} 退税台账：新登记 {len(entries)} 笔，当日共 {run.entry_count} 笔 "
+                f"{format_yuan(run.total_amount)} 元，账单短信 {run.bill_count} 条"
+            ),
+            changes={"registered": [entry.pk for entry in entries][:1000], "unbilled": unbilled},
+        )
+    logger.info("ledger_day_registered", day=day.isoformat(), registered=len(entries), total=run.entry_count)
+    return run
+
+
+def ledger_register_previous_day(*, today: dt.date | None = None) -> LedgerRun:
+    """The beat entry (08:30 Asia/Shanghai): yesterday's payments."""
+    today = today or timezone.localdate()
+    return ledger_register_day(day=today - dt.timedelta(days=1))
+
+
+# --- 留抵核减核对 -----------------------------------------------------------------------------------------------
+
+
+def return_period_of(paid_on: dt.date, filing_frequency: str) -> str:
+    """The tax period whose return must show the refund: the month of payment (a quarterly filer: its quarter,
+    stored under the quarter's last month)."""
+    month = paid_on.month
+    if filing_frequency == Taxpayer.FilingFrequency.QUARTERLY:
+        month = ((month - 1) // 3 + 1) * 3
+    return f"{paid_on.year:04d}-{month:02d}"
+
+
+def ledger_check_credit_reduction(*, taxpayer_ids=None) -> dict[str, int]:
+    """Compare each unchecked (or flagged) entry with the return of its payment period, when that return exists.
+
+    The return's 本期留抵退税额 must be at least the sum of the taxpayer's refunds paid in that period; an entry
+    whose return is not in yet stays 待核对. A flagged entry is checked again, so a corrected return clears it.
+    """
+    entries = LedgerEntry.objects.filter(
+        credit_check__in=[LedgerEntry.CreditCheck.PENDING, LedgerEntry.CreditCheck.NOT_REDUCED]
+    ).select_related("taxpayer")
+    if taxpayer_ids is not None:
+        entries = entries.filter(taxpayer_id__in=list(taxpayer_ids))
+    pending = list(entries.order_by("pk"))
+    if not pending:
+        return {"reduced": 0, "not_reduced": 0, "pending": 0}
+    keys = {(e.taxpayer_id, return_period_of(e.paid_on, e.taxpayer.filing_frequency)) for e in pending}
+    taxpayers = {t for t, _ in keys}
+    returns = {
+        (r.taxpayer_id, r.period): r
+        for r in VatReturn.objects.filter(taxpayer_id__in=taxpayers, period__in={p for _, p in keys}).only(
+            "taxpayer_id", "period", "credit_refunded"
+        )
+    }
+    # Every refund of the taxpayer paid in a period counts against that period's return, checked or not.
+    paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for taxpayer_id, paid_on, amount, frequency in LedgerEntry.objects.filter(taxpayer_id__in=taxpayers).values_list(
+        "taxpayer_id", "paid_on", "amount", "taxpayer__filing_frequency"
+    ):
+        paid[(taxpayer_id, return_period_of(paid_on, frequency))] += amount
+    result = {"reduced": 0, "not_reduced": 0, "pending": 0}
+    changed = []
+    for entry in pending:
+        period = return_period_of(entry.paid_on, entry.taxpayer.filing_frequency)
+        vat_return = returns.get((entry.taxpayer_id, period))
+        if vat_return is None:
+            result["pending"] += 1
+            continue
+        due = paid[(entry.taxpayer_id, period)]
+        shown = vat_return.credit_refunded
+        if shown >= due:
+            status = LedgerEntry.CreditCheck.REDUCED
+            note = (
+                f"{format_period_cn(period)}申报表本期留抵退税额 {format_yuan(shown)} 元，"
+                f"不低于当期退库 {format_yuan(due)} 元"
+            )
+        else:
+            status = LedgerEntry.CreditCheck.NOT_REDUCED
+            note = (
+                f"{format_period_cn(period)}申报表本期留抵退税额 {format_yuan(shown)} 元，低于当期退库 "
+                f"{format_yuan(due)} 元：留抵税额未按退税额核减，请核实并辅导纳税人更正申报"
+            )
+        result[status] += 1
+        if (entry.credit_check, entry.credit_check_period, entry.credit_check_note) != (status, period, note):
+            entry.credit_check, entry.credit_check_period, entry.credit_check_note = status, period, note[:300]
+            changed.append(entry)
+    if changed:
+        with transaction.atomic():
+            LedgerEntry.objects.bulk_update(
+                changed, ["credit_check", "credit_check_period", "credit_check_note"], batch_size=500
+            )
+            flagged = [e.pk for e in changed if e.credit_check == LedgerEntry.CreditCheck.NOT_REDUCED]
+            record_event(
+                actor=None,
+                verb="ledger_credit_check",
+                object_type="ledger.ledgerentry",
+                object_repr="留抵核减核对",
+                summary=f"留抵核减核对：{len(changed) - len(flagged)} 笔已核减，{len(flagged)} 笔未核减留抵",
+                changes={"checked": [e.pk for e in changed][:1000], "not_reduced": flagged[:1000]},
+            )
+    return result

@@ -1,0 +1,371 @@
+"""台账 pages: the refund ledger (filters, totals, export), the refunded and not-yet-refunded lists for the finance
+bureau and the treasury, 待退库 with a payment form per application, the treasury receipt import and the
+morning registrations. Thin: parse, call a selector or a service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.errors import ApplicationError
+from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export
+from accounts.listing import active_filter_count, paginate, style_filter_form
+from accounts.masking import mask_identifier
+from accounts.templatetags.masking import format_yuan
+from refund.labels import regime_title, size_title
+
+from . import selectors, services
+from .models import LedgerEntry
+
+VIEW = "ledger.view_ledgerentry"
+EXPORT = "ledger.export_ledgerentry"
+PAY = "ledger.add_treasurypayment"
+VIEW_RUNS = "ledger.view_ledgerrun"
+REGISTER = "ledger.register_ledger"
+SAMPLE = Path(__file__).parent / "tests" / "data" / "treasury_receipts_sample.xlsx"
+
+CREDIT_TAGS = {
+    LedgerEntry.CreditCheck.PENDING: "tag-waiting",
+    LedgerEntry.CreditCheck.REDUCED: "tag-done",
+    LedgerEntry.CreditCheck.NOT_REDUCED: "tag-attention",
+}
+LEDGER_HEADERS = (
+    "退库日期", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "申请退税所属期", "退税额（元）",
+    "其中：增量（元）", "其中：存量（元）", "适用政策", "企业规模", "行业代码", "退库凭证号", "台账登记",
+    "账单短信", "留抵核减", "核对所属期", "核对说明",
+)  # fmt: skip
+REFUNDED_HEADERS = (
+    "序号", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "退库金额（元）", "其中：增量（元）",
+    "其中：存量（元）", "退库凭证号", "退库日期",
+)  # fmt: skip
+UNPAID_HEADERS = (
+    "序号", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "申请退税所属期", "申请文书号",
+    "确认退税额（元）", "其中：增量（元）", "其中：存量（元）", "审批日期",
+)  # fmt: skip
+
+
+def _bill_text(entry: LedgerEntry) -> str:
+    if entry.bill_sms_id:
+        return entry.bill_sms.get_status_display() + (f"（{entry.bill_error}）" if entry.bill_error else "")
+    if entry.bill_error:
+        return f"未发送：{entry.bill_error}"
+    return "待登记" if entry.run_id is None else "—"
+
+
+def _decorate(entries):
+    for entry in entries:
+        entry.credit_tag = CREDIT_TAGS.get(entry.credit_check, "tag-waiting")
+        entry.regime_title = regime_title(entry.regime) if entry.regime else "—"
+        entry.size_title = size_title(entry.size) if entry.size else "—"
+        entry.bill_text = _bill_text(entry)
+    return entries
+
+
+def _export_query(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- 退税台账 -------------------------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+def entries(request):
+    """退税台账: what the filters in the URL select, their totals (万元) and one page of rows (元)."""
+    filterset = selectors.ledger_entry_filterset(user=request.user, filters=request.GET)
+    queryset = filterset.qs
+    listing = paginate(request, queryset)
+    _decorate(listing.page_obj.object_list)
+    context = {
+        "form": style_filter_form(filterset.form),
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "active_filters": active_filter_count(request),
+        "totals": selectors.ledger_totals(queryset),
+        "export_query": _export_query(request),
+        "can_export": request.user.has_perm(EXPORT),
+    }
+    return render(request, "ledger/entries.html", context)
+
+
+def _ledger_rows(queryset):
+    for entry in queryset.iterator(chunk_size=2000):
+        yield (
+            entry.paid_on,
+            mask_identifier(entry.identifier),
+            entry.name,
+            entry.branch.name,
+            entry.get_refund_kind_display(),
+            entry.application_period,
+            entry.amount,
+            entry.incremental_amount,
+            entry.stock_amount,
+            regime_title(entry.regime) if entry.regime else "",
+            size_title(entry.size) if entry.size else "",
+            entry.industry_code,
+            entry.payment.voucher_number,
+            entry.run.day if entry.run_id else "待登记",
+            _bill_text(entry),
+            entry.get_credit_check_display(),
+            entry.credit_check_period,
+            entry.credit_check_note,
+        )
+
+
+@login_required
+@permission_required(EXPORT, raise_exception=True)
+@require_GET
+def entries_export(request):
+    """Exactly what the ledger page's filters show, identifiers masked; audited."""
+    filterset = selectors.ledger_entry_filterset(user=request.user, filters=request.GET)
+    return audited_xlsx_export(
+        request,
+        title="退税台账",
+        object_type="ledger.ledgerentry",
+        headers=LEDGER_HEADERS,
+        rows=_ledger_rows(filterset.qs),
+    )
+
+
+def _refunded_rows(queryset):
+    for number, entry in enumerate(queryset.iterator(chunk_size=2000), start=1):
+        yield (
+            number,
+            mask_identifier(entry.identifier),
+            entry.name,
+            entry.branch.name,
+            entry.get_refund_kind_display(),
+            entry.amount,
+            entry.incremental_amount,
+            entry.stock_amount,
+            entry.payment.voucher_number,
+            entry.paid_on,
+        )
+
+
+@login_required
+@permission_required(EXPORT, raise_exception=True)
+@require_GET
+def refunded_export(request):
+    """已退税清单 for the finance bureau and the treasury: the ledger's filters, in their columns; audited."""
+    filterset = selectors.ledger_entry_filterset(user=request.user, filters=request.GET)
+    return audited_xlsx_export(
+        request,
+        title="已退税清单",
+        object_type="ledger.ledgerentry",
+        headers=REFUNDED_HEADERS,
+        rows=_refunded_rows(filterset.qs.order_by("paid_on", "id")),
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+def entry_detail(request, pk: int):
+    entry = selectors.ledger_entry_get_for_user(user=request.user, pk=pk)
+    _decorate([entry])
+    return render(request, "ledger/entry_detail.html", {"entry": entry})
+
+
+# --- 待退库 and the payment form ------------------------------------------------------------------------------
+
+
+class PaymentForm(forms.Form):
+    voucher_number = forms.CharField(label="退库凭证号", max_length=40)
+    amount = forms.DecimalField(label="退库金额（元）", max_digits=16, decimal_places=2, min_value=0)
+    paid_on = forms.DateField(label="退库日期")
+    incremental = forms.DecimalField(
+        label="其中增量（元）", max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    stock = forms.DecimalField(label="其中存量（元）", max_digits=16, decimal_places=2, min_value=0, required=False)
+
+
+def _unpaid_context(request) -> dict:
+    filterset = selectors.unpaid_filterset(user=request.user, filters=request.GET)
+    listing = paginate(request, filterset.qs)
+    return {
+        "form": style_filter_form(filterset.form),
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "active_filters": active_filter_count(request),
+        "totals": selectors.unpaid_totals(filterset.qs),
+        "export_query": _export_query(request),
+        "today": timezone.localdate(),
+        "can_export": request.user.has_perm(EXPORT),
+    }
+
+
+@login_required
+@permission_required(PAY, raise_exception=True)
+@require_GET
+def unpaid(request):
+    """待退库: approved applications the treasury has not paid, oldest approval first, each with its payment form."""
+    return render(request, "ledger/unpaid.html", _unpaid_context(request))
+
+
+def _unpaid_rows(queryset):
+    for number, app in enumerate(queryset.iterator(chunk_size=2000), start=1):
+        yield (
+            number,
+            mask_identifier(app.taxpayer.identifier),
+            app.taxpayer.name,
+            app.branch.name,
+            app.get_kind_display(),
+            app.application_period,
+            app.document_number or "",
+            app.confirmed_amount,
+            app.confirmed_incremental,
+            app.confirmed_stock,
+            timezone.localdate(app.approved_at) if app.approved_at else None,
+        )
+
+
+@login_required
+@permission_required(EXPORT, raise_exception=True)
+@require_GET
+def unpaid_export(request):
+    """未退税清单 (approved, not yet paid) for the finance bureau and the treasury; audited."""
+    filterset = selectors.unpaid_filterset(user=request.user, filters=request.GET)
+    return audited_xlsx_export(
+        request,
+        title="未退税清单",
+        object_type="refund.refundapplication",
+        headers=UNPAID_HEADERS,
+        rows=_unpaid_rows(filterset.qs),
+    )
+
+
+@login_required
+@permission_required(PAY, raise_exception=True)
+@require_POST
+def payment_create(request, pk: int):
+    application = selectors.unpaid_application_get_for_user(user=request.user, pk=pk)
+    form = PaymentForm(request.POST)
+    back = request.POST.get("next") or ""
+    target = back if back.startswith("/ledger/unpaid/") else "ledger:unpaid"
+    who = application.taxpayer.name
+    if not form.is_valid():
+        errors = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
+        messages.error(request, f"{who}：未录入。{errors}")
+        return redirect(target)
+    data = form.cleaned_data
+    try:
+        entry = services.payment_record(
+            actor=request.user,
+            application=application,
+            voucher_number=data["voucher_number"],
+            amount=data["amount"],
+            paid_on=data["paid_on"],
+            incremental=data["incremental"],
+            stock=data["stock"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"{who}：未录入。{exc.message}")
+        return redirect(target)
+    messages.success(
+        request, f"已录入 {who} 的退库 {format_yuan(entry.amount)} 元（{entry.paid_on.isoformat()}），已记入退税台账。"
+    )
+    return redirect(target)
+
+
+# --- 国库回执导入 ----------------------------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="国库退库回执", help_text="xlsx（或 csv），列见右侧说明。")
+
+
+@login_required
+@permission_required(PAY, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def payment_import(request):
+    errors, warnings = [], []
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                outcome = services.payments_import_xlsx(actor=request.user, file=form.cleaned_data["file"])
+            except services.PaymentImportRejected as exc:
+                errors, warnings = exc.errors, exc.warnings
+                form.add_error(None, exc.message)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                text = (
+                    f"已导入退库 {len(outcome.created)} 笔，合计 {format_yuan(outcome.total_amount)} 元，已记入退税台账"
+                )
+                if outcome.skipped:
+                    text += f"；{outcome.skipped} 笔此前已导入，未重复记录"
+                messages.success(request, text + "。" + "；".join(outcome.warnings))
+                return redirect("ledger:payment_import")
+    else:
+        form = ImportForm()
+    return render(request, "ledger/payment_import.html", {"form": form, "errors": errors, "warnings": warnings})
+
+
+@login_required
+@permission_required(PAY, raise_exception=True)
+@require_GET
+def payment_import_sample(request):
+    return FileResponse(
+        SAMPLE.open("rb"), as_attachment=True, filename="国库退库回执-样例.xlsx", content_type=XLSX_CONTENT_TYPE
+    )
+
+
+# --- 每日登记 --------------------------------------------------------------------------------------------------
+
+
+class RegisterForm(forms.Form):
+    day = forms.DateField(label="退库日期")
+
+
+@login_required
+@permission_required(VIEW_RUNS, raise_exception=True)
+@require_GET
+def runs(request):
+    listing = paginate(request, selectors.ledger_runs(), per_page=31)
+    context = {
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "unregistered": selectors.unregistered_days(),
+        "can_register": request.user.has_perm(REGISTER),
+        "yesterday": timezone.localdate() - dt.timedelta(days=1),
+    }
+    return render(request, "ledger/runs.html", context)
+
+
+@login_required
+@permission_required(REGISTER, raise_exception=True)
+@require_POST
+def run_register(request):
+    """登记 by hand (the 08:30 job normally does it); registers only what is not yet registered."""
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择要登记的退库日期（YYYY-MM-DD）。")
+        return redirect("ledger:runs")
+    day = form.cleaned_data["day"]
+    if day > timezone.localdate():
+        messages.error(request, f"{day.isoformat()} 尚未到来，不能登记。")
+        return redirect("ledger:runs")
+    try:
+        run = services.ledger_register_day(day=day, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("ledger:runs")
+    messages.success(
+        request,
+        f"{day.isoformat()} 台账登记完成：当日共 {run.entry_count} 笔，{format_yuan(run.total_amount)} 元，"
+        f"账单短信 {run.bill_count} 条。{run.message}",
+    )
+    return redirect("ledger:runs")

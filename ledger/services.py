@@ -323,10 +323,9 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
 
     today = today or timezone.localdate()
     check = read_receipts(file, getattr(file, "name", "") or "回执.xlsx", today=today)
-    if check.errors:
-        raise PaymentImportRejected(check.errors, check.warnings)
     outcome = PaymentImportOutcome(warnings=list(check.warnings))
-    errors: list[RowError] = []
+    # The file's own errors and the rows' business errors are reported together, so one upload shows them all.
+    errors: list[RowError] = list(check.errors)
     with transaction.atomic():
         ids = [row.application_id for row in check.rows]
         applications = {

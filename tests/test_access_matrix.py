@@ -96,6 +96,31 @@ def _candidates(f: dict) -> dict:
     return f["candidates"]
 
 
+# 台账 (ledger): view_ledgerentry (branch officers: their branch), view_ledgerrun, export, add_treasurypayment.
+LEDGER_VIEWERS = CANDIDATE_VIEWERS
+LEDGER_VIEW = only(LEDGER_VIEWERS, then=200, otherwise=403)
+LEDGER_RUNS_VIEW = only(LEDGER_VIEWERS - {"officer_a", "officer_b"}, then=200, otherwise=403)
+LEDGER_EXPORT = only({"refund_officer", "supervisor"}, then=200, otherwise=403)
+
+
+def _ledger(f: dict) -> dict:
+    """A paid application of taxpayer_a (branch A) and of taxpayer_b (branch B), and an approved unpaid one."""
+    if "ledger" not in f:
+        import datetime as dt
+
+        from ledger.services import payment_record
+        from ledger.tests.factories import approved_application
+
+        entries = {}
+        for key in ("a", "b"):
+            app = approved_application(f[f"taxpayer_{key}"], period="2026-02")
+            entries[key] = payment_record(actor=None, application=app, voucher_number=f"M-{key}",
+                                          amount=app.confirmed_amount, paid_on=dt.date(2026, 3, 25))
+        entries["unpaid_a"] = approved_application(f["taxpayer_a"], period="2026-03")
+        f["ledger"] = entries
+    return f["ledger"]
+
+
 def _candidate_url(name: str, key: str) -> Callable[[dict], str]:
     return lambda f: reverse(name, args=[_candidates(f)[key].pk])
 
@@ -278,6 +303,28 @@ ENDPOINTS: dict[str, Endpoint] = {
     "my_candidates": Endpoint(lambda f: reverse("refund:my_candidates"), 403, CANDIDATE_VIEW),
     "my_candidates_export": Endpoint(lambda f: reverse("refund:my_candidates_export"), 403, CANDIDATE_EXPORT),
     "upper_list_import": Endpoint(lambda f: reverse("refund:upper_list_import"), 403, {"refund_officer": 200}),
+    # --- 台账 (ledger)
+    "ledger_entries": Endpoint(lambda f: reverse("ledger:entries"), 403, LEDGER_VIEW),
+    "ledger_entry_a": Endpoint(
+        lambda f: reverse("ledger:entry_detail", args=[_ledger(f)["a"].pk]), 403, {**LEDGER_VIEW, **SCOPED_TO_A}
+    ),
+    "ledger_entry_b": Endpoint(
+        lambda f: reverse("ledger:entry_detail", args=[_ledger(f)["b"].pk]), 403, {**LEDGER_VIEW, **SCOPED_TO_B}
+    ),
+    "ledger_export": Endpoint(lambda f: reverse("ledger:entries_export"), 403, LEDGER_EXPORT),
+    "ledger_refunded_export": Endpoint(lambda f: reverse("ledger:refunded_export"), 403, LEDGER_EXPORT),
+    "ledger_unpaid_export": Endpoint(lambda f: reverse("ledger:unpaid_export"), 403, LEDGER_EXPORT),
+    "ledger_unpaid": Endpoint(lambda f: reverse("ledger:unpaid"), 403, {"refund_officer": 200}),
+    "ledger_payment_a": Endpoint(  # an empty form: back to 待退库 with the reason
+        lambda f: reverse("ledger:payment_create", args=[_ledger(f)["unpaid_a"].pk]), 403, {"refund_officer": 302},
+        method="post",
+    ),
+    "ledger_payment_import": Endpoint(lambda f: reverse("ledger:payment_import"), 403, {"refund_officer": 200}),
+    "ledger_payment_sample": Endpoint(lambda f: reverse("ledger:payment_import_sample"), 403, {"refund_officer": 200}),
+    "ledger_runs": Endpoint(lambda f: reverse("ledger:runs"), 403, LEDGER_RUNS_VIEW),
+    "ledger_run_register": Endpoint(  # no day: back to the runs page with the reason
+        lambda f: reverse("ledger:run_register"), 403, {"refund_officer": 302}, method="post"
+    ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
     "api_taxpayer_detail_a": Endpoint(

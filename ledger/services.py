@@ -49,9 +49,14 @@ UNSENDABLE = (SmsMessage.Status.FAILED, SmsMessage.Status.CANCELLED)
 
 
 class PaymentRefused(ApplicationError):
-    """A payment that cannot be recorded as entered (amount, split, date, voucher); the message says why."""
+    """A payment that cannot be recorded as entered; the message says why and ``field`` which input is wrong
+    (``voucher``, ``application``, ``paid_on``, or ``amount`` for the amount and its split)."""
 
     code = "payment_refused"
+
+    def __init__(self, message: str, *, field: str = "amount", code: str | None = None):
+        super().__init__(message, code=code, extra={"field": field})
+        self.field = field
 
 
 def _money(value, label: str) -> Decimal | None:
@@ -99,32 +104,35 @@ def payment_plan(
     """
     voucher = (voucher_number or "").strip()
     if not voucher:
-        raise PaymentRefused("请填写退库凭证号。")
+        raise PaymentRefused("请填写退库凭证号。", field="voucher")
     if len(voucher) > VOUCHER_MAX:
-        raise PaymentRefused(f"退库凭证号过长：最多 {VOUCHER_MAX} 个字符。")
+        raise PaymentRefused(f"退库凭证号过长：最多 {VOUCHER_MAX} 个字符。", field="voucher")
     amount = _money(amount, "退库金额")
     if amount is None:
         raise PaymentRefused("请填写退库金额。")
     if amount <= 0:
         raise PaymentRefused("退库金额必须大于零。")
     if application.state != RefundApplication.State.APPROVED:
-        raise PaymentRefused(f"只有“已审批”的申请可以录入退库，该申请当前为“{application.get_state_display()}”。")
+        raise PaymentRefused(
+            f"只有“已审批”的申请可以录入退库，该申请当前为“{application.get_state_display()}”。", field="application"
+        )
     confirmed = application.confirmed_amount
     if confirmed is None:
-        raise PaymentRefused("该申请没有确认退税额，不能录入退库。")
+        raise PaymentRefused("该申请没有确认退税额，不能录入退库。", field="application")
     if amount > confirmed:
         raise PaymentRefused(
             f"退库金额 {format_yuan(amount)} 元超过该申请的确认退税额 {format_yuan(confirmed)} 元，请核对国库退库凭证。"
         )
     today = today or timezone.localdate()
     if paid_on is None:
-        raise PaymentRefused("请填写退库日期。")
+        raise PaymentRefused("请填写退库日期。", field="paid_on")
     if paid_on > today:
-        raise PaymentRefused(f"退库日期 {paid_on.isoformat()} 晚于今天，不能是将来的日期。")
+        raise PaymentRefused(f"退库日期 {paid_on.isoformat()} 晚于今天，不能是将来的日期。", field="paid_on")
     if application.approved_at and paid_on < timezone.localdate(application.approved_at):
         raise PaymentRefused(
             f"退库日期 {paid_on.isoformat()} 早于该申请的审批日期 "
-            f"{timezone.localdate(application.approved_at).isoformat()}，请核对。"
+            f"{timezone.localdate(application.approved_at).isoformat()}，请核对。",
+            field="paid_on",
         )
     incremental = _money(incremental, "增量退税额")
     stock = _money(stock, "存量退税额")
@@ -169,7 +177,9 @@ def payment_plan(
 def _voucher_taken(voucher: str) -> PaymentRefused:
     existing = TreasuryPayment.objects.select_related("application__taxpayer").filter(voucher_number=voucher).first()
     where = f"（{existing.application.taxpayer.name}，{existing.paid_on.isoformat()}）" if existing else ""
-    return PaymentRefused(f"退库凭证号“{voucher}”已经录入{where}，同一凭证不能重复录入。", code="duplicate_voucher")
+    return PaymentRefused(
+        f"退库凭证号“{voucher}”已经录入{where}，同一凭证不能重复录入。", field="voucher", code="duplicate_voucher"
+    )
 
 
 def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, source: str) -> LedgerEntry:
@@ -384,11 +394,11 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
                     today=today,
                 )
             except PaymentRefused as exc:
-                column, value = row.headers["amount"], format_yuan(row.amount)
-                if "日期" in exc.message and "金额" not in exc.message:
-                    column, value = row.headers["paid_on"], row.paid_on.isoformat()
-                elif "申请当前为" in exc.message or "确认退税额，不能" in exc.message:
-                    column, value = row.headers["application"], row.application_text
+                column, value = {
+                    "voucher": (row.headers["voucher"], row.voucher_number),
+                    "application": (row.headers["application"], row.application_text),
+                    "paid_on": (row.headers["paid_on"], row.paid_on.isoformat()),
+                }.get(exc.field, (row.headers["amount"], format_yuan(row.amount)))
                 errors.append(RowError(row.row, column, value, exc.message))
                 continue
             plans.append((application, plan))

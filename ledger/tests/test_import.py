@@ -150,3 +150,14 @@ def test_a_file_without_the_needed_columns_says_which(personas):
         )
     reasons = " ".join(e.reason for e in exc.value.errors)
     assert "缺少必填列“退库日期”" in reasons and "需要“申请文书号”" in reasons
+
+
+def test_a_business_error_is_reported_in_the_column_it_concerns(personas, org):
+    approved_application(TaxpayerFactory(branch=org["branch_a"]), document_number="SQ-1")  # approved 2026-03-20
+    with pytest.raises(PaymentImportRejected) as exc:
+        payments_import_xlsx(
+            actor=personas["refund_officer"], file=_xlsx([["V-1", "SQ-1", None, None, "100000", "2026-03-19"]])
+        )
+    error = exc.value.errors[0]
+    assert (error.row, error.column, error.value) == (2, "退库日期", "2026-03-19")
+    assert "早于该申请的审批日期 2026-03-20" in error.reason

@@ -27,6 +27,9 @@ VERB_LABELS = {
     "send": "发送",
     "screening_start": "发起筛查",
     "resend": "重发",
+    "ledger_payment_record": "录入退库",
+    "ledger_register": "登记退税台账",
+    "ledger_credit_check": "留抵核减核对",
 }
 
 

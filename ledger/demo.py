@@ -40,6 +40,7 @@ Idempotent: nothing is written when any refund application exists.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import random
 import time
@@ -168,10 +169,8 @@ class _WorkingDays:
         self.index = {day: n for n, day in enumerate(self.days)}
 
     def on_or_after(self, day: dt.date) -> int | None:
-        for n in range(len(self.days)):  # few calls per application; the list is about 1,200 long
-            if self.days[n] >= day:
-                return n
-        return None
+        n = bisect.bisect_left(self.days, day)
+        return n if n < len(self.days) else None
 
     def of_month(self, period: Period) -> list[int]:
         return [n for n, day in enumerate(self.days) if day.year == period.year and day.month == period.month]

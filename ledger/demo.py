@@ -142,9 +142,8 @@ class _Plan:
 class _Clock:
     """Office-hour timestamps on working days, increasing within an application."""
 
-    def __init__(self, rng: random.Random, now: dt.datetime) -> None:
+    def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.now = now
 
     def at(self, day: dt.date, after: dt.datetime | None = None) -> dt.datetime:
         start = dt.datetime.combine(day, dt.time(8, 30), SHANGHAI)
@@ -542,7 +541,7 @@ def _history_timestamps(*models):
 
 def _write(planner: _Planner, result: HistoryResult) -> None:
     rng = planner.rng
-    clock = _Clock(rng, planner.now)
+    clock = _Clock(rng)
     plans = sorted(planner.plans, key=lambda p: (p.received_on, p.taxpayer["id"], str(p.period)))
     serials: dict[int, int] = defaultdict(int)
     vouchers: dict[dt.date, int] = defaultdict(int)

@@ -27,7 +27,11 @@ class TreasuryPayment(models.Model):
     paid_on = models.DateField("退库日期")
     source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.MANUAL)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="录入人", null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
@@ -106,7 +110,11 @@ class LedgerEntry(models.Model):
         LedgerRun, verbose_name="台账登记", null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
     )
     bill_sms = models.ForeignKey(
-        "notify.SmsMessage", verbose_name="账单短信", null=True, blank=True, on_delete=models.SET_NULL,
+        "notify.SmsMessage",
+        verbose_name="账单短信",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     bill_error = models.CharField("未发账单的原因", max_length=200, blank=True)

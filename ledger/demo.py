@@ -214,13 +214,7 @@ def _split(amount: Decimal, decision: dict) -> tuple[Decimal, Decimal]:
     if total <= 0 or stock_part <= 0:
         return amount, Decimal("0.00")
     stock = min(amount, (amount * stock_part / total).quantize(CENT, ROUND_HALF_UP))
-    # SQLite keeps decimals as binary floats, so its check of ledger_split_adds_up compares float sums:
-    # move the split by a cent or two until the float sum is exact too (PostgreSQL compares numerics).
-    for shift in (0, 1, -1, 2, -2, 3, -3):
-        candidate = stock + shift * CENT
-        if 0 <= candidate <= amount and float(amount - candidate) + float(candidate) == float(amount):
-            return amount - candidate, candidate
-    return amount, Decimal("0.00")
+    return amount - stock, stock
 
 
 def _kind(decision: dict) -> str:

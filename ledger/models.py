@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -5,6 +7,8 @@ from django.db.models import Q
 from refund.models import RefundApplication
 from taxpayers.fields import MoneyField
 from taxpayers.models import Taxpayer
+
+SPLIT_TOLERANCE = Decimal("0.005")
 
 
 class TreasuryPayment(models.Model):
@@ -143,8 +147,11 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(incremental_amount__gte=0) & Q(stock_amount__gte=0), name="ledger_split_not_negative"
             ),
+            # Amounts have two places, so a difference under half a cent is none; the band (rather than an
+            # equality) keeps the check true on SQLite, which compares decimal columns as binary floats.
             models.CheckConstraint(
-                condition=Q(amount=models.F("incremental_amount") + models.F("stock_amount")),
+                condition=Q(amount__gt=models.F("incremental_amount") + models.F("stock_amount") - SPLIT_TOLERANCE)
+                & Q(amount__lt=models.F("incremental_amount") + models.F("stock_amount") + SPLIT_TOLERANCE),
                 name="ledger_split_adds_up",
             ),
         ]

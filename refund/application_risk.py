@@ -13,7 +13,8 @@ Checks (``CHECKS``, in this order; each has a stable code and a Chinese title):
   both be allowed (A or B, ``CREDIT_LEVELS_ALLOWED``; 财政部 税务总局公告2019年第39号 第八条第（一）项第2目 and
   its successors: the level at submission is the one that counts, a later downgrade is still a finding).
 - ``compliance_changed`` 涉税合规记录变化 — a compliance record (penalty, fraud finding, 即征即退) created or
-  occurring since the latest screening (arrival) or since the receipt (approval).
+  occurring since the latest screening (arrival) or since the receipt (approval), unless an officer already
+  verified it on this application (a resolved finding that lists it).
 - ``computed_ineligible`` 规则判定不符合 — the rules find the taxpayer ineligible, or cannot assess it.
 
 Extension point for the risk app (风险管理, issue to come). Dependencies point refund → risk, never back, so
@@ -36,7 +37,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from taxpayers.models import ComplianceRecord
+from taxpayers.models import ComplianceRecord, Taxpayer
 
 from .models import RefundApplication, ScreeningRun
 from .rules.parameters import CREDIT_LEVELS_ALLOWED
@@ -171,7 +172,8 @@ def check_credit_level(ctx: RiskContext) -> dict | None:
     app = ctx.application
     allowed = allowed_levels(app.application_period)
     at_submission = app.credit_level_at_submission
-    now = app.taxpayer.credit_level
+    # The rating as it stands in the database now (the application's cached taxpayer may be older).
+    now = Taxpayer.objects.values_list("credit_level", flat=True).get(pk=app.taxpayer_id)
     if at_submission in allowed and now in allowed:
         return None
     allowed_text = "或".join(sorted(allowed))
@@ -208,6 +210,19 @@ def compliance_baseline(ctx: RiskContext) -> tuple[dt.datetime | None, dt.date |
     return started, day, f"最近一次筛查（{run.application_period}，{timezone.localtime(started):%Y-%m-%d %H:%M}）"
 
 
+def _verified_record_ids(application: RefundApplication) -> set[int]:
+    """Records an officer already verified on this application (a resolved ``compliance_changed`` finding):
+    once confirmed after verification they do not send the application back again."""
+    if application.pk is None:
+        return set()
+    ids: set[int] = set()
+    for evidence in application.risk_hits.filter(code="compliance_changed", resolved_at__isnull=False).values_list(
+        "evidence", flat=True
+    ):
+        ids.update(record["id"] for record in (evidence or {}).get("records", []))
+    return ids
+
+
 def check_compliance(ctx: RiskContext) -> dict | None:
     since, since_day, label = compliance_baseline(ctx)
     if since is None:
@@ -217,6 +232,8 @@ def check_compliance(ctx: RiskContext) -> dict | None:
         .filter(Q(created_at__gte=since) | Q(occurred_on__gte=since_day))
         .order_by("occurred_on", "pk")
     )
+    verified = _verified_record_ids(ctx.application)
+    records = [r for r in records if r.pk not in verified]
     if not records:
         return None
     kinds = dict(ComplianceRecord.Kind.choices)

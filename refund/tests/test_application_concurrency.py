@@ -46,7 +46,8 @@ def test_two_simultaneous_approvers_approve_once(org, personas):
     approvers = [personas["refund_officer"], personas["admin"]]
 
     def approve(user):
-        return lambda: application_approve(actor=user, application=RefundApplication.objects.get(pk=application.pk))
+        page = RefundApplication.objects.get(pk=application.pk)  # each officer has the application open
+        return lambda: application_approve(actor=user, application=page)
 
     outcomes = _race([approve(user) for user in approvers])
     won = [o for o in outcomes if isinstance(o, RefundApplication)]
@@ -64,13 +65,11 @@ def test_approval_racing_a_rejection_leaves_one_decision(org, personas):
     application = reviewing(personas["refund_officer"], eligible_taxpayer(org["branch_a"]))
     officer = personas["refund_officer"]
 
-    def fresh():
-        return RefundApplication.objects.get(pk=application.pk)
-
+    one, other = (RefundApplication.objects.get(pk=application.pk) for _ in range(2))  # two open pages
     outcomes = _race(
         [
-            lambda: application_approve(actor=officer, application=fresh()),
-            lambda: application_reject(actor=officer, application=fresh(), reason="进项发票异常"),
+            lambda: application_approve(actor=officer, application=one),
+            lambda: application_reject(actor=officer, application=other, reason="进项发票异常"),
         ]
     )
     assert sum(isinstance(o, RefundApplication) for o in outcomes) == 1, outcomes

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
 
+from refund import api as refund_api
 from taxpayers import api as taxpayers_api
 
 app_name = "api"
@@ -18,4 +19,6 @@ urlpatterns = [
     re_path(
         rf"^taxpayers/{_IDENTIFIER}/returns/$", taxpayers_api.TaxpayerReturnsApi.as_view(), name="taxpayer-returns"
     ),
+    re_path(r"^refund/applications/$", refund_api.ApplicationListCreateApi.as_view(), name="refund-application-list"),
+    path("refund/applications/<int:pk>/", refund_api.ApplicationDetailApi.as_view(), name="refund-application-detail"),
 ]

@@ -25,11 +25,14 @@ Mapping choices (documented because the database and the contract differ):
   the application date → ``immediate_refund_since_2019_04``; repaid up to the application date →
   ``immediate_refund_repaid``.
 - Adjustments (arrears, approved-unbooked 免抵退) are read from the tax period's return.
-- Previous refunds: ``previous_refunds_for`` is the hook. No refund ledger exists yet (issue 6).
-  ``VatReturn.credit_refunded`` shows that a refund reduced a period's credit but not its
-  regime or kind (incremental/stock); the rules only use previous refunds whose regime is
-  known (window reuse) or whose kind is ``stock`` (base reset), so passing them with
-  ``regime: null`` would change nothing. Until the ledger exists the hook returns none.
+- Previous refunds come from the paid 留抵退税申请 (``RefundApplication`` in state ``paid``):
+  its ``paid_incremental`` is a refund of kind ``incremental`` and its ``paid_stock`` one of
+  kind ``stock``, both with the application's period and the regime the rules applied to it
+  (blank: ``null``). ``VatReturn.credit_refunded`` is not used: it shows that a refund reduced a
+  period's credit but not its regime or kind, and the rules only use previous refunds whose
+  regime is known (window reuse) or whose kind is ``stock`` (base reset). The set-based path
+  reads the same rows through ``previous_refunds_sql`` (the property test in
+  ``refund/tests/test_screening_sql.py`` stores paid applications and compares both paths).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from django.db.models import Q
 from taxpayers.industry import parse_industry_code
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
-from .models import ReturnState
+from .models import RefundApplication, ReturnState
 from .rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
 from .rules.periods import Period, last_quarter_end_before
 
@@ -189,14 +192,43 @@ def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
     }
 
 
+def _refund_entry(application_period: str, regime: str, kind: str, amount: Decimal) -> dict:
+    return {"application_period": application_period, "regime": regime or None, "kind": kind, "amount": _money(amount)}
+
+
 def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """Hook for the refund ledger (issue 6): earlier refunds by taxpayer, in the contract's shape. None yet."""
-    return {}
+    """Earlier refunds by taxpayer, in the contract's shape: the paid applications, one entry per kind paid."""
+    ids = list(taxpayer_ids)
+    refunds: dict[int, list[dict]] = defaultdict(list)
+    if not ids:
+        return refunds
+    rows = (
+        RefundApplication.objects.filter(state=RefundApplication.State.PAID, taxpayer_id__in=ids)
+        .order_by("taxpayer_id", "application_period")
+        .values_list("taxpayer_id", "application_period", "regime", "paid_incremental", "paid_stock")
+    )
+    for taxpayer_id, period, regime, incremental, stock in rows:
+        if incremental:
+            refunds[taxpayer_id].append(_refund_entry(period, regime, "incremental", incremental))
+        if stock:
+            refunds[taxpayer_id].append(_refund_entry(period, regime, "stock", stock))
+    return refunds
 
 
 def previous_refunds_sql() -> str:
-    """The same refunds as a relation (taxpayer_id, application_period, regime, kind) for the set-based path."""
-    return NO_REFUNDS_SQL
+    """The same refunds as a relation (taxpayer_id, application_period, regime, kind) for the set-based path.
+
+    Reads only paid applications, through the (taxpayer, application_period) index for a range of taxpayers;
+    a taxpayer without a paid refund has no row and costs the screening nothing.
+    """
+    table = RefundApplication._meta.db_table
+    paid = RefundApplication.State.PAID.value
+
+    def kind(name: str, column: str) -> str:
+        columns = "taxpayer_id, application_period::text AS application_period, NULLIF(regime, '')::text AS regime"
+        return f"SELECT {columns}, '{name}'::text AS kind FROM {table} WHERE state = '{paid}' AND {column} > 0"  # noqa: S608
+
+    return f"{kind('incremental', 'paid_incremental')} UNION ALL {kind('stock', 'paid_stock')}"
 
 
 def _case_json(

@@ -3,7 +3,8 @@
 Hypothesis generates taxpayers with long, irregular histories — missing months, quarterly filers,
 credits that hover around the 2019-03-31 base and the 500,000 line, sales split across listed and
 unlisted industries, every size input, compliance records near the 36-month edge, earlier refunds
-of every kind — stores them, builds their ``ReturnState`` rows and runs the compiled statement for
+of every kind (stored as paid 留抵退税申请, read back by both paths through the hooks of
+``refund.case_builder``) — stores them, builds their ``ReturnState`` rows and runs the compiled statement for
 periods on both sides of every effective date and under every option. Each taxpayer the SQL
 decides must have exactly the stored outcome of ``decide()`` on its full-history case JSON (the
 input of ``manage.py refund_assess``); the ones it hands back must be the documented few.
@@ -22,12 +23,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase, TransactionTestCase
 
 from refund.aggregates import rebuild_return_states, refresh_stale_aggregates
-from refund.case_builder import NO_REFUNDS_SQL, taxpayer_case_json
+from refund.case_builder import NO_REFUNDS_SQL, previous_refunds_for, previous_refunds_sql, taxpayer_case_json
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.rules.options import OPTION_SPECS, parse_options
 from refund.rules.periods import Period, period_range
 from refund.screening_sql import SqlScreening
 from refund.services import decide, screening_run_execute
+from refund.tests.applications import paid
 from refund.tests.test_screening_batch import outcome, stored_outcome
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
@@ -168,7 +170,21 @@ def _store(data: dict, branch):
         ComplianceRecord(taxpayer=taxpayer, kind=kind, occurred_on=day, document_number=f"文书{i}")
         for i, (kind, day) in enumerate(data["records"])
     ])
+    _store_paid_refunds(taxpayer, data["refunds"])
     return taxpayer
+
+
+def _store_paid_refunds(taxpayer, refunds: list[dict]) -> None:
+    """The generated earlier refunds as paid applications: one per period (its incremental and stock parts)."""
+    by_period: dict[str, dict] = {}
+    for refund in refunds:
+        entry = by_period.setdefault(refund["application_period"], {"regime": None, "incremental": 0, "stock": 0})
+        entry[refund["kind"]] += Decimal(refund["amount"])
+        if entry["regime"] is None or refund["kind"] == "incremental":
+            entry["regime"] = refund["regime"]
+    for period, entry in by_period.items():
+        paid(taxpayer, period=period, regime=entry["regime"] or "", incremental=Decimal(entry["incremental"]),
+             stock=Decimal(entry["stock"]))
 
 
 def _refunds_sql(refunds: dict[int, list[dict]]) -> str:
@@ -182,12 +198,14 @@ def _refunds_sql(refunds: dict[int, list[dict]]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS v(taxpayer_id, application_period, regime, kind)"  # noqa: S608
 
 
-def screen_with_sql(*, period: Period, day: dt.date, options: dict, refunds: dict[int, list[dict]]):
-    """Run the compiled statement over every taxpayer; (results by taxpayer id, handed-back ids)."""
+def screen_with_sql(*, period: Period, day: dt.date, options: dict, refunds: dict[int, list[dict]] | None = None):
+    """Run the compiled statement over every taxpayer; (results by taxpayer id, handed-back ids).
+
+    ``refunds`` given: those earlier refunds as a literal relation; None: the paid applications (the hook)."""
     run = ScreeningRun.objects.create(application_period=str(period), application_date=day, options=options)
     statement = SqlScreening(
         application_period=period, application_date=day, options=parse_options(options),
-        refunds_sql=_refunds_sql(refunds),
+        refunds_sql=previous_refunds_sql() if refunds is None else _refunds_sql(refunds),
     )
     params = {"run": run.pk, "lo": 0, "hi": 2**62}
     with connection.cursor() as cursor:
@@ -197,10 +215,14 @@ def screen_with_sql(*, period: Period, day: dt.date, options: dict, refunds: dic
     return {r.taxpayer_id: r for r in ScreeningResult.objects.filter(run=run)}, handed_back
 
 
-def expected_decision(taxpayer_id: int, *, period: Period, day: dt.date, options: dict, refunds: list[dict]) -> dict:
+def expected_decision(
+    taxpayer_id: int, *, period: Period, day: dt.date, options: dict, refunds: list[dict] | None = None
+) -> dict:
+    """``decide()`` on the full-history case; ``refunds`` replaces the stored paid refunds when given."""
     data = taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period, application_date=day,
                               options=options)
-    data["previous_refunds"] = refunds
+    if refunds is not None:
+        data["previous_refunds"] = refunds
     return decide(data)
 
 
@@ -219,22 +241,20 @@ class SqlEqualsRulesTests(TestCase):
     )
     def test_every_taxpayer_decided_by_sql_matches_the_rules(self, people, periods, day, options):
         branch = BranchFactory()
-        stored = [(_store(data, branch), data["refunds"]) for data in people]
+        stored = [_store(data, branch) for data in people]
         rebuild_return_states()
-        refunds = {taxpayer.pk: items for taxpayer, items in stored if items}
+        if previous_refunds_for([t.pk for t in stored]):
+            event("with paid refunds")
         for text in periods:
             period = Period.parse(text)
             application_date = dt.date(period.year, period.month, day)
-            results, handed_back = screen_with_sql(period=period, day=application_date, options=options,
-                                                   refunds=refunds)
-            for taxpayer, items in stored:
+            results, handed_back = screen_with_sql(period=period, day=application_date, options=options)
+            for taxpayer in stored:
                 assert (taxpayer.pk in results) != (taxpayer.pk in handed_back), "decided exactly once"
                 if taxpayer.pk in handed_back:
                     event("handed back")
                     continue
-                expected = expected_decision(
-                    taxpayer.pk, period=period, day=application_date, options=options, refunds=items
-                )
+                expected = expected_decision(taxpayer.pk, period=period, day=application_date, options=options)
                 assert stored_outcome(results[taxpayer.pk]) == outcome(expected), (text, taxpayer.pk)
                 event(expected.get("error") or f"{expected['regime']} {'eligible' if expected['eligible'] else 'not'}")
 

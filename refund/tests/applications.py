@@ -1,0 +1,94 @@
+"""Builders for the application tests: taxpayers the rules find eligible for 2026-03, received applications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from refund.application_services import application_confirm, application_receive, compute_application
+from refund.models import RefundApplication
+
+from .candidates import PERIOD, eligible_taxpayer, ineligible_taxpayer
+
+RECEIVED_ON = dt.date(2026, 3, 10)
+
+__all__ = [
+    "PERIOD",
+    "RECEIVED_ON",
+    "eligible_taxpayer",
+    "ineligible_taxpayer",
+    "paid",
+    "receive",
+    "reviewing",
+    "rules_amount",
+]
+
+
+def rules_amount(taxpayer, *, period: str = PERIOD, kind: str = "both", received_on: dt.date = RECEIVED_ON) -> Decimal:
+    """What the rules give the taxpayer's application now."""
+    computation = compute_application(
+        taxpayer_id=taxpayer.pk, application_period=period, received_on=received_on, kind=kind, options=None
+    )
+    assert computation.figures.amount is not None, computation.decision
+    return computation.figures.amount
+
+
+def receive(
+    actor,
+    taxpayer,
+    *,
+    claimed: Decimal | None = None,
+    period: str = PERIOD,
+    kind: str = "both",
+    received_on: dt.date = RECEIVED_ON,
+    **kwargs,
+) -> RefundApplication:
+    """An application claiming exactly what the rules give (so the arrival gate finds nothing) unless told."""
+    if claimed is None:
+        claimed = rules_amount(taxpayer, period=period, kind=kind, received_on=received_on)
+    return application_receive(
+        actor=actor,
+        taxpayer=taxpayer,
+        application_period=period,
+        kind=kind,
+        claimed_amount=claimed,
+        received_on=received_on,
+        **kwargs,
+    )
+
+
+def reviewing(actor, taxpayer, **kwargs) -> RefundApplication:
+    """Received clean and confirmed with the rules' figures: waiting for approval."""
+    application = receive(actor, taxpayer, **kwargs)
+    assert application.state == RefundApplication.State.RECEIVED, application.decision_reason
+    return application_confirm(actor=actor, application=application)
+
+
+def paid(
+    taxpayer, *, period: str, regime: str, incremental: Decimal, stock: Decimal, paid_on: dt.date | None = None
+) -> RefundApplication:
+    """A refund already paid (as the ledger leaves it), stored directly: the rules' previous_refunds."""
+    total = incremental + stock
+    kind = "both" if incremental and stock else ("stock" if stock else "incremental")
+    paid_on = paid_on or dt.date(int(period[:4]), int(period[5:]), 20)
+    return RefundApplication.objects.create(
+        taxpayer=taxpayer,
+        branch_id=taxpayer.branch_id,
+        application_period=period,
+        kind=kind,
+        received_on=paid_on,
+        due_on=paid_on,
+        claimed_amount=total,
+        regime=regime,
+        confirmed_amount=total,
+        confirmed_incremental=incremental,
+        confirmed_stock=stock,
+        approved_at=timezone.now(),
+        state=RefundApplication.State.PAID,
+        paid_on=paid_on,
+        paid_amount=total,
+        paid_incremental=incremental,
+        paid_stock=stock,
+    )

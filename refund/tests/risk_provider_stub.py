@@ -1,0 +1,13 @@
+"""A stand-in for the risk app's ``application_checks`` module (refund.application_risk.PROVIDER_MODULES)."""
+
+from types import SimpleNamespace
+
+
+def _large_refund(context):
+    amount = context.figures.amount
+    if amount is not None and amount >= 1_000_000:
+        return {"amount": str(amount), "facts": [["可退税额（元）", str(amount)]]}
+    return None
+
+
+APPLICATION_CHECKS = [SimpleNamespace(code="risk_large_refund", title="大额退税", run=_large_refund)]

@@ -162,7 +162,7 @@ class _WorkingDays:
         self.days: list[dt.date] = []
         day = first
         while day < today:
-            if is_working_day(day):
+            if is_working_day(day, estimate=True):
                 self.days.append(day)
             day += dt.timedelta(days=1)
         self.index = {day: n for n, day in enumerate(self.days)}
@@ -557,7 +557,7 @@ def _write(planner: _Planner, result: HistoryResult) -> None:
             document_number=f"{DOCUMENT_PREFIX}〔{plan.received_on.year}〕{serials[plan.received_on.year]:05d}号",
             received_on=plan.received_on,
             received_at=times[0],
-            due_on=add_working_days(plan.received_on, SLA_WORKING_DAYS),
+            due_on=add_working_days(plan.received_on, SLA_WORKING_DAYS, estimate=True),
             claimed_amount=plan.claimed,
             credit_level_at_submission=plan.level,
             regime=decision.get("regime") or "",
@@ -684,7 +684,7 @@ def _write(planner: _Planner, result: HistoryResult) -> None:
             by_day[payment.paid_on].append(payment)
         runs = {}
         for day, day_payments in sorted(by_day.items()):
-            started = dt.datetime.combine(add_working_days(day, 1), dt.time(8, 30), SHANGHAI)
+            started = dt.datetime.combine(add_working_days(day, 1, estimate=True), dt.time(8, 30), SHANGHAI)
             started += dt.timedelta(seconds=rng.randrange(5, 40))
             if started >= planner.now:
                 continue

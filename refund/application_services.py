@@ -324,7 +324,7 @@ def _receive(
     duplicate = _duplicate_of(taxpayer=taxpayer, application_period=period, document_number=number)
     if duplicate:
         raise DuplicateApplication(duplicate)
-    due_on = add_working_days(received_on, SLA_WORKING_DAYS)
+    due_on = add_working_days(received_on, SLA_WORKING_DAYS, estimate=True)
     computation = compute_application(
         taxpayer_id=taxpayer.pk,
         application_period=period,

@@ -95,6 +95,17 @@ def test_past_the_holiday_data_a_typed_chinese_error_not_a_guess():
     assert cal.has_holiday_data(2027) is False
 
 
+def test_clocks_that_estimate_count_monday_to_friday_past_the_data_and_the_calendar_before_it():
+    # 2026-12-18 (Fri) + 10: 21–25, 28–31 December 2026 from the data, then Friday 1 January 2027 by weekday
+    # (the published table would make it a holiday: the estimate says so in its name).
+    assert cal.add_working_days(date(2026, 12, 18), 10, estimate=True) == date(2027, 1, 1)
+    assert cal.working_days_between(date(2026, 12, 30), date(2027, 1, 5), estimate=True) == 4  # 31, 1, 4, 5
+    assert cal.is_working_day(date(2027, 1, 2), estimate=True) is False
+    # Inside the data nothing changes: National Day 2026 is a holiday, the make-up Saturday a working day.
+    assert cal.is_working_day(date(2026, 10, 1), estimate=True) is False
+    assert cal.add_working_days(date(2026, 9, 30), 1, estimate=True) == cal.add_working_days(date(2026, 9, 30), 1)
+
+
 # --- the §3.3 rule -------------------------------------------------------------------------------------------
 
 

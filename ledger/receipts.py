@@ -39,6 +39,7 @@ from taxpayers.imports import (
     RowError,
     RowSource,
     cell_text,
+    find_header_row,
     normalise_header,
     parse_identifier,
     parse_money,
@@ -84,46 +85,24 @@ class ReceiptCheck:
 
 
 def _find_header(rows):
-    for number, row in rows:
-        keys = [normalise_header(cell_text(raw)) for raw in row]
-        if any(_KNOWN.get(key) == "voucher" for key in keys):
-            positions: dict[str, int] = {}
-            headers: dict[str, str] = {}
-            errors, unknown = [], []
-            for index, key in enumerate(keys):
-                if not key:
-                    continue
-                attr = _KNOWN.get(key)
-                header = cell_text(row[index])
-                if attr is None:
-                    if key not in IGNORED:
-                        unknown.append(header)
-                    continue
-                if attr in positions:
-                    errors.append(RowError(number, header, header, f"列“{header}”出现了两次，请删除多余的一列。"))
-                    continue
-                positions[attr], headers[attr] = index, header
-            for attr in REQUIRED:
-                if attr not in positions:
-                    errors.append(RowError(number, _HEADERS[attr][0], "", f"缺少必填列“{_HEADERS[attr][0]}”。"))
-            if "document" not in positions and not {"identifier", "period"} <= positions.keys():
-                errors.append(
-                    RowError(
-                        number,
-                        "申请文书号",
-                        "",
-                        "缺少申请列：需要“申请文书号”，或“纳税人识别号”和“申请退税所属期”两列。",
-                    )
-                )
-            warnings = [f"以下列未识别，已忽略：{'、'.join(unknown)}"] if unknown else []
-            return number, positions, headers, errors, warnings
-        if number >= HEADER_SEARCH_ROWS:
-            break
     message = (
         f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有“退库凭证号”列。表头应为：退库凭证号、申请文书号"
         "（或纳税人识别号和申请退税所属期）、退库金额、退库日期，以及可选的增量、存量。"
     )
-    return 0, {}, {}, [RowError(1, "退库凭证号", "", message)], []
+    number, positions, headers, errors, warnings = find_header_row(
+        rows, known=_KNOWN, marker="voucher", ignored=IGNORED, not_found=RowError(1, "退库凭证号", "", message)
+    )
+    if number:
+        for attr in REQUIRED:
+            if attr not in positions:
+                errors.append(RowError(number, _HEADERS[attr][0], "", f"缺少必填列“{_HEADERS[attr][0]}”。"))
+        if "document" not in positions and not {"identifier", "period"} <= positions.keys():
+            errors.append(
+                RowError(
+                    number, "申请文书号", "", "缺少申请列：需要“申请文书号”，或“纳税人识别号”和“申请退税所属期”两列。"
+                )
+            )
+    return number, positions, headers, errors, warnings
 
 
 def _cell(row: list, index: int | None) -> Cell:

@@ -43,6 +43,7 @@ from taxpayers.imports import (
     RowError,
     RowSource,
     cell_text,
+    find_header_row,
     normalise_header,
     parse_money,
     parse_past_date,
@@ -128,33 +129,15 @@ class ApplicationImportSummary:
 
 
 def _find_header(rows) -> tuple[int, dict[str, int], dict[str, str], list[RowError], list[str]]:
-    for number, row in rows:
-        keys = [normalise_header(cell_text(raw)) for raw in row]
-        if any(_KNOWN.get(key) == "identifier" for key in keys):
-            positions: dict[str, int] = {}
-            headers: dict[str, str] = {}
-            errors, unknown = [], []
-            for index, key in enumerate(keys):
-                if not key:
-                    continue
-                attr, header = _KNOWN.get(key), cell_text(row[index])
-                if attr is None:
-                    if key not in IGNORED:
-                        unknown.append(header)
-                    continue
-                if attr in positions:
-                    errors.append(RowError(number, header, header, f"列“{header}”出现了两次，请删除多余的一列。"))
-                    continue
-                positions[attr], headers[attr] = index, header
-            for attr, texts in _HEADERS.items():
-                if attr not in positions:
-                    errors.append(RowError(number, texts[0], "", f"缺少必填列“{texts[0]}”。表头应为：{HEADER_LIST}。"))
-            warnings = [f"以下列未识别，已忽略：{'、'.join(unknown)}"] if unknown else []
-            return number, positions, headers, errors, warnings
-        if number >= HEADER_SEARCH_ROWS:
-            break
     message = f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有“纳税人识别号”列。表头应为：{HEADER_LIST}。"
-    return 0, {}, {}, [RowError(1, "纳税人识别号", "", message)], []
+    number, positions, headers, errors, warnings = find_header_row(
+        rows, known=_KNOWN, marker="identifier", ignored=IGNORED, not_found=RowError(1, "纳税人识别号", "", message)
+    )
+    if number:
+        for attr, texts in _HEADERS.items():
+            if attr not in positions:
+                errors.append(RowError(number, texts[0], "", f"缺少必填列“{texts[0]}”。表头应为：{HEADER_LIST}。"))
+    return number, positions, headers, errors, warnings
 
 
 def _cell(row: list, index: int) -> Cell:

@@ -20,6 +20,7 @@ from taxpayers.imports import (
     RowError,
     RowSource,
     cell_text,
+    find_header_row,
     normalise_header,
     parse_money,
     text_cell,
@@ -62,35 +63,13 @@ class UpperListCheck:
 
 
 def _find_header(rows) -> tuple[int, dict[str, int], dict[str, str], list[RowError], list[str]]:
-    """(header row number, attr → column index, attr → header text, errors, warnings)."""
-    for number, row in rows:
-        keys = [normalise_header(cell_text(raw)) for raw in row]
-        if any(_KNOWN.get(key) == "identifier" for key in keys):
-            positions: dict[str, int] = {}
-            headers: dict[str, str] = {}
-            errors, unknown = [], []
-            for index, key in enumerate(keys):
-                if not key:
-                    continue
-                attr = _KNOWN.get(key)
-                header = cell_text(row[index])
-                if attr is None:
-                    if key not in IGNORED:
-                        unknown.append(header)
-                    continue
-                if attr in positions:
-                    errors.append(RowError(number, header, header, f"列“{header}”出现了两次，请删除多余的一列。"))
-                    continue
-                positions[attr], headers[attr] = index, header
-            warnings = [f"以下列未识别，已忽略：{'、'.join(unknown)}"] if unknown else []
-            return number, positions, headers, errors, warnings
-        if number >= HEADER_SEARCH_ROWS:
-            break
     message = (
         f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有“{IDENTIFIER_HEADER}”列。"
         "表头应为：纳税人识别号、金额（可选）、备注（可选）。"
     )
-    return 0, {}, {}, [RowError(1, IDENTIFIER_HEADER, "", message)], []
+    return find_header_row(
+        rows, known=_KNOWN, marker="identifier", ignored=IGNORED, not_found=RowError(1, IDENTIFIER_HEADER, "", message)
+    )
 
 
 def _cell(row: list, index: int | None) -> Cell:

@@ -1176,3 +1176,40 @@ def build_error_report(job: ImportJob, *, errors: list[dict] | None = None) -> b
         info.write_string(index, 1, value)
     workbook.close()
     return output.getvalue()
+
+
+def find_header_row(
+    rows, *, known: dict[str, str], marker: str, ignored: set[str], not_found: RowError
+) -> tuple[int, dict[str, int], dict[str, str], list[RowError], list[str]]:
+    """The header row of a hand-made sheet: the first of its first ``HEADER_SEARCH_ROWS`` rows with the
+    ``marker`` column (titles and notes above a table are common in exports passed around by hand).
+
+    ``known`` maps normalised header texts to attribute names. Returns (row number, attr → column index,
+    attr → header text, errors, warnings): a column given twice is an error, an unknown one a warning; when
+    no row has the marker, row 0 and ``not_found``. Required columns are the caller's to check.
+    """
+    for number, row in rows:
+        keys = [normalise_header(cell_text(raw)) for raw in row]
+        if not any(known.get(key) == marker for key in keys):
+            if number >= HEADER_SEARCH_ROWS:
+                break
+            continue
+        positions: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        errors: list[RowError] = []
+        unknown: list[str] = []
+        for index, key in enumerate(keys):
+            if not key:
+                continue
+            attr, header = known.get(key), cell_text(row[index])
+            if attr is None:
+                if key not in ignored:
+                    unknown.append(header)
+                continue
+            if attr in positions:
+                errors.append(RowError(number, header, header, f"列“{header}”出现了两次，请删除多余的一列。"))
+                continue
+            positions[attr], headers[attr] = index, header
+        warnings = [f"以下列未识别，已忽略：{'、'.join(unknown)}"] if unknown else []
+        return number, positions, headers, errors, warnings
+    return 0, {}, {}, [not_found], []

@@ -436,18 +436,53 @@ def _explanation(request, application: RefundApplication) -> tuple[dict | None, 
     return describe_decision(explanation.decision), "live"
 
 
+EVIDENCE_LABELS = {
+    "confirmed_amount": "确认退税额（元）",
+    "confirmed_incremental": "确认增量退税额（元）",
+    "confirmed_stock": "确认存量退税额（元）",
+    "computed_amount": "规则计算可退税额（元）",
+    "corrected": "是否更正",
+    "note": "核实要点",
+}
+
+
+def evidence_lines(evidence) -> list[tuple[str, str]]:
+    """(label, value) lines of a finding's or a transition's evidence: the checks' own ``facts`` where they
+    give them (refund.application_risk), each hit of a gate's return, else the known keys in Chinese."""
+    if not isinstance(evidence, dict):
+        return []
+    if evidence.get("facts"):
+        return [(str(label), "—" if value in (None, "") else str(value)) for label, value in evidence["facts"]]
+    if evidence.get("hits"):
+        lines = []
+        for hit in evidence["hits"]:
+            lines.append(("疑点", str(hit.get("title", hit.get("code", "")))))
+            lines.extend(evidence_lines(hit.get("evidence")))
+        return lines
+    lines = []
+    for key, value in evidence.items():
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        lines.append((EVIDENCE_LABELS.get(key, key), "—" if value in (None, "") else str(value)))
+    return lines
+
+
 def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, status: int = 200):
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
     _decorate([application], today)
     decision, decision_source = _explanation(request, application)
+    transitions = list(selectors.application_transitions(application))
+    risk_hits = list(selectors.application_risk_hits(application))
+    for row in (*transitions, *risk_hits):
+        row.evidence_lines = evidence_lines(row.evidence)
     context = {
         "application": application,
         "taxpayer": application.taxpayer,
         "decision": decision,
         "decision_source": decision_source,
-        "transitions": list(selectors.application_transitions(application)),
-        "risk_hits": list(selectors.application_risk_hits(application)),
+        "transitions": transitions,
+        "risk_hits": risk_hits,
         "coachings": list(selectors.taxpayer_coachings(application)),
         "actions": _action_panels(request, application, bound=bound, errors=errors),
         "can_coach": request.user.has_perm(COACH),

@@ -287,7 +287,7 @@ def snapshotted(org, personas):
         stage="arrival",
         code="rating",
         title="申请时纳税信用级别不是A或B级",
-        evidence={"credit_level": "C"},
+        evidence={"level_at_submission": "C", "facts": [["申请时纳税信用级别", "C级"], ["要求", "纳税信用级别为A或B级"]]},
     )
     ApplicationTransition.objects.create(
         application=app,
@@ -316,7 +316,8 @@ def test_application_page_puts_amounts_first_then_the_rules(client_for, snapshot
     assert "1,234,567.89" in html
     assert response.context["decision_source"] == "snapshot"
     assert 'id="conditions"' in html and "纳税信用级别为A级或B级" in html  # the shared conditions partial
-    assert "申请时纳税信用级别不是A或B级" in html and "credit_level" in html
+    assert "申请时纳税信用级别不是A或B级" in html
+    assert "申请时纳税信用级别</span>：C级" in html and "level_at_submission" not in html  # the check's facts
     assert "已受理 → 调查核实" in html and "核实进项发票" in html
     assert "讲解进项构成比例" in html and "进项构成比例" in html
     identifier = snapshotted.taxpayer.identifier

@@ -220,7 +220,12 @@ def test_batch_approval_confirms_then_summarises(client_for, personas, org):
 def test_batch_assign_after_confirmation(client_for, personas, received):
     client = client_for("refund_officer")
     url = reverse("refund:application_batch")
-    data = {"action": "assign", "ids": [received.pk], "officer": personas["officer_a"].pk, "next": "/refund/applications/"}
+    data = {
+        "action": "assign",
+        "ids": [received.pk],
+        "officer": personas["officer_a"].pk,
+        "next": "/refund/applications/",
+    }
     confirm = client.post(url, data)
     assert "分派给 <strong>officer_a</strong>" in confirm.content.decode()
     assert RefundApplication.objects.get(pk=received.pk).assigned_to is None

@@ -287,7 +287,10 @@ def snapshotted(org, personas):
         stage="arrival",
         code="rating",
         title="申请时纳税信用级别不是A或B级",
-        evidence={"level_at_submission": "C", "facts": [["申请时纳税信用级别", "C级"], ["要求", "纳税信用级别为A或B级"]]},
+        evidence={
+            "level_at_submission": "C",
+            "facts": [["申请时纳税信用级别", "C级"], ["要求", "纳税信用级别为A或B级"]],
+        },
     )
     ApplicationTransition.objects.create(
         application=app,

@@ -103,6 +103,7 @@ def _clock_end(application: RefundApplication, today: dt.date) -> dt.date:
 def _decorate(applications, today: dt.date):
     """Display attributes of a row (no queries: taxpayer, branch and assignee are joined)."""
     for application in applications:
+        application.url = reverse("refund:application_detail", args=[application.pk])
         application.state_tag = STATE_TAGS.get(application.state, "tag-waiting")
         application.risk_tag = RISK_TAGS.get(application.risk_status, "tag-waiting")
         application.regime_label = regime_title(application.regime) if application.regime else ""
@@ -119,7 +120,8 @@ def _queue_context(request, *, defaults=None, title: str, url_name: str) -> dict
     filterset = selectors.application_queue_filterset(
         user=request.user, filters=request.GET, defaults=defaults, today=today
     )
-    listing = paginate(request, filterset.qs, per_page=QUEUE_PAGE_SIZE)
+    listing = paginate(request, filterset.qs.values_list("pk", flat=True), per_page=QUEUE_PAGE_SIZE)
+    listing.page_obj.object_list = selectors.applications_in_order(list(listing.page_obj.object_list))
     _decorate(listing.page_obj.object_list, today)
     export_query = request.GET.copy()
     export_query.pop("page", None)

@@ -52,12 +52,13 @@ ASSIGNEE_ME, ASSIGNEE_NONE = "me", "none"
 ASSIGNEE_CHOICES = ((ASSIGNEE_ME, "分派给我的"), (ASSIGNEE_NONE, "未分派"))
 
 QUEUE_COLUMNS = {
-    "received_on": "受理日期",
-    "claimed_amount": "申请退税额",
-    "due_on": "办结期限",
+    "age": "受理日期",
+    "amount": "申请退税额",
+    "due": "办结期限",
 }
-"""The queue's sortable columns (header links and the ``sort`` filter); ties break on ``id``."""
-QUEUE_DEFAULT_SORT = "received_on"  # oldest first: the index (state, received_on, id) serves it
+"""The queue's sortable columns (header links and the ``sort`` filter, ``-`` for descending); ties break on ``id``."""
+QUEUE_SORT_FIELDS = {"age": "received_on", "amount": "claimed_amount", "due": "due_on"}
+QUEUE_DEFAULT_SORT = "age"  # oldest first: the index (state, received_on, id) serves it
 
 
 def _sort_choices():
@@ -147,15 +148,12 @@ class ApplicationQueueFilter(django_filters.FilterSet):
         return queryset.filter(state__in=OPEN_APPLICATION_STATES, due_on__lt=self.today)
 
     def filter_sort(self, queryset, name, value):
-        key = value.lstrip("-")
-        if key not in QUEUE_COLUMNS:
+        field = QUEUE_SORT_FIELDS.get(value.lstrip("-"))
+        if field is None:
             return queryset
-        return queryset.order_by(value, "-id" if value.startswith("-") else "id")
-
-    @property
-    def sort_key(self) -> str:
-        value = self.form.cleaned_data.get("sort") if self.is_valid() else ""
-        return value or QUEUE_DEFAULT_SORT
+        if value.startswith("-"):
+            return queryset.order_by(f"-{field}", "-id")
+        return queryset.order_by(field, "id")
 
 
 def application_queue_filterset(
@@ -163,7 +161,7 @@ def application_queue_filterset(
 ) -> ApplicationQueueFilter:
     """The bound queue filters over the user's applications (open ones, oldest first, unless the URL says
     otherwise); ``defaults`` fill in parameters the URL leaves out (我的待办: ``assignee=me``)."""
-    ordered = applications_for_user(user=user).order_by(QUEUE_DEFAULT_SORT, "id")
+    ordered = applications_for_user(user=user).order_by(QUEUE_SORT_FIELDS[QUEUE_DEFAULT_SORT], "id")
     return ApplicationQueueFilter(data=filters, queryset=ordered, user=user, today=today, defaults=defaults)
 
 

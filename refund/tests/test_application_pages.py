@@ -110,7 +110,7 @@ def test_queue_state_filter(client_for, queue):
         ({"kind": "stock"}, ["B-RET"]),
         ({"risk_status": "hit"}, ["B-RET"]),
         ({"regime": "CN-2025-7-class3"}, ["A-REV"]),
-        ({"state": "all", "branch": "BRA", "sort": "-received_on"}, ["A-REV", "A-OLD", "A-PAID"]),
+        ({"state": "all", "branch": "BRA", "sort": "-age"}, ["A-REV", "A-OLD", "A-PAID"]),
     ],
 )
 def test_queue_filters(client_for, queue, params, expected):
@@ -125,11 +125,11 @@ def test_queue_search_by_identifier_prefix(client_for, queue):
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
-        ("claimed_amount", ["A-OLD", "B-RET", "A-REV"]),
-        ("-claimed_amount", ["A-REV", "B-RET", "A-OLD"]),
-        ("due_on", ["A-OLD", "B-RET", "A-REV"]),
-        ("-due_on", ["A-REV", "B-RET", "A-OLD"]),
-        ("-received_on", ["A-REV", "B-RET", "A-OLD"]),
+        ("amount", ["A-OLD", "B-RET", "A-REV"]),
+        ("-amount", ["A-REV", "B-RET", "A-OLD"]),
+        ("due", ["A-OLD", "B-RET", "A-REV"]),
+        ("-due", ["A-REV", "B-RET", "A-OLD"]),
+        ("-age", ["A-REV", "B-RET", "A-OLD"]),
     ],
 )
 def test_queue_sort(client_for, queue, sort, expected):

@@ -64,7 +64,7 @@ class ApplicationEntryForm(forms.Form):
     claimed_amount = _money("申请退税额（元）", required=True)
     received_on = forms.DateField(
         label="受理日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": "请填写受理日期。", "invalid": "请按 YYYY-MM-DD 填写日期。"},
     )
     document_number = forms.CharField(
@@ -149,7 +149,7 @@ class CoachingRecordForm(forms.Form):
     notes = forms.CharField(label="辅导情况", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
     coached_on = forms.DateField(
         label="辅导日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": "请填写辅导日期。", "invalid": "请按 YYYY-MM-DD 填写日期。"},
     )
 

@@ -44,7 +44,7 @@ def application_get_for_user(*, user, pk: int) -> RefundApplication:
 QUEUE_OPEN = "open"
 QUEUE_ALL = "all"
 STATE_CHOICES = (
-    (QUEUE_OPEN, "未办结（已受理、调查核实、审核中、已回退）"),
+    (QUEUE_OPEN, "未办结"),
     *RefundApplication.State.choices,
     (QUEUE_ALL, "全部状态"),
 )

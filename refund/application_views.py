@@ -115,6 +115,12 @@ def _decorate(applications, today: dt.date):
 # --- the queue ------------------------------------------------------------------------------------------------
 
 
+def _checkbox_unstyled(form, name: str):
+    """``style_filter_form`` gives every widget the text-input classes; a checkbox keeps Bootstrap's own."""
+    form.fields[name].widget.attrs["class"] = "form-check-input"
+    return form
+
+
 def _queue_context(request, *, defaults=None, title: str, url_name: str) -> dict:
     today = timezone.localdate()
     filterset = selectors.application_queue_filterset(
@@ -132,7 +138,7 @@ def _queue_context(request, *, defaults=None, title: str, url_name: str) -> dict
         "title": title,
         "queue_url": reverse(url_name),
         "filterset": filterset,
-        "form": style_filter_form(filterset.form),
+        "form": _checkbox_unstyled(style_filter_form(filterset.form), "overdue"),
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
         "columns": sort_columns(request, selectors.QUEUE_COLUMNS, default=selectors.QUEUE_DEFAULT_SORT),

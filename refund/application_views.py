@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -250,7 +250,14 @@ def application_batch(request):
             raise PermissionDenied("no permission to assign applications")
     else:
         return HttpResponseBadRequest("未知的批量操作。".encode())
-    ids = request.POST.getlist("ids")
+    if request.POST.get("scope") == "filtered":
+        # "Select every application the filters show" (e.g. all risk-free ones of my queue), not only this page.
+        filterset = selectors.application_queue_filterset(
+            user=request.user, filters=QueryDict(request.POST.get("filters", ""))
+        )
+        ids = list(filterset.qs.values_list("pk", flat=True)[: BATCH_LIMIT + 1])
+    else:
+        ids = request.POST.getlist("ids")
     if not ids:
         return render(
             request,
@@ -259,7 +266,7 @@ def application_batch(request):
             status=400,
         )
     if len(ids) > BATCH_LIMIT:
-        messages.error(request, f"一次最多选择 {BATCH_LIMIT} 件申请，请缩小筛选范围后分批操作。")
+        messages.error(request, f"一次最多 {BATCH_LIMIT} 件申请，请缩小筛选范围后分批操作。")
         return redirect(back)
     applications = selectors.applications_selected_for_user(user=request.user, ids=ids)
     if not applications:

@@ -438,3 +438,17 @@ def test_import_page_refuses_other_files(client_for, personas):
     response = client_for("refund_officer").post(url, {"file": SimpleUploadedFile("a.csv", b"x")})
     assert response.status_code == 400
     assert "请上传 .xlsx 文件" in response.content.decode()
+
+
+def test_batch_can_take_everything_the_filters_show(client_for, org, personas):
+    for i in range(52):
+        application(branch=org["branch_a"], document_number=f"F{i:03d}", risk_status="clear" if i % 2 else "hit")
+    client = client_for("refund_officer")
+    assert "选择全部 52 件筛选结果" in client.get(QUEUE).content.decode()
+    response = client.post(
+        reverse("refund:application_batch"),
+        {"action": "approve", "scope": "filtered", "filters": "risk_status=clear", "ids": []},
+    )
+    assert response.status_code == 200
+    assert [a.document_number for a in response.context["applications"]] == [f"F{i:03d}" for i in range(1, 52, 2)]
+    assert "确认批量审批 26 件申请" in response.content.decode()

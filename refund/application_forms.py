@@ -84,14 +84,17 @@ class ApplicationEntryForm(forms.Form):
 class ApplicationImportForm(forms.Form):
     file = forms.FileField(
         label="申请文件",
-        help_text="核心征管系统导出的留抵退税申请 xlsx；整个文件校验通过才会导入，否则列出每处错误。",
+        help_text=(
+            "核心征管系统导出的留抵退税申请（xlsx，或 UTF-8/GBK 编码的 csv），列：申请文书号、纳税人识别号、"
+            "申请退税所属期、退税类型、申请退税额、受理日期。整个文件校验通过才会导入，否则列出每处错误。"
+        ),
         error_messages={"required": "请选择要导入的 xlsx 文件。"},
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError("请上传 .xlsx 文件（Excel 2007 及以后的格式）。")
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError("请上传 .xlsx 文件（Excel 2007 及以后的格式）或 .csv 文件。")
         return upload
 
 

@@ -40,6 +40,7 @@ from .application_forms import (
     ReasonForm,
     ReturnForm,
 )
+from .application_imports import ApplicationImportRejected, applications_import_xlsx
 from .labels import describe_decision, regime_title
 from .models import OPEN_APPLICATION_STATES, RefundApplication
 from .rules.periods import Period
@@ -606,27 +607,22 @@ def application_new(request):
     return render(request, "refund/applications/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _import_errors(exc: ApplicationError) -> list:
-    """The rows the import refused (row, column, value, reason), wherever the error carries them."""
-    errors = getattr(exc, "errors", None)
-    if errors is None:
-        errors = exc.extra.get("errors", [])
-    return list(errors or [])
-
-
 @login_required
 @permission_required(ADD, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def application_import(request):
     """申请导入: the core system's xlsx, applied completely or not at all; the summary, or every error."""
-    summary, errors, status = None, [], 200
+    summary, errors, warnings, status = None, [], [], 200
     if request.method == "POST":
         form = ApplicationImportForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                summary = services.applications_import_xlsx(actor=request.user, file=form.cleaned_data["file"])
+                summary = applications_import_xlsx(actor=request.user, file=form.cleaned_data["file"])
+            except ApplicationImportRejected as exc:
+                errors, warnings = exc.errors, exc.warnings
+                form.add_error(None, exc.message)
+                status = 400
             except ApplicationError as exc:
-                errors = _import_errors(exc)
                 form.add_error(None, exc.message)
                 status = 400
             else:
@@ -635,14 +631,8 @@ def application_import(request):
             status = 400
     else:
         form = ApplicationImportForm()
-    context = {"form": form, "summary": summary, "summary_rows": _summary_rows(summary), "errors": errors}
+    if summary is not None:
+        warnings = summary.warnings
+        _decorate(summary.created, timezone.localdate())
+    context = {"form": form, "summary": summary, "errors": errors, "warnings": warnings}
     return render(request, "refund/applications/import.html", context, status=status)
-
-
-IMPORT_COUNTS = (("created", "新增"), ("updated", "更新"), ("unchanged", "未变化"), ("total", "共"))
-
-
-def _summary_rows(summary) -> list[tuple]:
-    if summary is None:
-        return []
-    return [(getattr(summary, name), label) for name, label in IMPORT_COUNTS if hasattr(summary, name)]

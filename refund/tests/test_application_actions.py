@@ -251,3 +251,34 @@ def test_batch_approval_needs_the_permission(client_for, received):
         reverse("refund:application_batch"), {"action": "approve", "ids": [received.pk]}
     )
     assert response.status_code == 403
+
+
+# --- import ---------------------------------------------------------------------------------------------------
+
+
+def test_import_page_receives_the_sample_and_summarises(client_for, org):
+    from .test_application_imports import IDENTIFIERS, upload
+
+    for identifier in IDENTIFIERS:
+        eligible_taxpayer(org["branch_a"], identifier=identifier)
+    response = client_for("refund_officer").post(reverse("refund:application_import"), {"file": upload()})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="created-count">3<' in html and 'id="returned-count">1<' in html
+    assert "SQ330106202603000103" in html
+    assert RefundApplication.objects.count() == 3
+
+
+def test_import_page_lists_every_error_with_row_column_value_and_reason(client_for, org):
+    from .test_application_imports import workbook
+
+    bad = workbook([["SQ1", "91330106MA0000000X", "2026-13", "增量", "-5", "2026-03-10"]])
+    response = client_for("refund_officer").post(reverse("refund:application_import"), {"file": bad})
+    assert response.status_code == 400
+    errors = response.context["errors"]
+    assert errors and all(e.row == 2 for e in errors)
+    assert {"申请退税所属期", "申请退税额"} <= {e.column for e in errors}
+    html = response.content.decode()
+    assert "校验未通过" in html and "未导入任何申请" in html
+    assert 'id="import-errors"' in html and "2026-13" in html
+    assert not RefundApplication.objects.exists()

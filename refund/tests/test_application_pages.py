@@ -435,7 +435,7 @@ def test_import_page_refuses_other_files(client_for, personas):
 
     url = reverse("refund:application_import")
     assert client_for("refund_officer").get(url).status_code == 200
-    response = client_for("refund_officer").post(url, {"file": SimpleUploadedFile("a.csv", b"x")})
+    response = client_for("refund_officer").post(url, {"file": SimpleUploadedFile("申请.pdf", b"x")})
     assert response.status_code == 400
     assert "请上传 .xlsx 文件" in response.content.decode()
 

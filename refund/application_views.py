@@ -24,7 +24,7 @@ from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
 from accounts.listing import active_filter_count, paginate, sort_columns, style_filter_form
 from accounts.masking import mask_identifier
-from taxpayers.calendar import CalendarUnavailable, working_days_between
+from taxpayers.calendar import working_days_between
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 
@@ -85,11 +85,9 @@ EXPORT_HEADERS = (
 
 
 @lru_cache(maxsize=4096)
-def _working_days(start: dt.date, end: dt.date) -> int | None:
-    try:
-        return working_days_between(start, end)
-    except CalendarUnavailable:
-        return None
+def _working_days(start: dt.date, end: dt.date) -> int:
+    # The SLA clock keeps running past the holiday data (Monday to Friday), as the services' due date does.
+    return working_days_between(start, end, estimate=True)
 
 
 def _clock_end(application: RefundApplication, today: dt.date) -> dt.date:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import candidate_views, views
+from . import application_views, candidate_views, views
 
 app_name = "refund"
 
@@ -27,4 +27,16 @@ urlpatterns = [
     path("candidates/items/<int:pk>/decline/", candidate_views.candidate_item_decline, name="candidate_item_decline"),
     path("candidates/items/<int:pk>/reopen/", candidate_views.candidate_item_reopen, name="candidate_item_reopen"),
     path("candidates/items/<int:pk>/coaching/", candidate_views.candidate_item_coach, name="candidate_item_coach"),
+    # 留抵退税申请 (issue 6)
+    path("applications/", application_views.application_queue, name="application_queue"),
+    path("applications/mine/", application_views.my_applications, name="my_applications"),
+    path("applications/export.xlsx", application_views.application_queue_export, name="application_queue_export"),
+    path("applications/batch/", application_views.application_batch, name="application_batch"),
+    path("applications/new/", application_views.application_new, name="application_new"),
+    path("applications/import/", application_views.application_import, name="application_import"),
+    path("applications/<int:pk>/", application_views.application_detail, name="application_detail"),
+    path(
+        "applications/<int:pk>/coaching/", application_views.application_coaching_add, name="application_coaching_add"
+    ),
+    path("applications/<int:pk>/<slug:action>/", application_views.application_action, name="application_action"),
 ]

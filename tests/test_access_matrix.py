@@ -39,6 +39,7 @@ class Endpoint:
     expected: dict[str, int | str] = field(default_factory=dict)
     method: str = "get"
     api: bool = False  # anonymous gets 401/403 instead of a redirect to the login page
+    data: dict | None = None  # the form posted (or the query of a GET)
 
     def status_for(self, username: str) -> int | str:
         if username == ANONYMOUS and username not in self.expected:
@@ -119,6 +120,44 @@ def _ledger(f: dict) -> dict:
         entries["unpaid_a"] = approved_application(f["taxpayer_a"], period="2026-03")
         f["ledger"] = entries
     return f["ledger"]
+
+
+# 留抵退税申请 (refund): view / review (调查核实、确认、回退、辅导) / approve, add, export (accounts/roles.py).
+APPLICATION_VIEWERS = CANDIDATE_VIEWERS
+APPLICATION_REVIEWERS = {"officer_a", "officer_b", "refund_officer"}
+APPLICATION_VIEW = only(APPLICATION_VIEWERS, then=200, otherwise=403)
+
+
+def _applications(f: dict) -> dict:
+    """A rejected (final) application of taxpayer_a and a received one of taxpayer_b: every action posted to the
+    first is refused the same way whoever posts first, so each persona's answer does not depend on the order."""
+    if "applications" not in f:
+        import datetime as dt
+        from decimal import Decimal
+
+        from refund.models import RefundApplication
+
+        def make(taxpayer, state):
+            return RefundApplication.objects.create(
+                taxpayer=taxpayer, branch=taxpayer.branch, application_period="2026-03", kind="incremental",
+                received_on=dt.date(2026, 3, 10), due_on=dt.date(2026, 3, 24), claimed_amount=Decimal("1000.00"),
+                state=state,
+            )  # fmt: skip
+
+        f["applications"] = {"a": make(f["taxpayer_a"], "rejected"), "b": make(f["taxpayer_b"], "received")}
+    return f["applications"]
+
+
+def _application_url(name: str, key: str, *args) -> Callable[[dict], str]:
+    return lambda f: reverse(name, args=[_applications(f)[key].pk, *args])
+
+
+def _application_action(action: str, allowed: set[str], data: dict | None = None) -> Endpoint:
+    """An action on the rejected application: refused (400) for who may, 403 for who may not, 404 out of scope."""
+    expected = {**only(allowed, then=400, otherwise=403), **SCOPED_TO_A}
+    return Endpoint(
+        _application_url("refund:application_action", "a", action), 403, expected, method="post", data=data
+    )
 
 
 def _candidate_url(name: str, key: str) -> Callable[[dict], str]:
@@ -325,6 +364,38 @@ ENDPOINTS: dict[str, Endpoint] = {
     "ledger_run_register": Endpoint(  # no day: back to the runs page with the reason
         lambda f: reverse("ledger:run_register"), 403, {"refund_officer": 302}, method="post"
     ),
+    # --- 留抵退税申请 (refund)
+    "application_queue": Endpoint(lambda f: reverse("refund:application_queue"), 403, APPLICATION_VIEW),
+    "my_applications": Endpoint(lambda f: reverse("refund:my_applications"), 403, APPLICATION_VIEW),
+    "application_queue_export": Endpoint(
+        lambda f: reverse("refund:application_queue_export"), 403, {"refund_officer": 200, "supervisor": 200}
+    ),
+    "application_batch_approve_nothing": Endpoint(  # nothing selected: 400 with what to do
+        lambda f: reverse("refund:application_batch"), 403, {"refund_officer": 400}, method="post",
+        data={"action": "approve"},
+    ),
+    "application_batch_assign_nothing": Endpoint(
+        lambda f: reverse("refund:application_batch"), 403, only(APPLICATION_REVIEWERS, then=400, otherwise=403),
+        method="post", data={"action": "assign"},
+    ),
+    "application_detail_a": Endpoint(
+        _application_url("refund:application_detail", "a"), 403, {**APPLICATION_VIEW, **SCOPED_TO_A}
+    ),
+    "application_detail_b": Endpoint(
+        _application_url("refund:application_detail", "b"), 403, {**APPLICATION_VIEW, **SCOPED_TO_B}
+    ),
+    "application_investigate_a": _application_action("investigate", APPLICATION_REVIEWERS),
+    "application_confirm_a": _application_action("confirm", APPLICATION_REVIEWERS),
+    "application_return_a": _application_action("return", APPLICATION_REVIEWERS),  # no reason: 400
+    "application_recompute_a": _application_action("recompute", APPLICATION_REVIEWERS),
+    "application_approve_a": _application_action("approve", {"refund_officer"}),
+    "application_reject_a": _application_action("reject", {"refund_officer"}),  # no reason: 400
+    "application_coaching_a": Endpoint(  # empty form: 400
+        _application_url("refund:application_coaching_add", "a"), 403,
+        {**only(APPLICATION_REVIEWERS, then=400, otherwise=403), **SCOPED_TO_A}, method="post",
+    ),
+    "application_new": Endpoint(lambda f: reverse("refund:application_new"), 403, {"refund_officer": 200}),
+    "application_import": Endpoint(lambda f: reverse("refund:application_import"), 403, {"refund_officer": 200}),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
     "api_taxpayer_detail_a": Endpoint(
@@ -410,7 +481,7 @@ def test_access_matrix(client_for, personas, taxpayer_a, taxpayer_b, endpoint_na
     mismatches = []
     for username in ALL_USERS:
         client = client_for(None if username == ANONYMOUS else username)
-        response = getattr(client, endpoint.method)(url)
+        response = getattr(client, endpoint.method)(url, endpoint.data or {})
         expected, got = endpoint.status_for(username), _outcome(endpoint, response)
         if got != expected:
             mismatches.append(f"{username}: expected {expected}, got {got}")

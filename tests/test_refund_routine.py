@@ -10,6 +10,7 @@ real clock, which only makes every queued message already due.
 """
 
 import datetime as dt
+import importlib
 import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 import time_machine
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -76,8 +78,19 @@ def _returns_file(taxpayers) -> SimpleUploadedFile:
     return SimpleUploadedFile("申报表.xlsx", to_xlsx(RETURN_HEADERS, rows))
 
 
+def _seed_templates() -> None:
+    """The reminder and bill templates as their migrations seed them (an earlier transactional test's flush
+    removes migration data)."""
+    for module, seed in (
+        ("refund.migrations.0005_candidate_permissions", "seed_reminder_template"),
+        ("ledger.migrations.0004_bill_template", "seed_bill_template"),
+    ):
+        getattr(importlib.import_module(module), seed)(django_apps, None)
+
+
 @pytest.fixture
 def routine_env(live_server, tmp_path):
+    _seed_templates()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     report_url = f"{live_server.url}/notify/mas/report/{TOKEN}/"
     with (

@@ -148,8 +148,10 @@ def _build(applications: int) -> dict:
         """,
         [f"{TAG}%", today, applications],
     )
-    _sql("ANALYZE taxpayers_taxpayer")
-    _sql("ANALYZE refund_refundapplication")
+    # What autovacuum does to a live table: the visibility map lets the queue's count and id page use
+    # index-only scans.
+    _sql("VACUUM ANALYZE taxpayers_taxpayer")
+    _sql("VACUUM ANALYZE refund_refundapplication")
     users = {}
     for key, (username, role) in USERS.items():
         user = User.objects.create_user(username=username, password=None, full_name=f"压测{key}")
@@ -214,7 +216,7 @@ def main() -> None:
     total = _total_applications()
     print(f"applications in the database: {total:,} ({data['applications']:,} built in {build:.1f} s)")
 
-    branch = data["branch"].pk
+    branch = data["branch"].code  # the lists filter by branch code
     sort = f"{args.sort_param}={args.sort}"
     filtered = (f"{args.state_param}={args.state}&{args.branch_param}={branch}"
                 f"&{args.overdue_param}={args.overdue_value}")  # fmt: skip

@@ -410,6 +410,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     "api_taxpayer_returns_b": Endpoint(
         lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B, api=True
     ),
+    "api_application_list": Endpoint(lambda f: reverse("api:refund-application-list"), 403, APPLICATION_VIEW, api=True),
+    "api_application_detail_a": Endpoint(
+        _application_url("api:refund-application-detail", "a"), 403, {**APPLICATION_VIEW, **SCOPED_TO_A}, api=True
+    ),
+    "api_application_detail_b": Endpoint(
+        _application_url("api:refund-application-detail", "b"), 403, {**APPLICATION_VIEW, **SCOPED_TO_B}, api=True
+    ),
+    "api_application_create_nothing": Endpoint(  # an empty arrival: 400 naming the fields, for who may register
+        lambda f: reverse("api:refund-application-list"), 403, {"refund_officer": 400}, method="post", api=True
+    ),
     "api_schema": Endpoint(lambda f: reverse("api-schema"), 200, api=True),
     "api_docs": Endpoint(lambda f: reverse("api-docs"), 200, api=True),
 }

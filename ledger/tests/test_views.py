@@ -99,9 +99,10 @@ def test_the_refunded_and_unpaid_lists_for_finance_and_the_treasury(client_for, 
     client = client_for("refund_officer")
     refunded = _sheet(client.get(reverse("ledger:refunded_export")))
     assert [row[8] for row in refunded[1:]] == ["V-A", "V-B"]  # oldest payment first
+    assert [row[1] for row in refunded[1:]] == [e.identifier for e in (ledger["a"], ledger["b"])]  # to reconcile
     unpaid = _sheet(client.get(reverse("ledger:unpaid_export")))
     assert [row[2] for row in unpaid[1:]] == [waiting.taxpayer.name]
-    assert unpaid[1][7] == 100000
+    assert unpaid[1][7] == 100000 and unpaid[1][1] == waiting.taxpayer.identifier
     summaries = list(AuditEvent.objects.filter(verb="export").values_list("summary", flat=True))
     assert any("已退税清单（2 条）" in s for s in summaries) and any("未退税清单（1 条）" in s for s in summaries)
 

@@ -654,7 +654,8 @@ class RefundApplication(models.Model):
                 name="refund_app_one_live_per_period",
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=["approved", "paid"]) | (Q(approved_at__isnull=False) & Q(confirmed_amount__isnull=False)),
+                condition=~Q(state__in=["approved", "paid"])
+                | (Q(approved_at__isnull=False) & Q(confirmed_amount__isnull=False)),
                 name="refund_app_approved_has_approval",
             ),
             models.CheckConstraint(

@@ -1,6 +1,6 @@
 """Queue page benchmark on PostgreSQL (issue 6): 100,000 refund applications, then the server time of 我的待办.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/queue.py [--applications 100000] [--requests 20]
+    DATABASE_URL=postgres://… .venv/bin/python bench/application_queue.py [--applications 100000] [--requests 20]
 
 Builds the data with set-based SQL, tagged so it can be removed (first, and at the end unless ``--keep``):
 taxpayers whose identifier starts with QBENCH over ten branches coded QBENCH01…, four applications each in
@@ -200,7 +200,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the data a --keep run left (no build)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
-        raise SystemExit("bench/queue.py needs PostgreSQL (DATABASE_URL=postgres://…)")
+        raise SystemExit("bench/application_queue.py needs PostgreSQL (DATABASE_URL=postgres://…)")
     try:
         url = reverse("refund:application_queue")
     except NoReverseMatch:

@@ -47,6 +47,7 @@ from taxpayers.imports import (
     normalise_header,
     parse_money,
     parse_past_date,
+    taxpayer_ids_by_identifier,
     text_cell,
 )
 from taxpayers.models import Taxpayer
@@ -274,7 +275,7 @@ def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCh
         if not parsed and not result.errors:
             result.errors.append(RowError(header_row + 1, "", "", "文件中没有数据行。"))
             return result
-        known = _taxpayer_ids([values["identifier"] for _, values in parsed])
+        known = taxpayer_ids_by_identifier([values["identifier"] for _, values in parsed])
         for number, values in parsed:
             taxpayer_id = known.get(values["identifier"])
             if taxpayer_id is None:
@@ -303,15 +304,6 @@ def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCh
         result.errors.append(RowError(0, "", "", exc.message))
     result.errors.sort(key=lambda error: (error.row, error.column))
     return result
-
-
-def _taxpayer_ids(identifiers: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(identifiers), 1000):
-        found.update(
-            Taxpayer.objects.filter(identifier__in=identifiers[start : start + 1000]).values_list("identifier", "id")
-        )
-    return found
 
 
 # --- storing -------------------------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from taxpayers.imports import (
     find_header_row,
     normalise_header,
     parse_money,
+    taxpayer_ids_by_identifier,
     text_cell,
 )
-from taxpayers.models import Taxpayer
 from taxpayers.validators import validate_taxpayer_id
 
 MAX_ROWS = 20_000  # a higher bureau's list for one county is hundreds of rows
@@ -145,7 +145,7 @@ def read_upper_list(fh, filename: str) -> UpperListCheck:
         if not parsed and not result.errors:
             result.errors.append(RowError(header_row + 1, "", "", "文件中没有数据行。"))
             return result
-        known = _taxpayer_ids([identifier for _, identifier, _, _ in parsed])
+        known = taxpayer_ids_by_identifier([identifier for _, identifier, _, _ in parsed])
         for number, identifier, amount, note in parsed:
             taxpayer_id = known.get(identifier)
             if taxpayer_id is None:
@@ -163,11 +163,3 @@ def read_upper_list(fh, filename: str) -> UpperListCheck:
         result.errors.append(RowError(0, "", "", exc.message))
     result.errors.sort(key=lambda error: (error.row, error.column))
     return result
-
-
-def _taxpayer_ids(identifiers: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(identifiers), 1000):
-        chunk = identifiers[start : start + 1000]
-        found.update(Taxpayer.objects.filter(identifier__in=chunk).values_list("identifier", "id"))
-    return found

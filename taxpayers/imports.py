@@ -1213,3 +1213,13 @@ def find_header_row(
         warnings = [f"以下列未识别，已忽略：{'、'.join(unknown)}"] if unknown else []
         return number, positions, headers, errors, warnings
     return 0, {}, {}, [not_found], []
+
+
+def taxpayer_ids_by_identifier(identifiers: list[str]) -> dict[str, int]:
+    """identifier → id of the known taxpayers among ``identifiers`` (unscoped: a file names taxpayers of any
+    branch, and its importer's permission is checked by the caller), 1,000 per query."""
+    found: dict[str, int] = {}
+    for start in range(0, len(identifiers), 1000):
+        chunk = identifiers[start : start + 1000]
+        found.update(Taxpayer.objects.filter(identifier__in=chunk).values_list("identifier", "id"))
+    return found

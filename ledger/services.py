@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, transaction
@@ -32,7 +32,7 @@ from accounts.masking import mask_identifier
 from accounts.templatetags.masking import format_period_cn, format_yuan
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
-from refund.application_services import application_mark_paid
+from refund.application_services import application_mark_paid, money_input
 from refund.models import RefundApplication
 from taxpayers.models import Taxpayer, VatReturn
 
@@ -60,19 +60,13 @@ class PaymentRefused(ApplicationError):
 
 
 def _money(value, label: str) -> Decimal | None:
+    """An optional amount of the payment form or the receipt file (blank is ``None``)."""
     if value is None or value == "":
         return None
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise PaymentRefused(f"{label}不是有效的金额。") from None
-    if not amount.is_finite():
-        raise PaymentRefused(f"{label}不是有效的金额。")
-    if amount != amount.quantize(_CENT):
-        raise PaymentRefused(f"{label}最多保留两位小数（单位：元）。")
-    if amount < 0:
-        raise PaymentRefused(f"{label}不能为负数。")
-    return amount.quantize(_CENT)
+        return money_input(value, label)
+    except ApplicationError as exc:
+        raise PaymentRefused(exc.message) from None
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,8 @@ def _period_text(application_period: str) -> str:
     return text
 
 
-def _money_value(value, label: str) -> Decimal:
+def money_input(value, label: str) -> Decimal:
+    """An amount an officer or a file gave, as yuan with two places; the Chinese error names ``label``."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -283,7 +284,7 @@ def _validate_arrival(
         raise ApplicationError(f"退税类型“{kind}”无效，应为：{labels}。")
     if source not in RefundApplication.Source.values:
         raise ApplicationError(f"来源“{source}”无效。")
-    amount = _money_value(claimed_amount, "申请退税额")
+    amount = money_input(claimed_amount, "申请退税额")
     if amount <= 0:
         raise ApplicationError("申请退税额必须大于 0。")
     if amount >= Decimal(10) ** 14:
@@ -501,9 +502,9 @@ def _confirmed_figures(
             False,
         )
     values = {
-        "amount": None if amount is None else _money_value(amount, "确认退税额"),
-        "incremental": None if incremental is None else _money_value(incremental, "确认增量退税额"),
-        "stock": None if stock is None else _money_value(stock, "确认存量退税额"),
+        "amount": None if amount is None else money_input(amount, "确认退税额"),
+        "incremental": None if incremental is None else money_input(incremental, "确认增量退税额"),
+        "stock": None if stock is None else money_input(stock, "确认存量退税额"),
     }
     if application.kind == Kind.INCREMENTAL:
         if values["stock"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 
 import django_filters
 from django import forms
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Branch, User
 from accounts.scoping import get_for_user_or_404, scope_to_user, visible_branch_ids
+from taxpayers.calendar import working_days_between
 from taxpayers.validators import normalise_taxpayer_id
 
 from .labels import REGIME_TITLES
@@ -215,3 +217,27 @@ def assignable_officers(*, user) -> QuerySet[User]:
     if branch_ids is not None:
         officers = officers.filter(branch_id__in=branch_ids)
     return officers.select_related("branch").distinct().order_by("branch__sort_order", "username")
+
+
+# --- the SLA clock (10 working days from receipt) -------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _working_days(start: dt.date, end: dt.date) -> int:
+    # The clock keeps running past the holiday data (Monday to Friday), as the services' due date does.
+    return working_days_between(start, end, estimate=True)
+
+
+def _clock_end(application: RefundApplication, today: dt.date) -> dt.date:
+    """Where the clock stopped: the decision (approval, rejection) or today while the application is open."""
+    if application.state in OPEN_APPLICATION_STATES:
+        return today
+    if application.approved_at:
+        return timezone.localtime(application.approved_at).date()
+    return timezone.localtime(application.state_changed_at).date() if application.state_changed_at else today
+
+
+def sla_clock(application: RefundApplication, today: dt.date) -> tuple[int, bool]:
+    """(working days used since receipt, overdue): an open application past its due date is overdue."""
+    used = _working_days(application.received_on, _clock_end(application, today))
+    return used, application.state in OPEN_APPLICATION_STATES and application.due_on < today

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django import forms
 from django.contrib import messages
@@ -24,7 +23,6 @@ from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
 from accounts.listing import active_filter_count, paginate, sort_columns, style_filter_form
 from accounts.masking import mask_identifier
-from taxpayers.calendar import working_days_between
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 
@@ -84,21 +82,6 @@ EXPORT_HEADERS = (
 # --- the SLA clock (10 working days from receipt) -------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _working_days(start: dt.date, end: dt.date) -> int:
-    # The SLA clock keeps running past the holiday data (Monday to Friday), as the services' due date does.
-    return working_days_between(start, end, estimate=True)
-
-
-def _clock_end(application: RefundApplication, today: dt.date) -> dt.date:
-    """Where the clock stopped: the decision (approval, rejection) or today while the application is open."""
-    if application.state in OPEN_APPLICATION_STATES:
-        return today
-    if application.approved_at:
-        return timezone.localtime(application.approved_at).date()
-    return timezone.localtime(application.state_changed_at).date() if application.state_changed_at else today
-
-
 def _decorate(applications, today: dt.date):
     """Display attributes of a row (no queries: taxpayer, branch and assignee are joined)."""
     for application in applications:
@@ -106,8 +89,7 @@ def _decorate(applications, today: dt.date):
         application.state_tag = STATE_TAGS.get(application.state, "tag-waiting")
         application.risk_tag = RISK_TAGS.get(application.risk_status, "tag-waiting")
         application.regime_label = regime_title(application.regime) if application.regime else ""
-        application.working_days = _working_days(application.received_on, _clock_end(application, today))
-        application.is_overdue = application.state in OPEN_APPLICATION_STATES and application.due_on < today
+        application.working_days, application.is_overdue = selectors.sla_clock(application, today)
     return applications
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from refund.models import ReturnState, ScreeningRun
+from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.services import (
     screen_taxpayer,
     screening_rescreen_changed,
@@ -60,6 +60,20 @@ def test_execute_claims_once_and_totals_the_results(org):
     assert done.refundable_total == result.refundable_total
     assert result.failed_conditions == []
     assert result.refund_rate in ("0.60", "1.00")
+
+
+def test_results_go_with_their_run_and_their_taxpayer(org):
+    """The result keys are not database constraints (refund.models.ScreeningResult): the ORM removes them."""
+    kept, removed = _eligible_taxpayer(org["branch_a"]), _eligible_taxpayer(org["branch_b"])
+    first = ScreeningRun.objects.create(application_period="2026-03", application_date=dt.date(2026, 3, 10))
+    screening_run_execute(run_id=first.pk)
+    second = ScreeningRun.objects.create(application_period="2026-04", application_date=dt.date(2026, 4, 10))
+    screening_run_execute(run_id=second.pk)
+    assert ScreeningResult.objects.count() == 4
+    removed.delete()
+    assert set(ScreeningResult.objects.values_list("taxpayer_id", flat=True)) == {kept.pk}
+    first.delete()
+    assert list(ScreeningResult.objects.values_list("run_id", "taxpayer_id")) == [(second.pk, kept.pk)]
 
 
 def test_screen_taxpayer_updates_the_latest_run(org):

@@ -2,10 +2,10 @@
 
 A province screens a million taxpayers a night; calling the rules once per taxpayer in Python
 costs about a millisecond each. So for one application period the parameters of
-``refund.rules`` are resolved here, once, into SQL expressions, and a single
-``INSERT … SELECT`` decides every taxpayer of a range: it reads the taxpayer, the
-``ReturnState`` of its tax period (one row that already holds what the history contributes) and
-small aggregates of compliance records and earlier refunds, and writes one ``ScreeningResult``.
+``refund.rules`` are resolved here, once, into SQL expressions, and a single statement decides
+every taxpayer of a range: it reads the taxpayer, the ``ReturnState`` of its tax period (one row
+that already holds what the history contributes) and small aggregates of compliance records and
+earlier refunds, and writes one ``ScreeningResult``.
 
 The pure rules stay the authority. This module mirrors ``refund.rules.assess`` step for step
 (same order of errors, same regimes, conditions, figures and choice), amounts in integer fen with
@@ -144,7 +144,7 @@ class RegimeSql:
 
 
 class SqlScreening:
-    """The statement for one run: ``insert_sql`` for a taxpayer-id range, ``handback_sql`` for the rest."""
+    """The statement for one run and one taxpayer-id range: ``range_sql``."""
 
     def __init__(
         self,
@@ -164,25 +164,28 @@ class SqlScreening:
 
     # --- the SQL text -------------------------------------------------------------------------------
 
-    def insert_sql(self) -> str:
+    def range_sql(self) -> str:
         """Decide the screenable taxpayers with ``%(lo)s <= id <= %(hi)s`` (params: run, lo, hi).
 
-        The range must hold no results of the run yet (``refund.services`` deletes them first)."""
-        columns = ", ".join(RESULT_COLUMNS)
+        One statement: the facts of the range are read once, the rows this form decides exactly are
+        written, and it returns one row — how many it wrote, and the ids it hands back to the rules
+        (``handback_condition``). The range must hold no results of the run yet (``refund.services``
+        deletes them first)."""
+        insert = f"INSERT INTO {ScreeningResult._meta.db_table} ({', '.join(RESULT_COLUMNS)})"
         if not self.covered:
-            select = (
-                f"SELECT %(run)s, t.id, '', FALSE, 'out_of_range', 0, '', NULL, NULL, NULL, NULL, NULL, '', 0, 0, 0 "
-                f"FROM {Taxpayer._meta.db_table} t WHERE {self._population('t')}"
+            return (
+                f"WITH written AS ({insert} SELECT %(run)s, t.id, '', FALSE, 'out_of_range', 0, '', NULL, NULL, NULL, "
+                f"NULL, NULL, '', 0, 0, 0 FROM {Taxpayer._meta.db_table} t WHERE {self._population('t')} RETURNING 1) "
+                "SELECT (SELECT count(*) FROM written), ARRAY[]::bigint[]"
             )
-        else:
-            select = self._decision_select()
-        return f"INSERT INTO {ScreeningResult._meta.db_table} ({columns}) {select}"
-
-    def handback_sql(self) -> str:
-        """The ids of the range the set-based form leaves to the rules themselves (params: lo, hi)."""
-        if not self.covered:
-            return "SELECT NULL::bigint WHERE false"
-        return f"SELECT taxpayer_id FROM ({self._facts_sql()}) AS f WHERE {self.handback_condition()}"
+        # Data-modifying WITH runs to completion whether or not it is read; every fact row not handed
+        # back yields exactly one result row, so the count needs no RETURNING.
+        return f"""
+            WITH f AS MATERIALIZED ({self._facts_sql()}),
+                 written AS ({insert} {self._decision_select()})
+            SELECT count(*) FILTER (WHERE NOT h.back), COALESCE(array_agg(h.taxpayer_id) FILTER (WHERE h.back), '{{}}')
+            FROM (SELECT f.taxpayer_id, {self.handback_condition("f")} AS back FROM f) AS h
+        """
 
     def _population(self, alias: str) -> str:
         return (
@@ -427,7 +430,7 @@ class SqlScreening:
                (CASE WHEN f.prior_dec_is_zero THEN 0 ELSE f.prior_year_end_credit END) AS prior_dec,
                {size} AS size, {size_problem} AS size_problem,
                {", ".join(member_sql)}
-        FROM ({self._facts_sql()}) AS f
+        FROM f
         WHERE NOT {self.handback_condition("f")}
         OFFSET 0
         """

@@ -165,8 +165,8 @@ def _execute_by_rules(run: ScreeningRun, ids: list[int], *, count_progress: bool
 def _execute_set_based(run: ScreeningRun, population) -> None:
     """PostgreSQL: the rules compiled to SQL (``refund.screening_sql``), by ranges of taxpayer ids in parallel.
 
-    Each range is one ``INSERT … SELECT`` in its own transaction on its own connection; the
-    few taxpayers the SQL hands back are decided by the rules in Python. ``SCREENING_WORKERS``
+    Each range is one statement in its own transaction on its own connection; the few
+    taxpayers the SQL hands back are decided by the rules in Python. ``SCREENING_WORKERS``
     ranges run at once (the cores the database may use).
     """
     bounds = population.aggregate(lo=Min("pk"), hi=Max("pk"))
@@ -176,7 +176,7 @@ def _execute_set_based(run: ScreeningRun, population) -> None:
         application_period=Period.parse(run.application_period), application_date=run.application_date,
         options=parse_options(run.options), refunds_sql=previous_refunds_sql(),
     )
-    insert, handback = statement.insert_sql(), statement.handback_sql()
+    screen = statement.range_sql()
     step = settings.SCREENING_RANGE_SIZE
     ranges = [(lo, min(lo + step - 1, bounds["hi"])) for lo in range(bounds["lo"], bounds["hi"] + 1, step)]
 
@@ -188,10 +188,8 @@ def _execute_set_based(run: ScreeningRun, population) -> None:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # the range's hash joins in memory
             run.results.filter(taxpayer_id__gte=lo, taxpayer_id__lte=hi).delete()
-            cursor.execute(insert, params)
-            decided = cursor.rowcount
-            cursor.execute(handback, params)
-            handed_back = [row[0] for row in cursor.fetchall()]
+            cursor.execute(screen, params)
+            decided, handed_back = cursor.fetchone()
             decided += _execute_by_rules(run, handed_back, count_progress=False)
         ScreeningRun.objects.filter(pk=run.pk).update(processed_count=F("processed_count") + decided)
 

@@ -209,10 +209,10 @@ def screen_with_sql(*, period: Period, day: dt.date, options: dict, refunds: dic
     )
     params = {"run": run.pk, "lo": 0, "hi": 2**62}
     with connection.cursor() as cursor:
-        cursor.execute(statement.insert_sql(), params)
-        cursor.execute(statement.handback_sql(), params)
-        handed_back = {row[0] for row in cursor.fetchall()}
-    return {r.taxpayer_id: r for r in ScreeningResult.objects.filter(run=run)}, handed_back
+        cursor.execute(statement.range_sql(), params)
+        written, handed_back = cursor.fetchone()
+    assert written == ScreeningResult.objects.filter(run=run).count()
+    return {r.taxpayer_id: r for r in ScreeningResult.objects.filter(run=run)}, set(handed_back)
 
 
 def expected_decision(

@@ -51,9 +51,9 @@ def _sql(statement: str, params=None) -> None:
 
 
 def _clean() -> None:
-    ScreeningRun.objects.filter(message__startswith="bench").delete()
     bench = "SELECT id FROM taxpayers_taxpayer WHERE identifier LIKE 'BENCH%%'"
     _sql(f"DELETE FROM refund_screeningresult WHERE taxpayer_id IN ({bench})")
+    ScreeningRun.objects.filter(message__startswith="bench").delete()
     _sql(f"DELETE FROM refund_returnstate WHERE taxpayer_id IN ({bench})")
     _sql(f"DELETE FROM taxpayers_vatreturn WHERE taxpayer_id IN ({bench})")
     _sql(f"DELETE FROM taxpayers_compliancerecord WHERE taxpayer_id IN ({bench})")
@@ -135,6 +135,7 @@ def _floor() -> float:
         [run.pk],
     )
     seconds = time.perf_counter() - started
+    _sql("DELETE FROM refund_screeningresult WHERE run_id = %s", [run.pk])
     run.delete()
     return seconds
 
@@ -156,9 +157,10 @@ def _round(taxpayers: int, months: int, *, reuse: bool = False) -> dict:
     t0 = time.perf_counter()
     run = screening_run_execute(run_id=run.pk)
     seconds = time.perf_counter() - t0
-    run.message = "bench"
-    run.save(update_fields=["message"])
-    ScreeningRun.objects.filter(pk=run.pk).delete()  # the floor writes into an empty results table too
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the clean-up below
+    # The floor writes into an empty results table too. One DELETE: the ORM would collect the rows first.
+    _sql("DELETE FROM refund_screeningresult WHERE run_id = %s", [run.pk])
+    ScreeningRun.objects.filter(pk=run.pk).delete()
     floor = _floor()
     figures = {
         "months": months,
@@ -174,7 +176,7 @@ def _round(taxpayers: int, months: int, *, reuse: bool = False) -> dict:
         f"M={months}: screened {run.processed_count} taxpayers in {seconds:.2f} s "
         f"({figures['per_s']:.0f}/s), eligible {run.eligible_count}; floor {floor:.3f} s, "
         f"ratio to floor {seconds / floor:.1f}; aggregates refresh {aggregates:.2f} s; build {build:.1f} s; "
-        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+        f"peak RSS {peak_rss:.0f} MiB"
     )
     return figures
 

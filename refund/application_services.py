@@ -31,7 +31,6 @@ from accounts.scoping import visible_branch_ids
 from notify.services import inbox_notify
 from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
-from taxpayers.validators import PERIOD_RE
 
 from .application_risk import APPROVAL, ARRIVAL, Finding, RuleFigures, figures_of, run_gate, summary_of
 from .candidate_services import candidate_items_mark_applied
@@ -45,7 +44,7 @@ from .models import (
     ScreeningRun,
 )
 from .rules.periods import Period
-from .services import decide
+from .services import decide, period_input
 
 logger = structlog.get_logger(__name__)
 
@@ -173,13 +172,6 @@ class Computation:
     figures: RuleFigures
 
 
-def _period_text(application_period: str) -> str:
-    text = (application_period or "").strip()
-    if not PERIOD_RE.fullmatch(text):
-        raise ApplicationError(f"申请退税所属期“{application_period}”无效，应为 YYYY-MM（如 2026-03）。")
-    return text
-
-
 def money_input(value, label: str) -> Decimal:
     """An amount an officer or a file gave, as yuan with two places; the Chinese error names ``label``."""
     try:
@@ -278,7 +270,7 @@ def _validate_arrival(
     source: str,
     document_number: str | None,
 ) -> tuple[str, str, Decimal, str, str | None]:
-    period = _period_text(application_period)
+    period = str(period_input(application_period))
     if kind not in RefundApplication.Kind.values:
         labels = "、".join(f"{value}（{label}）" for value, label in RefundApplication.Kind.choices)
         raise ApplicationError(f"退税类型“{kind}”无效，应为：{labels}。")

@@ -46,7 +46,7 @@ from .models import (
 )
 from .push_dates import push_dates
 from .rules.periods import Period
-from .services import screening_run_execute, screening_run_start
+from .services import period_input, screening_run_execute, screening_run_start
 from .upper_lists import read_upper_list
 
 logger = structlog.get_logger(__name__)
@@ -707,13 +707,6 @@ def candidate_items_mark_declared(*, taxpayer_ids: list[int] | None = None) -> i
     return len(ids)
 
 
-def _period_text(application_period: str) -> str:
-    try:
-        return str(Period.parse(application_period))
-    except ValueError:
-        raise ApplicationError(f"申请所属期 {application_period!r} 无效，应为 YYYY-MM。") from None
-
-
 def candidate_items_mark_applied(
     *, taxpayer_ids, application_period: str, applied_at: dt.datetime | None = None, actor=None
 ) -> int:
@@ -745,7 +738,7 @@ def candidate_items_mark_refunded(
 
 
 def _mark_fact(*, taxpayer_ids, application_period, when, actor, field: str, verb: str, label: str) -> int:
-    period = _period_text(application_period)
+    period = str(period_input(application_period))
     taxpayer_ids = list(taxpayer_ids)
     when = when or timezone.now()
     now = timezone.now()

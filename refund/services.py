@@ -32,11 +32,12 @@ CHUNK_SIZE = 2000
 PERIOD_FIRST = Period(2019, 4)
 
 
-def _period(text: str) -> Period:
+def period_input(text: str) -> Period:
+    """An application period a caller gave (YYYY-MM); the Chinese error otherwise."""
     try:
         return Period.parse(text)
     except ValueError:
-        raise ApplicationError(f"申请所属期 {text!r} 无效，应为 YYYY-MM。") from None
+        raise ApplicationError(f"申请所属期“{text}”无效，应为 YYYY-MM（如 2026-03）。") from None
 
 
 def screenable_taxpayers():
@@ -55,7 +56,7 @@ def screening_run_start(
     triggered_by: str = ScreeningRun.Trigger.USER,
 ) -> ScreeningRun:
     """Create a run and enqueue it after commit; while a run of the period is unfinished, return that one."""
-    period = _period(application_period)
+    period = period_input(application_period)
     application_date = application_date or timezone.localdate()
     if Period.of(application_date) != period:
         application_date = period.first_day
@@ -267,7 +268,7 @@ def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
 
 def screen_taxpayer(*, taxpayer_id: int, application_period: str) -> dict:
     """Re-screen one taxpayer (its data changed): its decision, kept in the period's latest finished run."""
-    period = _period(application_period)
+    period = period_input(application_period)
     run = ScreeningRun.latest_succeeded(str(period))
     if run is None:
         return decide(taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period))

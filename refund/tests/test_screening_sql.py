@@ -279,6 +279,18 @@ class HandbackTests(TestCase):
         assert set(results) == {plain.pk}
 
 
+class OutOfRangeTests(TestCase):
+    def test_a_period_no_regime_covers_gives_every_taxpayer_out_of_range(self):
+        branch = BranchFactory()
+        taxpayers = {TaxpayerFactory(branch=branch).pk, TaxpayerFactory(branch=branch).pk}
+        period, day = Period(2019, 3), dt.date(2019, 3, 10)
+        results, handed_back = screen_with_sql(period=period, day=day, options={}, refunds={})
+        assert set(results) == taxpayers and handed_back == set()
+        for pk, result in results.items():
+            assert result.error_code == expected_decision(pk, period=period, day=day, options={})["error"]
+            assert result.error_code == "out_of_range"
+
+
 class ExactRoundingTests(TestCase):
     def test_half_cent_with_a_ratio_that_never_ends_is_rounded_up_on_both_paths(self):
         """0.03 × 5/6 = 0.025 exactly: half up gives 0.03 (a 28-digit ratio would give 0.02)."""

@@ -181,10 +181,12 @@ class SqlScreening:
         # Data-modifying WITH runs to completion whether or not it is read; every fact row not handed
         # back yields exactly one result row, so the count needs no RETURNING.
         return f"""
-            WITH f AS MATERIALIZED ({self._facts_sql()}),
+            WITH f AS MATERIALIZED (
+                     SELECT facts.*, {self.handback_condition("facts")} AS back FROM ({self._facts_sql()}) AS facts
+                 ),
                  written AS ({insert} {self._decision_select()})
-            SELECT count(*) FILTER (WHERE NOT h.back), COALESCE(array_agg(h.taxpayer_id) FILTER (WHERE h.back), '{{}}')
-            FROM (SELECT f.taxpayer_id, {self.handback_condition("f")} AS back FROM f) AS h
+            SELECT count(*) FILTER (WHERE NOT f.back), COALESCE(array_agg(f.taxpayer_id) FILTER (WHERE f.back), '{{}}')
+            FROM f
         """
 
     def _population(self, alias: str) -> str:
@@ -207,8 +209,8 @@ class SqlScreening:
         if quarterly_gap > 0:
             months = ", ".join(_text(str(self.tq.plus(n))) for n in range(1, quarterly_gap + 1))
             later = (
-                f" OR EXISTS (SELECT 1 FROM {ReturnState._meta.db_table} x WHERE x.taxpayer_id = {a}.taxpayer_id "
-                f"AND x.period IN ({months}))"
+                f" OR EXISTS (SELECT 1 FROM {ReturnState._meta.db_table} later_state "
+                f"WHERE later_state.taxpayer_id = {a}.taxpayer_id AND later_state.period IN ({months}))"
             )
         parts.append(f"({a}.q AND {a}.has_state AND ({a}.returns_12m_off_quarter > 0{later}))")
         return "COALESCE(" + " OR ".join(parts) + ", FALSE)"
@@ -431,7 +433,7 @@ class SqlScreening:
                {size} AS size, {size_problem} AS size_problem,
                {", ".join(member_sql)}
         FROM f
-        WHERE NOT {self.handback_condition("f")}
+        WHERE NOT f.back
         OFFSET 0
         """
 

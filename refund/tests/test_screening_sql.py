@@ -279,6 +279,24 @@ class HandbackTests(TestCase):
         assert set(results) == {plain.pk}
 
 
+class QuarterlyHandbackTests(TestCase):
+    def test_a_quarterly_filer_is_handed_back_only_for_a_return_after_its_quarter(self):
+        """P 2023-08: the tax period is 2023-06; a 2023-07 return (a filer that changed to monthly) is
+        not in the state of 2023-06, so the rules decide it."""
+        branch = BranchFactory()
+        plain, changed = (TaxpayerFactory(branch=branch, filing_frequency="quarterly", credit_level="A")
+                          for _ in range(2))
+        for taxpayer in (plain, changed):
+            for period in ("2022-09", "2022-12", "2023-03", "2023-06"):
+                VatReturn.objects.create(taxpayer=taxpayer, period=period, end_credit=Decimal("800000"))
+        VatReturn.objects.create(taxpayer=changed, period="2023-07", end_credit=Decimal("900000"))
+        rebuild_return_states()
+        results, handed_back = screen_with_sql(period=Period(2023, 8), day=dt.date(2023, 8, 10), options={},
+                                               refunds={})
+        assert handed_back == {changed.pk}
+        assert set(results) == {plain.pk}
+
+
 class OutOfRangeTests(TestCase):
     def test_a_period_no_regime_covers_gives_every_taxpayer_out_of_range(self):
         branch = BranchFactory()

@@ -9,13 +9,14 @@ record), builds the ``ReturnState`` rows (the import-time cost, shown apart), ru
 process; the database server's memory is its own). Then the floor: one INSERT … SELECT that joins the
 latest month's returns with their state row (the per-taxpayer aggregates) and writes one row per
 taxpayer into the same results table, planned at its best — the least work any screening must do —
-and the ratio screening/floor. Unless ``--no-compare-history``, it rebuilds with 24 months and prints the ratio of
-the run time at M months to that at 24.
+and the ratio screening/floor. Unless ``--no-compare-history``, it rebuilds with 24 months and prints
+the ratio of the run time at M months to that at 24. Each figure is the median of ``--repeat`` runs.
 """
 
 import argparse
 import os
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -162,7 +163,7 @@ def _months_kept() -> int:
         return cursor.fetchone()[0]
 
 
-def _round(taxpayers: int, months: int, *, reuse: bool = False) -> dict:
+def _round(taxpayers: int, months: int, *, reuse: bool = False, repeat: int = 3) -> dict:
     build = aggregates = 0.0
     if reuse:
         months = _months_kept()
@@ -177,15 +178,18 @@ def _round(taxpayers: int, months: int, *, reuse: bool = False) -> dict:
         # (the screening, not the floor that follows it) pays for setting their hint bits.
         _sql("VACUUM (ANALYZE) refund_returnstate")
     ScreeningRun.objects.filter(message__startswith="bench").delete()
-    run = ScreeningRun.objects.create(
-        application_period=APPLICATION_PERIOD, application_date="2026-03-10", message="bench"
-    )
-    t0 = time.perf_counter()
-    run = screening_run_execute(run_id=run.pk)
-    seconds = time.perf_counter() - t0
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the clean-up below
-    _delete_results(run)  # the floor writes into an empty results table too
-    floor = _floor()
+    screenings, floors = [], []
+    for _ in range(repeat):
+        run = ScreeningRun.objects.create(
+            application_period=APPLICATION_PERIOD, application_date="2026-03-10", message="bench"
+        )
+        t0 = time.perf_counter()
+        run = screening_run_execute(run_id=run.pk)
+        screenings.append(time.perf_counter() - t0)
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the clean-up below
+        _delete_results(run)  # the floor writes into an empty results table too
+        floors.append(_floor())
+    seconds, floor = statistics.median(screenings), statistics.median(floors)
     figures = {
         "months": months,
         "build_s": build,
@@ -196,8 +200,9 @@ def _round(taxpayers: int, months: int, *, reuse: bool = False) -> dict:
         "eligible": run.eligible_count,
         "processed": run.processed_count,
     }
+    spread = f" (median of {repeat}: {min(screenings):.2f}–{max(screenings):.2f} s)" if repeat > 1 else ""
     print(
-        f"M={months}: screened {run.processed_count} taxpayers in {seconds:.2f} s "
+        f"M={months}: screened {run.processed_count} taxpayers in {seconds:.2f} s{spread} "
         f"({figures['per_s']:.0f}/s), eligible {run.eligible_count}; floor {floor:.3f} s, "
         f"ratio to floor {seconds / floor:.1f}; aggregates refresh {aggregates:.2f} s; build {build:.1f} s; "
         f"peak RSS {peak_rss:.0f} MiB"
@@ -212,12 +217,13 @@ def main() -> None:
     parser.add_argument("--no-compare-history", action="store_true")
     parser.add_argument("--keep", action="store_true", help="leave the data in the database (to study plans)")
     parser.add_argument("--reuse", action="store_true", help="screen the data a --keep run left (no build)")
+    parser.add_argument("--repeat", type=int, default=3, help="screenings and floors per history (medians printed)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("bench/screening.py needs PostgreSQL (DATABASE_URL=postgres://…)")
-    first = _round(args.taxpayers, args.months, reuse=args.reuse)
+    first = _round(args.taxpayers, args.months, reuse=args.reuse, repeat=args.repeat)
     if not args.no_compare_history and first["months"] != 24:
-        short = _round(args.taxpayers, 24)
+        short = _round(args.taxpayers, 24, repeat=args.repeat)
         print(f"history ratio M={first['months']}/M=24: {first['screening_s'] / short['screening_s']:.2f}")
     if not args.keep:
         _clean()

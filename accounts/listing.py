@@ -80,6 +80,17 @@ def style_filter_form(form):
     return form
 
 
+def form_errors_text(form) -> str:
+    """A bound form's errors as one line, for the flash message of a form posted from a list row.
+
+    Each field's errors after its label; errors of the whole form (``clean``) without one."""
+    parts = []
+    for name, errors in form.errors.items():
+        text = " ".join(errors)
+        parts.append(f"{form.fields[name].label}：{text}" if name in form.fields else text)
+    return "；".join(parts)
+
+
 def active_filter_count(request, *, ignore: tuple[str, ...] = ("page", "sort")) -> int:
     """How many filters the URL sets (for "清除筛选" and the empty-state message)."""
     return sum(1 for key, value in request.GET.items() if key not in ignore and value)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export
-from accounts.listing import active_filter_count, paginate, style_filter_form
+from accounts.listing import active_filter_count, form_errors_text, paginate, style_filter_form
 from accounts.masking import mask_identifier
 from accounts.templatetags.masking import format_yuan
 from refund.labels import regime_title, size_title
@@ -259,8 +259,7 @@ def payment_create(request, pk: int):
     target = back if back.startswith("/ledger/unpaid/") else "ledger:unpaid"
     who = application.taxpayer.name
     if not form.is_valid():
-        errors = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, f"{who}：未录入。{errors}")
+        messages.error(request, f"{who}：未录入。{form_errors_text(form)}")
         return redirect(target)
     data = form.cleaned_data
     try:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, paginate, style_filter_form
+from accounts.listing import active_filter_count, form_errors_text, paginate, style_filter_form
 from accounts.masking import mask_identifier, mask_mobile
 from taxpayers.calendar import CalendarUnavailable
 
@@ -330,8 +330,7 @@ def _item_action(request, pk: int, form_class, action):
     item = selectors.candidate_item_get_for_user(user=request.user, pk=pk)
     form = form_class(request.POST)
     if not form.is_valid():
-        errors = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
-        messages.error(request, f"未保存：{errors}")
+        messages.error(request, f"未保存：{form_errors_text(form)}")
     else:
         try:
             text = action(item, form.cleaned_data)

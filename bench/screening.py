@@ -219,6 +219,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="screen the data a --keep run left (no build)")
     parser.add_argument("--repeat", type=int, default=3, help="screenings and floors per history (medians printed)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if connection.vendor != "postgresql":
         raise SystemExit("bench/screening.py needs PostgreSQL (DATABASE_URL=postgres://…)")
     first = _round(args.taxpayers, args.months, reuse=args.reuse, repeat=args.repeat)

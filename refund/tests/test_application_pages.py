@@ -249,6 +249,17 @@ def test_batch_with_nothing_selected_says_what_to_do(client_for, queue):
     assert "没有选择任何申请" in response.content.decode()
 
 
+def test_batch_assign_without_an_officer_says_so_and_changes_nothing(client_for, queue):
+    before = RefundApplication.objects.get(pk=queue["reviewing"].pk).assigned_to_id
+    response = client_for("refund_officer").post(
+        reverse("refund:application_batch"),
+        {"action": "assign", "officer": "", "ids": [queue["reviewing"].pk], "confirm": "1"},
+        follow=True,
+    )
+    assert "未分派：分派给：请选择要分派的经办人。" in response.content.decode()
+    assert RefundApplication.objects.get(pk=queue["reviewing"].pk).assigned_to_id == before
+
+
 def test_batch_drops_applications_outside_the_scope(client_for, queue):
     response = client_for("officer_a").post(
         reverse("refund:application_batch"),

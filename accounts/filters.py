@@ -4,45 +4,11 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .audit_labels import object_type_label, verb_label
 from .models import AuditEvent, User
-
-# Chinese names of the verbs our services write; unknown verbs are shown as they are.
-VERB_LABELS = {
-    "create": "新增",
-    "update": "修改",
-    "delete": "删除",
-    "import": "导入",
-    "export": "导出",
-    "view_contacts": "查看完整信息",
-    "login": "登录",
-    "logout": "退出",
-    "approve": "审批通过",
-    "reject": "不予退税",
-    "return": "回退",
-    "demo_seeded": "生成演示数据",
-    "send": "发送",
-    "screening_start": "发起筛查",
-    "resend": "重发",
-    "ledger_payment_record": "录入退库",
-    "ledger_register": "登记退税台账",
-    "ledger_credit_check": "留抵核减核对",
-}
-
-
-def verb_label(verb: str) -> str:
-    return VERB_LABELS.get(verb, verb)
-
-
-def object_type_label(object_type: str) -> str:
-    """``taxpayers.taxpayer`` -> ``纳税人`` (the model's verbose name), else the type as stored."""
-    try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
-    except (LookupError, ValueError):
-        return object_type
 
 
 def _local_day_start(day: dt.date) -> dt.datetime:

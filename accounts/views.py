@@ -1,16 +1,20 @@
-from django.apps import apps
+import structlog
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import FieldDoesNotExist
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from .audit_labels import change_rows, object_type_label, verb_label
 from .exports import audited_xlsx_export
-from .filters import object_type_label, verb_label
 from .listing import active_filter_count, paginate, style_filter_form
+from .request_context import current
 from .selectors import audit_event_filterset, audit_events_for_user
+
+logger = structlog.get_logger(__name__)
 
 
 class LoginForm(AuthenticationForm):
@@ -41,6 +45,20 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+def server_error(request):
+    """The 500 page in the app's frame, with the request id that the logs carry.
+
+    The error may have come from the database or a context processor, so a page without the user's
+    menu is rendered when the full one cannot be."""
+    context = {"request_id": current().request_id}
+    try:
+        body = loader.render_to_string("500.html", context, request=request)
+    except Exception:
+        logger.exception("error_page_render_failed")
+        body = loader.render_to_string("500.html", context)
+    return HttpResponseServerError(body)
+
+
 @login_required
 def home(request):
     """工作台: the signed-in officer's starting page."""
@@ -63,27 +81,12 @@ AUDIT_EXPORT_HEADERS = (
 )
 
 
-def _field_label(object_type: str, field_name: str) -> str:
-    try:
-        return str(apps.get_model(object_type)._meta.get_field(field_name).verbose_name)
-    except (LookupError, ValueError, FieldDoesNotExist):
-        return field_name
-
-
-def _change_rows(event) -> list[tuple[str, object, object]]:
-    """``changes`` as (field label, before, after); a value that is not a [before, after] pair is shown as after."""
-    rows = []
-    for name, value in (event.changes or {}).items():
-        before, after = value if isinstance(value, list | tuple) and len(value) == 2 else (None, value)
-        rows.append((_field_label(event.object_type, name), before, after))
-    return rows
-
-
 def _changes_text(event) -> str:
     def show(v):
         return "—" if v is None or v == "" else str(v)
 
-    return "；".join(f"{label}：{show(before)} → {show(after)}" for label, before, after in _change_rows(event))
+    rows = change_rows(event.object_type, event.changes)
+    return "；".join(f"{label}：{show(before)} → {show(after)}" for label, before, after in rows)
 
 
 @login_required
@@ -94,7 +97,7 @@ def audit_list(request):
     filterset = audit_event_filterset(user=request.user, filters=request.GET)
     listing = paginate(request, filterset.qs)
     for event in listing.page_obj.object_list:
-        event.change_rows = _change_rows(event)
+        event.change_rows = change_rows(event.object_type, event.changes)
         event.verb_label = verb_label(event.verb)
         event.object_type_label = object_type_label(event.object_type)
     export_query = request.GET.copy()

@@ -8,4 +8,17 @@ class LedgerConfig(AppConfig):
     verbose_name = "退税台账"
 
     def ready(self) -> None:
+        from accounts.audit_labels import register
+
         from . import signals  # noqa: F401  (connects the receivers)
+
+        register(
+            verbs={
+                "ledger_payment_record": "录入退库",
+                "ledger_register": "登记退税台账",
+                "ledger_credit_check": "留抵核减核对",
+                "demo_history_seeded": "生成演示历史",
+            },
+            object_types={"ledger.demo": "演示数据"},
+            keys={"registered": "登记条目", "unbilled": "未发账单", "checked": "已核对", "not_reduced": "留抵未核减"},
+        )

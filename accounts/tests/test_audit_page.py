@@ -47,7 +47,7 @@ def test_audit_page_shows_changes_before_and_after(client_for, events):
     assert response.status_code == 200
     assert ids(response) == [events["reveal"].pk, events["update"].pk, events["old"].pk]
     html = response.content.decode()
-    assert "纳税信用级别：</span>B → A" in html  # the field's verbose name, before → after
+    assert "纳税信用级别：</span>B级 → A级" in html  # the field's verbose name, before → after
     assert "查看完整信息" in html
     assert "纳税人 · " in html
     assert "共 3 条" in html
@@ -96,7 +96,7 @@ def test_audit_export_is_filtered_and_itself_audited(client_for, personas, event
     assert len(rows) == 2
     assert rows[1][1] == "refund_officer（refund_officer）"
     assert rows[1][2] == "修改"
-    assert rows[1][7] == "纳税信用级别：B → A"
+    assert rows[1][7] == "纳税信用级别：B级 → A级"
     assert rows[1][8] == "req-update-0001"
     export = AuditEvent.objects.get(verb="export")
     assert export.actor == personas["admin"]

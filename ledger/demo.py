@@ -56,6 +56,7 @@ from django.utils import timezone
 from accounts.audit import record_event
 from accounts.models import User
 from accounts.roles import RoleCode
+from accounts.templatetags.masking import format_yuan
 from refund.case_builder import tax_period_of, taxpayer_case_json
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
 from refund.rules.periods import Period
@@ -787,8 +788,8 @@ def build_demo_history(*, today: dt.date, seed: int = 2026, now: dt.datetime | N
             object_type="ledger.demo",
             object_repr="示范县演示历史",
             summary=(
-                f"生成演示历史：留抵退税申请{result.applications}件，退库{result.payments}笔，"
-                f"合计{result.paid_total}元（seed={seed}，截至{today.isoformat()}）"
+                f"生成演示历史：留抵退税申请 {result.applications:,} 件，退库 {result.payments:,} 笔，"
+                f"合计 {format_yuan(result.paid_total)} 元（随机种子 {seed}，截至 {today.isoformat()}）"
             ),
         )
     result.seconds = time.perf_counter() - started

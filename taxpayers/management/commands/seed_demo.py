@@ -327,8 +327,8 @@ def seed_demo_county(
             object_type="taxpayers.demo",
             object_repr="示范县演示数据",
             summary=(
-                f"生成演示数据：纳税人{done}户，增值税申报{returns}条，涉税记录{records}条"
-                f"（seed={params.seed}，所属期截至{demo.last_period(params.today)}）"
+                f"生成演示数据：纳税人 {done:,} 户，增值税申报 {returns:,} 条，涉税记录 {records:,} 条"
+                f"（随机种子 {params.seed}，所属期截至 {demo.last_period(params.today)}）"
             ),
         )
     return SeedResult(done, returns, records, len(users), method, time.perf_counter() - started)

@@ -12,6 +12,7 @@ class MenuItem:
     url_name: str
     permission: str | None = None  # None: every signed-in user with a role
     section: str = ""
+    staff_only: bool = False  # the information centre's technical pages
 
 
 MENU = (
@@ -33,7 +34,8 @@ MENU = (
     MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),
     MenuItem("审计日志", "journal-text", "accounts:audit_list", "accounts.view_auditevent", "系统管理"),
     MenuItem("申报期限", "calendar3", "taxpayers:filing_deadlines", "taxpayers.change_filingdeadline", "系统管理"),
-    MenuItem("接口文档", "code-square", "api-docs", "taxpayers.view_taxpayer", "系统管理"),
+    # The machine API's reference, for the information centre that connects other systems.
+    MenuItem("接口文档", "code-square", "api-docs", None, "系统管理", staff_only=True),
 )
 
 
@@ -43,6 +45,8 @@ def menu_for(user) -> list[dict]:
     items = []
     for item in MENU:
         if item.permission and not user.has_perm(item.permission):
+            continue
+        if item.staff_only and not user.is_staff:
             continue
         try:
             url = reverse(item.url_name)

@@ -21,11 +21,13 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 import xlsxwriter
@@ -66,6 +68,10 @@ _CENT = Decimal("0.01")
 _MONEY_LIMIT = Decimal(10) ** 14  # MoneyField: 16 digits, 2 of them decimals
 
 
+# What reading a damaged workbook's rows raises (the XML parser, the zip member, a bad cell value).
+_BROKEN_WORKBOOK = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError)
+
+
 class FileFormatError(Exception):
     """The file cannot be read at all (not an xlsx, unknown encoding); ``message`` is for the user."""
 
@@ -78,12 +84,28 @@ class CellError(Exception):
     """One cell is wrong; the text is the Chinese reason."""
 
 
+EXCERPT_CHARS = 200
+"""An error report keeps this much of a cell or header: enough to find it, never a hostile file's megabytes."""
+
+
+def excerpt(text: str) -> str:
+    text = str(text)
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return f"{text[:EXCERPT_CHARS]}…（共 {len(text):,} 个字符）"
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int  # the spreadsheet's row number (the header is usually row 1)
     column: str  # the header as the file spells it; empty for a whole-row problem
     value: str
     reason: str
+
+    def __post_init__(self):
+        # Every report of every import is built from these: bound what a file can make us store and show.
+        object.__setattr__(self, "column", excerpt(self.column))
+        object.__setattr__(self, "value", excerpt(self.value))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -285,6 +307,8 @@ def parse_money(cell: Cell, ctx: ImportContext) -> Decimal:
     value, from_float = _decimal_text(cell)
     if value < 0:
         raise CellError("金额不能为负数。")
+    if value >= _MONEY_LIMIT:  # before quantize: beyond 28 digits it raises instead of rounding
+        raise CellError("金额过大，请确认单位是“元”。")
     rounded = value.quantize(_CENT)
     # A formula in Excel leaves 0.30000000000000004; a typed third decimal is a mistake to report.
     if rounded != value and not (from_float and abs(rounded - value) < Decimal("0.000001")):
@@ -837,12 +861,18 @@ class RowSource:
     def _csv_rows(self) -> Iterator[tuple[int, list]]:
         self.fh.seek(0)
         text = io.TextIOWrapper(self.fh, encoding=self.encoding, newline="")
+        number = 0
         try:
-            yield from enumerate(csv.reader(text), start=1)
+            for number, row in enumerate(csv.reader(text), start=1):
+                yield number, row
         except UnicodeDecodeError as exc:
             raise FileFormatError("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV 文件。") from exc
         except csv.Error as exc:
-            raise FileFormatError(f"CSV 文件格式有误：{exc}") from exc
+            # A field over the reader's limit, a NUL byte, an unclosed quote: the file is not a table.
+            raise FileFormatError(
+                f"CSV 文件第 {number + 1} 行格式有误（单元格过长、含有空字符或引号未闭合），"
+                "请用 Excel 打开检查后另存为 CSV 或 .xlsx 再上传。"
+            ) from exc
         finally:
             text.detach()  # leave the underlying file open for its owner
 
@@ -852,12 +882,18 @@ class RowSource:
             workbook = openpyxl.load_workbook(self.fh, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
             raise FileFormatError("文件不是有效的 .xlsx 工作簿，请用 Excel 打开后“另存为” .xlsx 再上传。") from exc
+        number = 0
         try:
             sheet = workbook.worksheets[0]
             self.estimated_rows = sheet.max_row or 0
             sheet.reset_dimensions()  # some exporters write a wrong <dimension>; read to the real end
             for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield number, list(row)
+        except _BROKEN_WORKBOOK as exc:
+            # The zip opened but a sheet's XML is cut off or not XML: nothing of it may be applied.
+            raise FileFormatError(
+                f"工作簿内容已损坏（读到第 {number + 1} 行时出错），请用 Excel 打开后“另存为” .xlsx 再上传。"
+            ) from exc
         finally:
             workbook.close()
 

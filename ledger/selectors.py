@@ -16,6 +16,7 @@ from accounts.scoping import get_for_user_or_404, scope_to_user
 from refund.application_selectors import applications_for_user
 from refund.labels import REGIME_TITLES, SIZE_TITLES
 from refund.models import RefundApplication
+from taxpayers.filters import PeriodFilter
 from taxpayers.industry import sections
 from taxpayers.validators import normalise_taxpayer_id
 
@@ -112,7 +113,7 @@ class UnpaidFilter(django_filters.FilterSet):
         queryset=Branch.objects.none(), to_field_name="code", label="主管税务机关", empty_label="全部分局"
     )
     kind = django_filters.ChoiceFilter(choices=RefundApplication.Kind.choices, label="退税类型", empty_label="全部类型")
-    period = django_filters.CharFilter(field_name="application_period", label="申请所属期")
+    period = PeriodFilter(field_name="application_period", label="申请所属期")
 
     class Meta:
         model = RefundApplication
@@ -121,7 +122,6 @@ class UnpaidFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, user=None):
         super().__init__(data=data, queryset=queryset)
         self.filters["branch"].queryset = _branches_for(user)
-        self.filters["period"].field.widget = forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8})
 
     def filter_q(self, queryset, name, value):
         value = (value or "").strip()

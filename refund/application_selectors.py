@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Branch, User
 from accounts.scoping import get_for_user_or_404, scope_to_user, visible_branch_ids
 from taxpayers.calendar import working_days_between
+from taxpayers.filters import PeriodFilter
 from taxpayers.validators import normalise_taxpayer_id
 
 from .labels import REGIME_TITLES
@@ -75,7 +76,7 @@ class ApplicationQueueFilter(django_filters.FilterSet):
     branch = django_filters.ModelChoiceFilter(
         queryset=Branch.objects.none(), to_field_name="code", label="主管税务机关", empty_label="全部分局"
     )
-    application_period = django_filters.CharFilter(label="所属期", help_text="YYYY-MM")
+    application_period = PeriodFilter(label="所属期", help_text="YYYY-MM")
     kind = django_filters.ChoiceFilter(choices=RefundApplication.Kind.choices, label="退税类型", empty_label="全部类型")
     regime = django_filters.ChoiceFilter(
         choices=sorted(REGIME_TITLES.items()), label="适用政策", empty_label="全部政策"
@@ -115,9 +116,6 @@ class ApplicationQueueFilter(django_filters.FilterSet):
         )
         for name in ("amount_min", "amount_max"):
             self.filters[name].field.widget = forms.NumberInput(attrs={"step": "0.01", "min": "0"})
-        self.filters["application_period"].field.widget = forms.TextInput(
-            attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}", "inputmode": "numeric", "size": 8}
-        )
         self.filters["overdue"].field.widget.attrs["class"] = "form-check-input"
 
     def filter_q(self, queryset, name, value):

@@ -20,6 +20,7 @@ from accounts.exports import audited_xlsx_export
 from accounts.listing import active_filter_count, form_errors_text, paginate, style_filter_form
 from accounts.masking import mask_identifier, mask_mobile
 from taxpayers.calendar import CalendarUnavailable
+from taxpayers.filters import PeriodField
 
 from . import candidate_selectors as selectors
 from . import candidate_services as services
@@ -112,6 +113,18 @@ def _export_rows(items):
         )
 
 
+class PeriodForm(forms.Form):
+    """The application period chosen above a list (``?period=``); a bad one is shown beside the choice."""
+
+    period = PeriodField(label="申请所属期", required=False)
+
+
+def _period_choice(request) -> tuple[str, PeriodForm]:
+    """The valid period the URL asks for ("" when none, or when it is not a month: the form says why)."""
+    form = PeriodForm(request.GET)
+    return (form.cleaned_data["period"] if form.is_valid() else ""), form
+
+
 def _audience_name(candidate_list: CandidateList) -> str:
     return candidate_list.branch.name if candidate_list.branch_id else "纳税服务股"
 
@@ -125,7 +138,7 @@ def _audience_name(candidate_list: CandidateList) -> str:
 def candidate_lists(request):
     """候选名单: every list the user may see, newest push date first, with each list's funnel."""
     lists = selectors.candidate_lists_for_user(user=request.user)
-    period = request.GET.get("period", "")
+    period, period_form = _period_choice(request)
     if period:
         lists = lists.filter(application_period=period)
     periods = list(
@@ -156,6 +169,7 @@ def candidate_lists(request):
         "page_query": listing.page_query,
         "lists": page_lists,
         "period": period,
+        "period_form": period_form,
         "periods": periods,
         "upcoming": [{"date": d, "built": d in built_dates} for d in upcoming],
         "latest_push": latest,
@@ -393,10 +407,12 @@ def candidate_item_coach(request, pk: int):
 
 
 def _worklist_queryset(request):
+    """The worklist's items of the period the URL asks for, else (none, or not a month) of the latest period."""
     periods = selectors.worklist_periods(user=request.user)
-    period = request.GET.get("period") or (periods[0] if periods else "")
+    period, period_form = _period_choice(request)
+    period = period or (periods[0] if periods else "")
     items = selectors.candidate_items_for_user(user=request.user).filter(application_period=period)
-    return selectors.latest_in_period(items), period, periods
+    return selectors.latest_in_period(items), period, periods, period_form
 
 
 @login_required
@@ -405,11 +421,12 @@ def _worklist_queryset(request):
 def my_candidates(request):
     """我的候选名单: the branch's candidates of an application period, each taxpayer once (its latest push),
     open ones by default."""
-    items, period, periods = _worklist_queryset(request)
+    items, period, periods, period_form = _worklist_queryset(request)
     context = _item_table_context(request, queryset=items, default_stage="open")
     context.update(
         {
             "period": period,
+            "period_form": period_form,
             "periods": periods,
             "funnel": _stage_links(request, selectors.funnel_counts(items)),
             "show_branch": True,
@@ -423,7 +440,7 @@ def my_candidates(request):
 @permission_required(EXPORT, raise_exception=True)
 @require_GET
 def my_candidates_export(request):
-    items, period, _periods = _worklist_queryset(request)
+    items, period, _periods, _form = _worklist_queryset(request)
     filterset = selectors.candidate_item_filterset(
         user=request.user, queryset=items, filters=request.GET, default_stage="open"
     )

@@ -7,6 +7,7 @@ from functools import cache
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from accounts.models import Branch
@@ -14,7 +15,7 @@ from accounts.scoping import scope_to_user
 
 from .industry import Industry, parse_industry_code, sections
 from .models import CreditLevel, EnterpriseSize, Taxpayer
-from .validators import normalise_taxpayer_id
+from .validators import normalise_taxpayer_id, validate_period
 
 GENERAL_CHOICES = (("general", "一般纳税人"), ("small", "小规模纳税人"), ("all", "全部"))
 SORT_CHOICES = (
@@ -57,6 +58,38 @@ class IndustryField(forms.CharField):
 
 class IndustryFilter(django_filters.CharFilter):
     field_class = IndustryField
+
+
+class PeriodField(forms.CharField):
+    """A month typed in a filter bar, normalised to ``YYYY-MM`` (``2026-3``, ``2026/03``, ``2026年3月`` accepted).
+
+    A value that is not a month (``2026-13``) is a field error shown beside the filter, not a filter that
+    silently matches nothing."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric", "size": 8}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return ""
+        try:
+            return validate_period(value)
+        except ValidationError:
+            raise forms.ValidationError(
+                "“%(value)s”不是有效的所属期，请按 YYYY-MM 填写（月份为 01 至 12），如 2026-03。",
+                code="invalid_period",
+                params={"value": value},
+            ) from None
+
+
+class PeriodFilter(django_filters.CharFilter):
+    field_class = PeriodField
 
 
 @cache

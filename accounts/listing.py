@@ -80,15 +80,28 @@ def style_filter_form(form):
     return form
 
 
-def form_errors_text(form) -> str:
-    """A bound form's errors as one line, for the flash message of a form posted from a list row.
+def add_service_error(form, error, *, fields: dict[str, str] | None = None) -> None:
+    """A service's refusal (``ApplicationError``) on the bound form that asked for the action, so that the page
+    re-rendered with that form shows it beside the field concerned and keeps what was typed.
 
-    Each field's errors after its label; errors of the whole form (``clean``) without one."""
-    parts = []
-    for name, errors in form.errors.items():
-        text = " ".join(errors)
-        parts.append(f"{form.fields[name].label}：{text}" if name in form.fields else text)
-    return "；".join(parts)
+    The field is the one the service names in ``error.extra["field"]`` (``fields`` renames the services' names to
+    the form's, e.g. ``{"voucher": "voucher_number"}``); a refusal about no field of the form sits above the
+    form's fields."""
+    name = (error.extra or {}).get("field")
+    name = (fields or {}).get(name, name)
+    form.add_error(name if name in form.fields else None, error.message)
+
+
+def mark_invalid(form):
+    """Flag the inputs of a bound form's refused fields (Bootstrap's red border; a screen reader reads the error
+    rendered after the input with the id ``<input id>_error``); returns the form."""
+    for name in form.errors:
+        if name in form.fields:
+            attrs = form.fields[name].widget.attrs
+            attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"{form[name].auto_id}_error"
+    return form
 
 
 def active_filter_count(request, *, ignore: tuple[str, ...] = ("page", "sort")) -> int:

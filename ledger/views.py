@@ -10,14 +10,15 @@ from pathlib import Path
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import ApplicationError
 from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export
-from accounts.listing import active_filter_count, form_errors_text, paginate, style_filter_form
+from accounts.listing import active_filter_count, add_service_error, mark_invalid, paginate, style_filter_form
 from accounts.masking import mask_identifier
 from accounts.templatetags.masking import format_yuan
 from refund.labels import regime_title, size_title
@@ -184,19 +185,50 @@ def entry_detail(request, pk: int):
 # --- 待退库 and the payment form ------------------------------------------------------------------------------
 
 
-class PaymentForm(forms.Form):
-    voucher_number = forms.CharField(label="退库凭证号", max_length=40)
-    amount = forms.DecimalField(label="退库金额（元）", max_digits=16, decimal_places=2, min_value=0)
-    paid_on = forms.DateField(label="退库日期")
-    incremental = forms.DecimalField(
-        label="其中增量（元）", max_digits=16, decimal_places=2, min_value=0, required=False
+def _money_field(label: str, *, required: bool = True) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        max_digits=16,
+        decimal_places=2,
+        min_value=0,
+        error_messages={
+            "required": f"请填写{label.removesuffix('（元）')}。",
+            "invalid": "请填写金额（元，最多两位小数），如 12345.67。",
+            "max_decimal_places": "金额最多两位小数（分）。",
+            "max_digits": "金额过大，请确认单位是“元”。",
+            "min_value": "金额不能为负数。",
+        },
     )
-    stock = forms.DecimalField(label="其中存量（元）", max_digits=16, decimal_places=2, min_value=0, required=False)
 
 
-def _unpaid_context(request) -> dict:
+class PaymentForm(forms.Form):
+    voucher_number = forms.CharField(
+        label="退库凭证号", max_length=40, error_messages={"required": "请填写退库凭证号。"}
+    )
+    amount = _money_field("退库金额（元）")
+    paid_on = forms.DateField(
+        label="退库日期", error_messages={"required": "请填写退库日期。", "invalid": "请按 YYYY-MM-DD 填写日期。"}
+    )
+    incremental = _money_field("其中增量（元）", required=False)
+    stock = _money_field("其中存量（元）", required=False)
+
+
+# The payment service names the input it refuses ("voucher", "amount", "paid_on", …); the form's names for them.
+PAYMENT_FIELDS = {"voucher": "voucher_number"}
+
+
+def _unpaid_context(request, *, query: QueryDict | None = None, payment_form=None, payment_for=None) -> dict:
+    """The 待退库 page of the filters in ``query`` (default: the URL's); ``payment_form`` is the bound, refused
+    payment form of the application ``payment_for``, shown in its row with what was typed and its errors."""
+    if query is not None:
+        request.GET = query  # the list the officer posted from (its "next"), not the POST's empty query
     filterset = selectors.unpaid_filterset(user=request.user, filters=request.GET)
     listing = paginate(request, filterset.qs)
+    rows = list(listing.page_obj.object_list)
+    for app in rows:
+        app.payment_form = payment_form if payment_for is not None and app.pk == payment_for.pk else None
+    listing.page_obj.object_list = rows
     return {
         "form": style_filter_form(filterset.form),
         "page_obj": listing.page_obj,
@@ -206,6 +238,10 @@ def _unpaid_context(request) -> dict:
         "export_query": _export_query(request),
         "today": timezone.localdate(),
         "can_export": request.user.has_perm(EXPORT),
+        "back_url": request.get_full_path() if query is None else "",
+        # The refused application is not on the page any more (paid or filtered away meanwhile): say so above.
+        "payment_error_elsewhere": payment_for if payment_for is not None and payment_for not in rows else None,
+        "payment_form": payment_form,
     }
 
 
@@ -253,32 +289,42 @@ def unpaid_export(request):
 @permission_required(PAY, raise_exception=True)
 @require_POST
 def payment_create(request, pk: int):
+    """录入退库 from a row of 待退库. Refused input re-renders the list the officer was on (400) with this row's
+    form as it was typed and each error beside its field; success goes back to that list."""
     application = selectors.unpaid_application_get_for_user(user=request.user, pk=pk)
     form = PaymentForm(request.POST)
     back = request.POST.get("next") or ""
-    target = back if back.startswith("/ledger/unpaid/") else "ledger:unpaid"
-    who = application.taxpayer.name
-    if not form.is_valid():
-        messages.error(request, f"{who}：未录入。{form_errors_text(form)}")
-        return redirect(target)
-    data = form.cleaned_data
-    try:
-        entry = services.payment_record(
-            actor=request.user,
-            application=application,
-            voucher_number=data["voucher_number"],
-            amount=data["amount"],
-            paid_on=data["paid_on"],
-            incremental=data["incremental"],
-            stock=data["stock"],
-        )
-    except ApplicationError as exc:
-        messages.error(request, f"{who}：未录入。{exc.message}")
-        return redirect(target)
-    messages.success(
-        request, f"已录入 {who} 的退库 {format_yuan(entry.amount)} 元（{entry.paid_on.isoformat()}），已记入退税台账。"
+    unpaid_url = reverse("ledger:unpaid")
+    target = back if back.startswith(unpaid_url) else unpaid_url
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.payment_record(
+                actor=request.user,
+                application=application,
+                voucher_number=data["voucher_number"],
+                amount=data["amount"],
+                paid_on=data["paid_on"],
+                incremental=data["incremental"],
+                stock=data["stock"],
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc, fields=PAYMENT_FIELDS)
+            status = exc.status_code
+        else:
+            messages.success(
+                request,
+                f"已录入 {application.taxpayer.name} 的退库 {format_yuan(entry.amount)} 元"
+                f"（{entry.paid_on.isoformat()}），已记入退税台账。",
+            )
+            return redirect(target)
+    form.focus = next((name for name in form.fields if name in form.errors), "voucher_number")
+    context = _unpaid_context(
+        request, query=QueryDict(target.partition("?")[2]), payment_form=form, payment_for=application
     )
-    return redirect(target)
+    context["back_url"] = target
+    return render(request, "ledger/unpaid.html", context, status=status)
 
 
 # --- 国库回执导入 ----------------------------------------------------------------------------------------------
@@ -329,42 +375,55 @@ def payment_import_sample(request):
 
 
 class RegisterForm(forms.Form):
-    day = forms.DateField(label="退库日期")
+    day = forms.DateField(
+        label="退库日期",
+        error_messages={"required": "请选择要登记的退库日期。", "invalid": "请按 YYYY-MM-DD 填写日期。"},
+    )
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(f"{day.isoformat()} 尚未到来，不能登记。")
+        return day
+
+
+def _runs_page(request, *, register_form: RegisterForm | None = None, status: int = 200):
+    """The runs page; ``register_form`` is a refused registration, shown with the date typed and its error."""
+    listing = paginate(request, selectors.ledger_runs(), per_page=31)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    context = {
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "unregistered": selectors.unregistered_days(),
+        "can_register": request.user.has_perm(REGISTER),
+        "yesterday": yesterday,
+        "register_form": register_form or RegisterForm(initial={"day": yesterday}),
+    }
+    return render(request, "ledger/runs.html", context, status=status)
 
 
 @login_required
 @permission_required(VIEW_RUNS, raise_exception=True)
 @require_GET
 def runs(request):
-    listing = paginate(request, selectors.ledger_runs(), per_page=31)
-    context = {
-        "page_obj": listing.page_obj,
-        "page_query": listing.page_query,
-        "unregistered": selectors.unregistered_days(),
-        "can_register": request.user.has_perm(REGISTER),
-        "yesterday": timezone.localdate() - dt.timedelta(days=1),
-    }
-    return render(request, "ledger/runs.html", context)
+    return _runs_page(request)
 
 
 @login_required
 @permission_required(REGISTER, raise_exception=True)
 @require_POST
 def run_register(request):
-    """登记 by hand (the 08:30 job normally does it); registers only what is not yet registered."""
+    """登记 by hand (the 08:30 job normally does it); registers only what is not yet registered. A refused date
+    re-renders the page (400) with the date as typed and the reason beside it."""
     form = RegisterForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择要登记的退库日期（YYYY-MM-DD）。")
-        return redirect("ledger:runs")
+        return _runs_page(request, register_form=mark_invalid(form), status=400)
     day = form.cleaned_data["day"]
-    if day > timezone.localdate():
-        messages.error(request, f"{day.isoformat()} 尚未到来，不能登记。")
-        return redirect("ledger:runs")
     try:
         run = services.ledger_register_day(day=day, actor=request.user)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("ledger:runs")
+        add_service_error(form, exc)
+        return _runs_page(request, register_form=mark_invalid(form), status=exc.status_code)
     messages.success(
         request,
         f"{day.isoformat()} 台账登记完成：当日共 {run.entry_count} 笔，{format_yuan(run.total_amount)} 元，"

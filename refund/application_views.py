@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, form_errors_text, paginate, sort_columns, style_filter_form
+from accounts.listing import active_filter_count, mark_invalid, paginate, sort_columns, style_filter_form
 from accounts.masking import mask_identifier
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
@@ -257,8 +257,14 @@ def application_batch(request):
     if action == "assign":
         assign_form = AssignForm(request.POST, officers=selectors.assignable_officers(user=request.user))
         if not assign_form.is_valid():
-            messages.error(request, f"未分派：{form_errors_text(assign_form)}")
-            return redirect(back)
+            # The confirmation with the officer to choose, the error beside the choice; the selection is kept.
+            context = {
+                "action": action,
+                "applications": _decorate(applications, timezone.localdate()),
+                "assign_form": mark_invalid(_style(assign_form)),
+                "back_url": back,
+            }
+            return render(request, "refund/applications/batch_confirm.html", context, status=400)
 
     if request.POST.get("confirm") != "1":
         context = {

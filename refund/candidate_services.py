@@ -789,11 +789,13 @@ def candidate_item_verify(*, actor, item: CandidateItem, result: str, note: str,
     an item an earlier finding had closed."""
     note = (note or "").strip()
     if result not in CandidateItem.Verification.values:
-        raise ApplicationError("请选择调查结论：核实符合或核实不符合。")
+        raise ApplicationError("请选择调查结论：核实符合或核实不符合。", extra={"field": "result"})
     if result == CandidateItem.Verification.INELIGIBLE and not note:
-        raise ApplicationError("核实不符合时请填写原因（如：存在虚开风险、期末留抵税额有误）。")
+        raise ApplicationError(
+            "核实不符合时请填写原因（如：存在虚开风险、期末留抵税额有误）。", extra={"field": "note"}
+        )
     if verified_on > timezone.localdate():
-        raise ApplicationError("调查日期不能晚于今天。")
+        raise ApplicationError("调查日期不能晚于今天。", extra={"field": "verified_on"})
     with transaction.atomic():
         item = _locked(item)
         if item.stage in (Stage.APPLIED, Stage.REFUNDED) and result == CandidateItem.Verification.INELIGIBLE:
@@ -828,7 +830,7 @@ def candidate_item_decline(*, actor, item: CandidateItem, reason: str) -> Candid
     """The taxpayer chose to keep the credit for later (放弃申请，继续留抵): closes the item with the reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("请填写纳税人放弃申请的原因（如：留抵税额用于后期抵扣）。")
+        raise ApplicationError("请填写纳税人放弃申请的原因（如：留抵税额用于后期抵扣）。", extra={"field": "reason"})
     with transaction.atomic():
         item = _locked(item)
         if item.stage not in OPEN_STAGES:
@@ -856,7 +858,7 @@ def candidate_item_reopen(*, actor, item: CandidateItem, reason: str) -> Candida
     """Undo a decline or an ineligible finding recorded by mistake; the reason is kept in the audit log."""
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("请填写恢复的原因。")
+        raise ApplicationError("请填写恢复的原因。", extra={"field": "reason"})
     with transaction.atomic():
         item = _locked(item)
         if item.stage not in CLOSED_STAGES:
@@ -883,9 +885,9 @@ def candidate_item_coach(
     """一对一辅导: one coaching record on the item."""
     topic, notes = (topic or "").strip(), (notes or "").strip()
     if not topic:
-        raise ApplicationError("请填写辅导主题（如：留抵退税申请表填报）。")
+        raise ApplicationError("请填写辅导主题（如：留抵退税申请表填报）。", extra={"field": "topic"})
     if coached_on > timezone.localdate():
-        raise ApplicationError("辅导日期不能晚于今天。")
+        raise ApplicationError("辅导日期不能晚于今天。", extra={"field": "coached_on"})
     with transaction.atomic():
         coaching = CandidateCoaching.objects.create(
             item=item, topic=topic[:100], notes=notes, coached_on=coached_on, officer=actor

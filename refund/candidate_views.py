@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, form_errors_text, paginate, style_filter_form
+from accounts.listing import active_filter_count, add_service_error, mark_invalid, paginate, style_filter_form
 from accounts.masking import mask_identifier, mask_mobile
 from taxpayers.calendar import CalendarUnavailable
 from taxpayers.filters import PeriodField
@@ -292,28 +292,69 @@ def candidate_remind(request, pk: int):
 # --- items --------------------------------------------------------------------------------------------------------
 
 
+SMALL = "form-control form-control-sm"
+DATE_ERRORS = {"invalid": "请按 YYYY-MM-DD 填写日期。"}
+
+
 class VerifyForm(forms.Form):
     result = forms.ChoiceField(
         label="调查结论",
         choices=CandidateItem.Verification.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "请选择调查结论：核实符合或核实不符合。"},
     )
-    note = forms.CharField(label="调查情况", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    verified_on = forms.DateField(label="调查日期", widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(
+        label="调查情况（核实不符合时必填原因）",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": SMALL}),
+    )
+    verified_on = forms.DateField(
+        label="调查日期",
+        widget=forms.DateInput(attrs={"type": "date", "class": SMALL}, format="%Y-%m-%d"),
+        error_messages={"required": "请填写调查日期。", **DATE_ERRORS},
+    )
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label="放弃原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="原因（如：留抵税额用于后期抵扣）",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "class": SMALL}),
+        error_messages={"required": "请填写纳税人放弃申请的原因（如：留抵税额用于后期抵扣）。"},
+    )
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(label="恢复原因", max_length=500)
+    reason = forms.CharField(
+        label="恢复原因（误登记时使用）",
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": SMALL}),
+        error_messages={"required": "请填写恢复的原因。"},
+    )
 
 
 class CoachingForm(forms.Form):
-    topic = forms.CharField(label="辅导主题", max_length=100)
-    notes = forms.CharField(label="辅导情况", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    coached_on = forms.DateField(label="辅导日期", widget=forms.DateInput(attrs={"type": "date"}))
+    topic = forms.CharField(
+        label="辅导主题",
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": SMALL, "list": "coaching-topics"}),
+        error_messages={"required": "请填写辅导主题（如：留抵退税申请表填报）。"},
+    )
+    notes = forms.CharField(label="辅导情况", required=False, widget=forms.Textarea(attrs={"rows": 3, "class": SMALL}))
+    coached_on = forms.DateField(
+        label="辅导日期",
+        widget=forms.DateInput(attrs={"type": "date", "class": SMALL}, format="%Y-%m-%d"),
+        error_messages={"required": "请填写辅导日期。", **DATE_ERRORS},
+    )
+
+
+ITEM_FORMS = {"verify": VerifyForm, "decline": DeclineForm, "reopen": ReopenForm, "coach": CoachingForm}
+"""The forms of an item's page by name; each is prefixed by its name (decline and reopen both ask a reason)."""
+
+
+def _item_form(name: str, data=None, *, initial=None):
+    return ITEM_FORMS[name](data, initial=initial, auto_id=f"id_{name}_%s")
 
 
 @login_required
@@ -321,9 +362,16 @@ class CoachingForm(forms.Form):
 @require_GET
 def candidate_item(request, pk: int):
     """One candidate: the decision and the amount first, then why, then what officers recorded and when."""
+    return _item_page(request, pk)
+
+
+def _item_page(request, pk: int, *, bound: dict | None = None, status: int = 200):
+    """The item's page; ``bound`` holds the refused form by name, shown with what was typed and its errors."""
     item = selectors.candidate_item_get_for_user(user=request.user, pk=pk)
     _decorate([item])
     today = timezone.localdate()
+    initial = {"verify": {"verified_on": today}, "coach": {"coached_on": today}}
+    forms_ = {name: (bound or {}).get(name) or _item_form(name, initial=initial.get(name)) for name in ITEM_FORMS}
     context = {
         "item": item,
         "taxpayer": item.taxpayer,
@@ -331,28 +379,31 @@ def candidate_item(request, pk: int):
         "coachings": list(item.coachings.select_related("officer")),
         "history": list(selectors.item_history(item)[:50]),
         "can_work": request.user.has_perm(WORK),
-        "verify_form": VerifyForm(initial={"verified_on": today}),
-        "decline_form": DeclineForm(),
-        "reopen_form": ReopenForm(),
-        "coaching_form": CoachingForm(initial={"coached_on": today}),
+        "verify_form": forms_["verify"],
+        "decline_form": forms_["decline"],
+        "reopen_form": forms_["reopen"],
+        "coaching_form": forms_["coach"],
         "reminder_mobile": mask_mobile(item.reminder_sms.recipient) if item.reminder_sms_id else "",
     }
-    return render(request, "refund/candidates/item_detail.html", context)
+    return render(request, "refund/candidates/item_detail.html", context, status=status)
 
 
-def _item_action(request, pk: int, form_class, action):
+def _item_action(request, pk: int, name: str, action):
+    """Record one form of the item's page. Refused input re-renders the page (400) with that form as it was typed
+    and each error beside its field; success goes back to the page with the message."""
     item = selectors.candidate_item_get_for_user(user=request.user, pk=pk)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"未保存：{form_errors_text(form)}")
-    else:
+    form = _item_form(name, request.POST)
+    status = 400
+    if form.is_valid():
         try:
             text = action(item, form.cleaned_data)
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            add_service_error(form, exc)
+            status = exc.status_code
         else:
             messages.success(request, text)
-    return redirect("refund:candidate_item", pk=pk)
+            return redirect("refund:candidate_item", pk=pk)
+    return _item_page(request, pk, bound={name: mark_invalid(form)}, status=status)
 
 
 @login_required
@@ -365,7 +416,7 @@ def candidate_item_verify(request, pk: int):
         )
         return f"已登记申请前调查：{item.get_verification_display()}。"
 
-    return _item_action(request, pk, VerifyForm, action)
+    return _item_action(request, pk, "verify", action)
 
 
 @login_required
@@ -376,7 +427,7 @@ def candidate_item_decline(request, pk: int):
         services.candidate_item_decline(actor=request.user, item=item, reason=data["reason"])
         return "已登记：纳税人放弃申请，继续留抵。"
 
-    return _item_action(request, pk, DeclineForm, action)
+    return _item_action(request, pk, "decline", action)
 
 
 @login_required
@@ -387,7 +438,7 @@ def candidate_item_reopen(request, pk: int):
         item = services.candidate_item_reopen(actor=request.user, item=item, reason=data["reason"])
         return f"已恢复为“{item.get_stage_display()}”。"
 
-    return _item_action(request, pk, ReopenForm, action)
+    return _item_action(request, pk, "reopen", action)
 
 
 @login_required
@@ -400,7 +451,7 @@ def candidate_item_coach(request, pk: int):
         )
         return "已登记一对一辅导。"
 
-    return _item_action(request, pk, CoachingForm, action)
+    return _item_action(request, pk, "coach", action)
 
 
 # --- 我的候选名单 -----------------------------------------------------------------------------------------------

@@ -1,28 +1,39 @@
-"""The flash-message text of a form posted from a list row."""
+"""A service's refusal on the bound form of a list row or a detail page: beside the field it names."""
 
 from django import forms
 
-from accounts.listing import form_errors_text
+from accounts.errors import ApplicationError
+from accounts.listing import add_service_error
 
 
 class PaymentLikeForm(forms.Form):
+    voucher_number = forms.CharField(label="退库凭证号")
     amount = forms.DecimalField(label="退库金额（元）", min_value=0)
-    paid_on = forms.DateField(label="退库日期")
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("amount") == 0:
-            raise forms.ValidationError("金额不能为零。")
-        return cleaned
 
 
-def test_field_errors_follow_their_labels():
-    form = PaymentLikeForm({"amount": "-1", "paid_on": "明天"})
-    assert not form.is_valid()
-    assert form_errors_text(form) == "退库金额（元）：确保该值大于或等于0。；退库日期：输入一个有效的日期。"
+def _bound():
+    form = PaymentLikeForm({"voucher_number": "V-1", "amount": "12.50"})
+    assert form.is_valid()
+    return form
 
 
-def test_errors_of_the_whole_form_have_no_label():
-    form = PaymentLikeForm({"amount": "0", "paid_on": "2026-12-01"})
-    assert not form.is_valid()
-    assert form_errors_text(form) == "金额不能为零。"
+def test_the_error_goes_beside_the_field_the_service_names():
+    form = _bound()
+    add_service_error(form, ApplicationError("退库金额超过确认退税额。", extra={"field": "amount"}))
+    assert form.errors == {"amount": ["退库金额超过确认退税额。"]}
+    assert form["amount"].value() == "12.50"  # what was typed is kept
+
+
+def test_a_service_name_can_be_renamed_to_the_forms():
+    form = _bound()
+    add_service_error(
+        form, ApplicationError("凭证号已录入。", extra={"field": "voucher"}), fields={"voucher": "voucher_number"}
+    )
+    assert form.errors == {"voucher_number": ["凭证号已录入。"]}
+
+
+def test_an_error_about_no_field_of_the_form_sits_above_its_fields():
+    for extra in (None, {"field": "application"}):
+        form = _bound()
+        add_service_error(form, ApplicationError("该申请已被他人处理。", extra=extra))
+        assert form.non_field_errors() == ["该申请已被他人处理。"]

@@ -136,8 +136,9 @@ def test_the_payment_form_records_the_payment_and_says_what_went_wrong(client_fo
     app = approved_application(TaxpayerFactory(branch=org["branch_a"], name="录入测试公司"))
     client = client_for("refund_officer")
     url = reverse("ledger:payment_create", args=[app.pk])
-    response = client.post(url, {"voucher_number": "V-F", "amount": "100000.01", "paid_on": "2026-03-25"}, follow=True)
-    assert "录入测试公司：未录入。退库金额 100,000.01 元超过该申请的确认退税额" in response.content.decode()
+    response = client.post(url, {"voucher_number": "V-F", "amount": "100000.01", "paid_on": "2026-03-25"})
+    assert response.status_code == 400
+    assert "退库金额 100,000.01 元超过该申请的确认退税额" in response.content.decode()
     response = client.post(url, {"voucher_number": "V-F", "amount": "100000.00", "paid_on": "2026-03-25"}, follow=True)
     assert "已录入 录入测试公司 的退库 100,000.00 元" in response.content.decode()
     assert LedgerEntry.objects.get().application == app

@@ -254,9 +254,12 @@ def test_batch_assign_without_an_officer_says_so_and_changes_nothing(client_for,
     response = client_for("refund_officer").post(
         reverse("refund:application_batch"),
         {"action": "assign", "officer": "", "ids": [queue["reviewing"].pk], "confirm": "1"},
-        follow=True,
     )
-    assert "未分派：分派给：请选择要分派的经办人。" in response.content.decode()
+    assert response.status_code == 400  # the confirmation again, the officer to choose, the error beside it
+    html = response.content.decode()
+    assert '<div class="text-danger small" id="id_officer_error">请选择要分派的经办人。</div>' in html
+    assert 'aria-invalid="true"' in html
+    assert f'<input type="hidden" name="ids" value="{queue["reviewing"].pk}">' in html  # the selection is kept
     assert RefundApplication.objects.get(pk=queue["reviewing"].pk).assigned_to_id == before
 
 

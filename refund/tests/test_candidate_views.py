@@ -138,9 +138,9 @@ def test_the_item_page_records_verification_coaching_and_declines(client_for, pu
         reverse("refund:candidate_item_verify", args=[item.pk]),
         {"result": "ineligible", "note": "", "verified_on": "2026-03-18"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 400  # refused: no reason, said beside the reason with the choice kept
     item.refresh_from_db()
-    assert item.verification == ""  # refused: no reason
+    assert item.verification == ""
     client.post(
         reverse("refund:candidate_item_verify", args=[item.pk]),
         {"result": "ineligible", "note": "进项发票异常", "verified_on": "2026-03-18"},
@@ -213,3 +213,51 @@ def test_menu_entries_under_the_refund_area(client_for, pushed):
     assert {"候选名单", "我的候选名单"} <= labels("officer_a")
     assert "候选名单" in labels("service_officer") and "我的候选名单" not in labels("service_officer")
     assert not {"候选名单", "我的候选名单"} & labels("credit_officer")
+
+
+@time_machine.travel(dt.datetime(2026, 3, 18, 10, 0, tzinfo=SHANGHAI))
+def test_a_refused_item_form_keeps_what_was_typed_and_shows_the_error_beside_the_field(client_for, pushed):
+    client = client_for("officer_a")
+    item = pushed["a_small"]
+    response = client.post(
+        reverse("refund:candidate_item_verify", args=[item.pk]),
+        {"result": "ineligible", "note": "  ", "verified_on": "2026-03-16"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index('id="verify-form"') : html.index("</form>", html.index('id="verify-form"'))]
+    assert 'value="ineligible" class="form-check-input" id="id_verify_result_1" required checked' in form
+    assert 'value="2026-03-16"' in form
+    assert '<div class="text-danger small" id="id_verify_note_error">核实不符合时请填写原因' in form
+    assert 'aria-invalid="true"' in form
+    assert 'class="alert' not in html.split("<main")[-1]  # no banner: the error is beside the field
+
+    response = client.post(
+        reverse("refund:candidate_item_verify", args=[item.pk]),
+        {"result": "", "note": "电话核实，进项发票正常", "verified_on": "2026-03-19"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "电话核实，进项发票正常</textarea>" in html
+    assert 'id="id_verify_result_error">请选择调查结论' in html
+    assert 'id="id_verify_verified_on_error">调查日期不能晚于今天。' not in html  # a form error first
+    response = client.post(
+        reverse("refund:candidate_item_verify", args=[item.pk]),
+        {"result": "passed", "note": "电话核实", "verified_on": "2026-03-19"},
+    )
+    assert 'id="id_verify_verified_on_error">调查日期不能晚于今天。' in response.content.decode()
+
+    response = client.post(
+        reverse("refund:candidate_item_coach", args=[item.pk]),
+        {"topic": "", "notes": "讲解了申请表填报", "coached_on": "2026-03-18"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "讲解了申请表填报</textarea>" in html and 'id="id_coach_topic_error">请填写辅导主题' in html
+    response = client.post(reverse("refund:candidate_item_decline", args=[item.pk]), {"reason": ""})
+    assert response.status_code == 400 and 'id="id_decline_reason_error">请填写纳税人放弃申请的原因' in (
+        response.content.decode()
+    )
+    stage = item.stage
+    item.refresh_from_db()
+    assert (item.verification, item.stage, item.coachings.count()) == ("", stage, 0)  # nothing was recorded

@@ -58,7 +58,8 @@ def test_audit_page_with_the_demos_kinds_of_event(client_for, personas):
         response = client_for("supervisor").get(url)
         assert response.status_code == 200, url
     html = client_for("admin").get(reverse("accounts:audit_list")).content.decode()
-    for text in ("发送提醒短信", "进入发件箱：</span>— → 3", "涉及记录：</span>— → 1、2、3", "生成演示历史", "演示数据"):
+    shown = ("发送提醒短信", "进入发件箱：</span>— → 3", "涉及记录：</span>— → 1、2、3", "生成演示历史", "演示数据")
+    for text in shown:
         assert text in html
     # The codes stay in the filter's option values only, never in what is shown.
     assert ">candidate_remind" not in html and "ledger.demo<" not in html and "· ledger.demo" not in html

@@ -37,3 +37,80 @@ def test_wrong_password_shows_chinese_error_and_locks_out(personas, client):
     # even the right password is refused while locked
     response = client.post(url, {"username": "officer_a", "password": "test-pass-123"})
     assert response.status_code == 429
+
+
+def _fail_until_locked(client, username="officer_a", **extra):
+    url = reverse("accounts:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(url, {"username": username, "password": "wrong"}, **extra)
+    assert response.status_code == 429
+    return url
+
+
+@pytest.mark.django_db
+def test_attempts_during_a_lock_do_not_extend_it(personas, client):
+    """The lock ends AXES_COOLOFF_TIME after it began, however often someone knocks meanwhile."""
+    import datetime as dt
+
+    import time_machine
+
+    start = dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC)
+    cooloff = dt.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    with time_machine.travel(start, tick=False):
+        url = _fail_until_locked(client)
+    with time_machine.travel(start + cooloff - dt.timedelta(minutes=1), tick=False):
+        assert client.post(url, {"username": "officer_a", "password": "wrong"}).status_code == 429
+        assert client.post(url, {"username": "officer_a", "password": "test-pass-123"}).status_code == 429
+    with time_machine.travel(start + cooloff + dt.timedelta(minutes=1), tick=False):
+        response = client.post(url, {"username": "officer_a", "password": "test-pass-123"})
+        assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_stranger_elsewhere_cannot_lock_the_officer_out(personas, client):
+    from django.test import Client
+
+    _fail_until_locked(client, REMOTE_ADDR="203.0.113.9")
+    desk = Client(REMOTE_ADDR="10.1.2.3")
+    response = desk.post(reverse("accounts:login"), {"username": "officer_a", "password": "test-pass-123"})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_lockout_and_audit_use_the_real_client(personas, settings):
+    """With one trusted proxy the client is the address the proxy appended, not the proxy's, nor one the
+    client forged to the left of it."""
+    from django.test import Client
+
+    from accounts.client_ip import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    _fail_until_locked(attacker)
+    # Another client through the same proxy is not locked out.
+    colleague = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.8")
+    response = colleague.post(reverse("accounts:login"), {"username": "officer_a", "password": "test-pass-123"})
+    assert response.status_code == 302
+
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    assert client_ip(request) == "198.51.100.7"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == proxy  # no trusted proxy: the header is not believed
+
+
+@pytest.mark.django_db
+def test_audit_rows_carry_the_client_behind_the_proxy(personas, settings, taxpayer_a):
+    from django.test import Client
+
+    from accounts.models import AuditEvent
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    officer = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    officer.force_login(personas["refund_officer"])
+    response = officer.post(reverse("taxpayers:reveal_contacts", args=[taxpayer_a.identifier]))
+    assert response.status_code == 200
+    event = AuditEvent.objects.filter(verb="view_contacts").latest("pk")
+    assert event.ip_address == "198.51.100.7"

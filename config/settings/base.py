@@ -123,6 +123,13 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# A locked account stays locked for AXES_COOLOFF_TIME from the lock, whatever is tried meanwhile: otherwise anyone
+# could keep an officer locked out for ever by trying every half hour. Lockout is per (username, address), so a
+# stranger elsewhere cannot lock the officer's own desk out at all.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The real client behind the proxies (accounts/client_ip.py), for lockout and the audit log alike.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_VERBOSE = False  # one startup line per process is noise; lockouts are still logged
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

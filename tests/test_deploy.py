@@ -77,6 +77,13 @@ def test_production_refuses_to_start_without(missing):
     assert f"Set the {missing} environment variable" in result.stderr
 
 
+@pytest.mark.parametrize("secret", ["change-me", "CHANGE-ME", "local-demo-only-not-a-secret", "short-secret-2026"])
+def test_production_refuses_a_placeholder_or_short_secret(secret):
+    result = _run(["manage.py", "check"], _production_env(DJANGO_SECRET_KEY=secret))
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is a placeholder" in result.stderr
+
+
 def test_collectstatic_with_the_production_storage(tmp_path):
     """What the Docker build runs: the manifest storage fails on any reference to a missing
     file (a source map the vendored assets name, a font a stylesheet names)."""

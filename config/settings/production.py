@@ -3,6 +3,8 @@
 ``manage.py check --deploy`` passes without warnings (tests/test_deploy.py).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.logging import configure_logging
 
 from .base import *  # noqa: F403
@@ -10,6 +12,14 @@ from .base import DATABASES, LOG_LEVEL, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: no default in production
+# The placeholders this repository ships (.env.example, the demo and test settings) sign nobody's session in
+# production: a copied example or a short word is refused before the site starts.
+_PLACEHOLDER_SECRETS = {"change-me", "changeme", "local-demo-only-not-a-secret", "test-only-not-a-secret", "secret"}
+if SECRET_KEY.strip().lower() in _PLACEHOLDER_SECRETS or len(SECRET_KEY) < 40:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is a placeholder or shorter than 40 characters; generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # Required here although base has embedded defaults: without them a container would

@@ -6,6 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与权限"
 
     def ready(self):
-        from . import notify_audit
+        from . import api, notify_audit  # noqa: F401  (api: the logout receiver)
 
         notify_audit.connect()  # audit events for notify's pages (notify.signals)

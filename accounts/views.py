@@ -8,11 +8,12 @@ from django.template import loader
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from .api_auth import SignInRateThrottle
 from .audit_labels import change_rows, object_type_label, verb_label
 from .exports import audited_xlsx_export
-from .listing import active_filter_count, paginate, style_filter_form
+from .listing import active_filter_count, paginate, sort_columns, style_filter_form
 from .request_context import current
-from .selectors import audit_event_filterset, audit_events_for_user
+from .selectors import AUDIT_COLUMNS, AUDIT_SORT, audit_event_filterset, audit_events_for_user
 
 logger = structlog.get_logger(__name__)
 
@@ -39,6 +40,16 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        throttle = SignInRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60) + 1
+            # No authentication attempt while throttled: the form is shown again, empty, with the reason.
+            context = self.get_context_data(form=self.authentication_form(request))
+            context["throttled"] = f"登录尝试过于频繁，请 {wait} 秒后再试。"
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -106,6 +117,7 @@ def audit_list(request):
         "form": style_filter_form(filterset.form),
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
+        "columns": sort_columns(request, AUDIT_COLUMNS, default=AUDIT_SORT),
         "active_filters": active_filter_count(request),
         "export_query": export_query.urlencode(),
     }

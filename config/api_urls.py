@@ -1,8 +1,8 @@
 """The REST API under /api/ (schema and docs are wired in config/urls.py)."""
 
 from django.urls import path, re_path
-from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts.api import ApiTokenView
 from refund import api as refund_api
 from taxpayers import api as taxpayers_api
 
@@ -12,8 +12,8 @@ app_name = "api"
 _IDENTIFIER = r"(?P<identifier>[0-9A-Za-z]{15,20})"
 
 urlpatterns = [
-    # POST username + password -> {"token": ...}; send it as "Authorization: Token <token>".
-    path("token/", obtain_auth_token, name="token"),
+    # POST username + password -> {"token": ..., "expires_at": ...}; send it as "Authorization: Token <token>".
+    path("token/", ApiTokenView.as_view(), name="token"),
     re_path(r"^taxpayers/$", taxpayers_api.TaxpayerListApi.as_view(), name="taxpayer-list"),
     re_path(rf"^taxpayers/{_IDENTIFIER}/$", taxpayers_api.TaxpayerDetailApi.as_view(), name="taxpayer-detail"),
     re_path(

@@ -114,3 +114,71 @@ def test_audit_rows_carry_the_client_behind_the_proxy(personas, settings, taxpay
     assert response.status_code == 200
     event = AuditEvent.objects.filter(verb="view_contacts").latest("pk")
     assert event.ip_address == "198.51.100.7"
+
+
+@pytest.fixture
+def low_rates(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_THROTTLE_RATES = {"sign_in": "3/min", "api_user": "5/min", "api_anon": "5/min"}
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_sign_in_is_throttled_per_address_across_usernames(personas, low_rates):
+    from django.test import Client
+
+    client = Client(REMOTE_ADDR="198.51.100.20")
+    url = reverse("accounts:login")
+    for username in ("officer_a", "officer_b", "supervisor"):
+        assert client.post(url, {"username": username, "password": "wrong"}).status_code == 200
+    response = client.post(url, {"username": "admin", "password": "test-pass-123"})
+    assert response.status_code == 429
+    assert "登录尝试过于频繁" in response.content.decode()
+    assert "_auth_user_id" not in client.session  # not signed in, even with the right password
+    other = Client(REMOTE_ADDR="198.51.100.21")
+    assert other.post(url, {"username": "admin", "password": "test-pass-123"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_api_is_throttled_per_user_and_the_token_endpoint_per_address(personas, low_rates):
+    from rest_framework.test import APIClient
+
+    client = APIClient(REMOTE_ADDR="198.51.100.30")
+    client.force_authenticate(personas["officer_a"])
+    statuses = [client.get(reverse("api:taxpayer-list")).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    anon = APIClient(REMOTE_ADDR="198.51.100.31")
+    statuses = [anon.post(reverse("api:token"), {"username": "x", "password": "y"}).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+
+
+@pytest.mark.django_db
+def test_api_token_expires_and_is_revoked_at_logout(personas, settings):
+    import datetime as dt
+
+    import time_machine
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    response = api.post(reverse("api:token"), {"username": "officer_a", "password": "test-pass-123"})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get(reverse("api:taxpayer-list")).status_code == 200
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.API_TOKEN_TTL_HOURS, minutes=1)
+    with time_machine.travel(later):
+        response = api.get(reverse("api:taxpayer-list"))
+        assert response.status_code == 401
+        assert "令牌已过期" in response.json()["detail"]
+
+    token = APIClient().post(reverse("api:token"), {"username": "officer_a", "password": "test-pass-123"}).json()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
+    assert api.get(reverse("api:taxpayer-list")).status_code == 200
+    web = Client()
+    web.force_login(personas["officer_a"])
+    web.post(reverse("accounts:logout"))
+    assert api.get(reverse("api:taxpayer-list")).status_code == 401

@@ -208,15 +208,24 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a refused token answers 401 with WWW-Authenticate, as API clients expect.
+        "accounts.api_auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.ApiUserRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "accounts.api_errors.exception_handler",
+}
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=8)
+# Requests per client: sign-in attempts per address (web form and token endpoint), API calls per user.
+API_THROTTLE_RATES = {
+    "sign_in": env("SIGN_IN_RATE", default="30/min"),
+    "api_user": env("API_USER_RATE", default="600/min"),
+    "api_anon": env("API_ANON_RATE", default="60/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "精简达 API",

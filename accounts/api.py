@@ -1,0 +1,42 @@
+"""The token endpoint of the API, and its revocation at sign-out (accounts.api_auth has the rules)."""
+
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .api_auth import SignInRateThrottle, token_expires_at
+
+
+class ApiTokenView(APIView):
+    """POST username and password: a fresh token (any earlier one of the user stops working)."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [SignInRateThrottle]
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses=inline_serializer(
+            "ApiToken", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+        ),
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.revoke_api_tokens")
+def revoke_api_tokens(sender, request, user, **kwargs):
+    """Signing out ends the API session too: the token cannot outlive the person's working session."""
+    if user is not None:
+        Token.objects.filter(user=user).delete()

@@ -20,6 +20,7 @@ from accounts.errors import ApplicationError
 from accounts.masking import mask_identifier
 from taxpayers.selectors import taxpayer_get_for_user
 
+from .application_claims import claim_difference
 from .application_selectors import application_get_for_user, applications_for_user
 from .application_services import application_receive
 from .models import OPEN_APPLICATION_STATES, RefundApplication
@@ -48,7 +49,10 @@ class ApplicationInputSerializer(serializers.Serializer):
         error_messages={"invalid": "申请退税所属期应为 YYYY-MM（如 2026-03）。"},
     )
     kind = serializers.ChoiceField(choices=RefundApplication.Kind.choices, help_text="incremental、stock、both")
-    claimed_amount = _money(min_value=0, help_text="申请退税额（元，两位小数）")
+    # No digit limit: an absurd claim is refused by the one rule for claims (refund.application_claims), in words.
+    claimed_amount = serializers.DecimalField(
+        max_digits=None, decimal_places=2, min_value=0, help_text="申请退税额（元，两位小数）"
+    )
     received_on = serializers.DateField(help_text="受理日期")
     document_number = serializers.CharField(
         max_length=40, required=False, allow_null=True, allow_blank=True, help_text="核心征管系统的申请文书号"
@@ -138,6 +142,12 @@ class ApplicationDetailOutputSerializer(ApplicationListOutputSerializer):
     paid_amount = _money(allow_null=True)
     risk_hits = RiskHitOutputSerializer(many=True)
     transitions = TransitionOutputSerializer(many=True)
+    claim_difference = serializers.SerializerMethodField(
+        help_text="申请退税额与规则计算可退税额的差异，如“申请退税额比测算可退税额多 1,000.00 元（+0.1%）”；一致时为空"
+    )
+
+    def get_claim_difference(self, obj) -> str:
+        return claim_difference(obj.claimed_amount, obj.computed_amount)
 
 
 class ApplicationListCreateApi(generics.ListCreateAPIView):
@@ -170,6 +180,8 @@ class ApplicationListCreateApi(generics.ListCreateAPIView):
         operation_id="refund_applications_create",
         summary="受理留抵退税申请",
         description="核心征管系统推送一份申请：按规则计算可退税额并做受理时风险扫描。"
+        "申请退税额不大于 0、超过金额上限或超过该纳税人所属期期末留抵税额时返回 400（claim_refused）；"
+        "与测算可退税额不一致时照常受理，claim_difference 说明差异。"
         "同一申请文书号或同一纳税人同一所属期已有申请时返回 409。",
         request=ApplicationInputSerializer,
         responses={201: ApplicationDetailOutputSerializer},

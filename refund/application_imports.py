@@ -12,7 +12,9 @@ ignored, any other column is ignored with a warning):
 申请退税所属期   YYYY-MM (text, or a date cell): the filing period in which the refund is applied for; not
                  a future month.
 退税类型         增量 / 存量 / 增量和存量 (or 增量留抵退税, 存量留抵退税, incremental, stock, both).
-申请退税额       yuan, at most two decimals, more than 0.
+申请退税额       yuan, at most two decimals, more than 0, not above the taxpayer's 期末留抵税额 of
+                 the tax period (``application_claims``); a claim that differs from the rules' amount
+                 is imported with a warning stating the difference.
 受理日期         the day the bureau accepted it (YYYY-MM-DD, a date cell, 2026/3/10 …); not in the future,
                  not before the period.
 =============== ========================================================================================
@@ -53,7 +55,8 @@ from taxpayers.imports import (
 from taxpayers.models import Taxpayer
 from taxpayers.validators import PERIOD_RE, validate_taxpayer_id
 
-from .application_services import _mark_applied_after_commit, _receive
+from .application_claims import claim_difference, claim_refusal
+from .application_services import ClaimRefused, _mark_applied_after_commit, _receive
 from .models import RefundApplication
 
 MAX_ROWS = 20_000
@@ -186,8 +189,9 @@ def _kind(cell: Cell, ctx) -> str:
 
 def _amount(cell: Cell, ctx) -> Decimal:
     value = parse_money(cell, ctx)
-    if value <= 0:
-        raise CellError("申请退税额必须大于 0。")
+    refusal = claim_refusal(value)  # the tax period's credit is checked as each row is received
+    if refusal:
+        raise CellError(refusal)
     return value
 
 
@@ -362,10 +366,18 @@ def applications_import_xlsx(*, actor, file) -> ApplicationImportSummary:
                         source=RefundApplication.Source.IMPORT,
                         document_number=row.document_number,
                     )
+                except ClaimRefused as exc:
+                    errors.append(RowError(row.row, headers["amount"], str(row.claimed_amount), exc.message))
+                    continue
                 except ApplicationError as exc:
                     errors.append(RowError(row.row, "", row.document_number, exc.message))
                     continue
                 summary.created.append(application)
+                difference = claim_difference(application.claimed_amount, application.computed_amount)
+                if difference:
+                    summary.warnings.append(
+                        f"第 {row.row} 行（{application.taxpayer.name}）：{difference}，确认前请核实。"
+                    )
                 if application.state == RefundApplication.State.RETURNED:
                     summary.returned.append(application)
             if errors:

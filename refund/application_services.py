@@ -32,9 +32,10 @@ from notify.services import inbox_notify
 from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
 
+from .application_claims import claim_refusal
 from .application_risk import APPROVAL, ARRIVAL, Finding, RuleFigures, figures_of, run_gate, summary_of
 from .candidate_services import candidate_items_mark_applied
-from .case_builder import taxpayer_case_json
+from .case_builder import tax_period_of, taxpayer_case_json
 from .models import (
     OPEN_APPLICATION_STATES,
     ApplicationRiskHit,
@@ -157,6 +158,16 @@ class DuplicateApplication(ApplicationError):
     code = "duplicate_application"
 
 
+class ClaimRefused(ApplicationError):
+    """The claimed amount cannot be a refund (``application_claims.claim_refusal``: ≤ 0, above what a money field
+    holds, or above the taxpayer's 期末留抵税额 of the tax period); the message goes beside the claim."""
+
+    code = "claim_refused"
+
+    def __init__(self, message: str):
+        super().__init__(message, extra={"field": "claimed_amount"})
+
+
 class RiskHitReturned(ApplicationError):
     """The risk gate found something before approval: the application was returned (回退) with the evidence."""
 
@@ -237,6 +248,18 @@ def _computed_fields(computation: Computation, *, size_fallback: str, industry_f
     }
 
 
+def _tax_period_credit(
+    computation: Computation, *, taxpayer: Taxpayer, application_period: str
+) -> tuple[str, Decimal | None]:
+    """(tax period, its 期末留抵税额) of the return the application rests on, as the rules read it; the credit is
+    None when that return is not in the system."""
+    tax_period = str(tax_period_of(Period.parse(application_period), taxpayer.filing_frequency))
+    for row in computation.case.get("returns", ()):
+        if row.get("period") == tax_period and row.get("end_credit") is not None:
+            return tax_period, Decimal(row["end_credit"])
+    return tax_period, None
+
+
 def _duplicate_of(*, taxpayer: Taxpayer, application_period: str, document_number: str | None) -> str | None:
     """The Chinese reason this arrival repeats an application already received, or None."""
     if document_number:
@@ -276,11 +299,13 @@ def _validate_arrival(
         raise ApplicationError(f"退税类型“{kind}”无效，应为：{labels}。")
     if source not in RefundApplication.Source.values:
         raise ApplicationError(f"来源“{source}”无效。")
-    amount = money_input(claimed_amount, "申请退税额")
-    if amount <= 0:
-        raise ApplicationError("申请退税额必须大于 0。")
-    if amount >= Decimal(10) ** 14:
-        raise ApplicationError("申请退税额过大，请确认单位是“元”。")
+    try:
+        amount = money_input(claimed_amount, "申请退税额")
+    except ApplicationError as exc:
+        raise ClaimRefused(exc.message) from None
+    refusal = claim_refusal(amount)  # the bound of the tax period's credit once the rules have read the returns
+    if refusal:
+        raise ClaimRefused(refusal)
     if not isinstance(received_on, dt.date):
         raise ApplicationError("受理日期无效。")
     if received_on > timezone.localdate():
@@ -325,6 +350,10 @@ def _receive(
         kind=kind,
         options=_options_for(period),
     )
+    tax_period, end_credit = _tax_period_credit(computation, taxpayer=taxpayer, application_period=period)
+    refusal = claim_refusal(amount, end_credit=end_credit, tax_period=tax_period)
+    if refusal:
+        raise ClaimRefused(refusal)
     try:
         # A savepoint: a concurrent arrival of the same application loses on the unique constraints, and the
         # caller's transaction (an import of many rows) can still report it instead of breaking.

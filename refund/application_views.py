@@ -21,13 +21,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, mark_invalid, paginate, sort_columns, style_filter_form
+from accounts.listing import (
+    active_filter_count,
+    add_service_error,
+    mark_invalid,
+    paginate,
+    sort_columns,
+    style_filter_form,
+)
 from accounts.masking import mask_identifier
+from accounts.templatetags.masking import format_period_cn
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 
 from . import application_selectors as selectors
 from . import application_services as services
+from .application_claims import claim_difference
 from .application_forms import (
     ApplicationEntryForm,
     ApplicationImportForm,
@@ -473,6 +482,7 @@ def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, st
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
     _decorate([application], today)
+    application.claim_difference = claim_difference(application.claimed_amount, application.computed_amount)
     decision, decision_source = _explanation(request, application)
     transitions = list(selectors.application_transitions(application))
     risk_hits = list(selectors.application_risk_hits(application))
@@ -556,6 +566,19 @@ def application_coaching_add(request, pk: int):
 # --- entry and import -----------------------------------------------------------------------------------------
 
 
+def _say_received(request, application: RefundApplication) -> None:
+    """已登记 — in green only when the claim is what the rules compute and the arrival scan found nothing."""
+    text = f"已登记 {application.taxpayer.name} {format_period_cn(application.application_period)}的留抵退税申请"
+    difference = claim_difference(application.claimed_amount, application.computed_amount)
+    notes = [f"{difference}，确认前请核实"] if difference else []
+    if application.state == State.RETURNED:
+        notes.append("受理时风险扫描发现疑点，已回退调查核实（见“风险疑点”）")
+    if notes:
+        messages.warning(request, f"{text}。{'；'.join(notes)}。")
+    else:
+        messages.success(request, f"{text}。")
+
+
 @login_required
 @permission_required(ADD, raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -582,10 +605,9 @@ def application_new(request):
                         document_number=data["document_number"],
                     )
                 except ApplicationError as exc:
-                    form.add_error(None, exc.message)
+                    add_service_error(form, exc)
                 else:
-                    period = application.application_period
-                    messages.success(request, f"已登记 {taxpayer.name} {period} 的留抵退税申请。")
+                    _say_received(request, application)
                     return redirect("refund:application_detail", pk=application.pk)
     else:
         form = ApplicationEntryForm(initial={"received_on": timezone.localdate()})

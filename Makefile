@@ -1,6 +1,7 @@
 # The two commands: `make demo` and `make test` (see README.md).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+DEMO_PORT ?= 8000
 PY := $(VENV)/bin/python
 
 .PHONY: demo test venv dev-venv assets clean
@@ -35,7 +36,7 @@ demo: venv assets
 	$(PY) manage.py setup_schedules
 	@$(PY) manage.py push_date_run || echo "（候选名单未推送，原因见上；演示照常启动）"
 	$(PY) manage.py demo_banner
-	@exec $(VENV)/bin/honcho --no-colour -f Procfile.demo start
+	@DEMO_PORT=$(DEMO_PORT) DEMO_VAR=$(CURDIR)/var exec $(VENV)/bin/supervisord -c config/supervisord.demo.conf
 
 test: dev-venv assets
 	scripts/test.sh

@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.roles import ROLES, RoleCode
 from taxpayers import demo
 
-DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}/"  # Procfile.demo's port
+DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}/"  # the Makefile's DEMO_PORT
 
 
 def display_width(text: str) -> int:

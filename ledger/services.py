@@ -429,7 +429,7 @@ def bill_template() -> MessageTemplate:
     template = MessageTemplate.objects.filter(code=BILL_TEMPLATE_CODE).first()
     if template is None or not template.active:
         raise ApplicationError(
-            f"短信模板“{BILL_TEMPLATE_CODE}”（留抵退税退库账单）不存在或已停用，无法发送账单；"
+            "短信模板“留抵退税退库账单”不存在或已停用，无法发送账单；"
             "请信息中心在系统管理中启用后重新登记。",
             code="template_missing",
         )

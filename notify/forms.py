@@ -17,15 +17,17 @@ class BatchForm(forms.Form):
     branch = forms.TypedChoiceField(label="所属分局", coerce=int, required=False, empty_value=None)
     recipients_text = forms.CharField(
         label="粘贴收件人", required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-        help_text="从 Excel 复制（含表头）后粘贴；每行一个收件人：手机号码，再按顺序填写各变量。",
+        help_text="从 Excel 复制（含表头）后粘贴；每行一个收件人：手机号码，再按表头顺序填写模板中的各变量。",
     )
     recipients_file = forms.FileField(
-        label="或上传文件", required=False, help_text="xlsx 或 csv，第一行为表头（手机号码及模板变量名）。"
+        label="或上传文件", required=False,
+        help_text="xlsx 或 csv，第一行为表头：手机号码，以及右侧“收件人表头”列出的各变量（如 纳税人名称、所属期）。"
     )
 
     def __init__(self, *args, templates, branches: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
+        self.fields["template"].label_from_instance = lambda template: template.name  # never the code
         self.fields["branch"].choices = [("", "不限（全局批次）"), *branches]
         if not branches:
             self.fields["branch"].widget = forms.HiddenInput()

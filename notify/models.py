@@ -37,7 +37,7 @@ class MessageTemplate(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return self.name  # what officers read wherever a template is named; the code is for programs
 
     def segments(self) -> int:
         return segment_count(self.body + self.sign_text)

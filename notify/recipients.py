@@ -2,8 +2,10 @@
 
 Every cell is read as text: Excel keeps an 11-digit mobile as a number, which is exact, but a decimal or
 a date is turned back into the text the officer typed as far as possible. The first row names the
-columns (手机号码 and the template's variables, e.g. ``taxpayer_name``); a list whose first cell is already
-a mobile number has no header, and its columns are the mobile and then the variables in order.
+columns in Chinese: 手机号码 and the template's variables by their labels (``notify.text.VARIABLE_LABELS``:
+纳税人名称, 所属期, 主管税务分局…); the variables' keys (``taxpayer_name``) are still read from older files. A list
+whose first cell is already a mobile number has no header, and its columns are the mobile and then the
+variables in order.
 
 Nothing here writes. ``build_preview`` renders every row the way ``sms_batch_enqueue`` will, so the
 officer sees the texts, their parts (70 characters for one, 67 per part beyond, signature included) and
@@ -26,9 +28,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .models import MessageTemplate
 from .services import Recipient, SmsRejected, check_mobile, compose, quiet_until
-from .text import InvalidMobile, mask_mobile, normalise_mobile, segment_count, unique_variables
+from .text import InvalidMobile, mask_mobile, normalise_mobile, segment_count, unique_variables, variable_label
 
-MOBILE_HEADERS = {"手机号码", "手机号", "手机", "号码", "电话", "mobile", "phone"}
+MOBILE_HEADER = "手机号码"
+MOBILE_HEADERS = {MOBILE_HEADER, "手机号", "手机", "号码", "电话", "mobile", "phone"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PREVIEW_ROWS = 100  # rows rendered in full on the preview page; problems are listed in full
 
@@ -121,6 +124,7 @@ def parse_rows(
     if not rows:
         raise RecipientListError("没有读到任何收件人，请粘贴或上传收件人名单")
     names = unique_variables(template.body)
+    expected = "、".join([MOBILE_HEADER, *(variable_label(name) for name in names)])
     notices: list[str] = []
     first_number, first = rows[0]
     if first and _is_mobile(first[0]):
@@ -131,20 +135,19 @@ def parse_rows(
         lower = [h.lower() for h in header]
         mobile_at = next((i for i, h in enumerate(lower) if h in MOBILE_HEADERS), None)
         if mobile_at is None:
-            raise RecipientListError(
-                f"第 {first_number} 行表头中没有“手机号码”列；表头应为：{'、'.join(['手机号码', *names])}"
-            )
+            raise RecipientListError(f"第 {first_number} 行（表头）没有“{MOBILE_HEADER}”列；表头应为：{expected}")
         columns = {"mobile": mobile_at}
         missing = []
         for name in names:
-            at = next((i for i, h in enumerate(lower) if h == name.lower()), None)
+            accepted = {variable_label(name).lower(), name.lower()}  # the label; the key of older files
+            at = next((i for i, h in enumerate(lower) if h in accepted), None)
             if at is None:
-                missing.append(name)
+                missing.append(variable_label(name))
             else:
                 columns[name] = at
         if missing:
             raise RecipientListError(
-                f"缺少模板变量列：{'、'.join(missing)}；表头应为：{'、'.join(['手机号码', *names])}"
+                f"第 {first_number} 行（表头）缺少“{'”“'.join(missing)}”列；表头应为：{expected}"
             )
         extra = [h for i, h in enumerate(header) if h and i not in columns.values()]
         if extra:
@@ -171,6 +174,19 @@ def parse_rows(
 
 
 # --- preview ----------------------------------------------------------------------------------------------
+def _row_reason(item: RecipientRow, exc: SmsRejected) -> str:
+    """Why a row cannot be sent, naming its column: ``“手机号码”列的号码无效：138****0000``, ``“所属期”列为空``."""
+    if exc.code == "invalid_mobile":
+        if not str(item.mobile or "").strip():
+            return f"“{MOBILE_HEADER}”列为空，请填写"
+        return f"“{MOBILE_HEADER}”列的号码无效：{mask_mobile(str(item.mobile))}"
+    if exc.code == "missing_variable":
+        empty = [variable_label(name) for name, value in item.variables.items() if value == ""]
+        if empty:
+            return f"“{'”“'.join(empty)}”列为空，请填写"
+    return exc.message
+
+
 @dataclass
 class PreviewRow:
     row: int
@@ -224,7 +240,7 @@ def build_preview(
             text = compose(template=template, text=None, variables=variables)
         except SmsRejected as exc:
             preview.rows.append(PreviewRow(item.row, item.mobile, mask_mobile(item.mobile), "", 0, 0, "error",
-                                           exc.message))
+                                           _row_reason(item, exc)))
             preview.errors += 1
             recipients.append(Recipient(item.mobile, variables, key=f"row{item.row}"))
             continue

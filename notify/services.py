@@ -31,9 +31,18 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from .backends.mas import template_params
+from .labels import report_error_message
 from .models import InboxNotification, MessageTemplate, OptOut, SmsBatch, SmsMessage, SmsReport
 from .signals import audit_requested
-from .text import InvalidMobile, MissingVariable, mask_mobile, normalise_mobile, render, template_param_values
+from .text import (
+    InvalidMobile,
+    MissingVariable,
+    display_body,
+    mask_mobile,
+    normalise_mobile,
+    render,
+    template_param_values,
+)
 
 logger = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -99,7 +108,7 @@ REFUSED_AT_ENQUEUE = ("invalid_mobile", "empty_text", "text_too_long", "missing_
 def compose(*, template: MessageTemplate | None, text: str | None, variables: dict | None) -> str:
     if template is not None:
         if not template.active:
-            raise SmsRejected("template_inactive", f"模板已停用：{template.code}")
+            raise SmsRejected("template_inactive", f"模板已停用：{template.name}")
         try:
             return check_text(render(template.body, variables or {}) + template.sign_text)
         except MissingVariable as exc:
@@ -282,7 +291,7 @@ def sms_batch_enqueue(
                 setattr(row, field, value)
         except SmsRejected as exc:
             row.recipient = str(recipient.mobile)[:32]
-            row.text = template.body
+            row.text = display_body(template.body)  # never sent: kept for the officer, in the officer's words
             row.status, row.error_code, row.error_message, row.finished_at = "failed", exc.code, exc.message, now
         if row.status == "queued" and row.recipient in opted:
             row.status, row.error_code, row.error_message, row.finished_at = "cancelled", "opted_out", "号码已退订", now
@@ -317,7 +326,7 @@ def sms_batch_create(
     counts = dict(batch.messages.values_list("status").annotate(n=Count("id")).order_by())
     due = quiet_until(now or timezone.now())
     summary = (
-        f"创建短信批次「{name}」：共 {batch.total} 条（模板 {template.code}），待发送 {counts.get('queued', 0)}，"
+        f"创建短信批次「{name}」：共 {batch.total} 条（模板“{template.name}”），待发送 {counts.get('queued', 0)}，"
         f"号码或内容有误 {counts.get('failed', 0)}，已退订 {counts.get('cancelled', 0)}"
     )
     if due:
@@ -488,7 +497,7 @@ def _apply_report(message: SmsMessage, report: SmsReport) -> None:
         status=status,
         report_status=(report.error_code if report.delivered else code)[:32],
         error_code=code[:64],
-        error_message="" if report.delivered else f"状态报告：{code}",
+        error_message="" if report.delivered else report_error_message(code),
         finished_at=report.receive_date or timezone.now(),
         lease_expires_at=None,
     )

@@ -1,4 +1,4 @@
-"""Pure helpers: mobile numbers, SMS length, template rendering. No ORM here."""
+"""Pure helpers: mobile numbers, SMS length, template rendering, template variables in officers' words. No ORM here."""
 
 import re
 import string
@@ -53,6 +53,30 @@ def segment_count(text: str) -> int:
     return -(-length // MULTI_PART)
 
 
+# The variables the product's templates use, as officers read them: the one table between a template's
+# ``{taxpayer_name}`` and the ``{纳税人名称}`` shown on every page, and the column headers of a recipient list.
+# Stored template bodies and rendering keep the keys; a variable missing here is shown as it is written.
+VARIABLE_LABELS = {
+    "taxpayer_name": "纳税人名称",
+    "period": "所属期",
+    "branch_name": "主管税务分局",
+    "refund_kind": "退税类型",
+    "amount": "退税金额",
+    "paid_on": "退库日期",
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def variable_label(name: str) -> str:
+    """``taxpayer_name`` -> ``纳税人名称``."""
+    return VARIABLE_LABELS.get(name, name)
+
+
+def display_body(body: str) -> str:
+    """A template text as officers read it: ``{taxpayer_name}`` -> ``{纳税人名称}``; the stored text keeps the keys."""
+    return _PLACEHOLDER.sub(lambda m: "{" + variable_label(m.group(1)) + "}", body or "")
+
+
 def template_variables(body: str) -> list[str]:
     """Every ``{name}`` in order of occurrence (a name used twice appears twice)."""
     return [name for _, name, _, _ in string.Formatter().parse(body) if name]
@@ -71,17 +95,21 @@ def template_param_values(body: str, variables: dict) -> list[str]:
     """
     missing = [name for name in template_variables(body) if name not in variables]
     if missing:
-        raise MissingVariable(", ".join(missing))
+        raise MissingVariable(missing)
     return [str(variables[name]) for name in template_variables(body)]
 
 
 class MissingVariable(KeyError):
-    pass
+    """``names``: the variables without a value; ``args[0]`` names them in officers' words (纳税人名称、所属期)."""
+
+    def __init__(self, names: list[str]):
+        self.names = list(dict.fromkeys(names))
+        super().__init__("、".join(variable_label(name) for name in self.names))
 
 
 def render(body: str, variables: dict) -> str:
     """Fill ``{name}`` placeholders; a missing variable is an error, never an empty hole in a notice."""
     missing = [name for name in template_variables(body) if name not in variables]
     if missing:
-        raise MissingVariable(", ".join(missing))
+        raise MissingVariable(missing)
     return body.format_map({k: str(v) for k, v in variables.items()})

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import selectors, services
 from .forms import BatchForm
 from .models import MessageTemplate, OptOut
-from .recipients import RecipientRow, build_preview
-from .text import InvalidMobile, normalise_mobile, segment_count, unique_variables
+from .recipients import MOBILE_HEADER, RecipientRow, build_preview
+from .text import InvalidMobile, display_body, normalise_mobile, segment_count, unique_variables, variable_label
 
 CREATE_PERMISSION = "notify.add_smsbatch"
 DRAFT_SECONDS = 3600
@@ -43,13 +43,12 @@ def _preview(template, rows):
 def _template_info(template: MessageTemplate | None) -> dict | None:
     if template is None:
         return None
-    names = unique_variables(template.body)
-    sample = template.body.format_map({name: f"〔{name}〕" for name in names}) + template.sign_text
+    labels = [variable_label(name) for name in unique_variables(template.body)]
     return {
         "template": template,
-        "variables": names,
-        "header": "、".join(["手机号码", *names]),
-        "sample": sample,
+        "variables": labels,
+        "header": "、".join([MOBILE_HEADER, *labels]),
+        "sample": display_body(template.body) + template.sign_text,
         "length": len(template.body + template.sign_text),
         "parts": segment_count(template.body + template.sign_text),
         "gateway_template": bool(template.mas_template_id),

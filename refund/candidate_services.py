@@ -53,6 +53,7 @@ logger = structlog.get_logger(__name__)
 
 Stage = CandidateItem.Stage
 REMINDER_TEMPLATE_CODE = "refund_candidate_reminder"
+REMINDER_TEMPLATE_NAME = "留抵退税候选纳税人提醒"  # as seeded (migration 0005); named so when it is missing
 # Items whose taxpayer already applied, was refunded, declined or was found ineligible are not pushed again in
 # the same application period (unless a higher bureau's list names them).
 DONE_STAGES = (Stage.APPLIED, Stage.REFUNDED, Stage.DECLINED, Stage.INELIGIBLE)
@@ -569,7 +570,7 @@ def reminder_template() -> MessageTemplate:
     template = MessageTemplate.objects.filter(code=REMINDER_TEMPLATE_CODE).first()
     if template is None or not template.active:
         raise ApplicationError(
-            f"短信模板“{REMINDER_TEMPLATE_CODE}”不存在或已停用，无法发送提醒；请信息中心在系统管理中启用后重试。",
+            f"短信模板“{REMINDER_TEMPLATE_NAME}”不存在或已停用，无法发送提醒；请信息中心在系统管理中启用后重试。",
             code="template_missing",
         )
     return template

@@ -106,8 +106,9 @@ def test_missing_mobile_and_opt_out_are_recorded_as_bill_errors(personas, org):
 def test_an_inactive_template_fails_the_run_and_registers_nothing(personas, taxpayer_a):
     _paid(taxpayer_a, personas["refund_officer"], voucher="V-1")
     MessageTemplate.objects.filter(code="ledger_refund_bill").update(active=False)
-    with pytest.raises(ApplicationError, match="ledger_refund_bill"):
+    with pytest.raises(ApplicationError, match="短信模板“留抵退税退库账单”不存在或已停用") as refused:
         ledger_register_day(day=DAY)
+    assert "ledger_refund_bill" not in refused.value.message  # the template by its name, never its code
     run = LedgerRun.objects.get(day=DAY)
     assert run.status == "failed" and "已停用" in run.message
     assert LedgerEntry.objects.get().run is None

@@ -8,6 +8,7 @@ answered with InvalidUsrOrPwd).
 import base64
 import hashlib
 import json
+import logging
 import socket
 import urllib.error
 import urllib.request
@@ -15,6 +16,8 @@ import urllib.request
 from django.conf import settings
 
 from . import BaseBackend, Outcome, SendResult
+
+logger = logging.getLogger(__name__)
 
 NORMAL_FIELDS = ("ecName", "apId", "secretKey", "mobiles", "content", "sign", "addSerial")
 TEMPLATE_FIELDS = ("ecName", "apId", "secretKey", "templateId", "mobiles", "params", "sign", "addSerial")
@@ -24,7 +27,7 @@ MAX_MOBILES = 5000
 # rspcod → (outcome, description). Unknown codes are permanent failures (protocols.md §1.6).
 RSPCOD = {
     "success": (Outcome.ACCEPTED, "提交成功"),
-    "IllegalMac": (Outcome.PERMANENT, "mac校验不通过（密钥或字段拼接有误）"),
+    "IllegalMac": (Outcome.PERMANENT, "请求签名校验不通过（密钥或字段拼接有误）"),
     "IllegalSignId": (Outcome.PERMANENT, "无效的签名编码"),
     "InvalidMessage": (Outcome.PERMANENT, "非法消息，请求数据无法解析"),
     "InvalidUsrOrPwd": (Outcome.PERMANENT, "非法用户名/密码（或缺少字段）"),
@@ -125,14 +128,19 @@ class MasBackend(BaseBackend):
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
                 return SendResult(Outcome.UNKNOWN, code="gateway_timeout", message="网关响应超时，发送结果未知")
-            # Connection refused / DNS: the request never reached the gateway.
-            return SendResult(Outcome.TRANSIENT, code="gateway_unreachable", message=f"无法连接短信网关：{exc.reason}")
+            # Connection refused / DNS: the request never reached the gateway. The system's reason goes to the log;
+            # the officer reads Chinese (notify.labels).
+            logger.warning("sms_gateway_unreachable", extra={"reason": str(exc.reason)})
+            return SendResult(Outcome.TRANSIENT, code="gateway_unreachable",
+                              message="无法连接短信网关（网络不通或网关地址有误）")
         except (ConnectionError, OSError) as exc:
-            return SendResult(Outcome.UNKNOWN, code="gateway_connection_lost", message=f"与网关的连接中断：{exc}")
+            logger.warning("sms_gateway_connection_lost", extra={"reason": str(exc)})
+            return SendResult(Outcome.UNKNOWN, code="gateway_connection_lost",
+                              message="与短信网关的连接中断，发送结果未知")
         if status >= 500:
-            return SendResult(Outcome.TRANSIENT, code=f"http_{status}", message=f"短信网关服务异常（HTTP {status}）")
+            return SendResult(Outcome.TRANSIENT, code=f"http_{status}", message=f"短信网关服务异常（状态码 {status}）")
         if status != 200:
-            return SendResult(Outcome.PERMANENT, code=f"http_{status}", message=f"短信网关拒绝请求（HTTP {status}）")
+            return SendResult(Outcome.PERMANENT, code=f"http_{status}", message=f"短信网关拒绝请求（状态码 {status}）")
         try:
             answer = json.loads(raw.decode("utf-8"))
             rspcod = str(answer.get("rspcod", ""))

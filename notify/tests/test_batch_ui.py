@@ -16,12 +16,14 @@ from notify.models import MessageTemplate, SmsBatch, SmsMessage
 from notify.services import Recipient, opt_out_add, sms_batch_enqueue, sms_enqueue
 
 pytestmark = pytest.mark.django_db
+JIA = {"taxpayer_name": "甲", "amount": 1, "paid_on": "d"}  # a recipient's variables, by the product's keys
+YI = {"taxpayer_name": "乙", "amount": 1, "paid_on": "d"}
 
 
 @pytest.fixture
 def template():
     return MessageTemplate.objects.create(
-        code="bill", name="退税到账", body="{name}：您的留抵退税{amount}元已于{date}退库。",
+        code="bill", name="退税到账", body="{taxpayer_name}：您的留抵退税{amount}元已于{paid_on}退库。",
         sign_text="【示范县税务局】",
     )
 
@@ -35,7 +37,7 @@ def test_paste_preview_confirm_and_the_batch_page(client_for, personas, template
     opt_out_add(mobile="13700137000")
     long_name = "某某" * 30
     pasted = "\n".join([
-        "手机号码\tname\tamount\tdate\t备注",
+        "手机号码\t纳税人名称\t退税金额\t退库日期\t备注",
         "13800138000\t甲公司\t1,234.50\t2024-05-22\tx",
         "12345\t乙公司\t10\t2024-05-22\t",  # bad number
         "13900139000\t丙公司\t\t2024-05-22\t",  # empty variable
@@ -57,7 +59,8 @@ def test_paste_preview_confirm_and_the_batch_page(client_for, personas, template
     html = response.content.decode()
     assert "138****8000" in html and "13800138000" not in html and "13900139000" not in html
     assert "12345" not in html  # an invalid number is masked in the reason too
-    assert "确认发送 3 条" in html and "模板变量缺失：amount" in html
+    assert "确认发送 3 条" in html and "“退税金额”列为空，请填写" in html and "“手机号码”列的号码无效" in html
+    assert "amount" not in html and "taxpayer_name" not in html
     assert SmsMessage.objects.count() == 0  # nothing is sent before the confirmation
 
     token = response.context["token"]
@@ -87,7 +90,7 @@ def test_upload_xlsx_and_gb18030_csv_read_every_cell_as_text(client_for, templat
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["手机号码", "name", "amount", "date"])
+    sheet.append(["手机号码", "纳税人名称", "退税金额", "退库日期"])
     sheet.append([13800138000, "甲公司", 1234.5, dt.datetime(2024, 5, 22)])  # numbers and a date as Excel keeps them
     buffer = io.BytesIO()
     book.save(buffer)
@@ -98,7 +101,8 @@ def test_upload_xlsx_and_gb18030_csv_read_every_cell_as_text(client_for, templat
     row = response.context["preview"].rows[0]
     assert (row.mobile, row.text) == ("13800138000", "甲公司：您的留抵退税1234.5元已于2024-05-22退库。【示范县税务局】")
 
-    csv_bytes = "手机号码,name,amount,date\n13900139000,乙公司,10,5月22日\n".encode("gb18030")
+    # An older file with the variables' keys as headers is still read.
+    csv_bytes = "手机号码,taxpayer_name,amount,paid_on\n13900139000,乙公司,10,5月22日\n".encode("gb18030")
     response = _preview(client, template=template.pk, recipients_file=SimpleUploadedFile("名单.csv", csv_bytes))
     assert response.context["preview"].rows[0].text.startswith("乙公司：您的留抵退税10元已于5月22日")
 
@@ -114,8 +118,10 @@ def test_bad_lists_get_clear_chinese_errors(client_for, template):
         return " ".join(e for errors in form.errors.values() for e in errors)
 
     assert "请粘贴收件人或上传文件" in error()
-    assert "没有“手机号码”列" in error(recipients_text="电话号码x\tname\n13800138000\t甲")
-    assert "缺少模板变量列：amount、date" in error(recipients_text="手机号码\tname\n13800138000\t甲")
+    assert "第 1 行（表头）没有“手机号码”列；表头应为：手机号码、纳税人名称、退税金额、退库日期" in error(
+        recipients_text="电话号码x\t纳税人名称\n13800138000\t甲")
+    missing = error(recipients_text="手机号码\t纳税人名称\n13800138000\t甲")
+    assert "第 1 行（表头）缺少“退税金额”“退库日期”列" in missing and "amount" not in missing
     assert "超过每批上限 2 个" in error(recipients_text="13800138000,甲,1,2\n13900139000,乙,1,2\n13700137000,丙,1,2")
     assert "只能上传 .xlsx 或 .csv" in error(recipients_file=SimpleUploadedFile("a.txt", b"x"))
     assert "无法读取该 xlsx" in error(recipients_file=SimpleUploadedFile("a.xlsx", b"not a zip"))
@@ -130,16 +136,19 @@ def test_template_info_partial(client_for, template):
     template.save()
     client = client_for("service_officer")
     html = client.get(f"/notify/batches/new/template/?template={template.pk}", HTTP_HX_REQUEST="true").content.decode()
-    assert "手机号码、name、amount、date" in html and "云MAS模板" in html and "〔name〕" in html
+    assert "手机号码、纳税人名称、退税金额、退库日期" in html and "云MAS模板" in html
+    assert "{纳税人名称}：您的留抵退税{退税金额}元已于{退库日期}退库。" in html
+    assert "taxpayer_name" not in html and "amount" not in html and "tmpsubmit" not in html
     assert "选择模板后" in client.get("/notify/batches/new/template/?template=x").content.decode()
     form = client.get(f"/notify/batches/new/?template={template.pk}")
-    assert form.status_code == 200 and "手机号码、name、amount、date" in form.content.decode()
+    assert form.status_code == 200 and "手机号码、纳税人名称、退税金额、退库日期" in form.content.decode()
+    assert "taxpayer_name" not in form.content.decode() and "（bill）" not in form.content.decode()
 
 
 @override_settings(SMS_QUIET_HOURS="")
 def test_batch_page_progress_partial_stops_polling_when_done(client_for, template):
     batch = sms_batch_enqueue(name="b", template=template, key_prefix="p",
-                              recipients=[Recipient("13800138000", {"name": "甲", "amount": 1, "date": "d"})])
+                              recipients=[Recipient("13800138000", JIA)])
     client = client_for("service_officer")
     url = f"/notify/batches/{batch.pk}/?part=progress"
     partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
@@ -155,9 +164,9 @@ def test_batch_page_progress_partial_stops_polling_when_done(client_for, templat
 def test_lists_filter_by_branch_and_status(client_for, org, template):
     a, b = org["branch_a"].pk, org["branch_b"].pk
     batch_a = sms_batch_enqueue(name="城东", template=template, key_prefix="a", branch_id=a,
-                                recipients=[Recipient("13800138000", {"name": "甲", "amount": 1, "date": "d"})])
+                                recipients=[Recipient("13800138000", JIA)])
     sms_batch_enqueue(name="城西", template=template, key_prefix="b", branch_id=b,
-                      recipients=[Recipient("1234", {"name": "乙", "amount": 1, "date": "d"})])
+                      recipients=[Recipient("1234", YI)])
     client = client_for("service_officer")
     batches = client.get(f"/notify/batches/?branch={a}")
     assert [x.name for x in batches.context["page_obj"]] == ["城东"]
@@ -195,7 +204,7 @@ def test_resend_selection_confirms_then_resends_with_reason(client_for, personas
 
 def test_exports_are_audited_and_masked(client_for, personas, template):
     sms_batch_enqueue(name="导出", template=template, key_prefix="e",
-                      recipients=[Recipient("13800138000", {"name": "甲", "amount": 1, "date": "d"})])
+                      recipients=[Recipient("13800138000", JIA)])
     client = client_for("service_officer")
     sheet = openpyxl.load_workbook(io.BytesIO(client.get("/notify/messages/export/?status=queued").content)).active
     assert list(sheet.values)[1][1] == "138****8000"
@@ -211,9 +220,9 @@ def test_a_branch_scoped_reader_sees_only_its_branch(client_for, personas, org, 
     officer = personas["officer_a"]
     officer.user_permissions.add(*Permission.objects.filter(codename__in=["view_smsbatch", "view_smsmessage"]))
     a = sms_batch_enqueue(name="城东", template=template, key_prefix="a", branch_id=org["branch_a"].pk,
-                          recipients=[Recipient("13800138000", {"name": "甲", "amount": 1, "date": "d"})])
+                          recipients=[Recipient("13800138000", JIA)])
     b = sms_batch_enqueue(name="城西", template=template, key_prefix="b", branch_id=org["branch_b"].pk,
-                          recipients=[Recipient("13900139000", {"name": "乙", "amount": 1, "date": "d"})])
+                          recipients=[Recipient("13900139000", YI)])
     client = client_for("officer_a")
     assert client.get(f"/notify/batches/{a.pk}/").status_code == 200
     assert client.get(f"/notify/batches/{b.pk}/").status_code == 404
@@ -233,8 +242,8 @@ def test_list_pages_use_a_fixed_number_of_queries(client_for, org, template):
     def add(n, start):
         for i in range(start, start + n):
             sms_batch_enqueue(name=f"批{i}", template=template, key_prefix=f"q{i}", branch_id=org["branch_a"].pk,
-                              recipients=[Recipient(f"1380013{i:04d}", {"name": "甲", "amount": 1, "date": "d"}),
-                                          Recipient("1", {"name": "甲", "amount": 1, "date": "d"})])
+                              recipients=[Recipient(f"1380013{i:04d}", JIA),
+                                          Recipient("1", JIA)])
 
     add(1, 0)
     first = SmsBatch.objects.get()

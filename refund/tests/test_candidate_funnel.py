@@ -91,7 +91,7 @@ def test_reminders_go_to_the_legal_rep_else_the_tax_handler_once_per_item(built,
 
 def test_reminders_need_the_template(built):
     MessageTemplate.objects.filter(code=REMINDER_TEMPLATE_CODE).update(active=False)
-    with pytest.raises(ApplicationError, match="已停用"):
+    with pytest.raises(ApplicationError, match="短信模板“留抵退税候选纳税人提醒”不存在或已停用"):
         candidate_list_remind(actor=None, candidate_list=_service_list())
     assert not SmsMessage.objects.exists()
 

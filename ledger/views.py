@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import ApplicationError
-from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export
+from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export, content_disposition
 from accounts.listing import active_filter_count, add_service_error, mark_invalid, paginate, style_filter_form
 from accounts.masking import mask_identifier
 from accounts.templatetags.masking import format_yuan
@@ -366,9 +366,9 @@ def payment_import(request):
 @permission_required(PAY, raise_exception=True)
 @require_GET
 def payment_import_sample(request):
-    return FileResponse(
-        SAMPLE.open("rb"), as_attachment=True, filename="国库退库回执-样例.xlsx", content_type=XLSX_CONTENT_TYPE
-    )
+    response = FileResponse(SAMPLE.open("rb"), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition("国库退库回执-样例.xlsx")
+    return response
 
 
 # --- 每日登记 --------------------------------------------------------------------------------------------------

@@ -14,7 +14,15 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .exports import XLSX_CONTENT_TYPE, batches_xlsx, messages_xlsx
+from .exports import (
+    BATCHES_TITLE,
+    MESSAGES_TITLE,
+    XLSX_CONTENT_TYPE,
+    batches_xlsx,
+    content_disposition,
+    export_filename,
+    messages_xlsx,
+)
 from .forms import ResendForm
 from .models import MessageTemplate, SmsBatch, SmsMessage
 from .text import mask_mobile
@@ -50,9 +58,9 @@ def _branch_names(user) -> dict[int, str]:
     return dict(selectors.branch_choices(user))
 
 
-def _xlsx(content: bytes, stem: str) -> HttpResponse:
+def _xlsx(content: bytes, title: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"'
+    response["Content-Disposition"] = content_disposition(export_filename(title))
     return response
 
 
@@ -112,8 +120,9 @@ def message_export(request):
     filters = _filters(request, MESSAGE_FILTERS)
     content, count = messages_xlsx(selectors.message_list(filters=filters, user=request.user),
                                    branch_names=_branch_names(request.user))
-    services.sms_export_record(actor=request.user, description="短信记录", row_count=count, query=urlencode(filters))
-    return _xlsx(content, "sms")
+    services.sms_export_record(actor=request.user, description=MESSAGES_TITLE, row_count=count,
+                               query=urlencode(filters))
+    return _xlsx(content, MESSAGES_TITLE)
 
 
 def _resend_candidates(request):
@@ -214,9 +223,9 @@ def batch_export(request):
     filters = _filters(request, BATCH_FILTERS)
     content, count = batches_xlsx(selectors.batch_list(filters=filters, user=request.user),
                                   branch_names=_branch_names(request.user))
-    services.sms_export_record(actor=request.user, description="短信批次", row_count=count,
+    services.sms_export_record(actor=request.user, description=BATCHES_TITLE, row_count=count,
                                query=urlencode(filters), object_type="notify.smsbatch")
-    return _xlsx(content, "sms-batches")
+    return _xlsx(content, BATCHES_TITLE)
 
 
 @login_required

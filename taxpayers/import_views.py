@@ -11,12 +11,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from accounts.errors import ApplicationError
+from accounts.exports import file_download
 from accounts.models import Branch
 
 from . import imports
@@ -26,7 +26,6 @@ from .services import import_errors_export, import_file_open, import_job_submit,
 VIEW_PERMISSION = "taxpayers.view_importjob"
 ADD_PERMISSION = "taxpayers.add_importjob"
 CONTACTS_PERMISSION = "taxpayers.view_taxpayer_contacts"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # UX.md: the same colour for the same meaning everywhere.
 STATUS_TAGS = {
@@ -51,12 +50,6 @@ class ImportUploadForm(forms.Form):
         if uploaded.size > imports.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(f"文件超过 {imports.MAX_UPLOAD_BYTES // (1024 * 1024)} MB，请拆分后分批导入。")
         return uploaded
-
-
-def _attachment(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 COUNT_FIELDS = ("total_rows", "processed_rows", "created_count", "updated_count", "unchanged_count", "error_count")
@@ -172,7 +165,7 @@ def import_errors_download(request, pk: int):
     content = import_errors_export(
         actor=request.user, job=job, mask_mobiles=not request.user.has_perm(CONTACTS_PERMISSION)
     )
-    return _attachment(content, f"导入错误明细-{job.pk}-{timezone.localdate():%Y%m%d}.xlsx")
+    return file_download(content, f"导入错误明细-{job.pk}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
@@ -182,7 +175,7 @@ def import_file_download(request, pk: int):
     job = get_object_or_404(ImportJob, pk=pk)
     if not job.file or not job.file.storage.exists(job.file.name):
         raise Http404("the uploaded file is no longer stored")
-    return FileResponse(import_file_open(actor=request.user, job=job), as_attachment=True, filename=job.original_name)
+    return file_download(import_file_open(actor=request.user, job=job), job.original_name)
 
 
 @login_required
@@ -195,4 +188,4 @@ def import_template_download(request, kind: str):
     content = imports.build_template(
         kind, branch_example=branch.name if branch else "城东税务分局", today=timezone.localdate()
     )
-    return _attachment(content, f"{ImportJob.Kind(kind).label}导入模板.xlsx")
+    return file_download(content, f"{ImportJob.Kind(kind).label}导入模板.xlsx")

@@ -60,9 +60,11 @@ def test_list_masks_numbers_filters_and_exports(client_for):
     assert "138****8000" in html and "13800138000" not in html
     filtered = client.get("/notify/messages/?status=delivered")
     assert [r.recipient for r in filtered.context["page_obj"]] == ["13900139000"]
+    assert "无效的签名编码（网关代码 IllegalSignId）" in html  # a gateway's code only after its meaning
     book = openpyxl.load_workbook(io.BytesIO(client.get("/notify/messages/export/?status=failed").content))
     rows = list(book.active.values)
-    assert len(rows) == 2 and rows[1][1] == "138****8000" and rows[1][8] == "IllegalSignId"
+    assert rows[0][8] == "失败原因"
+    assert len(rows) == 2 and rows[1][1] == "138****8000" and rows[1][8] == "无效的签名编码（网关代码 IllegalSignId）"
 
 
 def test_resend_failed(client_for):

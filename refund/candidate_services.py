@@ -27,7 +27,7 @@ from accounts.masking import mask_identifier
 from accounts.models import Branch, User
 from accounts.roles import RoleCode
 from accounts.templatetags.masking import format_period_cn, format_yuan
-from notify.models import MessageTemplate
+from notify.models import InboxNotification, MessageTemplate
 from notify.services import SmsRejected, inbox_notify, sms_enqueue
 from taxpayers.calendar import CalendarUnavailable, deadline_for
 from taxpayers.models import Taxpayer, VatReturn
@@ -54,6 +54,7 @@ logger = structlog.get_logger(__name__)
 Stage = CandidateItem.Stage
 REMINDER_TEMPLATE_CODE = "refund_candidate_reminder"
 REMINDER_TEMPLATE_NAME = "留抵退税候选纳税人提醒"  # as seeded (migration 0005); named so when it is missing
+AUTO_REMIND_AT = dt.time(9, 0)  # the beat entry refund-push-date-auto-remind (config/schedules.py)
 # Items whose taxpayer already applied, was refunded, declined or was found ineligible are not pushed again in
 # the same application period (unless a higher bureau's list names them).
 DONE_STAGES = (Stage.APPLIED, Stage.REFUNDED, Stage.DECLINED, Stage.INELIGIBLE)
@@ -497,13 +498,7 @@ def candidate_lists_notify(*, push_date: dt.date) -> int:
             amount = format_yuan(lst.refundable_total)
             if lst.is_service_list:
                 users = _officers(RoleCode.SERVICE_OFFICER)
-                title = f"{lst.push_date.isoformat()} 候选名单：全局 {lst.item_count} 户待提醒"
-                body = (
-                    f"申请所属期 {period_cn}，新增 {lst.new_count} 户，上级下发 {lst.upper_count} 户，"
-                    f"可退税额合计 {amount} 元。请在候选名单中向纳税人发送提醒短信。"
-                )
-                if CandidateSettings.load().auto_remind:
-                    body += "（已开启9:00自动提醒。）"
+                title, body = _service_notice(lst)
             else:
                 users = _officers(RoleCode.BRANCH_OFFICER, branch_id=lst.branch_id)
                 title = f"{lst.push_date.isoformat()} 候选名单：{lst.branch.name} {lst.item_count} 户"
@@ -522,6 +517,94 @@ def candidate_lists_notify(*, push_date: dt.date) -> int:
                 changes={"users": [user.pk for user in users]},
             )
     return written
+
+
+@dataclass(frozen=True)
+class ReminderState:
+    """Where the reminders of a list stand, for the service section's notice."""
+
+    reminded_auto: int  # reminded by the automatic run (no officer)
+    reminded_by_officer: int
+    not_sent: int  # tried, but the number has opted out or was refused: not sent again
+    waiting: int  # open, not reminded, with a mobile number: one click (or the 09:00 run) reminds them
+    without_mobile: int  # open, not reminded, no mobile number on file
+
+
+def reminder_state(candidate_list: CandidateList) -> ReminderState:
+    items = items_of_list(candidate_list)
+    reminded = items.filter(reminded_at__isnull=False)
+    auto = reminded.filter(reminder_sms__created_by__isnull=True).count()
+    preview = candidate_list_remind_preview(candidate_list=candidate_list)
+    return ReminderState(
+        reminded_auto=auto,
+        reminded_by_officer=reminded.count() - auto,
+        not_sent=items.filter(reminded_at__isnull=True, reminder_sms__isnull=False).count(),
+        waiting=preview.remindable,
+        without_mobile=preview.without_mobile,
+    )
+
+
+def _auto_remind_pending(push_date: dt.date) -> bool:
+    """The 09:00 run will still remind this push date's list: enabled, and 09:00 of that day not yet passed."""
+    due = timezone.make_aware(dt.datetime.combine(push_date, AUTO_REMIND_AT))
+    return CandidateSettings.load().auto_remind and timezone.now() < due
+
+
+def _service_notice(candidate_list: CandidateList) -> tuple[str, str]:
+    """The service section's notice of a push date: how many were reminded (automatically or by an officer), how
+    many still wait, and the action only when some wait — never "请发送提醒短信" for a list already reminded."""
+    state = reminder_state(candidate_list)
+    pending = state.waiting and _auto_remind_pending(candidate_list.push_date)
+    heads = [f"全局 {candidate_list.item_count:,} 户"]
+    lines = [
+        f"申请所属期 {format_period_cn(candidate_list.application_period)}，新增 {candidate_list.new_count:,} 户，"
+        f"上级下发 {candidate_list.upper_count:,} 户，可退税额合计 {format_yuan(candidate_list.refundable_total)} 元。"
+    ]
+    if state.reminded_auto:
+        heads.append(f"已自动提醒 {state.reminded_auto:,} 户")
+        lines.append(f"已自动向 {state.reminded_auto:,} 户发送提醒短信。")
+    if state.reminded_by_officer:
+        heads.append(f"已手动提醒 {state.reminded_by_officer:,} 户")
+        lines.append(f"纳税服务股已向 {state.reminded_by_officer:,} 户发送提醒短信。")
+    if state.not_sent:
+        lines.append(f"{state.not_sent:,} 户的号码已退订或无效，提醒短信未发出，如需提醒请电话联系。")
+    if pending:
+        heads.append(f"{state.waiting:,} 户将于 {AUTO_REMIND_AT:%H:%M} 自动提醒")
+        lines.append(
+            f"已开启自动提醒：今日 {AUTO_REMIND_AT:%H:%M} 将自动向 {state.waiting:,} 户发送提醒短信，无需手动发送。"
+        )
+    elif state.waiting:
+        heads.append(f"{state.waiting:,} 户待提醒")
+        lines.append(f"还有 {state.waiting:,} 户待提醒，请在候选名单中向其发送提醒短信。")
+    if state.without_mobile:
+        lines.append(f"{state.without_mobile:,} 户未登记手机号码，无法发送短信，请补录号码后发送或电话联系。")
+    if not (state.waiting or state.without_mobile):
+        lines.append("没有待提醒的纳税人，无需再发送提醒短信。")
+    return f"{candidate_list.push_date.isoformat()} 候选名单：{'，'.join(heads)}", "".join(lines)
+
+
+def candidate_reminders_notify(*, candidate_list: CandidateList) -> int:
+    """After the automatic reminders: tell the service section what they did (a notice of the same words as the
+    push date's). The same notice is never written twice to the same officer, so a repeated run adds nothing."""
+    title, body = _service_notice(candidate_list)
+    link = _list_link(candidate_list)
+    with transaction.atomic():
+        users = [
+            user
+            for user in _officers(RoleCode.SERVICE_OFFICER)
+            if not InboxNotification.objects.filter(user=user, title=title[:200], body=body, link=link).exists()
+        ]
+        if not users:
+            return 0
+        inbox_notify(users=users, title=title, body=body, link=link)
+        record_event(
+            actor=None,
+            verb="candidate_list_notify",
+            target=candidate_list,
+            summary=f"站内通知 {len(users)} 人：{title}",
+            changes={"users": [user.pk for user in users]},
+        )
+    return len(users)
 
 
 # --- SMS reminders ---------------------------------------------------------------------------------------------
@@ -673,7 +756,9 @@ def candidate_auto_remind(*, today: dt.date | None = None) -> RemindOutcome | No
     if service is None:
         logger.warning("candidate_auto_remind_no_lists", day=today.isoformat())
         return None
-    return candidate_list_remind(actor=None, candidate_list=service)
+    outcome = candidate_list_remind(actor=None, candidate_list=service)
+    candidate_reminders_notify(candidate_list=service)
+    return outcome
 
 
 # --- the funnel as data arrives ----------------------------------------------------------------------------------
@@ -969,10 +1054,12 @@ def push_date_run(*, actor, push_date: dt.date, remind: bool = True) -> PushDate
     if not CandidateList.objects.filter(push_date=push_date).exists():
         run, screened = push_date_screening(actor=actor, push_date=push_date)
     build = candidate_lists_build(actor=actor, push_date=push_date, run=run)
-    notifications = candidate_lists_notify(push_date=push_date)
     reminders = None
-    if remind and build.service_list is not None:
-        reminders = candidate_list_remind(actor=actor, candidate_list=build.service_list)
+    try:
+        if remind and build.service_list is not None:
+            reminders = candidate_list_remind(actor=actor, candidate_list=build.service_list)
+    finally:  # reminders first, so the service section's notice says what was done; it is written even if they fail
+        notifications = candidate_lists_notify(push_date=push_date)
     service = build.service_list
     return PushDateOutcome(
         push_date=push_date,

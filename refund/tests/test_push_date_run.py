@@ -64,6 +64,11 @@ def test_one_command_runs_the_push_date_and_a_second_run_changes_nothing(county,
     assert "城东税务分局 2 户" in inbox["officer_a"].title
     assert "全局 3 户" in inbox["service_officer"].title
     assert inbox["officer_a"].link.startswith("/refund/candidates/")
+    # The reminders went out before the notice: it says so, and asks for nothing.
+    service = inbox["service_officer"]
+    assert service.title == "2026-03-17 候选名单：全局 3 户，已自动提醒 3 户"
+    assert "已自动向 3 户发送提醒短信" in service.body and "无需再发送提醒短信" in service.body
+    assert "请在候选名单中" not in service.body and "户待提醒" not in service.body
     assert SmsMessage.objects.count() == 3
     assert "提醒短信 3 条进入发件箱" in out
     assert CandidateItem.objects.filter(reminded_at__isnull=False).count() == 3
@@ -132,6 +137,41 @@ def test_the_0900_entry_reminds_only_when_enabled(county):
     assert outcome.enqueued == 3 and SmsMessage.objects.count() == 3
     assert candidate_auto_remind(today=FIRST_PUSH).enqueued == 0
     assert SmsMessage.objects.count() == 3
+
+
+def _service_notices() -> list:
+    return list(InboxNotification.objects.filter(user__username="service_officer").order_by("pk"))
+
+
+@time_machine.travel(dt.datetime(2026, 3, 17, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+def test_the_notice_says_the_0900_run_will_remind_and_then_what_it_did(county):
+    CandidateSettings.objects.update_or_create(pk=1, defaults={"auto_remind": True})
+    no_mobile = eligible_taxpayer(county[0].branch, legal_rep_mobile="", tax_handler_mobile="")
+    push_date_scheduled(today=FIRST_PUSH)
+    [notice] = _service_notices()
+    assert notice.title == "2026-03-17 候选名单：全局 4 户，3 户将于 09:00 自动提醒"
+    assert "今日 09:00 将自动向 3 户发送提醒短信，无需手动发送" in notice.body
+    assert "1 户未登记手机号码" in notice.body and "请在候选名单中" not in notice.body
+
+    with time_machine.travel(dt.datetime(2026, 3, 17, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))):
+        assert candidate_auto_remind(today=FIRST_PUSH).enqueued == 3
+        first, result = _service_notices()
+        assert result.title == "2026-03-17 候选名单：全局 4 户，已自动提醒 3 户"
+        assert "已自动向 3 户发送提醒短信" in result.body and "待提醒" not in result.body
+        assert "1 户未登记手机号码，无法发送短信，请补录号码后发送或电话联系" in result.body
+        assert result.link == first.link
+        # Run again (nothing left to send): no second notice of the same.
+        candidate_auto_remind(today=FIRST_PUSH)
+        assert len(_service_notices()) == 2
+    assert CandidateItem.objects.get(taxpayer=no_mobile).reminded_at is None
+
+
+@time_machine.travel(dt.datetime(2026, 3, 17, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+def test_without_automatic_reminders_the_notice_asks_the_officer_to_send_them(county):
+    push_date_scheduled(today=FIRST_PUSH)
+    [notice] = _service_notices()
+    assert notice.title == "2026-03-17 候选名单：全局 3 户，3 户待提醒"
+    assert "还有 3 户待提醒，请在候选名单中向其发送提醒短信" in notice.body and "已自动" not in notice.body
 
 
 def test_setup_schedules_seeds_the_push_entries_and_keeps_edits():

@@ -39,6 +39,20 @@ SCHEDULES: list[ScheduleEntry] = [
         expire_seconds=120,
     ),
     ScheduleEntry(
+        name="import-jobs-sweep",
+        task="taxpayers.sweep_import_jobs",
+        description="每5分钟检查一次数据导入：消息丢失仍在排队、或后台进程中断后停在“校验中/写入中”的导入重新交给后台执行（中断的导入未写入任何数据）。",
+        minute="*/5",
+        expire_seconds=240,
+    ),
+    ScheduleEntry(
+        name="screening-runs-sweep",
+        task="refund.sweep_screening_runs",
+        description="每5分钟检查一次筛查批次：消息丢失仍在排队、或后台进程中断后停在“运行中”的筛查重新开始（中断时写入的部分结果先清除）。",
+        minute="*/5",
+        expire_seconds=240,
+    ),
+    ScheduleEntry(
         name="refund-nightly-screening",
         task="refund.nightly_screening",
         description="每天凌晨2点对全部一般纳税人按当月申请所属期进行留抵退税筛查（在夜间数据导入之后）。",

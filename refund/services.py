@@ -96,6 +96,38 @@ def _enqueue(run_id: int) -> None:
     execute_screening_run.delay(run_id)
 
 
+RUN_PENDING_GRACE_SECONDS = 300
+"""A run still pending after this long has lost its message (a broker restart, the demo's file broker)."""
+
+
+def screening_runs_sweep() -> list[int]:
+    """Resume the runs left in flight: pending past the grace (the message was lost) are handed to a worker
+    again; running past the task's hard time limit lost their worker, so their partial results are removed and
+    they start over from pending. A running run blocks new runs of its period, so it must not stay for ever.
+    The conditional updates make a second sweeper, or the run's own late worker, find nothing to do."""
+    now = timezone.now()
+    stale_before = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
+    resumed = []
+    for run_id in ScreeningRun.objects.filter(
+        status=ScreeningRun.Status.RUNNING, started_at__lt=stale_before
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            if ScreeningRun.objects.filter(
+                pk=run_id, status=ScreeningRun.Status.RUNNING, started_at__lt=stale_before
+            ).update(status=ScreeningRun.Status.PENDING, started_at=None, processed_count=0):
+                ScreeningResult.objects.filter(run_id=run_id).delete()
+                resumed.append(run_id)
+    lost = ScreeningRun.objects.filter(
+        status=ScreeningRun.Status.PENDING, created_at__lt=now - dt.timedelta(seconds=RUN_PENDING_GRACE_SECONDS)
+    ).values_list("pk", flat=True)
+    ids = sorted({*resumed, *lost})
+    for run_id in ids:
+        _enqueue(run_id)
+    if ids:
+        logger.warning("screening_runs_swept", run_ids=ids, resumed=resumed)
+    return ids
+
+
 def screening_run_execute(*, run_id: int) -> ScreeningRun | None:
     """Claim the run (pending → running) and screen every taxpayer; a second delivery finds nothing to claim."""
     claimed = ScreeningRun.objects.filter(pk=run_id, status=ScreeningRun.Status.PENDING).update(

@@ -2,13 +2,25 @@
 
 from celery import shared_task
 
-from .services import screen_taxpayer, screening_rescreen_changed, screening_run_execute, screening_run_nightly
+from .services import (
+    screen_taxpayer,
+    screening_rescreen_changed,
+    screening_run_execute,
+    screening_run_nightly,
+    screening_runs_sweep,
+)
 
 
 @shared_task(name="refund.execute_screening_run", ignore_result=True)
 def execute_screening_run(run_id: int) -> None:
     """Claimed with a conditional UPDATE (pending → running): a second delivery does nothing."""
     screening_run_execute(run_id=run_id)
+
+
+@shared_task(name="refund.sweep_screening_runs", ignore_result=True)
+def sweep_screening_runs() -> None:
+    """Beat entry: runs whose worker died or whose message was lost are resumed."""
+    screening_runs_sweep()
 
 
 @shared_task(name="refund.nightly_screening", ignore_result=True)

@@ -148,6 +148,33 @@ def _stale_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
 
 
+PENDING_GRACE_SECONDS = 120
+"""A worker's job still waiting after this long has lost its message (a broker restart, the demo's file broker)."""
+
+
+def import_jobs_sweep() -> list[int]:
+    """Hand again to a worker the jobs left in flight: pending past the grace (the message was lost), or
+    validating/applying past the task's hard time limit (the worker died; the import's one transaction was
+    rolled back with its connection, so nothing of the file was written). The claim in ``import_job_run``
+    decides: a job that another worker is really running is not claimed twice. Returns the job ids."""
+    lost = ImportJob.objects.filter(
+        status=ImportJob.Status.PENDING,
+        created_at__lt=timezone.now() - dt.timedelta(seconds=PENDING_GRACE_SECONDS),
+        size_bytes__gt=settings.IMPORT_INLINE_MAX_BYTES,
+    )
+    stale = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.VALIDATING, ImportJob.Status.APPLYING], started_at__lt=_stale_before()
+    )
+    ids = sorted({*lost.values_list("pk", flat=True), *stale.values_list("pk", flat=True)})
+    if ids:
+        from .tasks import run_import_job  # tasks import this module
+
+        for job_id in ids:
+            run_import_job.delay(job_id)
+        logger.warning("import_jobs_swept", job_ids=ids)
+    return ids
+
+
 def import_job_run(*, job_id: int, today: dt.date | None = None) -> ImportJob | None:
     """Check the whole file, then apply every row or none. Safe to call twice: only one caller claims the job."""
     claimable = Q(status=ImportJob.Status.PENDING) | Q(

@@ -611,8 +611,50 @@ def application_confirm(
     return application
 
 
+@dataclass(frozen=True)
+class ApprovalBlock:
+    """Why an application cannot be approved now. ``reason`` is the same sentence for every application blocked
+    the same way, so that a batch confirmation can group them ("2 件：…")."""
+
+    code: str  # "out_of_scope" | "state" | "open_risk_hit"
+    reason: str
+
+
+class ApprovalBlocked(ApplicationError):
+    code = "approval_blocked"
+
+
+def approval_blocks(*, actor, applications: Iterable[RefundApplication]) -> dict[int, ApprovalBlock]:
+    """审批's precondition, the one check both the batch confirmation's count and every approval use: for each of
+    ``applications`` that cannot be approved now, why — outside the actor's branches, not under review
+    (``ALLOWED_FROM["approve"]``), or a risk finding not yet verified. An application absent from the result can
+    be approved (the approval then re-runs the risk gate on the data as it stands). One query."""
+    applications = list(applications)
+    visible = visible_branch_ids(actor)
+    open_hits = set(
+        ApplicationRiskHit.objects.filter(application__in=applications, resolved_at__isnull=True).values_list(
+            "application_id", flat=True
+        )
+    )
+    reviewing = "、".join(_state_label(s) for s in ALLOWED_FROM["approve"])
+    blocks = {}
+    for application in applications:
+        if visible is not None and application.branch_id not in visible:
+            blocks[application.pk] = ApprovalBlock("out_of_scope", "不在您的管辖范围内")
+        elif application.state not in ALLOWED_FROM["approve"]:
+            blocks[application.pk] = ApprovalBlock(
+                "state", f"当前为“{_state_label(application.state)}”，只有“{reviewing}”的申请可以审批"
+            )
+        elif application.pk in open_hits:
+            blocks[application.pk] = ApprovalBlock("open_risk_hit", "有尚未核实的风险疑点，须核实后再审批")
+    return blocks
+
+
 def _approve(*, actor, application: RefundApplication) -> RefundApplication:
-    if application.state not in ALLOWED_FROM["approve"]:
+    block = approval_blocks(actor=actor, applications=[application]).get(application.pk)
+    if block is not None and block.code != "state":
+        raise ApprovalBlocked(f"{block.reason}。", code=block.code)
+    if block is not None:
         # Refused before the gate: the gate would otherwise try to return an application not under review.
         current = RefundApplication.objects.filter(pk=application.pk).values_list("state", flat=True).first()
         if current is not None and current != application.state:
@@ -753,15 +795,11 @@ def applications_approve_batch(*, actor, applications: Iterable[RefundApplicatio
     """批量审批: each application re-checked by the gate and approved in its own transaction, so that one
     refusal (a risk hit, another officer's action, a wrong state) does not stop the rest."""
     summary = BatchApprovalSummary()
-    visible = visible_branch_ids(actor)
     for application in applications:
-        if visible is not None and application.branch_id not in visible:
-            summary.refused.append(ApprovalOutcome(application, "不在您的管辖范围内。"))
-            continue
         try:
-            _approve(actor=actor, application=application)
+            _approve(actor=actor, application=application)  # refuses by ``approval_blocks`` first
         except ApplicationError as exc:
-            if not isinstance(exc, RiskHitReturned | ConflictError | TransitionRefused):
+            if not isinstance(exc, RiskHitReturned | ConflictError | TransitionRefused | ApprovalBlocked):
                 logger.info("batch_approval_refused", application_id=application.pk, code=exc.code)
             summary.refused.append(ApprovalOutcome(application, exc.message))
         else:

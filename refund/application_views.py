@@ -222,6 +222,22 @@ def _safe_back(request, fallback: str) -> str:
     return fallback
 
 
+def _approval_count(user, applications: list[RefundApplication]) -> dict:
+    """What 确认审批 will do: the applications that can be approved now and the others grouped by why not — by
+    the services' one precondition of 审批 (``approval_blocks``), the check every approval makes again."""
+    blocks = services.approval_blocks(actor=user, applications=applications)
+    groups: dict[str, int] = {}
+    for application in applications:
+        application.approval_block = blocks.get(application.pk)
+        if application.approval_block is not None:
+            groups[application.approval_block.reason] = groups.get(application.approval_block.reason, 0) + 1
+    return {
+        "approvable": [a for a in applications if a.pk not in blocks],
+        "blocked_count": len(blocks),
+        "blocked_groups": list(groups.items()),
+    }
+
+
 @login_required
 @permission_required(VIEW, raise_exception=True)
 @require_POST
@@ -279,11 +295,11 @@ def application_batch(request):
         context = {
             "action": action,
             "applications": _decorate(applications, timezone.localdate()),
-            "reviewing": sum(1 for a in applications if a.state == State.REVIEWING),
             "officer": assign_form.cleaned_data["officer"] if assign_form else None,
             "back_url": back,
         }
-        context["not_reviewing"] = len(applications) - context["reviewing"]
+        if action == "approve":
+            context.update(_approval_count(request.user, applications))
         return render(request, "refund/applications/batch_confirm.html", context)
 
     try:

@@ -200,7 +200,7 @@ def test_batch_approval_confirms_then_summarises(client_for, personas, org):
     url = reverse("refund:application_batch")
 
     confirm = client.post(url, {"action": "approve", "ids": ids})
-    assert "确认批量审批 4 件申请" in confirm.content.decode()
+    assert "确认批量审批：已选 4 件，可审批 3 件" in confirm.content.decode()
     assert all(_state(a) == State.REVIEWING for a in (*good, risky))
 
     summary = client.post(url, {"action": "approve", "ids": ids, "confirm": "1"})

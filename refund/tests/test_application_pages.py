@@ -236,10 +236,10 @@ def test_batch_confirmation_says_how_many_and_what_will_happen(client_for, queue
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "确认批量审批 2 件申请" in html
-    assert '其中 <strong id="reviewing-count">1</strong> 件当前为“审核中”' in html
-    assert "1</strong> 件不是“审核中”，将不会审批" in html
-    assert "确认审批 2 件" in html
+    assert "确认批量审批：已选 2 件，可审批 1 件" in html
+    assert '其中 <strong id="approvable-count">1</strong> 件可以审批' in html
+    assert "<li>1 件当前为“已受理”，只有“审核中”的申请可以审批</li>" in html
+    assert "确认审批 1 件" in html
     assert RefundApplication.objects.get(pk=queue["reviewing"].pk).state == "reviewing"  # nothing done yet
 
 
@@ -465,4 +465,4 @@ def test_batch_can_take_everything_the_filters_show(client_for, org, personas):
     )
     assert response.status_code == 200
     assert [a.document_number for a in response.context["applications"]] == [f"F{i:03d}" for i in range(1, 52, 2)]
-    assert "确认批量审批 26 件申请" in response.content.decode()
+    assert "确认批量审批：已选 26 件，可审批 0 件" in response.content.decode()

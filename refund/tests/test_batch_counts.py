@@ -1,0 +1,80 @@
+"""Batch bars count what can be done: 批量审批's confirmation counts the applications that can be approved and groups
+why the others cannot (the same precondition every approval checks); the reminder confirmation counts the
+taxpayers that can be reminded (a mobile, not reminded yet, not opted out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from refund.application_services import ApprovalBlocked, application_approve, approval_blocks
+from refund.models import ApplicationRiskHit, RefundApplication
+
+from .application_rows import application
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+BATCH = reverse("refund:application_batch")
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(dt.datetime(2026, 3, 20, 10, 0, tzinfo=SHANGHAI), tick=False):
+        yield
+
+
+def _open_hit(app: RefundApplication) -> None:
+    ApplicationRiskHit.objects.create(application=app, stage="arrival", code="credit_level", title="纳税信用级别不符")
+
+
+@pytest.fixture
+def selection(org):
+    a = org["branch_a"]
+    received = [application(branch=a, document_number=f"R-{i}") for i in range(2)]
+    hit = application(branch=a, document_number="H-1", state="reviewing", confirmed_amount=100000)
+    _open_hit(hit)
+    ready = application(branch=a, document_number="OK-1", state="reviewing", confirmed_amount=100000)
+    return {"received": received, "hit": hit, "ready": ready}
+
+
+def test_none_can_be_approved_the_button_is_disabled_with_the_reasons(client_for, selection):
+    ids = [a.pk for a in selection["received"]] + [selection["hit"].pk]
+    response = client_for("refund_officer").post(BATCH, {"action": "approve", "ids": ids})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "确认批量审批：已选 3 件，可审批 0 件" in html
+    assert "确认审批 2 件" not in html and "确认审批 3 件" not in html
+    assert 'id="batch-confirm" disabled aria-describedby="batch-why"' in html
+    why = (
+        "所选申请都不能审批：2 件当前为“已受理”，只有“审核中”的申请可以审批；1 件有尚未核实的风险疑点，须核实后再审批。"
+    )
+    assert f'<span class="small text-body-secondary align-self-center" id="batch-why">{why}</span>' in html
+    assert '<input type="hidden" name="ids"' not in html
+
+
+def test_the_confirmation_counts_the_approvable_and_posts_only_them(client_for, selection):
+    ids = [a.pk for a in (*selection["received"], selection["hit"], selection["ready"])]
+    response = client_for("refund_officer").post(BATCH, {"action": "approve", "ids": ids})
+    html = response.content.decode()
+    assert "确认批量审批：已选 4 件，可审批 1 件" in html and "确认审批 1 件" in html
+    assert '<strong id="blocked-count">3</strong> 件不能审批' in html
+    assert "<li>2 件当前为“已受理”，只有“审核中”的申请可以审批</li>" in html
+    assert "<li>1 件有尚未核实的风险疑点，须核实后再审批</li>" in html
+    assert html.count('<input type="hidden" name="ids"') == 1
+    assert f'<input type="hidden" name="ids" value="{selection["ready"].pk}">' in html
+    assert "不能审批：有尚未核实的风险疑点" in html  # beside the row concerned
+
+
+def test_the_count_and_the_approval_use_the_same_precondition(personas, selection):
+    officer = personas["refund_officer"]
+    blocks = approval_blocks(actor=officer, applications=[selection["hit"], selection["ready"]])
+    assert set(blocks) == {selection["hit"].pk} and blocks[selection["hit"].pk].code == "open_risk_hit"
+    with pytest.raises(ApprovalBlocked, match="有尚未核实的风险疑点"):
+        application_approve(actor=officer, application=selection["hit"])
+    selection["hit"].refresh_from_db()
+    assert selection["hit"].state == "reviewing"
+    outside = approval_blocks(actor=personas["officer_b"], applications=[selection["ready"]])
+    assert outside[selection["ready"].pk].reason == "不在您的管辖范围内"

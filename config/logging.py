@@ -29,7 +29,10 @@ def configure_logging(*, level: str, json: bool) -> None:
                     "foreign_pre_chain": _shared,
                 }
             },
-            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
+            "filters": {"redact": {"()": "config.redaction.RedactSecretPaths"}},
+            "handlers": {
+                "console": {"class": "logging.StreamHandler", "formatter": "structlog", "filters": ["redact"]}
+            },
             "root": {"handlers": ["console"], "level": level},
             "loggers": {
                 "django.db.backends": {"level": "WARNING"},

@@ -59,7 +59,7 @@ def test_database_and_redis_health_checks(services):
 def test_web_migrates_then_runs_gunicorn_on_all_interfaces(services):
     command = _command(services["web"])
     assert "manage.py migrate" in command
-    assert "gunicorn config.wsgi" in command
+    assert "gunicorn -c config/gunicorn.conf.py config.wsgi" in command  # the access log without secrets
     assert "0.0.0.0:8000" in command
     assert command.index("manage.py migrate") < command.index("gunicorn")
     assert "setup_schedules" in command

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .conditions import Condition
+from .conditions import CONDITION_TITLES, Condition
 from .errors import CaseError
 from .facts import Facts
 from .inputs import ZERO, Case
-from .options import OPTION_SPECS, Options
+from .options import Options, option_text
 from .parameters import FIRST_COVERED, LAST_COVERED, REGIME_PERIODS, STOCK_REFUND_OPENS, NotCovered
 from .periods import Period
 from .regimes import (
@@ -21,8 +21,10 @@ from .regimes import (
     cents,
     industry_2022_member,
     industry_2022_route,
+    regime_title,
     small_micro_open,
 )
+from .text import yuan
 
 RATIO_PLACES = Decimal("0.000001")
 
@@ -191,14 +193,11 @@ def assess(case: Case) -> Decision:
         f"申请纳税申报期{period}，申请退税前一税款所属期{facts.tax_period}",
         *facts.trace,
         *chosen.trace,
+        *(option_text(name, value) for name, value in case.options.as_dict().items()),
         *(
-            f"选项 {name} = {value}" + ("（默认）" if value == OPTION_SPECS[name].default else "")
-            for name, value in case.options.as_dict().items()
-        ),
-        *(
-            f"同时试算 {a.regime}："
-            + ("符合" if a.eligible else f"不符合（{'、'.join(a.failed_conditions)}）")
-            + f"，可退{cents(a.refundable_total)}元"
+            f"同时试算“{regime_title(a.regime)}”："
+            + ("符合" if a.eligible else f"不符合（{'；'.join(CONDITION_TITLES[c] for c in a.failed_conditions)}）")
+            + f"，可退 {yuan(a.refundable_total)}"
             for a in alternatives
         ),
     ]

@@ -34,6 +34,22 @@ CONDITION_ORDER = (
     "input_deducted",
 )
 
+CONDITION_TITLES: dict[str, str] = {
+    "credit_a_or_b": "纳税信用级别为A级或B级",
+    "no_fraud_36m": "36个月内无骗取留抵退税、骗取出口退税或虚开增值税专用发票情形",
+    "evasion_penalties_under_2_36m": "36个月内因偷税受处罚少于两次",
+    "no_immediate_refund": "2019年4月1日起未享受即征即退、先征后返（退）政策（或已一次性全部缴回）",
+    "industry_share": "所列行业销售额占比超过50%",
+    "size_small_micro": "属于小型或微型企业",
+    "six_month_positive": "连续六个月（按季申报为两个季度）留抵税额满足大于零的条件",
+    "sixth_month_500k": "第六个月增量（新增加）留抵税额不低于50万元",
+    "window_not_reused": "连续六个月的月份未用于以前的留抵退税",
+    "increment_positive": "期末留抵税额大于比较基数",
+    "credit_positive": "期末留抵税额大于零",
+    "input_deducted": "计算期间有已抵扣的进项税额（进项构成比例可计算）",
+}
+"""The Chinese title of each condition, as officers read it (the one table: ``refund.labels`` shows these)."""
+
 CONDITION_BITS = {
     "credit_a_or_b": 1 << 0,
     "no_fraud_36m": 1 << 1,

@@ -23,6 +23,7 @@ from .parameters import (
 )
 from .periods import Period, last_quarter_end_before
 from .size import SizeResult, determine_size
+from .text import yuan
 
 EXACT = Context(prec=80)
 """For the ratio's arithmetic: 80 digits hold every product of amounts below 10^15 exactly, and a quotient
@@ -52,8 +53,8 @@ class Ratio:
 
     def describe(self) -> str:
         return (
-            f"{self.first}至{self.last}已抵扣进项税额{self.denominator:.2f}元，"
-            f"其中计入比例的扣税凭证{self.numerator:.2f}元"
+            f"{self.first}至{self.last}已抵扣进项税额 {yuan(self.denominator)}，"
+            f"其中计入比例的扣税凭证 {yuan(self.numerator)}"
         )
 
 
@@ -82,7 +83,7 @@ class Facts:
             kind = "季度" if self.quarterly else "月度"
             raise CaseError(
                 "missing_return",
-                f"缺少申请退税前一税款所属期 {self.tax_period} 的{kind}增值税申报表（returns 中没有该所属期）。",
+                f"缺少申请退税前一税款所属期 {self.tax_period} 的{kind}增值税申报表。",
             )
         return vat_return
 
@@ -93,9 +94,9 @@ class Facts:
         credit = self.tax_return.end_credit - adjustments.approved_unbooked_export_refund - adjustments.vat_arrears
         if adjustments.approved_unbooked_export_refund or adjustments.vat_arrears:
             self.trace.append(
-                f"当期期末留抵税额{self.tax_return.end_credit:.2f}元，扣减已审批未申报免抵退应退税额"
-                f"{adjustments.approved_unbooked_export_refund:.2f}元、欠税{adjustments.vat_arrears:.2f}元后为"
-                f"{credit:.2f}元（{CREDIT_ADJUSTMENTS_CITATION}）"
+                f"当期期末留抵税额 {yuan(self.tax_return.end_credit)}，扣减已审批未申报免抵退应退税额 "
+                f"{yuan(adjustments.approved_unbooked_export_refund)}、欠税 {yuan(adjustments.vat_arrears)}后为 "
+                f"{yuan(credit)}（{CREDIT_ADJUSTMENTS_CITATION}）"
             )
         return credit
 
@@ -117,9 +118,9 @@ class Facts:
             raise CaseError(
                 "missing_return",
                 f"缺少税款所属期 {period} 的申报表，无法确定{label}（{period.last_day.isoformat()}期末留抵税额）；"
-                f"如该日尚非一般纳税人，请提供 taxpayer.general_taxpayer_since。",
+                "如该日尚未登记为一般纳税人，请补充一般纳税人登记日期。",
             )
-        return Base(vat_return.end_credit, f"{label}为{period}申报表期末留抵税额{vat_return.end_credit:.2f}元")
+        return Base(vat_return.end_credit, f"{label}为{period}申报表期末留抵税额 {yuan(vat_return.end_credit)}")
 
     @cached_property
     def base_2019(self) -> Base:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from .errors import CaseError
 from .inputs import ZERO, Taxpayer
 from .parameters import IndustryItem
+from .text import yuan
 
 
 def code_matches(code: str, item: IndustryItem) -> bool:
@@ -53,7 +54,7 @@ def sales_mix(taxpayer: Taxpayer) -> SalesMix:
         return SalesMix(((taxpayer.industry_code, Decimal(1)),), assumed=True)
     raise CaseError(
         "missing_industry",
-        "需要判断行业（行业销售额占比），但未提供 taxpayer.industry_code 或 taxpayer.sales_12m_by_industry。",
+        "需要判断行业（行业销售额占比），但没有国民经济行业代码，也没有分行业销售额。",
     )
 
 
@@ -63,4 +64,4 @@ def describe_share(mix: SalesMix, items: tuple[IndustryItem, ...], share: Decima
         code = mix.sales[0][0]
         inside = "属于" if share > 0 else "不属于"
         return f"未提供分行业销售额，按登记行业{code}计100%；该行业{inside}所列行业（{names}）"
-    return f"所列行业（{names}）销售额{mix.listed(items):.2f}元，占全部销售额{mix.total:.2f}元的{share * 100:.2f}%"
+    return f"所列行业（{names}）销售额 {yuan(mix.listed(items))}，占全部销售额 {yuan(mix.total)} 的{share * 100:.2f}%"

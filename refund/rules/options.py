@@ -3,6 +3,9 @@
 Each option names the open question, its allowed values and the documented default.
 A case may set them in ``options``; the decision trace shows the values used, so an
 answer never rests on a silent guess.
+
+The title, question and meanings are shown to officers: they cite the announcements
+only. Where each reading comes from, and what was not verified, is in README.md.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from .errors import CaseError
 @dataclass(frozen=True)
 class OptionSpec:
     name: str
+    title: str  # short Chinese name of the question, shown to officers
     question: str
     choices: dict[str, str]  # value -> what it means
     default: str
@@ -22,6 +26,7 @@ class OptionSpec:
 
 SMALL_MICRO_AFTER_2022 = OptionSpec(
     name="small_micro_after_2022",
+    title="2023年1月至2025年8月小微企业的退税条件",
     question=(
         "财政部 税务总局公告2022年第14号 第一条第（一）项只说“在2022年12月31日前，退税条件按照本公告第三条规定执行”。"
         "2023年1月至2025年8月纳税申报期，不属于制造业等13个行业的小微企业如何退税？"
@@ -29,10 +34,10 @@ SMALL_MICRO_AFTER_2022 = OptionSpec(
     choices={
         "six_month_test": (
             "仍按14号公告全额退还增量及一次性存量留抵税额，但须满足连续六个月增量留抵税额大于零、第六个月不低于50万元"
-            "（条文字面：只有条件有时限；cjtax.cn 2025）"
+            "（14号公告第一条第（一）项所定时限只针对退税条件）"
         ),
         "general_regime": (
-            "不再适用14号公告小微企业政策，回到39号公告（60%、连续六个月）（consult.17win.com、bqf8.cn）"
+            "不再适用14号公告小微企业政策，按39号公告第八条退还增量留抵税额的60%（须满足连续六个月的条件）"
         ),
     },
     default="six_month_test",
@@ -40,25 +45,27 @@ SMALL_MICRO_AFTER_2022 = OptionSpec(
 
 CLASS3_RATIO_START = OptionSpec(
     name="class3_ratio_start",
+    title="其他纳税人进项构成比例的计算期间",
     question=(
-        "财政部 税务总局公告2025年第7号 第四条对第一项、第二项的进项构成比例自2019年4月起算；第三项（其他纳税人）"
-        "的计算期间原文未能核实。"
+        "财政部 税务总局公告2025年第7号 第四条对第一项、第二项纳税人的进项构成比例自2019年4月起计算；"
+        "第三项（其他纳税人）的进项构成比例从何时起计算？"
     ),
     choices={
-        "prior_year_january": "自申请退税前一税款所属期上一年度1月起至申请退税前一税款所属期（研究笔记的记忆，未核实）",
-        "2019_04": "与第一项、第二项相同，自2019年4月起",
+        "prior_year_january": "自申请退税前一税款所属期上一年度1月起至申请退税前一税款所属期",
+        "2019_04": "与第一项、第二项相同，自2019年4月起至申请退税前一税款所属期",
     },
     default="prior_year_january",
 )
 
 WINDOW_REUSE_2025 = OptionSpec(
     name="window_reuse_2025",
+    title="2025年第7号公告已用于退税的月份能否重复计算",
     question=(
-        "2025年第7号公告第二项、第三项的“连续六个月”已用于以前退税的月份能否再次计算？"
-        "（39号公告第八条第（六）项规定不得重复计算，7号公告相应条文未能核实）"
+        "财政部 税务总局公告2025年第7号 第一条第（二）项、第（三）项的“连续六个月”，"
+        "已用于以前留抵退税的月份能否再次计算？（39号公告第八条第（六）项规定不得重复计算）"
     ),
     choices={
-        "not_reused": "与39号公告一致，已计算过的月份不得重复计算",
+        "not_reused": "与39号公告第八条第（六）项一致，已计算过的月份不得重复计算",
         "reuse_allowed": "不限制重复计算",
     },
     default="not_reused",
@@ -96,3 +103,10 @@ def parse_options(raw: object) -> Options:
             raise CaseError("unsupported", f"选项 {name} 的值 {value!r} 不受支持（可选：{allowed}）。")
         values[name] = value
     return Options(**values)
+
+
+def option_text(name: str, value: str) -> str:
+    """An option as the trace writes it: its title and what the value taken means, never the keys."""
+    spec = OPTION_SPECS[name]
+    default = "（默认）" if value == spec.default else ""
+    return f"规则选项“{spec.title}”：{spec.choices.get(value, value)}{default}"

@@ -32,6 +32,7 @@ from .errors import CaseError
 from .facts import EXACT, Base, Facts, Ratio
 from .industry import describe_share
 from .inputs import ZERO
+from .options import CLASS3_RATIO_START, SMALL_MICRO_AFTER_2022, WINDOW_REUSE_2025
 from .parameters import (
     ADVANCED_MANUFACTURING,
     CLASS3_TIERS,
@@ -59,6 +60,7 @@ from .parameters import (
 )
 from .periods import Period
 from .size import SIZE_NAMES
+from .text import whole_yuan, yuan
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.000001")
@@ -111,6 +113,11 @@ class Regime:
 
 def _rate_text(rate: Decimal) -> str:
     return f"{rate.quantize(CENT)}"
+
+
+def _percent(rate: Decimal) -> str:
+    """``Decimal("0.60")`` -> ``"60%"`` for the trace's formulas."""
+    return f"{(rate * 100).normalize():f}%"
 
 
 def _industry_condition(facts: Facts, parameter: Parameter[tuple[IndustryItem, ...]]) -> tuple[Condition, bool]:
@@ -166,7 +173,7 @@ def _six_month(
             problems.append(f"缺少{month}申报表")
             figures.append(f"{month}无申报")
             continue
-        figures.append(f"{month}为{value:.2f}元")
+        figures.append(f"{month}为 {yuan(value)}")
         if value <= 0:
             problems.append(f"{month}不大于零")
     count = len(facts.window)
@@ -182,7 +189,7 @@ def _six_month(
     passed = sixth_figure >= minimum
     sixth = "第二季度" if facts.quarterly else "第六个月"
     reached = "不低于" if passed else "低于"
-    detail = f"{sixth}（{facts.tax_period}）{sixth_what}{sixth_figure:.2f}元，{reached}{minimum:,.0f}元"
+    detail = f"{sixth}（{facts.tax_period}）{sixth_what} {yuan(sixth_figure)}，{reached} {whole_yuan(minimum)}"
     return positive, Condition("sixth_month_500k", passed, detail, citation_minimum)
 
 
@@ -191,7 +198,8 @@ def _window_not_reused(facts: Facts, citation: str, *, enforced: bool = True) ->
         return Condition(
             "window_not_reused",
             True,
-            "按选项 window_reuse_2025=reuse_allowed，不限制重复计算已用于退税的月份",
+            f"规则选项“{WINDOW_REUSE_2025.title}”取“{WINDOW_REUSE_2025.choices['reuse_allowed']}”，"
+            "已用于以前留抵退税的月份可以再次计算",
             citation,
         )
     overlap = [month for month in facts.window if month in facts.used_months]
@@ -207,15 +215,15 @@ def _window_not_reused(facts: Facts, citation: str, *, enforced: bool = True) ->
 def _credit_positive(facts: Facts, citation: str) -> Condition:
     credit = facts.current_credit
     passed = credit > 0
-    detail = f"当期（{facts.tax_period}）期末留抵税额{credit:.2f}元，" + ("大于零" if passed else "不大于零")
+    detail = f"当期（{facts.tax_period}）期末留抵税额 {yuan(credit)}，" + ("大于零" if passed else "不大于零")
     return Condition("credit_positive", passed, detail, citation)
 
 
 def _increment_positive(facts: Facts, increment: Decimal, base: Decimal, citation: str) -> Condition:
     passed = increment > 0
     detail = (
-        f"当期（{facts.tax_period}）期末留抵税额{facts.current_credit:.2f}元，比较基数{base:.2f}元，"
-        f"增量留抵税额{increment:.2f}元，" + ("大于零" if passed else "不大于零")
+        f"当期（{facts.tax_period}）期末留抵税额 {yuan(facts.current_credit)}，比较基数 {yuan(base)}，"
+        f"增量留抵税额 {yuan(increment)}，" + ("大于零" if passed else "不大于零")
     )
     return Condition("increment_positive", passed, detail, citation)
 
@@ -313,7 +321,7 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
             f"已于{facts.stock_refund.application_period}获得一次性存量留抵退税，比较基数按0计（{DOC_14} 第四条）"
         )
     trace.append(
-        f"允许退还的增量留抵税额 = {max(increment_now, ZERO):.2f} × 进项构成比例 × {rate}"
+        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment_now, ZERO))} × 进项构成比例 × {_percent(rate)}"
         f"（{RATE_GENERAL_39.citation_at(period)}）"
     )
     return _result(
@@ -357,7 +365,8 @@ def _advanced_manufacturing(facts: Facts, order: int, code: str, doc: str) -> Re
     ]
     trace = [
         _base_trace(base),
-        f"允许退还的增量留抵税额 = {max(increment, ZERO):.2f} × 进项构成比例 × 100%（{RATE_FULL.citation_at(period)}）",
+        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment, ZERO))} × 进项构成比例 × {_percent(rate)}"
+        f"（{RATE_FULL.citation_at(period)}）",
     ]
     return _result(
         facts,
@@ -417,8 +426,8 @@ def _stock_split(facts: Facts) -> tuple[Decimal, Decimal, list[str]]:
     else:
         stock = max(min(credit, base.amount), ZERO)
         trace.append(
-            f"存量留抵税额 = min(当期期末留抵税额{credit:.2f}, 基数{base.amount:.2f}) = {stock:.2f}"
-            f"（{DOC_14} 第五条第（一）项）"
+            f"存量留抵税额 = 当期期末留抵税额 {yuan(credit)}与2019年3月31日期末留抵税额 {yuan(base.amount)}孰小"
+            f" = {yuan(stock)}（{DOC_14} 第五条第（一）项）"
         )
     incremental = credit - facts.base_2019_at(facts.tax_period)
     return incremental, stock, trace
@@ -476,7 +485,7 @@ def _fourteen(
             sixth_what="增量留抵税额",
             sixth_figure=incremental,
             citation_positive=citation,
-            citation_minimum=f"{citation}；选项 small_micro_after_2022=six_month_test",
+            citation_minimum=f"{citation}；规则选项“{SMALL_MICRO_AFTER_2022.title}”",
             first_month=SIX_MONTH_FIRST_MONTH.at(period),
         )
         conditions += [positive, minimum, _window_not_reused(facts, f"{DOC_39} 第八条第（六）项")]
@@ -488,8 +497,8 @@ def _fourteen(
     if facts.stock_refund is not None:
         stock_open = False
     trace.append(
-        f"允许退还的增量留抵税额 = {max(incremental, ZERO):.2f} × 进项构成比例 × 100%；"
-        f"允许退还的存量留抵税额 = {stock:.2f} × 进项构成比例 × 100%（{DOC_14} 第八条）"
+        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(incremental, ZERO))} × 进项构成比例 × {_percent(rate)}；"
+        f"允许退还的存量留抵税额 = 存量留抵税额 {yuan(stock)} × 进项构成比例 × {_percent(rate)}（{DOC_14} 第八条）"
     )
     return _result(
         facts,
@@ -554,6 +563,8 @@ ARTICLES_7 = CommonArticles(
     immediate=f"{DOC_7} 第二条第（四）项",
 )
 
+_REUSE_CITATION = f"参照{DOC_39} 第八条第（六）项（规则选项“{WINDOW_REUSE_2025.title}”）"
+
 
 def class1_member(facts: Facts) -> tuple[Condition, bool]:
     return _industry_condition(facts, INDUSTRIES_CLASS1)
@@ -572,7 +583,10 @@ def evaluate_class1(facts: Facts, order: int) -> RegimeResult:
         _credit_positive(facts, f"{DOC_7} 第一条第（一）项"),
         _input_deducted(ratio, ratio_citation),
     ]
-    trace = [f"允许退还的留抵税额 = 当期期末留抵税额{max(credit, ZERO):.2f} × 进项构成比例 × 100%（{DOC_7} 第四条）"]
+    trace = [
+        f"允许退还的留抵税额 = 当期期末留抵税额 {yuan(max(credit, ZERO))} × 进项构成比例 × {_percent(rate)}"
+        f"（{DOC_7} 第四条）"
+    ]
     return _result(
         facts,
         "CN-2025-7-class1",
@@ -625,12 +639,12 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
         gate,
         positive,
         minimum,
-        _window_not_reused(facts, f"选项 window_reuse_2025；参照{DOC_39} 第八条第（六）项", enforced=reuse_enforced),
+        _window_not_reused(facts, _REUSE_CITATION, enforced=reuse_enforced),
         _input_deducted(ratio, ratio_citation),
     ]
     trace = [
         base.detail,
-        f"允许退还的留抵税额 = {max(increase_now, ZERO):.2f} × 进项构成比例 × 60%"
+        f"允许退还的留抵税额 = 期末新增加留抵税额 {yuan(max(increase_now, ZERO))} × 进项构成比例 × {_percent(rate)}"
         f"（{RATE_REAL_ESTATE.citation_at(period)}）",
     ]
     return _result(
@@ -699,7 +713,7 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
     option = facts.case.options.class3_ratio_start
     first = Period(facts.tax_period.year - 1, 1) if option == "prior_year_january" else RATIO_FIRST_MONTH.at(period)
     ratio, ratio_citation = _ratio(
-        facts, first, f"选项 class3_ratio_start={option}（{DOC_7} 第四条对第三项计算期间的规定未能核实）"
+        facts, first, f"{CLASS3_RATIO_START.choices[option]}（规则选项“{CLASS3_RATIO_START.title}”）"
     )
     tiers = CLASS3_TIERS.at(period)
     gross, blended = class3_refund(increase, tiers)
@@ -713,13 +727,14 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
         *common_conditions(facts.case, ARTICLES_7),
         positive,
         minimum,
-        _window_not_reused(facts, f"选项 window_reuse_2025；参照{DOC_39} 第八条第（六）项", enforced=reuse_enforced),
+        _window_not_reused(facts, _REUSE_CITATION, enforced=reuse_enforced),
         _input_deducted(ratio, ratio_citation),
     ]
     trace = [
         base.detail if base else minimum.detail,
-        f"新增加留抵税额 = {facts.current_credit:.2f} − {base.amount if base else ZERO:.2f} = {increase:.2f}",
-        f"允许退还的留抵税额 = [min(新增加, 1亿) × 60% + max(新增加 − 1亿, 0) × 30%] × 进项构成比例"
+        f"新增加留抵税额 = 期末留抵税额 {yuan(facts.current_credit)} − 上一年度12月31日期末留抵税额 "
+        f"{yuan(base.amount if base else ZERO)} = {yuan(increase)}",
+        f"允许退还的留抵税额 = [新增加留抵税额中不超过1亿元（含）的部分 × 60% + 超过1亿元的部分 × 30%] × 进项构成比例"
         f"（{CLASS3_TIERS.citation_at(period)}）",
     ]
     return _result(
@@ -752,6 +767,15 @@ REGIMES: tuple[Regime, ...] = (
     Regime("CN-2025-7-class3", "其他纳税人留抵退税", 0, evaluate_class3),
 )
 REGIME_CODES = tuple(regime.code for regime in REGIMES)
+REGIME_TITLES: dict[str, str] = {regime.code: regime.title for regime in REGIMES}
+NO_REGIME = "无适用政策"
+
+
+def regime_title(code: str | None) -> str:
+    """The Chinese title officers read for a regime code (never the code itself)."""
+    if not code:
+        return NO_REGIME
+    return REGIME_TITLES.get(code, "其他留抵退税政策")
 
 
 def regimes_open_in(period: Period) -> tuple[Regime, ...]:

@@ -15,6 +15,7 @@ from .errors import CaseError
 from .inputs import SizeInputs, Taxpayer
 from .parameters import DOC_14, MIIT_300, SIZE_FALLBACK, SIZE_ROWS, SizeRow
 from .periods import Period
+from .text import yuan
 
 SIZE_NAMES = {"micro": "微型企业", "small": "小型企业", "medium": "中型企业", "large": "大型企业"}
 TIERS = ("large", "medium", "small")
@@ -42,7 +43,8 @@ def determine_size(taxpayer: Taxpayer, period: Period) -> SizeResult:
             "未提供企业规模及划型数据",
             f"{DOC_14} 第六条",
             CaseError(
-                "missing_size", "需要判断企业规模（小微企业政策），但未提供 taxpayer.size 或 taxpayer.size_inputs。"
+                "missing_size",
+                "需要判断企业规模（小微企业政策），但没有企业规模，也没有划型所需的行业、上年增值税销售额和资产总额。",
             ),
         )
     table_period = period if SIZE_ROWS.covers(period) else SIZE_TABLE_PERIOD
@@ -87,7 +89,7 @@ def _fallback(inputs: SizeInputs, period: Period) -> SizeResult:
             None,
             "缺少上一会计年度增值税销售额，无法划型",
             citation,
-            CaseError("missing_size", "按增值税销售额划型需要 size_inputs.prev_year_vat_sales。"),
+            CaseError("missing_size", "按增值税销售额划型需要上一会计年度增值税销售额。"),
         )
     if sales < micro_below:
         size = "micro"
@@ -97,7 +99,7 @@ def _fallback(inputs: SizeInputs, period: Period) -> SizeResult:
         size = "medium"
     else:
         size = "large"
-    return SizeResult(size, f"增值税销售额（年）{sales:.2f}元，按14号公告兜底标准为{SIZE_NAMES[size]}", citation)
+    return SizeResult(size, f"增值税销售额（年）{yuan(sales)}，按14号公告兜底标准为{SIZE_NAMES[size]}", citation)
 
 
 def _by_row(row: SizeRow, inputs: SizeInputs, citation: str) -> SizeResult:
@@ -107,13 +109,13 @@ def _by_row(row: SizeRow, inputs: SizeInputs, citation: str) -> SizeResult:
     }
     missing = [name for name in row.limits if values[name] is None]
     if missing:
-        wanted = {"revenue": "prev_year_vat_sales", "assets": "total_assets_prev_year_end"}
-        fields = "、".join(f"size_inputs.{wanted[name]}" for name in missing)
+        wanted = {"revenue": "上一会计年度增值税销售额", "assets": "上年末资产总额"}
+        fields = "、".join(wanted[name] for name in missing)
         return SizeResult(
             None,
             f"{row.name}划型缺少指标",
             citation,
-            CaseError("missing_size", f"{row.name}按300号文划型需要 {fields}。"),
+            CaseError("missing_size", f"{row.name}按300号文划型需要{fields}。"),
         )
     # Micro: any one indicator below the small lower limit. Otherwise the highest tier whose lower
     # limits are all reached (300号 art. 4: 大型、中型和小型企业须同时满足所列指标的下限，否则下划一档).
@@ -124,5 +126,5 @@ def _by_row(row: SizeRow, inputs: SizeInputs, citation: str) -> SizeResult:
                 size = tier
                 break
     labels = {"revenue": "营业收入（上一会计年度增值税销售额）", "assets": "资产总额（上年末）"}
-    figures = "，".join(f"{labels[name]}{values[name]:.2f}元" for name in row.limits)
+    figures = "，".join(f"{labels[name]} {yuan(values[name])}" for name in row.limits)
     return SizeResult(size, f"{row.name}：{figures}，划为{SIZE_NAMES[size]}", citation)

@@ -2,13 +2,17 @@
 
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
+from refund.rules import assess, parse_case
+from refund.rules.conditions import CONDITION_ORDER, CONDITION_TITLES
 from refund.rules.inputs import SizeInputs
+from refund.rules.options import OPTION_SPECS
 from refund.rules.periods import Period, last_quarter_end_before, shift_months
 from refund.rules.regimes import class3_refund
 from refund.rules.size import classify
@@ -239,7 +243,8 @@ class TestWindowsAndPreviousRefunds:
         data["options"] = {"window_reuse_2025": "reuse_allowed"}
         out = decide(data)
         assert out["eligible"] is True
-        assert "reuse_allowed" in condition(out, "window_not_reused")["detail"]
+        detail = condition(out, "window_not_reused")["detail"]
+        assert "不限制重复计算" in detail and "reuse_allowed" not in detail
         assert out["refundable_total"] == "480000.00"  # 800,000 × 1 × 60%
 
     def test_stock_refund_obtained_resets_the_increment(self):
@@ -369,3 +374,93 @@ class TestOutputShape:
         assert list(out)[-2:] == ["trace", "options"]
         assert out["options"]["small_micro_after_2022"] == "six_month_test"
         assert any("申请退税前一税款所属期2022-04" in line for line in out["trace"])
+
+
+def _codes_in(text: str) -> list[str]:
+    """What an officer must never read in a detail, citation or trace line: regime codes, option keys and
+    values, condition codes, min/max, and amounts without separators or without the space before 元."""
+    found = re.findall(r"CN-\d{4}-[\w-]+", text)
+    words = {*CONDITION_ORDER, *OPTION_SPECS}
+    words |= {value for spec in OPTION_SPECS.values() for value in spec.choices}
+    found += [word for word in words if re.search(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", text)]
+    found += re.findall(r"(?<![A-Za-z])(?:min|max)\(", text)
+    found += re.findall(r"\d{4,}\.\d{2}", text)  # 13645125.29: no thousands separators
+    found += re.findall(r"\d元", text)  # 13,645,125.29元: no space before 元
+    return found
+
+
+def _traced(data: dict) -> dict:
+    return assess(parse_case(json.loads(json.dumps(data), parse_float=Decimal))).as_contract_dict(with_trace=True)
+
+
+class TestWordsForOfficers:
+    """Details, citations and the trace are shown to officers as they are: Chinese titles, never codes."""
+
+    CASES = (
+        # 39号 six-month test with an earlier refund's window and big amounts
+        case("2019-10", [ret("2019-03", 0), *window("2019-09", [13_645_125.29] * 6, special_invoice=10)]),
+        # 14号 small-micro: stock = the smaller of credit and base (was "min(...)"), with adjustments
+        case(
+            "2022-05",
+            [ret("2019-03", 2_500_000, special_invoice=1), ret("2022-04", 13_645_125.29, special_invoice=9)],
+            size="small",
+            adjustments={"approved_unbooked_export_refund": "1000.00", "vat_arrears": "0"},
+        ),
+        # 2023 small-micro after 2022: the option's citation
+        case("2023-07", [ret("2019-03", 0), *window("2023-06", [800_000] * 6, special_invoice=1)], size="micro"),
+        # 2025 class 3 beside class 2, window option, class-3 ratio option (was "max(...)")
+        case(
+            "2026-01",
+            [ret("2019-03", 0), ret("2024-12", 0), *window("2025-12", [300_000_000] * 9, special_invoice=10)],
+            previous_refunds=[
+                {"application_period": "2025-10", "regime": "CN-2025-7-class3", "kind": "incremental", "amount": "1"}
+            ],
+            options={"window_reuse_2025": "reuse_allowed", "class3_ratio_start": "2019_04"},
+        ),
+    )
+
+    def test_condition_titles_cover_every_condition_code_in_chinese(self):
+        assert set(CONDITION_TITLES) == set(CONDITION_ORDER)
+        for title in CONDITION_TITLES.values():
+            assert title and not _codes_in(title) and not re.search(r"[A-Za-z]{3,}", title)
+
+    def test_options_have_chinese_titles_and_cite_only_the_law(self):
+        for spec in OPTION_SPECS.values():
+            texts = [spec.title, spec.question, *spec.choices.values()]
+            for text in texts:
+                assert text and not re.search(r"[A-Za-z]{2,}", text), text
+                assert "核实" not in text and "笔记" not in text, text
+
+    @pytest.mark.parametrize("data", CASES, ids=["39", "14-stock", "14-after-2022", "7-class2-class3"])
+    def test_details_citations_and_trace_use_titles_and_separated_amounts(self, data):
+        out = _traced(data)
+        texts = [*out["trace"]]
+        for item in out["conditions"]:
+            texts += [item["detail"], item["citation"]]
+        for text in texts:
+            assert _codes_in(text) == [], text
+        assert out["trace"], out
+
+    def test_trace_names_options_alternatives_and_amounts_in_chinese(self):
+        out = _traced(self.CASES[3])
+        trace = "\n".join(out["trace"])
+        assert "规则选项“2025年第7号公告已用于退税的月份能否重复计算”：不限制重复计算" in trace
+        assert "规则选项“其他纳税人进项构成比例的计算期间”：与第一项、第二项相同" in trace
+        assert "（默认）" in trace  # small_micro_after_2022 keeps its default
+        assert "同时试算“房地产开发经营业留抵退税”：不符合（所列行业销售额占比超过50%" in trace
+        assert "300,000,000.00 元" in trace
+        assert "不超过1亿元（含）的部分 × 60% + 超过1亿元的部分 × 30%" in trace
+
+    def test_stock_is_the_smaller_of_credit_and_base_in_words(self):
+        trace = "\n".join(_traced(self.CASES[1])["trace"])
+        smaller = "当期期末留抵税额 13,644,125.29 元与2019年3月31日期末留抵税额 2,500,000.00 元孰小 = 2,500,000.00 元"
+        assert smaller in trace
+        assert "当期期末留抵税额 13,645,125.29 元，扣减已审批未申报免抵退应退税额 1,000.00 元" in trace
+
+    def test_alternatives_name_the_regime_and_the_failed_conditions_by_title(self):
+        lines = [line for line in _traced(self.CASES[1])["trace"] if line.startswith("同时试算")]
+        expected = (
+            "同时试算“增量留抵退税（60%）”：不符合（连续六个月（按季申报为两个季度）留抵税额满足大于零的条件），"
+            "可退 0.00 元"
+        )
+        assert expected in lines

@@ -17,8 +17,9 @@ from accounts.models import AuditEvent, Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
 from taxpayers.validators import normalise_taxpayer_id
 
-from .candidate_display import FUNNEL, REGIME_TITLES
+from .candidate_display import FUNNEL
 from .candidate_services import items_of_list
+from .labels import REGIME_TITLES
 from .models import OPEN_STAGES, CandidateItem, CandidateList, UpperListImport
 
 Stage = CandidateItem.Stage

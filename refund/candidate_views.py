@@ -24,7 +24,8 @@ from taxpayers.filters import PeriodField
 
 from . import candidate_selectors as selectors
 from . import candidate_services as services
-from .candidate_display import STAGE_TAGS, condition_labels, regime_title
+from .candidate_display import STAGE_TAGS
+from .labels import condition_titles, regime_title
 from .models import CandidateItem, CandidateList, CandidateSettings, ScreeningRun
 
 VIEW_LIST = "refund.view_candidatelist"
@@ -48,7 +49,7 @@ def _decorate(items):
     for item in items:
         item.stage_tag = STAGE_TAGS.get(item.stage, "tag-waiting")
         item.regime_title = regime_title(item.regime) if item.regime else ""
-        item.failed_labels = condition_labels(item.failed_conditions)
+        item.failed_labels = condition_titles(item.failed_conditions)
     return items
 
 
@@ -97,7 +98,7 @@ def _export_rows(items):
             item.refundable_incremental,
             item.refundable_stock,
             item.refundable_total,
-            "；".join(condition_labels(item.failed_conditions)),
+            "；".join(condition_titles(item.failed_conditions)),
             item.get_source_display(),
             item.upper_amount,
             item.upper_note,

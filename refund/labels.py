@@ -1,7 +1,10 @@
-"""Chinese words for the rules' codes on the screening pages: regimes, conditions, errors and what to do next.
+"""The one table of Chinese words for the rules' codes on every refund page: regimes, conditions, options,
+sizes, errors and what to do next.
 
-The rules speak in the contract's codes (contracts/refund-assess.md); officers read these labels.
-Kept apart from ``refund.rules`` so that the rules stay the law and nothing else.
+The rules speak in the contract's codes (contracts/refund-assess.md); officers read these labels. The regime,
+condition and option titles are the rules' own (``refund.rules.regimes.REGIMES``, ``CONDITION_TITLES`` in
+``refund.rules.conditions``, ``OptionSpec.title``), so that the trace the rules write and the pages use the
+same words; the rest (sizes, errors and next steps) belongs to the pages and stays here.
 """
 
 from __future__ import annotations
@@ -10,32 +13,29 @@ from dataclasses import dataclass
 
 from taxpayers.models import EnterpriseSize
 
+from .rules.conditions import CONDITION_TITLES
 from .rules.options import OPTION_SPECS
-from .rules.regimes import REGIMES
+from .rules.regimes import NO_REGIME, REGIME_TITLES, regime_title
 
-REGIME_TITLES: dict[str, str] = {regime.code: regime.title for regime in REGIMES}
-NO_REGIME = "无适用政策"
+__all__ = [
+    "CONDITION_TITLES",
+    "ERROR_HELP",
+    "NO_REGIME",
+    "OPTION_TITLES",
+    "REGIME_TITLES",
+    "SIZE_TITLES",
+    "condition_title",
+    "condition_titles",
+    "describe_decision",
+    "error_help",
+    "option_rows",
+    "option_title",
+    "regime_title",
+    "size_title",
+]
 
-CONDITION_TITLES: dict[str, str] = {
-    "credit_a_or_b": "纳税信用级别为A级或B级",
-    "no_fraud_36m": "36个月内无骗取留抵退税、骗取出口退税或虚开增值税专用发票",
-    "evasion_penalties_under_2_36m": "36个月内因偷税受处罚少于两次",
-    "no_immediate_refund": "2019年4月1日起未享受即征即退、先征后返（退）政策（或已一次性缴回）",
-    "industry_share": "所列行业销售额占比超过50%",
-    "size_small_micro": "属于小型或微型企业",
-    "six_month_positive": "连续六个月（按季申报为两个季度）留抵税额满足大于零的条件",
-    "sixth_month_500k": "第六个月增量留抵税额不低于50万元",
-    "window_not_reused": "连续六个月的月份未用于以前的留抵退税",
-    "increment_positive": "期末留抵税额大于比较基数",
-    "credit_positive": "期末留抵税额大于零",
-    "input_deducted": "计算期间有已抵扣的进项税额（进项构成比例可计算）",
-}
-
-OPTION_TITLES: dict[str, str] = {
-    "small_micro_after_2022": "2023年1月至2025年8月的小微企业",
-    "class3_ratio_start": "2025年第7号公告第三项的进项构成比例起算",
-    "window_reuse_2025": "2025年第7号公告“连续六个月”能否重复计算",
-}
+OPTION_TITLES: dict[str, str] = {name: spec.title for name, spec in OPTION_SPECS.items()}
+UNKNOWN_CONDITION = "其他条件"
 
 SIZE_TITLES: dict[str, str] = dict(EnterpriseSize.choices)
 UNKNOWN_SIZE = "未划型"
@@ -67,18 +67,17 @@ ERROR_HELP: dict[str, ErrorHelp] = {
 }
 
 
-def regime_title(code: str | None) -> str:
-    if not code:
-        return NO_REGIME
-    return REGIME_TITLES.get(code, code)
-
-
 def condition_title(code: str) -> str:
-    return CONDITION_TITLES.get(code, code)
+    return CONDITION_TITLES.get(code, UNKNOWN_CONDITION)
+
+
+def condition_titles(codes) -> list[str]:
+    """The titles of ``codes`` in their order (a candidate's or a result's failed conditions)."""
+    return [condition_title(code) for code in codes or ()]
 
 
 def option_title(name: str) -> str:
-    return OPTION_TITLES.get(name, name)
+    return OPTION_TITLES.get(name, "规则选项")
 
 
 def size_title(code: str | None) -> str:
@@ -86,7 +85,7 @@ def size_title(code: str | None) -> str:
 
 
 def error_help(code: str) -> ErrorHelp:
-    return ERROR_HELP.get(code, ErrorHelp(code, "请联系信息中心。"))
+    return ERROR_HELP.get(code, ErrorHelp("无法判断", "请联系信息中心。"))
 
 
 OUTCOME_LABELS = {"eligible": "符合条件", "ineligible": "不符合条件", "error": "无法判断"}

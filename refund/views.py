@@ -293,9 +293,6 @@ def _explanation_context(request, explanation, problems, *, what_if_form=None, w
         "what_if": what_if,
         "what_if_decision": describe_decision(what_if.decision) if what_if else None,
         "comparison": _comparison(explanation.decision, what_if.decision) if what_if else [],
-        "case_command": _case_command(
-            explanation, full_identifier=request.user.has_perm("taxpayers.view_taxpayer_contacts")
-        ),
     }
 
 
@@ -341,20 +338,6 @@ def _comparison(actual: dict, hypothetical: dict) -> list[dict]:
         a, b = left.get(key, "—"), right.get(key, "—")
         rows.append({"key": key, "label": label, "actual": a, "hypothetical": b, "changed": a != b})
     return rows
-
-
-def _case_command(explanation, *, full_identifier: bool) -> str:
-    """The shell line that reproduces this page: ``taxpayer_case … | refund_assess -`` (identifier masked
-    for roles that may not see it in full)."""
-    identifier = explanation.taxpayer.identifier
-    parts = [
-        "python manage.py taxpayer_case",
-        identifier if full_identifier else mask_identifier(identifier),
-        str(explanation.application_period),
-        f"--date {explanation.application_date.isoformat()}",
-    ]
-    parts += [f"--option {name}={value}" for name, value in sorted(explanation.options.items())]
-    return " ".join(parts) + " | python manage.py refund_assess --trace -"
 
 
 @login_required

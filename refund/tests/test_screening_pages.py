@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -425,6 +426,32 @@ def test_explanation_shows_decision_conditions_citations_trace_alternatives_and_
     assert 'id="stale-notice"' not in page
 
 
+def _visible(page: str) -> str:
+    """The text an officer reads: tags (and the data-code attributes scripts and tests use) left out."""
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+@pytest.mark.parametrize(("username", "who"), [("officer_a", "eligible"), ("refund_officer", "rated_c")])
+def test_explanation_names_regimes_conditions_and_options_in_chinese_never_codes_or_commands(
+    client_for, screening, username, who
+):
+    """UX.md "Words on the screen": no regime code, condition code, option key or value, no shell command."""
+    response = client_for(username).get(explain_url(screening["run"], screening[who]))
+    page = html(response)
+    visible = _visible(page)
+    assert not re.search(r"CN-\d{4}-", page)
+    for code in CONDITION_ORDER:
+        assert code not in visible
+    for spec in OPTION_SPECS.values():
+        assert spec.name not in page
+        assert not any(re.search(rf"(?<![A-Za-z0-9_]){value}(?![A-Za-z0-9_])", page) for value in spec.choices)
+        assert f"规则选项“{spec.title}”：" in visible  # each trace line names the option by its title
+    assert "同时试算“" in visible  # the alternatives by their titles
+    assert "manage.py" not in page and "taxpayer_case" not in page and "复核命令" not in page
+    assert not re.search(r"\d{4,}\.\d{2}", visible)  # every amount with separators
+    assert not re.search(r"\d元", visible)  # and a space before 元
+
+
 def test_explanation_of_a_failed_condition_marks_it(client_for, screening):
     page = html(client_for("refund_officer").get(explain_url(screening["run"], screening["rated_c"])))
     assert '<tr data-code="credit_a_or_b" data-passed="false" class="table-warning">' in page
@@ -463,7 +490,9 @@ def test_explanation_uses_the_run_date_and_options(client_for, org):
     assert decision["options"]["class3_ratio_start"] == "2019_04"
     assert "2023-03-20至2026-03-20" in html(response)
     assert "非默认" in html(response)
-    assert "--date 2026-03-20 --option class3_ratio_start=2019_04" in html(response)
+    # the option taken, in the trace, by its title and meaning (no command, no key)
+    assert "规则选项“其他纳税人进项构成比例的计算期间”：与第一项、第二项相同，自2019年4月起" in html(response)
+    assert "class3_ratio_start" not in html(response) and "manage.py" not in html(response)
 
 
 def test_taxpayer_page_links_to_its_explanation_which_takes_the_latest_run(client_for, screening):

@@ -298,7 +298,7 @@ class _Planner:
         if returned:
             if claimed > computed:
                 plan.hit = (
-                    "recompute_mismatch",
+                    "recomputation_mismatch",
                     "申请退税额与规则计算可退税额不一致",
                     {"claimed": str(claimed), "computed": str(computed), "regime": decision["regime"]},
                 )
@@ -319,14 +319,14 @@ class _Planner:
             steps.append(_Step(State.INVESTIGATING, self.day(k), officer, "纳税人补充说明及资料后重新核实"))
             k += rng.randint(1, 2)
             plan.correction = (
-                f"经核实进项构成比例分类口径，按申请退税额确认（规则计算可退税额 {computed:,} 元）"
+                f"经核实进项构成比例分类口径，按申请退税额确认（规则计算可退税额 {format_yuan(computed)} 元）"
                 if claimed != computed
                 else ""
             )
             steps.append(_Step(State.REVIEWING, self.day(k), officer, "疑点已核实排除，确认退税额并提交审核"))
         else:
             if claimed != computed:
-                plan.correction = f"按纳税人申请退税额确认（规则计算可退税额 {computed:,} 元）"
+                plan.correction = f"按纳税人申请退税额确认（规则计算可退税额 {format_yuan(computed)} 元）"
             if rng.random() < 0.6:
                 k += rng.randint(0, 1)
                 steps.append(_Step(State.INVESTIGATING, self.day(k), officer, "前置调查"))
@@ -343,10 +343,10 @@ class _Planner:
         plan.steps = steps
         if reduced:
             plan.credit_check = LedgerEntry.CreditCheck.REDUCED
-            plan.credit_note = f"{period}所属期申报表“本期留抵退税额”{refunded:,}元，与退税额一致"
+            plan.credit_note = f"{period}所属期申报表“本期留抵退税额” {format_yuan(refunded)} 元，与退税额一致"
         else:
             plan.credit_check = LedgerEntry.CreditCheck.NOT_REDUCED
-            plan.credit_note = f"{period}所属期申报表未反映本次退税（本期留抵退税额0.00元），期末留抵未核减"
+            plan.credit_note = f"{period}所属期申报表未反映本次退税（本期留抵退税额 0.00 元），期末留抵未核减"
         self.add(plan)
         return True
 

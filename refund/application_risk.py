@@ -37,8 +37,10 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.templatetags.masking import format_yuan
 from taxpayers.models import ComplianceRecord, Taxpayer
 
+from .labels import condition_title, error_help, regime_title
 from .models import RefundApplication, ScreeningRun
 from .rules.parameters import CREDIT_LEVELS_ALLOWED
 from .rules.periods import Period
@@ -118,7 +120,13 @@ class Finding:
 
 
 def _money(value: Decimal | None) -> str | None:
+    """An amount for the evidence's machine keys: plain ``1234.50``."""
     return None if value is None else f"{value:.2f}"
+
+
+def _shown(value: Decimal | None) -> str | None:
+    """An amount for the evidence's ``facts`` (shown to officers): ``1,234.50``; the label says 元."""
+    return None if value is None else format_yuan(value)
 
 
 def _level_text(level: str) -> str:
@@ -152,14 +160,14 @@ def check_recomputation(ctx: RiskContext) -> dict | None:
         "difference": _money(None if compared is None else compared - figures.amount),
         "regime": figures.regime,
         "facts": [
-            ["规则按现有数据重算的可退税额（元）", _money(figures.amount)],
-            [f"{label}（元）", _money(compared)],
-            ["差额（元）", _money(None if compared is None else compared - figures.amount)],
+            ["规则按现有数据重算的可退税额（元）", _shown(figures.amount)],
+            [f"{label}（元）", _shown(compared)],
+            ["差额（元）", _shown(None if compared is None else compared - figures.amount)],
         ],
     }
     if ctx.stage == APPROVAL and app.computed_amount is not None and app.computed_amount != figures.amount:
         evidence["computed_amount_before"] = _money(app.computed_amount)
-        evidence["facts"].append(["受理（或上次重算）时规则计算的可退税额（元）", _money(app.computed_amount)])
+        evidence["facts"].append(["受理（或上次重算）时规则计算的可退税额（元）", _shown(app.computed_amount)])
     return evidence
 
 
@@ -265,24 +273,46 @@ def check_computed_ineligible(ctx: RiskContext) -> dict | None:
         return {
             "error": figures.error,
             "message": figures.message,
-            "facts": [["规则无法计算", figures.message or figures.error]],
+            "facts": [["规则无法计算", figures.message or error_help(figures.error).title]],
         }
     if figures.eligible:
         return None
     return {
         "regime": figures.regime,
         "failed_conditions": list(figures.failed),
-        "facts": [["适用政策", figures.regime or "无适用政策"]]
-        + [[f"不符合：{c['code']}", c["detail"]] for c in figures.failed],
+        "facts": [["适用政策", regime_title(figures.regime)]]
+        + [[f"不符合：{condition_title(c['code'])}", c["detail"]] for c in figures.failed],
     }
 
 
+RISK_TITLES: dict[str, str] = {
+    "recomputation_mismatch": "重算金额不一致",
+    "credit_level": "纳税信用级别不符",
+    "compliance_changed": "涉税合规记录变化",
+    "computed_ineligible": "规则判定不符合",
+}
+"""The Chinese title of each of refund's own checks: the page shows these, never the code. A provided check
+(``PROVIDER_MODULES``) brings its own ``title``; a finding stored with a title keeps it."""
+
+UNKNOWN_RISK = "风险疑点"
+
 CHECKS: list[Check] = [
-    Check("recomputation_mismatch", "重算金额不一致", check_recomputation),
-    Check("credit_level", "纳税信用级别不符", check_credit_level),
-    Check("compliance_changed", "涉税合规记录变化", check_compliance),
-    Check("computed_ineligible", "规则判定不符合", check_computed_ineligible),
+    Check("recomputation_mismatch", RISK_TITLES["recomputation_mismatch"], check_recomputation),
+    Check("credit_level", RISK_TITLES["credit_level"], check_credit_level),
+    Check("compliance_changed", RISK_TITLES["compliance_changed"], check_compliance),
+    Check("computed_ineligible", RISK_TITLES["computed_ineligible"], check_computed_ineligible),
 ]
+
+
+def risk_title(code: str, stored: str = "") -> str:
+    """The Chinese title of a risk check code: refund's table, then the registered and provided checks, then the
+    title stored with the finding; never the code itself."""
+    if code in RISK_TITLES:
+        return RISK_TITLES[code]
+    for check in [*CHECKS, *provided_checks()]:
+        if check.code == code and check.title:
+            return check.title
+    return stored or UNKNOWN_RISK
 
 
 def register_check(check: Check) -> Check:

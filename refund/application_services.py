@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.audit import field_changes, record_event
 from accounts.errors import ApplicationError, ConflictError
 from accounts.scoping import visible_branch_ids
+from accounts.templatetags.masking import format_yuan
 from notify.services import inbox_notify
 from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
@@ -387,7 +388,7 @@ def _receive(
         actor=actor,
         verb="refund_application_receive",
         target=application,
-        summary=f"受理{period}留抵退税申请（{source_label}），申请退税额 {amount} 元",
+        summary=f"受理{period}留抵退税申请（{source_label}），申请退税额 {format_yuan(amount)} 元",
         changes={
             "taxpayer": taxpayer.pk,
             "application_period": period,
@@ -546,8 +547,8 @@ def _confirmed_figures(
         values["amount"] = total
     elif values["amount"] != total:
         raise ApplicationError(
-            f"增量 {values['incremental']} 元与存量 {values['stock']} 元之和 {total} 元不等于确认退税额 "
-            f"{values['amount']} 元。"
+            f"增量 {format_yuan(values['incremental'])} 元与存量 {format_yuan(values['stock'])} 元之和 "
+            f"{format_yuan(total)} 元不等于确认退税额 {format_yuan(values['amount'])} 元。"
         )
     corrected = (values["amount"], values["incremental"], values["stock"]) != (
         application.computed_amount,
@@ -577,8 +578,8 @@ def application_confirm(
         reason = _required_reason(reason, "更正规则计算的退税额")
     if confirmed > application.claimed_amount:
         raise ApplicationError(
-            f"确认退税额 {confirmed} 元超过申请退税额 {application.claimed_amount} 元，不能多退；"
-            "请按不超过申请额的金额更正并说明原因，或由纳税人重新申请。"
+            f"确认退税额 {format_yuan(confirmed)} 元超过申请退税额 {format_yuan(application.claimed_amount)} 元，"
+            "不能多退；请按不超过申请额的金额更正并说明原因，或由纳税人重新申请。"
         )
     now = timezone.now()
     with transaction.atomic():
@@ -680,7 +681,7 @@ def _approve(*, actor, application: RefundApplication) -> RefundApplication:
                 application=application,
                 action="approve",
                 actor=actor,
-                reason=f"审批通过，退税额 {application.confirmed_amount} 元",
+                reason=f"审批通过，退税额 {format_yuan(application.confirmed_amount)} 元",
                 fields={
                     "approved_by": actor if getattr(actor, "is_authenticated", False) else None,
                     "approved_at": now,
@@ -920,7 +921,10 @@ def application_mark_paid(
 ) -> RefundApplication:
     """退库: the treasury paid an approved application (called by ``ledger.services`` in its transaction)."""
     if incremental + stock != amount:
-        raise ApplicationError(f"增量 {incremental} 与存量 {stock} 之和不等于退库金额 {amount}。")
+        raise ApplicationError(
+            f"增量 {format_yuan(incremental)} 元与存量 {format_yuan(stock)} 元之和"
+            f"不等于退库金额 {format_yuan(amount)} 元。"
+        )
     with transaction.atomic():
         return _transition(
             application=application,

@@ -30,7 +30,7 @@ from accounts.listing import (
     style_filter_form,
 )
 from accounts.masking import mask_identifier
-from accounts.templatetags.masking import format_period_cn
+from accounts.templatetags.masking import format_period_cn, format_yuan
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 
@@ -48,6 +48,7 @@ from .application_forms import (
     ReturnForm,
 )
 from .application_imports import ApplicationImportRejected, applications_import_xlsx
+from .application_risk import risk_title
 from .labels import describe_decision, regime_title
 from .models import OPEN_APPLICATION_STATES, RefundApplication
 from .rules.periods import Period
@@ -468,14 +469,38 @@ EVIDENCE_LABELS = {
     "confirmed_incremental": "确认增量退税额（元）",
     "confirmed_stock": "确认存量退税额（元）",
     "computed_amount": "规则计算可退税额（元）",
+    "claimed": "申请退税额（元）",
+    "computed": "规则计算可退税额（元）",
     "corrected": "是否更正",
+    "regime": "适用政策",
+    "risk_hit": "疑点",
     "note": "核实要点",
 }
+"""The evidence keys shown, in Chinese; any other key is a machine field and is not shown."""
+
+EVIDENCE_MONEY = frozenset(
+    {"confirmed_amount", "confirmed_incremental", "confirmed_stock", "computed_amount", "claimed", "computed"}
+)
+
+
+def _evidence_value(key: str, value) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key in EVIDENCE_MONEY:
+        return format_yuan(value)
+    if key == "regime":
+        return regime_title(str(value))
+    if key == "risk_hit":
+        return risk_title(str(value))
+    return str(value)
 
 
 def evidence_lines(evidence) -> list[tuple[str, str]]:
     """(label, value) lines of a finding's or a transition's evidence: the checks' own ``facts`` where they
-    give them (refund.application_risk), each hit of a gate's return, else the known keys in Chinese."""
+    give them (refund.application_risk), each hit of a gate's return (its check's Chinese title), else the
+    known keys in Chinese — codes (a regime, a risk check) through their labels, never as they are stored."""
     if not isinstance(evidence, dict):
         return []
     if evidence.get("facts"):
@@ -483,15 +508,12 @@ def evidence_lines(evidence) -> list[tuple[str, str]]:
     if evidence.get("hits"):
         lines = []
         for hit in evidence["hits"]:
-            lines.append(("疑点", str(hit.get("title", hit.get("code", "")))))
+            lines.append(("疑点", risk_title(str(hit.get("code", "")), str(hit.get("title") or ""))))
             lines.extend(evidence_lines(hit.get("evidence")))
         return lines
-    lines = []
-    for key, value in evidence.items():
-        if isinstance(value, bool):
-            value = "是" if value else "否"
-        lines.append((EVIDENCE_LABELS.get(key, key), "—" if value in (None, "") else str(value)))
-    return lines
+    return [
+        (EVIDENCE_LABELS[key], _evidence_value(key, value)) for key, value in evidence.items() if key in EVIDENCE_LABELS
+    ]
 
 
 def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, status: int = 200):
@@ -504,6 +526,8 @@ def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, st
     risk_hits = list(selectors.application_risk_hits(application))
     for row in (*transitions, *risk_hits):
         row.evidence_lines = evidence_lines(row.evidence)
+    for hit in risk_hits:
+        hit.label = risk_title(hit.code, hit.title)
     context = {
         "application": application,
         "taxpayer": application.taxpayer,

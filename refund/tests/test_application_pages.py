@@ -351,6 +351,44 @@ def test_application_page_explains_live_without_a_snapshot(client_for, org, pers
     assert response.context["decision"]["eligible"] is True
 
 
+def test_history_and_risk_hits_name_checks_regimes_and_amounts_in_chinese(client_for, snapshotted):
+    """UX.md "Words on the screen": a risk check code, a regime code or an evidence key never reaches the page."""
+    regime = snapshotted.regime
+    ApplicationTransition.objects.create(
+        application=snapshotted,
+        from_state="investigating",
+        to_state="returned",
+        reason="受理扫描发现疑点",
+        evidence={"risk_hit": "recomputation_mismatch", "claimed": "1234567.89", "regime": regime, "seed": 7},
+    )
+    ApplicationTransition.objects.create(
+        application=snapshotted,
+        from_state="reviewing",
+        to_state="returned",
+        reason="审批前复核发现疑点",
+        evidence={
+            "stage": "approval",
+            "hits": [
+                {"code": "credit_level", "title": "", "evidence": {"facts": [["当前纳税信用级别", "C级"]]}},
+                {"code": "upstream_invoice", "title": "进项发票涉及异常凭证", "evidence": {"note": "上游异常"}},
+            ],
+        },
+    )
+    ApplicationRiskHit.objects.create(
+        application=snapshotted, stage="approval", code="credit_level", title="", evidence={}
+    )
+    page = client_for("officer_a").get(reverse("refund:application_detail", args=[snapshotted.pk])).content.decode()
+    visible = re.sub(r"<[^>]+>", " ", page)
+    for code in ("recomputation_mismatch", "credit_level", "upstream_invoice", "risk_hit", "seed", regime):
+        assert code not in visible, code
+    assert "疑点：重算金额不一致" in visible
+    assert "申请退税额（元）：1,234,567.89" in visible
+    assert "适用政策：其他纳税人留抵退税" in visible
+    assert "疑点：纳税信用级别不符" in visible and "当前纳税信用级别：C级" in visible
+    assert "疑点：进项发票涉及异常凭证" in visible and "核实要点：上游异常" in visible
+    assert '">纳税信用级别不符</span>' in page  # the finding's title from the check registry
+
+
 def test_reveal_on_the_application_page_is_audited_and_only_for_allowed_roles(client_for, snapshotted):
     identifier = snapshotted.taxpayer.identifier
     risk = client_for("risk_officer").get(reverse("refund:application_detail", args=[snapshotted.pk]))

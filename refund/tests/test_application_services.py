@@ -194,6 +194,30 @@ def test_a_taxpayer_the_rules_cannot_assess_is_returned_with_the_reason(officer,
     assert hits["computed_ineligible"].evidence["error"] == "missing_return"
 
 
+def test_a_findings_facts_name_the_regime_and_conditions_by_title_and_amounts_with_separators(officer, org):
+    """The facts are shown on the application page as they are: no regime or condition code, 1,234.56 amounts."""
+    application = receive(officer, eligible_taxpayer(org["branch_a"], credit_level="C"), claimed=Decimal("1234.56"))
+    hits = _hit(application)
+    ineligible = dict(hits["computed_ineligible"].evidence["facts"])
+    assert ineligible["适用政策"] == "其他纳税人留抵退税"
+    assert "不符合：纳税信用级别为A级或B级" in ineligible
+    assert not any("CN-" in str(v) or "_" in k for k, v in ineligible.items())
+    mismatch = dict(hits["recomputation_mismatch"].evidence["facts"])
+    assert mismatch["申请退税额（元）"] == "1,234.56"
+    assert hits["recomputation_mismatch"].evidence["compared_amount"] == "1234.56"  # the machine key stays plain
+
+
+def test_every_risk_check_code_has_a_chinese_title(monkeypatch):
+    assert {check.code for check in application_risk.CHECKS} == set(application_risk.RISK_TITLES)
+    assert all(application_risk.risk_title(code) == title for code, title in application_risk.RISK_TITLES.items())
+    monkeypatch.setattr(
+        application_risk, "PROVIDER_MODULES", ["risk.application_checks", "refund.tests.risk_provider_stub"]
+    )
+    assert application_risk.risk_title("risk_large_refund") == "大额退税"  # a provided check's own title
+    assert application_risk.risk_title("gone_check", "存档的疑点") == "存档的疑点"  # the title stored with it
+    assert application_risk.risk_title("gone_check") == "风险疑点"  # never the code
+
+
 # --- the workflow --------------------------------------------------------------------------------------------
 
 

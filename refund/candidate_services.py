@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,8 +28,8 @@ from accounts.masking import mask_identifier
 from accounts.models import Branch, User
 from accounts.roles import RoleCode
 from accounts.templatetags.masking import format_period_cn, format_yuan
-from notify.models import InboxNotification, MessageTemplate
-from notify.services import SmsRejected, inbox_notify, sms_enqueue
+from notify.models import InboxNotification, MessageTemplate, OptOut
+from notify.services import SmsRejected, check_mobile, inbox_notify, sms_enqueue
 from taxpayers.calendar import CalendarUnavailable, deadline_for
 from taxpayers.models import Taxpayer, VatReturn
 
@@ -617,28 +618,94 @@ def items_of_list(candidate_list: CandidateList):
     return CandidateItem.objects.filter(candidate_list=candidate_list)
 
 
-def _remindable(items):
-    return items.filter(reminded_at__isnull=True, reminder_sms__isnull=True, stage__in=[Stage.LISTED, Stage.DECLARED])
+REMINDABLE_STAGES = (Stage.LISTED, Stage.DECLARED)
+"""Open items not yet applied: a reminder is about applying, so an applied, refunded or closed item gets none."""
+
+
+@dataclass(frozen=True)
+class ReminderTarget:
+    """Whether a candidate item can be reminded now, and to which number (``reminder_target``)."""
+
+    mobile: str = ""  # the number the reminder goes to ("" when there is none)
+    who: str = ""  # 法定代表人 | 办税人
+    code: str = ""  # why not: already, tried, closed, no_mobile, invalid_mobile, opted_out ("" when it can be)
+    reason: str = ""  # the same in Chinese, the same sentence for every item blocked the same way
+
+
+def reminder_target(item: CandidateItem, *, opted_out: Collection[str]) -> ReminderTarget:
+    """The reminder's one precondition, used by the confirmation's count and by the sending: an item is reminded
+    once, while open (``REMINDABLE_STAGES``), on the legal representative's mobile, else the tax handler's (an
+    invalid number is passed over), unless the number chosen has opted out (退订). ``opted_out``: the opted-out
+    numbers among the items' (``_opted_out``)."""
+    if item.reminded_at is not None:
+        return ReminderTarget(code="already", reason="已提醒过，不再重复发送")
+    if item.reminder_sms_id is not None:  # tried: the outbox cancelled or refused it (its reason in 提醒)
+        return ReminderTarget(code="tried", reason="提醒短信未能发出（号码已退订或被拒收），不再重复发送")
+    if item.stage not in REMINDABLE_STAGES:
+        return ReminderTarget(code="closed", reason="已申请、已退税、放弃或核实不符合，不需提醒")
+    taxpayer = item.taxpayer
+    blocked = ReminderTarget(code="no_mobile", reason="未登记法定代表人或办税人的手机号码")
+    for who, raw in (("法定代表人", taxpayer.legal_rep_mobile), ("办税人", taxpayer.tax_handler_mobile)):
+        if not raw:
+            continue
+        try:
+            mobile = check_mobile(raw)
+        except SmsRejected:
+            blocked = ReminderTarget(code="invalid_mobile", reason=f"{who}手机号码无效")
+            continue
+        if mobile in opted_out:
+            return ReminderTarget(mobile, who, "opted_out", f"{who}手机号码已退订")
+        return ReminderTarget(mobile, who)
+    return blocked
+
+
+def _opted_out(items: list[CandidateItem]) -> set[str]:
+    """The opted-out numbers among the items' taxpayers' mobiles: one query."""
+    numbers = set()
+    for item in items:
+        for raw in (item.taxpayer.legal_rep_mobile, item.taxpayer.tax_handler_mobile):
+            if not raw:
+                continue
+            try:
+                numbers.add(check_mobile(raw))
+            except SmsRejected:
+                continue
+    return set(OptOut.objects.filter(mobile__in=numbers).values_list("mobile", flat=True)) if numbers else set()
 
 
 @dataclass(frozen=True)
 class RemindPreview:
     total: int
-    remindable: int
-    without_mobile: int
+    remindable: int  # can be reminded now (``reminder_target``)
+    without_mobile: int  # open, not reminded, no valid mobile number
     already: int
+    opted_out: int = 0  # open, not reminded, the number has opted out
+    reasons: tuple[tuple[str, int], ...] = ()  # why the others will not be reminded, grouped (reason, count)
+
+    @property
+    def blocked(self) -> int:
+        return self.total - self.remindable
 
 
 def candidate_list_remind_preview(*, candidate_list: CandidateList) -> RemindPreview:
-    """What one click would do, for the confirmation ("将向 N 户发送"): counts only, no writes."""
-    items = items_of_list(candidate_list)
-    remindable = _remindable(items)
-    no_mobile = remindable.filter(taxpayer__legal_rep_mobile="", taxpayer__tax_handler_mobile="").count()
+    """What one click would do, for the confirmation ("将向 N 户发送") and the list's button: counts only, no
+    writes, by the same ``reminder_target`` as the sending."""
+    items = list(items_of_list(candidate_list).select_related("taxpayer").order_by("pk"))
+    opted = _opted_out(items)
+    codes: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for item in items:
+        target = reminder_target(item, opted_out=opted)
+        codes[target.code] = codes.get(target.code, 0) + 1
+        if target.code:
+            reasons[target.reason] = reasons.get(target.reason, 0) + 1
     return RemindPreview(
-        total=items.count(),
-        remindable=remindable.count() - no_mobile,
-        without_mobile=no_mobile,
-        already=items.filter(Q(reminded_at__isnull=False) | Q(reminder_sms__isnull=False)).count(),
+        total=len(items),
+        remindable=codes.get("", 0),
+        without_mobile=codes.get("no_mobile", 0) + codes.get("invalid_mobile", 0),
+        already=codes.get("already", 0) + codes.get("tried", 0),
+        opted_out=codes.get("opted_out", 0),
+        reasons=tuple(reasons.items()),
     )
 
 
@@ -659,41 +726,38 @@ def reminder_template() -> MessageTemplate:
     return template
 
 
-def _enqueue_reminder(*, item: CandidateItem, template, actor, now) -> tuple[object | None, str]:
+def _enqueue_reminder(
+    *, item: CandidateItem, target: ReminderTarget, template, actor, now
+) -> tuple[object | None, str]:
+    """Put the item's reminder for ``target`` in the outbox (an opted-out number gives the outbox's cancelled row,
+    the record that it was not sent and why)."""
     taxpayer = item.taxpayer
     variables = {
         "taxpayer_name": taxpayer.name,
         "period": format_period_cn(item.application_period),
         "branch_name": item.branch.name,
     }
-    error = "未登记法定代表人或办税人的手机号码"
-    for who, mobile in (("法定代表人", taxpayer.legal_rep_mobile), ("办税人", taxpayer.tax_handler_mobile)):
-        if not mobile:
-            continue
-        try:
-            message = sms_enqueue(
-                to=mobile,
-                idempotency_key=f"refund-candidate-item:{item.pk}:reminder",
-                template=template,
-                variables=variables,
-                related_object=item,
-                related=f"候选名单 {item.push_date.isoformat()} {mask_identifier(taxpayer.identifier)}",
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-                now=now,
-            )
-        except SmsRejected as exc:
-            if exc.code == "invalid_mobile":
-                error = f"{who}手机号码无效"
-                continue
-            if exc.code == "template_inactive":
-                raise ApplicationError(f"短信模板已停用：{exc.message}。请信息中心启用后重试。") from None
-            return None, exc.message[:200]
-        return message, ""
-    return None, error
+    try:
+        message = sms_enqueue(
+            to=target.mobile,
+            idempotency_key=f"refund-candidate-item:{item.pk}:reminder",
+            template=template,
+            variables=variables,
+            related_object=item,
+            related=f"候选名单 {item.push_date.isoformat()} {mask_identifier(taxpayer.identifier)}",
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            now=now,
+        )
+    except SmsRejected as exc:
+        if exc.code == "template_inactive":
+            raise ApplicationError(f"短信模板已停用：{exc.message}。请信息中心启用后重试。") from None
+        return None, exc.message[:200]
+    return message, ""
 
 
 def candidate_list_remind(*, actor, candidate_list: CandidateList) -> RemindOutcome:
-    """SMS every open, not yet reminded item of the list: to the legal representative, else the tax handler.
+    """SMS every item of the list ``reminder_target`` allows: open, not yet reminded, to the legal
+    representative, else the tax handler. An item without a valid number gets the reason in its 提醒 column.
 
     One outbox key per list item, and the items marked in the same transaction: never twice for the same
     taxpayer and list, however often it is clicked or scheduled.
@@ -702,18 +766,23 @@ def candidate_list_remind(*, actor, candidate_list: CandidateList) -> RemindOutc
     now = timezone.now()
     with transaction.atomic():
         items = list(
-            _remindable(items_of_list(candidate_list))
+            items_of_list(candidate_list)
             .select_related("taxpayer", "branch")
             .select_for_update(of=("self",))
             .order_by("pk")
         )
-        total = items_of_list(candidate_list).count()
-        if not items:
-            return RemindOutcome(enqueued=0, unreachable=0, skipped=total)
-        enqueued = unreachable = 0
+        opted = _opted_out(items)
+        enqueued = unreachable = skipped = 0
         changed = []
         for item in items:
-            message, error = _enqueue_reminder(item=item, template=template, actor=actor, now=now)
+            target = reminder_target(item, opted_out=opted)
+            if target.code in ("already", "tried", "closed"):
+                skipped += 1
+                continue
+            if target.mobile:
+                message, error = _enqueue_reminder(item=item, target=target, template=template, actor=actor, now=now)
+            else:
+                message, error = None, target.reason
             item.reminder_error = error
             if message is not None:
                 item.reminder_sms = message
@@ -728,6 +797,8 @@ def candidate_list_remind(*, actor, candidate_list: CandidateList) -> RemindOutc
             item.stage = stage_of(item)
             item.updated_at = now
             changed.append(item)
+        if not changed:
+            return RemindOutcome(enqueued=0, unreachable=0, skipped=skipped)
         CandidateItem.objects.bulk_update(
             changed, ["reminder_sms", "reminded_at", "reminder_error", "stage", "updated_at"], batch_size=500
         )
@@ -738,7 +809,7 @@ def candidate_list_remind(*, actor, candidate_list: CandidateList) -> RemindOutc
             summary=f"发送候选名单提醒短信：{enqueued} 户已进入发件箱，{unreachable} 户无法发送（{candidate_list}）",
             changes={"enqueued": enqueued, "unreachable": unreachable, **_audit_ids([i.pk for i in changed])},
         )
-    return RemindOutcome(enqueued=enqueued, unreachable=unreachable, skipped=total - len(items))
+    return RemindOutcome(enqueued=enqueued, unreachable=unreachable, skipped=skipped)
 
 
 def candidate_auto_remind(*, today: dt.date | None = None) -> RemindOutcome | None:

@@ -192,12 +192,17 @@ def candidate_list_detail(request, pk: int):
     items = selectors.candidate_list_items_for_user(user=request.user, candidate_list=candidate_list)
     context = _item_table_context(request, queryset=items)
     counts = selectors.funnel_counts(context["filterset"].qs)
+    can_remind = request.user.has_perm(REMIND)
     context.update(
         {
             "candidate_list": candidate_list,
             "funnel": _stage_links(request, counts),
             "filtered_amount": counts["amount"],
-            "can_remind": request.user.has_perm(REMIND),
+            "can_remind": can_remind,
+            # The reminder button counts who can be reminded now (and says why nobody can), as its confirmation does.
+            "remind_preview": services.candidate_list_remind_preview(candidate_list=candidate_list)
+            if can_remind
+            else None,
             "show_branch": candidate_list.is_service_list,
         }
     )

@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from notify.models import OptOut, SmsMessage
 from refund.application_services import ApprovalBlocked, application_approve, approval_blocks
-from refund.models import ApplicationRiskHit, RefundApplication
+from refund.models import ApplicationRiskHit, CandidateItem, CandidateList, RefundApplication
 
 from .application_rows import application
 
@@ -78,3 +79,56 @@ def test_the_count_and_the_approval_use_the_same_precondition(personas, selectio
     assert selection["hit"].state == "reviewing"
     outside = approval_blocks(actor=personas["officer_b"], applications=[selection["ready"]])
     assert outside[selection["ready"].pk].reason == "不在您的管辖范围内"
+
+
+# --- reminders ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pushed(org):
+    from refund.candidate_services import candidate_lists_build
+
+    from .candidates import FIRST_PUSH, eligible_taxpayer, screened
+
+    people = {
+        "rep": eligible_taxpayer(org["branch_a"], legal_rep_mobile="13800138000"),
+        "opted": eligible_taxpayer(org["branch_a"], legal_rep_mobile="13600136000", tax_handler_mobile="13912345678"),
+        "nobody": eligible_taxpayer(org["branch_a"], legal_rep_mobile="", tax_handler_mobile=""),
+        "b": eligible_taxpayer(org["branch_b"], legal_rep_mobile="13700137000"),
+    }
+    OptOut.objects.create(mobile="13600136000", reason="纳税人要求")
+    screened()
+    candidate_lists_build(actor=None, push_date=FIRST_PUSH)
+    return {"people": people, "service": CandidateList.objects.get(push_date=FIRST_PUSH, audience="service")}
+
+
+def test_the_reminder_count_leaves_out_opted_out_numbers_and_says_why(client_for, pushed):
+    from refund.candidate_services import candidate_list_remind, candidate_list_remind_preview
+
+    service = pushed["service"]
+    preview = candidate_list_remind_preview(candidate_list=service)
+    assert (preview.total, preview.remindable, preview.without_mobile, preview.opted_out) == (4, 2, 1, 1)
+    assert dict(preview.reasons) == {"未登记法定代表人或办税人的手机号码": 1, "法定代表人手机号码已退订": 1}
+
+    client = client_for("service_officer")
+    url = reverse("refund:candidate_remind", args=[service.pk])
+    html = client.get(url).content.decode()
+    assert '将向其中 <span id="remindable-count">2</span> 户' in html and "确认发送 2 条" in html
+    assert "<li>1 户法定代表人手机号码已退订</li>" in html
+    assert "<li>1 户未登记法定代表人或办税人的手机号码</li>" in html
+    detail = client.get(reverse("refund:candidate_list_detail", args=[service.pk])).content.decode()
+    assert "发送提醒短信（2 户）" in detail
+
+    outcome = candidate_list_remind(actor=None, candidate_list=service)
+    assert (outcome.enqueued, outcome.unreachable) == (2, 2)  # what the count said would go, went
+    assert SmsMessage.objects.filter(status="queued").count() == 2
+    opted = CandidateItem.objects.get(taxpayer=pushed["people"]["opted"], push_date=service.push_date)
+    assert opted.reminded_at is None and opted.reminder_error == "号码已退订"  # recorded, not sent, not retried
+
+    html = client.get(url).content.decode()
+    assert 'disabled aria-describedby="remind-why"' in html and "确认发送 0 条" not in html
+    assert "<li>2 户已提醒过，不再重复发送</li>" in html
+    assert "<li>1 户提醒短信未能发出（号码已退订或被拒收），不再重复发送</li>" in html
+    detail = client.get(reverse("refund:candidate_list_detail", args=[service.pk])).content.decode()
+    assert 'id="remind-button" disabled aria-describedby="remind-none"' in detail
+    assert "没有可提醒的纳税人：2 户已提醒过，不再重复发送；" in detail

@@ -107,7 +107,7 @@ def test_one_click_reminding_with_a_confirmation(client_for, pushed):
 
     page = client.get(url)
     assert page.status_code == 200
-    assert "将向 3 户候选纳税人" in page.content.decode()
+    assert '将向其中 <span id="remindable-count">3</span> 户候选纳税人' in page.content.decode()
     # The template as officers read it: its variables by their Chinese names, never the keys.
     assert "{纳税人名称}：经初步筛查" in page.content.decode() and "taxpayer_name" not in page.content.decode()
     assert not SmsMessage.objects.exists()

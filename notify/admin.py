@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from .models import InboxNotification, MessageTemplate, OptOut, SmsBatch, SmsMessage
 from .services import SmsRejected, check_mobile, opt_out_add
-from .text import mask_mobile, segment_count, template_variables
+from .text import display_body, mask_mobile, segment_count, unique_variables, variable_label
 
 
 @admin.register(MessageTemplate)
@@ -26,11 +26,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def preview(self, obj):
         if not obj.pk:
             return "保存后显示预览"
-        names = template_variables(obj.body)
-        sample = obj.body.format_map({name: f"〔{name}〕" for name in names}) + obj.sign_text
+        names = unique_variables(obj.body)
+        variables = "、".join(f"{variable_label(name)}（{name}）" for name in names) or "无"
         return format_html(
             "<div>{}</div><div class='help'>变量：{}；约{}字，计费{}条（70字一条，超出按每条67字）</div>",
-            sample, "、".join(names) or "无", len(obj.body + obj.sign_text), segment_count(obj.body + obj.sign_text),
+            display_body(obj.body) + obj.sign_text, variables, len(obj.body + obj.sign_text),
+            segment_count(obj.body + obj.sign_text),
         )
 
 

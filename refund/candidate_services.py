@@ -526,9 +526,9 @@ class ReminderState:
 
     reminded_auto: int  # reminded by the automatic run (no officer)
     reminded_by_officer: int
-    not_sent: int  # tried, but the number has opted out or was refused: not sent again
+    not_sent: int  # the number has opted out, or the outbox refused the reminder: none is sent
     waiting: int  # open, not reminded, with a mobile number: one click (or the 09:00 run) reminds them
-    without_mobile: int  # open, not reminded, no mobile number on file
+    without_mobile: int  # open, not reminded, no valid mobile number on file
 
 
 def reminder_state(candidate_list: CandidateList) -> ReminderState:
@@ -539,7 +539,7 @@ def reminder_state(candidate_list: CandidateList) -> ReminderState:
     return ReminderState(
         reminded_auto=auto,
         reminded_by_officer=reminded.count() - auto,
-        not_sent=items.filter(reminded_at__isnull=True, reminder_sms__isnull=False).count(),
+        not_sent=items.filter(reminded_at__isnull=True, reminder_sms__isnull=False).count() + preview.opted_out,
         waiting=preview.remindable,
         without_mobile=preview.without_mobile,
     )
@@ -568,7 +568,7 @@ def _service_notice(candidate_list: CandidateList) -> tuple[str, str]:
         heads.append(f"已手动提醒 {state.reminded_by_officer:,} 户")
         lines.append(f"纳税服务股已向 {state.reminded_by_officer:,} 户发送提醒短信。")
     if state.not_sent:
-        lines.append(f"{state.not_sent:,} 户的号码已退订或无效，提醒短信未发出，如需提醒请电话联系。")
+        lines.append(f"{state.not_sent:,} 户的号码已退订或被拒收，提醒短信未发出，如需提醒请电话联系。")
     if pending:
         heads.append(f"{state.waiting:,} 户将于 {AUTO_REMIND_AT:%H:%M} 自动提醒")
         lines.append(
@@ -578,7 +578,9 @@ def _service_notice(candidate_list: CandidateList) -> tuple[str, str]:
         heads.append(f"{state.waiting:,} 户待提醒")
         lines.append(f"还有 {state.waiting:,} 户待提醒，请在候选名单中向其发送提醒短信。")
     if state.without_mobile:
-        lines.append(f"{state.without_mobile:,} 户未登记手机号码，无法发送短信，请补录号码后发送或电话联系。")
+        lines.append(
+            f"{state.without_mobile:,} 户未登记手机号码或号码无效，无法发送短信，请补录号码后发送或电话联系。"
+        )
     if not (state.waiting or state.without_mobile):
         lines.append("没有待提醒的纳税人，无需再发送提醒短信。")
     return f"{candidate_list.push_date.isoformat()} 候选名单：{'，'.join(heads)}", "".join(lines)

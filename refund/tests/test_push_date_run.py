@@ -158,7 +158,7 @@ def test_the_notice_says_the_0900_run_will_remind_and_then_what_it_did(county):
         first, result = _service_notices()
         assert result.title == "2026-03-17 候选名单：全局 4 户，已自动提醒 3 户"
         assert "已自动向 3 户发送提醒短信" in result.body and "待提醒" not in result.body
-        assert "1 户未登记手机号码，无法发送短信，请补录号码后发送或电话联系" in result.body
+        assert "1 户未登记手机号码或号码无效，无法发送短信，请补录号码后发送或电话联系" in result.body
         assert result.link == first.link
         # Run again (nothing left to send): no second notice of the same.
         candidate_auto_remind(today=FIRST_PUSH)
@@ -168,10 +168,14 @@ def test_the_notice_says_the_0900_run_will_remind_and_then_what_it_did(county):
 
 @time_machine.travel(dt.datetime(2026, 3, 17, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
 def test_without_automatic_reminders_the_notice_asks_the_officer_to_send_them(county):
+    from notify.services import opt_out_add
+
+    opt_out_add(mobile="13912345678")  # county[1]'s legal representative
     push_date_scheduled(today=FIRST_PUSH)
     [notice] = _service_notices()
-    assert notice.title == "2026-03-17 候选名单：全局 3 户，3 户待提醒"
-    assert "还有 3 户待提醒，请在候选名单中向其发送提醒短信" in notice.body and "已自动" not in notice.body
+    assert notice.title == "2026-03-17 候选名单：全局 3 户，2 户待提醒"
+    assert "还有 2 户待提醒，请在候选名单中向其发送提醒短信" in notice.body and "已自动" not in notice.body
+    assert "1 户的号码已退订或被拒收，提醒短信未发出" in notice.body
 
 
 def test_setup_schedules_seeds_the_push_entries_and_keeps_edits():

@@ -727,6 +727,32 @@ def application_reject(*, actor, application: RefundApplication, reason: str) ->
         )
 
 
+@dataclass(frozen=True)
+class AssignmentBlock:
+    """Why an application is not assigned to the officer (the same sentence for every one blocked the same way)."""
+
+    code: str  # "outside" | "closed" | "already"
+    reason: str
+
+
+def assignment_blocks(*, applications: Iterable[RefundApplication], officer) -> dict[int, AssignmentBlock]:
+    """分派's precondition, the one check both the batch confirmation's count and the assignment use: the officer
+    must see the application's branch (a direct assignment of such an application is refused as a whole), a
+    settled application is not reassigned, and one already with the officer stays as it is."""
+    visible = visible_branch_ids(officer)
+    name = officer.full_name or officer.username
+    blocks = {}
+    for application in applications:
+        if visible is not None and application.branch_id not in visible:
+            blocks[application.pk] = AssignmentBlock("outside", f"{name}看不到其所属的分局，不能分派")
+        elif application.state not in OPEN_APPLICATION_STATES:
+            label = _state_label(application.state)
+            blocks[application.pk] = AssignmentBlock("closed", f"当前为“{label}”，已办结的申请不再分派")
+        elif application.assigned_to_id == officer.pk:
+            blocks[application.pk] = AssignmentBlock("already", f"已分派给{name}")
+    return blocks
+
+
 def application_assign(*, actor, applications: Iterable[RefundApplication], officer) -> int:
     """分派: the open applications go to ``officer``, who must work applications and see their branches."""
     if officer is None or not officer.is_active:
@@ -736,7 +762,6 @@ def application_assign(*, actor, applications: Iterable[RefundApplication], offi
     ids = [a.pk for a in applications]
     if not ids:
         raise ApplicationError("请至少选择一件申请。")
-    visible = visible_branch_ids(officer)
     with transaction.atomic():
         rows = list(
             RefundApplication.objects.select_for_update()
@@ -744,7 +769,8 @@ def application_assign(*, actor, applications: Iterable[RefundApplication], offi
             .select_related("taxpayer", "branch")
             .order_by("pk")
         )
-        outside = [a for a in rows if visible is not None and a.branch_id not in visible]
+        blocks = assignment_blocks(applications=rows, officer=officer)
+        outside = [a for a in rows if a.pk in blocks and blocks[a.pk].code == "outside"]
         if outside:
             names = "、".join(f"{a.taxpayer.name}（{a.branch.name}）" for a in outside[:5])
             raise ApplicationError(
@@ -752,7 +778,7 @@ def application_assign(*, actor, applications: Iterable[RefundApplication], offi
                 + ("等" if len(outside) > 5 else "")
                 + "。"
             )
-        open_ids = [a.pk for a in rows if a.state in OPEN_APPLICATION_STATES and a.assigned_to_id != officer.pk]
+        open_ids = [a.pk for a in rows if a.pk not in blocks]
         if not open_ids:
             return 0
         RefundApplication.objects.filter(pk__in=open_ids).update(assigned_to=officer, updated_at=timezone.now())

@@ -223,17 +223,16 @@ def _safe_back(request, fallback: str) -> str:
     return fallback
 
 
-def _approval_count(user, applications: list[RefundApplication]) -> dict:
-    """What 确认审批 will do: the applications that can be approved now and the others grouped by why not — by
-    the services' one precondition of 审批 (``approval_blocks``), the check every approval makes again."""
-    blocks = services.approval_blocks(actor=user, applications=applications)
+def _batch_count(applications: list[RefundApplication], blocks: dict) -> dict:
+    """What the confirmed batch action will do: the applications it can act on now, and the others grouped by why
+    not (``blocks``: the services' precondition of the action, the check the action makes again)."""
     groups: dict[str, int] = {}
     for application in applications:
-        application.approval_block = blocks.get(application.pk)
-        if application.approval_block is not None:
-            groups[application.approval_block.reason] = groups.get(application.approval_block.reason, 0) + 1
+        application.block = blocks.get(application.pk)
+        if application.block is not None:
+            groups[application.block.reason] = groups.get(application.block.reason, 0) + 1
     return {
-        "approvable": [a for a in applications if a.pk not in blocks],
+        "doable": [a for a in applications if a.pk not in blocks],
         "blocked_count": len(blocks),
         "blocked_groups": list(groups.items()),
     }
@@ -289,6 +288,7 @@ def application_batch(request):
                 "applications": _decorate(applications, timezone.localdate()),
                 "assign_form": mark_invalid(_style(assign_form)),
                 "back_url": back,
+                "doable": applications,  # counted against the officer once one is chosen
             }
             return render(request, "refund/applications/batch_confirm.html", context, status=400)
 
@@ -300,7 +300,10 @@ def application_batch(request):
             "back_url": back,
         }
         if action == "approve":
-            context.update(_approval_count(request.user, applications))
+            blocks = services.approval_blocks(actor=request.user, applications=applications)
+        else:
+            blocks = services.assignment_blocks(applications=applications, officer=context["officer"])
+        context.update(_batch_count(applications, blocks))
         return render(request, "refund/applications/batch_confirm.html", context)
 
     try:

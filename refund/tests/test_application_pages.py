@@ -237,7 +237,7 @@ def test_batch_confirmation_says_how_many_and_what_will_happen(client_for, queue
     assert response.status_code == 200
     html = response.content.decode()
     assert "确认批量审批：已选 2 件，可审批 1 件" in html
-    assert '其中 <strong id="approvable-count">1</strong> 件可以审批' in html
+    assert '其中 <strong id="doable-count">1</strong> 件可以审批' in html
     assert "<li>1 件当前为“已受理”，只有“审核中”的申请可以审批</li>" in html
     assert "确认审批 1 件" in html
     assert RefundApplication.objects.get(pk=queue["reviewing"].pk).state == "reviewing"  # nothing done yet

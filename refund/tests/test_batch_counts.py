@@ -132,3 +132,28 @@ def test_the_reminder_count_leaves_out_opted_out_numbers_and_says_why(client_for
     detail = client.get(reverse("refund:candidate_list_detail", args=[service.pk])).content.decode()
     assert 'id="remind-button" disabled aria-describedby="remind-none"' in detail
     assert "没有可提醒的纳税人：2 户已提醒过，不再重复发送；" in detail
+
+
+def test_the_assignment_confirmation_counts_what_will_be_assigned(client_for, personas, org):
+    from refund.application_services import application_assign, assignment_blocks
+
+    a = org["branch_a"]
+    officer_a = personas["officer_a"]
+    open_one = application(branch=a, document_number="A-OPEN")
+    mine = application(branch=a, document_number="A-MINE", assigned_to=officer_a)
+    paid = application(branch=a, document_number="A-PAID", state="paid")
+    ids = [open_one.pk, mine.pk, paid.pk]
+    client = client_for("refund_officer")
+    html = client.post(BATCH, {"action": "assign", "ids": ids, "officer": officer_a.pk}).content.decode()
+    assert "确认分派：已选 3 件，可分派 1 件" in html and "确认分派 1 件" in html
+    assert "<li>1 件已分派给" in html and "<li>1 件当前为“已退库”，已办结的申请不再分派</li>" in html
+    assert html.count('<input type="hidden" name="ids"') == 1
+    # The assignment itself leaves out the same ones (one precondition).
+    assert set(assignment_blocks(applications=[open_one, mine, paid], officer=officer_a)) == {mine.pk, paid.pk}
+    assert (
+        application_assign(actor=personas["refund_officer"], applications=[open_one, mine, paid], officer=officer_a)
+        == 1
+    )
+
+    html = client.post(BATCH, {"action": "assign", "ids": [mine.pk, paid.pk], "officer": officer_a.pk}).content.decode()
+    assert 'id="batch-confirm" disabled aria-describedby="batch-why"' in html and "所选申请都不能分派：" in html

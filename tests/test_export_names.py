@@ -107,7 +107,8 @@ def test_every_export_has_a_chinese_file_name_and_chinese_sheet_names(
 
 
 def test_the_header_is_the_same_from_notify_and_accounts():
-    for name in ("短信记录-20261117-0930.xlsx", "候选名单-20261117-城东税务分局-20261117-0930.xlsx", "a b\"c.xlsx", "无"):
+    names = ("短信记录-20261117-0930.xlsx", "候选名单-20261117-城东税务分局-20261117-0930.xlsx", "a b\"c.xlsx", "无")
+    for name in names:
         assert notify_content_disposition(name) == content_disposition(name)
     assert content_disposition("短信记录-20261117-0930.xlsx") == (
         "attachment; filename=\"export-20261117-0930.xlsx\"; "

@@ -189,6 +189,9 @@ class SmsReport(models.Model):
     receive_date = models.DateTimeField("接收时间", null=True, blank=True)
     received_at = models.DateTimeField("收到时间", auto_now_add=True)
     raw = models.JSONField("原文", default=dict)
+    # SHA-256 of the report as received (canonical JSON): the gateway retries a push it thinks failed, and a
+    # replayed report must not be stored twice. Null on rows kept from before it existed.
+    fingerprint = models.CharField("报告指纹", max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = "状态报告"

@@ -19,6 +19,8 @@ pages — ``sms_batch_create``, ``sms_resend_failed``, ``sms_export_record`` —
 ``notify.signals.audit_requested`` (accounts writes the event in the same transaction).
 """
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -504,40 +506,74 @@ def _apply_report(message: SmsMessage, report: SmsReport) -> None:
 
 
 @transaction.atomic
-def record_reports(*, items: list[dict]) -> dict:
+def _report_fields(item) -> dict | None:
+    """The fields of one pushed or pulled report, or None when it is not a report we can store."""
+    if not isinstance(item, dict):
+        return None
+    values = {}
+    for key, limit in (("msgGroup", 64), ("mobile", 32), ("reportStatus", 32), ("errorCode", 32)):
+        value = item.get(key, "")
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None
+        values[key] = str(value).strip()
+        if len(values[key]) > limit:
+            return None
+    if not values["msgGroup"] or not values["mobile"]:
+        return None
+    return values
+
+
+def report_fingerprint(item: dict) -> str:
+    return hashlib.sha256(json.dumps(item, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def record_reports(*, items: list) -> dict:
     """Store delivery reports and apply them to their messages (``msgGroup`` + ``mobile``).
 
-    A report without its message yet is kept unmatched; the dispatcher matches it later.
+    Each report is stored on its own: a malformed one is counted as rejected and the others are kept; a report
+    seen before (the same fingerprint: a replay or the gateway's retry) is counted as a duplicate and changes
+    nothing. A report without its message yet is kept unmatched; the dispatcher matches it later.
     """
-    matched = unmatched = 0
+    counts = {"matched": 0, "unmatched": 0, "duplicate": 0, "rejected": 0}
     for item in items:
-        if not isinstance(item, dict):
+        fields = _report_fields(item)
+        if fields is None:
+            counts["rejected"] += 1
             continue
-        msg_group, mobile = str(item.get("msgGroup", "")), str(item.get("mobile", ""))
-        message = (
-            SmsMessage.objects.select_for_update()
-            .filter(msg_group=msg_group, recipient=mobile)
-            .exclude(msg_group="")
-            .order_by("id")
-            .first()
-        )
-        report = SmsReport.objects.create(
-            message=message,
-            msg_group=msg_group[:64],
-            mobile=mobile[:32],
-            report_status=str(item.get("reportStatus", ""))[:32],
-            error_code=str(item.get("errorCode", ""))[:32],
-            delivered=report_is_delivered(item),
-            submit_date=parse_report_date(item.get("submitDate")),
-            receive_date=parse_report_date(item.get("receiveDate")),
-            raw=item,
-        )
-        if message is None:
-            unmatched += 1
-            continue
-        matched += 1
-        _apply_report(message, report)
-    return {"matched": matched, "unmatched": unmatched}
+        fingerprint = report_fingerprint(item)
+        with transaction.atomic():
+            if SmsReport.objects.filter(fingerprint=fingerprint).exists():
+                counts["duplicate"] += 1
+                continue
+            message = (
+                SmsMessage.objects.select_for_update()
+                .filter(msg_group=fields["msgGroup"], recipient=fields["mobile"])
+                .order_by("id")
+                .first()
+            )
+            try:
+                with transaction.atomic():
+                    report = SmsReport.objects.create(
+                        message=message,
+                        msg_group=fields["msgGroup"],
+                        mobile=fields["mobile"],
+                        report_status=fields["reportStatus"],
+                        error_code=fields["errorCode"],
+                        delivered=report_is_delivered(fields),
+                        submit_date=parse_report_date(item.get("submitDate")),
+                        receive_date=parse_report_date(item.get("receiveDate")),
+                        raw=item,
+                        fingerprint=fingerprint,
+                    )
+            except IntegrityError:  # the same report pushed twice at once: the other request stored it
+                counts["duplicate"] += 1
+                continue
+            if message is None:
+                counts["unmatched"] += 1
+                continue
+            counts["matched"] += 1
+            _apply_report(message, report)
+    return counts
 
 
 def match_orphan_reports(*, msg_group: str | None = None) -> int:

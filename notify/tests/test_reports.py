@@ -1,5 +1,6 @@
 """POST /notify/mas/report/<token>/ — plain JSON, one report or a list, matched by msgGroup + mobile."""
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,8 +38,9 @@ def test_reports_update_messages(client):
         {"errorCode": "", "reportStatus": "DELIVRD", "mobile": "13700137000", "msgGroup": "0927152506001000833077"},
         {"errorCode": "DELIVRD", "mobile": "13600136000", "msgGroup": "unknown"},
     ]
-    assert client.post(url, many, content_type="application/json").json() == {"success": True, "matched": 2,
-                                                                              "unmatched": 1}
+    assert client.post(url, many, content_type="application/json").json() == {
+        "success": True, "matched": 2, "unmatched": 1, "duplicate": 0, "rejected": 0
+    }
     a.refresh_from_db(), b.refresh_from_db(), c.refresh_from_db()
     assert a.status == "delivered" and a.finished_at == datetime(2021, 9, 7, 0, 45, 6, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert (b.status, b.error_code) == ("failed", "CM:2007")
@@ -87,8 +89,70 @@ def test_pull_poller_matches_and_keeps_to_one_call_per_5s(mas_settings):
     cache.delete(_PULL_KEY)
     result = get_backend().send(["13800138000"], "您好")
     row = _accepted("13800138000", result.msg_group)
-    assert pull_mas_reports() == {"pulled": 1, "matched": 1, "unmatched": 0}
+    assert pull_mas_reports() == {"pulled": 1, "matched": 1, "unmatched": 0, "duplicate": 0, "rejected": 0}
     row.refresh_from_db()
     assert row.status == "delivered"
     assert pull_mas_reports() == {"pulled": 0}  # within 5 s: no request at all
     assert mas_settings.state.last_pull > 0
+
+
+# --- hostile bodies, with the right token ------------------------------------------------------------------
+
+
+def _post(client, body: str):
+    return client.post(f"/notify/mas/report/{TOKEN}/", body, content_type="application/json")
+
+
+@override_settings(MAS_REPORT_TOKEN=TOKEN)
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ('{"msgGroup": "G1", "mobile": "13800138000", "errorCode": NaN}', 400),
+        ('[{"msgGroup": "G1", "mobile": Infinity}]', 400),
+        ("[" * 100_000 + "]" * 100_000, 400),
+        ('{"a":' * 5_000 + "1" + "}" * 5_000, 400),
+        ('[[{"msgGroup": [[["G1"]]], "mobile": "1"}]]', 400),
+        ("not json", 400),
+        ("\xff\xfe", 400),
+        ("[1, 2, 3]", 400),
+        ('"a string"', 400),
+        ("[" + ",".join(['{"msgGroup": "G", "mobile": "1"}'] * 1001) + "]", 413),
+        ('{"x": "' + "a" * (600 * 1024) + '"}', 413),
+    ],
+    ids=["NaN", "Infinity", "deep lists", "deep objects", "too deep", "not json", "not utf-8", "numbers", "string",
+         "too many", "too large"],
+)
+def test_malformed_bodies_are_refused_and_store_nothing(client, body, status):
+    response = _post(client, body)
+    assert response.status_code == status
+    assert response.json()["success"] is False
+    assert SmsReport.objects.count() == 0
+
+
+@override_settings(MAS_REPORT_TOKEN=TOKEN)
+def test_a_replayed_report_is_stored_once(client):
+    message = _accepted("13800138000", "G1")
+    report = {"errorCode": "DELIVRD", "reportStatus": "CM:0000", "mobile": "13800138000", "msgGroup": "G1"}
+    first = _post(client, json.dumps(report)).json()
+    again = _post(client, json.dumps([report, report])).json()
+    assert (first["matched"], again["matched"], again["duplicate"]) == (1, 0, 2)
+    assert SmsReport.objects.count() == 1
+    message.refresh_from_db()
+    assert message.status == "delivered"
+
+
+@override_settings(MAS_REPORT_TOKEN=TOKEN)
+def test_one_bad_item_does_not_cost_the_good_ones(client):
+    good = _accepted("13800138000", "G1")
+    items = [
+        {"errorCode": "DELIVRD", "mobile": "13800138000", "msgGroup": "G1"},
+        {"errorCode": {"nested": True}, "mobile": "13900139000", "msgGroup": "G1"},
+        {"mobile": "13700137000"},
+        "not a report",
+        {"errorCode": "DELIVRD", "mobile": "1" * 40, "msgGroup": "G1"},
+    ]
+    result = _post(client, json.dumps(items)).json()
+    assert (result["matched"], result["rejected"]) == (1, 4)
+    good.refresh_from_db()
+    assert good.status == "delivered"
+    assert SmsReport.objects.count() == 1

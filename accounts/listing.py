@@ -1,9 +1,11 @@
 """What every list page shares: pagination with the total count and sortable column headers kept in the URL."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django import forms
 from django.core.paginator import Page, Paginator
+from django.db.models import F
 from django.http import QueryDict
 
 from .errors import ApplicationError
@@ -54,8 +56,11 @@ class SortColumn:
 
 
 def sort_columns(request, columns: dict[str, str], *, param: str = "sort", default: str = "") -> dict[str, SortColumn]:
-    """Header links for the sortable ``columns`` (key -> label); sorting resets to page 1."""
+    """Header links for the sortable ``columns`` (key -> label); sorting resets to page 1. A ``sort`` naming no
+    column is ignored by the lists (they fall back to ``default``), and so here."""
     current = request.GET.get(param) or default
+    if current.removeprefix("-") not in columns:
+        current = default
     result = {}
     for key, label in columns.items():
         if current == key:
@@ -69,6 +74,28 @@ def sort_columns(request, columns: dict[str, str], *, param: str = "sort", defau
         params[param] = target
         result[key] = SortColumn(key=key, label=label, url=f"?{params.urlencode()}", direction=direction)
     return result
+
+
+def sort_order(
+    value: str | None, fields: Mapping[str, Sequence], *, default: str, then: Sequence[str] = (), tiebreak: str = "pk"
+) -> list:
+    """The ``order_by`` arguments for the URL's ``sort`` value when it names one of the whitelisted ``fields``
+    (``key`` ascending, ``-key`` descending), else for ``default``: never an arbitrary field from the URL.
+
+    ``fields`` maps a column key to the model fields it sorts by (names, or expressions such as ``Case``);
+    descending reverses each and empty values go last either way. ``then`` orders rows the column leaves tied
+    (fixed, ``-name`` for descending) and ``tiebreak`` keeps pages stable, in the column's direction."""
+    key = (value or "").removeprefix("-")
+    if key not in fields:
+        value, key = default, default.removeprefix("-")
+    descending = (value or "").startswith("-")
+    order = []
+    for field in fields[key]:
+        expression = F(field) if isinstance(field, str) else field
+        order.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+    order.extend(then)
+    order.append(f"-{tiebreak}" if descending else tiebreak)
+    return order
 
 
 def style_filter_form(form):

@@ -5,10 +5,20 @@ from collections.abc import Mapping
 from django.db.models import QuerySet
 
 from .filters import AuditEventFilter
+from .listing import sort_order
 from .models import AuditEvent
 from .scoping import scope_to_user
 
 AUDIT_PERMISSION = "accounts.view_auditevent"
+AUDIT_COLUMNS = {"created": "时间", "actor": "操作人", "verb": "操作", "object_type": "对象"}
+"""The audit log's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+AUDIT_SORT_FIELDS = {
+    "created": ("created_at",),
+    "actor": ("actor__username",),
+    "verb": ("verb",),
+    "object_type": ("object_type",),
+}
+AUDIT_SORT = "-created"
 
 
 def audit_event_filterset(*, user, filters: Mapping | None) -> AuditEventFilter:
@@ -22,7 +32,8 @@ def audit_event_filterset(*, user, filters: Mapping | None) -> AuditEventFilter:
         queryset = queryset.none()
     else:
         queryset = scope_to_user(queryset, user=user, branch_field="actor__branch")
-    return AuditEventFilter(data=filters or {}, queryset=queryset.order_by("-created_at", "-id"))
+    order = sort_order((filters or {}).get("sort"), AUDIT_SORT_FIELDS, default=AUDIT_SORT, then=("-created_at",))
+    return AuditEventFilter(data=filters or {}, queryset=queryset.order_by(*order))
 
 
 def audit_events_for_user(*, user, filters: Mapping | None = None) -> QuerySet[AuditEvent]:

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 
+from accounts.listing import sort_order
 from accounts.models import AuditEvent, Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
 from taxpayers.validators import normalise_taxpayer_id
@@ -62,6 +63,35 @@ def funnel_rows(counts: Mapping[str, int]) -> list[dict]:
 
 def candidate_lists_for_user(*, user) -> QuerySet[CandidateList]:
     return scope_to_user(CandidateList.objects.select_related("branch", "screening_run"), user=user)
+
+
+LIST_COLUMNS = {
+    "push_date": "推送日期",
+    "period": "申请所属期",
+    "item_count": "候选户数",
+    "refundable_total": "可退税额合计（元）",
+}
+"""The list index's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+LIST_SORT_FIELDS = {
+    "push_date": ("push_date",),
+    "period": ("application_period",),
+    "item_count": ("item_count",),
+    "refundable_total": ("refundable_total",),
+}
+LIST_SORT = "-push_date"
+
+
+def candidate_lists_sorted(lists: QuerySet[CandidateList], sort: str | None) -> QuerySet[CandidateList]:
+    """``lists`` in the order the URL's ``sort`` asks (default: the newest push date first); within a push date
+    the service section's list first, then the branches in the bureau's order."""
+    return lists.order_by(
+        *sort_order(
+            sort,
+            LIST_SORT_FIELDS,
+            default=LIST_SORT,
+            then=("-push_date", "-audience", "branch__sort_order", "branch__code"),
+        )
+    )
 
 
 def candidate_list_get_for_user(*, user, pk: int) -> CandidateList:
@@ -161,14 +191,25 @@ def upper_imports() -> QuerySet[UpperListImport]:
 
 STAGE_CHOICES = (("open", "未办结（已推送、已提醒、已申报）"), *Stage.choices)
 NEW_CHOICES = (("new", "新增"), ("old", "此前已推送"))
-SORT_CHOICES = (
-    ("-refundable_total", "可退税额（从高到低）"),
-    ("refundable_total", "可退税额（从低到高）"),
-    ("name", "纳税人名称"),
-    ("branch", "主管税务机关"),
-    ("stage", "进度"),
-)
 _STAGE_ORDER = [key for key, _ in FUNNEL]
+ITEM_COLUMNS = {
+    "name": "纳税人名称",
+    "branch": "主管税务机关",
+    "refundable_total": "可退税额",
+    "stage": "进度",
+    "push_date": "推送日期",
+}
+"""The item table's sortable columns (header links and ``sort`` in the URL, ``-`` for descending)."""
+ITEM_DEFAULT_SORT = "-refundable_total"
+ITEM_SORT_FIELDS = {
+    "name": ("taxpayer__name",),
+    "branch": ("branch__sort_order", "branch__code"),
+    "refundable_total": ("refundable_total",),
+    # The funnel's order (已推送 → 已提醒 → … → 核实不符合), not the codes' alphabetical one.
+    "stage": (Case(*(When(stage=key, then=Value(rank)) for rank, key in enumerate(_STAGE_ORDER))),),
+    "push_date": ("push_date",),
+}
+SORT_CHOICES = [(key, label) for column, label in ITEM_COLUMNS.items() for key in (column, f"-{column}")]
 
 
 class CandidateItemFilter(django_filters.FilterSet):
@@ -228,18 +269,18 @@ class CandidateItemFilter(django_filters.FilterSet):
         return queryset
 
     def filter_sort(self, queryset, name, value):
-        keys = {
-            "-refundable_total": ["-refundable_total"],
-            "refundable_total": ["refundable_total"],
-            "name": ["taxpayer__name"],
-            "branch": ["branch__sort_order", "branch__code", "-refundable_total"],
-            "stage": ["stage", "-refundable_total"],
-        }.get(value)
-        return queryset.order_by(*keys, "taxpayer_id") if keys else queryset
+        return queryset.order_by(*_item_order(value))
+
+
+def _item_order(sort: str | None) -> list:
+    """Only the whitelisted columns; within a branch, a stage or a push date the larger refunds first."""
+    return sort_order(
+        sort, ITEM_SORT_FIELDS, default=ITEM_DEFAULT_SORT, then=("-refundable_total",), tiebreak="taxpayer_id"
+    )
 
 
 def candidate_item_filterset(
     *, user, queryset, filters: Mapping | None, default_stage: str = ""
 ) -> CandidateItemFilter:
-    ordered = queryset.order_by("-refundable_total", "taxpayer_id")
+    ordered = queryset.order_by(*_item_order(None))
     return CandidateItemFilter(data=filters, queryset=ordered, user=user, default_stage=default_stage)

@@ -17,7 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, add_service_error, mark_invalid, paginate, style_filter_form
+from accounts.listing import (
+    active_filter_count,
+    add_service_error,
+    mark_invalid,
+    paginate,
+    sort_columns,
+    style_filter_form,
+)
 from accounts.masking import mask_identifier, mask_mobile
 from taxpayers.calendar import CalendarUnavailable
 from taxpayers.filters import PeriodField
@@ -78,6 +85,7 @@ def _item_table_context(request, *, queryset, default_stage: str = "") -> dict:
         "form": style_filter_form(filterset.form),
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.ITEM_COLUMNS, default=selectors.ITEM_DEFAULT_SORT),
         "active_filters": active_filter_count(request),
         "export_query": export_query.urlencode(),
         "can_export": request.user.has_perm(EXPORT),
@@ -148,6 +156,7 @@ def candidate_lists(request):
         .values_list("application_period", flat=True)
         .distinct()[:24]
     )
+    lists = selectors.candidate_lists_sorted(lists, request.GET.get("sort"))
     listing = paginate(request, lists, per_page=LISTS_PER_PAGE)
     page_lists = list(listing.page_obj.object_list)
     funnels = selectors.list_funnels(page_lists)
@@ -168,6 +177,7 @@ def candidate_lists(request):
     context = {
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.LIST_COLUMNS, default=selectors.LIST_SORT),
         "lists": page_lists,
         "period": period,
         "period_form": period_form,

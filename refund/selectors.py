@@ -17,6 +17,7 @@ from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.listing import sort_order
 from accounts.scoping import scope_to_user, visible_branch_ids
 from taxpayers.industry import parse_industry_code, sections
 from taxpayers.models import Taxpayer
@@ -35,9 +36,16 @@ ZERO = Decimal("0")
 # --- runs ----------------------------------------------------------------------------------------------
 
 
-def screening_runs() -> QuerySet[ScreeningRun]:
-    """Every run, newest first (bureau-level; views gate them by ``refund.view_screeningrun``)."""
-    return ScreeningRun.objects.select_related("created_by").order_by("-created_at", "-id")
+RUN_COLUMNS = {"created": "批次", "period": "申请所属期", "finished": "完成时间"}
+"""筛查批次' sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+RUN_SORT_FIELDS = {"created": ("created_at",), "period": ("application_period",), "finished": ("finished_at",)}
+RUN_SORT = "-created"
+
+
+def screening_runs(*, sort: str | None = None) -> QuerySet[ScreeningRun]:
+    """Every run, newest first or as ``sort`` says (bureau-level; views gate them by ``refund.view_screeningrun``)."""
+    order = sort_order(sort, RUN_SORT_FIELDS, default=RUN_SORT, then=("-created_at",))
+    return ScreeningRun.objects.select_related("created_by").order_by(*order)
 
 
 def screening_run_get(*, pk: int) -> ScreeningRun:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -73,14 +72,15 @@ def _tagged(run: ScreeningRun) -> ScreeningRun:
 
 
 def _run_list_page(request, *, form: ScreeningRunStartForm | None):
-    page_obj = Paginator(selectors.screening_runs(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    runs = [_tagged(run) for run in page_obj]
+    listing = paginate(request, selectors.screening_runs(sort=request.GET.get("sort")), per_page=RUNS_PER_PAGE)
+    runs = [_tagged(run) for run in listing.page_obj]
     figures = selectors.run_figures_for_user(user=request.user, runs=runs)
     for run in runs:
         run.figures = figures[run.pk]
     context = {
-        "page_obj": page_obj,
-        "page_query": "",
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.RUN_COLUMNS, default=selectors.RUN_SORT),
         "runs": runs,
         "form": form,
         "show_form": form is not None and form.is_bound,

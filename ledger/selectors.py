@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Count, Q, QuerySet, Sum
 
+from accounts.listing import sort_order
 from accounts.models import Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
 from refund.application_selectors import applications_for_user
@@ -58,6 +59,24 @@ class _DateInput(forms.DateInput):
 INDUSTRY_CHOICES = lambda: sorted(sections().items())  # noqa: E731 - evaluated when the form is built
 
 
+LEDGER_COLUMNS = {
+    "paid_on": "退库日期",
+    "name": "纳税人名称",
+    "branch": "主管税务机关",
+    "period": "所属期",
+    "amount": "退税额（元）",
+}
+"""The ledger's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+LEDGER_SORT_FIELDS = {
+    "paid_on": ("paid_on",),
+    "name": ("name",),
+    "branch": ("branch__sort_order", "branch__code"),
+    "period": ("application_period",),
+    "amount": ("amount",),
+}
+LEDGER_SORT = "-paid_on"
+
+
 class LedgerEntryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="名称或识别号")
     date_from = django_filters.DateFilter(
@@ -100,7 +119,11 @@ class LedgerEntryFilter(django_filters.FilterSet):
 
 
 def ledger_entry_filterset(*, user, filters: Mapping | None) -> LedgerEntryFilter:
-    entries = ledger_entries_for_user(user=user).order_by("-paid_on", "-id")
+    """The bound ledger filters, rows sorted by the URL's ``sort`` (a column of ``LEDGER_COLUMNS``; default: the
+    latest payments first)."""
+    sort = (filters or {}).get("sort")
+    order = sort_order(sort, LEDGER_SORT_FIELDS, default=LEDGER_SORT, then=("-paid_on",))
+    entries = ledger_entries_for_user(user=user).order_by(*order)
     return LedgerEntryFilter(data=filters, queryset=entries, user=user)
 
 
@@ -136,8 +159,29 @@ def unpaid_applications_for_user(*, user) -> QuerySet[RefundApplication]:
     return applications_for_user(user=user).filter(state=RefundApplication.State.APPROVED)
 
 
+UNPAID_COLUMNS = {
+    "approved": "审批日期",
+    "name": "纳税人名称",
+    "branch": "主管税务机关",
+    "period": "所属期",
+    "amount": "确认退税额（元）",
+}
+"""待退库's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+UNPAID_SORT_FIELDS = {
+    "approved": ("approved_at",),
+    "name": ("taxpayer__name",),
+    "branch": ("branch__sort_order", "branch__code"),
+    "period": ("application_period",),
+    "amount": ("confirmed_amount",),
+}
+UNPAID_SORT = "approved"  # the oldest approval first: the treasury pays in that order
+
+
 def unpaid_filterset(*, user, filters: Mapping | None) -> UnpaidFilter:
-    applications = unpaid_applications_for_user(user=user).order_by("approved_at", "id")
+    sort = (filters or {}).get("sort")
+    applications = unpaid_applications_for_user(user=user).order_by(
+        *sort_order(sort, UNPAID_SORT_FIELDS, default=UNPAID_SORT, then=("approved_at",))
+    )
     return UnpaidFilter(data=filters, queryset=applications, user=user)
 
 
@@ -153,8 +197,16 @@ def unpaid_totals(applications: QuerySet[RefundApplication]) -> dict:
 # --- 台账登记 runs ------------------------------------------------------------------------------------------------
 
 
-def ledger_runs() -> QuerySet[LedgerRun]:
-    """Each day's registration with its bills by outcome (the runs span every branch: bureau-wide roles only)."""
+RUN_COLUMNS = {"day": "退库日期", "entry_count": "登记笔数", "total_amount": "登记金额（元）"}
+"""每日登记's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+RUN_SORT_FIELDS = {"day": ("day",), "entry_count": ("entry_count",), "total_amount": ("total_amount",)}
+RUN_SORT = "-day"
+
+
+def ledger_runs(*, sort: str | None = None) -> QuerySet[LedgerRun]:
+    """Each day's registration with its bills by outcome (the runs span every branch: bureau-wide roles only), the
+    latest day first or as ``sort`` says."""
+    order = sort_order(sort, RUN_SORT_FIELDS, default=RUN_SORT, then=("-day",))
     return LedgerRun.objects.annotate(
         bills_sent=Count("entries", filter=Q(entries__bill_sms__status__in=["accepted", "delivered"])),
         bills_failed=Count(
@@ -162,7 +214,7 @@ def ledger_runs() -> QuerySet[LedgerRun]:
             filter=Q(entries__bill_sms__status__in=["failed", "cancelled"])
             | (Q(entries__bill_sms__isnull=True) & ~Q(entries__bill_error="")),
         ),
-    ).order_by("-day")
+    ).order_by(*order)
 
 
 def unregistered_days(limit: int = 10) -> list[dict]:

@@ -18,7 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import ApplicationError
 from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export, content_disposition
-from accounts.listing import active_filter_count, add_service_error, mark_invalid, paginate, style_filter_form
+from accounts.listing import (
+    active_filter_count,
+    add_service_error,
+    mark_invalid,
+    paginate,
+    sort_columns,
+    style_filter_form,
+)
 from accounts.masking import mask_identifier
 from accounts.templatetags.masking import format_yuan
 from refund.labels import regime_title, size_title
@@ -92,6 +99,7 @@ def entries(request):
         "form": style_filter_form(filterset.form),
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.LEDGER_COLUMNS, default=selectors.LEDGER_SORT),
         "active_filters": active_filter_count(request),
         "totals": selectors.ledger_totals(queryset),
         "export_query": _export_query(request),
@@ -233,6 +241,7 @@ def _unpaid_context(request, *, query: QueryDict | None = None, payment_form=Non
         "form": style_filter_form(filterset.form),
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.UNPAID_COLUMNS, default=selectors.UNPAID_SORT),
         "active_filters": active_filter_count(request),
         "totals": selectors.unpaid_totals(filterset.qs),
         "export_query": _export_query(request),
@@ -389,11 +398,12 @@ class RegisterForm(forms.Form):
 
 def _runs_page(request, *, register_form: RegisterForm | None = None, status: int = 200):
     """The runs page; ``register_form`` is a refused registration, shown with the date typed and its error."""
-    listing = paginate(request, selectors.ledger_runs(), per_page=31)
+    listing = paginate(request, selectors.ledger_runs(sort=request.GET.get("sort")), per_page=31)
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     context = {
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.RUN_COLUMNS, default=selectors.RUN_SORT),
         "unregistered": selectors.unregistered_days(),
         "can_register": request.user.has_perm(REGISTER),
         "yesterday": yesterday,

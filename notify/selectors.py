@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils.module_loading import import_string
 
@@ -79,9 +79,37 @@ def _common_filters(rows: QuerySet, filters: dict, *, template_field: str) -> Qu
     return rows
 
 
-def message_list(*, filters: dict, user=None) -> QuerySet[SmsMessage]:
+# --- sorting: the lists' sortable columns (``sort`` in the URL, ``-`` for descending), whitelisted here -----------
+# notify imports none of our apps, so this is its own small copy of the rule every list follows: a key names a
+# column, the column names its fields, anything else falls back to the list's default.
+
+MESSAGE_COLUMNS = {"created": "创建时间", "status": "状态", "attempts": "次数"}
+MESSAGE_SORT_FIELDS = {"created": ("created_at",), "status": ("status",), "attempts": ("attempts",)}
+MESSAGE_SORT = "-created"
+BATCH_COLUMNS = {"created": "创建时间", "name": "批次", "total": "总数"}
+BATCH_SORT_FIELDS = {"created": ("created_at",), "name": ("name",), "total": ("total",)}
+BATCH_SORT = "-created"
+
+
+def sort_key(value: str | None, columns, default: str) -> str:
+    """``value`` when it names one of ``columns`` (``key`` or ``-key``), else ``default``."""
+    return value if value and value.removeprefix("-") in columns else default
+
+
+def _sorted(rows: QuerySet, sort: str | None, fields: dict, default: str, then: tuple = ()) -> QuerySet:
+    """``rows`` by the column ``sort`` names (its fields: names or expressions), then by ``then`` (fixed)."""
+    key = sort_key(sort, fields, default)
+    descending = key.startswith("-")
+    order = []
+    for field in fields[key.removeprefix("-")]:
+        expression = F(field) if isinstance(field, str) else field
+        order.append(expression.desc() if descending else expression.asc())
+    return rows.order_by(*order, *then, "-id" if descending else "id")
+
+
+def message_list(*, filters: dict, user=None, sort: str | None = None) -> QuerySet[SmsMessage]:
     """Outbox rows matching ``filters`` (status, template, batch, date_from, date_to, branch, q = digits of
-    the number), newest first; with ``user``, only the branches that user may see."""
+    the number), newest first or as ``sort`` says; with ``user``, only the branches that user may see."""
     rows = _scoped(SmsMessage.objects.select_related("template", "batch"), user)
     if filters.get("status") in SmsMessage.Status.values:
         rows = rows.filter(status=filters["status"])
@@ -91,16 +119,19 @@ def message_list(*, filters: dict, user=None) -> QuerySet[SmsMessage]:
         rows = rows.filter(recipient__contains=filters["q"])
     if filters.get("resendable") == "1":
         rows = resendable(rows)
-    return _common_filters(rows, filters, template_field="template").order_by("-id")
+    rows = _common_filters(rows, filters, template_field="template")
+    return _sorted(rows, sort, MESSAGE_SORT_FIELDS, MESSAGE_SORT) if sort else rows.order_by("-id")
 
 
-def batch_list(*, filters: dict | None = None, user=None) -> QuerySet[SmsBatch]:
-    """Batches matching ``filters`` (status, template, date_from, date_to, branch), newest first."""
+def batch_list(*, filters: dict | None = None, user=None, sort: str | None = None) -> QuerySet[SmsBatch]:
+    """Batches matching ``filters`` (status, template, date_from, date_to, branch), newest first or as ``sort``
+    says."""
     filters = filters or {}
     rows = _scoped(SmsBatch.objects.select_related("template", "created_by"), user)
     if filters.get("status") in SmsBatch.Status.values:
         rows = rows.filter(status=filters["status"])
-    return _common_filters(rows, filters, template_field="template").order_by("-id")
+    rows = _common_filters(rows, filters, template_field="template")
+    return _sorted(rows, sort, BATCH_SORT_FIELDS, BATCH_SORT) if sort else rows.order_by("-id")
 
 
 def batch_get(*, pk: int, user) -> SmsBatch:
@@ -142,8 +173,20 @@ def active_templates() -> QuerySet[MessageTemplate]:
     return MessageTemplate.objects.filter(active=True).order_by("code")
 
 
-def inbox_for(user) -> QuerySet[InboxNotification]:
-    return InboxNotification.objects.filter(user=user).order_by("-created_at", "-id")
+INBOX_COLUMNS = {"created": "时间", "unread": "状态"}
+INBOX_SORT_FIELDS = {
+    "created": ("created_at",),
+    "unread": (Case(When(read_at__isnull=True, then=Value(0)), default=Value(1)),),
+}
+INBOX_SORT = "-created"
+
+
+def inbox_for(user, *, sort: str | None = None) -> QuerySet[InboxNotification]:
+    """The user's notifications, newest first, or as ``sort`` says (``unread``: the unread ones first)."""
+    rows = InboxNotification.objects.filter(user=user)
+    if not sort:
+        return rows.order_by("-created_at", "-id")
+    return _sorted(rows, sort, INBOX_SORT_FIELDS, INBOX_SORT, then=("-created_at",))
 
 
 def unread_count(user) -> int:

@@ -4,6 +4,8 @@ Reads go through ``notify.selectors`` (branch scope from the accounts gateway, s
 ``notify.services``; resends and exports are audited by those services.
 """
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -54,6 +56,25 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
+def _sort_columns(request, columns: dict[str, str], default: str) -> dict[str, SimpleNamespace]:
+    """Header links of the sortable ``columns`` for templates/partials/sort_th.html (key, label, url, direction),
+    as ``accounts.listing.sort_columns`` makes them for the other lists (notify imports none of our apps)."""
+    current = selectors.sort_key(request.GET.get("sort"), columns, default)
+    links = {}
+    for key, label in columns.items():
+        direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = f"-{key}" if direction == "asc" else key
+        links[key] = SimpleNamespace(key=key, label=label, url=f"?{params.urlencode()}", direction=direction)
+    return links
+
+
+def _list_query(filters: dict, sort: str) -> str:
+    """The list's query string without the page (pagination links and the export keep the sort)."""
+    return urlencode({**filters, "sort": sort} if sort else filters)
+
+
 def _branch_names(user) -> dict[int, str]:
     return dict(selectors.branch_choices(user))
 
@@ -67,8 +88,14 @@ def _xlsx(content: bytes, title: str) -> HttpResponse:
 # --- inbox -------------------------------------------------------------------------------------------------
 @login_required
 def inbox(request):
-    page = Paginator(selectors.inbox_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "notify/inbox.html", {"page_obj": page, "page_query": ""})
+    sort = request.GET.get("sort", "")
+    page = Paginator(selectors.inbox_for(request.user, sort=sort), 50).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "page_query": _list_query({}, sort),
+        "columns": _sort_columns(request, selectors.INBOX_COLUMNS, selectors.INBOX_SORT),
+    }
+    return render(request, "notify/inbox.html", context)
 
 
 @login_required
@@ -85,7 +112,9 @@ def inbox_mark_read_view(request):
 @require_GET
 def message_list(request):
     filters = _filters(request, MESSAGE_FILTERS)
-    page = Paginator(selectors.message_list(filters=filters, user=request.user), 50).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort", "")
+    rows = selectors.message_list(filters=filters, user=request.user, sort=sort)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     names = _branch_names(request.user)
     resendable = set(selectors.resendable(SmsMessage.objects.filter(pk__in=[r.pk for r in page])).values_list(
         "pk", flat=True))
@@ -99,7 +128,8 @@ def message_list(request):
         batch = selectors.batch_list(user=request.user).filter(pk=int(filters["batch"])).first()
     context = {
         "page_obj": page,
-        "page_query": urlencode(filters),
+        "page_query": _list_query(filters, sort),
+        "columns": _sort_columns(request, selectors.MESSAGE_COLUMNS, selectors.MESSAGE_SORT),
         "filters": filters,
         "batch": batch,
         "statuses": SmsMessage.Status.choices,
@@ -107,7 +137,7 @@ def message_list(request):
         "branches": names.items(),
         "can_send": request.user.has_perm(SEND_PERMISSION),
         "can_export": request.user.has_perm(EXPORT_PERMISSION),
-        "export_query": urlencode(filters),
+        "export_query": _list_query(filters, sort),
     }
     return render(request, "notify/message_list.html", context)
 
@@ -118,8 +148,8 @@ def message_list(request):
 def message_export(request):
     """Exactly what the list's filters show, numbers masked, as xlsx; the export is audited."""
     filters = _filters(request, MESSAGE_FILTERS)
-    content, count = messages_xlsx(selectors.message_list(filters=filters, user=request.user),
-                                   branch_names=_branch_names(request.user))
+    rows = selectors.message_list(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
+    content, count = messages_xlsx(rows, branch_names=_branch_names(request.user))
     services.sms_export_record(actor=request.user, description=MESSAGES_TITLE, row_count=count,
                                query=urlencode(filters))
     return _xlsx(content, MESSAGES_TITLE)
@@ -196,7 +226,9 @@ def message_resend(request, pk: int):
 @require_GET
 def batch_list(request):
     filters = _filters(request, BATCH_FILTERS)
-    page = Paginator(selectors.batch_list(filters=filters, user=request.user), 50).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort", "")
+    rows = selectors.batch_list(filters=filters, user=request.user, sort=sort)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     selectors.attach_progress(page.object_list)
     names = _branch_names(request.user)
     for batch in page:
@@ -204,14 +236,15 @@ def batch_list(request):
         batch.branch_name = names.get(batch.branch_id, "")
     context = {
         "page_obj": page,
-        "page_query": urlencode(filters),
+        "page_query": _list_query(filters, sort),
+        "columns": _sort_columns(request, selectors.BATCH_COLUMNS, selectors.BATCH_SORT),
         "filters": filters,
         "statuses": SmsBatch.Status.choices,
         "templates": MessageTemplate.objects.order_by("code"),
         "branches": names.items(),
         "can_create": request.user.has_perm("notify.add_smsbatch"),
         "can_export": request.user.has_perm(EXPORT_PERMISSION),
-        "export_query": urlencode(filters),
+        "export_query": _list_query(filters, sort),
     }
     return render(request, "notify/batch_list.html", context)
 
@@ -221,8 +254,8 @@ def batch_list(request):
 @require_GET
 def batch_export(request):
     filters = _filters(request, BATCH_FILTERS)
-    content, count = batches_xlsx(selectors.batch_list(filters=filters, user=request.user),
-                                  branch_names=_branch_names(request.user))
+    rows = selectors.batch_list(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
+    content, count = batches_xlsx(rows, branch_names=_branch_names(request.user))
     services.sms_export_record(actor=request.user, description=BATCHES_TITLE, row_count=count,
                                query=urlencode(filters), object_type="notify.smsbatch")
     return _xlsx(content, BATCHES_TITLE)

@@ -4,19 +4,17 @@ Imports are bureau-level work (no branch scoping): viewing needs ``taxpayers.vie
 uploading ``taxpayers.add_importjob`` (refund officers and administrators).
 """
 
-from urllib.parse import urlencode
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from accounts.exports import file_download
+from accounts.listing import paginate, sort_columns, sort_order
 from accounts.models import Branch
 
 from . import imports
@@ -62,6 +60,17 @@ def _tagged(job: ImportJob) -> ImportJob:
     return job
 
 
+JOB_COLUMNS = {"created": "上传时间", "name": "文件名", "total": "总行数", "errors": "错误"}
+"""数据导入's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+JOB_SORT_FIELDS = {
+    "created": ("created_at",),
+    "name": ("original_name",),
+    "total": ("total_rows",),
+    "errors": ("error_count",),
+}
+JOB_SORT = "-created"
+
+
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def import_list(request):
@@ -76,15 +85,17 @@ def import_list(request):
     if status in ImportJob.Status.values:
         jobs = jobs.filter(status=status)
         filters["status"] = status
-    page_obj = Paginator(jobs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
-    for job in page_obj:
+    jobs = jobs.order_by(*sort_order(request.GET.get("sort"), JOB_SORT_FIELDS, default=JOB_SORT))
+    listing = paginate(request, jobs)
+    for job in listing.page_obj:
         _tagged(job)
     return render(
         request,
         "taxpayers/import_list.html",
         {
-            "page_obj": page_obj,
-            "page_query": urlencode(filters),
+            "page_obj": listing.page_obj,
+            "page_query": listing.page_query,
+            "columns": sort_columns(request, JOB_COLUMNS, default=JOB_SORT),
             "filters": filters,
             "kinds": ImportJob.Kind.choices,
             "statuses": ImportJob.Status.choices,

@@ -19,8 +19,10 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from django.conf import settings
@@ -70,6 +72,10 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+# What reading a damaged workbook's rows raises (the XML parser, the zip member, a bad cell value).
+_BROKEN_WORKBOOK = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError)
+
+
 def read_upload(uploaded) -> list[tuple[int, list[str]]]:
     """(row number, cells) of an uploaded .xlsx or .csv (UTF-8 or, as Excel saves it in China, GB18030)."""
     name = (getattr(uploaded, "name", "") or "").lower()
@@ -83,6 +89,8 @@ def read_upload(uploaded) -> list[tuple[int, list[str]]]:
         try:
             sheet = book.worksheets[0]
             return [(i, [_cell_text(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True), 1)]
+        except _BROKEN_WORKBOOK:  # the zip opened but a sheet's XML is cut off or is not XML
+            raise RecipientListError("xlsx 文件内容已损坏，请用 Excel 打开后另存为 .xlsx 再上传") from None
         finally:
             book.close()
     if name.endswith(".csv"):
@@ -95,7 +103,10 @@ def read_upload(uploaded) -> list[tuple[int, list[str]]]:
                 continue
         else:
             raise RecipientListError("无法识别 csv 文件的编码，请另存为 UTF-8 或 .xlsx")
-        return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)), 1)]
+        try:
+            return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)), 1)]
+        except csv.Error:  # a field over the reader's limit, a NUL byte
+            raise RecipientListError("csv 文件格式有误（单元格过长或含有空字符），请另存为 .xlsx 后重试") from None
     raise RecipientListError("只能上传 .xlsx 或 .csv 文件")
 
 

@@ -88,8 +88,12 @@ EXCERPT_CHARS = 200
 """An error report keeps this much of a cell or header: enough to find it, never a hostile file's megabytes."""
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def excerpt(text: str) -> str:
-    text = str(text)
+    # PostgreSQL stores no NUL in text or JSON; the other control characters are invisible to the reader.
+    text = _CONTROL.sub("\ufffd", str(text))
     if len(text) <= EXCERPT_CHARS:
         return text
     return f"{text[:EXCERPT_CHARS]}…（共 {len(text):,} 个字符）"
@@ -223,6 +227,8 @@ def parse_industry(cell: Cell, ctx: ImportContext) -> str:
 def _text_parser(max_length: int) -> Callable[[Cell, ImportContext], str]:
     def parse(cell: Cell, ctx: ImportContext) -> str:
         text = _strip_text_markers(cell.text)
+        if _CONTROL.search(text):
+            raise CellError("含有不可见的控制字符，请删除后重新导入。")
         if len(text) > max_length:
             raise CellError(f"内容过长：最多 {max_length} 个字符，实际 {len(text)} 个。")
         return text

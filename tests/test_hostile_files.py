@@ -119,3 +119,51 @@ def test_amounts_beyond_the_money_field_are_a_cell_error(raw):
     assert imports.parse_money(imports.Cell("99999999999999.99", "99999999999999.99"), None) == imports.Decimal(
         "99999999999999.99"
     )
+
+
+# --- the upload pages: every hostile file, posted as the officer who may upload --------------------------------
+
+UPLOAD_PAGES = {
+    # page: (url, persona, form fields besides the file, name of the file field, the reader's headers and row)
+    "taxpayer returns import": ("/taxpayers/imports/upload/", "refund_officer", {"kind": "returns"}, "file",
+                                "taxpayer returns"),
+    "taxpayer registry import": ("/taxpayers/imports/upload/", "refund_officer", {"kind": "taxpayers"}, "file",
+                                 "taxpayer returns"),
+    "applications import": ("/refund/applications/import/", "refund_officer", {}, "file", "applications"),
+    "treasury receipts import": ("/ledger/import/", "refund_officer", {}, "file", "treasury receipts"),
+    "SMS batch recipients": ("/notify/batches/new/", "service_officer", {"name": "测试批次"}, "recipients_file",
+                             "upper lists"),
+}
+PAGE_CASES = [
+    (page, case) for page, spec in UPLOAD_PAGES.items() for case in _corpus(*READERS[spec[4]][:2])
+]
+
+
+def _row_counts() -> dict:
+    from django.apps import apps
+
+    models = ("taxpayers.Taxpayer", "taxpayers.VatReturn", "taxpayers.ComplianceRecord", "refund.RefundApplication",
+              "ledger.TreasuryPayment", "ledger.LedgerEntry", "notify.SmsBatch", "notify.SmsMessage")
+    return {label: apps.get_model(label).objects.count() for label in models}
+
+
+@pytest.mark.parametrize(("page", "case"), PAGE_CASES, ids=[f"{p}: {c}" for p, c in PAGE_CASES])
+def test_each_upload_page_answers_each_hostile_file_without_a_server_error_or_a_write(
+    client_for, settings, tmp_path, page, case
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from notify.models import MessageTemplate
+
+    settings.MEDIA_ROOT = tmp_path
+    url, persona, fields, file_field, reader = UPLOAD_PAGES[page]
+    if page == "SMS batch recipients":
+        template = MessageTemplate.objects.create(code="hostile", name="测试模板", body="{taxpayer_name}您好")
+        fields = {**fields, "template": template.pk}
+    name, content = _corpus(*READERS[reader][:2])[case]
+    client = client_for(persona)
+    client.raise_request_exception = False
+    before = _row_counts()
+    response = client.post(url, {**fields, file_field: SimpleUploadedFile(name, content)})
+    assert response.status_code < 500, f"{page} answered {response.status_code} to {case}"
+    assert _row_counts() == before, f"{page} wrote rows for {case}"

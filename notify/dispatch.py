@@ -14,10 +14,11 @@ Exactly-once design (who else touches a row: other workers, the report endpoint,
 3. **A `sending` row whose lease expired is never resent blindly.** The worker may have died before or
    after the gateway took the batch. ``resolve_stale`` first looks for evidence the gateway received it:
    a delivery report for that number whose ``msgGroup`` belongs to no row, received after the send began;
-   if found, the row adopts that ``msgGroup`` and the report's outcome. Only when no report has come
-   within ``SMS_UNKNOWN_GRACE_SECONDS`` (reports arrive within seconds to minutes) is the row presumed
-   never received and re-queued. The residual risk — the gateway took the batch *and* its report got
-   lost — is the only way to a second send, and it needs two independent failures.
+   if found, the row adopts that ``msgGroup`` and the report's outcome. The protocol has no way to ask the
+   gateway about one send, so with pulled reports (``MAS_REPORT_PULL``) the reports are pulled first. When
+   no report has come within ``SMS_UNKNOWN_GRACE_SECONDS`` the row is **never resent by itself**: it is
+   marked failed with ``unknown_outcome`` for a person, who may resend it with a reason on 短信记录. A report
+   that still comes later is adopted, so a delivered message ends up delivered.
 
 Requests: rows with the same text go together (≤ 5,000 numbers, each number once, per request). With a
 backend that supports templates (云MAS), rows from a template registered on the platform go by
@@ -40,6 +41,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from .backends import BaseBackend, Outcome, SendResult, get_backend
+from .labels import ERROR_LABELS
 from .models import OptOut, SmsMessage, SmsReport
 from .services import _apply_report, batch_refresh_status, match_orphan_reports, quiet_until
 
@@ -157,11 +159,47 @@ def record_result(*, rows: list[SmsMessage], worker: str, result: SendResult, no
         logger.warning("sms rows lost their claim before the result", extra={"worker": worker, "missing": missing})
 
 
+UNKNOWN_OUTCOME = "unknown_outcome"
+LATE_REPORT_DAYS = 7  # a report for an unknown outcome is still adopted this long after the send
+
+
+def _ask_gateway() -> None:
+    """The only question the protocol lets us ask: pull the pending delivery reports (HTTPS variant)."""
+    if settings.SMS_BACKEND == "mas" and settings.MAS_REPORT_PULL:
+        from .tasks import pull_mas_reports  # tasks import this module
+
+        try:
+            pull_mas_reports()
+        except Exception:  # the answer is optional: without it the rows wait for pushed reports
+            logger.warning("sms_report_pull_failed_before_resolving", exc_info=True)
+
+
+def _evidence(row: SmsMessage):
+    """A report for the row's number whose batch id belongs to no row, received after the send began."""
+    reports = (
+        SmsReport.objects.select_for_update(skip_locked=True)
+        .filter(message__isnull=True, mobile=row.recipient)
+        .filter(received_at__gte=(row.sending_started_at or row.created_at) - timedelta(minutes=1))
+        .exclude(msg_group="")
+        .order_by("id")
+    )
+    known = SmsMessage.objects.filter
+    return next((r for r in reports if not known(msg_group=r.msg_group, recipient=r.mobile).exists()), None)
+
+
+def _adopt(row: SmsMessage, report: SmsReport, now) -> None:
+    row.msg_group, row.accepted_at = report.msg_group, report.submit_date or now
+    row.save(update_fields=["msg_group", "accepted_at", "updated_at"])
+    SmsReport.objects.filter(pk=report.pk).update(message=row)
+    _apply_report(row, report)
+
+
 def resolve_stale(*, now=None) -> dict:
     """Decide ``sending`` rows whose lease ran out (worker died, or the answer was a timeout). See module doc."""
     now = now or timezone.now()
+    _ask_gateway()
     grace = timedelta(seconds=settings.SMS_UNKNOWN_GRACE_SECONDS)
-    adopted = requeued = failed = 0
+    adopted = failed = 0
     finished_batches = set()
     stale_ids = list(
         SmsMessage.objects.filter(status=S.SENDING, lease_expires_at__lt=now).values_list("id", flat=True)[:5000]
@@ -175,39 +213,37 @@ def resolve_stale(*, now=None) -> dict:
             )
             if row is None:
                 continue
-            evidence = (
-                SmsReport.objects.select_for_update(skip_locked=True)
-                .filter(message__isnull=True, mobile=row.recipient)
-                .filter(received_at__gte=(row.sending_started_at or row.created_at) - timedelta(minutes=1))
-                .exclude(msg_group="")
-                .order_by("id")
-            )
-            known = SmsMessage.objects.filter
-            report = next((r for r in evidence if not known(msg_group=r.msg_group, recipient=r.mobile).exists()), None)
+            report = _evidence(row)
             if report is not None:
-                row.msg_group, row.accepted_at = report.msg_group, report.submit_date or now
-                row.save(update_fields=["msg_group", "accepted_at", "updated_at"])
-                SmsReport.objects.filter(pk=report.pk).update(message=row)
-                _apply_report(row, report)
+                _adopt(row, report, now)
                 adopted += 1
+                finished_batches.add(row.batch_id)
             elif row.lease_expires_at + grace <= now:
-                if row.attempts >= settings.SMS_MAX_ATTEMPTS:
-                    row.status, row.finished_at = S.FAILED, now
-                    row.error_code, row.error_message = "unknown_outcome", "发送结果未知且已达重试上限"
-                    failed += 1
-                    finished_batches.add(row.batch_id)
-                else:
-                    row.status, row.next_attempt_at = S.QUEUED, quiet_until(now) or now
-                    row.error_code = "resent_after_unknown"
-                    row.error_message = "网关未回执且无状态报告，判定未收到，重新发送"
-                    requeued += 1
+                # Sent or not, nobody can tell: a second send could reach the taxpayer twice. A person decides.
+                row.status, row.finished_at = S.FAILED, now
+                row.error_code = UNKNOWN_OUTCOME
+                row.error_message = ERROR_LABELS[UNKNOWN_OUTCOME]
                 row.lease_expires_at, row.claimed_by = None, ""
-                row.save(update_fields=["status", "next_attempt_at", "finished_at", "error_code", "error_message",
+                row.save(update_fields=["status", "finished_at", "error_code", "error_message",
                                         "lease_expires_at", "claimed_by", "updated_at"])
+                failed += 1
+                finished_batches.add(row.batch_id)
+    # A report that arrives after the row was handed to a person still tells the truth.
+    for row_id in SmsMessage.objects.filter(
+        status=S.FAILED, error_code=UNKNOWN_OUTCOME, msg_group="",
+        finished_at__gte=now - timedelta(days=LATE_REPORT_DAYS),
+    ).values_list("id", flat=True)[:5000]:
+        with transaction.atomic():
+            row = SmsMessage.objects.select_for_update(skip_locked=True).filter(
+                pk=row_id, status=S.FAILED, error_code=UNKNOWN_OUTCOME
+            ).first()
+            report = _evidence(row) if row is not None else None
             if report is not None:
+                _adopt(row, report, now)
+                adopted += 1
                 finished_batches.add(row.batch_id)
     batch_refresh_status(batch_ids=finished_batches)
-    return {"adopted": adopted, "requeued": requeued, "failed": failed}
+    return {"adopted": adopted, "failed": failed}
 
 
 def run(*, backend: BaseBackend | None = None, worker: str | None = None, time_budget: float = 600,

@@ -17,7 +17,7 @@ ERROR_LABELS = {
     "missing_variable": "模板变量缺失",
     "template_inactive": "模板已停用",
     "opted_out": "号码已退订",
-    "unknown_outcome": "发送结果未知且已达重试上限",
+    "unknown_outcome": "发送结果未知（网关未回执，也无状态报告），未自动重发，请核实后决定是否重发",
     "resent_after_unknown": "网关未回执且无状态报告，已重新发送",
     "gateway_timeout": "网关响应超时，发送结果未知",
     "gateway_unreachable": "无法连接短信网关",

@@ -122,7 +122,12 @@ class SimulatorState:
                 return "InvalidMessage", None
             if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
                 return "InvalidMessage", None
-        item = {"mobiles": mobiles, "content": fields.get("content") or fields.get("params"), "path": path}
+        item = {
+            "mobiles": mobiles,
+            "content": fields.get("content") or fields.get("params"),
+            "path": path,
+            "secret_in_body": "secretKey" in data,
+        }
         if "params" in order:
             item.update(templateId=fields["templateId"], params=fields["params"])
         return "success", item

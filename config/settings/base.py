@@ -255,6 +255,9 @@ MAS_ADD_SERIAL = env("MAS_ADD_SERIAL", default="")
 MAS_REPORT_TOKEN = env("MAS_REPORT_TOKEN", default="")
 MAS_REPORT_PULL = env.bool("MAS_REPORT_PULL", default=False)  # HTTPS variant: pull reports (POST /sms/report)
 MAS_TIMEOUT_SECONDS = env.float("MAS_TIMEOUT_SECONDS", default=30)
+# The secret is always inside the mac; it also travels in the body (in clear text on the plain-HTTP interface)
+# only for an interface account that demands it (protocols.md §1.3).
+MAS_SECRET_IN_BODY = env.bool("MAS_SECRET_IN_BODY", default=False)
 SMS_MAX_LENGTH = env.int("SMS_MAX_LENGTH", default=500)  # characters, signature included
 SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="21:00-08:00")  # Asia/Shanghai; empty: none
 SMS_BATCH_SIZE = env.int("SMS_BATCH_SIZE", default=1000)  # numbers claimed per round (≤ 5000 per request)
@@ -263,7 +266,9 @@ SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=6)
 SMS_RETRY_BASE_SECONDS = env.float("SMS_RETRY_BASE_SECONDS", default=30)
 SMS_RETRY_MAX_SECONDS = env.float("SMS_RETRY_MAX_SECONDS", default=3600)
 SMS_LEASE_SECONDS = env.float("SMS_LEASE_SECONDS", default=120)  # > MAS_TIMEOUT_SECONDS
-SMS_UNKNOWN_GRACE_SECONDS = env.float("SMS_UNKNOWN_GRACE_SECONDS", default=6 * 3600)
+# How long a send whose outcome is unknown waits for a delivery report before it is handed to a person
+# (never resent by itself: notify/dispatch.py).
+SMS_UNKNOWN_GRACE_SECONDS = env.float("SMS_UNKNOWN_GRACE_SECONDS", default=30 * 60)
 SMS_BATCH_UPLOAD_MAX_ROWS = env.int("SMS_BATCH_UPLOAD_MAX_ROWS", default=10_000)  # recipients per uploaded batch
 # notify imports none of our apps; these give its pages the branch scope and the branch names.
 NOTIFY_VISIBLE_BRANCHES = "accounts.scoping.visible_branch_ids"  # user -> None (all) or a set of branch ids

@@ -78,6 +78,7 @@ class MasBackend(BaseBackend):
             "sign": settings.MAS_SIGN,
             "add_serial": settings.MAS_ADD_SERIAL,
             "timeout": settings.MAS_TIMEOUT_SECONDS,
+            "secret_in_body": settings.MAS_SECRET_IN_BODY,
         }
         conf.update(overrides)
         self.conf = conf
@@ -104,7 +105,8 @@ class MasBackend(BaseBackend):
             "sign": self.conf["sign"],
             "addSerial": self.conf["add_serial"] or "",
         }
-        return self._submit("/sms/norsubmit", build_body(fields, NORMAL_FIELDS))
+        body = build_body(fields, NORMAL_FIELDS, include_secret=self.conf["secret_in_body"])
+        return self._submit("/sms/norsubmit", body)
 
     def send_template(self, mobiles: list[str], template_id: str, params: list[str]) -> SendResult:
         """``/sms/tmpsubmit``: the platform fills its registered template with ``params`` (protocols.md §1.3)."""
@@ -118,7 +120,8 @@ class MasBackend(BaseBackend):
             "sign": self.conf["sign"],
             "addSerial": self.conf["add_serial"] or "",
         }
-        return self._submit("/sms/tmpsubmit", build_body(fields, TEMPLATE_FIELDS))
+        body = build_body(fields, TEMPLATE_FIELDS, include_secret=self.conf["secret_in_body"])
+        return self._submit("/sms/tmpsubmit", body)
 
     def _submit(self, path: str, body: bytes) -> SendResult:
         try:

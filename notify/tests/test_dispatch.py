@@ -130,14 +130,22 @@ def test_stale_row_adopts_a_report_instead_of_resending():
     record_reports(items=[{"errorCode": "DELIVRD", "reportStatus": "CM:0000", "mobile": "13800138000",
                            "msgGroup": "G-LOST"}])
     later = timezone.now() + timedelta(seconds=61)
-    assert dispatch.resolve_stale(now=later) == {"adopted": 1, "requeued": 0, "failed": 0}
+    assert dispatch.resolve_stale(now=later) == {"adopted": 1, "failed": 0}
     adopted = SmsMessage.objects.get(idempotency_key="s1")
     assert (adopted.status, adopted.msg_group) == ("delivered", "G-LOST")
     assert SmsMessage.objects.get(idempotency_key="s2").status == "sending"  # waits for a report
     much_later = timezone.now() + timedelta(seconds=61 + 301)
-    assert dispatch.resolve_stale(now=much_later) == {"adopted": 0, "requeued": 1, "failed": 0}
-    requeued = SmsMessage.objects.get(idempotency_key="s2")
-    assert (requeued.status, requeued.error_code) == ("queued", "resent_after_unknown")
+    assert dispatch.resolve_stale(now=much_later) == {"adopted": 0, "failed": 1}
+    unknown = SmsMessage.objects.get(idempotency_key="s2")
+    # Never resent by itself: a person decides (短信记录 → 重发, with a reason).
+    assert (unknown.status, unknown.error_code, unknown.attempts) == ("failed", "unknown_outcome", 1)
+    assert dispatch.claim(worker="next", limit=10) == []
+    assert "未自动重发" in unknown.error_message
+    # The gateway did take it after all: a late report makes it delivered.
+    record_reports(items=[{"errorCode": "DELIVRD", "mobile": "13900139000", "msgGroup": "G-LATE"}])
+    assert dispatch.resolve_stale(now=much_later + timedelta(minutes=5)) == {"adopted": 1, "failed": 0}
+    unknown.refresh_from_db()
+    assert (unknown.status, unknown.msg_group) == ("delivered", "G-LATE")
 
 
 @override_settings(SMS_QUIET_HOURS="")

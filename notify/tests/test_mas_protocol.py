@@ -78,7 +78,9 @@ def test_send_through_simulator_and_failures(simulator):
     assert result.accepted and len(result.msg_group) == 22
     assert simulator.state.accepted_counts() == {"13800138000": 1, "13900139000": 1}
 
-    assert _backend(simulator, secret_key="wrong").send(["13800138000"], "x").code == "InvalidUsrOrPwd"
+    assert _backend(simulator, secret_key="wrong").send(["13800138000"], "x").code == "IllegalMac"
+    wrong_in_body = _backend(simulator, secret_key="wrong", secret_in_body=True)
+    assert wrong_in_body.send(["13800138000"], "x").code == "InvalidUsrOrPwd"
     assert _backend(simulator, sign="WRONG").send(["13800138000"], "x").code == "IllegalSignId"
     with pytest.raises(ValueError):
         backend.send(["13800138000"] * 5001, "x")

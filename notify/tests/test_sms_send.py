@@ -36,12 +36,14 @@ def test_accepted_and_mac_verified(mas_settings):
     ]
 
 
-def test_wrong_secret_fails_with_gateway_code(mas_settings):
-    with override_settings(MAS_SECRET_KEY="wrong-secret"):
+@pytest.mark.parametrize(("in_body", "rspcod"), [(False, "IllegalMac"), (True, "InvalidUsrOrPwd")])
+def test_wrong_secret_fails_with_gateway_code(mas_settings, in_body, rspcod):
+    """Without the secret in the body the gateway can only see a mac that does not match."""
+    with override_settings(MAS_SECRET_KEY="wrong-secret", MAS_SECRET_IN_BODY=in_body):
         code, payload = run("--to", "13800138000", "--text", "您好")
-    assert code == 2 and payload["error"] == "InvalidUsrOrPwd" and payload["message"]
+    assert code == 2 and payload["error"] == rspcod and payload["message"]
     row = SmsMessage.objects.get()
-    assert (row.status, row.error_code) == ("failed", "InvalidUsrOrPwd")
+    assert (row.status, row.error_code) == ("failed", rspcod)
     assert mas_settings.state.accepted == []
 
 

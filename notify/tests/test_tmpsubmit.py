@@ -165,3 +165,12 @@ def test_a_wrong_template_mac_fails_the_rows_with_the_gateway_code(mas_settings,
     row = SmsMessage.objects.get()
     assert (row.status, row.error_code) == ("failed", "IllegalMac")
     assert mas_settings.state.accepted == [] and mas_settings.state.rejected == ["IllegalMac"]
+
+
+@pytest.mark.parametrize("in_body", [False, True])
+def test_the_secret_key_travels_in_the_body_only_when_configured(mas_settings, settings, in_body):
+    """By default only the mac carries the secret; ``MAS_SECRET_IN_BODY`` adds it for accounts that demand it.
+    The simulator accepts both forms, as it checks the mac with the account's own secret."""
+    settings.MAS_SECRET_IN_BODY = in_body
+    assert get_backend().send(["13800138000"], "您好").msg_group
+    assert mas_settings.state.accepted[-1]["secret_in_body"] is in_body

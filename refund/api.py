@@ -20,7 +20,7 @@ from accounts.errors import ApplicationError
 from accounts.masking import mask_identifier
 from taxpayers.selectors import taxpayer_get_for_user
 
-from .application_claims import claim_difference
+from .application_claims import CLAIM_INPUT_DIGITS, claim_difference
 from .application_selectors import application_get_for_user, applications_for_user
 from .application_services import application_receive
 from .models import OPEN_APPLICATION_STATES, RefundApplication
@@ -49,9 +49,17 @@ class ApplicationInputSerializer(serializers.Serializer):
         error_messages={"invalid": "申请退税所属期应为 YYYY-MM（如 2026-03）。"},
     )
     kind = serializers.ChoiceField(choices=RefundApplication.Kind.choices, help_text="incremental、stock、both")
-    # No digit limit: an absurd claim is refused by the one rule for claims (refund.application_claims), in words.
+    # Digits well past a money field's: an absurd claim is refused by the one rule for claims
+    # (refund.application_claims), in words; only what is no amount at all stops here.
     claimed_amount = serializers.DecimalField(
-        max_digits=None, decimal_places=2, min_value=0, help_text="申请退税额（元，两位小数）"
+        max_digits=CLAIM_INPUT_DIGITS,
+        decimal_places=2,
+        min_value=0,
+        help_text="申请退税额（元，两位小数）",
+        error_messages={
+            "max_digits": "金额过大，请确认金额的单位是“元”。",
+            "max_whole_digits": "金额过大，请确认金额的单位是“元”。",
+        },
     )
     received_on = serializers.DateField(help_text="受理日期")
     document_number = serializers.CharField(

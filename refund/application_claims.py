@@ -25,6 +25,11 @@ CLAIM_LIMIT = Decimal("99999999999999.99")
 above it cannot be stored; in practice it is an amount typed in 分 or with extra digits, so the officer is told to
 check the unit."""
 
+CLAIM_INPUT_DIGITS = 24
+"""How many digits a claim may be typed with before it is no amount at all (a form's or the API's field error):
+well past ``CLAIM_LIMIT``'s 16, so that an absurd claim reaches ``claim_refusal`` and is refused with its amount
+and the limit in words, and short of the 28 a Decimal computes with."""
+
 CLAIM_DIFFERENCE_TOLERANCE = Decimal("0.00")
 """A claim differing from the rules' refundable amount by more than this gets the difference warning. None: the
 arrival risk gate's recomputation check (``application_risk``) tolerates no difference either, so any difference

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from .application_claims import CLAIM_INPUT_DIGITS
 from .forms import parse_period_field
 from .models import CoachingRecord, RefundApplication
 
@@ -63,9 +64,9 @@ class ApplicationEntryForm(forms.Form):
         error_messages={"required": "请填写申请退税所属期。"},
     )
     kind = forms.ChoiceField(label="退税类型", choices=RefundApplication.Kind.choices)
-    # No digit limit here: the services' one rule for claims (refund.application_claims) refuses an absurd claim
-    # beside this field with the amount and the limit it exceeds.
-    claimed_amount = _money("申请退税额（元）", required=True, max_digits=None)
+    # Digits well past a money field's: the services' one rule for claims (refund.application_claims) refuses an
+    # absurd claim beside this field with the amount and the limit it exceeds.
+    claimed_amount = _money("申请退税额（元）", required=True, max_digits=CLAIM_INPUT_DIGITS)
     received_on = forms.DateField(
         label="受理日期",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

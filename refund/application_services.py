@@ -194,9 +194,13 @@ def money_input(value, label: str) -> Decimal:
         raise ApplicationError(f"{label}“{value}”不是有效的金额。")
     if amount < 0:
         raise ApplicationError(f"{label}不能为负数。")
-    if amount != amount.quantize(_CENT):
+    try:
+        cents = amount.quantize(_CENT)
+    except InvalidOperation:  # more digits than a Decimal carries: no amount of yuan
+        raise ApplicationError(f"{label}“{value}”过大，请确认金额的单位是“元”。") from None
+    if amount != cents:
         raise ApplicationError(f"{label}最多保留两位小数（单位：元）。")
-    return amount.quantize(_CENT)
+    return cents
 
 
 def application_date_for(application_period: str, received_on: dt.date) -> dt.date:

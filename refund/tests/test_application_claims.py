@@ -243,3 +243,19 @@ def test_the_api_states_the_difference_of_a_received_claim(client_for, org):
     )
     assert response.status_code == 201
     assert response.json()["claim_difference"] == "申请退税额比测算可退税额多 100,000.00 元（+8.3%）"
+
+
+def test_a_claim_with_more_digits_than_an_amount_has_is_a_field_error_not_a_crash(client_for, org):
+    taxpayer = eligible_taxpayer(org["branch_a"])
+    client = client_for("refund_officer")
+    huge = "1" + "0" * 30
+    response = client.post(reverse("refund:application_new"), _entry(taxpayer, huge))
+    assert response.status_code == 400
+    assert response.context["form"].errors["claimed_amount"] == ["金额过大，请确认金额的单位是“元”。"]
+    response = client.post(
+        reverse("api:refund-application-list"), _api_body(taxpayer, huge), content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json() == {"claimed_amount": ["金额过大，请确认金额的单位是“元”。"]}
+    with pytest.raises(ClaimRefused, match="过大"):
+        receive(None, taxpayer, claimed=Decimal(huge))
+    assert not RefundApplication.objects.exists()

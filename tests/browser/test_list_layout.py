@@ -10,16 +10,20 @@ behind a scrollbar, which is the sideways scrolling officers complained about). 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from accounts.models import User
+from accounts.roles import sync_role_groups
 from notify.models import MessageTemplate
 from notify.services import Recipient, sms_batch_create
 from refund.application_services import applications_approve_batch
@@ -28,7 +32,7 @@ from taxpayers.demo import DEMO_PASSWORD
 from taxpayers.models import Taxpayer
 from taxpayers.services import import_job_create, import_job_run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True)  # committed data: the live server's thread reads it
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 11, 17)  # a push date: lists, reminders and the morning's ledger all exist
@@ -147,6 +151,22 @@ def measure_role(page, base_url: str, username: str) -> tuple[dict[str, int], li
     return seen, problems
 
 
+# Rows the data migrations seed, which an earlier transactional test's flush removed (each seed is idempotent).
+SEEDS = (
+    ("refund.migrations.0005_candidate_permissions", ("seed_reminder_template", "create_settings_row")),
+    ("ledger.migrations.0004_bill_template", ("seed_bill_template",)),
+    ("taxpayers.migrations.0003_seed_filing_deadlines", ("seed",)),
+)
+
+
+def restore_seeded_rows() -> None:
+    sync_role_groups(group_model=Group, permission_model=Permission)
+    for module, functions in SEEDS:
+        migration = importlib.import_module(module)
+        for name in functions:
+            getattr(migration, name)(django_apps, None)
+
+
 def morning_work() -> None:
     """What the demo leaves empty and officers fill by mid-morning: the reviewed applications approved (so that
     待退库 lists them with their payment forms), one SMS batch from the service section (短信批次) and one
@@ -182,6 +202,7 @@ def morning_work() -> None:
 @pytest.fixture
 def demo_county(transactional_db):
     """A small demo county made by the demo's own commands (committed: the live server reads it)."""
+    restore_seeded_rows()
     with time_machine.travel(dt.datetime(2026, 11, 17, 9, 0, tzinfo=SHANGHAI)):
         call_command("seed_demo", "--taxpayers=200", f"--today={TODAY}", "--replace", verbosity=0)
         call_command("demo_history", f"--today={TODAY}", verbosity=0)

@@ -35,6 +35,7 @@ from taxpayers.imports import (
     Cell,
     CellError,
     FileFormatError,
+    Formula,
     ImportContext,
     RowError,
     RowSource,
@@ -105,6 +106,9 @@ def _find_header(rows):
     return number, positions, headers, errors, warnings
 
 
+FORMULA_REFUSED = "单元格是公式：回执中的凭证号、金额和日期须为录入的数值，请复制后“选择性粘贴为数值”再导入。"
+
+
 def _cell(row: list, index: int | None) -> Cell:
     raw = row[index] if index is not None and index < len(row) else None
     return Cell(cell_text(raw), raw)
@@ -140,7 +144,7 @@ def read_receipts(fh, filename: str, *, today: dt.date | None = None) -> Receipt
     result = ReceiptCheck()
     ctx = ImportContext(today=today or timezone.localdate())
     try:
-        rows = iter(RowSource(fh, filename))
+        rows = iter(RowSource(fh, filename, formulas=True))
         header_row, positions, headers, errors, warnings = _find_header(rows)
         result.errors.extend(errors)
         result.warnings.extend(warnings)
@@ -160,6 +164,9 @@ def read_receipts(fh, filename: str, *, today: dt.date | None = None) -> Receipt
                 if attr not in positions:
                     return None
                 cell = _cell(row, positions[attr])
+                if isinstance(cell.raw, Formula):
+                    row_errors.append(RowError(number, headers[attr], cell.text, FORMULA_REFUSED))
+                    return None
                 if not cell.text:
                     if required:
                         row_errors.append(RowError(number, headers[attr], "", "必填项不能为空。"))

@@ -848,10 +848,21 @@ def _count_lines(fh) -> int:
     return count + (1 if last and not last.endswith(b"\n") else 0)
 
 
-class RowSource:
-    """The rows of a file as ``(row_number, [raw cell, ...])``; ``estimated_rows`` for the progress bar."""
+class Formula(str):
+    """A formula cell of an xlsx read with ``RowSource(formulas=True)``: the text is the formula itself.
 
-    def __init__(self, fh, filename: str):
+    Excel keeps a formula's last computed value beside it, and that cache can be stale or empty (a voucher
+    number read as "0"); a sheet whose figures must be exactly what the treasury wrote refuses formulas."""
+
+
+class RowSource:
+    """The rows of a file as ``(row_number, [raw cell, ...])``; ``estimated_rows`` for the progress bar.
+
+    With ``formulas`` an xlsx formula cell comes as a ``Formula`` (its formula text) instead of its cached
+    value, for the caller to refuse."""
+
+    def __init__(self, fh, filename: str, *, formulas: bool = False):
+        self.formulas = formulas
         self.fh = _binary(fh)
         self.format = file_format(filename)
         self.estimated_rows = 0
@@ -885,7 +896,7 @@ class RowSource:
     def _xlsx_rows(self) -> Iterator[tuple[int, list]]:
         self.fh.seek(0)
         try:
-            workbook = openpyxl.load_workbook(self.fh, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(self.fh, read_only=True, data_only=not self.formulas)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
             raise FileFormatError("文件不是有效的 .xlsx 工作簿，请用 Excel 打开后“另存为” .xlsx 再上传。") from exc
         number = 0
@@ -893,8 +904,12 @@ class RowSource:
             sheet = workbook.worksheets[0]
             self.estimated_rows = sheet.max_row or 0
             sheet.reset_dimensions()  # some exporters write a wrong <dimension>; read to the real end
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, list(row)
+            if self.formulas:
+                for number, row in enumerate(sheet.iter_rows(), start=1):
+                    yield number, [Formula(c.value) if c.data_type == "f" else c.value for c in row]
+            else:
+                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    yield number, list(row)
         except _BROKEN_WORKBOOK as exc:
             # The zip opened but a sheet's XML is cut off or not XML: nothing of it may be applied.
             raise FileFormatError(

@@ -167,3 +167,21 @@ def test_each_upload_page_answers_each_hostile_file_without_a_server_error_or_a_
     response = client.post(url, {**fields, file_field: SimpleUploadedFile(name, content)})
     assert response.status_code < 500, f"{page} answered {response.status_code} to {case}"
     assert _row_counts() == before, f"{page} wrote rows for {case}"
+
+
+def test_formula_cells_are_refused_in_treasury_receipts():
+    """Excel's cached result of a formula may be stale or empty: a voucher number once read as "0"."""
+    import xlsxwriter
+
+    headers, row, read = READERS["treasury receipts"]
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, headers)
+    sheet.write_row(1, 0, [c.replace("{amount}", "100.00") for c in row])
+    sheet.write_formula(1, 0, '=CONCATENATE("PZ","0001")', None, 0)  # voucher: cached value 0
+    sheet.write_formula(1, 3, "=50+50", None, 100)  # amount
+    workbook.close()
+    result = read(io.BytesIO(output.getvalue()), "回执.xlsx")
+    refused = {(e.column, e.value) for e in result.errors if "公式" in e.reason}
+    assert refused == {("退库凭证号", '=CONCATENATE("PZ","0001")'), ("退库金额", "=50+50")}

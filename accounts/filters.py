@@ -1,14 +1,16 @@
-"""Filters of the audit log page (and its export): who, what, on which kind of object, when, which request."""
+"""Filters of the audit log page (and its export): who, what, on which kind of object, when, which request; and of
+用户与岗位 (users by name, role, unit and status)."""
 
 import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .audit_labels import object_type_label, verb_label
-from .models import AuditEvent, User
+from .models import AuditEvent, Branch, User
+from .roles import ROLES, RoleCode
 
 
 def _local_day_start(day: dt.date) -> dt.datetime:
@@ -46,3 +48,43 @@ class AuditEventFilter(django_filters.FilterSet):
 
     def filter_date_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
         return queryset.filter(created_at__lt=_local_day_start(value + dt.timedelta(days=1)))
+
+
+class UserRoleFilter(django_filters.FilterSet):
+    """Filters of 用户与岗位: a name or login, a role (or none), a unit, active or not."""
+
+    NO_ROLE = "none"
+
+    q = django_filters.CharFilter(method="filter_q", label="姓名或用户名")
+    role = django_filters.ChoiceFilter(method="filter_role", label="岗位", empty_label="全部")
+    branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.all(), label="所属机构", empty_label="全部")
+    active = django_filters.ChoiceFilter(
+        method="filter_active", label="账户状态", empty_label="全部", choices=(("yes", "启用"), ("no", "停用"))
+    )
+
+    class Meta:
+        model = User
+        fields = ("q", "role", "branch", "active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["role"].extra["choices"] = [
+            *((code.value, role.label) for code, role in ROLES.items()),
+            (self.NO_ROLE, "（无岗位）"),
+        ]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(full_name__icontains=value) | Q(username__icontains=value))
+
+    def filter_role(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        role_names = [code.value for code in RoleCode]
+        if value == self.NO_ROLE:
+            return queryset.exclude(groups__name__in=role_names)
+        # A subquery, not a join: the list's rows stay one per user.
+        return queryset.filter(pk__in=User.objects.filter(groups__name=value).values("pk"))
+
+    def filter_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(is_active=value == "yes")

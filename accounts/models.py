@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from .roles import ROLES, RoleCode
 
@@ -87,6 +87,73 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.object_repr}"
+
+
+class RoleGrantRequest(models.Model):
+    """A request to grant a role of the two-person rule (岗位授权申请, ``accounts.roles.needs_second_person``).
+
+    The grant takes effect only when a second person confirms it: another administrator or a supervisor, never
+    the one who asked nor the user who would receive the role. The database holds one pending request per user
+    and role, and refuses a confirmation by the requester or by the grantee.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        APPROVED = "approved", "已确认授予"
+        REJECTED = "rejected", "已驳回"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="role_grant_requests"
+    )
+    role = models.CharField("岗位", max_length=30, choices=[(code.value, role.label) for code, role in ROLES.items()])
+    reason = models.CharField("申请理由", max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    decision_note = models.CharField("处理意见", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "岗位授权申请"
+        verbose_name_plural = "岗位授权申请"
+        ordering = ["-requested_at", "-id"]
+        permissions = [
+            ("manage_roles", "管理用户与岗位"),
+            ("decide_rolegrantrequest", "确认或驳回岗位授权申请"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"], condition=Q(status="pending"), name="role_grant_one_pending_per_user_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[code.value for code in RoleCode]), name="role_grant_role_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="role_grant_decided_when_not_pending",
+            ),
+            # The two-person rule itself: whoever confirms is neither the requester nor the grantee.
+            models.CheckConstraint(
+                condition=~Q(status="approved") | (~Q(decided_by=F("requested_by")) & ~Q(decided_by=F("user"))),
+                name="role_grant_confirmed_by_second_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
 
 
 class WorkerHeartbeat(models.Model):

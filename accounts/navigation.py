@@ -32,6 +32,8 @@ MENU = (
     MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),
     MenuItem("短信记录", "chat-left-text", "notify:message_list", "notify.view_smsmessage", "消息通知"),
     MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),
+    MenuItem("用户与岗位", "people", "accounts:user_list", "accounts.manage_roles", "系统管理"),
+    MenuItem("岗位授权确认", "shield-check", "accounts:role_requests", "accounts.decide_rolegrantrequest", "系统管理"),
     MenuItem("审计日志", "journal-text", "accounts:audit_list", "accounts.view_auditevent", "系统管理"),
     MenuItem("申报期限", "calendar3", "taxpayers:filing_deadlines", "taxpayers.change_filingdeadline", "系统管理"),
     # The machine API's reference, for the information centre that connects other systems.

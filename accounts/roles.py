@@ -59,6 +59,11 @@ _APPLICATIONS_OWN = ("refund.add_refundapplication", "refund.approve_refundappli
 _LEDGER_VIEW = ("ledger.view_ledgerentry", "ledger.view_treasurypayment", "ledger.view_ledgerrun")
 _LEDGER_EXPORT = (*_LEDGER_VIEW, "ledger.export_ledgerentry")
 _LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
+# 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
+# branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
+# supervisor (``decide_rolegrantrequest``).
+_ROLES_MANAGE = ("accounts.manage_roles", "accounts.view_rolegrantrequest", "accounts.decide_rolegrantrequest")
+_ROLES_CONFIRM = ("accounts.view_rolegrantrequest", "accounts.decide_rolegrantrequest")
 # 信息中心 manages users, the organisation and the schedules in the admin site.
 _SYSTEM = (
     "accounts.view_user",
@@ -108,17 +113,38 @@ ROLES: dict[RoleCode, Role] = {
             True,
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
-            + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT,
+            + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM,
         ),
         Role(
             RoleCode.ADMIN,
             "信息中心（系统管理）",
             True,
-            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _SMS_ADMIN + _SCREENING_RUN
+            _TAXPAYER_READ + _CONTACTS + _IMPORTS + _AUDIT + _SYSTEM + _ROLES_MANAGE + _SMS_ADMIN + _SCREENING_RUN
             + _CANDIDATES_EXPORT + _CANDIDATES_SETTINGS + _APPLICATIONS_VIEW + _LEDGER_VIEW,
         ),
     )
 }
+
+
+# The two-person rule (双人确认): granting a role that carries these powers takes effect only when a second person
+# confirms it (accounts.services.user_roles_change).
+APPROVAL_POWERS = ("refund.approve_refundapplication", "ledger.add_treasurypayment")
+CONFIRM_POWER = "accounts.decide_rolegrantrequest"
+
+
+def needs_second_person(code: str) -> bool:
+    """Whether granting role ``code`` must be confirmed by a second person.
+
+    It must when the role approves refunds or records treasury payments (``APPROVAL_POWERS``), is the
+    supervisor's (局领导: final approval and the dashboards of every branch), or may itself confirm such grants
+    (``CONFIRM_POWER``: 信息中心 and 局领导) — otherwise one administrator could give a second account of their
+    own the confirming power at once and confirm their own request with it.
+    """
+    role = ROLES.get(code)  # type: ignore[call-overload]
+    if role is None:
+        return False
+    powers = set(role.permissions)
+    return code == RoleCode.SUPERVISOR or bool(powers.intersection(APPROVAL_POWERS)) or CONFIRM_POWER in powers
 
 
 def role_label(code: str) -> str:

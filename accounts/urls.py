@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import role_views, views
 
 app_name = "accounts"
 
@@ -9,4 +9,11 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
+    # 用户与岗位 and the role grants of the two-person rule (岗位授权确认)
+    path("users/", role_views.user_list, name="user_list"),
+    path("users/<int:pk>/", role_views.user_detail, name="user_detail"),
+    path("role-requests/", role_views.role_requests, name="role_requests"),
+    path("role-requests/<int:pk>/approve/", role_views.role_request_approve, name="role_request_approve"),
+    path("role-requests/<int:pk>/reject/", role_views.role_request_reject, name="role_request_reject"),
+    path("role-requests/<int:pk>/withdraw/", role_views.role_request_withdraw, name="role_request_withdraw"),
 ]

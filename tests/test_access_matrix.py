@@ -30,6 +30,9 @@ SCREENING_RUNNERS = {"refund_officer", "admin"}
 SCREENING_EXPORTERS = {"refund_officer", "supervisor", "admin"}
 SMS_VIEWERS = {"refund_officer", "service_officer", "supervisor", "admin"}  # notify.view_smsmessage/_smsbatch
 SMS_SENDERS = {"refund_officer", "service_officer", "admin"}  # send, export, add_smsbatch
+# 用户与岗位 (accounts.manage_roles) and 岗位授权确认 (accounts.view_/decide_rolegrantrequest).
+ROLE_MANAGERS = {"admin"}
+ROLE_CONFIRMERS = {"supervisor", "admin"}
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,30 @@ def _application_action(action: str, allowed: set[str], data: dict | None = None
     )
 
 
+def _user_url(name: str, username: str) -> Callable[[dict], str]:
+    def url(f: dict) -> str:
+        from accounts.models import User
+
+        return reverse(name, args=[User.objects.get(username=username).pk])
+
+    return url
+
+
+def _grant_url(name: str) -> Callable[[dict], str]:
+    """A pending grant of 税政一股 to officer_a, asked for by the admin (the two-person rule)."""
+
+    def url(f: dict) -> str:
+        from accounts.models import RoleGrantRequest, User
+        from accounts.services import user_roles_change
+
+        officer = User.objects.get(username="officer_a")
+        user_roles_change(actor=User.objects.get(username="admin"), user=officer, branch=officer.branch,
+                          roles=["branch_officer", "refund_officer"], is_active=True, reason="访问矩阵")  # fmt: skip
+        return reverse(name, args=[RoleGrantRequest.objects.get(user=officer).pk])
+
+    return url
+
+
 def _candidate_url(name: str, key: str) -> Callable[[dict], str]:
     return lambda f: reverse(name, args=[_candidates(f)[key].pk])
 
@@ -258,6 +285,26 @@ ENDPOINTS: dict[str, Endpoint] = {
     "audit_export": Endpoint(
         lambda f: reverse("accounts:audit_export"), 403, only(AUDIT_READERS, then=200, otherwise=403)
     ),
+    # --- 用户与岗位, 岗位授权确认
+    "user_list": Endpoint(lambda f: reverse("accounts:user_list"), 403, only(ROLE_MANAGERS, then=200, otherwise=403)),
+    "user_detail": Endpoint(
+        _user_url("accounts:user_detail", "officer_a"), 403, only(ROLE_MANAGERS, then=200, otherwise=403)
+    ),
+    "user_roles_preview": Endpoint(  # an empty form: the confirmation of what would change, nothing saved
+        _user_url("accounts:user_detail", "officer_a"), 403, only(ROLE_MANAGERS, then=200, otherwise=403),
+        method="post",
+    ),
+    "role_requests": Endpoint(
+        lambda f: reverse("accounts:role_requests"), 403, only(ROLE_CONFIRMERS, then=200, otherwise=403)
+    ),
+    "role_request_approve": Endpoint(  # the supervisor confirms; the admin asked for it and is refused
+        _grant_url("accounts:role_request_approve"), 403, {"supervisor": 302, "admin": 400}, method="post"
+    ),
+    "role_request_reject_nothing": Endpoint(  # no reason: 400 beside the field
+        _grant_url("accounts:role_request_reject"), 403, only(ROLE_CONFIRMERS, then=400, otherwise=403),
+        method="post",
+    ),
+    "role_request_withdraw": Endpoint(_grant_url("accounts:role_request_withdraw"), 403, {"admin": 302}, method="post"),
     # --- 消息通知 (notify)
     "sms_inbox": Endpoint(lambda f: reverse("notify:inbox"), 200),
     "sms_inbox_read": Endpoint(lambda f: reverse("notify:inbox_mark_read"), 302, method="post"),

@@ -65,6 +65,7 @@ EVERY_LIST = (  # the menu's lists and the lists below them, as the test reaches
     "/notify/messages/",
     "/notify/inbox/",
     "/accounts/audit/",
+    "/accounts/users/",
     "/taxpayers/filing-deadlines/",
     "/refund/runs/<n>/results/",
     "/refund/runs/<n>/results/?eligible=yes",

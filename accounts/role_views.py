@@ -1,0 +1,202 @@
+"""系统管理 → 用户与岗位: the information centre's list of accounts, one account's roles, unit and status, and the
+role grants that wait for a second person (岗位授权确认). Thin: parse, call a selector or a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import role_selectors as selectors
+from . import services
+from .audit_labels import change_rows, verb_label
+from .errors import ApplicationError
+from .forms import RoleGrantRejectForm, UserRolesForm
+from .listing import active_filter_count, add_service_error, mark_invalid, paginate, sort_columns, style_filter_form
+from .models import RoleGrantRequest
+from .role_selectors import MANAGE_PERMISSION, VIEW_REQUESTS_PERMISSION, role_labels
+from .roles import CONFIRM_POWER, ROLES, needs_second_person
+
+TWO_PERSON_RULE = (
+    f"双人确认：授予{role_labels(code for code in ROLES if needs_second_person(code))}岗位"
+    "（含审批退税、登记退库或确认岗位授权的权限）不会立即生效，而是生成授权申请，须由另一位信息中心人员或局领导确认；"
+    "任何人都不能确认自己提出的申请或授予自己的岗位。其他岗位的授予、所有岗位的取消、所属机构和账户状态的修改立即生效。"
+    "每一次修改、申请、确认和驳回都记入审计日志。超级管理员不在本系统授予。"
+)
+"""The two-person rule in the bureau's words, shown on every page of 用户与岗位 (accounts/services.py)."""
+
+
+def _role_tags(user) -> list[dict]:
+    """The user's roles as tags in the order of ``ROLES``, then the grants that wait (from the prefetch)."""
+    held = user.role_codes
+    tags = [{"label": role.label, "pending": False} for code, role in ROLES.items() if code in held]
+    tags += [{"label": grant.get_role_display(), "pending": True} for grant in getattr(user, "pending_grants", ())]
+    return tags
+
+
+@login_required
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
+@require_GET
+def user_list(request):
+    """用户与岗位: every account with its unit, roles and status; filters and sorting kept in the URL."""
+    filterset = selectors.user_filterset(user=request.user, filters=request.GET)
+    listing = paginate(request, filterset.qs)
+    for user in listing.page_obj.object_list:
+        user.role_tags = _role_tags(user)
+    context = {
+        "form": style_filter_form(filterset.form),
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "columns": sort_columns(request, selectors.USER_COLUMNS, default=selectors.USER_SORT),
+        "active_filters": active_filter_count(request),
+        "pending_count": selectors.pending_grant_count(user=request.user),
+        "rule": TWO_PERSON_RULE,
+    }
+    return render(request, "accounts/user_list.html", context)
+
+
+def _history(target) -> list:
+    events = selectors.user_history(target=target)
+    for event in events:
+        event.verb_label = verb_label(event.verb)
+        event.change_rows = change_rows(event.object_type, event.changes)
+    return events
+
+
+def _user_page(request, target, *, form=None, plan=None, status: int = 200):
+    form = form or UserRolesForm(
+        initial={
+            "roles": [code.value for code in ROLES if code in target.role_codes],
+            "branch": target.branch_id,
+            "is_active": target.is_active,
+        }
+    )
+    pending = {grant.role: grant for grant in target.pending_grants}
+    context = {
+        "target": target,
+        "form": mark_invalid(form),
+        "role_rows": [
+            {**row, "pending": pending.get(row["widget"].data["value"])}
+            for row in UserRolesForm.role_rows(form["roles"])
+        ],
+        "plan": plan,
+        "plan_lines": plan.lines() if plan else [],
+        "history": _history(target),
+        "rule": TWO_PERSON_RULE,
+    }
+    return render(request, "accounts/user_detail.html", context, status=status)
+
+
+@login_required
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def user_detail(request, pk: int):
+    """One account: its roles, unit and status. A POST first shows what will happen (the confirmation panel);
+    the POST of the panel (``confirmed``) saves through ``services.user_roles_change``."""
+    target = selectors.user_get_for_manager(user=request.user, pk=pk)
+    if request.method == "GET":
+        return _user_page(request, target)
+    form = UserRolesForm(request.POST)
+    if not form.is_valid():
+        return _user_page(request, target, form=form, status=400)
+    data = form.cleaned_data
+    change = {"roles": data["roles"], "branch": data["branch"], "is_active": data["is_active"]}
+    plan = selectors.user_role_change_plan(user=target, **change)
+    if not plan.has_changes:
+        messages.info(request, "没有修改：岗位、所属机构和账户状态与原来相同。" + " ".join(plan.lines()))
+        return redirect("accounts:user_detail", pk=pk)
+    if plan.requested and not data["reason"].strip():
+        form.add_error("reason", "授予需双人确认的岗位，请填写申请理由，供确认人参考。")
+        return _user_page(request, target, form=form, status=400)
+    if request.POST.get("confirmed") != "1":
+        return _user_page(request, target, form=form, plan=plan)
+    try:
+        done = services.user_roles_change(actor=request.user, user=target, reason=data["reason"], **change)
+    except ApplicationError as exc:
+        add_service_error(form, exc)
+        return _user_page(request, target, form=form, status=exc.status_code)
+    messages.success(request, "已保存。" + " ".join(done.lines()))
+    return redirect("accounts:user_detail", pk=pk)
+
+
+# --- 岗位授权确认 -----------------------------------------------------------------------------------------------
+
+
+def _requests_page(request, *, errors: dict | None = None, reject_forms: dict | None = None, status: int = 200):
+    status_filter = request.GET.get("status", "")
+    listing = paginate(request, selectors.role_grant_requests_for_user(user=request.user, status=status_filter))
+    can_decide = request.user.has_perm(CONFIRM_POWER)
+    for grant in listing.page_obj.object_list:
+        grant.refusal = selectors.confirm_refusal(actor=request.user, grant_request=grant)
+        grant.can_withdraw = (
+            grant.status == RoleGrantRequest.Status.PENDING and grant.requested_by_id == request.user.pk
+        )
+        grant.error = (errors or {}).get(grant.pk, "")
+        grant.reject_form = mark_invalid(
+            (reject_forms or {}).get(grant.pk) or RoleGrantRejectForm(prefix=f"r{grant.pk}")
+        )
+    context = {
+        "page_obj": listing.page_obj,
+        "page_query": listing.page_query,
+        "status_filter": status_filter,
+        "statuses": RoleGrantRequest.Status.choices,
+        "can_decide": can_decide,
+        "rule": TWO_PERSON_RULE,
+    }
+    return render(request, "accounts/role_requests.html", context, status=status)
+
+
+@login_required
+@permission_required(VIEW_REQUESTS_PERMISSION, raise_exception=True)
+@require_GET
+def role_requests(request):
+    """岗位授权确认: the grants of the two-person rule, those waiting first, with who may confirm them."""
+    return _requests_page(request)
+
+
+def _decision(request, pk: int, action):
+    grant = selectors.role_grant_request_get_for_user(user=request.user, pk=pk)
+    try:
+        text = action(grant)
+    except ApplicationError as exc:
+        return _requests_page(request, errors={grant.pk: exc.message}, status=exc.status_code)
+    messages.success(request, text)
+    return redirect("accounts:role_requests")
+
+
+@login_required
+@permission_required(CONFIRM_POWER, raise_exception=True)
+@require_POST
+def role_request_approve(request, pk: int):
+    def action(grant):
+        grant = services.role_grant_approve(actor=request.user, grant_request=grant)
+        return f"已确认：{grant.user}获得「{grant.get_role_display()}」岗位，即时生效。"
+
+    return _decision(request, pk, action)
+
+
+@login_required
+@permission_required(CONFIRM_POWER, raise_exception=True)
+@require_POST
+def role_request_reject(request, pk: int):
+    grant = selectors.role_grant_request_get_for_user(user=request.user, pk=pk)
+    form = RoleGrantRejectForm(request.POST, prefix=f"r{grant.pk}")
+    if not form.is_valid():
+        return _requests_page(request, reject_forms={grant.pk: form}, status=400)
+    try:
+        grant = services.role_grant_reject(actor=request.user, grant_request=grant, note=form.cleaned_data["note"])
+    except ApplicationError as exc:
+        add_service_error(form, exc)
+        return _requests_page(request, reject_forms={grant.pk: form}, status=exc.status_code)
+    messages.success(request, f"已驳回授予{grant.user}「{grant.get_role_display()}」岗位的申请，已通知申请人。")
+    return redirect("accounts:role_requests")
+
+
+@login_required
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
+@require_POST
+def role_request_withdraw(request, pk: int):
+    def action(grant):
+        grant = services.role_grant_withdraw(actor=request.user, grant_request=grant)
+        return f"已撤回授予{grant.user}「{grant.get_role_display()}」岗位的申请。"
+
+    return _decision(request, pk, action)

@@ -1,0 +1,267 @@
+"""Writes of the accounts app: a user's roles (岗位), unit and status, and the two-person rule on role grants.
+
+The two-person rule (双人确认), as the page states it: granting a role that carries approval or payment powers —
+any role whose permissions include ``refund.approve_refundapplication`` or ``ledger.add_treasurypayment`` — or the
+supervisor's role, or a role that may itself confirm such grants (the information centre's), does not take effect
+at once. It becomes a pending ``RoleGrantRequest`` that a second person must confirm: another administrator or a
+supervisor, never the one who asked for it and never the user who would receive the role. Every other role, every
+removal of a role, a change of unit and (de)activation take effect at once. Superuser status is never granted here
+(nor in the admin site, where it is read-only). Every change, request, confirmation, rejection and withdrawal
+writes an audit event in its own transaction.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from notify.services import inbox_notify
+
+from .audit import record_event
+from .errors import ApplicationError, ConflictError
+from .models import Branch, RoleGrantRequest, User
+from .role_selectors import MANAGE_PERMISSION, RoleChangePlan, confirm_refusal, user_role_change_plan
+from .roles import CONFIRM_POWER, ROLES, RoleCode
+
+REASON_MAX = 500
+
+
+def _name(user) -> str:
+    return (user.full_name or user.username) if user is not None else "（无）"
+
+
+def _labels(codes: Iterable[RoleCode]) -> list[str]:
+    return [ROLES[code].label for code in codes]
+
+
+def _text(value: str, *, what: str, field: str, required: bool) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ApplicationError(f"请填写{what}。", extra={"field": field})
+    if len(text) > REASON_MAX:
+        raise ApplicationError(f"{what}最多 {REASON_MAX} 个字，现为 {len(text)} 个。", extra={"field": field})
+    return text
+
+
+def _groups(codes: Iterable[RoleCode]) -> list[Group]:
+    codes = list(codes)
+    groups = list(Group.objects.filter(name__in=[code.value for code in codes]))
+    if len(groups) != len(codes):
+        raise ApplicationError("岗位尚未初始化，请联系运维人员执行数据库迁移后再试。")
+    return groups
+
+
+def _staff_follows_admin(user: User, roles_after: Iterable[RoleCode]) -> dict:
+    """The admin site is the information centre's: ``is_staff`` follows the admin role (superusers keep theirs).
+    Returns the audit change, if any."""
+    staff = RoleCode.ADMIN in set(roles_after) or user.is_superuser
+    if staff == user.is_staff:
+        return {}
+    before, user.is_staff = user.is_staff, staff
+    return {"is_staff": [before, staff]}
+
+
+def _requests_link() -> str:
+    return reverse("accounts:role_requests")
+
+
+def _confirmers(*, exclude: Iterable[int]) -> list[User]:
+    """Who may confirm a grant (active holders of ``CONFIRM_POWER``), less the requester and the grantee."""
+    app_label, codename = CONFIRM_POWER.split(".")
+    holds = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label) | Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label=app_label
+    )
+    return list(
+        User.objects.filter(holds | Q(is_superuser=True), is_active=True).exclude(pk__in=list(exclude)).distinct()
+    )
+
+
+def user_roles_change(
+    *,
+    actor,
+    user: User,
+    roles: Iterable[str],
+    branch: Branch | None,
+    is_active: bool,
+    reason: str = "",
+) -> RoleChangePlan:
+    """Give ``user`` exactly ``roles``, ``branch`` and ``is_active``, under the two-person rule (module docstring).
+
+    Removals, the roles outside the rule, the unit and the status change at once, with one ``user_roles_change``
+    audit event listing the roles before → after by their Chinese names. Each new role under the rule becomes a
+    pending request instead (``role_grant_request``, with ``reason``, which is then required), and those who may
+    confirm it get an in-app notice; a role whose request already waits is not asked for twice. Returns what was
+    done.
+    """
+    if not actor.has_perm(MANAGE_PERMISSION):
+        raise PermissionDenied("no permission to manage roles")
+    unknown = [code for code in roles if code not in RoleCode._value2member_map_]
+    if unknown:
+        raise ApplicationError("所选岗位无效，请刷新页面后重新选择。", extra={"field": "roles"})
+    with transaction.atomic():
+        # Another administrator may be saving the same account, or a confirmation adding a role to it: one at a time.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        plan = user_role_change_plan(user=user, roles=roles, branch=branch, is_active=is_active)
+        if user.pk == actor.pk and plan.is_active and not is_active:
+            raise ApplicationError("不能停用自己的账户，请由另一位信息中心人员办理。", extra={"field": "is_active"})
+        reason = _text(reason, what="申请理由", field="reason", required=bool(plan.requested))
+        changes: dict = {}
+        if plan.granted or plan.removed:
+            changes["groups"] = [_labels(plan.roles_before), _labels(plan.roles_after)]
+            if plan.removed:
+                user.groups.remove(*_groups(plan.removed))
+            if plan.granted:
+                user.groups.add(*_groups(plan.granted))
+            changes.update(_staff_follows_admin(user, plan.roles_after))
+        if plan.branch:
+            changes["branch"] = [str(b) if b else None for b in plan.branch]
+            user.branch = branch
+        if plan.is_active:
+            changes["is_active"] = list(plan.is_active)
+            user.is_active = is_active
+        if changes:
+            user.save(update_fields=["branch", "is_active", "is_staff"])
+            record_event(
+                actor=actor,
+                verb="user_roles_change",
+                target=user,
+                summary=f"{_name(user)}：" + "".join(plan.lines_now()),
+                changes=changes,
+            )
+        for code in plan.requested:
+            _request_create(actor=actor, user=user, code=code, reason=reason)
+    return plan
+
+
+def _request_create(*, actor, user: User, code: RoleCode, reason: str) -> RoleGrantRequest:
+    label = ROLES[code].label
+    try:
+        with transaction.atomic():
+            grant = RoleGrantRequest.objects.create(user=user, role=code.value, reason=reason, requested_by=actor)
+    except IntegrityError as exc:  # another administrator asked for the same grant a moment ago
+        raise ConflictError(f"授予{_name(user)}「{label}」的申请已在等待确认。", extra={"field": "roles"}) from exc
+    record_event(
+        actor=actor,
+        verb="role_grant_request",
+        target=grant,
+        summary=f"申请授予{_name(user)}「{label}」岗位，待另一位信息中心人员或局领导确认",
+        changes={"user": _name(user), "role": label, "reason": reason},
+    )
+    title = f"岗位授权待确认：{_name(actor)}申请授予{_name(user)}「{label}」"
+    confirmers = _confirmers(exclude=(actor.pk, user.pk))
+    link = _requests_link()
+    transaction.on_commit(lambda: inbox_notify(users=confirmers, title=title, body=reason, link=link))
+    return grant
+
+
+def _decide(*, actor, grant_request: RoleGrantRequest, status: str, note: str) -> tuple[RoleGrantRequest, User]:
+    """Claim the pending request for ``status`` (inside the caller's transaction); the request and its user,
+    locked. A request another person decided a moment ago is refused."""
+    user = User.objects.select_for_update().get(pk=grant_request.user_id)
+    claimed = RoleGrantRequest.objects.filter(pk=grant_request.pk, status=RoleGrantRequest.Status.PENDING).update(
+        status=status, decided_by=actor, decided_at=timezone.now(), decision_note=note
+    )
+    grant = RoleGrantRequest.objects.select_related("requested_by", "decided_by").get(pk=grant_request.pk)
+    if not claimed:
+        raise ConflictError(f"该申请已由{_name(grant.decided_by)}处理（{grant.get_status_display()}），请刷新页面。")
+    return grant, user
+
+
+def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRequest:
+    """确认授予: a second person confirms a pending grant and the role takes effect.
+
+    Refused when ``actor`` may not confirm grants, asked for it, or would receive the role (the two-person rule;
+    the database refuses it too), and when the user has been deactivated meanwhile. Writes ``role_grant_approve``
+    on the request and ``user_roles_change`` on the account; the requester gets an in-app notice.
+    """
+    if not actor.has_perm(CONFIRM_POWER):
+        raise PermissionDenied("no permission to confirm role grants")
+    refusal = confirm_refusal(actor=actor, grant_request=grant_request)
+    if refusal:
+        raise ApplicationError(refusal)
+    code = RoleCode(grant_request.role)
+    label = ROLES[code].label
+    with transaction.atomic():
+        grant, user = _decide(
+            actor=actor, grant_request=grant_request, status=RoleGrantRequest.Status.APPROVED, note=""
+        )
+        if not user.is_active:
+            raise ApplicationError(f"{_name(user)}的账户已停用，不能授予岗位；请先启用账户，或驳回该申请。")
+        before = [c for c in ROLES if c in user.role_codes]
+        after = [c for c in ROLES if c in {*before, code}]
+        user.groups.add(*_groups([code]))
+        staff = _staff_follows_admin(user, after)
+        if staff:
+            user.save(update_fields=["is_staff"])
+        record_event(
+            actor=actor,
+            verb="role_grant_approve",
+            target=grant,
+            summary=f"确认授予{_name(user)}「{label}」岗位（{_name(grant.requested_by)}申请）",
+            changes={"status": [RoleGrantRequest.Status.PENDING, RoleGrantRequest.Status.APPROVED], "role": label},
+        )
+        record_event(
+            actor=actor,
+            verb="user_roles_change",
+            target=user,
+            summary=f"{_name(user)}：经{_name(actor)}确认，授予岗位「{label}」（{_name(grant.requested_by)}申请）。",
+            changes={"groups": [_labels(before), _labels(after)], **staff},
+        )
+        _tell_requester(grant, f"已确认：授予{_name(user)}「{label}」岗位（{_name(actor)}确认）")
+    return grant
+
+
+def role_grant_reject(*, actor, grant_request: RoleGrantRequest, note: str) -> RoleGrantRequest:
+    """驳回: a confirmer refuses a pending grant, with the reason; the requester gets an in-app notice. The requester
+    withdraws instead (``role_grant_withdraw``)."""
+    if not actor.has_perm(CONFIRM_POWER):
+        raise PermissionDenied("no permission to decide role grants")
+    if actor.pk == grant_request.requested_by_id:
+        raise ApplicationError("这是您提出的申请，如不再需要请撤回。")
+    note = _text(note, what="驳回理由", field="note", required=True)
+    label = grant_request.get_role_display()
+    with transaction.atomic():
+        grant, user = _decide(
+            actor=actor, grant_request=grant_request, status=RoleGrantRequest.Status.REJECTED, note=note
+        )
+        record_event(
+            actor=actor,
+            verb="role_grant_reject",
+            target=grant,
+            summary=f"驳回授予{_name(user)}「{label}」岗位的申请：{note}",
+            changes={
+                "status": [RoleGrantRequest.Status.PENDING, RoleGrantRequest.Status.REJECTED],
+                "role": label,
+                "decision_note": note,
+            },
+        )
+        _tell_requester(grant, f"已驳回：授予{_name(user)}「{label}」岗位（{_name(actor)}：{note}）")
+    return grant
+
+
+def role_grant_withdraw(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRequest:
+    """撤回: the requester takes back a grant that still waits."""
+    if actor.pk != grant_request.requested_by_id:
+        raise ApplicationError("只有申请人可以撤回该申请。")
+    label = grant_request.get_role_display()
+    with transaction.atomic():
+        grant, user = _decide(
+            actor=actor, grant_request=grant_request, status=RoleGrantRequest.Status.WITHDRAWN, note=""
+        )
+        record_event(
+            actor=actor,
+            verb="role_grant_withdraw",
+            target=grant,
+            summary=f"撤回授予{_name(user)}「{label}」岗位的申请",
+            changes={"status": [RoleGrantRequest.Status.PENDING, RoleGrantRequest.Status.WITHDRAWN], "role": label},
+        )
+    return grant
+
+
+def _tell_requester(grant: RoleGrantRequest, title: str) -> None:
+    requester, link = grant.requested_by, reverse("accounts:user_detail", args=[grant.user_id])
+    transaction.on_commit(lambda: inbox_notify(users=[requester], title=title, body=grant.decision_note, link=link))

@@ -1,7 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 
-from .models import AuditEvent, Branch, User
+from .models import AuditEvent, Branch, RoleGrantRequest, User
+
+# Powers are granted only in the product (系统管理 → 用户与岗位), under the two-person rule and audited
+# (accounts/services.py); here they are shown, never changed.
+POWER_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
 
 
 @admin.register(Branch)
@@ -20,6 +26,42 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         ("岗位与机构", {"fields": ("full_name", "branch", "mobile")}),
     )
+    # On the change form and the add form alike: a POST naming them changes nothing.
+    readonly_fields = POWER_FIELDS
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Read-only: a role's permissions come from accounts/roles.py through the migrations, never from here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoleGrantRequest)
+class RoleGrantRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests are made, confirmed and rejected in the product (岗位授权确认)."""
+
+    list_display = ("requested_at", "user", "role", "requested_by", "status", "decided_by", "decided_at")
+    list_filter = ("status", "role")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditEvent)

@@ -1,4 +1,5 @@
-"""系统管理 → 用户与岗位: the list, one user's roles, the two-person rule on grants of approval powers."""
+"""系统管理 → 用户与岗位: the list, one user's roles, the two-person rule on grants of approval powers, and the raw
+admin site that can no longer grant powers."""
 
 import re
 
@@ -372,3 +373,52 @@ def test_superuser_is_shown_read_only_and_never_granted(client_for, personas):
     )  # fmt: skip
     personas["officer_a"].refresh_from_db()
     assert response.status_code == 302 and not personas["officer_a"].is_superuser
+
+
+# --- the raw admin site ------------------------------------------------------------------------------------------
+
+
+def test_the_admin_site_can_no_longer_grant_powers(client_for, personas):
+    admin = personas["admin"]
+    admin.is_staff = True
+    admin.save()
+    client = client_for("admin")
+    refund = Group.objects.get(name=RoleCode.REFUND_OFFICER.value)
+    for target in (admin, personas["officer_a"]):
+        url = reverse("admin:accounts_user_change", args=[target.pk])
+        page = client.get(url)
+        assert page.status_code == 200
+        before = _roles(target)
+        joined = timezone.localtime(target.date_joined)
+        response = client.post(
+            url,
+            {
+                "username": target.username,
+                "first_name": "",
+                "last_name": "",
+                "email": "",
+                "is_active": "on",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "groups": [refund.pk],
+                "user_permissions": [],
+                "date_joined_0": joined.strftime("%Y-%m-%d"),
+                "date_joined_1": joined.strftime("%H:%M:%S"),
+                "full_name": "改过的名字",
+                "branch": target.branch_id,
+                "mobile": "",
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        target.refresh_from_db()
+        assert target.full_name == "改过的名字"  # the other fields still work
+        assert not target.is_superuser
+        assert _roles(target) == before
+        assert target.is_staff == (target == admin)
+    # The roles' permissions cannot be edited there either.
+    group_url = reverse("admin:auth_group_change", args=[refund.pk])
+    assert client.get(group_url).status_code == 200  # shown
+    response = client.post(group_url, {"name": "refund_officer", "permissions": []})
+    assert response.status_code == 403
+    assert refund.permissions.count() > 0
+    assert client.get(reverse("admin:auth_group_add")).status_code == 403

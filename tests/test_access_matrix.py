@@ -69,7 +69,8 @@ CANDIDATE_EXPORTERS = CANDIDATE_VIEWERS - {"risk_officer"}
 CANDIDATE_WORKERS = {"officer_a", "officer_b", "refund_officer"}
 CANDIDATE_VIEW = only(CANDIDATE_VIEWERS, then=200, otherwise=403)
 CANDIDATE_EXPORT = only(CANDIDATE_EXPORTERS, then=200, otherwise=403)
-CANDIDATE_WORK = only(CANDIDATE_WORKERS, then=302, otherwise=403)
+# The rows post an empty form: an officer allowed to act gets the page again with the errors beside the fields.
+CANDIDATE_WORK = only(CANDIDATE_WORKERS, then=400, otherwise=403)
 SERVICE_LIST_SCOPE = {"officer_a": 404, "officer_b": 404}  # the service section's list spans every branch
 
 
@@ -401,15 +402,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     "ledger_refunded_export": Endpoint(lambda f: reverse("ledger:refunded_export"), 403, LEDGER_EXPORT),
     "ledger_unpaid_export": Endpoint(lambda f: reverse("ledger:unpaid_export"), 403, LEDGER_EXPORT),
     "ledger_unpaid": Endpoint(lambda f: reverse("ledger:unpaid"), 403, {"refund_officer": 200}),
-    "ledger_payment_a": Endpoint(  # an empty form: back to 待退库 with the reason
-        lambda f: reverse("ledger:payment_create", args=[_ledger(f)["unpaid_a"].pk]), 403, {"refund_officer": 302},
+    "ledger_payment_a": Endpoint(  # an empty form: 待退库 again with the errors beside the row's fields
+        lambda f: reverse("ledger:payment_create", args=[_ledger(f)["unpaid_a"].pk]), 403, {"refund_officer": 400},
         method="post",
     ),
     "ledger_payment_import": Endpoint(lambda f: reverse("ledger:payment_import"), 403, {"refund_officer": 200}),
     "ledger_payment_sample": Endpoint(lambda f: reverse("ledger:payment_import_sample"), 403, {"refund_officer": 200}),
     "ledger_runs": Endpoint(lambda f: reverse("ledger:runs"), 403, LEDGER_RUNS_VIEW),
-    "ledger_run_register": Endpoint(  # no day: back to the runs page with the reason
-        lambda f: reverse("ledger:run_register"), 403, {"refund_officer": 302}, method="post"
+    "ledger_run_register": Endpoint(  # no day: the runs page again with the error beside the date
+        lambda f: reverse("ledger:run_register"), 403, {"refund_officer": 400}, method="post"
     ),
     # --- 留抵退税申请 (refund)
     "application_queue": Endpoint(lambda f: reverse("refund:application_queue"), 403, APPLICATION_VIEW),

@@ -1,10 +1,10 @@
-# The two commands: `make demo` and `make test` (see README.md).
+# The two commands: `make demo` and `make test` (see README.md); `make bench` runs the load scenario.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 DEMO_PORT ?= 8000
 PY := $(VENV)/bin/python
 
-.PHONY: demo test venv dev-venv assets clean
+.PHONY: demo test bench venv dev-venv assets clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null || { echo "需要 Python 3.11 或更高版本（当前：$(PYTHON)）"; exit 1; }
@@ -40,6 +40,10 @@ demo: venv assets
 
 test: dev-venv assets
 	scripts/test.sh
+
+# The load scenario: 50 officers on gunicorn for 3 minutes (bench/load.py); BENCH_ARGS="--run-time 30s" to shorten.
+bench: dev-venv assets
+	scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf var/jingjianda.sqlite3* var/broker var/media

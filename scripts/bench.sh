@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make bench`: the load scenario (bench/load.py) against real PostgreSQL and Redis.
+# Uses DATABASE_URL / REDIS_URL when they reach running servers; otherwise starts
+# private ones (scripts/services.sh) and stops them again on exit, as scripts/test.sh does.
+# Arguments go to bench/load.py: scripts/bench.sh --run-time 30s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+reachable() {  # reachable URL -> exit 0 when a TCP connection to its host:port succeeds
+  $PY - "$1" <<'PYEOF'
+import socket, sys
+from urllib.parse import urlsplit
+u = urlsplit(sys.argv[1])
+try:
+    socket.create_connection((u.hostname or "127.0.0.1", u.port or {"redis": 6379}.get(u.scheme, 5432)), 2).close()
+except OSError:
+    sys.exit(1)
+PYEOF
+}
+
+started=0
+cleanup() { [ "$started" = 1 ] && scripts/services.sh stop || true; }
+trap cleanup EXIT
+
+if [ -z "${DATABASE_URL:-}" ] || ! reachable "$DATABASE_URL"; then
+  eval "$(scripts/services.sh start-postgres)"; started=1
+fi
+if [ -z "${REDIS_URL:-}" ] || ! reachable "$REDIS_URL"; then
+  eval "$(scripts/services.sh start-redis)"; started=1
+fi
+export DATABASE_URL REDIS_URL
+
+echo "== bench/load.py (DATABASE_URL=${DATABASE_URL%%@*}@…, REDIS_URL=$REDIS_URL)"
+$PY bench/load.py "$@"

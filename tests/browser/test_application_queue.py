@@ -28,8 +28,9 @@ def test_batch_approval_from_the_queue(personas, org, page, login, live_server):
     assert page.locator("#selected-count").inner_text() == "2"
     page.get_by_role("button", name="批量审批").click()
     page.wait_for_selector("#batch-what")
-    assert page.get_by_role("heading", name="确认批量审批 2 件申请").is_visible()
-    assert "将对下列 2 件申请逐件审批通过" in page.locator("#batch-what").inner_text()
+    assert page.get_by_role("heading", name="确认批量审批：已选 2 件，可审批 2 件").is_visible()
+    assert "将逐件审批通过" in page.locator("#batch-what").inner_text()
+    assert page.locator("#doable-count").inner_text() == "2"
     assert RefundApplication.objects.filter(state="approved").count() == 0  # nothing done before confirming
 
     page.get_by_role("button", name="确认审批 2 件").click()

@@ -143,7 +143,9 @@ def _kick_dispatcher_after_commit() -> None:
     connection = transaction.get_connection()
     if any(callback is _kick_dispatcher for _savepoints, callback, _robust in connection.run_on_commit):
         return
-    transaction.on_commit(_kick_dispatcher)
+    # Robust: with the broker down (Redis restarting) the messages are saved all the same and the officer's action
+    # succeeds; the dispatcher's safety net (beat, every 5 minutes) or the next kick sends them.
+    transaction.on_commit(_kick_dispatcher, robust=True)
 
 
 def _audit(*, actor, verb: str, **fields) -> None:

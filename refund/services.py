@@ -81,7 +81,8 @@ def screening_run_start(
                 summary=f"发起{period}留抵退税筛查",
                 changes={"application_period": str(period), "application_date": application_date.isoformat()},
             )
-            transaction.on_commit(lambda: _enqueue(run.pk))
+            # Robust: with the broker down the run is kept all the same; the sweep hands the pending run to a worker.
+            transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
     except IntegrityError:
         # Another start of the same period won the race (unique constraint on the unfinished run).
         return ScreeningRun.objects.get(
@@ -106,7 +107,7 @@ def screening_runs_sweep() -> list[int]:
     they start over from pending. A running run blocks new runs of its period, so it must not stay for ever.
     The conditional updates make a second sweeper, or the run's own late worker, find nothing to do."""
     now = timezone.now()
-    stale_before = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
+    stale_before = now - dt.timedelta(seconds=settings.TASK_STALE_SECONDS)
     resumed = []
     for run_id in ScreeningRun.objects.filter(
         status=ScreeningRun.Status.RUNNING, started_at__lt=stale_before

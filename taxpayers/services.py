@@ -138,14 +138,16 @@ def import_job_submit(*, actor, kind: str, uploaded_file) -> ImportJob:
     from .tasks import run_import_job  # tasks import this module
 
     request_id = current().request_id
-    transaction.on_commit(lambda: run_import_job.delay(job.pk, request_id=request_id))
+    # Robust: with the broker down the upload is kept all the same; the sweep hands the pending job to a worker.
+    transaction.on_commit(lambda: run_import_job.delay(job.pk, request_id=request_id), robust=True)
     logger.info("import_job_enqueued", job_id=job.pk)
     return job
 
 
 def _stale_before() -> dt.datetime:
-    """A job still running after the task's hard time limit lost its worker; its transaction was rolled back."""
-    return timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
+    """A job still running past TASK_STALE_SECONDS (the task's hard time limit and a margin) lost its worker; its
+    transaction was rolled back."""
+    return timezone.now() - dt.timedelta(seconds=settings.TASK_STALE_SECONDS)
 
 
 PENDING_GRACE_SECONDS = 120

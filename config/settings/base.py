@@ -200,6 +200,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+# A job still running this long after it started has lost its worker (killed, or its database connection
+# dropped before it could record the failure): the sweeps (import jobs, screening runs) hand it to a worker
+# again. Past the hard time limit, with a margin, so a live task is never run twice.
+TASK_STALE_SECONDS = env.int("TASK_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 300)
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

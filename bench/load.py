@@ -8,7 +8,8 @@
 2. gunicorn on 127.0.0.1 at a free port with ``config/gunicorn.conf.py`` and the production settings
    (generated secret, SSL redirect off because the bench plays the bureau's TLS proxy itself; see
    bench/locustfile.py), 2 × cores + 1 sync workers unless ``--workers``.
-3. locust headless with ``bench/locustfile.py`` (``-u 50 -r 10 -t 3m``), CSV files in a temporary folder.
+3. locust headless with ``bench/locustfile.py`` (``-u 50 -r 10 -t 3m``; 5–15 s between an officer's actions,
+   ``--think``), CSV files in a temporary folder.
 4. gunicorn stopped; the figures printed: requests per second, p50/p95/p99 overall and for the slowest request
    kinds, and the failures (each kind with its error). Exit 1 when any request failed.
 
@@ -232,6 +233,10 @@ def main() -> int:
     parser.add_argument("--users", "-u", type=int, default=50, help="concurrent users (default 50)")
     parser.add_argument("--spawn-rate", "-r", type=float, default=10, help="users started per second (default 10)")
     parser.add_argument("--run-time", "-t", default="3m", help="how long the users work, e.g. 3m, 45s (default 3m)")
+    parser.add_argument(
+        "--think", default="5-15", help="seconds between an officer's actions, LOW-HIGH (default 5-15; pages of one "
+        "action: a fifth of it); 1-4 is a brisk officer, 50 of them saturate 2 cores"
+    )
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--database-name", default="jingjianda_bench", help="the bench's own database")
     parser.add_argument("--rebuild", action="store_true", help="run the demo commands even when it is built")
@@ -239,6 +244,8 @@ def main() -> int:
     parser.add_argument("--build-only", action="store_true", help="build the bench database, run nothing")
     args = parser.parse_args()
     _seconds(args.run_time)
+    if not re.fullmatch(r"\d+(?:\.\d+)?-\d+(?:\.\d+)?", args.think):
+        sys.exit(f"--think “{args.think}”: use LOW-HIGH seconds, e.g. 5-15")
 
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
@@ -283,7 +290,7 @@ def main() -> int:
         _wait_until_up(f"{host}/accounts/login/", gunicorn)
         _say(
             f"gunicorn on {host} ({args.workers} workers); locust: {args.users} users, {args.spawn_rate:g}/s, "
-            f"{args.run_time} (figures at the end; CSV and logs in {out})"
+            f"{args.run_time}, {args.think} s between actions (figures at the end; CSV and logs in {out})"
         )
         started = time.monotonic()
         with locust_log.open("w") as log:
@@ -291,7 +298,7 @@ def main() -> int:
                 [str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                  "--host", host, "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.run_time,
                  "--stop-timeout", "30", "--csv", str(out / "locust"), "--only-summary", "--loglevel", "WARNING"],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT, env={**os.environ, "BENCH_THINK": args.think}, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:  # -t bounds the run and --stop-timeout the last tasks; this only guards against a hang
                 locust.wait(timeout=_seconds(args.run_time) + 120)

@@ -6,10 +6,11 @@ Loopback only: the host must be 127.0.0.1 (or localhost); any other is refused b
 
 Each user signs in through the real login form (CSRF token from the form) as a demo login — branch1…branch5,
 refund, service, risk, credit, leader, admin, password ``taxpayers.demo.DEMO_PASSWORD`` — and then works the
-pages its role works, with a few seconds between actions. The mix at 50 users: 20 branch officers (four per
-branch), 12 refund officers, 5 service, 4 risk, 2 credit, 4 supervisors, 3 admins. Ids are never written here:
-every link followed (a run, a list, an application, a taxpayer, a page, a sort) is read from the page before,
-and filters take their values from the page's filter form.
+pages its role works: an action is a short path through the pages (a list, filtered, then one row of it), with
+5–15 s between actions and 1–3 s between the pages of one (``BENCH_THINK="5-15"``). The mix at 50 users:
+20 branch officers (four per branch), 12 refund officers, 5 service, 4 risk, 2 credit, 4 supervisors, 3 admins.
+Ids are never written here: every link followed (a run, a list, an application, a taxpayer, a page, a sort) is
+read from the page before, and filters take their values from the page's filter form.
 
 Every response must be exactly the expected one (200, or the login's redirect to 工作台); a redirect to the
 login page, a 403/404 or a 5xx is a failure under the request's kind ("/refund/applications/[id]/").
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import random
 import re
 import sys
@@ -31,7 +33,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from locust import HttpUser, between, events
+import gevent
+from locust import HttpUser, events
 from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,6 +42,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from taxpayers.demo import DEMO_PASSWORD
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _think(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    return float(low), float(high or low)
+
+
+# Seconds an officer spends between two actions (reading, typing, a phone call): BENCH_THINK="5-15" by default.
+# Between the pages of one action (a list, then a row of it) a fifth of that: the time to find the next link.
+THINK = _think(os.environ.get("BENCH_THINK", "5-15"))
+READ = (THINK[0] / 5, THINK[1] / 5)
 IDENTIFIER = re.compile(r"^/(?:taxpayers|refund/taxpayers)/([0-9A-Z]{15,20})/$")
 
 
@@ -128,8 +142,12 @@ class Officer(HttpUser):
     """A demo login at work; the subclasses say who and which pages, with how many of them at 50 users."""
 
     abstract = True
-    wait_time = between(1, 4)  # an officer reading a page, then clicking on
     usernames: tuple[str, ...] = ()
+    pages_in_action = 0
+
+    def wait_time(self) -> float:
+        self.pages_in_action = 0  # what comes after the pause is a new action
+        return random.uniform(*THINK)
 
     def on_start(self):
         if not _loopback(self.host):
@@ -157,6 +175,7 @@ class Officer(HttpUser):
                 response.failure(f"sign-in as {self.username}: HTTP {response.status_code}, not the redirect to /")
                 raise StopUser()
         self.open("/", "/")
+        self.pages_in_action = 0
 
     def _keep_cookies(self):
         # Production cookies are Secure; over the proxy's TLS a browser sends them back, so the bench does too.
@@ -165,6 +184,9 @@ class Officer(HttpUser):
 
     def open(self, url: str, name: str) -> Page | None:
         """GET one page; it must answer 200 (no redirect is followed: one to the login page is a failure)."""
+        if self.pages_in_action:
+            gevent.sleep(random.uniform(*READ))  # the officer reads the page before, then clicks
+        self.pages_in_action += 1
         with self.client.get(url, name=name, allow_redirects=False, catch_response=True) as response:
             self._keep_cookies()
             if response.status_code != 200:

@@ -2,11 +2,13 @@ import structlog
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import NotFound
 
 from .api_auth import SignInRateThrottle
 from .audit_labels import change_rows, object_type_label, verb_label
@@ -54,6 +56,16 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+def page_not_found(request, exception):
+    """The 404 page; under /api/ the API's JSON ``{"detail": …}`` (an address the API does not have, such as an
+    identifier of the wrong form), as its schema documents, not an HTML page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"detail": str(NotFound.default_detail)}, status=404, json_dumps_params={"ensure_ascii": False}
+        )
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request):

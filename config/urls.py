@@ -21,4 +21,5 @@ urlpatterns = [
 admin.site.site_header = "精简达 · 系统管理"
 admin.site.site_title = "精简达"
 
+handler404 = "accounts.views.page_not_found"
 handler500 = "accounts.views.server_error"

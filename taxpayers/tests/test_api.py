@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -77,6 +78,20 @@ def test_detail_masked_and_404_outside_scope(personas, taxpayer_a, taxpayer_b):
     assert body["registered_on"] == "2015-03-01"
     assert client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.identifier])).status_code == 404
     assert client.get(reverse("api:taxpayer-detail", args=["91330106MA99999990"])).status_code == 404
+
+
+def test_a_404_is_chinese_json_also_for_an_address_the_api_does_not_have(personas, taxpayer_b):
+    client = api_for(personas["officer_a"])
+    outside = client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.identifier]))
+    assert (outside.status_code, outside.json()) == (404, {"detail": "未找到。"})  # not the selector's English
+    for path in ("/api/taxpayers/not-an-identifier/", "/api/nothing-here/"):
+        response = client.get(path)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "未找到。"}
+    pages = Client()
+    pages.force_login(personas["officer_a"])
+    page = pages.get("/taxpayers/nothing-here/")
+    assert page.status_code == 404 and "text/html" in page["Content-Type"]  # pages keep the HTML page
 
 
 def test_returns_newest_first_with_decimal_strings(personas, taxpayer_a, taxpayer_b):

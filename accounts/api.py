@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .api_auth import SignInRateThrottle, token_expires_at
+from .api_schema import ERROR_HEADERS, ErrorDetailSerializer, ValidationErrorsSerializer, bad_request, error_responses
 
 
 class ApiTokenView(APIView):
@@ -22,9 +23,20 @@ class ApiTokenView(APIView):
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses=inline_serializer(
-            "ApiToken", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
-        ),
+        responses={
+            200: inline_serializer(
+                "ApiToken", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+            ),
+            **error_responses(
+                400,
+                415,
+                429,
+                body_400=bad_request(ValidationErrorsSerializer, ErrorDetailSerializer, component_name="TokenRefused"),
+                description_400="用户名或密码不正确、缺少字段（各字段的错误），或请求体无法解析（detail）",
+                description_429="登录尝试过于频繁，请于 Retry-After 秒后重试",
+            ),
+        },
+        parameters=ERROR_HEADERS,
     )
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.api_schema import (
+    ERROR_HEADERS,
+    ApiErrorSerializer,
+    ErrorDetailSerializer,
+    ValidationErrorsSerializer,
+    bad_request,
+    error_responses,
+)
 from accounts.errors import ApplicationError
 from accounts.masking import mask_identifier
 from taxpayers.selectors import taxpayer_get_for_user
@@ -41,6 +49,19 @@ def _money(**kwargs):
     return serializers.DecimalField(max_digits=16, decimal_places=2, **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": rf"^\d{{1,{CLAIM_INPUT_DIGITS - 2}}}(\.\d{{1,2}})?$",
+        "example": "1200000.00",
+    }
+)
+class ClaimAmountField(serializers.DecimalField):
+    """A claim as sent: yuan with at most two places, never negative (the schema's generic decimal pattern would
+    also admit "", "-" and ".", which are no amount)."""
+
+
 class ApplicationInputSerializer(serializers.Serializer):
     taxpayer_identifier = serializers.CharField(max_length=20, help_text="纳税人识别号（统一社会信用代码）")
     application_period = serializers.RegexField(
@@ -51,7 +72,7 @@ class ApplicationInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RefundApplication.Kind.choices, help_text="incremental、stock、both")
     # Digits well past a money field's: an absurd claim is refused by the one rule for claims
     # (refund.application_claims), in words; only what is no amount at all stops here.
-    claimed_amount = serializers.DecimalField(
+    claimed_amount = ClaimAmountField(
         max_digits=CLAIM_INPUT_DIGITS,
         decimal_places=2,
         min_value=0,
@@ -180,6 +201,29 @@ class ApplicationListCreateApi(generics.ListCreateAPIView):
         operation_id="refund_applications_list",
         summary="留抵退税申请列表",
         description="本人权限范围内的留抵退税申请，按受理日期由早到晚；可按 state 筛选。",
+        parameters=[
+            OpenApiParameter(
+                "state",
+                str,
+                enum=RefundApplication.State.values,
+                description="只列此状态的申请："
+                + "、".join(f"{value}（{label}）" for value, label in RefundApplication.State.choices),
+            ),
+            *ERROR_HEADERS,
+        ],
+        responses={
+            200: ApplicationListOutputSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                429,
+                body_400=ValidationErrorsSerializer,
+                description_400="state 无效",
+                description_404="页码超出范围",
+            ),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -192,7 +236,28 @@ class ApplicationListCreateApi(generics.ListCreateAPIView):
         "与测算可退税额不一致时照常受理，claim_difference 说明差异。"
         "同一申请文书号或同一纳税人同一所属期已有申请时返回 409。",
         request=ApplicationInputSerializer,
-        responses={201: ApplicationDetailOutputSerializer},
+        responses={
+            201: ApplicationDetailOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                409,
+                415,
+                429,
+                body_400=bad_request(
+                    ValidationErrorsSerializer,
+                    ApiErrorSerializer,
+                    ErrorDetailSerializer,
+                    component_name="ApplicationRefused",
+                ),
+                description_400="字段无效（各字段的错误）；纳税人不存在或不在本人权限范围内（unknown_taxpayer）；"
+                "申请退税额被拒绝（claim_refused，field 为 claimed_amount）或其他不能受理的原因（error 与 message）；"
+                "请求体无法解析（detail）",
+                description_409="同一申请文书号或同一纳税人同一所属期已有申请（duplicate_application）",
+            ),
+        },
+        parameters=ERROR_HEADERS,
     )
     def post(self, request, *args, **kwargs):
         data = ApplicationInputSerializer(data=request.data)
@@ -234,6 +299,8 @@ class ApplicationDetailApi(generics.RetrieveAPIView):
         operation_id="refund_applications_retrieve",
         summary="留抵退税申请详情",
         description="一份申请的规则计算结果、确认金额、风险疑点与流转记录；不在本人权限范围内时返回 404。",
+        responses={200: ApplicationDetailOutputSerializer, **error_responses(401, 403, 404, 429)},
+        parameters=ERROR_HEADERS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

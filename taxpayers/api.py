@@ -10,6 +10,7 @@ from rest_framework import generics, serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.reverse import reverse
 
+from accounts.api_schema import ERROR_HEADERS, error_responses
 from accounts.masking import mask_identifier, mask_mobile
 
 from .filters import TaxpayerFilter
@@ -142,6 +143,19 @@ class TaxpayerListApi(generics.ListAPIView):
         summary="纳税人列表",
         description="按筛选条件列出本人权限范围内的纳税人（默认只列一般纳税人），识别号与电话已脱敏。"
         "筛选条件无效时返回 400 及各字段的错误。",
+        responses={
+            200: TaxpayerListOutputSerializer(many=True),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                429,
+                description_400="筛选条件无效（invalid_filters）：errors 列出各筛选条件的错误",
+                description_404="页码超出范围",
+            ),
+        },
+        parameters=ERROR_HEADERS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -161,6 +175,8 @@ class TaxpayerDetailApi(generics.RetrieveAPIView):
         operation_id="taxpayers_retrieve",
         summary="纳税人详情",
         description="按纳税人识别号取一户纳税人（识别号与电话已脱敏）；不在本人权限范围内时返回 404。",
+        responses={200: TaxpayerDetailOutputSerializer, **error_responses(401, 403, 404, 429)},
+        parameters=ERROR_HEADERS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -184,6 +200,11 @@ class TaxpayerReturnsApi(generics.ListAPIView):
         summary="纳税人增值税申报",
         description="一户纳税人的增值税申报表，所属期由近及远；金额单位为元（字符串，两位小数）。"
         "不在本人权限范围内时返回 404。",
+        responses={
+            200: VatReturnOutputSerializer(many=True),
+            **error_responses(401, 403, 404, 429, description_404="纳税人不存在或不在本人权限范围内，或页码超出范围"),
+        },
+        parameters=ERROR_HEADERS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -148,15 +148,42 @@ def test_schema_and_docs_for_a_signed_in_user(client_for):
 
 
 def test_schema_generates_without_warnings():
-    """The same check as ``manage.py spectacular --fail-on-warn`` for the taxpayer endpoints."""
+    """The same check as ``manage.py spectacular --fail-on-warn --validate``, over the whole API: no warning, no
+    error, a valid OpenAPI document with every operation, and every operation documents its refusals (JSON)."""
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
 
     GENERATOR_STATS.reset()
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    assert "/api/taxpayers/" in schema["paths"]
     assert not GENERATOR_STATS._warn_cache, list(GENERATOR_STATS._warn_cache)
     assert not GENERATOR_STATS._error_cache, list(GENERATOR_STATS._error_cache)
+    validate_schema(schema)
+
+    operations = {(method.upper(), path): op for path, item in schema["paths"].items() for method, op in item.items()}
+    assert set(operations) == {
+        ("POST", "/api/token/"),
+        ("GET", "/api/taxpayers/"),
+        ("GET", "/api/taxpayers/{identifier}/"),
+        ("GET", "/api/taxpayers/{identifier}/returns/"),
+        ("GET", "/api/refund/applications/"),
+        ("POST", "/api/refund/applications/"),
+        ("GET", "/api/refund/applications/{id}/"),
+    }
+    for (method, path), operation in operations.items():
+        documented = set(operation["responses"])
+        assert "429" in documented, (method, path)  # every view is throttled
+        if operation.get("security"):
+            assert {"401", "403"} <= documented, (method, path)
+        if "{" in path or any(p["name"] == "page" for p in operation.get("parameters", [])):
+            assert "404" in documented, (method, path)
+        if "requestBody" in operation:
+            assert {"400", "415"} <= documented, (method, path)
+        for code, response in operation["responses"].items():
+            assert list(response["content"]) == ["application/json"], (method, path, code)
+    assert "400" in operations["GET", "/api/taxpayers/"]["responses"]  # an invalid filter
+    assert "400" in operations["GET", "/api/refund/applications/"]["responses"]  # an unknown state
+    assert "409" in operations["POST", "/api/refund/applications/"]["responses"]  # a duplicate application
 
 
 @pytest.mark.django_db

@@ -8,17 +8,14 @@ from taxpayers import api as taxpayers_api
 
 app_name = "api"
 
-# An identifier is 15, 18 or 20 letters and digits (taxpayers.validators.validate_taxpayer_id).
-_IDENTIFIER = r"(?P<identifier>[0-9A-Za-z]{15,20})"
 
 urlpatterns = [
     # POST username + password -> {"token": ..., "expires_at": ...}; send it as "Authorization: Token <token>".
     path("token/", ApiTokenView.as_view(), name="token"),
     re_path(r"^taxpayers/$", taxpayers_api.TaxpayerListApi.as_view(), name="taxpayer-list"),
-    re_path(rf"^taxpayers/{_IDENTIFIER}/$", taxpayers_api.TaxpayerDetailApi.as_view(), name="taxpayer-detail"),
-    re_path(
-        rf"^taxpayers/{_IDENTIFIER}/returns/$", taxpayers_api.TaxpayerReturnsApi.as_view(), name="taxpayer-returns"
-    ),
+    # By record id, as the list's ``id`` and ``url`` give it: a full identifier never travels in a URL.
+    path("taxpayers/<int:id>/", taxpayers_api.TaxpayerDetailApi.as_view(), name="taxpayer-detail"),
+    path("taxpayers/<int:id>/returns/", taxpayers_api.TaxpayerReturnsApi.as_view(), name="taxpayer-returns"),
     re_path(r"^refund/applications/$", refund_api.ApplicationListCreateApi.as_view(), name="refund-application-list"),
     path("refund/applications/<int:pk>/", refund_api.ApplicationDetailApi.as_view(), name="refund-application-detail"),
 ]

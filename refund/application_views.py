@@ -460,7 +460,7 @@ def _explanation(request, application: RefundApplication) -> tuple[dict | None, 
         return None, ""
     explanation = explanation_for_user(
         user=request.user,
-        identifier=application.taxpayer.identifier,
+        taxpayer_id=application.taxpayer_id,
         application_period=period,
         application_date=application.received_on,
     )

@@ -235,18 +235,18 @@ def compare_with_stored(stored: ScreeningResult, decision: dict) -> list[Differe
 def explanation_for_user(
     *,
     user,
-    identifier: str,
+    taxpayer_id: int,
     run: ScreeningRun | None = None,
     application_period: Period | None = None,
     application_date: dt.date | None = None,
 ) -> Explanation:
-    """The explanation of ``identifier`` (404 outside the user's scope).
+    """The explanation of one taxpayer (404 outside the user's scope).
 
     With a run: the run's period, date and options, compared with its stored row. Without one, the
     given period (default: this month), and the latest finished run of that period supplies the
     date and options (and its row) unless a date is given.
     """
-    taxpayer = taxpayer_get_for_user(user=user, identifier=identifier)
+    taxpayer = taxpayer_get_for_user(user=user, pk=taxpayer_id)
     if run is None:
         application_period = application_period or Period.of(timezone.localdate())
         if application_date is None:

@@ -10,9 +10,9 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/results/", views.run_results, name="run_results"),
     path("runs/<int:pk>/results/export.xlsx", views.run_export, name="run_export"),
-    path("runs/<int:pk>/taxpayers/<str:identifier>/", views.run_explain, name="run_explain"),
-    path("taxpayers/<str:identifier>/", views.taxpayer_explain, name="taxpayer_explain"),
-    path("taxpayers/<str:identifier>/what-if/", views.what_if, name="what_if"),
+    path("runs/<int:pk>/taxpayers/<int:taxpayer_id>/", views.run_explain, name="run_explain"),
+    path("taxpayers/<int:taxpayer_id>/", views.taxpayer_explain, name="taxpayer_explain"),
+    path("taxpayers/<int:taxpayer_id>/what-if/", views.what_if, name="what_if"),
     # 候选名单 (issue 5)
     path("candidates/", candidate_views.candidate_lists, name="candidate_lists"),
     path("candidates/build/", candidate_views.candidate_build, name="candidate_build"),

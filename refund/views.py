@@ -258,7 +258,7 @@ class _BaseParams(forms.Form):
         return parse_period_field(text) if text else None
 
 
-def _explanation(request, identifier: str, *, run_pk: int | None = None):
+def _explanation(request, taxpayer_id: int, *, run_pk: int | None = None):
     """The explanation and any notices about the parameters that could not be used."""
     params = _BaseParams(request.GET)
     params.is_valid()
@@ -270,7 +270,7 @@ def _explanation(request, identifier: str, *, run_pk: int | None = None):
         problems.append(f"假定申请日期 {day.isoformat()} 不在所属期 {period.label()} 内（已改用默认日期）。")
         day = None
     explanation = selectors.explanation_for_user(
-        user=request.user, identifier=identifier, run=run, application_period=period, application_date=day
+        user=request.user, taxpayer_id=taxpayer_id, run=run, application_period=period, application_date=day
     )
     return explanation, problems
 
@@ -343,27 +343,27 @@ def _comparison(actual: dict, hypothetical: dict) -> list[dict]:
 @login_required
 @permission_required(VIEW_RESULT, raise_exception=True)
 @require_GET
-def taxpayer_explain(request, identifier: str):
+def taxpayer_explain(request, taxpayer_id: int):
     """测算说明 of a taxpayer from its page: this month (or ``?period=``), the latest run's settings if any."""
-    explanation, problems = _explanation(request, identifier)
+    explanation, problems = _explanation(request, taxpayer_id)
     return render(request, "refund/explanation.html", _explanation_context(request, explanation, problems))
 
 
 @login_required
 @permission_required(VIEW_RESULT, raise_exception=True)
 @require_GET
-def run_explain(request, pk: int, identifier: str):
+def run_explain(request, pk: int, taxpayer_id: int):
     """测算说明 of a result row: the rules' live decision for the run's period, date and options."""
-    explanation, problems = _explanation(request, identifier, run_pk=pk)
+    explanation, problems = _explanation(request, taxpayer_id, run_pk=pk)
     return render(request, "refund/explanation.html", _explanation_context(request, explanation, problems))
 
 
 @login_required
 @permission_required(VIEW_RESULT, raise_exception=True)
 @require_GET
-def what_if(request, identifier: str):
+def what_if(request, taxpayer_id: int):
     """假设测算 (htmx partial): the same rules on the same data with the changed assumptions, beside the actual."""
-    explanation, problems = _explanation(request, identifier)
+    explanation, problems = _explanation(request, taxpayer_id)
     form = WhatIfForm(request.GET)
     result = None
     if form.is_valid():

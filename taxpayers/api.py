@@ -57,6 +57,7 @@ class IndustryOutputSerializer(serializers.Serializer):
 
 
 class TaxpayerListOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="纳税人记录编号：详情和申报接口按它查询")
     identifier = MaskedIdentifierField(help_text="纳税人识别号（脱敏）")
     name = serializers.CharField()
     url = serializers.SerializerMethodField(help_text="本纳税人的详情接口地址")
@@ -74,7 +75,7 @@ class TaxpayerListOutputSerializer(serializers.Serializer):
     is_key_taxpayer = serializers.BooleanField()
 
     def get_url(self, obj: Taxpayer) -> str:
-        return reverse("api:taxpayer-detail", args=[obj.identifier], request=self.context.get("request"))
+        return reverse("api:taxpayer-detail", args=[obj.pk], request=self.context.get("request"))
 
 
 class TaxpayerDetailOutputSerializer(TaxpayerListOutputSerializer):
@@ -162,19 +163,19 @@ class TaxpayerListApi(generics.ListAPIView):
 
 
 class TaxpayerDetailApi(generics.RetrieveAPIView):
-    """One taxpayer by identifier; 404 outside the caller's branches."""
+    """One taxpayer by record id; 404 outside the caller's branches."""
 
     permission_classes = (IsAuthenticated, CanViewTaxpayers)
     serializer_class = TaxpayerDetailOutputSerializer
     filter_backends = ()
 
     def get_object(self):
-        return taxpayer_get_for_user(user=self.request.user, identifier=self.kwargs["identifier"])
+        return taxpayer_get_for_user(user=self.request.user, pk=self.kwargs["id"])
 
     @extend_schema(
         operation_id="taxpayers_retrieve",
         summary="纳税人详情",
-        description="按纳税人识别号取一户纳税人（识别号与电话已脱敏）；不在本人权限范围内时返回 404。",
+        description="按纳税人记录编号（列表中的 id）取一户纳税人（识别号与电话已脱敏）；不在本人权限范围内时返回 404。",
         responses={200: TaxpayerDetailOutputSerializer, **error_responses(401, 403, 404, 429)},
         parameters=ERROR_HEADERS,
     )
@@ -192,7 +193,7 @@ class TaxpayerReturnsApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return VatReturn.objects.none()
-        taxpayer = taxpayer_get_for_user(user=self.request.user, identifier=self.kwargs["identifier"])
+        taxpayer = taxpayer_get_for_user(user=self.request.user, pk=self.kwargs["id"])
         return returns_for_taxpayer(taxpayer)
 
     @extend_schema(

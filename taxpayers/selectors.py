@@ -28,11 +28,12 @@ def taxpayer_list_for_user(*, user, filters: Mapping | None = None, strict: bool
     return filtered_queryset(taxpayer_filterset(user=user, filters=filters), strict=strict)
 
 
-def taxpayer_get_for_user(*, user, identifier: str) -> Taxpayer:
-    """One taxpayer by identifier; ``Http404`` when it does not exist or is outside the user's scope."""
-    return get_for_user_or_404(
-        Taxpayer.objects.select_related("branch"), user=user, identifier=normalise_taxpayer_id(identifier)
-    )
+def taxpayer_get_for_user(*, user, pk: int | None = None, identifier: str | None = None) -> Taxpayer:
+    """One taxpayer by its record id (what pages and links use: an identifier never travels in a URL) or by
+    identifier (what an officer types or a file names); ``Http404`` when it does not exist or is outside the
+    user's scope."""
+    lookup = {"pk": pk} if pk is not None else {"identifier": normalise_taxpayer_id(identifier or "")}
+    return get_for_user_or_404(Taxpayer.objects.select_related("branch"), user=user, **lookup)
 
 
 def returns_for_taxpayer(taxpayer: Taxpayer) -> QuerySet[VatReturn]:

@@ -6,7 +6,6 @@ app_name = "taxpayers"
 
 urlpatterns = [
     path("", views.taxpayer_list, name="list"),
-    # Before "<str:identifier>/", which would otherwise take "imports" for an identifier.
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/upload/", import_views.import_upload, name="import_upload"),
     path("imports/templates/<str:kind>.xlsx", import_views.import_template_download, name="import_template"),
@@ -15,6 +14,7 @@ urlpatterns = [
     path("imports/<int:pk>/file/", import_views.import_file_download, name="import_file_download"),
     path("export.xlsx", views.taxpayer_export, name="export"),
     path("filing-deadlines/", calendar_views.filing_deadline_edit, name="filing_deadlines"),
-    path("<str:identifier>/", views.taxpayer_detail, name="detail"),
-    path("<str:identifier>/contacts/", views.taxpayer_reveal_contacts, name="reveal_contacts"),
+    # By record id: a full identifier never appears in a URL (access logs, history, links to harvest).
+    path("<int:pk>/", views.taxpayer_detail, name="detail"),
+    path("<int:pk>/contacts/", views.taxpayer_reveal_contacts, name="reveal_contacts"),
 ]

@@ -139,19 +139,19 @@ def _detail_context(request, taxpayer, *, contacts=None) -> dict:
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
-def taxpayer_detail(request, identifier):
-    taxpayer = taxpayer_get_for_user(user=request.user, identifier=identifier)
+def taxpayer_detail(request, pk: int):
+    taxpayer = taxpayer_get_for_user(user=request.user, pk=pk)
     return render(request, "taxpayers/taxpayer_detail.html", _detail_context(request, taxpayer))
 
 
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_POST
-def taxpayer_reveal_contacts(request, identifier):
+def taxpayer_reveal_contacts(request, pk: int):
     """显示完整信息: the full identifier and phone numbers, for roles allowed to see them; audited."""
     if not request.user.has_perm(CONTACTS_PERMISSION):
         raise PermissionDenied("no permission to view taxpayer contacts")
-    taxpayer = taxpayer_get_for_user(user=request.user, identifier=identifier)
+    taxpayer = taxpayer_get_for_user(user=request.user, pk=pk)
     contacts = taxpayer_contacts_reveal(actor=request.user, taxpayer=taxpayer)
     if request.htmx:
         return render(

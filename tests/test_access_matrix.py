@@ -197,19 +197,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     "taxpayer_list": Endpoint(lambda f: reverse("taxpayers:list"), 200),
     "taxpayer_export": Endpoint(lambda f: reverse("taxpayers:export"), 200),
     "taxpayer_detail_a": Endpoint(
-        lambda f: reverse("taxpayers:detail", args=[f["taxpayer_a"].identifier]), 200, SCOPED_TO_A
+        lambda f: reverse("taxpayers:detail", args=[f["taxpayer_a"].pk]), 200, SCOPED_TO_A
     ),
     "taxpayer_detail_b": Endpoint(
-        lambda f: reverse("taxpayers:detail", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B
+        lambda f: reverse("taxpayers:detail", args=[f["taxpayer_b"].pk]), 200, SCOPED_TO_B
     ),
     "taxpayer_reveal_a": Endpoint(
-        lambda f: reverse("taxpayers:reveal_contacts", args=[f["taxpayer_a"].identifier]),
+        lambda f: reverse("taxpayers:reveal_contacts", args=[f["taxpayer_a"].pk]),
         403,
         {**only(CONTACT_READERS, then=200, otherwise=403), **SCOPED_TO_A},
         method="post",
     ),
     "taxpayer_reveal_b": Endpoint(
-        lambda f: reverse("taxpayers:reveal_contacts", args=[f["taxpayer_b"].identifier]),
+        lambda f: reverse("taxpayers:reveal_contacts", args=[f["taxpayer_b"].pk]),
         403,
         {**only(CONTACT_READERS, then=200, otherwise=403), **SCOPED_TO_B},
         method="post",
@@ -252,32 +252,32 @@ ENDPOINTS: dict[str, Endpoint] = {
         only(SCREENING_EXPORTERS, then=200, otherwise=403),
     ),
     "screening_explain_a": Endpoint(
-        lambda f: reverse("refund:run_explain", args=[f["screening_run"].pk, f["taxpayer_a"].identifier]),
+        lambda f: reverse("refund:run_explain", args=[f["screening_run"].pk, f["taxpayer_a"].pk]),
         403,
         {**SCREENING_READ, **SCOPED_TO_A},
     ),
     "screening_explain_b": Endpoint(
-        lambda f: reverse("refund:run_explain", args=[f["screening_run"].pk, f["taxpayer_b"].identifier]),
+        lambda f: reverse("refund:run_explain", args=[f["screening_run"].pk, f["taxpayer_b"].pk]),
         403,
         {**SCREENING_READ, **SCOPED_TO_B},
     ),
     "taxpayer_explain_a": Endpoint(
-        lambda f: reverse("refund:taxpayer_explain", args=[f["taxpayer_a"].identifier]),
+        lambda f: reverse("refund:taxpayer_explain", args=[f["taxpayer_a"].pk]),
         403,
         {**SCREENING_READ, **SCOPED_TO_A},
     ),
     "taxpayer_explain_b": Endpoint(
-        lambda f: reverse("refund:taxpayer_explain", args=[f["taxpayer_b"].identifier]),
+        lambda f: reverse("refund:taxpayer_explain", args=[f["taxpayer_b"].pk]),
         403,
         {**SCREENING_READ, **SCOPED_TO_B},
     ),
     "what_if_a": Endpoint(
-        lambda f: reverse("refund:what_if", args=[f["taxpayer_a"].identifier]) + "?credit_level=C",
+        lambda f: reverse("refund:what_if", args=[f["taxpayer_a"].pk]) + "?credit_level=C",
         403,
         {**SCREENING_READ, **SCOPED_TO_A},
     ),
     "what_if_b": Endpoint(
-        lambda f: reverse("refund:what_if", args=[f["taxpayer_b"].identifier]) + "?credit_level=C",
+        lambda f: reverse("refund:what_if", args=[f["taxpayer_b"].pk]) + "?credit_level=C",
         403,
         {**SCREENING_READ, **SCOPED_TO_B},
     ),
@@ -447,16 +447,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
     "api_taxpayer_detail_a": Endpoint(
-        lambda f: reverse("api:taxpayer-detail", args=[f["taxpayer_a"].identifier]), 200, SCOPED_TO_A, api=True
+        lambda f: reverse("api:taxpayer-detail", args=[f["taxpayer_a"].pk]), 200, SCOPED_TO_A, api=True
     ),
     "api_taxpayer_detail_b": Endpoint(
-        lambda f: reverse("api:taxpayer-detail", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B, api=True
+        lambda f: reverse("api:taxpayer-detail", args=[f["taxpayer_b"].pk]), 200, SCOPED_TO_B, api=True
     ),
     "api_taxpayer_returns_a": Endpoint(
-        lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_a"].identifier]), 200, SCOPED_TO_A, api=True
+        lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_a"].pk]), 200, SCOPED_TO_A, api=True
     ),
     "api_taxpayer_returns_b": Endpoint(
-        lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_b"].identifier]), 200, SCOPED_TO_B, api=True
+        lambda f: reverse("api:taxpayer-returns", args=[f["taxpayer_b"].pk]), 200, SCOPED_TO_B, api=True
     ),
     "api_application_list": Endpoint(lambda f: reverse("api:refund-application-list"), 403, APPLICATION_VIEW, api=True),
     "api_application_detail_a": Endpoint(

@@ -76,6 +76,7 @@ def api_data(personas, org):
     taxpayers = [*eligible, refused, plain]
     return {
         "identifiers": [t.identifier for t in taxpayers],
+        "taxpayer_ids": [t.pk for t in taxpayers],
         "application_ids": [a.pk for a in applications],
     }
 
@@ -115,9 +116,9 @@ def _aim_at_rows_that_exist(case, pick: int, api_data: dict):
         return case
     identifier = api_data["identifiers"][pick % len(api_data["identifiers"])]
     if not meta.is_negative_at(ParameterLocation.PATH):
-        if "identifier" in case.path_parameters:
-            case.path_parameters["identifier"] = identifier
-        if "id" in case.path_parameters:
+        if "id" in case.path_parameters and "/taxpayers/" in case.operation.path:
+            case.path_parameters["id"] = api_data["taxpayer_ids"][pick % len(api_data["taxpayer_ids"])]
+        elif "id" in case.path_parameters:
             case.path_parameters["id"] = api_data["application_ids"][pick % len(api_data["application_ids"])]
     body = case.body
     if isinstance(body, dict) and "taxpayer_identifier" in body and not meta.is_negative_at(ParameterLocation.BODY):
@@ -172,7 +173,7 @@ def test_refusals_are_documented(caller, status, personas, org, api_data, wsgi_a
             continue  # the token endpoint takes no token
         body = {"username": "x", "password": "y"} if operation.path == "/api/token/" else {}
         case = operation.Case(
-            path_parameters={"identifier": api_data["identifiers"][0], "id": api_data["application_ids"][0]},
+            path_parameters={"id": api_data["application_ids"][0]},  # refused before any lookup
             body=body if operation.method.upper() == "POST" else NOT_SET,
             media_type="application/json" if operation.method.upper() == "POST" else None,
         )

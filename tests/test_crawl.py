@@ -43,6 +43,8 @@ RULE_CODE = re.compile(r"\b[A-Z]{2}-\d{4}-[\w-]+")
 FILE_PATH = re.compile(r"\b[\w-]+(?:/[\w.-]+)+\.(?:py|md|html|json|txt|sh|toml)\b|\b[a-z]+/[a-z_]+/")
 SHELL = re.compile(r"manage\.py|python\s|\|\s*python")
 ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
+# A full identifier (15, 18 or 20 characters with digits) in a link: pages address taxpayers by record id.
+FULL_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Z]*\d)[0-9A-Z]{15,20}(?![0-9A-Za-z])")
 # Taxpayer identifiers, whole or masked (9133********WFHXB), are data, not words.
 IDENTIFIER = re.compile(r"[0-9A-Z]*\*{3,}[0-9A-Z]*|\b[0-9A-Z]{15,20}\b")
 # ASCII words a Chinese officer reads at work: formats, the SMS platform's name, standards.
@@ -150,6 +152,8 @@ def crawl(client: Client, start: str = "/", *, logins: frozenset[str] = frozense
         else:
             continue  # an export or a download: its status is all the crawl judges
         for href in targets:
+            if FULL_IDENTIFIER.search(href):
+                problems.append(f"{url}: 链接中含完整识别号: {href!r}")
             target = _local(href, url)
             if target is None or target in seen:
                 continue

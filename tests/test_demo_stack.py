@@ -85,7 +85,7 @@ def stack(tmp_path):
 
 def _web_answers(port: str) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
             return response.status == 200
     except OSError:
         return False

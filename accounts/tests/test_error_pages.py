@@ -16,7 +16,7 @@ def _in_frame(html: str):
 
 
 def test_404_outside_the_scope_is_chinese_in_the_frame(client_for, taxpayer_b):
-    response = client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer_b.identifier]))
+    response = client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer_b.pk]))
     assert response.status_code == 404
     html = response.content.decode()
     _in_frame(html)

@@ -110,7 +110,7 @@ def test_audit_rows_carry_the_client_behind_the_proxy(personas, settings, taxpay
     settings.TRUSTED_PROXY_COUNT = 1
     officer = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
     officer.force_login(personas["refund_officer"])
-    response = officer.post(reverse("taxpayers:reveal_contacts", args=[taxpayer_a.identifier]))
+    response = officer.post(reverse("taxpayers:reveal_contacts", args=[taxpayer_a.pk]))
     assert response.status_code == 200
     event = AuditEvent.objects.filter(verb="view_contacts").latest("pk")
     assert event.ip_address == "198.51.100.7"

@@ -394,7 +394,7 @@ def test_reveal_on_the_application_page_is_audited_and_only_for_allowed_roles(cl
     risk = client_for("risk_officer").get(reverse("refund:application_detail", args=[snapshotted.pk]))
     assert "您的岗位无权查看完整信息" in risk.content.decode()
     response = client_for("officer_a").post(
-        reverse("taxpayers:reveal_contacts", args=[identifier]), HTTP_HX_REQUEST="true"
+        reverse("taxpayers:reveal_contacts", args=[snapshotted.taxpayer.pk]), HTTP_HX_REQUEST="true"
     )
     assert identifier in response.content.decode()
     assert AuditEvent.objects.filter(verb="view_contacts", actor__username="officer_a").exists()

@@ -404,7 +404,7 @@ def test_export_only_for_export_screening(client_for, screening):
 
 
 def explain_url(run, taxpayer):
-    return reverse("refund:run_explain", args=[run.pk, taxpayer.identifier])
+    return reverse("refund:run_explain", args=[run.pk, taxpayer.pk])
 
 
 def test_explanation_shows_decision_conditions_citations_trace_alternatives_and_options(client_for, screening):
@@ -497,10 +497,10 @@ def test_explanation_uses_the_run_date_and_options(client_for, org):
 
 def test_taxpayer_page_links_to_its_explanation_which_takes_the_latest_run(client_for, screening):
     taxpayer = screening["eligible"]
-    detail = html(client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer.identifier])))
-    url = reverse("refund:taxpayer_explain", args=[taxpayer.identifier])
+    detail = html(client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer.pk])))
+    url = reverse("refund:taxpayer_explain", args=[taxpayer.pk])
     assert f'href="{url}"' in detail
-    assert url not in html(client_for("credit_officer").get(reverse("taxpayers:detail", args=[taxpayer.identifier])))
+    assert url not in html(client_for("credit_officer").get(reverse("taxpayers:detail", args=[taxpayer.pk])))
     response = client_for("officer_a").get(url, {"period": "2026-03"})
     assert response.context["run"] == screening["run"]
     assert response.context["explanation"].application_date == sd.DATE
@@ -512,7 +512,7 @@ def test_taxpayer_page_links_to_its_explanation_which_takes_the_latest_run(clien
 
 
 def test_bad_explanation_parameters_fall_back_with_a_notice(client_for, screening):
-    url = reverse("refund:taxpayer_explain", args=[screening["eligible"].identifier])
+    url = reverse("refund:taxpayer_explain", args=[screening["eligible"].pk])
     page = html(client_for("officer_a").get(url, {"period": "2026-3"}))
     assert "“2026-3”不是有效的所属期" in page
     assert "已改用默认值" in page
@@ -523,8 +523,8 @@ def test_officer_a_gets_404_for_a_branch_b_taxpayer(client_for, screening, key):
     client = client_for("officer_a")
     taxpayer = screening[key]
     assert client.get(explain_url(screening["run"], taxpayer)).status_code == 404
-    assert client.get(reverse("refund:taxpayer_explain", args=[taxpayer.identifier])).status_code == 404
-    what_if = reverse("refund:what_if", args=[taxpayer.identifier])
+    assert client.get(reverse("refund:taxpayer_explain", args=[taxpayer.pk])).status_code == 404
+    what_if = reverse("refund:what_if", args=[taxpayer.pk])
     assert client.get(what_if, {"credit_level": "A"}, **HTMX).status_code == 404
 
 
@@ -532,7 +532,7 @@ def test_officer_a_gets_404_for_a_branch_b_taxpayer(client_for, screening, key):
 
 
 def what_if(client, run, taxpayer, **params):
-    return client.get(reverse("refund:what_if", args=[taxpayer.identifier]), {"run": run.pk, **params}, **HTMX)
+    return client.get(reverse("refund:what_if", args=[taxpayer.pk]), {"run": run.pk, **params}, **HTMX)
 
 
 def _compared(response) -> dict[str, tuple[str, str]]:
@@ -589,7 +589,7 @@ def test_what_if_errors_are_in_chinese(client_for, screening, params, message):
 
 
 def test_what_if_without_htmx_renders_the_whole_page(client_for, screening):
-    url = reverse("refund:what_if", args=[screening["eligible"].identifier])
+    url = reverse("refund:what_if", args=[screening["eligible"].pk])
     response = client_for("refund_officer").get(url, {"run": screening["run"].pk, "credit_level": "B"})
     page = html(response)
     assert "<html" in page

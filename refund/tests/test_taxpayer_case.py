@@ -125,7 +125,7 @@ def test_page_figures_equal_refund_assess_on_the_printed_case(county, kind, tmp_
     taxpayer = county[kind]
     client = Client()
     client.force_login(User.objects.get(username="refund"))
-    url = reverse("refund:taxpayer_explain", args=[taxpayer.identifier])
+    url = reverse("refund:taxpayer_explain", args=[taxpayer.pk])
     response = client.get(url, {"period": PERIOD, "date": DATE.isoformat()})
     page = response.content.decode()
 
@@ -154,7 +154,7 @@ def test_what_if_equals_refund_assess_with_the_changed_case(county, tmp_path):
     taxpayer = county["eligible"]
     client = Client()
     client.force_login(User.objects.get(username="refund"))
-    url = reverse("refund:what_if", args=[taxpayer.identifier])
+    url = reverse("refund:what_if", args=[taxpayer.pk])
     response = client.get(
         url, {"period": PERIOD, "date": DATE.isoformat(), "credit_level": "C"}, HTTP_HX_REQUEST="true"
     )

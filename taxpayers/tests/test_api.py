@@ -36,7 +36,7 @@ def test_list_is_masked_scoped_and_paginated(personas, taxpayer_a, taxpayer_b):
         "division": "34",
         "division_name": "通用设备制造业",
     }
-    assert row["url"].endswith(reverse("api:taxpayer-detail", args=[taxpayer_a.identifier]))
+    assert row["url"].endswith(reverse("api:taxpayer-detail", args=[taxpayer_a.pk]))
 
 
 def test_list_uses_the_same_filters_as_the_page(personas, org):
@@ -69,22 +69,26 @@ def test_branch_filter_outside_scope_is_refused(personas, taxpayer_a, taxpayer_b
 
 def test_detail_masked_and_404_outside_scope(personas, taxpayer_a, taxpayer_b):
     client = api_for(personas["officer_a"])
-    response = client.get(reverse("api:taxpayer-detail", args=[taxpayer_a.identifier]))
+    response = client.get(reverse("api:taxpayer-detail", args=[taxpayer_a.pk]))
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == taxpayer_a.name
     assert body["finance_contact_mobile"] == "139****5678"
     assert body["identifier"] != taxpayer_a.identifier
     assert body["registered_on"] == "2015-03-01"
-    assert client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.identifier])).status_code == 404
-    assert client.get(reverse("api:taxpayer-detail", args=["91330106MA99999990"])).status_code == 404
+    assert client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.pk])).status_code == 404
+    assert client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.pk + 1000])).status_code == 404
+    # The full identifier never travels in a URL: not as a path, and not in a row's url.
+    assert client.get(f"/api/taxpayers/{taxpayer_a.identifier}/").status_code == 404
+    listing = client.get(reverse("api:taxpayer-list")).content.decode()
+    assert taxpayer_a.identifier not in listing
 
 
 def test_a_404_is_chinese_json_also_for_an_address_the_api_does_not_have(personas, taxpayer_b):
     client = api_for(personas["officer_a"])
-    outside = client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.identifier]))
+    outside = client.get(reverse("api:taxpayer-detail", args=[taxpayer_b.pk]))
     assert (outside.status_code, outside.json()) == (404, {"detail": "未找到。"})  # not the selector's English
-    for path in ("/api/taxpayers/not-an-identifier/", "/api/nothing-here/"):
+    for path in ("/api/taxpayers/not-an-id/", "/api/nothing-here/"):
         response = client.get(path)
         assert response.status_code == 404 and response["Content-Type"] == "application/json"
         assert response.json() == {"detail": "未找到。"}
@@ -99,13 +103,13 @@ def test_returns_newest_first_with_decimal_strings(personas, taxpayer_a, taxpaye
     VatReturnFactory(taxpayer=taxpayer_a, period="2025-10", end_credit=Decimal("1234567.89"))
     VatReturnFactory(taxpayer=taxpayer_a, period="2025-09")
     client = api_for(personas["officer_a"])
-    response = client.get(reverse("api:taxpayer-returns", args=[taxpayer_a.identifier]))
+    response = client.get(reverse("api:taxpayer-returns", args=[taxpayer_a.pk]))
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["period"] for r in results] == ["2025-10", "2025-09", "2025-08"]
     assert results[0]["end_credit"] == "1234567.89"
     assert results[0]["input_tax_total"] == "150000.00"
-    assert client.get(reverse("api:taxpayer-returns", args=[taxpayer_b.identifier])).status_code == 404
+    assert client.get(reverse("api:taxpayer-returns", args=[taxpayer_b.pk])).status_code == 404
 
 
 def test_token_authentication(personas, taxpayer_a):
@@ -138,7 +142,7 @@ def test_schema_and_docs_for_a_signed_in_user(client_for):
     schema = client.get(reverse("api-schema"))
     assert schema.status_code == 200
     text = schema.content.decode()
-    assert "/api/taxpayers/{identifier}/returns/" in text
+    assert "/api/taxpayers/{id}/returns/" in text
     assert "credit_level" in text
     docs = client.get(reverse("api-docs"))
     assert docs.status_code == 200
@@ -164,8 +168,8 @@ def test_schema_generates_without_warnings():
     assert set(operations) == {
         ("POST", "/api/token/"),
         ("GET", "/api/taxpayers/"),
-        ("GET", "/api/taxpayers/{identifier}/"),
-        ("GET", "/api/taxpayers/{identifier}/returns/"),
+        ("GET", "/api/taxpayers/{id}/"),
+        ("GET", "/api/taxpayers/{id}/returns/"),
         ("GET", "/api/refund/applications/"),
         ("POST", "/api/refund/applications/"),
         ("GET", "/api/refund/applications/{id}/"),

@@ -191,7 +191,7 @@ def test_detail_shows_what_matters_masked(client_for, taxpayer_a):
     VatReturnFactory(taxpayer=taxpayer_a, period="2025-09", end_credit=Decimal("1234567.80"))
     VatReturnFactory(taxpayer=taxpayer_a, period="2025-10", input_customs=Decimal("50000"))
     ComplianceRecordFactory(taxpayer=taxpayer_a, document_number="税稽罚〔2024〕7号")
-    response = client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer_a.identifier]))
+    response = client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer_a.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "城东税务分局" in html
@@ -207,13 +207,19 @@ def test_detail_shows_what_matters_masked(client_for, taxpayer_a):
     assert "税稽罚〔2024〕7号" in html
 
 
-def test_detail_accepts_lowercase_identifier(client_for, taxpayer_a):
-    response = client_for("officer_a").get(reverse("taxpayers:detail", args=[taxpayer_a.identifier.lower()]))
-    assert response.status_code == 200
+def test_pages_address_a_taxpayer_by_record_id_never_by_identifier(client_for, taxpayer_a):
+    """A full identifier in a URL lands in access logs and browser history, and lets links be harvested."""
+    url = reverse("taxpayers:detail", args=[taxpayer_a.pk])
+    assert taxpayer_a.identifier not in url
+    assert client_for("officer_a").get(url).status_code == 200
+    assert client_for("officer_a").get(f"/taxpayers/{taxpayer_a.identifier}/").status_code == 404
+    listing = client_for("officer_a").get(reverse("taxpayers:list")).content.decode()
+    assert f'href="{url}"' in listing
+    assert taxpayer_a.identifier not in listing
 
 
 def test_reveal_button_only_for_roles_allowed_to_see_contacts(client_for, taxpayer_a):
-    url = reverse("taxpayers:detail", args=[taxpayer_a.identifier])
+    url = reverse("taxpayers:detail", args=[taxpayer_a.pk])
     assert "显示完整信息" not in client_for("supervisor").get(url).content.decode()
     assert "显示完整信息" not in client_for("credit_officer").get(url).content.decode()
 
@@ -221,7 +227,7 @@ def test_reveal_button_only_for_roles_allowed_to_see_contacts(client_for, taxpay
 def test_detail_limits_returns_to_36_with_a_link_for_all(client_for, taxpayer_a):
     for month in range(40):
         VatReturnFactory(taxpayer=taxpayer_a, period=f"{2022 + month // 12}-{month % 12 + 1:02d}")
-    url = reverse("taxpayers:detail", args=[taxpayer_a.identifier])
+    url = reverse("taxpayers:detail", args=[taxpayer_a.pk])
     response = client_for("officer_a").get(url)
     assert len(response.context["returns"]) == 36
     assert response.context["returns"][0].period == "2025-04"
@@ -236,7 +242,7 @@ def test_detail_limits_returns_to_36_with_a_link_for_all(client_for, taxpayer_a)
 def test_reveal_shows_full_values_and_is_audited(client_for, personas, taxpayer_a):
     taxpayer_a.tax_handler_mobile = "13700001111"
     taxpayer_a.save()
-    url = reverse("taxpayers:reveal_contacts", args=[taxpayer_a.identifier])
+    url = reverse("taxpayers:reveal_contacts", args=[taxpayer_a.pk])
     response = client_for("officer_a").post(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -250,7 +256,7 @@ def test_reveal_shows_full_values_and_is_audited(client_for, personas, taxpayer_
 
 
 def test_reveal_by_htmx_returns_the_contacts_card(client_for, taxpayer_a):
-    url = reverse("taxpayers:reveal_contacts", args=[taxpayer_a.identifier])
+    url = reverse("taxpayers:reveal_contacts", args=[taxpayer_a.pk])
     response = client_for("refund_officer").post(url, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert 'id="contacts-card"' in html and "13800138000" in html
@@ -259,8 +265,8 @@ def test_reveal_by_htmx_returns_the_contacts_card(client_for, taxpayer_a):
 
 
 def test_reveal_refused_without_permission_or_scope(client_for, taxpayer_a, taxpayer_b):
-    reveal_a = reverse("taxpayers:reveal_contacts", args=[taxpayer_a.identifier])
-    reveal_b = reverse("taxpayers:reveal_contacts", args=[taxpayer_b.identifier])
+    reveal_a = reverse("taxpayers:reveal_contacts", args=[taxpayer_a.pk])
+    reveal_b = reverse("taxpayers:reveal_contacts", args=[taxpayer_b.pk])
     assert client_for("supervisor").post(reveal_a).status_code == 403
     assert client_for("officer_a").post(reveal_b).status_code == 404
     assert client_for("officer_a").get(reveal_a).status_code == 405

@@ -31,5 +31,5 @@ def test_officer_finds_a_taxpayer_and_reveals_contacts(personas, taxpayer_a, tax
 
 def test_other_branch_taxpayer_is_not_found(personas, taxpayer_b, page, login, live_server):
     login("officer_a")
-    response = page.goto(f"{live_server.url}/taxpayers/{taxpayer_b.identifier}/")
+    response = page.goto(f"{live_server.url}/taxpayers/{taxpayer_b.pk}/")
     assert response.status == 404

@@ -236,7 +236,7 @@ def test_seed_demo_loads_the_county(county):
     assert taxpayer.prev_year_vat_sales == demo.fen_to_decimal(item.taxpayer["prev_year_vat_sales"])
     assert taxpayer.name == item.taxpayer["name"]
     assert taxpayer.legal_rep_mobile == item.taxpayer["legal_rep_mobile"]
-    assert AuditEvent.objects.filter(verb="demo_seeded", summary__contains="纳税人300户").count() == 1
+    assert AuditEvent.objects.filter(verb="demo_seeded", summary__contains="纳税人 300 户").count() == 1
 
 
 @pytest.mark.django_db

@@ -33,9 +33,8 @@ class UserAdmin(BaseUserAdmin):
 admin.site.unregister(Group)
 
 
-@admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
-    """Read-only: a role's permissions come from accounts/roles.py through the migrations, never from here."""
+class ReadOnlyAdmin:
+    """Rows the admin site may show but never add, change or delete: the product's services own them."""
 
     def has_add_permission(self, request):
         return False
@@ -47,36 +46,23 @@ class GroupAdmin(BaseGroupAdmin):
         return False
 
 
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdmin, BaseGroupAdmin):
+    """Read-only: a role's permissions come from accounts/roles.py through the migrations, never from here."""
+
+
 @admin.register(RoleGrantRequest)
-class RoleGrantRequestAdmin(admin.ModelAdmin):
+class RoleGrantRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: requests are made, confirmed and rejected in the product (岗位授权确认)."""
 
     list_display = ("requested_at", "user", "role", "requested_by", "status", "decided_by", "decided_at")
     list_filter = ("status", "role")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: audit rows are written by services, never edited."""
 
     list_display = ("created_at", "actor", "verb", "object_type", "object_repr", "request_id")
     list_filter = ("verb", "object_type")
     search_fields = ("object_repr", "request_id", "actor__username")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

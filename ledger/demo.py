@@ -396,13 +396,18 @@ class _Planner:
         steps = [_Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         last = len(self.work.days) - 1
         k = received_index
-        stage = rng.choices(("received", "investigating", "reviewing", "returned"), weights=(3, 4, 3, 2))[0]
-        if stage in ("investigating", "reviewing"):
+        stage = rng.choices(
+            ("received", "investigating", "reviewing", "approved", "returned"), weights=(3, 4, 3, 2, 2)
+        )[0]
+        if stage in ("investigating", "reviewing", "approved"):
             k = min(k + rng.randint(0, 2), last)
             steps.append(_Step(State.INVESTIGATING, self.day(k), officer, "前置调查"))
-        if stage == "reviewing":
+        if stage in ("reviewing", "approved"):
             k = min(k + rng.randint(1, 3), last)
             steps.append(_Step(State.REVIEWING, self.day(k), officer, "调查核实无疑点，确认退税额并提交审核"))
+        if stage == "approved":  # the treasury has not paid yet: 待退库
+            k = min(k + 1, last)
+            steps.append(_Step(State.APPROVED, self.day(k), self.refund_officer, "审批通过"))
         if stage == "returned":
             code, title, note = _UPSTREAM_HIT
             plan.hit = (code, title, {"note": note})
@@ -746,6 +751,36 @@ def _write(planner: _Planner, result: HistoryResult) -> None:
     for app in applications:
         by_state[app.state] += 1
     result.by_state = dict(by_state)
+
+
+PART_PAYMENT_SHARE = Decimal("0.6")
+
+
+def record_part_payment(*, today: dt.date) -> LedgerEntry | None:
+    """One application the treasury has paid in part (部分退库), so 待退库 shows the case: the application approved
+    longest ago gets 60% of its confirmed amount, recorded through the service as the refund officer would.
+    None when no application waits for payment or one was already paid in part."""
+    from .services import payment_record
+
+    if RefundApplication.objects.filter(state=State.PARTLY_PAID).exists():
+        return None
+    app = RefundApplication.objects.filter(state=State.APPROVED).order_by("approved_at", "pk").first()
+    officer = User.objects.filter(groups__name=RoleCode.REFUND_OFFICER, is_active=True).order_by("pk").first()
+    if app is None or officer is None:
+        return None
+    amount = (app.confirmed_amount * PART_PAYMENT_SHARE).quantize(CENT, ROUND_HALF_UP)
+    incremental = min(amount, app.confirmed_incremental or Decimal("0"))
+    approved_on = timezone.localdate(app.approved_at)
+    paid_on = max(approved_on, min(add_working_days(approved_on, 2, estimate=True), today - dt.timedelta(days=1)))
+    return payment_record(
+        actor=officer,
+        application=app,
+        voucher_number=f"{VOUCHER_PREFIX}{paid_on:%Y%m%d}901",
+        amount=amount,
+        paid_on=paid_on,
+        incremental=incremental,
+        stock=amount - incremental,
+    )
 
 
 def history_exists() -> bool:

@@ -12,19 +12,19 @@ SPLIT_TOLERANCE = Decimal("0.005")
 
 
 class TreasuryPayment(models.Model):
-    """退库: the treasury's payment of an approved application (voucher number, amount, date).
+    """退库: one payment by the treasury of an approved application (voucher number, amount, date).
 
-    Entered by an officer or imported from the treasury's xlsx; entering it marks the application paid
-    and writes its ``LedgerEntry`` in the same transaction. A voucher number is unique, so importing the
-    same file twice pays nothing twice.
+    Entered by an officer or imported from the treasury's xlsx; entering it adds to what the application has been
+    paid (部分退库 until the payments reach the confirmed amount, then 已退库) and writes its ``LedgerEntry`` in
+    the same transaction. A voucher number is unique, so importing the same file twice pays nothing twice.
     """
 
     class Source(models.TextChoices):
         MANUAL = "manual", "人工录入"
         IMPORT = "import", "国库回执导入"
 
-    application = models.OneToOneField(
-        RefundApplication, verbose_name="申请", on_delete=models.PROTECT, related_name="payment"
+    application = models.ForeignKey(
+        RefundApplication, verbose_name="申请", on_delete=models.PROTECT, related_name="payments"
     )
     voucher_number = models.CharField("退库凭证号", max_length=40, unique=True)
     amount = MoneyField("退库金额")
@@ -78,7 +78,8 @@ class LedgerRun(models.Model):
 
 
 class LedgerEntry(models.Model):
-    """退税台账: one paid refund, with the figures the finance bureau, the treasury and the dashboards read.
+    """退税台账: one payment of a refund (an application paid in parts has one entry per part), with the figures
+    the finance bureau, the treasury and the dashboards read.
 
     The taxpayer's identifier, name, regime, size, industry and branch are copied at payment: the ledger
     shows what was true when the money left, whatever the taxpayer's record says later.
@@ -92,8 +93,8 @@ class LedgerEntry(models.Model):
     payment = models.OneToOneField(
         TreasuryPayment, verbose_name="退库", on_delete=models.PROTECT, related_name="ledger_entry"
     )
-    application = models.OneToOneField(
-        RefundApplication, verbose_name="申请", on_delete=models.PROTECT, related_name="ledger_entry"
+    application = models.ForeignKey(
+        RefundApplication, verbose_name="申请", on_delete=models.PROTECT, related_name="ledger_entries"
     )
     taxpayer = models.ForeignKey(Taxpayer, verbose_name="纳税人", on_delete=models.PROTECT, related_name="+")
     identifier = models.CharField("纳税人识别号", max_length=20)

@@ -1,4 +1,5 @@
-"""Reading the treasury's receipt file (国库退库回执): one paid refund a row. Writes nothing.
+"""Reading the treasury's receipt file (国库退库回执): one payment a row (an application paid in parts has a row per
+part). Writes nothing.
 
 Columns (the header row may be anywhere in the first rows; headers compare without spaces and trailing
 hints such as ``(元)``; "序号", "纳税人名称" and "主管税务机关" are ignored):
@@ -10,7 +11,7 @@ column             required    meaning
 申请文书号         one of      the application's document number in the core system (受理文书号), or
 纳税人识别号 +     the two     the taxpayer's identifier and the application period (YYYY-MM) of its
 申请退税所属期                 live application
-退库金额           yes         yuan, two decimals at most, not above the application's confirmed amount
+退库金额           yes         yuan, two decimals at most, not above what the application still has unpaid
 退库日期           yes         YYYY-MM-DD (or an Excel date), not in the future
 增量 / 存量        no          the split in yuan; needed only for a part payment of a "both" application
 =================  ==========  ============================================================================
@@ -231,7 +232,6 @@ def _resolve_applications(parsed: list[_Parsed], headers: dict, result: ReceiptC
             taxpayer__identifier__in={i for i, _ in pairs}, application_period__in={p for _, p in pairs}
         )
         by_pair = {(i, p): pk for i, p, pk in live.values_list("taxpayer__identifier", "application_period", "id")}
-    used: dict[int, int] = {}
     for item in parsed:
         if item.document:
             column, text = headers["document"], item.document
@@ -244,12 +244,6 @@ def _resolve_applications(parsed: list[_Parsed], headers: dict, result: ReceiptC
         if application_id is None:
             result.errors.append(RowError(item.row, column, text, missing))
             continue
-        if application_id in used:
-            result.errors.append(
-                RowError(item.row, column, text, f"与第 {used[application_id]} 行是同一申请，一份申请只能退库一次。")
-            )
-            continue
-        used[application_id] = item.row
         row_headers = {**headers, "application": column}
         result.rows.append(
             ReceiptRow(

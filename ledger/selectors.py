@@ -9,14 +9,15 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from accounts.listing import sort_order
 from accounts.models import Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
 from refund.application_selectors import applications_for_user
 from refund.labels import REGIME_TITLES, SIZE_TITLES
-from refund.models import RefundApplication
+from refund.models import UNPAID_STATES, RefundApplication
 from taxpayers.filters import PeriodFilter
 from taxpayers.industry import sections
 from taxpayers.validators import normalise_taxpayer_id
@@ -156,7 +157,8 @@ class UnpaidFilter(django_filters.FilterSet):
 
 
 def unpaid_applications_for_user(*, user) -> QuerySet[RefundApplication]:
-    return applications_for_user(user=user).filter(state=RefundApplication.State.APPROVED)
+    """待退库: approved applications the treasury has not paid in full (部分退库 ones stay until it has)."""
+    return applications_for_user(user=user).filter(state__in=UNPAID_STATES)
 
 
 UNPAID_COLUMNS = {
@@ -190,8 +192,13 @@ def unpaid_application_get_for_user(*, user, pk: int) -> RefundApplication:
 
 
 def unpaid_totals(applications: QuerySet[RefundApplication]) -> dict:
-    totals = applications.order_by().aggregate(count=Count("pk"), amount=Sum("confirmed_amount"))
-    return {"count": totals["count"], "amount": totals["amount"] or ZERO}
+    """The count, and the amount still to pay (the confirmed amounts less what was paid of them in part)."""
+    totals = applications.order_by().aggregate(
+        count=Count("pk"),
+        amount=Sum(F("confirmed_amount") - Coalesce("paid_amount", Value(ZERO))),
+        partly=Count("pk", filter=Q(state=RefundApplication.State.PARTLY_PAID)),
+    )
+    return {"count": totals["count"], "amount": totals["amount"] or ZERO, "partly": totals["partly"]}
 
 
 # --- 台账登记 runs ------------------------------------------------------------------------------------------------

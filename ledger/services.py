@@ -1,9 +1,10 @@
 """Every write of the ledger: treasury payments (entered or imported), the morning registration and its bills,
 and the credit reduction check (留抵核减核对).
 
-* ``payment_record`` — 退库: writes the ``TreasuryPayment``, moves the approved application to paid
-  (``refund.application_services.application_mark_paid``, a conditional UPDATE) and writes its ``LedgerEntry``,
-  all in one transaction with the audit event; the candidate funnel (已退税) is told after commit.
+* ``payment_record`` — 退库: writes the ``TreasuryPayment``, adds it to the application's sums paid and moves it
+  to 已退库, or to 部分退库 while part is still unpaid (``refund.application_services.application_mark_paid``, a
+  conditional UPDATE), and writes its ``LedgerEntry``, all in one transaction with the audit event; the candidate
+  funnel (已退税) is told after commit.
 * ``payments_import_xlsx`` — the treasury's receipt file (国库退库回执), checked whole, written all or nothing;
   a row whose voucher is already recorded for the same application, amount and date is skipped, so importing
   the same file again pays nothing twice.
@@ -33,7 +34,7 @@ from accounts.templatetags.masking import format_period_cn, format_yuan
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
 from refund.application_services import application_mark_paid, money_input
-from refund.models import RefundApplication
+from refund.models import UNPAID_STATES, RefundApplication
 from taxpayers.models import Taxpayer, VatReturn
 
 from .models import LedgerEntry, LedgerRun, TreasuryPayment
@@ -92,8 +93,11 @@ def payment_plan(
 ) -> PaymentPlan:
     """Check a payment against the application (no writes); raises ``PaymentRefused`` with the reason.
 
+    The treasury may pay an application in parts (部分退库): each payment is checked against what is still
+    unpaid (the confirmed amount less the payments so far), in total and per kind.
+
     The split: given parts must add up to the amount (one given part leaves the rest to the other); none given
-    takes the confirmed split when the whole confirmed amount is paid, and all of it to the one kind for an
+    takes the unpaid split when all that is unpaid is paid, and all of it to the one kind for an
     incremental-only or stock-only application; a part payment of a "both" application must say its split.
     """
     voucher = (voucher_number or "").strip()
@@ -106,14 +110,28 @@ def payment_plan(
         raise PaymentRefused("请填写退库金额。")
     if amount <= 0:
         raise PaymentRefused("退库金额必须大于零。")
-    if application.state != RefundApplication.State.APPROVED:
+    if application.state == RefundApplication.State.PAID:
         raise PaymentRefused(
-            f"只有“已审批”的申请可以录入退库，该申请当前为“{application.get_state_display()}”。", field="application"
+            f"该申请已于 {application.paid_on.isoformat()} 全额退库（累计 {format_yuan(application.paid_amount)} 元），"
+            "不能再次退库。",
+            field="application",
+        )
+    if application.state not in UNPAID_STATES:
+        raise PaymentRefused(
+            f"只有“已审批”或“部分退库”的申请可以录入退库，该申请当前为“{application.get_state_display()}”。",
+            field="application",
         )
     confirmed = application.confirmed_amount
     if confirmed is None:
         raise PaymentRefused("该申请没有确认退税额，不能录入退库。", field="application")
-    if amount > confirmed:
+    unpaid = application.unpaid_amount
+    if amount > unpaid:
+        if application.paid_amount:
+            raise PaymentRefused(
+                f"退库金额 {format_yuan(amount)} 元超过该申请尚未退库的 {format_yuan(unpaid)} 元"
+                f"（确认退税额 {format_yuan(confirmed)} 元，已退库 {format_yuan(application.paid_amount)} 元），"
+                "请核对国库退库凭证。"
+            )
         raise PaymentRefused(
             f"退库金额 {format_yuan(amount)} 元超过该申请的确认退税额 {format_yuan(confirmed)} 元，请核对国库退库凭证。"
         )
@@ -135,12 +153,12 @@ def payment_plan(
             incremental, stock = amount, ZERO
         elif application.kind == Kind.STOCK:
             incremental, stock = ZERO, amount
-        elif amount == confirmed and application.confirmed_incremental is not None:
-            incremental = application.confirmed_incremental
-            stock = application.confirmed_stock if application.confirmed_stock is not None else amount - incremental
+        elif amount == unpaid and application.unpaid_incremental is not None:
+            incremental = application.unpaid_incremental
+            stock = amount - incremental
         else:
             raise PaymentRefused(
-                "该申请为增量和存量留抵退税，退库金额与确认退税额不一致，请分别填写其中增量和存量的金额。"
+                "该申请为增量和存量留抵退税，本次为部分退库，请分别填写其中增量和存量的金额。"
             )
     elif incremental is None:
         incremental = amount - stock
@@ -158,13 +176,12 @@ def payment_plan(
     if application.kind == Kind.STOCK and incremental:
         raise PaymentRefused("该申请为存量留抵退税，不能有增量退税额。")
     for part, label, limit in (
-        (incremental, "增量", application.confirmed_incremental),
-        (stock, "存量", application.confirmed_stock),
+        (incremental, "增量", application.unpaid_incremental),
+        (stock, "存量", application.unpaid_stock),
     ):
         if limit is not None and part > limit:
-            raise PaymentRefused(
-                f"{label}退税额 {format_yuan(part)} 元超过确认的{label}退税额 {format_yuan(limit)} 元。"
-            )
+            what = f"尚未退库的{label}退税额" if application.paid_amount else f"确认的{label}退税额"
+            raise PaymentRefused(f"{label}退税额 {format_yuan(part)} 元超过{what} {format_yuan(limit)} 元。")
     return PaymentPlan(voucher, amount, incremental, stock, paid_on)
 
 
@@ -191,9 +208,9 @@ def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, 
                 source=source,
                 entered_by=user,
             )
-    except IntegrityError:  # another officer recorded the same voucher (or this application) a moment ago
+    except IntegrityError:  # another officer recorded the same voucher a moment ago
         raise ConflictError(
-            f"退库凭证号“{plan.voucher_number}”或该申请的退库刚刚已被他人录入，请刷新页面后查看。",
+            f"退库凭证号“{plan.voucher_number}”刚刚已被他人录入，请刷新页面后查看。",
             code="payment_conflict",
         ) from None
     application_mark_paid(
@@ -231,6 +248,12 @@ def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, 
             f"录入退库：{taxpayer.name}（{mask_identifier(taxpayer.identifier)}）{application.get_kind_display()} "
             f"{format_yuan(plan.amount)} 元，凭证号 {plan.voucher_number}，退库日期 {plan.paid_on.isoformat()}"
             + ("（国库回执导入）" if source == TreasuryPayment.Source.IMPORT else "")
+            + (
+                f"；部分退库，累计已退 {format_yuan(application.paid_amount)} 元，"
+                f"尚余 {format_yuan(application.unpaid_amount)} 元待退库"
+                if application.state == RefundApplication.State.PARTLY_PAID
+                else ""
+            )
         ),
         changes={
             "application": application.pk,
@@ -343,8 +366,9 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
             p.voucher_number: p
             for p in TreasuryPayment.objects.filter(voucher_number__in=[row.voucher_number for row in check.rows])
         }
-        paid = {p.application_id: p for p in TreasuryPayment.objects.filter(application_id__in=ids)}
-        plans = []
+        # Each row is written as soon as it is checked, so a later row of the same application (the treasury
+        # paying it in parts) is checked against what is then still unpaid; any error rolls all of them back.
+        refunds: dict[str, set[int]] = defaultdict(set)
         for row in check.rows:
             application = applications[row.application_id]
             before = existing.get(row.voucher_number)
@@ -366,17 +390,6 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
                     )
                 )
                 continue
-            if application.pk in paid:
-                other = paid[application.pk]
-                errors.append(
-                    RowError(
-                        row.row,
-                        row.headers["application"],
-                        row.application_text,
-                        f"该申请已于 {other.paid_on.isoformat()} 退库（凭证号 {other.voucher_number}），不能再次退库。",
-                    )
-                )
-                continue
             try:
                 plan = payment_plan(
                     application=application,
@@ -395,17 +408,21 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
                 }.get(exc.field, (row.headers["amount"], format_yuan(row.amount)))
                 errors.append(RowError(row.row, column, value, exc.message))
                 continue
-            plans.append((application, plan))
+            entry = _write_payment(
+                actor=actor, application=application, plan=plan, source=TreasuryPayment.Source.IMPORT
+            )
+            outcome.created.append(entry)
+            refunds[application.application_period].add(application.taxpayer_id)
+            if application.state == RefundApplication.State.PARTLY_PAID:
+                outcome.warnings.append(
+                    f"第 {row.row} 行：{application.taxpayer.name} 部分退库 {format_yuan(plan.amount)} 元，"
+                    f"累计已退 {format_yuan(application.paid_amount)} 元，尚余 "
+                    f"{format_yuan(application.unpaid_amount)} 元待退库。"
+                )
         if errors:
             errors.sort(key=lambda error: (error.row, error.column))
             transaction.set_rollback(True)
             raise PaymentImportRejected(errors, check.warnings)
-        refunds: dict[str, set[int]] = defaultdict(set)
-        for application, plan in plans:
-            outcome.created.append(
-                _write_payment(actor=actor, application=application, plan=plan, source=TreasuryPayment.Source.IMPORT)
-            )
-            refunds[application.application_period].add(application.taxpayer_id)
         record_event(
             actor=actor,
             verb="import",

@@ -56,7 +56,8 @@ REFUNDED_HEADERS = (
 )  # fmt: skip
 UNPAID_HEADERS = (
     "序号", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "申请退税所属期", "申请文书号",
-    "确认退税额（元）", "其中：增量（元）", "其中：存量（元）", "审批日期",
+    "确认退税额（元）", "其中：增量（元）", "其中：存量（元）", "审批日期", "状态", "已退库金额（元）",
+    "待退库金额（元）",
 )  # fmt: skip
 
 
@@ -258,7 +259,8 @@ def _unpaid_context(request, *, query: QueryDict | None = None, payment_form=Non
 @permission_required(PAY, raise_exception=True)
 @require_GET
 def unpaid(request):
-    """待退库: approved applications the treasury has not paid, oldest approval first, each with its payment form."""
+    """待退库: approved applications the treasury has not paid in full, oldest approval first, each with its
+    payment form."""
     return render(request, "ledger/unpaid.html", _unpaid_context(request))
 
 
@@ -276,6 +278,9 @@ def _unpaid_rows(queryset):
             app.confirmed_incremental,
             app.confirmed_stock,
             timezone.localdate(app.approved_at) if app.approved_at else None,
+            app.get_state_display(),
+            app.paid_amount,
+            app.unpaid_amount,
         )
 
 
@@ -283,7 +288,8 @@ def _unpaid_rows(queryset):
 @permission_required(EXPORT, raise_exception=True)
 @require_GET
 def unpaid_export(request):
-    """未退税清单 (approved, not yet paid) for the finance bureau and the treasury, full identifiers; audited."""
+    """未退税清单 (approved, not yet paid in full) for the finance bureau and the treasury, full identifiers;
+    audited."""
     filterset = selectors.unpaid_filterset(user=request.user, filters=request.GET)
     return audited_xlsx_export(
         request,
@@ -322,11 +328,16 @@ def payment_create(request, pk: int):
             add_service_error(form, exc, fields=PAYMENT_FIELDS)
             status = exc.status_code
         else:
-            messages.success(
-                request,
+            text = (
                 f"已录入 {application.taxpayer.name} 的退库 {format_yuan(entry.amount)} 元"
-                f"（{entry.paid_on.isoformat()}），已记入退税台账。",
+                f"（{entry.paid_on.isoformat()}），已记入退税台账。"
             )
+            if application.state == application.State.PARTLY_PAID:
+                text += (
+                    f"该申请为部分退库：累计已退 {format_yuan(application.paid_amount)} 元，"
+                    f"尚余 {format_yuan(application.unpaid_amount)} 元待退库，仍在本页。"
+                )
+            messages.success(request, text)
             return redirect(target)
     form.focus = next((name for name in form.fields if name in form.errors), "voucher_number")
     context = _unpaid_context(

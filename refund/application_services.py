@@ -51,16 +51,19 @@ from .services import decide, period_input
 logger = structlog.get_logger(__name__)
 
 State = RefundApplication.State
+ZERO = Decimal("0.00")
 
 # Which states each action may start from. A rejected or paid application moves no more; an approved one
-# only to paid. Nothing leads back to approved, so an application can never be approved twice.
+# only to paid, in one payment or in parts (部分退库 until the parts add up to the confirmed amount). Nothing
+# leads back to approved, so an application can never be approved twice.
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "investigate": (State.RECEIVED, State.RETURNED),
     "submit_for_review": (State.RECEIVED, State.INVESTIGATING),
     "approve": (State.REVIEWING,),
     "return": (State.RECEIVED, State.INVESTIGATING, State.REVIEWING),
     "reject": (State.RECEIVED, State.INVESTIGATING, State.REVIEWING, State.RETURNED),
-    "mark_paid": (State.APPROVED,),
+    "mark_partly_paid": (State.APPROVED, State.PARTLY_PAID),
+    "mark_paid": (State.APPROVED, State.PARTLY_PAID),
 }
 TARGET: dict[str, str] = {
     "investigate": State.INVESTIGATING,
@@ -68,6 +71,7 @@ TARGET: dict[str, str] = {
     "approve": State.APPROVED,
     "return": State.RETURNED,
     "reject": State.REJECTED,
+    "mark_partly_paid": State.PARTLY_PAID,
     "mark_paid": State.PAID,
 }
 ACTION_LABELS: dict[str, str] = {
@@ -76,6 +80,7 @@ ACTION_LABELS: dict[str, str] = {
     "approve": "审批通过",
     "return": "回退",
     "reject": "不予退税",
+    "mark_partly_paid": "部分退库",
     "mark_paid": "退库",
 }
 
@@ -949,19 +954,39 @@ def application_mark_paid(
     stock: Decimal,
     voucher_number: str,
 ) -> RefundApplication:
-    """退库: the treasury paid an approved application (called by ``ledger.services`` in its transaction)."""
+    """退库: the treasury paid (part of) an approved application (called by ``ledger.services`` in its
+    transaction, with the application row locked, so ``application``'s sums so far are current).
+
+    The payment adds to the sums paid; the application is 已退库 once they reach the confirmed amount and
+    部分退库 until then, with ``paid_on`` the date of the latest payment.
+    """
     if incremental + stock != amount:
         raise ApplicationError(
             f"增量 {format_yuan(incremental)} 元与存量 {format_yuan(stock)} 元之和"
             f"不等于退库金额 {format_yuan(amount)} 元。"
         )
+    paid = (application.paid_amount or ZERO) + amount
+    if application.confirmed_amount is None or paid > application.confirmed_amount:
+        raise ApplicationError(
+            f"累计退库 {format_yuan(paid)} 元将超过确认退税额 {format_yuan(application.confirmed_amount)} 元。"
+        )
+    in_full = paid == application.confirmed_amount
+    fields = {
+        "paid_on": max(paid_on, application.paid_on) if application.paid_on else paid_on,
+        "paid_amount": paid,
+        "paid_incremental": (application.paid_incremental or ZERO) + incremental,
+        "paid_stock": (application.paid_stock or ZERO) + stock,
+    }
+    reason = f"退库凭证号 {voucher_number}，本次 {format_yuan(amount)} 元"
+    if not in_full:
+        reason += f"，累计 {format_yuan(paid)} 元，尚余 {format_yuan(application.confirmed_amount - paid)} 元待退库"
     with transaction.atomic():
         return _transition(
             application=application,
-            action="mark_paid",
+            action="mark_paid" if in_full else "mark_partly_paid",
             actor=actor,
-            reason=f"退库凭证号 {voucher_number}",
-            fields={"paid_on": paid_on, "paid_amount": amount, "paid_incremental": incremental, "paid_stock": stock},
+            reason=reason,
+            fields=fields,
         )
 
 

@@ -71,6 +71,7 @@ STATE_TAGS = {
     State.INVESTIGATING: "tag-progress",
     State.REVIEWING: "tag-progress",
     State.APPROVED: "tag-done",
+    State.PARTLY_PAID: "tag-attention",
     State.PAID: "tag-done",
     State.RETURNED: "tag-failed",
     State.REJECTED: "tag-failed",

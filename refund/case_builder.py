@@ -47,7 +47,7 @@ from django.db.models import Q
 from taxpayers.industry import parse_industry_code
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
-from .models import RefundApplication, ReturnState
+from .models import PAID_STATES, RefundApplication, ReturnState
 from .rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
 from .rules.periods import Period, last_quarter_end_before
 
@@ -197,13 +197,14 @@ def _refund_entry(application_period: str, regime: str, kind: str, amount: Decim
 
 
 def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """Earlier refunds by taxpayer, in the contract's shape: the paid applications, one entry per kind paid."""
+    """Earlier refunds by taxpayer, in the contract's shape: the paid applications (in full or in part), one entry
+    per kind paid."""
     ids = list(taxpayer_ids)
     refunds: dict[int, list[dict]] = defaultdict(list)
     if not ids:
         return refunds
     rows = (
-        RefundApplication.objects.filter(state=RefundApplication.State.PAID, taxpayer_id__in=ids)
+        RefundApplication.objects.filter(state__in=PAID_STATES, taxpayer_id__in=ids)
         .order_by("taxpayer_id", "application_period")
         .values_list("taxpayer_id", "application_period", "regime", "paid_incremental", "paid_stock")
     )
@@ -218,15 +219,15 @@ def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
 def previous_refunds_sql() -> str:
     """The same refunds as a relation (taxpayer_id, application_period, regime, kind) for the set-based path.
 
-    Reads only paid applications, through the (taxpayer, application_period) index for a range of taxpayers;
-    a taxpayer without a paid refund has no row and costs the screening nothing.
+    Reads only paid applications (in full or in part), through the (taxpayer, application_period) index for a
+    range of taxpayers; a taxpayer without a paid refund has no row and costs the screening nothing.
     """
     table = RefundApplication._meta.db_table
-    paid = RefundApplication.State.PAID.value
+    paid = ", ".join(f"'{state.value}'" for state in PAID_STATES)
 
     def kind(name: str, column: str) -> str:
         columns = "taxpayer_id, application_period::text AS application_period, NULLIF(regime, '')::text AS regime"
-        return f"SELECT {columns}, '{name}'::text AS kind FROM {table} WHERE state = '{paid}' AND {column} > 0"  # noqa: S608
+        return f"SELECT {columns}, '{name}'::text AS kind FROM {table} WHERE state IN ({paid}) AND {column} > 0"  # noqa: S608
 
     return f"{kind('incremental', 'paid_incremental')} UNION ALL {kind('stock', 'paid_stock')}"
 
@@ -388,4 +389,3 @@ class BatchCaseBuilder:
             synthetic["input_tax"] = {kind: _money(amount) for kind, amount in carried.items()}
             out.append(synthetic)
         return sorted(out, key=lambda item: item["period"])
-

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -551,6 +553,7 @@ class RefundApplication(models.Model):
         INVESTIGATING = "investigating", "调查核实"
         REVIEWING = "reviewing", "审核中"
         APPROVED = "approved", "已审批"
+        PARTLY_PAID = "partly_paid", "部分退库"
         PAID = "paid", "已退库"
         RETURNED = "returned", "已回退"
         REJECTED = "rejected", "不予退税"
@@ -622,7 +625,8 @@ class RefundApplication(models.Model):
     approved_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_reason = models.CharField("回退或不予退税原因", max_length=500, blank=True)
 
-    # Filled when the treasury's payment is entered (ledger.services); read back by the rules as previous_refunds.
+    # The sums of the treasury's payments so far (ledger.services; several when the treasury pays in parts, 部分退库)
+    # and the date of the latest; read back by the rules as previous_refunds.
     paid_on = models.DateField("退库日期", null=True, blank=True)
     paid_amount = MoneyField("实际退税额", null=True, blank=True)
     paid_incremental = MoneyField("其中：增量", null=True, blank=True)
@@ -661,12 +665,13 @@ class RefundApplication(models.Model):
                 name="refund_app_one_live_per_period",
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=["approved", "paid"])
+                condition=~Q(state__in=["approved", "partly_paid", "paid"])
                 | (Q(approved_at__isnull=False) & Q(confirmed_amount__isnull=False)),
                 name="refund_app_approved_has_approval",
             ),
             models.CheckConstraint(
-                condition=~Q(state="paid") | (Q(paid_on__isnull=False) & Q(paid_amount__isnull=False)),
+                condition=~Q(state__in=["partly_paid", "paid"])
+                | (Q(paid_on__isnull=False) & Q(paid_amount__isnull=False)),
                 name="refund_app_paid_has_payment",
             ),
             models.CheckConstraint(condition=Q(claimed_amount__gte=0), name="refund_app_claim_not_negative"),
@@ -675,6 +680,30 @@ class RefundApplication(models.Model):
     def __str__(self) -> str:
         return f"{self.application_period} {self.taxpayer.name if self.taxpayer_id else ''}留抵退税申请"
 
+    @property
+    def unpaid_amount(self) -> Decimal | None:
+        """待退库金额: the confirmed amount less what the treasury has paid so far (None before confirmation)."""
+        if self.confirmed_amount is None:
+            return None
+        return self.confirmed_amount - (self.paid_amount or 0)
+
+    @property
+    def unpaid_incremental(self) -> Decimal | None:
+        if self.confirmed_incremental is None:
+            return None
+        return self.confirmed_incremental - (self.paid_incremental or 0)
+
+    @property
+    def unpaid_stock(self) -> Decimal | None:
+        if self.confirmed_stock is None:
+            return None
+        return self.confirmed_stock - (self.paid_stock or 0)
+
+
+# States in which the treasury has paid some or all of the application: a refund obtained (取得退税) for the rules.
+PAID_STATES = (RefundApplication.State.PARTLY_PAID, RefundApplication.State.PAID)
+# Approved and not yet paid in full: 待退库.
+UNPAID_STATES = (RefundApplication.State.APPROVED, RefundApplication.State.PARTLY_PAID)
 
 OPEN_APPLICATION_STATES = (
     RefundApplication.State.RECEIVED,

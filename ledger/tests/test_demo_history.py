@@ -60,7 +60,14 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
     output = run_history()
     now = dt.datetime.combine(TODAY, dt.time(0, 0), SHANGHAI)
 
-    applications = list(RefundApplication.objects.select_related("taxpayer").order_by("id"))
+    # One approved application was then paid in part through the payment service (now, not in the history).
+    part = RefundApplication.objects.get(state=State.PARTLY_PAID)
+    part_entry = LedgerEntry.objects.get(application=part)
+    assert part_entry.amount == part.paid_amount == (part.confirmed_amount * Decimal("0.6")).quantize(Decimal("0.01"))
+    assert part_entry.run is None and part.unpaid_amount > 0
+    assert f"部分退库演示：{part.taxpayer.name} 已退库 {part_entry.amount:,} 元" in output
+
+    applications = list(RefundApplication.objects.select_related("taxpayer").exclude(pk=part.pk).order_by("id"))
     states = {app.state for app in applications}
     assert State.PAID in states and State.REJECTED in states
     assert states & set(OPEN_APPLICATION_STATES), "the queue has open work"
@@ -111,9 +118,10 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
 
     paid = [app for app in applications if app.state == State.PAID]
     assert len(paid) >= 10
-    entries = {entry.application_id: entry for entry in LedgerEntry.objects.select_related("payment", "run")}
+    history = LedgerEntry.objects.exclude(application=part).select_related("payment", "run")
+    entries = {entry.application_id: entry for entry in history}
     assert set(entries) == {app.pk for app in paid}
-    assert TreasuryPayment.objects.count() == len(paid)
+    assert TreasuryPayment.objects.exclude(application=part).count() == len(paid)
     returns = {
         (row.taxpayer_id, row.period): row.credit_refunded
         for row in VatReturn.objects.filter(period__gte="2022-01", period__lte="2025-06")
@@ -153,7 +161,7 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
     # One succeeded morning registration per payment day, the next working day at 08:30.
     runs = {run.day: run for run in LedgerRun.objects.all()}
     assert set(runs) == {app.paid_on for app in paid if add_working_days(app.paid_on, 1) < TODAY}
-    per_day = dict(LedgerEntry.objects.values_list("paid_on").annotate(n=Count("id")))
+    per_day = dict(history.values_list("paid_on").annotate(n=Count("id")))
     for day, run in runs.items():
         assert run.status == LedgerRun.Status.SUCCEEDED
         assert local(run.started_at).date() == add_working_days(day, 1)

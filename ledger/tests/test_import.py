@@ -124,7 +124,7 @@ def test_a_voucher_already_used_for_something_else_is_an_error(personas, org):
         )
     reasons = {e.row: e.reason for e in exc.value.errors}
     assert "申请、金额或日期与本行不同" in reasons[2]
-    assert reasons[3].startswith("该申请已于 2026-03-25 退库（凭证号 V-1）")
+    assert reasons[3].startswith("该申请已于 2026-03-25 全额退库（累计 100,000.00 元）")
     assert LedgerEntry.objects.get().application == first
 
 

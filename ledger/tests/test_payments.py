@@ -120,7 +120,10 @@ def test_only_an_approved_application_can_be_paid(personas, taxpayer_a, state):
         state=state, paid_on=PAID_ON if state == "paid" else None, paid_amount=Decimal(1) if state == "paid" else None
     )
     app.refresh_from_db()
-    with pytest.raises(PaymentRefused, match="只有“已审批”的申请可以录入退库"):
+    expected = (
+        "全额退库（累计 1.00 元），不能再次退库" if state == "paid" else "只有“已审批”或“部分退库”的申请可以录入退库"
+    )
+    with pytest.raises(PaymentRefused, match=expected):
         _pay(app, personas["refund_officer"])
     assert not LedgerEntry.objects.exists()
 
@@ -129,7 +132,7 @@ def test_a_stale_copy_of_an_application_paid_meanwhile_is_refused(personas, taxp
     app = approved_application(taxpayer_a)
     stale = RefundApplication.objects.get(pk=app.pk)
     _pay(app, personas["refund_officer"])
-    with pytest.raises(ApplicationError, match="当前为“已退库”"):
+    with pytest.raises(ApplicationError, match="已于 2026-03-25 全额退库"):
         _pay(stale, personas["refund_officer"], voucher_number="V-002")
     assert TreasuryPayment.objects.count() == 1
 

@@ -9,7 +9,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ledger.demo import build_demo_history
+from ledger.demo import build_demo_history, record_part_payment
 from ledger.statistics import format_working_days
 from refund.models import RefundApplication
 from taxpayers.calendar import CalendarUnavailable
@@ -60,3 +60,10 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"中位办理时长：{format_working_days(result.median_days)} 个工作日")
+        part = record_part_payment(today=today)
+        if part is not None:
+            app = part.application
+            self.stdout.write(
+                f"部分退库演示：{part.name} 已退库 {part.amount:,} 元，"
+                f"尚余 {app.unpaid_amount:,} 元待退库（见“待退库”）。"
+            )

@@ -1,13 +1,48 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import AuditEvent, Branch, RoleGrantRequest, User
+from .models import AuditEvent, Branch, PasswordResetRequest, RoleGrantRequest, User
 
 # Powers are granted only in the product (系统管理 → 用户与岗位), under the two-person rule and audited
-# (accounts/services.py); here they are shown, never changed.
+# (accounts/services.py); here they are shown, never changed. So are passwords: whoever sets one can sign in as
+# its holder, so a reset is a grant of that user's powers and lives under the same rule.
 POWER_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+PASSWORD_FIELDS = ("password_note", "must_change_password")
+ADD_NOTE = (
+    "新建的账户没有可用的密码，也没有岗位。保存后请到本系统“系统管理 → 用户与岗位”中为其重置密码"
+    "（生成临时密码，首次登录须修改）并授予岗位：两者都受双人确认规则约束，并记入审计日志。"
+)
+
+
+class UserAddForm(forms.ModelForm):
+    """The admin site's add form: an account with no usable password and no powers. Its first password comes from
+    重置密码 in the product (audited, to be changed at the first sign-in), never from whoever creates it."""
+
+    class Meta:
+        model = User
+        fields = ("username", "full_name", "branch", "mobile")
+        field_classes = {"username": UsernameField}
+
+    def clean_username(self):
+        """As Django's creation form: no second account whose name differs only in case."""
+        username = self.cleaned_data.get("username")
+        if username and User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("该用户名已被使用。")
+        return username
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
 
 
 @admin.register(Branch)
@@ -23,11 +58,28 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_active", "groups", "branch")
     search_fields = ("username", "full_name")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        (None, {"fields": ("username", *PASSWORD_FIELDS)}),
+        *BaseUserAdmin.fieldsets[1:],
         ("岗位与机构", {"fields": ("full_name", "branch", "mobile")}),
     )
     # On the change form and the add form alike: a POST naming them changes nothing.
-    readonly_fields = POWER_FIELDS
+    readonly_fields = (*POWER_FIELDS, *PASSWORD_FIELDS)
+    add_form = UserAddForm
+    add_form_template = None  # Django's speaks of the password fields this form no longer has
+    add_fieldsets = ((None, {"fields": ("username", "full_name", "branch", "mobile"), "description": ADD_NOTE}),)
+
+    @admin.display(description="密码")
+    def password_note(self, obj):
+        state = "已设置" if obj.has_usable_password() else "未设置"
+        return format_html(
+            '{}。后台管理不能设置密码：请在本系统<a href="{}#password">用户与岗位</a>中重置。',
+            state,
+            reverse("accounts:user_detail", args=[obj.pk]),
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's 修改密码 page of the admin site, refused for everyone (module comment)."""
+        raise PermissionDenied("passwords are reset in the product, under the two-person rule")
 
 
 admin.site.unregister(Group)
@@ -57,6 +109,14 @@ class RoleGrantRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
     list_display = ("requested_at", "user", "role", "requested_by", "status", "decided_by", "decided_at")
     list_filter = ("status", "role")
+
+
+@admin.register(PasswordResetRequest)
+class PasswordResetRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Read-only: resets are asked for, confirmed and rejected in the product (岗位授权确认)."""
+
+    list_display = ("requested_at", "user", "requested_by", "status", "decided_by", "decided_at")
+    list_filter = ("status",)
 
 
 @admin.register(AuditEvent)

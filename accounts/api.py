@@ -32,7 +32,9 @@ class ApiTokenView(APIView):
                 415,
                 429,
                 body_400=bad_request(ValidationErrorsSerializer, ErrorDetailSerializer, component_name="TokenRefused"),
-                description_400="用户名或密码不正确、缺少字段（各字段的错误），或请求体无法解析（detail）",
+                description_400=(
+                    "用户名或密码不正确、密码已被重置须先在网站修改、缺少字段（各字段的错误），或请求体无法解析（detail）"
+                ),
                 description_429="登录尝试过于频繁，请于 Retry-After 秒后重试",
             ),
         },
@@ -42,6 +44,8 @@ class ApiTokenView(APIView):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        if user.must_change_password:  # a temporary password someone else has seen opens the web site only
+            raise serializers.ValidationError({"non_field_errors": ["请先登录网站修改临时密码，再获取令牌。"]})
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
         return Response({"token": token.key, "expires_at": token_expires_at(token)})

@@ -31,6 +31,8 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         if timezone.now() >= token_expires_at(token):
             token.delete()
             raise exceptions.AuthenticationFailed("令牌已过期，请重新获取（POST /api/token/）。")
+        if user.must_change_password:  # tokens die at a reset; this holds should one be made meanwhile
+            raise exceptions.AuthenticationFailed("请先登录网站修改临时密码。")
         return user, token
 
 

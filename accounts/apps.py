@@ -13,7 +13,7 @@ class AccountsConfig(AppConfig):
 
 
 def _register_audit_labels() -> None:
-    """The audit log's words for 用户与岗位 (accounts/services.py)."""
+    """The audit log's words for 用户与岗位 and passwords (accounts/services.py)."""
     from .audit_labels import register
 
     register(
@@ -23,9 +23,20 @@ def _register_audit_labels() -> None:
             "role_grant_approve": "确认授予岗位",
             "role_grant_reject": "驳回岗位授权",
             "role_grant_withdraw": "撤回岗位授权申请",
+            "user_password_reset": "重置密码",
+            "password_reset_request": "申请重置密码",
+            "password_reset_approve": "确认重置密码",
+            "password_reset_reject": "驳回密码重置",
+            "password_reset_withdraw": "撤回密码重置申请",
+            "password_change": "修改密码",
         },
     )
     register(
         object_type="accounts.user",
-        keys={"groups": "岗位", "is_active": "账户启用", "is_staff": "可进入后台管理"},
+        keys={
+            "groups": "岗位",
+            "is_active": "账户启用",
+            "is_staff": "可进入后台管理",
+            "api_tokens_revoked": "作废的接口令牌",
+        },
     )

@@ -1,6 +1,8 @@
-"""Forms of 用户与岗位: a user's roles, unit and status, and the rejection of a role grant."""
+"""Forms of 用户与岗位 (a user's roles, unit and status, a password reset, the rejection of a request of the
+two-person rule) and of 修改密码."""
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 
 from .models import Branch
 from .roles import ROLES, needs_second_person
@@ -54,3 +56,38 @@ class RoleGrantRejectForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "placeholder": "驳回理由（必填）"}),
         error_messages={"required": "请填写驳回理由。", "max_length": "驳回理由最多 500 个字。"},
     )
+
+
+class PasswordResetReasonForm(forms.Form):
+    """重置密码 on the user page: only the reason; the password is generated (accounts/passwords.py)."""
+
+    reason = forms.CharField(
+        label="重置理由",
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={"class": "form-control form-control-sm", "placeholder": "如：本人忘记密码，电话核实身份后申请"}
+        ),
+        error_messages={"required": "请填写重置理由。", "max_length": "重置理由最多 500 个字。"},
+    )
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's form (current password, new password twice, the validators) in the bureau's words."""
+
+    error_messages = {
+        "password_incorrect": "当前密码不正确，请重新输入。",
+        "password_mismatch": "两次输入的新密码不一致。",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = {"old_password": "当前密码", "new_password1": "新密码", "new_password2": "再次输入新密码"}
+        for name, label in labels.items():
+            self.fields[name].label = label
+            self.fields[name].widget.attrs["class"] = "form-control"
+            self.fields[name].error_messages["required"] = f"请填写{label}。"
+        self.fields["old_password"].widget.attrs["autofocus"] = True
+        self.fields["new_password2"].help_text = "与上面的新密码相同，以免输错。"
+        if self.user.must_change_password:
+            self.fields["old_password"].label = "临时密码"
+            self.fields["old_password"].error_messages["required"] = "请填写临时密码。"

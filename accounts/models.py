@@ -38,6 +38,11 @@ class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50, blank=True)
     branch = models.ForeignKey(Branch, verbose_name="所属机构", null=True, blank=True, on_delete=models.PROTECT)
     mobile = models.CharField("手机号码", max_length=11, blank=True)
+    must_change_password = models.BooleanField(
+        "须修改密码",
+        default=False,
+        help_text="密码被重置为临时密码后为是：登录后须先修改密码才能使用系统。",
+    )
 
     class Meta:
         verbose_name = "用户"
@@ -154,6 +159,67 @@ class RoleGrantRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class PasswordResetRequest(models.Model):
+    """A request to reset the password of a user under the two-person rule (密码重置申请, accounts/services.py).
+
+    Whoever knows a password can sign in as its holder, so resetting the password of someone who may approve
+    refunds, record treasury payments or confirm grants is itself a grant of those powers: it takes effect only
+    when a second person confirms it, who alone sees the temporary password. Nobody asks for their own reset (they
+    change their password themselves), and the database refuses a confirmation by the requester or by the user.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        APPROVED = "approved", "已确认重置"
+        REJECTED = "rejected", "已驳回"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="password_reset_requests"
+    )
+    reason = models.CharField("申请理由", max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    decision_note = models.CharField("处理意见", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "密码重置申请"
+        verbose_name_plural = "密码重置申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="password_reset_one_pending_per_user"
+            ),
+            models.CheckConstraint(condition=~Q(requested_by=F("user")), name="password_reset_not_own"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="password_reset_decided_when_not_pending",
+            ),
+            # The two-person rule itself: whoever confirms is neither the requester nor the user.
+            models.CheckConstraint(
+                condition=~Q(status="approved") | (~Q(decided_by=F("requested_by")) & ~Q(decided_by=F("user"))),
+                name="password_reset_confirmed_by_second_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · 重置密码"
 
 
 class WorkerHeartbeat(models.Model):

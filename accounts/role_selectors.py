@@ -1,5 +1,5 @@
-"""Reads of 用户与岗位: the users an administrator manages, their pending role grants, what a change of roles
-will do (before it is saved) and each user's history of changes."""
+"""Reads of 用户与岗位: the users an administrator manages, their pending role grants and password resets, what a
+change of roles will do (before it is saved) and each user's history of changes."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -9,12 +9,13 @@ from django.http import Http404
 
 from .filters import UserRoleFilter
 from .listing import sort_order
-from .models import AuditEvent, Branch, RoleGrantRequest, User
+from .models import AuditEvent, Branch, PasswordResetRequest, RoleGrantRequest, User
 from .roles import CONFIRM_POWER, ROLES, RoleCode, needs_second_person
 from .scoping import scope_to_user
 
 MANAGE_PERMISSION = "accounts.manage_roles"
 VIEW_REQUESTS_PERMISSION = "accounts.view_rolegrantrequest"
+VIEW_RESETS_PERMISSION = "accounts.view_passwordresetrequest"
 
 USER_COLUMNS = {
     "name": "姓名",
@@ -93,25 +94,73 @@ def role_grant_request_get_for_user(*, user, pk: int) -> RoleGrantRequest:
         raise Http404("no such role grant request") from exc
 
 
-def confirm_refusal(*, actor, grant_request: RoleGrantRequest) -> str:
-    """Why ``actor`` may not confirm ``grant_request`` (empty when they may): the two-person rule in words."""
-    if grant_request.status != RoleGrantRequest.Status.PENDING:
-        return f"该申请{grant_request.get_status_display()}，不能再确认。"
+def _second_person_refusal(*, actor, pending, what: str, own: str) -> str:
+    """Why ``actor`` may not confirm the request ``pending`` of the two-person rule (empty when they may)."""
+    if pending.status != "pending":
+        return f"该申请{pending.get_status_display()}，不能再确认。"
     if not actor.has_perm(CONFIRM_POWER):
-        return "只有信息中心或局领导可以确认岗位授权。"
-    if actor.pk == grant_request.requested_by_id:
+        return f"只有信息中心或局领导可以确认{what}。"
+    if actor.pk == pending.requested_by_id:
         return "这是您提出的申请，须由另一位信息中心人员或局领导确认。"
-    if actor.pk == grant_request.user_id:
-        return "这是授予您本人的岗位，须由另一位信息中心人员或局领导确认。"
+    if actor.pk == pending.user_id:
+        return f"{own}，须由另一位信息中心人员或局领导确认。"
     return ""
 
 
+def confirm_refusal(*, actor, grant_request: RoleGrantRequest) -> str:
+    """Why ``actor`` may not confirm ``grant_request`` (empty when they may): the two-person rule in words."""
+    return _second_person_refusal(actor=actor, pending=grant_request, what="岗位授权", own="这是授予您本人的岗位")
+
+
+def reset_confirm_refusal(*, actor, reset_request: PasswordResetRequest) -> str:
+    """Why ``actor`` may not confirm ``reset_request`` (empty when they may): the same rule as for grants."""
+    return _second_person_refusal(actor=actor, pending=reset_request, what="密码重置", own="这是重置您本人密码的申请")
+
+
+def reset_needs_second_person(user: User) -> bool:
+    """Whether resetting ``user``'s password must be confirmed by a second person.
+
+    It must when the user holds a role that could not be granted without one (``needs_second_person``, the very
+    test of role grants) or is a superuser, who holds every power: whoever sets the password can sign in as them.
+    """
+    return user.is_superuser or any(needs_second_person(code) for code in user.role_codes)
+
+
+def password_reset_requests_for_user(*, user, status: str = "") -> QuerySet[PasswordResetRequest]:
+    """The password-reset requests ``user`` may read, waiting ones first, then the newest decisions."""
+    queryset = PasswordResetRequest.objects.select_related("user", "user__branch", "requested_by", "decided_by")
+    if not user.has_perm(VIEW_RESETS_PERMISSION):
+        return queryset.none()
+    if status in PasswordResetRequest.Status.values:
+        queryset = queryset.filter(status=status)
+    pending_first = Case(When(status=PasswordResetRequest.Status.PENDING, then=Value(0)), default=Value(1))
+    return queryset.order_by(pending_first, F("decided_at").desc(nulls_first=True), "-requested_at", "-pk")
+
+
+def password_reset_request_get_for_user(*, user, pk: int) -> PasswordResetRequest:
+    try:
+        return password_reset_requests_for_user(user=user).get(pk=pk)
+    except PasswordResetRequest.DoesNotExist as exc:
+        raise Http404("no such password reset request") from exc
+
+
+def pending_password_reset(*, target: User) -> PasswordResetRequest | None:
+    """The reset of ``target``'s password that waits for a second person, if any (at most one)."""
+    return (
+        PasswordResetRequest.objects.filter(user=target, status=PasswordResetRequest.Status.PENDING)
+        .select_related("requested_by")
+        .first()
+    )
+
+
 def user_history(*, target: User, limit: int = 50) -> list[AuditEvent]:
-    """The audit events of ``target``'s account and of its role-grant requests, newest first."""
-    request_ids = [str(pk) for pk in RoleGrantRequest.objects.filter(user=target).values_list("pk", flat=True)]
+    """The audit events of ``target``'s account and of its role-grant and password-reset requests, newest first."""
+    grant_ids = [str(pk) for pk in RoleGrantRequest.objects.filter(user=target).values_list("pk", flat=True)]
+    reset_ids = [str(pk) for pk in PasswordResetRequest.objects.filter(user=target).values_list("pk", flat=True)]
     events = AuditEvent.objects.filter(
         Q(object_type="accounts.user", object_id=str(target.pk))
-        | Q(object_type="accounts.rolegrantrequest", object_id__in=request_ids)
+        | Q(object_type="accounts.rolegrantrequest", object_id__in=grant_ids)
+        | Q(object_type="accounts.passwordresetrequest", object_id__in=reset_ids)
     )
     return list(events.select_related("actor").order_by("-created_at", "-id")[:limit])
 

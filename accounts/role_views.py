@@ -1,20 +1,25 @@
-"""系统管理 → 用户与岗位: the information centre's list of accounts, one account's roles, unit and status, and the
-role grants that wait for a second person (岗位授权确认). Thin: parse, call a selector or a service, render."""
+"""系统管理 → 用户与岗位: the information centre's list of accounts, one account's roles, unit, status and password
+reset, and the role grants and password resets that wait for a second person (岗位授权确认). Thin: parse, call a
+selector or a service, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import role_selectors as selectors
 from . import services
 from .audit_labels import change_rows, verb_label
 from .errors import ApplicationError
-from .forms import RoleGrantRejectForm, UserRolesForm
+from .forms import PasswordResetReasonForm, RoleGrantRejectForm, UserRolesForm
 from .listing import active_filter_count, add_service_error, mark_invalid, paginate, sort_columns, style_filter_form
-from .models import RoleGrantRequest
+from .models import PasswordResetRequest, RoleGrantRequest
 from .role_selectors import MANAGE_PERMISSION, VIEW_REQUESTS_PERMISSION, role_labels
 from .roles import CONFIRM_POWER, ROLES, needs_second_person
+from .services import PasswordReset
 
 TWO_PERSON_RULE = (
     f"双人确认：授予{role_labels(code for code in ROLES if needs_second_person(code))}岗位"
@@ -23,6 +28,16 @@ TWO_PERSON_RULE = (
     "每一次修改、申请、确认和驳回都记入审计日志。超级管理员不在本系统授予。"
 )
 """The two-person rule in the bureau's words, shown on every page of 用户与岗位 (accounts/services.py)."""
+
+RESET_RULE = (
+    "重置密码：系统生成一次性临时密码，只显示一次，不保存明文、不记入日志；用户下次登录须先修改密码，其接口令牌随即作废。"
+    "用户持有需双人确认的岗位（含审批退税、登记退库或确认岗位授权的权限）或是超级管理员的，"
+    "重置须由另一位信息中心人员或局领导确认后才生效，临时密码只显示给确认人；其他用户的密码立即重置，临时密码显示给申请人。"
+    "任何人都不能在此重置本人的密码（请使用右上角的“修改密码”），也不能确认自己提出的申请或重置本人密码的申请。"
+    "后台管理不能设置密码。每一次重置、申请、确认、驳回和修改密码都记入审计日志。"
+)
+"""The rule of password resets in the bureau's words (accounts/services.py), on the user page and the
+confirmation page."""
 
 
 def _role_tags(user) -> list[dict]:
@@ -62,7 +77,9 @@ def _history(target) -> list:
     return events
 
 
-def _user_page(request, target, *, form=None, plan=None, status: int = 200):
+def _user_page(
+    request, target, *, form=None, plan=None, reset_form=None, reset_confirm: bool = False, status: int = 200
+):
     form = form or UserRolesForm(
         initial={
             "roles": [code.value for code in ROLES if code in target.role_codes],
@@ -82,6 +99,12 @@ def _user_page(request, target, *, form=None, plan=None, status: int = 200):
         "plan_lines": plan.lines() if plan else [],
         "history": _history(target),
         "rule": TWO_PERSON_RULE,
+        "reset_rule": RESET_RULE,
+        "reset_form": mark_invalid(reset_form or PasswordResetReasonForm(prefix="reset")),
+        "reset_confirm": reset_confirm,
+        "reset_needs_second_person": selectors.reset_needs_second_person(target),
+        "pending_reset": selectors.pending_password_reset(target=target),
+        "is_self": target.pk == request.user.pk,
     }
     return render(request, "accounts/user_detail.html", context, status=status)
 
@@ -118,10 +141,72 @@ def user_detail(request, pk: int):
     return redirect("accounts:user_detail", pk=pk)
 
 
+def _temporary_password_page(request, reset: PasswordReset, *, back_url: str):
+    """The temporary password, once: an answer to the POST that made it, never a redirect (a message would keep
+    it in the session), never cached."""
+    context = {"target": reset.user, "password": reset.temporary_password, "back_url": back_url}
+    response = render(request, "accounts/password_reset_done.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
+@require_POST
+@sensitive_variables("reset")
+def user_password_reset(request, pk: int):
+    """重置密码 on the user page: a POST with the reason shows what will happen; the POST of that panel
+    (``confirmed``) resets at once and shows the temporary password, or files the request for a second person."""
+    target = selectors.user_get_for_manager(user=request.user, pk=pk)
+    form = PasswordResetReasonForm(request.POST, prefix="reset")
+    if not form.is_valid():
+        return _user_page(request, target, reset_form=form, status=400)
+    if target.pk == request.user.pk:
+        form.add_error(None, "不能重置自己的密码，请使用右上角的“修改密码”。")
+        return _user_page(request, target, reset_form=form, status=400)
+    if request.POST.get("confirmed") != "1":
+        return _user_page(request, target, reset_form=form, reset_confirm=True)
+    try:
+        reset = services.user_password_reset(actor=request.user, user=target, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        add_service_error(form, exc)
+        return _user_page(request, target, reset_form=form, status=exc.status_code)
+    if reset.pending:
+        messages.success(
+            request,
+            f"已提出重置{target}密码的申请：须由另一位信息中心人员或局领导确认后才生效，临时密码将只显示给确认人。",
+        )
+        return redirect("accounts:user_detail", pk=pk)
+    return _temporary_password_page(request, reset, back_url=reverse("accounts:user_detail", args=[pk]))
+
+
 # --- 岗位授权确认 -----------------------------------------------------------------------------------------------
 
 
-def _requests_page(request, *, errors: dict | None = None, reject_forms: dict | None = None, status: int = 200):
+RESETS_SHOWN = 20  # the newest password resets on the confirmation page, those waiting first
+
+
+def _resets(request, status_filter: str, *, errors: dict, reject_forms: dict) -> list[PasswordResetRequest]:
+    resets = list(selectors.password_reset_requests_for_user(user=request.user, status=status_filter)[:RESETS_SHOWN])
+    for reset in resets:
+        reset.refusal = selectors.reset_confirm_refusal(actor=request.user, reset_request=reset)
+        reset.can_withdraw = (
+            reset.status == PasswordResetRequest.Status.PENDING and reset.requested_by_id == request.user.pk
+        )
+        reset.error = errors.get(reset.pk, "")
+        reset.reject_form = mark_invalid(reject_forms.get(reset.pk) or RoleGrantRejectForm(prefix=f"p{reset.pk}"))
+    return resets
+
+
+def _requests_page(
+    request,
+    *,
+    errors: dict | None = None,
+    reject_forms: dict | None = None,
+    reset_errors: dict | None = None,
+    reset_reject_forms: dict | None = None,
+    status: int = 200,
+):
     status_filter = request.GET.get("status", "")
     listing = paginate(request, selectors.role_grant_requests_for_user(user=request.user, status=status_filter))
     can_decide = request.user.has_perm(CONFIRM_POWER)
@@ -141,6 +226,9 @@ def _requests_page(request, *, errors: dict | None = None, reject_forms: dict | 
         "statuses": RoleGrantRequest.Status.choices,
         "can_decide": can_decide,
         "rule": TWO_PERSON_RULE,
+        "reset_rule": RESET_RULE,
+        "resets": _resets(request, status_filter, errors=reset_errors or {}, reject_forms=reset_reject_forms or {}),
+        "resets_shown": RESETS_SHOWN,
     }
     return render(request, "accounts/role_requests.html", context, status=status)
 
@@ -200,3 +288,52 @@ def role_request_withdraw(request, pk: int):
         return f"已撤回授予{grant.user}「{grant.get_role_display()}」岗位的申请。"
 
     return _decision(request, pk, action)
+
+
+# --- 密码重置确认 (beside the role grants) -------------------------------------------------------------------------
+
+
+@login_required
+@permission_required(CONFIRM_POWER, raise_exception=True)
+@require_POST
+@sensitive_variables("reset")
+def password_reset_approve(request, pk: int):
+    """确认重置: the second person confirms, and sees the temporary password once (the requester never does)."""
+    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
+    try:
+        reset = services.password_reset_approve(actor=request.user, reset_request=pending)
+    except ApplicationError as exc:
+        return _requests_page(request, reset_errors={pending.pk: exc.message}, status=exc.status_code)
+    return _temporary_password_page(request, reset, back_url=reverse("accounts:role_requests"))
+
+
+@login_required
+@permission_required(CONFIRM_POWER, raise_exception=True)
+@require_POST
+def password_reset_reject(request, pk: int):
+    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
+    form = RoleGrantRejectForm(request.POST, prefix=f"p{pending.pk}")
+    if not form.is_valid():
+        return _requests_page(request, reset_reject_forms={pending.pk: form}, status=400)
+    try:
+        reset = services.password_reset_reject(
+            actor=request.user, reset_request=pending, note=form.cleaned_data["note"]
+        )
+    except ApplicationError as exc:
+        add_service_error(form, exc)
+        return _requests_page(request, reset_reject_forms={pending.pk: form}, status=exc.status_code)
+    messages.success(request, f"已驳回重置{reset.user}密码的申请，已通知申请人。")
+    return redirect("accounts:role_requests")
+
+
+@login_required
+@permission_required(MANAGE_PERMISSION, raise_exception=True)
+@require_POST
+def password_reset_withdraw(request, pk: int):
+    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
+    try:
+        reset = services.password_reset_withdraw(actor=request.user, reset_request=pending)
+    except ApplicationError as exc:
+        return _requests_page(request, reset_errors={pending.pk: exc.message}, status=exc.status_code)
+    messages.success(request, f"已撤回重置{reset.user}密码的申请。")
+    return redirect("accounts:role_requests")

@@ -61,9 +61,14 @@ _LEDGER_EXPORT = (*_LEDGER_VIEW, "ledger.export_ledgerentry")
 _LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
-# supervisor (``decide_rolegrantrequest``).
-_ROLES_MANAGE = ("accounts.manage_roles", "accounts.view_rolegrantrequest", "accounts.decide_rolegrantrequest")
-_ROLES_CONFIRM = ("accounts.view_rolegrantrequest", "accounts.decide_rolegrantrequest")
+# supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
+# such roles (accounts.0010_password_reset_permissions): the same people ask and confirm.
+_ROLES_CONFIRM = (
+    "accounts.view_rolegrantrequest",
+    "accounts.decide_rolegrantrequest",
+    "accounts.view_passwordresetrequest",
+)
+_ROLES_MANAGE = ("accounts.manage_roles", *_ROLES_CONFIRM)
 # 信息中心 manages users, the organisation and the schedules in the admin site.
 _SYSTEM = (
     "accounts.view_user",

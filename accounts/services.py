@@ -1,4 +1,5 @@
-"""Writes of the accounts app: a user's roles (岗位), unit and status, and the two-person rule on role grants.
+"""Writes of the accounts app: a user's roles (岗位), unit and status, passwords, and the two-person rule on role
+grants and password resets.
 
 The two-person rule (双人确认), as the page states it: granting a role that carries approval or payment powers —
 any role whose permissions include ``refund.approve_refundapplication`` or ``ledger.add_treasurypayment`` — or the
@@ -8,26 +9,54 @@ supervisor, never the one who asked for it and never the user who would receive 
 removal of a role, a change of unit and (de)activation take effect at once. Superuser status is never granted here
 (nor in the admin site, where it is read-only). Every change, request, confirmation, rejection and withdrawal
 writes an audit event in its own transaction.
+
+Password resets (重置密码) follow the same rule, because whoever knows a password can sign in as its holder:
+resetting the password of a user who holds any role of the rule (``role_selectors.reset_needs_second_person``,
+which asks ``roles.needs_second_person`` of each role held) or who is a superuser becomes a pending
+``PasswordResetRequest`` that a second person confirms, as above; any other user's reset takes effect at once.
+Nobody resets their own password this way (they change it, ``user_password_change``), and resets are made only
+here: the admin site can no longer set passwords. A reset that takes effect gives the user a random temporary
+password (``accounts.passwords.temporary_password``), returned once to the person whose action made it take
+effect — the requester for an immediate reset, the confirmer otherwise, never the requester of a confirmed one —
+and stored only as its hash, never logged, never in an audit event; the user must change it at the next sign-in
+(``User.must_change_password``, enforced by ``accounts.middleware.PasswordChangeRequiredMiddleware``). A reset
+that takes effect and a change of password both revoke the user's API tokens and end their other sessions (the
+session carries a hash of the password). Every reset, request, confirmation, rejection, withdrawal and change
+writes an audit event.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+from rest_framework.authtoken.models import Token
 
 from notify.services import inbox_notify
 
 from .audit import record_event
 from .errors import ApplicationError, ConflictError
-from .models import Branch, RoleGrantRequest, User
-from .role_selectors import MANAGE_PERMISSION, RoleChangePlan, confirm_refusal, user_role_change_plan
+from .models import Branch, PasswordResetRequest, RoleGrantRequest, User
+from .passwords import temporary_password
+from .role_selectors import (
+    MANAGE_PERMISSION,
+    RoleChangePlan,
+    confirm_refusal,
+    reset_confirm_refusal,
+    reset_needs_second_person,
+    user_role_change_plan,
+)
 from .roles import CONFIRM_POWER, ROLES, RoleCode
 
 REASON_MAX = 500
+_Pending = TypeVar("_Pending", RoleGrantRequest, PasswordResetRequest)  # a request of the two-person rule
 
 
 def _name(user) -> str:
@@ -158,17 +187,20 @@ def _request_create(*, actor, user: User, code: RoleCode, reason: str) -> RoleGr
     return grant
 
 
-def _decide(*, actor, grant_request: RoleGrantRequest, status: str, note: str) -> tuple[RoleGrantRequest, User]:
-    """Claim the pending request for ``status`` (inside the caller's transaction); the request and its user,
-    locked. A request another person decided a moment ago is refused."""
-    user = User.objects.select_for_update().get(pk=grant_request.user_id)
-    claimed = RoleGrantRequest.objects.filter(pk=grant_request.pk, status=RoleGrantRequest.Status.PENDING).update(
+def _decide(*, actor, pending: _Pending, status: str, note: str) -> tuple[_Pending, User]:
+    """Claim the pending request (a role grant or a password reset) for ``status``, inside the caller's
+    transaction; the request and its user, locked. A request another person decided a moment ago is refused."""
+    model = type(pending)
+    user = User.objects.select_for_update().get(pk=pending.user_id)
+    claimed = model.objects.filter(pk=pending.pk, status="pending").update(
         status=status, decided_by=actor, decided_at=timezone.now(), decision_note=note
     )
-    grant = RoleGrantRequest.objects.select_related("requested_by", "decided_by").get(pk=grant_request.pk)
+    decided = model.objects.select_related("requested_by", "decided_by").get(pk=pending.pk)
     if not claimed:
-        raise ConflictError(f"该申请已由{_name(grant.decided_by)}处理（{grant.get_status_display()}），请刷新页面。")
-    return grant, user
+        raise ConflictError(
+            f"该申请已由{_name(decided.decided_by)}处理（{decided.get_status_display()}），请刷新页面。"
+        )
+    return decided, user
 
 
 def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRequest:
@@ -186,9 +218,7 @@ def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRe
     code = RoleCode(grant_request.role)
     label = ROLES[code].label
     with transaction.atomic():
-        grant, user = _decide(
-            actor=actor, grant_request=grant_request, status=RoleGrantRequest.Status.APPROVED, note=""
-        )
+        grant, user = _decide(actor=actor, pending=grant_request, status=RoleGrantRequest.Status.APPROVED, note="")
         if not user.is_active:
             raise ApplicationError(f"{_name(user)}的账户已停用，不能授予岗位；请先启用账户，或驳回该申请。")
         before = [c for c in ROLES if c in user.role_codes]
@@ -225,9 +255,7 @@ def role_grant_reject(*, actor, grant_request: RoleGrantRequest, note: str) -> R
     note = _text(note, what="驳回理由", field="note", required=True)
     label = grant_request.get_role_display()
     with transaction.atomic():
-        grant, user = _decide(
-            actor=actor, grant_request=grant_request, status=RoleGrantRequest.Status.REJECTED, note=note
-        )
+        grant, user = _decide(actor=actor, pending=grant_request, status=RoleGrantRequest.Status.REJECTED, note=note)
         record_event(
             actor=actor,
             verb="role_grant_reject",
@@ -249,9 +277,7 @@ def role_grant_withdraw(*, actor, grant_request: RoleGrantRequest) -> RoleGrantR
         raise ApplicationError("只有申请人可以撤回该申请。")
     label = grant_request.get_role_display()
     with transaction.atomic():
-        grant, user = _decide(
-            actor=actor, grant_request=grant_request, status=RoleGrantRequest.Status.WITHDRAWN, note=""
-        )
+        grant, user = _decide(actor=actor, pending=grant_request, status=RoleGrantRequest.Status.WITHDRAWN, note="")
         record_event(
             actor=actor,
             verb="role_grant_withdraw",
@@ -262,6 +288,198 @@ def role_grant_withdraw(*, actor, grant_request: RoleGrantRequest) -> RoleGrantR
     return grant
 
 
-def _tell_requester(grant: RoleGrantRequest, title: str) -> None:
-    requester, link = grant.requested_by, reverse("accounts:user_detail", args=[grant.user_id])
-    transaction.on_commit(lambda: inbox_notify(users=[requester], title=title, body=grant.decision_note, link=link))
+def _tell_requester(decided: RoleGrantRequest | PasswordResetRequest, title: str) -> None:
+    requester, link = decided.requested_by, reverse("accounts:user_detail", args=[decided.user_id])
+    transaction.on_commit(lambda: inbox_notify(users=[requester], title=title, body=decided.decision_note, link=link))
+
+
+# --- passwords ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """What ``user_password_reset`` or ``password_reset_approve`` did: the request when the reset waits for a second
+    person, else the temporary password, for the caller to show once and forget (never stored, never logged)."""
+
+    user: User
+    request: PasswordResetRequest | None = None
+    temporary_password: str = field(default="", repr=False)
+
+    @property
+    def pending(self) -> bool:
+        return not self.temporary_password
+
+
+def _revoke_api_tokens(user: User) -> int:
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
+
+
+@sensitive_variables("password")
+def _password_set_temporary(*, actor, user: User, summary: str, reason: str) -> str:
+    """Give the locked ``user`` a temporary password to change at the next sign-in; audited without it."""
+    password = temporary_password(user)
+    before = user.must_change_password
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    record_event(
+        actor=actor,
+        verb="user_password_reset",
+        target=user,
+        summary=summary,
+        changes={
+            "must_change_password": [before, True],
+            "api_tokens_revoked": _revoke_api_tokens(user),
+            "reason": reason,
+        },
+    )
+    return password
+
+
+@sensitive_variables("password")
+def user_password_reset(*, actor, user: User, reason: str) -> PasswordReset:
+    """重置密码: give ``user`` a temporary password, at once or through a second person (module docstring).
+
+    Refused without ``accounts.manage_roles`` and for one's own account. ``reason`` is required. A user under the
+    two-person rule gets a pending request instead (``password_reset_request``; those who may confirm get an in-app
+    notice); anyone else's password is reset at once (``user_password_reset``) and the temporary password returned.
+    """
+    if not actor.has_perm(MANAGE_PERMISSION):
+        raise PermissionDenied("no permission to reset passwords")
+    if user.pk == actor.pk:
+        raise ApplicationError("不能重置自己的密码，请使用右上角的“修改密码”。")
+    reason = _text(reason, what="重置理由", field="reason", required=True)
+    with transaction.atomic():
+        # A role grant being confirmed for this user takes the same lock: the rule is judged on the roles held now.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if reset_needs_second_person(user):
+            return PasswordReset(user=user, request=_reset_request_create(actor=actor, user=user, reason=reason))
+        password = _password_set_temporary(
+            actor=actor,
+            user=user,
+            reason=reason,
+            summary=f"重置{_name(user)}的密码（{reason}）：已生成临时密码，须在下次登录时修改。",
+        )
+    return PasswordReset(user=user, temporary_password=password)
+
+
+def _reset_request_create(*, actor, user: User, reason: str) -> PasswordResetRequest:
+    try:
+        with transaction.atomic():
+            reset = PasswordResetRequest.objects.create(user=user, reason=reason, requested_by=actor)
+    except IntegrityError as exc:  # another administrator asked a moment ago
+        raise ConflictError(f"重置{_name(user)}密码的申请已在等待确认。", extra={"field": "reason"}) from exc
+    record_event(
+        actor=actor,
+        verb="password_reset_request",
+        target=reset,
+        summary=f"申请重置{_name(user)}的密码，待另一位信息中心人员或局领导确认",
+        changes={"user": _name(user), "reason": reason},
+    )
+    title = f"密码重置待确认：{_name(actor)}申请重置{_name(user)}的密码"
+    confirmers = _confirmers(exclude=(actor.pk, user.pk))
+    link = _requests_link()
+    transaction.on_commit(lambda: inbox_notify(users=confirmers, title=title, body=reason, link=link))
+    return reset
+
+
+@sensitive_variables("password")
+def password_reset_approve(*, actor, reset_request: PasswordResetRequest) -> PasswordReset:
+    """确认重置: a second person confirms a pending reset; the temporary password is returned to them alone.
+
+    Refused when ``actor`` may not confirm, asked for it, or is the user (the database refuses it too). Writes
+    ``password_reset_approve`` on the request and ``user_password_reset`` on the account; the requester is told
+    that it was done, without the password.
+    """
+    if not actor.has_perm(CONFIRM_POWER):
+        raise PermissionDenied("no permission to confirm password resets")
+    refusal = reset_confirm_refusal(actor=actor, reset_request=reset_request)
+    if refusal:
+        raise ApplicationError(refusal)
+    with transaction.atomic():
+        reset, user = _decide(actor=actor, pending=reset_request, status=PasswordResetRequest.Status.APPROVED, note="")
+        record_event(
+            actor=actor,
+            verb="password_reset_approve",
+            target=reset,
+            summary=f"确认重置{_name(user)}的密码（{_name(reset.requested_by)}申请）",
+            changes={"status": [PasswordResetRequest.Status.PENDING, PasswordResetRequest.Status.APPROVED]},
+        )
+        password = _password_set_temporary(
+            actor=actor,
+            user=user,
+            reason=reset.reason,
+            summary=f"经{_name(actor)}确认，重置{_name(user)}的密码（{_name(reset.requested_by)}申请：{reset.reason}）："
+            "已生成临时密码，须在下次登录时修改。",
+        )
+        _tell_requester(reset, f"已确认：重置{_name(user)}的密码（{_name(actor)}确认，临时密码已交确认人）")
+    return PasswordReset(user=user, request=reset, temporary_password=password)
+
+
+def password_reset_reject(*, actor, reset_request: PasswordResetRequest, note: str) -> PasswordResetRequest:
+    """驳回: a confirmer refuses a pending reset, with the reason; the requester gets an in-app notice."""
+    if not actor.has_perm(CONFIRM_POWER):
+        raise PermissionDenied("no permission to decide password resets")
+    if actor.pk == reset_request.requested_by_id:
+        raise ApplicationError("这是您提出的申请，如不再需要请撤回。")
+    note = _text(note, what="驳回理由", field="note", required=True)
+    with transaction.atomic():
+        reset, user = _decide(
+            actor=actor, pending=reset_request, status=PasswordResetRequest.Status.REJECTED, note=note
+        )
+        record_event(
+            actor=actor,
+            verb="password_reset_reject",
+            target=reset,
+            summary=f"驳回重置{_name(user)}密码的申请：{note}",
+            changes={
+                "status": [PasswordResetRequest.Status.PENDING, PasswordResetRequest.Status.REJECTED],
+                "decision_note": note,
+            },
+        )
+        _tell_requester(reset, f"已驳回：重置{_name(user)}的密码（{_name(actor)}：{note}）")
+    return reset
+
+
+def password_reset_withdraw(*, actor, reset_request: PasswordResetRequest) -> PasswordResetRequest:
+    """撤回: the requester takes back a reset that still waits."""
+    if actor.pk != reset_request.requested_by_id:
+        raise ApplicationError("只有申请人可以撤回该申请。")
+    with transaction.atomic():
+        reset, user = _decide(actor=actor, pending=reset_request, status=PasswordResetRequest.Status.WITHDRAWN, note="")
+        record_event(
+            actor=actor,
+            verb="password_reset_withdraw",
+            target=reset,
+            summary=f"撤回重置{_name(user)}密码的申请",
+            changes={"status": [PasswordResetRequest.Status.PENDING, PasswordResetRequest.Status.WITHDRAWN]},
+        )
+    return reset
+
+
+@sensitive_variables("new_password")
+def user_password_change(*, actor, new_password: str) -> User:
+    """修改密码: ``actor`` sets their own password (the form has checked the current one).
+
+    Clears ``must_change_password``, revokes the API tokens and writes ``password_change`` (without the password).
+    The caller keeps the current session with ``update_session_auth_hash``; the others end.
+    """
+    password_validation.validate_password(new_password, actor)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        before = user.must_change_password
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        changes: dict = {"api_tokens_revoked": _revoke_api_tokens(user)}
+        if before:
+            changes = {"must_change_password": [True, False], **changes}
+        record_event(
+            actor=actor,
+            verb="password_change",
+            target=user,
+            summary="修改本人密码" + ("（替换临时密码）" if before else ""),
+            changes=changes,
+        )
+    return user

@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.xlsx", views.audit_export, name="audit_export"),
     # 用户与岗位 and the role grants of the two-person rule (岗位授权确认)
@@ -16,4 +17,9 @@ urlpatterns = [
     path("role-requests/<int:pk>/approve/", role_views.role_request_approve, name="role_request_approve"),
     path("role-requests/<int:pk>/reject/", role_views.role_request_reject, name="role_request_reject"),
     path("role-requests/<int:pk>/withdraw/", role_views.role_request_withdraw, name="role_request_withdraw"),
+    # 重置密码 under the same rule: asked on the user page, confirmed beside the role grants
+    path("users/<int:pk>/password-reset/", role_views.user_password_reset, name="user_password_reset"),
+    path("password-resets/<int:pk>/approve/", role_views.password_reset_approve, name="password_reset_approve"),
+    path("password-resets/<int:pk>/reject/", role_views.password_reset_reject, name="password_reset_reject"),
+    path("password-resets/<int:pk>/withdraw/", role_views.password_reset_withdraw, name="password_reset_withdraw"),
 ]

@@ -1,10 +1,13 @@
 import structlog
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.http import require_GET
@@ -13,9 +16,11 @@ from rest_framework.exceptions import NotFound
 from .api_auth import SignInRateThrottle
 from .audit_labels import change_rows, object_type_label, verb_label
 from .exports import audited_xlsx_export
+from .forms import OwnPasswordChangeForm
 from .listing import active_filter_count, paginate, sort_columns, style_filter_form
 from .request_context import current
 from .selectors import AUDIT_COLUMNS, AUDIT_SORT, audit_event_filterset, audit_events_for_user
+from .services import user_password_change
 
 logger = structlog.get_logger(__name__)
 
@@ -56,6 +61,21 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """修改密码, for every signed-in user; the only page open while a temporary password must be replaced
+    (``PasswordChangeRequiredMiddleware``). Django's view checks the form; ``user_password_change`` writes."""
+
+    template_name = "accounts/password_change.html"
+    form_class = OwnPasswordChangeForm
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        user = user_password_change(actor=self.request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, user)  # this session stays; the user's others end
+        messages.success(self.request, "密码已修改，请牢记新密码、不要告诉他人。接口令牌已作废，如需使用请重新获取。")
+        return redirect(self.get_success_url())
 
 
 def page_not_found(request, exception):

@@ -188,6 +188,20 @@ def _grant_url(name: str) -> Callable[[dict], str]:
     return url
 
 
+def _reset_url(name: str) -> Callable[[dict], str]:
+    """A pending reset of the refund officer's password (an approver: the two-person rule), asked for by the admin."""
+
+    def url(f: dict) -> str:
+        from accounts.models import User
+        from accounts.services import user_password_reset
+
+        officer = User.objects.get(username="refund_officer")
+        reset = user_password_reset(actor=User.objects.get(username="admin"), user=officer, reason="访问矩阵")
+        return reverse(name, args=[reset.request.pk])
+
+    return url
+
+
 def _candidate_url(name: str, key: str) -> Callable[[dict], str]:
     return lambda f: reverse(name, args=[_candidates(f)[key].pk])
 
@@ -306,6 +320,25 @@ ENDPOINTS: dict[str, Endpoint] = {
         method="post",
     ),
     "role_request_withdraw": Endpoint(_grant_url("accounts:role_request_withdraw"), 403, {"admin": 302}, method="post"),
+    # --- 重置密码 (under the same rule) and 修改密码 (everyone)
+    "user_password_reset_nothing": Endpoint(  # no reason: 400 beside the field
+        _user_url("accounts:user_password_reset", "officer_a"), 403, only(ROLE_MANAGERS, then=400, otherwise=403),
+        method="post",
+    ),
+    "password_reset_approve": Endpoint(  # the supervisor confirms and sees the password; the admin asked for it
+        _reset_url("accounts:password_reset_approve"), 403, {"supervisor": 200, "admin": 400}, method="post"
+    ),
+    "password_reset_reject_nothing": Endpoint(  # no reason: 400 beside the field
+        _reset_url("accounts:password_reset_reject"), 403, only(ROLE_CONFIRMERS, then=400, otherwise=403),
+        method="post",
+    ),
+    "password_reset_withdraw": Endpoint(
+        _reset_url("accounts:password_reset_withdraw"), 403, {"admin": 302}, method="post"
+    ),
+    "password_change": Endpoint(lambda f: reverse("accounts:password_change"), 200),
+    "password_change_nothing": Endpoint(  # an empty form: the page again with the errors
+        lambda f: reverse("accounts:password_change"), 200, method="post"
+    ),
     # --- 消息通知 (notify)
     "sms_inbox": Endpoint(lambda f: reverse("notify:inbox"), 200),
     "sms_inbox_read": Endpoint(lambda f: reverse("notify:inbox_mark_read"), 302, method="post"),

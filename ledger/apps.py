@@ -22,3 +22,8 @@ class LedgerConfig(AppConfig):
             object_types={"ledger.demo": "演示数据"},
             keys={"registered": "登记条目", "unbilled": "未发账单", "checked": "已核对", "not_reduced": "留抵未核减"},
         )
+        # 录入退库's record beside the entry's own fields (amount, paid_on, application).
+        register(
+            object_type="ledger.ledgerentry",
+            keys={"voucher_number": "退库凭证号", "incremental": "其中：增量", "stock": "其中：存量", "source": "来源"},
+        )

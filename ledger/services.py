@@ -262,7 +262,7 @@ def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, 
             "incremental": str(plan.incremental),
             "stock": str(plan.stock),
             "paid_on": plan.paid_on.isoformat(),
-            "source": source,
+            "source": TreasuryPayment.Source(source).label,
         },
     )
     return entry

@@ -1,6 +1,6 @@
 """Audit events for the actions taken in notify's pages (notify sends ``notify.signals.audit_requested``).
 
-notify imports none of our apps, so it cannot call ``record_event`` itself; accounts may use notify and
+notify imports no app of ours but core, so it cannot call ``record_event`` itself; accounts may use notify and
 listens. The receiver runs synchronously inside the sender's transaction.
 """
 

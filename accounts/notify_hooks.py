@@ -1,4 +1,4 @@
-"""What notify's pages need to know about branches, given to notify by settings (notify imports none of our apps).
+"""What notify's pages need to know about branches, given to notify by settings (notify imports only core).
 
 ``settings.NOTIFY_VISIBLE_BRANCHES`` points at ``accounts.scoping.visible_branch_ids`` (the gateway itself);
 ``settings.NOTIFY_BRANCH_CHOICES`` at ``branch_choices`` below.

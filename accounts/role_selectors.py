@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
+from core.listing import sort_order
+
 from .filters import UserRoleFilter
-from .listing import sort_order
 from .models import AuditEvent, Branch, PasswordResetRequest, RoleGrantRequest, User
 from .roles import CONFIRM_POWER, ROLES, RoleCode, needs_second_person
 from .scoping import scope_to_user

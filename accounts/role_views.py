@@ -10,12 +10,13 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import ApplicationError
+from core.listing import active_filter_count, add_service_error, mark_invalid, paginate, sort_columns, style_filter_form
+
 from . import role_selectors as selectors
 from . import services
 from .audit_labels import change_rows, verb_label
-from .errors import ApplicationError
 from .forms import PasswordResetReasonForm, RoleGrantRejectForm, UserRolesForm
-from .listing import active_filter_count, add_service_error, mark_invalid, paginate, sort_columns, style_filter_form
 from .models import PasswordResetRequest, RoleGrantRequest
 from .role_selectors import MANAGE_PERMISSION, VIEW_REQUESTS_PERMISSION, role_labels
 from .roles import CONFIRM_POWER, ROLES, needs_second_person

@@ -4,8 +4,9 @@ from collections.abc import Mapping
 
 from django.db.models import QuerySet
 
+from core.listing import sort_order
+
 from .filters import AuditEventFilter
-from .listing import sort_order
 from .models import AuditEvent
 from .scoping import scope_to_user
 

@@ -39,10 +39,10 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from rest_framework.authtoken.models import Token
 
+from core.errors import ApplicationError, ConflictError
 from notify.services import inbox_notify
 
 from .audit import record_event
-from .errors import ApplicationError, ConflictError
 from .models import Branch, PasswordResetRequest, RoleGrantRequest, User
 from .passwords import temporary_password
 from .role_selectors import (

@@ -13,11 +13,12 @@ from django.views import defaults
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import NotFound
 
+from core.listing import active_filter_count, paginate, sort_columns, style_filter_form
+
 from .api_auth import SignInRateThrottle
 from .audit_labels import change_rows, object_type_label, verb_label
 from .exports import audited_xlsx_export
 from .forms import OwnPasswordChangeForm
-from .listing import active_filter_count, paginate, sort_columns, style_filter_form
 from .request_context import current
 from .selectors import AUDIT_COLUMNS, AUDIT_SORT, audit_event_filterset, audit_events_for_user
 from .services import user_password_change

@@ -56,7 +56,7 @@ from django.utils import timezone
 from accounts.audit import record_event
 from accounts.models import User
 from accounts.roles import RoleCode
-from accounts.templatetags.masking import format_yuan
+from core.money import format_yuan
 from refund.case_builder import tax_period_of, taxpayer_case_json
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
 from refund.rules.periods import Period

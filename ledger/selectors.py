@@ -12,9 +12,9 @@ from django import forms
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from accounts.listing import sort_order
 from accounts.models import Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
+from core.listing import sort_order
 from refund.application_selectors import applications_for_user
 from refund.labels import REGIME_TITLES, SIZE_TITLES
 from refund.models import UNPAID_STATES, RefundApplication

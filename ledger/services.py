@@ -28,12 +28,13 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.audit import record_event
-from accounts.errors import ApplicationError, ConflictError
-from accounts.masking import mask_identifier
-from accounts.templatetags.masking import format_period_cn, format_yuan
+from core.errors import ApplicationError, ConflictError
+from core.masking import mask_identifier
+from core.money import format_yuan, parse_yuan
+from core.periods import format_period_cn
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
-from refund.application_services import application_mark_paid, money_input
+from refund.application_services import application_mark_paid
 from refund.models import UNPAID_STATES, RefundApplication
 from taxpayers.models import Taxpayer, VatReturn
 
@@ -65,7 +66,7 @@ def _money(value, label: str) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        return money_input(value, label)
+        return parse_yuan(value, label)
     except ApplicationError as exc:
         raise PaymentRefused(exc.message) from None
 

@@ -10,15 +10,15 @@ from pathlib import Path
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.errors import ApplicationError
-from accounts.exports import XLSX_CONTENT_TYPE, audited_xlsx_export, content_disposition
-from accounts.listing import (
+from accounts.exports import audited_xlsx_export
+from core.errors import ApplicationError
+from core.listing import (
     active_filter_count,
     add_service_error,
     mark_invalid,
@@ -26,8 +26,9 @@ from accounts.listing import (
     sort_columns,
     style_filter_form,
 )
-from accounts.masking import mask_identifier
-from accounts.templatetags.masking import format_yuan
+from core.masking import mask_identifier
+from core.money import format_yuan
+from core.xlsx import file_download
 from refund.labels import regime_title, size_title
 
 from . import selectors, services
@@ -386,9 +387,7 @@ def payment_import(request):
 @permission_required(PAY, raise_exception=True)
 @require_GET
 def payment_import_sample(request):
-    response = FileResponse(SAMPLE.open("rb"), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition("国库退库回执-样例.xlsx")
-    return response
+    return file_download(SAMPLE.open("rb"), "国库退库回执-样例.xlsx")
 
 
 # --- 每日登记 --------------------------------------------------------------------------------------------------

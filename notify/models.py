@@ -1,7 +1,7 @@
 """消息通知: message templates, the SMS outbox, delivery reports, the opt-out list and the in-app inbox.
 
 Every SMS is a row (``SmsMessage``) before anything is sent; the dispatcher claims rows and hands
-them to a backend. ``notify`` imports no other app of ours: related objects are generic
+them to a backend. ``notify`` imports no app of ours but ``core``: related objects are generic
 (content type + id) and users are ``settings.AUTH_USER_MODEL``.
 """
 

@@ -1,6 +1,6 @@
 """Reads of notify, gated by permission in the views and scoped by branch here.
 
-notify imports none of our apps, so the branch scope comes from ``settings.NOTIFY_VISIBLE_BRANCHES``
+notify imports no app of ours but core, so the branch scope comes from ``settings.NOTIFY_VISIBLE_BRANCHES``
 (``accounts.scoping.visible_branch_ids``: None = every branch, else a set of ids) and the branch names
 from ``settings.NOTIFY_BRANCH_CHOICES``. A branch-scoped reader sees only rows whose ``branch_id`` is one
 of its branches; service officers, refund officers and supervisors work across the bureau and see all.
@@ -10,9 +10,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils.module_loading import import_string
+
+from core.listing import sort_order
 
 from .models import InboxNotification, MessageTemplate, SmsBatch, SmsMessage, progress_from_counts
 from .services import REFUSED_AT_ENQUEUE
@@ -80,8 +82,7 @@ def _common_filters(rows: QuerySet, filters: dict, *, template_field: str) -> Qu
 
 
 # --- sorting: the lists' sortable columns (``sort`` in the URL, ``-`` for descending), whitelisted here -----------
-# notify imports none of our apps, so this is its own small copy of the rule every list follows: a key names a
-# column, the column names its fields, anything else falls back to the list's default.
+# Every column is never empty, so the sort keeps the database's own NULL order and the created_at index serves it.
 
 MESSAGE_COLUMNS = {"created": "创建时间", "status": "状态", "attempts": "次数"}
 MESSAGE_SORT_FIELDS = {"created": ("created_at",), "status": ("status",), "attempts": ("attempts",)}
@@ -91,20 +92,9 @@ BATCH_SORT_FIELDS = {"created": ("created_at",), "name": ("name",), "total": ("t
 BATCH_SORT = "-created"
 
 
-def sort_key(value: str | None, columns, default: str) -> str:
-    """``value`` when it names one of ``columns`` (``key`` or ``-key``), else ``default``."""
-    return value if value and value.removeprefix("-") in columns else default
-
-
-def _sorted(rows: QuerySet, sort: str | None, fields: dict, default: str, then: tuple = ()) -> QuerySet:
-    """``rows`` by the column ``sort`` names (its fields: names or expressions), then by ``then`` (fixed)."""
-    key = sort_key(sort, fields, default)
-    descending = key.startswith("-")
-    order = []
-    for field in fields[key.removeprefix("-")]:
-        expression = F(field) if isinstance(field, str) else field
-        order.append(expression.desc() if descending else expression.asc())
-    return rows.order_by(*order, *then, "-id" if descending else "id")
+def _sorted(rows: QuerySet, sort: str, fields: dict, default: str, then: tuple = ()) -> QuerySet:
+    """``rows`` in the order the URL's ``sort`` asks, by the rule every list follows (``core.listing``)."""
+    return rows.order_by(*sort_order(sort, fields, default=default, then=then, nulls_last=False))
 
 
 def message_list(*, filters: dict, user=None, sort: str | None = None) -> QuerySet[SmsMessage]:

@@ -4,27 +4,19 @@ Reads go through ``notify.selectors`` (branch scope from the accounts gateway, s
 ``notify.services``; resends and exports are audited by those services.
 """
 
-from types import SimpleNamespace
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from core.listing import sort_columns
+from core.xlsx import export_filename, file_download
+
 from . import selectors, services
-from .exports import (
-    BATCHES_TITLE,
-    MESSAGES_TITLE,
-    XLSX_CONTENT_TYPE,
-    batches_xlsx,
-    content_disposition,
-    export_filename,
-    messages_xlsx,
-)
+from .exports import BATCHES_TITLE, MESSAGES_TITLE, batches_xlsx, messages_xlsx
 from .forms import ResendForm
 from .models import MessageTemplate, SmsBatch, SmsMessage
 from .text import mask_mobile
@@ -56,20 +48,6 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
-def _sort_columns(request, columns: dict[str, str], default: str) -> dict[str, SimpleNamespace]:
-    """Header links of the sortable ``columns`` for templates/partials/sort_th.html (key, label, url, direction),
-    as ``accounts.listing.sort_columns`` makes them for the other lists (notify imports none of our apps)."""
-    current = selectors.sort_key(request.GET.get("sort"), columns, default)
-    links = {}
-    for key, label in columns.items():
-        direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
-        params = request.GET.copy()
-        params.pop("page", None)
-        params["sort"] = f"-{key}" if direction == "asc" else key
-        links[key] = SimpleNamespace(key=key, label=label, url=f"?{params.urlencode()}", direction=direction)
-    return links
-
-
 def _list_query(filters: dict, sort: str) -> str:
     """The list's query string without the page (pagination links and the export keep the sort)."""
     return urlencode({**filters, "sort": sort} if sort else filters)
@@ -77,12 +55,6 @@ def _list_query(filters: dict, sort: str) -> str:
 
 def _branch_names(user) -> dict[int, str]:
     return dict(selectors.branch_choices(user))
-
-
-def _xlsx(content: bytes, title: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition(export_filename(title))
-    return response
 
 
 # --- inbox -------------------------------------------------------------------------------------------------
@@ -93,7 +65,7 @@ def inbox(request):
     context = {
         "page_obj": page,
         "page_query": _list_query({}, sort),
-        "columns": _sort_columns(request, selectors.INBOX_COLUMNS, selectors.INBOX_SORT),
+        "columns": sort_columns(request, selectors.INBOX_COLUMNS, default=selectors.INBOX_SORT),
     }
     return render(request, "notify/inbox.html", context)
 
@@ -129,7 +101,7 @@ def message_list(request):
     context = {
         "page_obj": page,
         "page_query": _list_query(filters, sort),
-        "columns": _sort_columns(request, selectors.MESSAGE_COLUMNS, selectors.MESSAGE_SORT),
+        "columns": sort_columns(request, selectors.MESSAGE_COLUMNS, default=selectors.MESSAGE_SORT),
         "filters": filters,
         "batch": batch,
         "statuses": SmsMessage.Status.choices,
@@ -152,7 +124,7 @@ def message_export(request):
     content, count = messages_xlsx(rows, branch_names=_branch_names(request.user))
     services.sms_export_record(actor=request.user, description=MESSAGES_TITLE, row_count=count,
                                query=urlencode(filters))
-    return _xlsx(content, MESSAGES_TITLE)
+    return file_download(content, export_filename(MESSAGES_TITLE))
 
 
 def _resend_candidates(request):
@@ -237,7 +209,7 @@ def batch_list(request):
     context = {
         "page_obj": page,
         "page_query": _list_query(filters, sort),
-        "columns": _sort_columns(request, selectors.BATCH_COLUMNS, selectors.BATCH_SORT),
+        "columns": sort_columns(request, selectors.BATCH_COLUMNS, default=selectors.BATCH_SORT),
         "filters": filters,
         "statuses": SmsBatch.Status.choices,
         "templates": MessageTemplate.objects.order_by("code"),
@@ -258,7 +230,7 @@ def batch_export(request):
     content, count = batches_xlsx(rows, branch_names=_branch_names(request.user))
     services.sms_export_record(actor=request.user, description=BATCHES_TITLE, row_count=count,
                                query=urlencode(filters), object_type="notify.smsbatch")
-    return _xlsx(content, BATCHES_TITLE)
+    return file_download(content, export_filename(BATCHES_TITLE))
 
 
 @login_required

@@ -24,8 +24,8 @@ from accounts.api_schema import (
     bad_request,
     error_responses,
 )
-from accounts.errors import ApplicationError
-from accounts.masking import mask_identifier
+from core.errors import ApplicationError
+from core.masking import mask_identifier
 from taxpayers.selectors import taxpayer_get_for_user
 
 from .application_claims import CLAIM_INPUT_DIGITS, claim_difference

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from accounts.templatetags.masking import format_period_cn, format_yuan
+from core.money import format_yuan
+from core.periods import format_period_cn
 
 CLAIM_MINIMUM_EXCLUSIVE = Decimal("0.00")
 """A claim must be more than this: an application for a refund of nothing (or less) is not an application."""

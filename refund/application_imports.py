@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import record_event
-from accounts.errors import ApplicationError
+from core.errors import ApplicationError
 from taxpayers.imports import (
     HEADER_SEARCH_ROWS,
     Cell,

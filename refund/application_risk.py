@@ -37,7 +37,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.templatetags.masking import format_yuan
+from core.money import format_yuan
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from .labels import condition_title, error_help, regime_title

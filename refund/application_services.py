@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import structlog
 from django.db import IntegrityError, transaction
@@ -26,9 +26,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.audit import field_changes, record_event
-from accounts.errors import ApplicationError, ConflictError
 from accounts.scoping import visible_branch_ids
-from accounts.templatetags.masking import format_yuan
+from core.errors import ApplicationError, ConflictError
+from core.money import format_yuan, parse_yuan
 from notify.services import inbox_notify
 from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
@@ -154,8 +154,6 @@ def _transition(
 SLA_WORKING_DAYS = 10
 """办结期限: a risk-free application is settled within 10 working days of its receipt."""
 
-_CENT = Decimal("0.01")
-
 
 class DuplicateApplication(ApplicationError):
     """The same application arrived twice (same document number, or a live one for the taxpayer and period)."""
@@ -187,25 +185,6 @@ class Computation:
     case: dict
     decision: dict
     figures: RuleFigures
-
-
-def money_input(value, label: str) -> Decimal:
-    """An amount an officer or a file gave, as yuan with two places; the Chinese error names ``label``."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ApplicationError(f"{label}“{value}”不是有效的金额。") from None
-    if not amount.is_finite():
-        raise ApplicationError(f"{label}“{value}”不是有效的金额。")
-    if amount < 0:
-        raise ApplicationError(f"{label}不能为负数。")
-    try:
-        cents = amount.quantize(_CENT)
-    except InvalidOperation:  # more digits than a Decimal carries: no amount of yuan
-        raise ApplicationError(f"{label}“{value}”过大，请确认金额的单位是“元”。") from None
-    if amount != cents:
-        raise ApplicationError(f"{label}最多保留两位小数（单位：元）。")
-    return cents
 
 
 def application_date_for(application_period: str, received_on: dt.date) -> dt.date:
@@ -310,7 +289,7 @@ def _validate_arrival(
     if source not in RefundApplication.Source.values:
         raise ApplicationError(f"来源“{source}”无效。")
     try:
-        amount = money_input(claimed_amount, "申请退税额")
+        amount = parse_yuan(claimed_amount, "申请退税额")
     except ApplicationError as exc:
         raise ClaimRefused(exc.message) from None
     refusal = claim_refusal(amount)  # the bound of the tax period's credit once the rules have read the returns
@@ -533,9 +512,9 @@ def _confirmed_figures(
             False,
         )
     values = {
-        "amount": None if amount is None else money_input(amount, "确认退税额"),
-        "incremental": None if incremental is None else money_input(incremental, "确认增量退税额"),
-        "stock": None if stock is None else money_input(stock, "确认存量退税额"),
+        "amount": None if amount is None else parse_yuan(amount, "确认退税额"),
+        "incremental": None if incremental is None else parse_yuan(incremental, "确认增量退税额"),
+        "stock": None if stock is None else parse_yuan(stock, "确认存量退税额"),
     }
     if application.kind == Kind.INCREMENTAL:
         if values["stock"]:

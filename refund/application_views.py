@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import (
+from core.errors import ApplicationError
+from core.listing import (
     active_filter_count,
     add_service_error,
     mark_invalid,
@@ -29,8 +29,9 @@ from accounts.listing import (
     sort_columns,
     style_filter_form,
 )
-from accounts.masking import mask_identifier
-from accounts.templatetags.masking import format_period_cn, format_yuan
+from core.masking import mask_identifier
+from core.money import format_yuan
+from core.periods import format_period_cn
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 

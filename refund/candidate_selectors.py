@@ -13,9 +13,9 @@ import django_filters
 from django import forms
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 
-from accounts.listing import sort_order
 from accounts.models import AuditEvent, Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
+from core.listing import sort_order
 from taxpayers.validators import normalise_taxpayer_id
 
 from .candidate_display import FUNNEL

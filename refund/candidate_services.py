@@ -23,11 +23,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.audit import field_changes, record_event
-from accounts.errors import ApplicationError
-from accounts.masking import mask_identifier
 from accounts.models import Branch, User
 from accounts.roles import RoleCode
-from accounts.templatetags.masking import format_period_cn, format_yuan
+from core.errors import ApplicationError
+from core.masking import mask_identifier
+from core.money import format_yuan
+from core.periods import format_period_cn
 from notify.models import InboxNotification, MessageTemplate, OptOut
 from notify.services import SmsRejected, check_mobile, inbox_notify, sms_enqueue
 from taxpayers.calendar import CalendarUnavailable, deadline_for

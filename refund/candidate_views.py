@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import (
+from core.errors import ApplicationError
+from core.listing import (
     active_filter_count,
     add_service_error,
     mark_invalid,
@@ -25,7 +25,7 @@ from accounts.listing import (
     sort_columns,
     style_filter_form,
 )
-from accounts.masking import mask_identifier, mask_mobile
+from core.masking import mask_identifier, mask_mobile
 from taxpayers.calendar import CalendarUnavailable
 from taxpayers.filters import PeriodField
 

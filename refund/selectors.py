@@ -17,8 +17,8 @@ from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.listing import sort_order
 from accounts.scoping import scope_to_user, visible_branch_ids
+from core.listing import sort_order
 from taxpayers.industry import parse_industry_code, sections
 from taxpayers.models import Taxpayer
 from taxpayers.selectors import taxpayer_get_for_user

@@ -13,7 +13,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.audit import record_event
-from accounts.errors import ApplicationError
+from core.errors import ApplicationError
 from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from .aggregates import refresh_stale_aggregates

@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.errors import ApplicationError
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, paginate, sort_columns, style_filter_form
-from accounts.masking import mask_identifier
-from accounts.templatetags.masking import format_yuan
+from core.errors import ApplicationError
+from core.listing import active_filter_count, paginate, sort_columns, style_filter_form
+from core.masking import mask_identifier
+from core.money import format_yuan
 from taxpayers.industry import parse_industry_code
 
 from . import selectors

@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.reverse import reverse
 
 from accounts.api_schema import ERROR_HEADERS, error_responses
-from accounts.masking import mask_identifier, mask_mobile
+from core.masking import mask_identifier, mask_mobile
 
 from .filters import TaxpayerFilter
 from .industry import parse_industry_code

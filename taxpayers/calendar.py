@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from accounts.errors import ApplicationError
+from core.errors import ApplicationError
 
 SOURCE_OFFICIAL = "official"
 SOURCE_RULE = "rule"

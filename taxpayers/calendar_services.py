@@ -5,7 +5,7 @@ from datetime import date
 from django.db import transaction
 
 from accounts.audit import record_event
-from accounts.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .models import FilingDeadline
 

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from accounts.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import calendar as filing_calendar
 from .calendar_services import filing_table_save

@@ -12,10 +12,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from accounts.errors import ApplicationError
-from accounts.exports import file_download
-from accounts.listing import paginate, sort_columns, sort_order
 from accounts.models import Branch
+from core.errors import ApplicationError
+from core.listing import paginate, sort_columns, sort_order
+from core.xlsx import file_download
 
 from . import imports
 from .models import ImportJob

@@ -4,8 +4,8 @@ from collections.abc import Mapping
 
 from django.db.models import QuerySet
 
-from accounts.listing import filtered_queryset
 from accounts.scoping import get_for_user_or_404, scope_to_user
+from core.listing import filtered_queryset
 
 from .filters import TaxpayerFilter
 from .models import ComplianceRecord, Taxpayer, VatReturn

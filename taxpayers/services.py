@@ -27,8 +27,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import record_event
-from accounts.errors import ApplicationError
 from accounts.request_context import current
+from core.errors import ApplicationError
 
 from . import imports
 from .models import ImportJob

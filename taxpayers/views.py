@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.exports import audited_xlsx_export
-from accounts.listing import active_filter_count, paginate, sort_columns, style_filter_form
-from accounts.masking import mask_identifier, mask_mobile
+from core.listing import active_filter_count, paginate, sort_columns, style_filter_form
+from core.masking import mask_identifier, mask_mobile
 
 from .contact_services import CONTACTS_PERMISSION, taxpayer_contacts_reveal
 from .industry import parse_industry_code

@@ -21,7 +21,7 @@ from config.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-SOURCE_DIRS = ("accounts", "taxpayers", "credit", "risk", "refund", "ledger", "notify", "config")
+SOURCE_DIRS = ("core", "accounts", "taxpayers", "credit", "risk", "refund", "ledger", "notify", "config")
 
 
 def test_worker_settings():

@@ -37,11 +37,11 @@ PARAMETER_TABLES = ("*/rules/parameters*.py",)  # exempt from MAX_LINES, not fro
 # candidates/, applications/; demo generators move to demo/; spreadsheet reading to core/).
 LONG_FILES: dict[str, int] = {
     "ledger/demo.py": 831,
-    "ledger/services.py": 644,
+    "ledger/services.py": 645,
     "notify/services.py": 611,
-    "refund/application_services.py": 1000,
-    "refund/application_views.py": 690,
-    "refund/candidate_services.py": 1179,
+    "refund/application_services.py": 979,
+    "refund/application_views.py": 691,
+    "refund/candidate_services.py": 1180,
     "refund/models.py": 803,
     "refund/rules/regimes.py": 783,
     "refund/screening_sql.py": 735,

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from accounts.templatetags.masking import format_yuan
+from core.money import format_yuan
 from ledger.models import LedgerEntry, LedgerRun
 from ledger.services import payment_record
 from ledger.tasks import register_previous_day

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import record_event
-from accounts.listing import sort_columns, sort_order
 from accounts.models import AuditEvent
+from core.listing import sort_columns, sort_order
 
 FIELDS = {"day": ("paid_on",), "amount": ("amount",), "branch": ("branch__sort_order", "branch__code")}
 

@@ -21,12 +21,12 @@ from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.errors import ApplicationError
 from accounts.models import AuditEvent, PasswordResetRequest, User
 from accounts.passwords import ChineseMinimumLengthValidator, temporary_password
 from accounts.role_selectors import reset_needs_second_person
 from accounts.roles import RoleCode
 from accounts.services import password_reset_approve, user_password_change, user_password_reset
+from core.errors import ApplicationError
 from notify.models import InboxNotification
 
 pytestmark = pytest.mark.django_db

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "axes",
     "health_check",
     # our apps, lowest layer first (see DESIGN.md for the one-way dependencies)
+    "core",
     "notify",
     "accounts",
     "taxpayers",
@@ -276,6 +277,6 @@ SMS_LEASE_SECONDS = env.float("SMS_LEASE_SECONDS", default=120)  # > MAS_TIMEOUT
 # (never resent by itself: notify/dispatch.py).
 SMS_UNKNOWN_GRACE_SECONDS = env.float("SMS_UNKNOWN_GRACE_SECONDS", default=30 * 60)
 SMS_BATCH_UPLOAD_MAX_ROWS = env.int("SMS_BATCH_UPLOAD_MAX_ROWS", default=10_000)  # recipients per uploaded batch
-# notify imports none of our apps; these give its pages the branch scope and the branch names.
+# notify imports only core of our apps; these give its pages the branch scope and the branch names.
 NOTIFY_VISIBLE_BRANCHES = "accounts.scoping.visible_branch_ids"  # user -> None (all) or a set of branch ids
 NOTIFY_BRANCH_CHOICES = "accounts.notify_hooks.branch_choices"  # user -> [(branch id, name)]

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.errors import ApplicationError
 from accounts.models import AuditEvent
+from core.errors import ApplicationError
 from ledger.models import LedgerEntry, TreasuryPayment
 from ledger.services import PaymentRefused, payment_record
 from ledger.tests.factories import approved_application

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts.errors import ApplicationError
+from core.errors import ApplicationError
 from ledger.models import LedgerEntry, LedgerRun
 from ledger.services import ledger_register_day, ledger_register_previous_day, payment_record
 from ledger.tests.factories import approved_application

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.masking import mask_identifier
 from accounts.models import AuditEvent
 from accounts.navigation import menu_for
+from core.masking import mask_identifier
 from ledger.models import LedgerEntry
 from ledger.services import ledger_register_day, payment_record
 from ledger.tests.factories import approved_application

@@ -1,40 +1,20 @@
-"""Display filters of the screening pages: ``{% load screening %}`` then ``|wan``, ``|percent``, ``|regime_title`` …"""
+"""Display filters of the screening pages: ``{% load screening %}`` then ``|percent``, ``|count``, ``|regime_title`` …
+(amounts: ``|yuan`` and ``|wan`` of ``{% load display %}``)."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from core.money import decimal_or_none
 from refund import labels
 
 register = template.Library()
-
-_WAN = Decimal("10000")
-_CENT = Decimal("0.01")
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return amount if amount.is_finite() else None
-
-
-@register.filter
-def wan(value) -> str:
-    """Yuan shown in 万元 for summaries (UX.md): ``12345678.9`` -> ``1,234.57``. Never through float."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    return f"{(amount / _WAN).quantize(_CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
 @register.filter
 def percent(value, places: int = 2) -> str:
     """A ratio as a percentage: ``0.952381`` -> ``95.24%``."""
-    amount = _decimal(value)
+    amount = decimal_or_none(value)
     if amount is None:
         return ""
     quantum = Decimal(1).scaleb(-int(places))

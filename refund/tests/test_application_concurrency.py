@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.errors import ConflictError
+from core.errors import ConflictError
 from refund.application_services import application_approve, application_reject
 from refund.models import RefundApplication
 

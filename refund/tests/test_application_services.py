@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.errors import ApplicationError, ConflictError
 from accounts.models import AuditEvent
+from core.errors import ApplicationError, ConflictError
 from notify.models import InboxNotification
 from refund import application_risk
 from refund.application_services import (

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts.errors import ApplicationError
 from accounts.models import AuditEvent, Branch
+from core.errors import ApplicationError
 from refund.candidate_services import (
     NotAPushDate,
     candidate_items_mark_applied,

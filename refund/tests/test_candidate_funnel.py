@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.errors import ApplicationError
 from accounts.models import AuditEvent
+from core.errors import ApplicationError
 from notify.models import MessageTemplate, SmsMessage
 from refund.candidate_services import (
     REMINDER_TEMPLATE_CODE,

@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.errors import ApplicationError
 from accounts.models import AuditEvent
+from core.errors import ApplicationError
 from refund.candidate_services import UpperListRejected, candidate_lists_build, upper_list_import
 from refund.models import CandidateItem, UpperListEntry, UpperListImport
 from taxpayers.tests.factories import TaxpayerFactory, make_uscc

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.templatetags.masking import format_yuan
+from core.money import format_yuan
 from refund.case_builder import taxpayer_case_json
 from refund.rules.periods import Period
 from refund.services import decide

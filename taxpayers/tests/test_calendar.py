@@ -256,7 +256,7 @@ def test_only_administrators_see_and_use_the_page(client_for):
 
 @pytest.mark.django_db
 def test_service_refuses_bad_input():
-    from accounts.errors import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError):
         filing_table_save(actor=None, year=2027, region="", source_document=" ", deadlines={1: date(2027, 1, 15)})

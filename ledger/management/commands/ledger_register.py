@@ -6,8 +6,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.errors import ApplicationError
-from accounts.templatetags.masking import format_yuan
+from core.errors import ApplicationError
+from core.money import format_yuan
 from ledger.services import ledger_register_day
 
 

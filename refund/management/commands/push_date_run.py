@@ -14,8 +14,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.errors import ApplicationError
-from accounts.templatetags.masking import format_period_cn
+from core.errors import ApplicationError
+from core.periods import format_period_cn
 from refund.candidate_services import latest_push_date, push_date_run
 
 EXIT_UNUSABLE = 2

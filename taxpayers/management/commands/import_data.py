@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.errors import ApplicationError
 from accounts.request_context import bind_request_id
+from core.errors import ApplicationError
 from taxpayers.models import ImportJob
 from taxpayers.services import import_job_create, import_job_run
 

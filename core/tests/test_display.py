@@ -1,9 +1,11 @@
+"""Masking and the display filters every page loads (``{% load display %}``)."""
+
 from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
 
-from accounts.masking import mask_identifier, mask_mobile
+from core.masking import mask_identifier, mask_mobile
 
 
 @pytest.mark.parametrize(
@@ -45,7 +47,7 @@ def test_masked_identifier_hides_the_middle_of_every_format():
 
 
 def render(source: str, **context) -> str:
-    return Template("{% load masking %}" + source).render(Context(context))
+    return Template("{% load display %}" + source).render(Context(context))
 
 
 def test_template_filters():
@@ -58,6 +60,8 @@ def test_template_filters():
     assert render("{{ a|yuan }}", a=None) == ""
     assert render("{{ p|period_cn }}", p="2024-05") == "2024年05月"
     assert render("{{ p|period_cn }}", p="2024-5") == "2024-5"  # not a period: unchanged
+    assert render("{{ a|wan }}", a=Decimal("12345678.9")) == "1,234.57"
+    assert render("{{ a|wan }}", a="") == ""
 
 
 def test_yuan_keeps_exact_decimal_for_large_amounts():

@@ -77,22 +77,32 @@ def sort_columns(request, columns: dict[str, str], *, param: str = "sort", defau
 
 
 def sort_order(
-    value: str | None, fields: Mapping[str, Sequence], *, default: str, then: Sequence[str] = (), tiebreak: str = "pk"
+    value: str | None,
+    fields: Mapping[str, Sequence],
+    *,
+    default: str,
+    then: Sequence[str] = (),
+    tiebreak: str = "pk",
+    nulls_last: bool = True,
 ) -> list:
     """The ``order_by`` arguments for the URL's ``sort`` value when it names one of the whitelisted ``fields``
     (``key`` ascending, ``-key`` descending), else for ``default``: never an arbitrary field from the URL.
 
     ``fields`` maps a column key to the model fields it sorts by (names, or expressions such as ``Case``);
     descending reverses each and empty values go last either way. ``then`` orders rows the column leaves tied
-    (fixed, ``-name`` for descending) and ``tiebreak`` keeps pages stable, in the column's direction."""
+    (fixed, ``-name`` for descending) and ``tiebreak`` keeps pages stable, in the column's direction.
+
+    ``nulls_last=False`` leaves NULLs where the database puts them: for columns that are never empty, so that
+    a plain index serves the descending sort too (PostgreSQL's ``DESC`` puts NULLs first)."""
     key = (value or "").removeprefix("-")
     if key not in fields:
         value, key = default, default.removeprefix("-")
     descending = (value or "").startswith("-")
+    nulls = True if nulls_last else None  # Django takes True or None, not False
     order = []
     for field in fields[key]:
         expression = F(field) if isinstance(field, str) else field
-        order.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+        order.append(expression.desc(nulls_last=nulls) if descending else expression.asc(nulls_last=nulls))
     order.extend(then)
     order.append(f"-{tiebreak}" if descending else tiebreak)
     return order

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from accounts.errors import ApplicationError
-from accounts.listing import add_service_error
+from core.errors import ApplicationError
+from core.listing import add_service_error
 
 
 class PaymentLikeForm(forms.Form):

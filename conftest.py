@@ -40,6 +40,7 @@ def personas(org):
     for username, (role, unit) in PERSONAS.items():
         user = User.objects.create_user(username=username, password="test-pass-123", full_name=username)
         user.branch = org[unit]
+        user.is_staff = role == RoleCode.ADMIN  # as accounts.services gives it: the admin site is 信息中心's
         user.save()
         user.groups.add(Group.objects.get(name=role.value))
         users[username] = user

@@ -6,11 +6,13 @@ row's ``default``. Statuses: an HTTP code, or ``LOGIN`` for "redirected to the l
 """
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
-from django.urls import reverse
+from django.db import transaction
+from django.urls import URLResolver, get_resolver, resolve, reverse
 from openpyxl import load_workbook
 
 from conftest import PERSONAS
@@ -207,6 +209,13 @@ def _candidate_url(name: str, key: str) -> Callable[[dict], str]:
 
 
 ENDPOINTS: dict[str, Endpoint] = {
+    # --- the frame: sign-in, 工作台
+    "login": Endpoint(lambda f: reverse("accounts:login"), 302, {ANONYMOUS: 200}),  # signed in: on to 工作台
+    "logout": Endpoint(lambda f: reverse("accounts:logout"), 302, {ANONYMOUS: 302}, method="post"),
+    "home": Endpoint(lambda f: reverse("home"), 200),
+    # The admin site (信息中心 only; read-only for powers): Django sends everyone else to its own sign-in.
+    "admin_index": Endpoint(lambda f: reverse("admin:index"), 302, {ANONYMOUS: 302, "admin": 200}),
+    "filing_deadlines": Endpoint(lambda f: reverse("taxpayers:filing_deadlines"), 403, {"admin": 200}),
     # --- 纳税人 pages
     "taxpayer_list": Endpoint(lambda f: reverse("taxpayers:list"), 200),
     "taxpayer_export": Endpoint(lambda f: reverse("taxpayers:export"), 200),
@@ -501,6 +510,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "api_application_create_nothing": Endpoint(  # an empty arrival: 400 naming the fields, for who may register
         lambda f: reverse("api:refund-application-list"), 403, {"refund_officer": 400}, method="post", api=True
     ),
+    "api_token_nothing": Endpoint(  # no credentials: 400 naming the fields, whoever asks
+        lambda f: reverse("api:token"), 400, {ANONYMOUS: 400}, method="post", api=True
+    ),
     "api_schema": Endpoint(lambda f: reverse("api-schema"), 200, api=True),
     "api_docs": Endpoint(lambda f: reverse("api-docs"), 200, api=True),
 }
@@ -556,19 +568,21 @@ def _outcome(endpoint: Endpoint, response) -> int | str:
     return response.status_code
 
 
+def _fixtures(personas, taxpayer_a, taxpayer_b) -> dict:
+    return {
+        "taxpayer_a": taxpayer_a,
+        "taxpayer_b": taxpayer_b,
+        "import_job": _failed_import(personas),
+        "screening_run": _screening_run(taxpayer_a, taxpayer_b),
+    }
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint_name", list(ENDPOINTS))
 def test_access_matrix(client_for, personas, taxpayer_a, taxpayer_b, endpoint_name):
     """One endpoint against every persona; reports every mismatch at once."""
     endpoint = ENDPOINTS[endpoint_name]
-    url = endpoint.url(
-        {
-            "taxpayer_a": taxpayer_a,
-            "taxpayer_b": taxpayer_b,
-            "import_job": _failed_import(personas),
-            "screening_run": _screening_run(taxpayer_a, taxpayer_b),
-        }
-    )
+    url = endpoint.url(_fixtures(personas, taxpayer_a, taxpayer_b))
     mismatches = []
     for username in ALL_USERS:
         client = client_for(None if username == ANONYMOUS else username)
@@ -577,6 +591,46 @@ def test_access_matrix(client_for, personas, taxpayer_a, taxpayer_b, endpoint_na
         if got != expected:
             mismatches.append(f"{username}: expected {expected}, got {got}")
     assert not mismatches, f"{endpoint.method.upper()} {url}\n" + "\n".join(mismatches)
+
+
+# --- every route has a row ---------------------------------------------------------------------------
+
+# Routes and namespaces not in the table, and why. Everything else — each page, download, form target and API
+# route — needs at least one row above.
+EXEMPT_ROUTES = {
+    "health": "public by design for the load balancer; its answer depends on the worker (tests/test_health.py)",
+}
+EXEMPT_NAMESPACES = {
+    "admin": "Django's admin site: the admin_index row checks who gets in; accounts/tests check it changes no powers",
+}
+
+
+def _route_names(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[str]:
+    """Every named route, as ``namespace:name``, walking included URLconfs."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(part for part in (namespace, pattern.namespace or "") if part)
+            yield from _route_names(pattern, inner)
+        else:
+            name = pattern.name or pattern.lookup_str  # an unnamed route is named by its view
+            yield f"{namespace}:{name}" if namespace else name
+
+
+@pytest.mark.django_db
+def test_every_route_has_a_row_in_the_matrix(personas, taxpayer_a, taxpayer_b):
+    covered = set()
+    for endpoint in ENDPOINTS.values():
+        with transaction.atomic():  # each row's URL builds its own objects: keep the rows from meeting
+            covered.add(resolve(urlsplit(endpoint.url(_fixtures(personas, taxpayer_a, taxpayer_b))).path).view_name)
+            transaction.set_rollback(True)
+    routes = set(_route_names())
+    missing = sorted(
+        name
+        for name in routes - covered - set(EXEMPT_ROUTES)
+        if name.partition(":")[0] not in EXEMPT_NAMESPACES
+    )
+    assert not missing, "routes without a row in ENDPOINTS: " + ", ".join(missing)
+    assert {"accounts:login", "taxpayers:filing_deadlines", "api:token"} <= covered  # the walk reached them
 
 
 # --- what each persona sees in lists and exports ---------------------------------------------------

@@ -4,8 +4,13 @@ Personas: an officer of branch A and one of branch B (税源管理分局), a ref
 a service officer, a supervisor and an admin. Branch A and B each manage taxpayers.
 """
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from pytest_django.plugin import blocking_manager_key
 
 from accounts.models import Branch, User
 from accounts.roles import RoleCode, sync_role_groups
@@ -70,3 +75,47 @@ def client_for(personas, client):
         return c
 
     return make
+
+
+# The rows the data migrations write (besides roles). A transactional test ends with a flush that removes them;
+# a single process runs those tests last, but a pytest-xdist worker may run one before tests that read the rows,
+# so they are written again after it (every seed is a get_or_create).
+MIGRATION_SEEDS = (
+    ("taxpayers.migrations.0003_seed_filing_deadlines", "seed"),
+    ("ledger.migrations.0004_bill_template", "seed_bill_template"),
+    ("refund.migrations.0005_candidate_permissions", "seed_reminder_template"),
+    ("refund.migrations.0005_candidate_permissions", "create_settings_row"),
+)
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _flushes(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(TRANSACTIONAL_FIXTURES & set(item.fixturenames))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield  # every fixture torn down, the flush included
+    # After the last test the test database is gone and the settings name the real one again: never write there.
+    if nextitem is not None and _flushes(item) and connection.settings_dict["NAME"].startswith("test_"):
+        with item.config.stash[blocking_manager_key].unblock():
+            for module, function in MIGRATION_SEEDS:
+                getattr(importlib.import_module(module), function)(django_apps, None)
+            sync_role_groups(group_model=Group, permission_model=Permission)
+    return result
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped, an end to the sessions that tests' threads and
+    processes left open on it (a live server's thread, a worker killed on purpose): else the drop fails."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+

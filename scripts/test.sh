@@ -25,5 +25,10 @@ echo "== ruff check"
 .venv/bin/ruff check .
 echo "== makemigrations --check"
 $PY manage.py makemigrations --check --dry-run >/dev/null
-echo "== pytest (DATABASE_URL=${DATABASE_URL%%@*}@…, REDIS_URL=$REDIS_URL)"
-.venv/bin/pytest "$@"
+# One pytest-xdist worker per core (TEST_WORKERS=1 runs in one process), a test file per worker at a time: each
+# worker has its own test database (pytest-django) and Redis database (config/settings/test.py).
+WORKERS=${TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}
+PARALLEL=()
+[ "$WORKERS" -gt 1 ] && PARALLEL=(-n "$WORKERS" --dist loadfile)
+echo "== pytest (DATABASE_URL=${DATABASE_URL%%@*}@…, REDIS_URL=$REDIS_URL, $WORKERS worker(s))"
+.venv/bin/pytest "${PARALLEL[@]}" "$@"

@@ -1,7 +1,26 @@
 """The test suite: real PostgreSQL (DATABASE_URL) and real Redis (REDIS_URL), set by ``make test``."""
 
-from .base import *  # noqa: F403
-from .base import DATABASES, env
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+
+def _redis_database_per_worker() -> None:
+    """``make test`` runs the suite in pytest-xdist workers (gw0, gw1, …). Tests flush their Redis database and
+    start Celery workers on it, so each xdist worker gets a database of its own (REDIS_URL's + 1 + its number);
+    the processes a test starts inherit the choice through the environment and do not move it again."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("REDIS_URL", "")
+    if not (url and worker.startswith("gw")) or os.environ.get("TEST_REDIS_WORKER") == worker:
+        return
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{(base + 1 + int(worker[2:])) % 16}"))
+    os.environ["TEST_REDIS_WORKER"] = worker
+
+
+_redis_database_per_worker()
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, env  # noqa: E402
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-not-a-secret")
 DEBUG = False

@@ -1,6 +1,6 @@
 """Secrets that travel in URLs stay out of every log line.
 
-The 云MAS delivery-report URL carries its secret token in the path (contracts/calendar-sms-ids.md fixes that
+The 云MAS delivery-report URL carries its secret token in the path (the gateway's protocol fixes that
 form). Access logs, Django's "Not Found" warnings and our own structured lines all print paths, so each goes
 through ``redact``: gunicorn through ``config/gunicorn.conf.py``, everything else through the filter below.
 """

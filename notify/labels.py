@@ -1,4 +1,4 @@
-"""The words officers read for notify's codes (UX.md: every code goes through one label table).
+"""The words officers read for notify's codes (every code goes through one label table).
 
 A message's ``error_code`` is either ours (set when a row is refused, cancelled or retried: never shown, the
 officer reads its Chinese label) or the gateway's / a carrier's (``IllegalSignId``, ``UNDELIV``, ``CM:2007``):

@@ -99,7 +99,7 @@ def check_mobile(raw: str) -> str:
     try:
         return normalise_mobile(raw)
     except InvalidMobile:
-        # Masked: the message is shown in lists and exports (UX.md), and a near-miss is still someone's number.
+        # Masked: the message is shown in lists and exports, and a near-miss is still someone's number.
         raise SmsRejected("invalid_mobile", f"手机号码无效：{mask_mobile(str(raw or ''))}") from None
 
 

@@ -1,4 +1,4 @@
-"""Signals notify sends to the apps above it (DESIGN.md: a lower app tells a higher one by signal).
+"""Signals notify sends to the apps above it (a lower app tells a higher one by signal).
 
 ``audit_requested`` asks for an audit event for an action taken in notify's own pages (a batch
 created, failed messages resent, an export). notify cannot import ``accounts.audit``; accounts

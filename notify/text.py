@@ -37,7 +37,7 @@ def normalise_mobile(raw: str) -> str:
 
 
 def mask_mobile(value: str) -> str:
-    """138****8000 for lists (UX.md: masked numbers in every list)."""
+    """138****8000 for lists (masked numbers in every list)."""
     if len(value) == 11 and value.isdigit():
         return f"{value[:3]}****{value[-4:]}"
     return value[:3] + "****" if len(value) > 3 else "****"

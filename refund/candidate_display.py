@@ -1,4 +1,4 @@
-"""What is particular to candidate lists: stage colours (UX.md: one colour, one meaning) and the funnel.
+"""What is particular to candidate lists: stage colours (one colour, one meaning) and the funnel.
 
 Regime and condition titles come from the one label table, ``refund.labels``.
 """

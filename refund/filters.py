@@ -1,6 +1,6 @@
 """Filters of a screening run's results (筛查结果): one FilterSet serves the page and its xlsx export.
 
-Every value lives in the URL (UX.md), so a filtered list can be bookmarked and exported as shown.
+Every value lives in the URL, so a filtered list can be bookmarked and exported as shown.
 """
 
 from __future__ import annotations

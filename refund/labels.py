@@ -1,7 +1,7 @@
 """The one table of Chinese words for the rules' codes on every refund page: regimes, conditions, options,
 sizes, errors and what to do next.
 
-The rules speak in the contract's codes (contracts/refund-assess.md); officers read these labels. The regime,
+The rules speak in the contract's codes (refund/rules/README.md); officers read these labels. The regime,
 condition and option titles are the rules' own (``refund.rules.regimes.REGIMES``, ``CONDITION_TITLES`` in
 ``refund.rules.conditions``, ``OptionSpec.title``), so that the trace the rules write and the pages use the
 same words; the rest (sizes, errors and next steps) belongs to the pages and stays here.

@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "health_check",
-    # our apps, lowest layer first (see DESIGN.md for the one-way dependencies)
+    # our apps, lowest layer first (README.md's Layout: dependencies point one way, down this list)
     "core",
     "notify",
     "accounts",
@@ -251,7 +251,7 @@ LOG_JSON = env.bool("LOG_JSON", default=False)
 LOGGING_CONFIG = None
 configure_logging(level=LOG_LEVEL, json=LOG_JSON)
 
-# --- SMS (notify; shared/contracts/calendar-sms-ids.md) ----------------------
+# --- SMS (notify) ---------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="console")  # "console" or "mas"
 MAS_BASE_URL = env("MAS_BASE_URL", default="")
 MAS_EC_NAME = env("MAS_EC_NAME", default="")

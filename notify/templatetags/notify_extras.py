@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.filter
 def thousands(value) -> str:
-    """``12345`` -> ``12,345`` (UX.md: counts and amounts with thousands separators)."""
+    """``12345`` -> ``12,345`` (counts and amounts carry thousands separators)."""
     try:
         return f"{int(value):,}"
     except (TypeError, ValueError):

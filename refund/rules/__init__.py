@@ -2,7 +2,7 @@
 
 Entry points: ``load_case_json`` / ``parse_case`` (contract JSON -> ``Case``),
 ``assess`` (``Case`` -> ``Decision``), ``CaseError`` (unusable input, with the contract's code).
-See ``shared/contracts/refund-assess.md`` for the format and ``regimes.py`` for the table.
+See ``README.md`` here for the format and ``regimes.py`` for the table.
 """
 
 from .assess import CONTRACT_KEYS, Decision, assess

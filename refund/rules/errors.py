@@ -1,6 +1,6 @@
 """The one error the rules raise for unusable input, carrying the contract's error code.
 
-Codes (contracts/refund-assess.md, "Error codes"): invalid_json, invalid_period,
+Codes (the JSON format's error codes): invalid_json, invalid_period,
 invalid_date, invalid_amount, negative_amount, missing_return, missing_size,
 missing_industry, out_of_range, unsupported.
 """

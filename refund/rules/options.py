@@ -1,4 +1,4 @@
-"""Switches for the points the law leaves open (shared/domain/refund-policy.md §7).
+"""Switches for the points the law leaves open (each option says which).
 
 Each option names the open question, its allowed values and the documented default.
 A case may set them in ``options``; the decision trace shows the values used, so an

@@ -1,6 +1,6 @@
 """How the rules write figures inside their Chinese sentences (condition details and the trace).
 
-UX.md: figures inside sentences carry separators and units like the tables do —
+Figures inside sentences carry separators and units like the tables do —
 ``期末留抵税额 13,645,125.29 元``.
 """
 

@@ -1,4 +1,4 @@
-"""Every worked case of contracts/refund-examples.json, through assess() and through the command."""
+"""Every worked case of refund/tests/data/refund-examples.json, through assess() and through the command."""
 
 import io
 import json
@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from refund.rules import CONTRACT_KEYS, CaseError
 
-from .builders import DATA, decide, failed, load
+from .builders import decide, failed, load
 
 EXAMPLES = load("refund-examples.json")
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
@@ -117,12 +117,3 @@ def test_real_command_missing_file_is_a_clean_error(tmp_path):
     done = _subprocess([str(tmp_path / "nope.json")])
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"] == "invalid_json"
-
-
-def test_data_copies_match_the_shared_contract():
-    """The repo's copy is what the tests use; when the shared contract is present it must agree."""
-    shared = Path("/work/shared/contracts/refund-examples.json")
-    if not shared.exists():
-        pytest.skip("shared contract not mounted")
-    assert json.loads(shared.read_text(encoding="utf-8")) == EXAMPLES
-    assert (DATA / "refund-examples.json").exists()

@@ -1,4 +1,4 @@
-"""``python manage.py filing_calendar YEAR`` (contracts/calendar-sms-ids.md) and the push-date rules."""
+"""``python manage.py filing_calendar YEAR`` and the push-date rules."""
 
 import importlib
 import io

@@ -1,4 +1,4 @@
-"""Published worked cases (shared/domain/refund-golden.json) in the contract's format.
+"""Published worked cases (refund/tests/data/refund-golden.json) in the contract's format.
 
 refund/tests/data/golden_cases.json says for each case what was added to make it a
 full case, which values are published (exact, or within a tolerance when the source

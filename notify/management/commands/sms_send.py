@@ -1,4 +1,4 @@
-"""``manage.py sms_send --to 13800138000 --text "…"`` — the contract in shared/contracts/calendar-sms-ids.md.
+"""``manage.py sms_send --to 13800138000 --text "…"`` — the bureau's command format for a test SMS.
 
 One message, now, through the configured backend, recorded in the outbox like any other (no quiet hours:
 an operator runs it by hand; an opted-out number is refused like a bad one).

@@ -1,6 +1,6 @@
 """``python manage.py filing_calendar YEAR``: the year's filing deadlines and candidate-list push dates.
 
-Contract: contracts/calendar-sms-ids.md (filing calendar). Standard output carries only one JSON object.
+The bureau's command format for the filing calendar. Standard output carries only one JSON object.
 Exit 0 with ``{"year", "months": [...]}``; exit 2 with ``{"error", "message"}`` for an unusable YEAR or a
 year (or any month of it) with neither a stored table nor holiday data — it never guesses.
 """

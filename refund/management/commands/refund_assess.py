@@ -1,6 +1,6 @@
 """``python manage.py refund_assess CASE.json`` (or ``-`` for standard input).
 
-The public face of ``refund/rules`` (contracts/refund-assess.md): exit 0 and one JSON
+The public face of ``refund/rules`` (its JSON format: refund/rules/README.md): exit 0 and one JSON
 object when the case was assessed, exit 2 and ``{"error", "message"}`` when the input is
 unusable. Standard output carries only that JSON; it reads no database.
 """
@@ -22,7 +22,7 @@ EXIT_INTERNAL = 1
 
 
 class Command(BaseCommand):
-    help = "Assess one VAT credit refund case (JSON as in contracts/refund-assess.md) and print the decision."
+    help = "Assess one VAT credit refund case (JSON as in refund/rules/README.md) and print the decision."
     requires_system_checks: list[str] = []  # reads no database; keep start-up lean
     requires_migrations_checks = False
 

@@ -57,9 +57,9 @@ from accounts.audit import record_event
 from accounts.models import User
 from accounts.roles import RoleCode
 from core.money import format_yuan
+from core.periods import Period
 from refund.case_builder import tax_period_of, taxpayer_case_json
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
-from refund.rules.periods import Period
 from refund.services import decide
 from taxpayers import demo
 from taxpayers.calendar import add_working_days, is_working_day
@@ -239,7 +239,7 @@ class _Planner:
         self.work = _WorkingDays(dt.date(FIRST_PERIOD.year - 1, 12, 1), today)
         self.refund_officer, self.branch_officers = _officers()
         self.plans: list[_Plan] = []
-        self.used: set[tuple[int, str]] = set()
+        self.used: set[tuple[int, Period]] = set()
         self.open_taxpayers: set[int] = set()
         self.skipped = 0
 
@@ -257,7 +257,7 @@ class _Planner:
         month = self.work.of_month(period)
         if not month:
             return None
-        tax_period = str(tax_period_of(period, taxpayer["filing_frequency"]))
+        tax_period = tax_period_of(period, taxpayer["filing_frequency"])
         filed_on = filed.get((taxpayer["id"], tax_period)) or period.first_day
         first = self.work.on_or_after(max(filed_on, period.first_day))
         if first is None or first > month[-1]:
@@ -427,17 +427,17 @@ class _Planner:
         return True
 
     def add(self, plan: _Plan) -> None:
-        self.used.add((plan.taxpayer["id"], str(plan.period)))
+        self.used.add((plan.taxpayer["id"], plan.period))
         self.plans.append(plan)
 
     # -- the months ------------------------------------------------------------------------------
 
     def build(self, taxpayers: dict[int, dict]) -> None:
         ids = list(taxpayers)
-        first_loaded = str(FIRST_PERIOD.minus(3))
-        returns: dict[str, list[tuple[int, Decimal, Decimal]]] = defaultdict(list)
-        filed: dict[tuple[int, str], dt.date] = {}
-        refunded_in: dict[tuple[int, str], Decimal] = {}
+        first_loaded = FIRST_PERIOD.minus(3)
+        returns: dict[Period, list[tuple[int, Decimal, Decimal]]] = defaultdict(list)
+        filed: dict[tuple[int, Period], dt.date] = {}
+        refunded_in: dict[tuple[int, Period], Decimal] = {}
         rows = VatReturn.objects.filter(taxpayer_id__in=ids, period__gte=first_loaded).values_list(
             "taxpayer_id", "period", "filed_on", "end_credit", "credit_refunded"
         )
@@ -451,18 +451,17 @@ class _Planner:
         rng = self.rng
         period = FIRST_PERIOD
         while period <= self.last:
-            key = str(period)
-            for taxpayer_id, _, refunded in sorted(returns.get(key, ())):
+            for taxpayer_id, _, refunded in sorted(returns.get(period, ())):
                 if refunded > 0 and not self.paid(taxpayers[taxpayer_id], period, refunded, filed, reduced=True):
                     self.skipped += 1
             # Large credits without a refund this month: rejections, and now and then one paid without the
             # return showing it.
-            prior = str(period.minus(1))
+            prior = period.minus(1)
             pool = sorted(
                 taxpayer_id
                 for taxpayer_id, credit, _ in returns.get(prior, ())
                 if credit >= REJECT_MIN_CREDIT
-                and (taxpayer_id, key) not in refunded_in
+                and (taxpayer_id, period) not in refunded_in
                 and taxpayers[taxpayer_id]["filing_frequency"] == Taxpayer.FilingFrequency.MONTHLY
             )
             credits = {taxpayer_id: credit for taxpayer_id, credit, _ in returns.get(prior, ())}
@@ -472,7 +471,7 @@ class _Planner:
                     self.rejected(taxpayers[taxpayer_id], period, credits[taxpayer_id], filed)
                 if pool and rng.randrange(NOT_REDUCED_EVERY) == 0:
                     candidate = pool[-1]
-                    if (candidate, key) not in self.used:
+                    if (candidate, period) not in self.used:
                         self.paid(taxpayers[candidate], period, Decimal("0"), filed, reduced=False)
             else:
                 self.open_work(taxpayers, period, pool, filed, OPEN_LAST_MONTH)
@@ -494,7 +493,7 @@ class _Planner:
         pool = [
             taxpayer_id
             for taxpayer_id in pool
-            if (taxpayer_id, str(period)) not in self.used and taxpayer_id not in self.open_taxpayers
+            if (taxpayer_id, period) not in self.used and taxpayer_id not in self.open_taxpayers
         ]
         rng.shuffle(pool)
         made = tries = 0
@@ -503,7 +502,7 @@ class _Planner:
                 break
             tries += 1
             taxpayer = taxpayers[taxpayer_id]
-            filed_on = filed.get((taxpayer_id, str(period.minus(1)))) or period.first_day
+            filed_on = filed.get((taxpayer_id, period.minus(1))) or period.first_day
             first = self.work.on_or_after(max(filed_on, period.first_day))
             if first is None or first > month[-1]:
                 continue
@@ -542,7 +541,7 @@ def _history_timestamps(*models):
 def _write(planner: _Planner, result: HistoryResult) -> None:
     rng = planner.rng
     clock = _Clock(rng)
-    plans = sorted(planner.plans, key=lambda p: (p.received_on, p.taxpayer["id"], str(p.period)))
+    plans = sorted(planner.plans, key=lambda p: (p.received_on, p.taxpayer["id"], p.period))
     serials: dict[int, int] = defaultdict(int)
     vouchers: dict[dt.date, int] = defaultdict(int)
     applications, stamps = [], []
@@ -557,7 +556,7 @@ def _write(planner: _Planner, result: HistoryResult) -> None:
         app = RefundApplication(
             taxpayer_id=taxpayer["id"],
             branch_id=taxpayer["branch_id"],
-            application_period=str(plan.period),
+            application_period=plan.period,
             kind=_kind(decision) if decision.get("eligible") else Kind.INCREMENTAL,
             source=rng.choice(sources),
             document_number=f"{DOCUMENT_PREFIX}〔{plan.received_on.year}〕{serials[plan.received_on.year]:05d}号",
@@ -731,9 +730,7 @@ def _write(planner: _Planner, result: HistoryResult) -> None:
                     run=runs.get(payment.paid_on),
                     bill_error=BILL_NOTE if payment.paid_on in runs else "",
                     credit_check=plan.credit_check,
-                    credit_check_period=str(plan.period)
-                    if plan.credit_check != LedgerEntry.CreditCheck.PENDING
-                    else "",
+                    credit_check_period=plan.period if plan.credit_check != LedgerEntry.CreditCheck.PENDING else "",
                     credit_check_note=plan.credit_note[:300],
                     created_at=payment.created_at,
                 )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import PeriodField
 from refund.models import RefundApplication
 from taxpayers.fields import MoneyField
 from taxpayers.models import Taxpayer
@@ -103,7 +104,7 @@ class LedgerEntry(models.Model):
         "accounts.Branch", verbose_name="主管税务机关", on_delete=models.PROTECT, related_name="+"
     )
     refund_kind = models.CharField("退税类型", max_length=12, choices=RefundApplication.Kind.choices)
-    application_period = models.CharField("申请退税所属期", max_length=7)
+    application_period = PeriodField("申请退税所属期")
     amount = MoneyField("退税额")
     incremental_amount = MoneyField("其中：增量")
     stock_amount = MoneyField("其中：存量")
@@ -127,7 +128,7 @@ class LedgerEntry(models.Model):
     credit_check = models.CharField(
         "留抵核减核对", max_length=12, choices=CreditCheck.choices, default=CreditCheck.PENDING
     )
-    credit_check_period = models.CharField("核对所属期", max_length=7, blank=True)
+    credit_check_period = PeriodField("核对所属期", blank=True)
     credit_check_note = models.CharField("核对说明", max_length=300, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 

@@ -27,9 +27,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.periods import Period, PeriodError
 from refund.models import RefundApplication
 from taxpayers.imports import (
     HEADER_SEARCH_ROWS,
@@ -48,7 +48,6 @@ from taxpayers.imports import (
     parse_past_date,
     text_cell,
 )
-from taxpayers.validators import validate_period
 
 MAX_ROWS = 20_000
 _HEADERS = {
@@ -115,16 +114,16 @@ def _cell(row: list, index: int | None) -> Cell:
     return Cell(cell_text(raw), raw)
 
 
-def _period(cell: Cell) -> str:
+def _period(cell: Cell) -> Period:
     raw = cell.raw
     if isinstance(raw, (dt.date, dt.datetime)):
-        return f"{raw:%Y-%m}"
+        return Period.of(raw)
     if isinstance(raw, float):
         raise CellError("所属期是数值格式，月份可能已丢失（2024.10 会变成 2024.1）。请将该列设置为文本，填写 YYYY-MM。")
     try:
-        return validate_period(cell.text)
-    except ValidationError as exc:
-        raise CellError(exc.messages[0] if exc.messages else "格式不正确。") from exc
+        return Period.typed(cell.text)
+    except PeriodError as exc:
+        raise CellError(str(exc)) from None
 
 
 @dataclass
@@ -133,7 +132,7 @@ class _Parsed:
     voucher: str
     document: str = ""
     identifier: str = ""
-    period: str = ""
+    period: Period | str = ""  # "" when the row names its application by document number
     amount: Decimal | None = None
     paid_on: dt.date | None = None
     incremental: Decimal | None = None

@@ -31,7 +31,7 @@ from accounts.audit import record_event
 from core.errors import ApplicationError, ConflictError
 from core.masking import mask_identifier
 from core.money import format_yuan, parse_yuan
-from core.periods import format_period_cn
+from core.periods import Period, format_period_cn
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
 from refund.application_services import application_mark_paid
@@ -269,7 +269,7 @@ def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, 
     return entry
 
 
-def _funnel_after_commit(*, refunds: dict[str, set[int]], actor) -> None:
+def _funnel_after_commit(*, refunds: dict[Period, set[int]], actor) -> None:
     """候选名单 funnel: the paid taxpayers' candidate items of each application period move to 已退税."""
 
     def notify() -> None:
@@ -369,7 +369,7 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
         }
         # Each row is written as soon as it is checked, so a later row of the same application (the treasury
         # paying it in parts) is checked against what is then still unpaid; any error rolls all of them back.
-        refunds: dict[str, set[int]] = defaultdict(set)
+        refunds: dict[Period, set[int]] = defaultdict(set)
         for row in check.rows:
             application = applications[row.application_id]
             before = existing.get(row.voucher_number)
@@ -565,13 +565,13 @@ def ledger_register_previous_day(*, today: dt.date | None = None) -> LedgerRun:
 # --- 留抵核减核对 -----------------------------------------------------------------------------------------------
 
 
-def return_period_of(paid_on: dt.date, filing_frequency: str) -> str:
+def return_period_of(paid_on: dt.date, filing_frequency: str) -> Period:
     """The tax period whose return must show the refund: the month of payment (a quarterly filer: its quarter,
     stored under the quarter's last month)."""
     month = paid_on.month
     if filing_frequency == Taxpayer.FilingFrequency.QUARTERLY:
         month = ((month - 1) // 3 + 1) * 3
-    return f"{paid_on.year:04d}-{month:02d}"
+    return Period(paid_on.year, month)
 
 
 def ledger_check_credit_reduction(*, taxpayer_ids=None) -> dict[str, int]:
@@ -597,7 +597,7 @@ def ledger_check_credit_reduction(*, taxpayer_ids=None) -> dict[str, int]:
         )
     }
     # Every refund of the taxpayer paid in a period counts against that period's return, checked or not.
-    paid: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    paid: dict[tuple[int, Period], Decimal] = defaultdict(Decimal)
     for taxpayer_id, paid_on, amount, frequency in LedgerEntry.objects.filter(taxpayer_id__in=taxpayers).values_list(
         "taxpayer_id", "paid_on", "amount", "taxpayer__filing_frequency"
     ):

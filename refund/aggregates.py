@@ -25,12 +25,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.periods import Period
 from taxpayers.models import VatReturn
 
 from .models import AggregateState, ReturnState
 from .parallel import in_parallel
 from .rules.parameters import VOUCHER_GROUPS
-from .rules.periods import Period
 
 FIRST_STATE = Period(2019, 3)  # the earliest tax period any application rests on (2019-04 filing)
 RATIO_FIRST = Period(2019, 4)  # 39号 第八条第（三）项: the ratio and the six-month tests count from here
@@ -159,7 +159,7 @@ def _rebuild_sql() -> str:
     """
 
 
-def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None = None) -> int:
+def rebuild_return_states(*, changed_since=None, changed: dict[int, Period] | None = None) -> int:
     """Rebuild the states of the taxpayers whose returns changed; with no argument, of every taxpayer.
 
     ``changed_since``: returns updated at or after this time; ``changed``: taxpayer id → the
@@ -180,7 +180,7 @@ def rebuild_return_states(*, changed_since=None, changed: dict[int, str] | None 
                 [changed_since],
             )
         else:
-            rows = [(pk, Period.parse(period).index) for pk, period in changed.items()]
+            rows = [(pk, period.index) for pk, period in changed.items()]
             for start in range(0, len(rows), 1000):
                 chunk = rows[start : start + 1000]
                 cursor.execute(

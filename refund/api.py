@@ -26,6 +26,7 @@ from accounts.api_schema import (
 )
 from core.errors import ApplicationError
 from core.masking import mask_identifier
+from core.periods import PERIOD_RE
 from taxpayers.selectors import taxpayer_get_for_user
 
 from .application_claims import CLAIM_INPUT_DIGITS, claim_difference
@@ -65,7 +66,7 @@ class ClaimAmountField(serializers.DecimalField):
 class ApplicationInputSerializer(serializers.Serializer):
     taxpayer_identifier = serializers.CharField(max_length=20, help_text="纳税人识别号（统一社会信用代码）")
     application_period = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$",
+        PERIOD_RE.pattern,
         help_text="申请退税所属期 YYYY-MM",
         error_messages={"invalid": "申请退税所属期应为 YYYY-MM（如 2026-03）。"},
     )

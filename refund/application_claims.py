@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.money import format_yuan
-from core.periods import format_period_cn
+from core.periods import Period, format_period_cn
 
 CLAIM_MINIMUM_EXCLUSIVE = Decimal("0.00")
 """A claim must be more than this: an application for a refund of nothing (or less) is not an application."""
@@ -39,7 +39,7 @@ is one the officer must verify, and the warning says so at entry rather than aft
 _PERCENT = Decimal("0.1")
 
 
-def claim_refusal(claimed: Decimal, *, end_credit: Decimal | None = None, tax_period: str = "") -> str:
+def claim_refusal(claimed: Decimal, *, end_credit: Decimal | None = None, tax_period: Period | None = None) -> str:
     """Why ``claimed`` cannot be received (a Chinese sentence), or "" when it can.
 
     ``end_credit`` is the taxpayer's 期末留抵税额 of ``tax_period`` (the return the application rests on); None when

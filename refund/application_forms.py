@@ -49,7 +49,7 @@ class PeriodField(forms.CharField):
 
     def clean(self, value):
         text = super().clean(value).strip()
-        return str(parse_period_field(text)) if text else text
+        return parse_period_field(text) if text else text
 
 
 class ApplicationEntryForm(forms.Form):

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from core.errors import ApplicationError
+from core.periods import Period, PeriodError
 from taxpayers.imports import (
     HEADER_SEARCH_ROWS,
     Cell,
@@ -53,7 +54,7 @@ from taxpayers.imports import (
     text_cell,
 )
 from taxpayers.models import Taxpayer
-from taxpayers.validators import PERIOD_RE, validate_taxpayer_id
+from taxpayers.validators import validate_taxpayer_id
 
 from .application_claims import claim_difference, claim_refusal
 from .application_services import ClaimRefused, _mark_applied_after_commit, _receive
@@ -91,7 +92,7 @@ class ApplicationRow:
     document_number: str
     taxpayer_id: int
     identifier: str
-    application_period: str
+    application_period: Period
     kind: str
     claimed_amount: Decimal
     received_on: dt.date
@@ -163,21 +164,20 @@ def _identifier(cell: Cell, ctx) -> str:
         raise CellError(exc.messages[0] if exc.messages else "格式不正确。") from exc
 
 
-def _period(cell: Cell, ctx: ImportContext) -> str:
+def _period(cell: Cell, ctx: ImportContext) -> Period:
     raw = cell.raw
     if isinstance(raw, dt.date | dt.datetime):
-        text = f"{raw:%Y-%m}"
+        period = Period.of(raw)
     elif isinstance(raw, float):
         raise CellError("所属期是数值格式，月份可能已丢失（2026.10 会变成 2026.1）。请将该列设置为文本，填写 YYYY-MM。")
     else:
-        text = cell.text.replace("/", "-").replace(".", "-")
-        if len(text) == 6 and text.isdigit():
-            text = f"{text[:4]}-{text[4:]}"
-    if not PERIOD_RE.fullmatch(text):
-        raise CellError("所属期格式不正确，应为 YYYY-MM（如 2026-03）。")
-    if text > ctx.current_period:
+        try:
+            period = Period.typed(cell.text)
+        except PeriodError as exc:
+            raise CellError(str(exc)) from None
+    if period > ctx.current_period:
         raise CellError(f"所属期晚于本月（今天是 {ctx.today:%Y-%m-%d}），不能是将来的月份。")
-    return text
+    return period
 
 
 def _kind(cell: Cell, ctx) -> str:
@@ -219,7 +219,7 @@ def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCh
             return result
         parsed: list[tuple[int, dict]] = []
         documents: dict[str, int] = {}
-        periods: dict[tuple[str, str], int] = {}
+        periods: dict[tuple[str, Period], int] = {}
         for number, row in rows:
             if all(cell_text(raw) == "" for raw in row):
                 continue
@@ -239,7 +239,7 @@ def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCh
             if (
                 "period" in values
                 and "received_on" in values
-                and values["received_on"] < dt.date(int(values["period"][:4]), int(values["period"][5:]), 1)
+                and values["received_on"] < values["period"].first_day
             ):
                 row_errors.append(
                     RowError(
@@ -394,7 +394,7 @@ def applications_import_xlsx(*, actor, file) -> ApplicationImportSummary:
                     ),
                     changes={"created": [a.pk for a in summary.created], "skipped": len(summary.skipped)},
                 )
-            by_period: dict[str, list[int]] = {}
+            by_period: dict[Period, list[int]] = {}
             for application in summary.created:
                 by_period.setdefault(application.application_period, []).append(application.taxpayer_id)
             if by_period:

@@ -38,12 +38,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.money import format_yuan
+from core.periods import Period
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from .labels import condition_title, error_help, regime_title
 from .models import RefundApplication, ScreeningRun
 from .rules.parameters import CREDIT_LEVELS_ALLOWED
-from .rules.periods import Period
 
 PROVIDER_MODULES: list[str] = ["risk.application_checks"]
 DEFAULT_ALLOWED_LEVELS = frozenset({"A", "B"})
@@ -171,8 +171,7 @@ def check_recomputation(ctx: RiskContext) -> dict | None:
     return evidence
 
 
-def allowed_levels(application_period: str) -> frozenset[str]:
-    period = Period.parse(application_period)
+def allowed_levels(period: Period) -> frozenset[str]:
     return CREDIT_LEVELS_ALLOWED.at(period) if CREDIT_LEVELS_ALLOWED.covers(period) else DEFAULT_ALLOWED_LEVELS
 
 

@@ -29,6 +29,7 @@ from accounts.audit import field_changes, record_event
 from accounts.scoping import visible_branch_ids
 from core.errors import ApplicationError, ConflictError
 from core.money import format_yuan, parse_yuan
+from core.periods import Period
 from notify.services import inbox_notify
 from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
@@ -45,7 +46,6 @@ from .models import (
     RefundApplication,
     ScreeningRun,
 )
-from .rules.periods import Period
 from .services import decide, period_input
 
 logger = structlog.get_logger(__name__)
@@ -187,36 +187,36 @@ class Computation:
     figures: RuleFigures
 
 
-def application_date_for(application_period: str, received_on: dt.date) -> dt.date:
+def application_date_for(period: Period, received_on: dt.date) -> dt.date:
     """The rules' application date: the receipt, kept inside the application period (the parser requires it).
 
     A receipt after the period (an application filed on its last days and accepted after the month turned)
     counts as filed on the period's last day.
     """
-    period = Period.parse(application_period)
     if Period.of(received_on) == period:
         return received_on
     return period.last_day if received_on > period.last_day else period.first_day
 
 
-def _options_for(application_period: str) -> dict | None:
+def _options_for(application_period: Period) -> dict | None:
     """The options of the period's latest screening, so that an application is decided as it was screened."""
     run = ScreeningRun.latest_succeeded(application_period)
     return dict(run.options) if run is not None and run.options else None
 
 
 def compute_application(
-    *, taxpayer_id: int, application_period: str, received_on: dt.date, kind: str, options: dict | None
+    *, taxpayer_id: int, application_period: Period, received_on: dt.date, kind: str, options: dict | None
 ) -> Computation:
     """The real rules (the case ``manage.py refund_assess`` accepts, decided as the screening does) for one
     application. The application's own period is left out of its previous refunds: it is the refund decided."""
     case = taxpayer_case_json(
         taxpayer_id=taxpayer_id,
-        application_period=Period.parse(application_period),
+        application_period=application_period,
         application_date=application_date_for(application_period, received_on),
         options=options,
     )
-    case["previous_refunds"] = [r for r in case["previous_refunds"] if r["application_period"] != application_period]
+    own = str(application_period)  # the case is the contract's JSON: periods are text there
+    case["previous_refunds"] = [r for r in case["previous_refunds"] if r["application_period"] != own]
     decision = decide(case)
     return Computation(case, decision, figures_of(decision, kind=kind))
 
@@ -238,18 +238,18 @@ def _computed_fields(computation: Computation, *, size_fallback: str, industry_f
 
 
 def _tax_period_credit(
-    computation: Computation, *, taxpayer: Taxpayer, application_period: str
-) -> tuple[str, Decimal | None]:
+    computation: Computation, *, taxpayer: Taxpayer, application_period: Period
+) -> tuple[Period, Decimal | None]:
     """(tax period, its 期末留抵税额) of the return the application rests on, as the rules read it; the credit is
     None when that return is not in the system."""
-    tax_period = str(tax_period_of(Period.parse(application_period), taxpayer.filing_frequency))
+    tax_period = tax_period_of(application_period, taxpayer.filing_frequency)
     for row in computation.case.get("returns", ()):
-        if row.get("period") == tax_period and row.get("end_credit") is not None:
+        if row.get("period") == str(tax_period) and row.get("end_credit") is not None:
             return tax_period, Decimal(row["end_credit"])
     return tax_period, None
 
 
-def _duplicate_of(*, taxpayer: Taxpayer, application_period: str, document_number: str | None) -> str | None:
+def _duplicate_of(*, taxpayer: Taxpayer, application_period: Period, document_number: str | None) -> str | None:
     """The Chinese reason this arrival repeats an application already received, or None."""
     if document_number:
         other = RefundApplication.objects.filter(document_number=document_number).select_related("taxpayer").first()
@@ -275,14 +275,14 @@ def _duplicate_of(*, taxpayer: Taxpayer, application_period: str, document_numbe
 def _validate_arrival(
     *,
     taxpayer: Taxpayer,
-    application_period: str,
+    application_period: Period | str,
     kind: str,
     claimed_amount,
     received_on: dt.date,
     source: str,
     document_number: str | None,
-) -> tuple[str, str, Decimal, str, str | None]:
-    period = str(period_input(application_period))
+) -> tuple[Period, str, Decimal, str, str | None]:
+    period = period_input(application_period)
     if kind not in RefundApplication.Kind.values:
         labels = "、".join(f"{value}（{label}）" for value, label in RefundApplication.Kind.choices)
         raise ApplicationError(f"退税类型“{kind}”无效，应为：{labels}。")
@@ -299,7 +299,7 @@ def _validate_arrival(
         raise ApplicationError("受理日期无效。")
     if received_on > timezone.localdate():
         raise ApplicationError(f"受理日期 {received_on.isoformat()} 晚于今天，不能是将来的日期。")
-    if received_on < Period.parse(period).first_day:
+    if received_on < period.first_day:
         raise ApplicationError(f"受理日期 {received_on.isoformat()} 早于申请退税所属期 {period}，请核对。")
     number = (document_number or "").strip() or None
     if number is not None and len(number) > 40:
@@ -311,7 +311,7 @@ def _receive(
     *,
     actor,
     taxpayer: Taxpayer,
-    application_period: str,
+    application_period: Period | str,
     kind: str,
     claimed_amount,
     received_on: dt.date,
@@ -379,7 +379,7 @@ def _receive(
         summary=f"受理{period}留抵退税申请（{source_label}），申请退税额 {format_yuan(amount)} 元",
         changes={
             "taxpayer": taxpayer.pk,
-            "application_period": period,
+            "application_period": str(period),
             "kind": kind,
             "claimed_amount": str(amount),
             "received_on": received_on.isoformat(),
@@ -392,7 +392,7 @@ def _receive(
     return application
 
 
-def _mark_applied_after_commit(*, taxpayer_ids_by_period: dict[str, list[int]], actor) -> None:
+def _mark_applied_after_commit(*, taxpayer_ids_by_period: dict[Period, list[int]], actor) -> None:
     def mark() -> None:
         now = timezone.now()
         for period, ids in taxpayer_ids_by_period.items():
@@ -405,7 +405,7 @@ def application_receive(
     *,
     actor,
     taxpayer: Taxpayer,
-    application_period: str,
+    application_period: Period | str,
     kind: str,
     claimed_amount: Decimal,
     received_on: dt.date,

@@ -52,7 +52,6 @@ from .application_imports import ApplicationImportRejected, applications_import_
 from .application_risk import risk_title
 from .labels import describe_decision, regime_title
 from .models import OPEN_APPLICATION_STATES, RefundApplication
-from .rules.periods import Period
 from .selectors import explanation_for_user
 
 State = RefundApplication.State
@@ -456,14 +455,10 @@ def _explanation(request, application: RefundApplication) -> tuple[dict | None, 
             return describe_decision(snapshot), "snapshot"
         except (KeyError, TypeError):
             pass
-    try:
-        period = Period.parse(application.application_period)
-    except ValueError:
-        return None, ""
     explanation = explanation_for_user(
         user=request.user,
         taxpayer_id=application.taxpayer_id,
-        application_period=period,
+        application_period=application.application_period,
         application_date=application.received_on,
     )
     return describe_decision(explanation.decision), "live"

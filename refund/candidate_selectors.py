@@ -16,6 +16,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Va
 from accounts.models import AuditEvent, Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
 from core.listing import sort_order
+from core.periods import Period
 from taxpayers.validators import normalise_taxpayer_id
 
 from .candidate_display import FUNNEL
@@ -174,7 +175,7 @@ def latest_in_period(items: QuerySet[CandidateItem]) -> QuerySet[CandidateItem]:
     return items.filter(~Exists(later))
 
 
-def worklist_periods(*, user) -> list[str]:
+def worklist_periods(*, user) -> list[Period]:
     return list(
         candidate_items_for_user(user=user)
         .order_by("-application_period")

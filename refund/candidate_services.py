@@ -28,7 +28,7 @@ from accounts.roles import RoleCode
 from core.errors import ApplicationError
 from core.masking import mask_identifier
 from core.money import format_yuan
-from core.periods import format_period_cn
+from core.periods import Period, format_period_cn
 from notify.models import InboxNotification, MessageTemplate, OptOut
 from notify.services import SmsRejected, check_mobile, inbox_notify, sms_enqueue
 from taxpayers.calendar import CalendarUnavailable, deadline_for
@@ -47,7 +47,6 @@ from .models import (
     UpperListImport,
 )
 from .push_dates import push_dates
-from .rules.periods import Period
 from .services import period_input, screening_run_execute, screening_run_start
 from .upper_lists import read_upper_list
 
@@ -112,9 +111,9 @@ def upcoming_push_dates(today: dt.date, *, count: int = 4) -> list[dt.date]:
     return found[:count]
 
 
-def application_period_of(push_date: dt.date) -> str:
+def application_period_of(push_date: dt.date) -> Period:
     """A push date's lists are for applications filed in that month."""
-    return str(Period.of(push_date))
+    return Period.of(push_date)
 
 
 # --- the funnel's stage --------------------------------------------------------------------------------------
@@ -160,7 +159,7 @@ def _audit_ids(ids: list[int]) -> dict:
 @dataclass(frozen=True)
 class BuildOutcome:
     push_date: dt.date
-    application_period: str
+    application_period: Period
     lists: list[CandidateList]
     created: bool
 
@@ -239,7 +238,7 @@ def _upper_entries(push_date: dt.date) -> dict[int, dict]:
     return merged
 
 
-def _earlier_items(period: str, push_date: dt.date) -> dict[int, dict]:
+def _earlier_items(period: Period, push_date: dt.date) -> dict[int, dict]:
     """For each taxpayer pushed earlier in the application period: the first push date and the latest item."""
     earlier: dict[int, dict] = {}
     rows = (
@@ -253,9 +252,8 @@ def _earlier_items(period: str, push_date: dt.date) -> dict[int, dict]:
     return earlier
 
 
-def _build(*, actor, push_date: dt.date, period: str, run: ScreeningRun) -> list[CandidateList]:
+def _build(*, actor, push_date: dt.date, period: Period, run: ScreeningRun) -> list[CandidateList]:
     now = timezone.now()
-    application = Period.parse(period)
     screened = {
         row["taxpayer_id"]: row
         for row in run.results.filter(eligible=True, refundable_total__gt=0).values(*_RESULT_FIELDS)
@@ -279,8 +277,8 @@ def _build(*, actor, push_date: dt.date, period: str, run: ScreeningRun) -> list
                 for row in Taxpayer.objects.filter(pk__in=chunk).values("pk", "branch_id", "filing_frequency")
             }
         )
-    return_period = {pk: str(tax_period_of(application, row["filing_frequency"])) for pk, row in taxpayers.items()}
-    filed: set[tuple[int, str]] = set()
+    return_period = {pk: tax_period_of(period, row["filing_frequency"]) for pk, row in taxpayers.items()}
+    filed: set[tuple[int, Period]] = set()
     for chunk in _chunks(list(taxpayers)):
         filed.update(
             VatReturn.objects.filter(taxpayer_id__in=chunk, period__in=set(return_period.values())).values_list(
@@ -868,7 +866,7 @@ def candidate_items_mark_declared(*, taxpayer_ids: list[int] | None = None) -> i
 
 
 def candidate_items_mark_applied(
-    *, taxpayer_ids, application_period: str, applied_at: dt.datetime | None = None, actor=None
+    *, taxpayer_ids, application_period: Period | str, applied_at: dt.datetime | None = None, actor=None
 ) -> int:
     """Refund applications arrived (called by the applications code): the period's items move to 已申请."""
     return _mark_fact(
@@ -883,7 +881,7 @@ def candidate_items_mark_applied(
 
 
 def candidate_items_mark_refunded(
-    *, taxpayer_ids, application_period: str, refunded_at: dt.datetime | None = None, actor=None
+    *, taxpayer_ids, application_period: Period | str, refunded_at: dt.datetime | None = None, actor=None
 ) -> int:
     """Refunds were paid (called by the ledger code): the period's items move to 已退税 (and count as applied)."""
     return _mark_fact(
@@ -898,7 +896,7 @@ def candidate_items_mark_refunded(
 
 
 def _mark_fact(*, taxpayer_ids, application_period, when, actor, field: str, verb: str, label: str) -> int:
-    period = str(period_input(application_period))
+    period = period_input(application_period)
     taxpayer_ids = list(taxpayer_ids)
     when = when or timezone.now()
     now = timezone.now()
@@ -1068,7 +1066,7 @@ def candidate_item_coach(
 @dataclass(frozen=True)
 class PushDateOutcome:
     push_date: dt.date
-    application_period: str
+    application_period: Period
     run_id: int | None
     screened: bool  # a screening run was executed for this push date
     lists_created: bool
@@ -1078,7 +1076,7 @@ class PushDateOutcome:
     reminders: RemindOutcome | None
 
 
-def _fresh_run(period: str, push_date: dt.date) -> ScreeningRun | None:
+def _fresh_run(period: Period, push_date: dt.date) -> ScreeningRun | None:
     """A succeeded run of the period started on the push date's eve or later (the 22:00 or the 02:00 run)."""
     eve = timezone.make_aware(dt.datetime.combine(push_date - dt.timedelta(days=1), dt.time()))
     return (

@@ -26,6 +26,7 @@ from core.listing import (
     style_filter_form,
 )
 from core.masking import mask_identifier, mask_mobile
+from core.periods import Period
 from taxpayers.calendar import CalendarUnavailable
 from taxpayers.filters import PeriodField
 
@@ -128,7 +129,7 @@ class PeriodForm(forms.Form):
     period = PeriodField(label="申请所属期", required=False)
 
 
-def _period_choice(request) -> tuple[str, PeriodForm]:
+def _period_choice(request) -> tuple[Period | str, PeriodForm]:
     """The valid period the URL asks for ("" when none, or when it is not a month: the form says why)."""
     form = PeriodForm(request.GET)
     return (form.cleaned_data["period"] if form.is_valid() else ""), form

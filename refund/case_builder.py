@@ -44,15 +44,15 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from core.periods import Period, last_quarter_end_before
 from taxpayers.industry import parse_industry_code
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
 from .models import PAID_STATES, RefundApplication, ReturnState
 from .rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
-from .rules.periods import Period, last_quarter_end_before
 
 ZERO = Decimal("0")
-BASE_PERIOD = "2019-03"
+BASE_PERIOD = Period(2019, 3)
 RATIO_FIRST = Period(2019, 4)
 UNRATED_LEVEL = "M"
 
@@ -132,7 +132,7 @@ def taxpayer_json(row: dict, *, credit_level: str | None = None) -> dict:
 
 def sales_12m_json(returns: Iterable[dict], *, main_industry: str, application_period: Period) -> dict | None:
     """VAT sales by industry of the 12 tax periods before the application (None: leave the key out)."""
-    first, last = str(application_period.minus(12)), str(application_period.minus(1))
+    first, last = application_period.minus(12), application_period.minus(1)
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     broken_down = False
     for row in returns:
@@ -186,14 +186,14 @@ def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
     if inputs is None:
         inputs = {kind: row[f"input_{kind}"] for kind in VOUCHER_KINDS}
     return {
-        "period": row["period"],
+        "period": str(row["period"]),
         "end_credit": _money(row["end_credit"]),
         "input_tax": {kind: _money(amount) for kind, amount in inputs.items() if amount},
     }
 
 
-def _refund_entry(application_period: str, regime: str, kind: str, amount: Decimal) -> dict:
-    return {"application_period": application_period, "regime": regime or None, "kind": kind, "amount": _money(amount)}
+def _refund_entry(period: Period, regime: str, kind: str, amount: Decimal) -> dict:
+    return {"application_period": str(period), "regime": regime or None, "kind": kind, "amount": _money(amount)}
 
 
 def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
@@ -280,7 +280,7 @@ def taxpayer_case_json(
     application_date = application_date or application_period.first_day
     taxpayer = Taxpayer.objects.values(*TAXPAYER_FIELDS).get(pk=taxpayer_id)
     rows = list(VatReturn.objects.filter(taxpayer_id=taxpayer_id).order_by("period").values(*RETURN_FIELDS))
-    tax_period = str(tax_period_of(application_period, taxpayer["filing_frequency"]))
+    tax_period = tax_period_of(application_period, taxpayer["filing_frequency"])
     records = ComplianceRecord.objects.filter(taxpayer_id=taxpayer_id).values("kind", "occurred_on")
     return _case_json(
         taxpayer=taxpayer,
@@ -323,7 +323,7 @@ class BatchCaseBuilder:
         returns: dict[int, list[dict]] = defaultdict(list)
         for row in (
             VatReturn.objects.filter(taxpayer_id__in=taxpayer_ids)
-            .filter(Q(period__gte=str(self.first_loaded), period__lte=str(self.last_loaded)) | Q(period=BASE_PERIOD))
+            .filter(Q(period__gte=self.first_loaded, period__lte=self.last_loaded) | Q(period=BASE_PERIOD))
             .order_by("taxpayer_id", "period")
             .values(*RETURN_FIELDS)
         ):
@@ -343,9 +343,9 @@ class BatchCaseBuilder:
                 pk,
                 _case_json(
                     taxpayer=taxpayer,
-                    returns_json=self._returns_json(rows, tax_period, states.get((pk, str(tax_period)))),
+                    returns_json=self._returns_json(rows, tax_period, states.get((pk, tax_period))),
                     sales_rows=rows,
-                    tax_return=next((row for row in rows if row["period"] == str(tax_period)), None),
+                    tax_return=next((row for row in rows if row["period"] == tax_period), None),
                     records=records.get(pk, []),
                     previous_refunds=previous.get(pk, []),
                     application_period=self.period,
@@ -354,9 +354,9 @@ class BatchCaseBuilder:
                 ),
             )
 
-    def _states(self, taxpayer_ids: list[int]) -> dict[tuple[int, str], dict]:
+    def _states(self, taxpayer_ids: list[int]) -> dict[tuple[int, Period], dict]:
         """The state rows of both possible tax periods (monthly and quarterly filers)."""
-        periods = {str(tax_period_of(self.period, frequency)) for frequency in Taxpayer.FilingFrequency.values}
+        periods = {tax_period_of(self.period, frequency) for frequency in Taxpayer.FilingFrequency.values}
         columns = [f"from_2019_{group}" for group in VOUCHER_GROUPS]
         rows = ReturnState.objects.filter(taxpayer_id__in=taxpayer_ids, period__in=periods).values(
             "taxpayer_id", "period", *columns
@@ -372,14 +372,14 @@ class BatchCaseBuilder:
         less what was loaded. 2019-04 is never a month the rules read a credit from once the
         loaded months start after it, so only the ratio sees it.
         """
-        kept = [row for row in rows if row["period"] <= str(tax_period)]
+        kept = [row for row in rows if row["period"] <= tax_period]
         out = [return_json(row) for row in kept]
         if state is None or self.first_loaded <= RATIO_FIRST:
             return out
         carried: dict[str, Decimal] = {}
         for group, kinds in VOUCHER_GROUPS.items():
             loaded = sum(
-                (row[f"input_{kind}"] for row in kept if row["period"] >= str(RATIO_FIRST) for kind in kinds), ZERO
+                (row[f"input_{kind}"] for row in kept if row["period"] >= RATIO_FIRST for kind in kinds), ZERO
             )
             amount = Decimal(state[f"from_2019_{group}"]).scaleb(-2) - loaded
             if amount:

@@ -7,12 +7,12 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from core.periods import Period, format_period_cn
 from taxpayers.models import CreditLevel
 
 from .labels import option_title
 from .rules.options import OPTION_SPECS
 from .rules.parameters import FIRST_COVERED, LAST_COVERED
-from .rules.periods import Period
 
 PERIOD_FORMAT_ERROR = "请按 YYYY-MM 填写所属期，如 2026-03。"
 
@@ -25,7 +25,8 @@ def parse_period_field(value: str) -> Period:
         raise forms.ValidationError(f"“{value}”不是有效的所属期。{PERIOD_FORMAT_ERROR}", code="invalid") from None
     if not FIRST_COVERED <= period <= LAST_COVERED:
         raise forms.ValidationError(
-            f"{period.label()}不在留抵退税规则覆盖的范围内（{FIRST_COVERED.label()}至{LAST_COVERED.label()}）。",
+            f"{format_period_cn(period)}不在留抵退税规则覆盖的范围内"
+            f"（{format_period_cn(FIRST_COVERED)}至{format_period_cn(LAST_COVERED)}）。",
             code="out_of_range",
         )
     return period
@@ -70,7 +71,7 @@ class ScreeningRunStartForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
-        self.fields["application_period"].initial = str(Period.of(today))
+        self.fields["application_period"].initial = Period.of(today)
         self.fields["application_date"].initial = today
         for name in ("application_period", "application_date"):
             widget = self.fields[name].widget
@@ -81,16 +82,16 @@ class ScreeningRunStartForm(forms.Form):
     def option_bound_fields(self):
         return [self[name] for name in OPTION_SPECS]
 
-    def clean_application_period(self) -> str:
-        return str(parse_period_field(self.cleaned_data["application_period"].strip()))
+    def clean_application_period(self) -> Period:
+        return parse_period_field(self.cleaned_data["application_period"].strip())
 
     def clean(self):
         cleaned = super().clean()
-        period_text, day = cleaned.get("application_period"), cleaned.get("application_date")
-        if period_text and day and Period.of(day) != Period.parse(period_text):
+        period, day = cleaned.get("application_period"), cleaned.get("application_date")
+        if period and day and Period.of(day) != period:
             self.add_error(
                 "application_date",
-                f"假定申请日期 {day.isoformat()} 不在申请退税所属期 {Period.parse(period_text).label()} 内，"
+                f"假定申请日期 {day.isoformat()} 不在申请退税所属期 {format_period_cn(period)} 内，"
                 "请改为该月内的日期，或留空（取所属期的第一天）。",
             )
         return cleaned
@@ -118,9 +119,9 @@ class WhatIfForm(forms.Form):
     )
     immediate_repaid = forms.BooleanField(label="即征即退已一次性缴回", required=False)
 
-    def clean_what_if_period(self) -> str:
+    def clean_what_if_period(self) -> Period | None:
         text = self.cleaned_data["what_if_period"].strip()
-        return str(parse_period_field(text)) if text else ""
+        return parse_period_field(text) if text else None
 
     def clean(self):
         cleaned = super().clean()
@@ -131,8 +132,7 @@ class WhatIfForm(forms.Form):
         return cleaned
 
     def period(self, actual: Period) -> Period:
-        text = self.cleaned_data.get("what_if_period")
-        return Period.parse(text) if text else actual
+        return self.cleaned_data.get("what_if_period") or actual
 
     @staticmethod
     def date_for(period: Period, actual_date: dt.date) -> dt.date:

@@ -4,10 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import PeriodField, period_format_check
 from taxpayers.fields import MoneyField
 from taxpayers.models import Taxpayer
 from taxpayers.progress import percent_done
-from taxpayers.validators import PERIOD_RE
 
 from .rules.conditions import CONDITION_BITS, CONDITION_ORDER
 
@@ -25,7 +25,7 @@ class ScreeningRun(models.Model):
         USER = "user", "手动发起"
         SCHEDULE = "schedule", "定时任务"
 
-    application_period = models.CharField("申请退税所属期", max_length=7, help_text="YYYY-MM")
+    application_period = PeriodField("申请退税所属期", help_text="YYYY-MM")
     application_date = models.DateField("假定申请日期")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     triggered_by = models.CharField("发起方式", max_length=10, choices=Trigger.choices, default=Trigger.USER)
@@ -57,9 +57,7 @@ class ScreeningRun(models.Model):
             ("export_screening", "导出筛查结果"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(application_period__regex=PERIOD_RE.pattern), name="screening_run_period_format"
-            ),
+            period_format_check("application_period", name="screening_run_period_format"),
             # At most one unfinished run per period: a second start returns the running one.
             models.UniqueConstraint(
                 fields=["application_period"],
@@ -81,8 +79,8 @@ class ScreeningRun(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     @classmethod
-    def latest_succeeded(cls, application_period: str) -> "ScreeningRun | None":
-        """The run whose results stand for the period: the last one that finished."""
+    def latest_succeeded(cls, application_period) -> "ScreeningRun | None":
+        """The run whose results stand for the period (a ``Period`` or its text): the last one that finished."""
         return (
             cls.objects.filter(application_period=application_period, status=cls.Status.SUCCEEDED)
             .order_by("-finished_at", "-pk")
@@ -164,7 +162,7 @@ class ReturnState(models.Model):
 
     # No index of its own: the unique (taxpayer, period) index serves lookups by taxpayer.
     taxpayer = models.ForeignKey(Taxpayer, on_delete=models.CASCADE, related_name="+", db_index=False)
-    period = models.CharField("所属期", max_length=7)
+    period = PeriodField("所属期")
     period_index = models.IntegerField("月序", help_text="year × 12 + month − 1")
     end_credit = models.BigIntegerField("期末留抵税额（分）")
     vat_arrears = models.BigIntegerField("欠税（分）")
@@ -240,7 +238,7 @@ class CandidateList(models.Model):
         SERVICE = "service", "纳税服务股"
 
     push_date = models.DateField("推送日期")
-    application_period = models.CharField("申请退税所属期", max_length=7, help_text="YYYY-MM")
+    application_period = PeriodField("申请退税所属期", help_text="YYYY-MM")
     audience = models.CharField("推送对象", max_length=10, choices=Audience.choices)
     branch = models.ForeignKey(
         "accounts.Branch",
@@ -280,9 +278,7 @@ class CandidateList(models.Model):
             ("work_candidateitem", "登记申请前调查与辅导"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(application_period__regex=PERIOD_RE.pattern), name="candidate_list_period_format"
-            ),
+            period_format_check("application_period", name="candidate_list_period_format"),
             models.CheckConstraint(
                 condition=(Q(audience="branch") & Q(branch__isnull=False))
                 | (Q(audience="service") & Q(branch__isnull=True)),
@@ -337,7 +333,7 @@ class CandidateItem(models.Model):
         CandidateList, verbose_name="分局名单", on_delete=models.CASCADE, related_name="items"
     )
     push_date = models.DateField("推送日期")
-    application_period = models.CharField("申请退税所属期", max_length=7)
+    application_period = PeriodField("申请退税所属期")
     branch = models.ForeignKey(
         "accounts.Branch", verbose_name="税源管理分局", on_delete=models.PROTECT, related_name="+"
     )
@@ -361,7 +357,7 @@ class CandidateItem(models.Model):
     upper_source = models.CharField("上级下发来源", max_length=200, blank=True)
     previously_listed = models.BooleanField("本所属期已推送过", default=False)
     first_listed_on = models.DateField("本所属期首次推送", null=True, blank=True)
-    return_period = models.CharField("应申报所属期", max_length=7, help_text="申请所依据的申报表所属期")
+    return_period = PeriodField("应申报所属期", help_text="申请所依据的申报表所属期")
 
     stage = models.CharField("进度", max_length=10, choices=Stage.choices, default=Stage.LISTED)
     reminded_at = models.DateTimeField("提醒时间", null=True, blank=True)
@@ -575,7 +571,7 @@ class RefundApplication(models.Model):
     branch = models.ForeignKey(
         "accounts.Branch", verbose_name="主管税务机关", on_delete=models.PROTECT, related_name="refund_applications"
     )
-    application_period = models.CharField("申请退税所属期", max_length=7, help_text="YYYY-MM")
+    application_period = PeriodField("申请退税所属期", help_text="YYYY-MM")
     kind = models.CharField("退税类型", max_length=12, choices=Kind.choices)
     source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.MANUAL)
     document_number = models.CharField(
@@ -655,9 +651,7 @@ class RefundApplication(models.Model):
             models.Index(fields=["taxpayer", "application_period"], name="refund_app_taxpayer_period"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(application_period__regex=PERIOD_RE.pattern), name="refund_app_period_format"
-            ),
+            period_format_check("application_period", name="refund_app_period_format"),
             # One live application per taxpayer and period; a rejected one does not block a new application.
             models.UniqueConstraint(
                 fields=["taxpayer", "application_period"],

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.periods import Period, last_quarter_end_before, shift_months
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from .aggregates import month_index_sql
@@ -64,7 +65,6 @@ from .rules.parameters import (
     VOUCHER_GROUPS,
     IndustryItem,
 )
-from .rules.periods import Period, last_quarter_end_before, shift_months
 from .rules.regimes import REGIMES, small_micro_open
 from .rules.size import SIZE_TABLE_PERIOD
 

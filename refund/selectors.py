@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.scoping import scope_to_user, visible_branch_ids
 from core.listing import sort_order
+from core.periods import Period, format_period_cn
 from taxpayers.industry import parse_industry_code, sections
 from taxpayers.models import Taxpayer
 from taxpayers.selectors import taxpayer_get_for_user
@@ -27,7 +28,6 @@ from .case_builder import taxpayer_case_json
 from .filters import ScreeningResultFilter
 from .labels import UNKNOWN_SIZE, regime_title, size_title
 from .models import ScreeningResult, ScreeningRun
-from .rules.periods import Period
 from .services import decide, result_from_decision
 
 ZERO = Decimal("0")
@@ -250,9 +250,9 @@ def explanation_for_user(
     if run is None:
         application_period = application_period or Period.of(timezone.localdate())
         if application_date is None:
-            run = ScreeningRun.latest_succeeded(str(application_period))
+            run = ScreeningRun.latest_succeeded(application_period)
     if run is not None:
-        application_period = Period.parse(run.application_period)
+        application_period = run.application_period
         application_date = run.application_date
         options = dict(run.options or {})
     else:
@@ -314,7 +314,7 @@ def what_if_for(
     if credit_level:
         changes.append(f"纳税信用级别为{credit_level}级")
     if period != explanation.application_period:
-        changes.append(f"申请退税所属期为{period.label()}（假定申请日期{day.isoformat()}）")
+        changes.append(f"申请退税所属期为{format_period_cn(period)}（假定申请日期{day.isoformat()}）")
     if immediate_repaid:
         changes.append("即征即退、先征后返（退）税款已一次性全部缴回")
     enjoyed = bool(case["compliance"]["immediate_refund_since_2019_04"])

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from core.errors import ApplicationError
+from core.periods import Period
 from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from .aggregates import refresh_stale_aggregates
@@ -23,7 +24,6 @@ from .parallel import in_parallel
 from .rules import CaseError, assess, parse_case
 from .rules.conditions import CONDITION_BITS
 from .rules.options import parse_options
-from .rules.periods import Period
 from .screening_sql import SqlScreening
 
 logger = structlog.get_logger(__name__)
@@ -32,12 +32,13 @@ CHUNK_SIZE = 2000
 PERIOD_FIRST = Period(2019, 4)
 
 
-def period_input(text: str) -> Period:
-    """An application period a caller gave (YYYY-MM); the Chinese error otherwise."""
+def period_input(value: Period | str) -> Period:
+    """An application period a caller gave (a ``Period``, or YYYY-MM text from a task or the API); the Chinese
+    error otherwise."""
     try:
-        return Period.parse(text)
+        return value if isinstance(value, Period) else Period.parse(value)
     except ValueError:
-        raise ApplicationError(f"申请所属期“{text}”无效，应为 YYYY-MM（如 2026-03）。") from None
+        raise ApplicationError(f"申请所属期“{value}”无效，应为 YYYY-MM（如 2026-03）。") from None
 
 
 def screenable_taxpayers():
@@ -50,7 +51,7 @@ def screenable_taxpayers():
 def screening_run_start(
     *,
     actor,
-    application_period: str,
+    application_period: Period | str,
     application_date: dt.date | None = None,
     options: dict | None = None,
     triggered_by: str = ScreeningRun.Trigger.USER,
@@ -61,14 +62,14 @@ def screening_run_start(
     if Period.of(application_date) != period:
         application_date = period.first_day
     active = ScreeningRun.objects.filter(
-        application_period=str(period), status__in=[ScreeningRun.Status.PENDING, ScreeningRun.Status.RUNNING]
+        application_period=period, status__in=[ScreeningRun.Status.PENDING, ScreeningRun.Status.RUNNING]
     ).first()
     if active is not None:
         return active
     try:
         with transaction.atomic():
             run = ScreeningRun.objects.create(
-                application_period=str(period),
+                application_period=period,
                 application_date=application_date,
                 created_by=actor,
                 triggered_by=triggered_by,
@@ -86,7 +87,7 @@ def screening_run_start(
     except IntegrityError:
         # Another start of the same period won the race (unique constraint on the unfinished run).
         return ScreeningRun.objects.get(
-            application_period=str(period), status__in=[ScreeningRun.Status.PENDING, ScreeningRun.Status.RUNNING]
+            application_period=period, status__in=[ScreeningRun.Status.PENDING, ScreeningRun.Status.RUNNING]
         )
     return run
 
@@ -183,8 +184,7 @@ def _execute(run: ScreeningRun) -> None:
 def _execute_by_rules(run: ScreeningRun, ids: list[int], *, count_progress: bool = True) -> int:
     """The rules themselves, a chunk of taxpayers at a time (SQLite, and the taxpayers handed back)."""
     builder = BatchCaseBuilder(
-        application_period=Period.parse(run.application_period), application_date=run.application_date,
-        options=run.options,
+        application_period=run.application_period, application_date=run.application_date, options=run.options,
     )
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start : start + CHUNK_SIZE]
@@ -207,7 +207,7 @@ def _execute_set_based(run: ScreeningRun, population) -> None:
     if bounds["lo"] is None:
         return
     statement = SqlScreening(
-        application_period=Period.parse(run.application_period), application_date=run.application_date,
+        application_period=run.application_period, application_date=run.application_date,
         options=parse_options(run.options), refunds_sql=previous_refunds_sql(),
     )
     screen = statement.range_sql()
@@ -279,12 +279,11 @@ def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict)
 
 def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
     """Decide these taxpayers again on their full history and replace their rows in ``run``; totals once."""
-    period = Period.parse(run.application_period)
     with transaction.atomic():
         for taxpayer_id in taxpayer_ids:
             data = taxpayer_case_json(
-                taxpayer_id=taxpayer_id, application_period=period, application_date=run.application_date,
-                options=run.options,
+                taxpayer_id=taxpayer_id, application_period=run.application_period,
+                application_date=run.application_date, options=run.options,
             )
             fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
             ScreeningResult.objects.update_or_create(
@@ -299,10 +298,10 @@ def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
         )
 
 
-def screen_taxpayer(*, taxpayer_id: int, application_period: str) -> dict:
+def screen_taxpayer(*, taxpayer_id: int, application_period: Period | str) -> dict:
     """Re-screen one taxpayer (its data changed): its decision, kept in the period's latest finished run."""
     period = period_input(application_period)
-    run = ScreeningRun.latest_succeeded(str(period))
+    run = ScreeningRun.latest_succeeded(period)
     if run is None:
         return decide(taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period))
     screen_taxpayers(run=run, taxpayer_ids=[taxpayer_id])
@@ -318,15 +317,14 @@ RESCREEN_LIMIT = 5000
 """More changed taxpayers than this wait for the next full run: it then costs less than one by one."""
 
 
-def screening_rescreen_changed(*, application_period: str | None = None) -> int:
+def screening_rescreen_changed(*, application_period: Period | str | None = None) -> int:
     """Re-screen, in the latest run of the period, the general taxpayers whose data changed since it ran.
 
     Called after every import (its registry data, returns or compliance records). Returns how many
     were re-screened (0 when there is no finished run, or when so many changed that the next full
     run is the cheaper way).
     """
-    period = application_period or str(Period.of(timezone.localdate()))
-    run = ScreeningRun.latest_succeeded(period)
+    run = ScreeningRun.latest_succeeded(application_period or Period.of(timezone.localdate()))
     if run is None or run.started_at is None:
         return 0
     since = run.started_at
@@ -349,6 +347,6 @@ def screening_run_nightly() -> ScreeningRun:
     """The scheduled run: the current month as application period (applications are filed in it)."""
     today = timezone.localdate()
     return screening_run_start(
-        actor=None, application_period=str(Period.of(today)), application_date=today,
+        actor=None, application_period=Period.of(today), application_date=today,
         triggered_by=ScreeningRun.Trigger.SCHEDULE,
     )

@@ -15,6 +15,7 @@ from core.errors import ApplicationError
 from core.listing import active_filter_count, paginate, sort_columns, style_filter_form
 from core.masking import mask_identifier
 from core.money import format_yuan
+from core.periods import Period, format_period_cn
 from taxpayers.industry import parse_industry_code
 
 from . import selectors
@@ -266,8 +267,8 @@ def _explanation(request, taxpayer_id: int, *, run_pk: int | None = None):
     run_pk = run_pk or params.cleaned_data.get("run")
     run = selectors.screening_run_get(pk=run_pk) if run_pk else None
     period, day = params.cleaned_data.get("period"), params.cleaned_data.get("date")
-    if period and day and day.strftime("%Y-%m") != str(period):
-        problems.append(f"假定申请日期 {day.isoformat()} 不在所属期 {period.label()} 内（已改用默认日期）。")
+    if period and day and Period.of(day) != period:
+        problems.append(f"假定申请日期 {day.isoformat()} 不在所属期 {format_period_cn(period)} 内（已改用默认日期）。")
         day = None
     explanation = selectors.explanation_for_user(
         user=request.user, taxpayer_id=taxpayer_id, run=run, application_period=period, application_date=day
@@ -276,7 +277,7 @@ def _explanation(request, taxpayer_id: int, *, run_pk: int | None = None):
 
 
 def _explanation_context(request, explanation, problems, *, what_if_form=None, what_if=None) -> dict:
-    base = {"period": str(explanation.application_period), "date": explanation.application_date.isoformat()}
+    base = {"period": explanation.application_period, "date": explanation.application_date.isoformat()}
     if explanation.run is not None:
         base = {"run": explanation.run.pk}
     return {

@@ -7,15 +7,15 @@ from functools import cache
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from accounts.models import Branch
 from accounts.scoping import scope_to_user
+from core.periods import Period, PeriodError
 
 from .industry import Industry, parse_industry_code, sections
 from .models import CreditLevel, EnterpriseSize, Taxpayer
-from .validators import normalise_taxpayer_id, validate_period
+from .validators import normalise_taxpayer_id
 
 GENERAL_CHOICES = (("general", "一般纳税人"), ("small", "小规模纳税人"), ("all", "全部"))
 SORT_CHOICES = (
@@ -61,7 +61,7 @@ class IndustryFilter(django_filters.CharFilter):
 
 
 class PeriodField(forms.CharField):
-    """A month typed in a filter bar, normalised to ``YYYY-MM`` (``2026-3``, ``2026/03``, ``2026年3月`` accepted).
+    """A month typed in a filter bar, as a ``Period`` (``2026-3``, ``2026/03``, ``2026年3月`` accepted; "" when empty).
 
     A value that is not a month (``2026-13``) is a field error shown beside the filter, not a filter that
     silently matches nothing."""
@@ -79,8 +79,8 @@ class PeriodField(forms.CharField):
         if not value:
             return ""
         try:
-            return validate_period(value)
-        except ValidationError:
+            return Period.typed(value)
+        except PeriodError:
             raise forms.ValidationError(
                 "“%(value)s”不是有效的所属期，请按 YYYY-MM 填写（月份为 01 至 12），如 2026-03。",
                 code="invalid_period",

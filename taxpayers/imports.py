@@ -36,6 +36,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts.models import Branch
+from core.periods import Period, PeriodError
 
 from .models import (
     RETURN_AMOUNT_FIELDS,
@@ -47,10 +48,10 @@ from .models import (
     Taxpayer,
     VatReturn,
 )
-from .validators import uscc_check_char, validate_industry_code, validate_mobile, validate_period, validate_taxpayer_id
+from .validators import uscc_check_char, validate_industry_code, validate_mobile, validate_taxpayer_id
 
 # The refund policy starts with the 2019 reform; older returns are never needed and usually a typo.
-EARLIEST_PERIOD = "2019-01"
+EARLIEST_PERIOD = Period(2019, 1)
 # Rows are checked and written in chunks: one query per chunk for the taxpayers it names.
 CHUNK_ROWS = 1000
 # A file with a wrong column can produce an error per row; the job keeps the first ones.
@@ -133,7 +134,7 @@ class ImportContext:
 
     def __init__(self, *, today: dt.date):
         self.today = today
-        self.current_period = f"{today:%Y-%m}"
+        self.current_period = Period.of(today)
         self._branches: tuple[dict, dict] | None = None
         self.taxpayers: dict[str, TaxpayerRef | None] = {}
         self.taxpayers_by_id: dict[int, TaxpayerRef] = {}
@@ -272,19 +273,18 @@ def parse_past_date(cell: Cell, ctx: ImportContext) -> dt.date:
     return value
 
 
-def parse_period(cell: Cell, ctx: ImportContext) -> str:
+def parse_period(cell: Cell, ctx: ImportContext) -> Period:
     raw = cell.raw
     if isinstance(raw, (dt.date, dt.datetime)):
-        text = f"{raw:%Y-%m}"
+        period = Period.of(raw)
     elif isinstance(raw, float):
         # 2024.10 typed into a number cell arrives as 2024.1: refuse rather than guess the month.
         raise CellError("所属期是数值格式，月份可能已丢失（2024.10 会变成 2024.1）。请将该列设置为文本，填写 YYYY-MM。")
     else:
-        text = cell.text
-    try:
-        period = validate_period(text)
-    except ValidationError as exc:
-        raise CellError(_validation_reason(exc)) from exc
+        try:
+            period = Period.typed(cell.text)
+        except PeriodError as exc:
+            raise CellError(str(exc)) from None
     if period < EARLIEST_PERIOD:
         raise CellError(f"所属期早于 {EARLIEST_PERIOD}：留抵退税只需要 2019 年以来的申报表，请核对。")
     if period >= ctx.current_period:
@@ -689,11 +689,11 @@ def _return_columns() -> tuple[Column, ...]:
 
 def _check_return_row(values: dict, headers: dict[str, str], ctx: ImportContext) -> list[tuple[str, str, str]]:
     period = values.get("period")
-    if not period or int(period[5:]) % 3 == 0:
+    if not period or period.is_quarter_end:
         return []
     ref = ctx.taxpayers_by_id.get(values.get("taxpayer_id"))
     if ref and ref.filing_frequency == Taxpayer.FilingFrequency.QUARTERLY:
-        return [("period", period, "该纳税人按季申报，所属期应为季度最后一个月（03、06、09、12 月）。")]
+        return [("period", str(period), "该纳税人按季申报，所属期应为季度最后一个月（03、06、09、12 月）。")]
     return []
 
 

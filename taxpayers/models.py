@@ -5,10 +5,10 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Branch
+from core.fields import PeriodField, period_format_check
 
 from .fields import MoneyField
 from .progress import percent_done
-from .validators import PERIOD_RE
 
 
 class CreditLevel(models.TextChoices):
@@ -155,7 +155,7 @@ class VatReturn(models.Model):
     """
 
     taxpayer = models.ForeignKey(Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="returns")
-    period = models.CharField("所属期", max_length=7, help_text="YYYY-MM")
+    period = PeriodField("所属期", help_text="YYYY-MM")
     filed_on = models.DateField("申报日期", null=True, blank=True)
     sales_total = MoneyField("销售额合计", default=Decimal("0"))
     sales_by_industry = models.JSONField(
@@ -188,7 +188,7 @@ class VatReturn(models.Model):
         indexes = [models.Index(fields=["period"]), models.Index(fields=["updated_at"])]
         constraints = [
             models.UniqueConstraint(fields=["taxpayer", "period"], name="vat_return_one_per_period"),
-            models.CheckConstraint(condition=Q(period__regex=PERIOD_RE.pattern), name="vat_return_period_format"),
+            period_format_check("period", name="vat_return_period_format"),
             *(
                 models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"vat_return_{name}_non_negative")
                 for name in RETURN_AMOUNT_FIELDS

@@ -122,18 +122,3 @@ def validate_industry_code(value) -> str:
             params={"value": value},
         )
     return industry.code
-
-
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def validate_period(value) -> str:
-    text = str(value or "").strip()
-    match = re.fullmatch(r"(\d{4})[-/.年]?(\d{1,2})月?", text)
-    if match:
-        text = f"{match.group(1)}-{int(match.group(2)):02d}"
-    if not PERIOD_RE.match(text):
-        raise ValidationError(
-            "所属期“%(value)s”格式不正确，应为 YYYY-MM（如 2024-05）。", code="invalid_period", params={"value": value}
-        )
-    return text

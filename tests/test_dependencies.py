@@ -6,8 +6,10 @@
 An app may import itself, the apps below it, ``notify`` and ``core``; ``notify`` imports only
 ``core``; ``core`` imports no other app (it is the neutral kernel, and ``notify`` imports it).
 A ``rules/`` package inside an app (``refund/rules/``, later ``credit/rules/``) is pure: it imports
-the standard library and its own modules only — no Django, no third-party library, no other
-part of the project.
+the standard library, its own modules and the pure modules of ``core`` named in ``PURE_CORE``
+(``core.periods``) only — no Django, no third-party library, no other part of the project. The
+modules of ``PURE_CORE`` are held to the same rule (the standard library and each other), so that
+what the rules stand on is pure too.
 
 What is checked: every ``.py`` file under the app folders, every ``import`` and ``from … import``
 statement anywhere in it (module level, inside functions, under ``if TYPE_CHECKING:``, in
@@ -43,6 +45,8 @@ CORE = "core"
 APPS = (*ORDER, NOTIFY)
 # Top-level packages that are not apps: apps must not import these (config they may).
 NOT_FOR_APPS = frozenset({"tests", "bench", "scripts", "conftest", "manage"})
+# The modules of core that are pure Python (the standard library only): the rules may import these, by name.
+PURE_CORE = frozenset({"core.periods"})
 
 # (file, imported module) pairs that break a rule today. Each one is a debt of the reshaping:
 # remove the line together with the import; never add one without a reason.
@@ -154,17 +158,28 @@ def rules_package(path: str) -> str | None:
     return None
 
 
+def pure_package(path: str) -> str | None:
+    """What a file held pure belongs to: its ``rules/`` package, or itself for a module of ``PURE_CORE``."""
+    return rules_package(path) or (module_name(path) if module_name(path) in PURE_CORE else None)
+
+
 def purity_rule(package: str, target: str) -> str | None:
     """Why a module of the pure ``package`` may not import ``target`` (None: it may)."""
     if app_of(target) in sys.stdlib_module_names or target == package or target.startswith(package + "."):
         return None
-    return f"{package.replace('.', '/')}/ is pure: it imports only the standard library and its own modules"
+    if target in PURE_CORE:
+        return None
+    allowed = ", ".join(sorted(PURE_CORE))
+    return (
+        f"{package.replace('.', '/')}{'/' if package not in PURE_CORE else ''} is pure: it imports only the standard "
+        f"library, its own modules and the pure modules of core ({allowed}, by name)"
+    )
 
 
 def check_source(path: str, source: str) -> list[Violation]:
     """The violations of one file, given its path relative to the root (``refund/rules/inputs.py``)."""
     source_app = app_of(module_name(path))
-    pure = rules_package(path)
+    pure = pure_package(path)
     violations = []
     for node, targets in imports(path, source):
         for target in targets:
@@ -211,6 +226,7 @@ def test_allowlist_only_shrinks():
 def test_the_apps_are_seen():
     files = app_files()
     assert any(path.startswith("refund/rules/") for path in files)
+    assert {f"{module.replace('.', '/')}.py" for module in PURE_CORE} <= set(files)
     assert any(path.startswith("accounts/tests/") for path in files)
     assert len(files) > 100
 
@@ -257,6 +273,10 @@ def test_checker_keeps_rules_pure():
         "from django.utils import timezone\n"
         "import attr\n"
         "from taxpayers.industry import parse_industry_code\n"
+        "from core.periods import Period\n"
+        "import core.periods\n"
+        "from core.money import parse_yuan\n"
+        "from core import periods\n"
     )
     violations = check_source("refund/rules/conditions.py", source)
     assert modules(violations) == [
@@ -265,10 +285,25 @@ def test_checker_keeps_rules_pure():
         (7, "django.utils"),
         (8, "attr"),
         (9, "taxpayers.industry"),
+        (12, "core.money"),  # core, but not one of its pure modules
+        (13, "core"),  # the pure modules are imported by name
     ]
     assert violations[0].rule.startswith("refund/rules/ is pure")
+    assert "pure modules of core (core.periods, by name)" in violations[0].rule
     # The same imports outside rules/ are fine.
     assert check_source("refund/screening/conditions.py", source) == []
+
+
+def test_checker_keeps_the_pure_core_pure():
+    source = (
+        "import re\nfrom datetime import date\n"
+        "from django.db import models\nfrom .errors import ApplicationError\n"
+    )
+    violations = check_source("core/periods.py", source)
+    assert modules(violations) == [(3, "django.db"), (4, "core.errors")]
+    assert violations[0].rule.startswith("core/periods is pure")
+    # The rest of core may use Django.
+    assert check_source("core/fields.py", source) == []
 
 
 def test_relative_imports_are_resolved():

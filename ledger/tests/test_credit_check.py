@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.periods import Period
 from ledger.models import LedgerEntry
 from ledger.services import ledger_check_credit_reduction, payment_record, return_period_of
 from ledger.tests.factories import approved_application
@@ -32,7 +33,7 @@ def test_a_return_showing_the_refund_marks_the_entry_reduced_when_it_is_imported
     VatReturnFactory(taxpayer=taxpayer_a, period="2026-03", credit_refunded=Decimal("100000.00"))
     import_applied.send(sender=ImportJob, kind=ImportJob.Kind.RETURNS, job_id=0)
     entry.refresh_from_db()
-    assert (entry.credit_check, entry.credit_check_period) == ("reduced", "2026-03")
+    assert (entry.credit_check, entry.credit_check_period) == ("reduced", Period(2026, 3))
     assert entry.credit_check_note == "2026年03月申报表本期留抵退税额 100,000.00 元，不低于当期退库 100,000.00 元"
 
 
@@ -42,7 +43,7 @@ def test_a_return_not_showing_the_refund_is_flagged_and_a_corrected_one_clears_i
 
     assert ledger_check_credit_reduction() == {"reduced": 0, "not_reduced": 1, "pending": 0}
     entry.refresh_from_db()
-    assert (entry.credit_check, entry.credit_check_period) == ("not_reduced", "2026-03")
+    assert (entry.credit_check, entry.credit_check_period) == ("not_reduced", Period(2026, 3))
     assert "低于当期退库 100,000.00 元：留抵税额未按退税额核减" in entry.credit_check_note
 
     vat_return.credit_refunded = Decimal("100000.00")
@@ -63,13 +64,13 @@ def test_other_import_kinds_do_not_check(personas, taxpayer_a):
 def test_a_quarterly_filer_is_checked_against_its_quarter(personas, taxpayer_a):
     taxpayer_a.filing_frequency = Taxpayer.FilingFrequency.QUARTERLY
     taxpayer_a.save()
-    assert return_period_of(dt.date(2026, 2, 10), "quarterly") == "2026-03"
-    assert return_period_of(dt.date(2026, 2, 10), "monthly") == "2026-02"
+    assert return_period_of(dt.date(2026, 2, 10), "quarterly") == Period(2026, 3)
+    assert return_period_of(dt.date(2026, 2, 10), "monthly") == Period(2026, 2)
     entry = _entry(taxpayer_a, personas["refund_officer"], paid_on=dt.date(2026, 3, 21))
     VatReturnFactory(taxpayer=taxpayer_a, period="2026-03", credit_refunded=Decimal("0"))
     ledger_check_credit_reduction()
     entry.refresh_from_db()
-    assert (entry.credit_check, entry.credit_check_period) == ("not_reduced", "2026-03")
+    assert (entry.credit_check, entry.credit_check_period) == ("not_reduced", Period(2026, 3))
 
 
 def test_two_refunds_paid_in_one_period_must_both_show(personas, taxpayer_a):

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from ledger.models import LedgerEntry, LedgerRun, TreasuryPayment
 from ledger.statistics import format_working_days, median_working_days_to_payment
 from refund.application_services import ALLOWED_FROM, TARGET
@@ -71,8 +72,8 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
     states = {app.state for app in applications}
     assert State.PAID in states and State.REJECTED in states
     assert states & set(OPEN_APPLICATION_STATES), "the queue has open work"
-    assert min(app.application_period for app in applications) >= "2022-01"
-    assert max(app.application_period for app in applications) <= "2025-06"
+    assert min(app.application_period for app in applications) >= Period(2022, 1)
+    assert max(app.application_period for app in applications) <= Period(2025, 6)
 
     transitions = {}
     for row in ApplicationTransition.objects.order_by("created_at", "id"):
@@ -94,9 +95,9 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
         assert local(app.received_at).date() == app.received_on == local(chain[0].created_at).date()
         assert app.due_on == add_working_days(app.received_on, 10)
         assert app.branch_id == app.taxpayer.branch_id
-        assert app.application_period == f"{app.received_on:%Y-%m}"
+        assert app.application_period == Period.of(app.received_on)
         assert app.computed_eligible is (app.state != State.REJECTED)
-        assert app.result_snapshot["application_period"] == app.application_period
+        assert app.result_snapshot["application_period"] == str(app.application_period)  # the snapshot is text
 
         by_state = {step.to_state: step for step in chain}
         if app.state in (State.APPROVED, State.PAID):
@@ -113,7 +114,7 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
 
     # Open work in the current month and last month, some of it past the 10-working-day clock.
     open_apps = [app for app in applications if app.state in OPEN_APPLICATION_STATES]
-    assert {app.application_period for app in open_apps} <= {"2025-05", "2025-06"}
+    assert {app.application_period for app in open_apps} <= {Period(2025, 5), Period(2025, 6)}
     assert any(app.due_on < TODAY for app in open_apps), "a few overdue"
 
     paid = [app for app in applications if app.state == State.PAID]

@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import AuditEvent
 from core.errors import ApplicationError
+from core.periods import Period
 from ledger.models import LedgerEntry, TreasuryPayment
 from ledger.services import PaymentRefused, payment_record
 from ledger.tests.factories import approved_application
@@ -50,7 +51,7 @@ def test_payment_of_the_confirmed_amount_takes_the_confirmed_split(personas, tax
     )
     assert (entry.refund_kind, entry.application_period, entry.regime, entry.size, entry.industry_code) == (
         "both",
-        "2026-03",
+        Period(2026, 3),
         "CN-2025-7-class3",
         "small",
         taxpayer_a.industry_code,

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.periods import Period
+
 from .conditions import CONDITION_TITLES, Condition
 from .errors import CaseError
 from .facts import Facts
 from .inputs import ZERO, Case
 from .options import Options, option_text
 from .parameters import FIRST_COVERED, LAST_COVERED, REGIME_PERIODS, STOCK_REFUND_OPENS, NotCovered
-from .periods import Period
 from .regimes import (
     REGIMES,
     RegimeResult,

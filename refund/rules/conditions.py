@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from core.periods import shift_months
+
 from .inputs import Case
 from .parameters import (
     COMPLIANCE_LOOKBACK_MONTHS,
@@ -17,7 +19,6 @@ from .parameters import (
     IMMEDIATE_REFUND_REPAYMENT_ROUTE,
     IMMEDIATE_REFUND_SINCE,
 )
-from .periods import shift_months
 
 CONDITION_ORDER = (
     "credit_a_or_b",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from functools import cached_property
 
+from core.periods import Period, last_quarter_end_before
+
 from .errors import CaseError
 from .industry import SalesMix, sales_mix
 from .inputs import ZERO, Case, PreviousRefund
@@ -21,7 +23,6 @@ from .parameters import (
     STOCK_REFUND_RESETS_BASE,
     VOUCHER_KINDS,
 )
-from .periods import Period, last_quarter_end_before
 from .size import SizeResult, determine_size
 from .text import yuan
 

@@ -13,12 +13,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.periods import Period
 from taxpayers.industry import parse_industry_code
 
 from .errors import CaseError
 from .options import Options, parse_options
 from .parameters import VOUCHER_KINDS
-from .periods import Period
 
 ZERO = Decimal("0")
 MAX_AMOUNT = Decimal("1E15")  # a thousand trillion yuan: anything larger is a data error, not a taxpayer

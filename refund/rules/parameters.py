@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from .periods import Period
+from core.periods import Period
 
 T = TypeVar("T")
 

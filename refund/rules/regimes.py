@@ -22,12 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .conditions import (
-    CommonArticles,
-    Condition,
-    common_conditions,
-    in_contract_order,
-)
+from core.periods import Period
+
+from .conditions import CommonArticles, Condition, common_conditions, in_contract_order
 from .errors import CaseError
 from .facts import EXACT, Base, Facts, Ratio
 from .industry import describe_share
@@ -58,7 +55,6 @@ from .parameters import (
     IndustryItem,
     Parameter,
 )
-from .periods import Period
 from .size import SIZE_NAMES
 from .text import whole_yuan, yuan
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.periods import Period
+
 from .errors import CaseError
 from .inputs import SizeInputs, Taxpayer
 from .parameters import DOC_14, MIIT_300, SIZE_FALLBACK, SIZE_ROWS, SizeRow
-from .periods import Period
 from .text import yuan
 
 SIZE_NAMES = {"micro": "微型企业", "small": "小型企业", "medium": "中型企业", "large": "大型企业"}

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.periods import Period
 from refund.application_services import application_confirm, application_receive, compute_application
 from refund.models import RefundApplication
 
@@ -29,7 +30,11 @@ __all__ = [
 def rules_amount(taxpayer, *, period: str = PERIOD, kind: str = "both", received_on: dt.date = RECEIVED_ON) -> Decimal:
     """What the rules give the taxpayer's application now."""
     computation = compute_application(
-        taxpayer_id=taxpayer.pk, application_period=period, received_on=received_on, kind=kind, options=None
+        taxpayer_id=taxpayer.pk,
+        application_period=Period.typed(period),
+        received_on=received_on,
+        kind=kind,
+        options=None,
     )
     assert computation.figures.amount is not None, computation.decision
     return computation.figures.amount
@@ -72,7 +77,7 @@ def paid(
     """A refund already paid (as the ledger leaves it), stored directly: the rules' previous_refunds."""
     total = incremental + stock
     kind = "both" if incremental and stock else ("stock" if stock else "incremental")
-    paid_on = paid_on or dt.date(int(period[:4]), int(period[5:]), 20)
+    paid_on = paid_on or Period.typed(period).first_day.replace(day=20)
     return RefundApplication.objects.create(
         taxpayer=taxpayer,
         branch_id=taxpayer.branch_id,

@@ -6,8 +6,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from core.periods import Period, period_range
 from refund.rules import assess, parse_case
-from refund.rules.periods import Period, period_range
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from refund.application_imports import ApplicationImportRejected, applications_import_xlsx
 from refund.candidate_services import candidate_lists_build
 from refund.models import CandidateItem, RefundApplication
@@ -53,7 +54,7 @@ def test_the_sample_export_is_received_row_by_row(personas, sample_taxpayers, dj
     assert len(summary.created) == 3 and summary.skipped == []
     by_number = {a.document_number: a for a in RefundApplication.objects.all()}
     first = by_number["SQ330106202603000101"]
-    assert (first.taxpayer, first.application_period, first.kind) == (sample_taxpayers[0], "2026-03", "both")
+    assert (first.taxpayer, first.application_period, first.kind) == (sample_taxpayers[0], Period(2026, 3), "both")
     assert (first.claimed_amount, first.received_on, first.source) == (1200000, dt.date(2026, 3, 10), "import")
     assert first.state == "received" and first.computed_amount == 1200000
     assert by_number["SQ330106202603000102"].kind == "incremental"

@@ -14,9 +14,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from refund.case_builder import taxpayer_case_json
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
-from refund.rules.periods import Period
 from refund.services import decide
 from taxpayers.tests.factories import TaxpayerFactory
 

@@ -10,6 +10,7 @@ import pytest
 
 from accounts.models import AuditEvent
 from core.errors import ApplicationError, ConflictError
+from core.periods import Period, period_range
 from notify.models import InboxNotification
 from refund import application_risk
 from refund.application_services import (
@@ -30,7 +31,6 @@ from refund.application_services import (
 from refund.candidate_services import candidate_lists_build
 from refund.case_builder import previous_refunds_for, taxpayer_case_json
 from refund.models import ApplicationRiskHit, CandidateItem, CoachingRecord, RefundApplication
-from refund.rules.periods import Period, period_range
 from refund.services import decide
 from taxpayers.calendar import add_working_days
 from taxpayers.models import ComplianceRecord, VatReturn
@@ -596,7 +596,7 @@ def test_only_paid_applications_count_and_an_application_is_not_its_own_previous
     refund = paid(long_history, period="2019-12", regime="CN-2019-39", incremental=Decimal("1.00"), stock=Decimal("0"))
     own = compute_application(
         taxpayer_id=long_history.pk,
-        application_period="2019-12",
+        application_period=Period(2019, 12),
         received_on=dt.date(2019, 12, 10),
         kind="both",
         options=None,

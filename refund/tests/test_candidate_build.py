@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import AuditEvent, Branch
 from core.errors import ApplicationError
+from core.periods import Period
 from refund.candidate_services import (
     NotAPushDate,
     candidate_items_mark_applied,
@@ -63,7 +64,7 @@ def test_one_list_per_branch_and_one_for_the_service_section(org, personas):
         assert item.failed_conditions == []
         assert item.source == CandidateItem.Source.SCREENING
         assert item.previously_listed is False
-        assert item.return_period == "2026-02"
+        assert item.return_period == Period(2026, 2)
         assert item.stage == CandidateItem.Stage.DECLARED  # the 2026-02 return is already on file
     assert service.refundable_total == list_a.refundable_total + list_b.refundable_total
     assert list_a.refundable_total == sum(i.refundable_total for i in list_a.items.all())
@@ -80,7 +81,7 @@ def test_an_item_whose_return_is_not_on_file_starts_listed(org):
     VatReturn.objects.filter(taxpayer=taxpayer, period="2026-02").delete()  # as if screened on other data
     candidate_lists_build(actor=None, push_date=FIRST_PUSH)
     item = CandidateItem.objects.get()
-    assert (item.stage, item.declared_at, item.return_period) == (CandidateItem.Stage.LISTED, None, "2026-02")
+    assert (item.stage, item.declared_at, item.return_period) == (CandidateItem.Stage.LISTED, None, Period(2026, 2))
 
 
 def test_building_twice_yields_the_same_lists_even_after_a_new_screening(org):

@@ -5,9 +5,9 @@ import itertools
 
 import pytest
 
+from core.periods import Period, period_range
 from refund.rules import CaseError
 from refund.rules.parameters import ALL_PARAMETERS, FIRST_COVERED, LAST_COVERED, REGIME_PERIODS, NotCovered
-from refund.rules.periods import Period, period_range
 from refund.rules.regimes import REGIME_CODES, regimes_open_in
 
 from .builders import case, decide, ret

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from core.periods import Period
 from refund.candidate_services import candidate_lists_build
 
 from .application_rows import application
@@ -80,7 +81,7 @@ def test_a_bad_period_on_the_worklist_says_why_and_shows_the_latest_period(clien
     assert response.status_code == 200
     html = response.content.decode()
     assert f"{SAYS_WHY}（已改为显示2026年03月）" in html
-    assert response.context["period"] == "2026-03"
+    assert response.context["period"] == Period(2026, 3)
     assert [i.taxpayer.name for i in response.context["page_obj"]] == ["城东制造有限公司"]
     export = client.get(reverse("refund:my_candidates_export"), {"period": BAD})
     assert export.status_code == 200

@@ -7,9 +7,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.periods import Period
 from refund.rules import CONTRACT_KEYS, CaseError
 from refund.rules.parameters import CLASS3_TIERS, FIRST_COVERED, LAST_COVERED
-from refund.rules.periods import Period
 from refund.rules.regimes import class3_refund, regimes_open_in
 
 from .builders import case, decide, ret

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from notify.models import InboxNotification, SmsMessage
 from refund.candidate_services import candidate_auto_remind, push_date_scheduled, push_eve_screening
 from refund.models import CandidateItem, CandidateList, CandidateSettings, ScreeningResult, ScreeningRun
@@ -54,7 +55,7 @@ def test_one_command_runs_the_push_date_and_a_second_run_changes_nothing(county,
 
     assert "推送日 2026-03-17" in out and "（本次执行）" in out and "（本次生成）" in out
     run = ScreeningRun.objects.get()
-    assert (run.status, run.application_period, run.application_date) == ("succeeded", PERIOD, FIRST_PUSH)
+    assert (run.status, run.application_period, run.application_date) == ("succeeded", Period(2026, 3), FIRST_PUSH)
     assert run.total_count == 4 and run.eligible_count == 3
     assert CandidateList.objects.filter(push_date=FIRST_PUSH).count() == 3
     assert CandidateItem.objects.count() == 3
@@ -116,7 +117,7 @@ def test_the_eve_screening_starts_only_before_a_push_date(county, django_capture
     assert push_eve_screening(today=dt.date(2026, 3, 10)) is None
     with django_capture_on_commit_callbacks(execute=False):
         run = push_eve_screening(today=dt.date(2026, 3, 16))
-    assert (run.application_period, run.application_date, run.triggered_by) == (PERIOD, FIRST_PUSH, "schedule")
+    assert (run.application_period, run.application_date, run.triggered_by) == (Period(2026, 3), FIRST_PUSH, "schedule")
 
 
 def test_the_0730_entry_does_nothing_on_other_days_and_builds_on_push_dates(county):

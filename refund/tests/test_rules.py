@@ -3,17 +3,16 @@
 import io
 import json
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
+from core.periods import Period
 from refund.rules import assess, parse_case
 from refund.rules.conditions import CONDITION_ORDER, CONDITION_TITLES
 from refund.rules.inputs import SizeInputs
 from refund.rules.options import OPTION_SPECS
-from refund.rules.periods import Period, last_quarter_end_before, shift_months
 from refund.rules.regimes import class3_refund
 from refund.rules.size import classify
 
@@ -137,24 +136,6 @@ class TestIndustryShare:
         )
         assert out["regime"] == "CN-2022-14-industry"
         assert "登记行业" in condition(out, "industry_share")["detail"]
-
-
-class TestPeriods:
-    def test_month_arithmetic(self):
-        assert Period(2022, 1).minus(1) == Period(2021, 12)
-        assert Period(2021, 12).plus(1) == Period(2022, 1)
-        assert Period(2022, 3).months_after(Period(2019, 4)) == 35
-        assert str(Period(2019, 4)) == "2019-04"
-
-    def test_quarter_ends(self):
-        assert last_quarter_end_before(Period(2022, 4)) == Period(2022, 3)
-        assert last_quarter_end_before(Period(2022, 6)) == Period(2022, 3)
-        assert last_quarter_end_before(Period(2022, 7)) == Period(2022, 6)
-        assert last_quarter_end_before(Period(2023, 1)) == Period(2022, 12)
-
-    def test_shift_months_clamps_to_month_end(self):
-        assert shift_months(date(2022, 5, 31), -3) == date(2022, 2, 28)
-        assert shift_months(date(2024, 2, 29), -36) == date(2021, 2, 28)
 
 
 class TestCompliance:

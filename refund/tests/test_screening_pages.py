@@ -16,12 +16,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from refund.labels import CONDITION_TITLES, ERROR_HELP, REGIME_TITLES
 from refund.models import ScreeningResult, ScreeningRun
 from refund.rules import ERROR_CODES
 from refund.rules.conditions import CONDITION_ORDER
 from refund.rules.options import OPTION_SPECS
-from refund.rules.periods import Period
 from refund.rules.regimes import REGIME_CODES
 from refund.services import result_from_decision, screening_run_execute
 from taxpayers.tests.factories import TaxpayerFactory
@@ -150,8 +150,8 @@ def test_start_while_a_run_of_the_period_is_unfinished_opens_that_run(client_for
     [
         ({"application_period": ""}, "请填写申请退税所属期。"),
         ({"application_period": "2026-13"}, "“2026-13”不是有效的所属期。请按 YYYY-MM 填写所属期"),
-        ({"application_period": "2018-01"}, "2018年1月不在留抵退税规则覆盖的范围内（2019年4月至2027年12月）。"),
-        ({"application_period": "2026-03", "application_date": "2026-04-02"}, "不在申请退税所属期 2026年3月 内"),
+        ({"application_period": "2018-01"}, "2018年01月不在留抵退税规则覆盖的范围内（2019年04月至2027年12月）。"),
+        ({"application_period": "2026-03", "application_date": "2026-04-02"}, "不在申请退税所属期 2026年03月 内"),
         ({"application_period": "2026-03", "application_date": "2026-02-30"}, "请按 YYYY-MM-DD 填写日期。"),
         ({"application_period": "2026-03", "window_reuse_2025": "maybe"}, "“maybe”不是可选的取值。"),
     ],

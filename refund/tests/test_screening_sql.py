@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase, TransactionTestCase
 
+from core.periods import Period, period_range
 from refund.aggregates import rebuild_return_states, refresh_stale_aggregates
 from refund.case_builder import NO_REFUNDS_SQL, previous_refunds_for, previous_refunds_sql, taxpayer_case_json
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.rules.options import OPTION_SPECS, parse_options
-from refund.rules.periods import Period, period_range
 from refund.screening_sql import SqlScreening
 from refund.services import decide, screening_run_execute
 from refund.tests.applications import paid

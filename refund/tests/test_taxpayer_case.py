@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from core.money import format_yuan
+from core.periods import Period
 from refund.case_builder import taxpayer_case_json
-from refund.rules.periods import Period
 from refund.services import decide
 from taxpayers import demo
 from taxpayers.management.commands.seed_demo import seed_demo_county

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Branch, User
 from accounts.roles import ROLES, RoleCode
+from core.periods import Period
 from taxpayers import demo
 from taxpayers.management.commands import seed_demo
 from taxpayers.models import INPUT_TAX_FIELDS, RETURN_AMOUNT_FIELDS, ComplianceRecord, Taxpayer, VatReturn
@@ -217,7 +218,7 @@ def test_seed_demo_loads_the_county(county):
     if connection.vendor == "postgresql":
         assert "COPY 导入" in output
     periods = VatReturn.objects.aggregate(first=Min("period"), last=Max("period"))
-    assert periods == {"first": "2019-03", "last": LAST}
+    assert periods == {"first": Period(2019, 3), "last": Period.parse(LAST)}
     assert set(Taxpayer.objects.values_list("identifier", flat=True)) == {i.taxpayer["identifier"] for i in county}
 
     kinds = Counter(Branch.objects.values_list("kind", flat=True))

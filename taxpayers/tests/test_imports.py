@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from taxpayers.imports import SPECS
 from taxpayers.models import ComplianceRecord, ImportJob, Taxpayer, VatReturn
 from taxpayers.services import import_job_create, import_job_run
@@ -305,7 +306,7 @@ def test_quarterly_filer_return_must_be_for_a_quarter_end(org):
 
     rows[0][1] = "2025年6月"
     assert run_import("returns", "q.csv", to_csv(RETURN_HEADERS, rows)).status == ImportJob.Status.SUCCEEDED
-    assert VatReturn.objects.get(taxpayer=quarterly).period == "2025-06"
+    assert VatReturn.objects.get(taxpayer=quarterly).period == Period(2025, 6)
 
 
 @pytest.mark.django_db

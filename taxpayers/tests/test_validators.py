@@ -13,7 +13,6 @@ from taxpayers.validators import (
     taxpayer_id_warnings,
     validate_industry_code,
     validate_mobile,
-    validate_period,
     validate_taxpayer_id,
 )
 
@@ -114,15 +113,3 @@ def test_industry_tree_has_the_standard_counts():
 
     assert len(sections()) == 20
     assert len(_tree()) == 97
-
-
-@pytest.mark.parametrize(("raw", "period"), [("2024-05", "2024-05"), ("2024-5", "2024-05"), ("2024年5月", "2024-05"),
-                                             ("202405", "2024-05")])
-def test_periods(raw, period):
-    assert validate_period(raw) == period
-
-
-@pytest.mark.parametrize("raw", ["2024-13", "24-05", "2024/00", "abc"])
-def test_bad_periods(raw):
-    with pytest.raises(ValidationError):
-        validate_period(raw)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from taxpayers.tests.factories import ComplianceRecordFactory, TaxpayerFactory, VatReturnFactory
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +201,7 @@ def test_detail_shows_what_matters_masked(client_for, taxpayer_a):
     assert "138****8000" in html and "13800138000" not in html
     assert "显示完整信息" in html
     # Returns newest first, with amounts formatted and the input tax summed.
-    assert [r.period for r in response.context["returns"]] == ["2025-10", "2025-09"]
+    assert [r.period for r in response.context["returns"]] == [Period(2025, 10), Period(2025, 9)]
     assert html.index("2025年10月") < html.index("2025年09月")
     assert "1,234,567.80" in html
     assert "200,000.00" in html  # 150,000 special invoices + 50,000 customs
@@ -230,7 +231,7 @@ def test_detail_limits_returns_to_36_with_a_link_for_all(client_for, taxpayer_a)
     url = reverse("taxpayers:detail", args=[taxpayer_a.pk])
     response = client_for("officer_a").get(url)
     assert len(response.context["returns"]) == 36
-    assert response.context["returns"][0].period == "2025-04"
+    assert response.context["returns"][0].period == Period(2025, 4)
     assert "查看全部 40 期" in response.content.decode()
     response = client_for("officer_a").get(url, {"returns": "all"})
     assert len(response.context["returns"]) == 40

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from core.periods import format_period_cn
+from core.periods import Period, format_period_cn
 from refund.candidate_services import latest_push_date, push_date_run
 
 EXIT_UNUSABLE = 2
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         try:
             push_date = options["date"] or latest_push_date(timezone.localdate())
             self.stdout.write(
-                f"推送日 {push_date.isoformat()}（申请所属期 {format_period_cn(push_date.strftime('%Y-%m'))}）"
+                f"推送日 {push_date.isoformat()}（申请所属期 {format_period_cn(Period.of(push_date))}）"
             )
             outcome = push_date_run(actor=None, push_date=push_date, remind=not options["no_remind"])
         except ApplicationError as exc:

@@ -15,9 +15,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.periods import Period
 from refund.case_builder import taxpayer_case_json
 from refund.rules.options import OPTION_SPECS
-from refund.rules.periods import Period
 from taxpayers.models import CreditLevel, Taxpayer
 from taxpayers.validators import normalise_taxpayer_id
 

@@ -9,6 +9,7 @@ from .errors import ApplicationError
 
 CENT = Decimal("0.01")
 WAN = Decimal("10000")
+MONEY_LIMIT = Decimal(10) ** 14  # a money column holds 16 digits, 2 of them decimals
 
 
 def decimal_or_none(value) -> Decimal | None:
@@ -31,7 +32,7 @@ def format_yuan(value) -> str:
 
 
 def format_wan(value) -> str:
-    """Yuan shown in 万元 for summaries (UX.md): ``12345678.9`` -> ``"1,234.57"``; blank or not a number -> ``""``."""
+    """Yuan shown in 万元 for summaries: ``12345678.9`` -> ``"1,234.57"``; blank or not a number -> ``""``."""
     amount = decimal_or_none(value)
     if amount is None:
         return ""

@@ -1,4 +1,4 @@
-"""Showing a taxpayer's full identifier and phone numbers: a sensitive read, audited like a write (UX.md)."""
+"""Showing a taxpayer's full identifier and phone numbers: a sensitive read, audited like a write."""
 
 from dataclasses import dataclass
 

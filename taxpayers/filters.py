@@ -1,6 +1,6 @@
 """The taxpayer list's filters: one FilterSet serves the page, the export and the API.
 
-Every value lives in the URL, so a filtered list can be bookmarked and shared (UX.md).
+Every value lives in the URL, so a filtered list can be bookmarked and shared.
 """
 
 from functools import cache

@@ -25,7 +25,7 @@ VIEW_PERMISSION = "taxpayers.view_importjob"
 ADD_PERMISSION = "taxpayers.add_importjob"
 CONTACTS_PERMISSION = "taxpayers.view_taxpayer_contacts"
 
-# UX.md: the same colour for the same meaning everywhere.
+# The same colour for the same meaning on every page.
 STATUS_TAGS = {
     ImportJob.Status.PENDING: "tag-waiting",
     ImportJob.Status.VALIDATING: "tag-progress",

@@ -23,7 +23,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,7 +36,9 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts.models import Branch
+from core.cells import CONTROL, Cell, CellError
 from core.periods import Period, PeriodError
+from core.spreadsheets import EXCERPT_CHARS, FileFormatError, RowError, excerpt  # noqa: F401 - used by callers
 
 from .models import (
     RETURN_AMOUNT_FIELDS,
@@ -73,52 +75,7 @@ _MONEY_LIMIT = Decimal(10) ** 14  # MoneyField: 16 digits, 2 of them decimals
 _BROKEN_WORKBOOK = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError)
 
 
-class FileFormatError(Exception):
-    """The file cannot be read at all (not an xlsx, unknown encoding); ``message`` is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class CellError(Exception):
-    """One cell is wrong; the text is the Chinese reason."""
-
-
-EXCERPT_CHARS = 200
-"""An error report keeps this much of a cell or header: enough to find it, never a hostile file's megabytes."""
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def excerpt(text: str) -> str:
-    # PostgreSQL stores no NUL in text or JSON; the other control characters are invisible to the reader.
-    text = _CONTROL.sub("\ufffd", str(text))
-    if len(text) <= EXCERPT_CHARS:
-        return text
-    return f"{text[:EXCERPT_CHARS]}…（共 {len(text):,} 个字符）"
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the spreadsheet's row number (the header is usually row 1)
-    column: str  # the header as the file spells it; empty for a whole-row problem
-    value: str
-    reason: str
-
-    def __post_init__(self):
-        # Every report of every import is built from these: bound what a file can make us store and show.
-        object.__setattr__(self, "column", excerpt(self.column))
-        object.__setattr__(self, "value", excerpt(self.value))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-class Cell(NamedTuple):
-    text: str  # stripped text; "" when blank
-    raw: Any  # what the reader gave: str for csv, str/int/float/datetime/bool for xlsx
+_CONTROL = CONTROL
 
 
 class TaxpayerRef(NamedTuple):

@@ -150,7 +150,7 @@ RETURN_AMOUNT_FIELDS = (
 class VatReturn(models.Model):
     """增值税纳税申报表: one per taxpayer and tax period (quarterly filers: period = the quarter's last month).
 
-    Holds every figure the refund rules read (contracts/refund-assess.md): the period-end
+    Holds every figure the refund rules read (``refund.rules``): the period-end
     credit, input tax by voucher kind, sales by industry, and the adjustments.
     """
 

@@ -1,4 +1,4 @@
-"""Signals taxpayers sends to the apps above it (DESIGN.md: taxpayers never imports them)."""
+"""Signals taxpayers sends to the apps above it (dependencies point downwards: taxpayers never imports them)."""
 
 from django.dispatch import Signal
 

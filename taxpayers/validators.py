@@ -1,6 +1,6 @@
 """Validation of the identifiers and numbers that arrive from the core tax system (金三).
 
-``validate_taxpayer_id`` is part of the public contract (contracts/calendar-sms-ids.md).
+``validate_taxpayer_id`` is the one check of a 纳税人识别号: imports, forms and the API all call it.
 """
 
 import re

@@ -60,7 +60,7 @@ def taxpayer_list(request):
     _with_industry(listing.page_obj.object_list)
     empty_reason = ""
     if not listing.page_obj.paginator.count:
-        # Say why the list is empty and what to do next (UX.md).
+        # Say why the list is empty and what to do next.
         empty_reason = "filtered" if taxpayers_visible_to(user=request.user).exists() else "no_taxpayers"
     export_query = request.GET.copy()
     export_query.pop("page", None)

@@ -62,7 +62,6 @@ COMPLEX_FUNCTIONS: dict[str, int] = {
     "refund/application_imports.py::read_applications": 25,
     "refund/application_services.py::_confirmed_figures": 22,
     "refund/candidate_services.py::_build": 43,
-    "refund/upper_lists.py::read_upper_list": 25,
     "taxpayers/demo.py::_TaxpayerBuilder._plan": 27,
     "taxpayers/demo.py::_TaxpayerBuilder._refund_taken": 21,
     "taxpayers/demo.py::_TaxpayerBuilder._simulate": 28,

@@ -1,7 +1,7 @@
 """Importing 留抵退税申请 from the core system's (金三) export: one application a row, all rows or none.
 
 The file (.xlsx, or .csv in UTF-8/GBK) has a header row within its first 10 rows and these columns, in any
-order (the alternative spellings in ``_HEADERS`` are accepted too; 序号, 纳税人名称 and 主管税务机关 are
+order (the other spellings declared in ``SPEC`` are accepted too; 序号, 纳税人名称 and 主管税务机关 are
 ignored, any other column is ignored with a warning):
 
 =============== ========================================================================================
@@ -19,9 +19,9 @@ ignored, any other column is ignored with a warning):
                  not before the period.
 =============== ========================================================================================
 
-A sample is ``refund/tests/data/applications_import_sample.xlsx``. Every error is listed with its row,
-column (as the file spells it), value and a Chinese reason, in the taxpayers imports' shape and with their
-cell readers; when there is any error nothing is written.
+A sample is ``refund/tests/data/applications_import_sample.xlsx``. The file is read by the one spreadsheet
+reader (``core.spreadsheets``): every error is listed with its row, column (as the file spells it), value
+and a Chinese reason; when there is any error nothing is written.
 """
 
 from __future__ import annotations
@@ -30,31 +30,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import record_event
+from core.cells import Cell, CellError, ReadContext, choice, money, past_date, period_cell, text_cell
 from core.errors import ApplicationError
-from core.periods import Period, PeriodError
-from taxpayers.imports import (
-    HEADER_SEARCH_ROWS,
-    Cell,
-    CellError,
-    FileFormatError,
-    ImportContext,
-    RowError,
-    RowSource,
-    cell_text,
-    find_header_row,
-    normalise_header,
-    parse_money,
-    parse_past_date,
-    taxpayer_ids_by_identifier,
-    text_cell,
-)
+from core.periods import Period
+from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, Unique, read_sheet, sort_errors
+from taxpayers.imports import parse_identifier, taxpayer_ids_by_identifier
 from taxpayers.models import Taxpayer
-from taxpayers.validators import validate_taxpayer_id
 
 from .application_claims import claim_difference, claim_refusal
 from .application_services import ClaimRefused, _mark_applied_after_commit, _receive
@@ -62,28 +47,7 @@ from .models import RefundApplication
 
 MAX_ROWS = 20_000
 DOCUMENT_MAX = 40
-_HEADERS: dict[str, tuple[str, ...]] = {
-    "document_number": ("申请文书号", "文书号", "受理文书号", "申请单号"),
-    "identifier": ("纳税人识别号", "统一社会信用代码", "社会信用代码", "纳税人识别号(统一社会信用代码)"),
-    "period": ("申请退税所属期", "申请所属期", "所属期", "申请退税纳税申报期"),
-    "kind": ("退税类型", "申请退税类型", "留抵退税类型"),
-    "amount": ("申请退税额", "申请退税金额", "申请金额"),
-    "received_on": ("受理日期", "申请日期", "受理时间"),
-}
-_KNOWN = {normalise_header(text): attr for attr, texts in _HEADERS.items() for text in texts}
-IGNORED = {normalise_header(text) for text in ("序号", "纳税人名称", "主管税务机关", "主管税务所(科、分局)", "备注")}
-HEADER_LIST = "、".join(texts[0] for texts in _HEADERS.values())
-
 Kind = RefundApplication.Kind
-_KINDS = {
-    normalise_header(text): kind
-    for kind, texts in {
-        Kind.INCREMENTAL: ("增量", "增量留抵退税", "增量留抵", "incremental"),
-        Kind.STOCK: ("存量", "存量留抵退税", "存量留抵", "stock"),
-        Kind.BOTH: ("增量和存量", "增量和存量留抵退税", "增量+存量", "增量及存量", "存量和增量", "both"),
-    }.items()
-    for text in texts
-}
 
 
 @dataclass(frozen=True)
@@ -133,180 +97,103 @@ class ApplicationImportSummary:
 # --- reading -------------------------------------------------------------------------------------------------
 
 
-def _find_header(rows) -> tuple[int, dict[str, int], dict[str, str], list[RowError], list[str]]:
-    message = f"找不到表头：前 {HEADER_SEARCH_ROWS} 行中没有“纳税人识别号”列。表头应为：{HEADER_LIST}。"
-    number, positions, headers, errors, warnings = find_header_row(
-        rows, known=_KNOWN, marker="identifier", ignored=IGNORED, not_found=RowError(1, "纳税人识别号", "", message)
-    )
-    if number:
-        for attr, texts in _HEADERS.items():
-            if attr not in positions:
-                errors.append(RowError(number, texts[0], "", f"缺少必填列“{texts[0]}”。表头应为：{HEADER_LIST}。"))
-    return number, positions, headers, errors, warnings
+def _document_number(cell: Cell, context) -> str:
+    value = text_cell(cell)
+    if len(value) > DOCUMENT_MAX:
+        raise CellError(f"内容过长：最多 {DOCUMENT_MAX} 个字符，实际 {len(value)} 个。")
+    return value
 
 
-def _cell(row: list, index: int) -> Cell:
-    raw = row[index] if index < len(row) else None
-    return Cell(cell_text(raw), raw)
-
-
-def _document_number(cell: Cell, ctx) -> str:
-    text = text_cell(cell)
-    if len(text) > DOCUMENT_MAX:
-        raise CellError(f"内容过长：最多 {DOCUMENT_MAX} 个字符，实际 {len(text)} 个。")
-    return text
-
-
-def _identifier(cell: Cell, ctx) -> str:
-    try:
-        return validate_taxpayer_id(text_cell(cell))
-    except ValidationError as exc:
-        raise CellError(exc.messages[0] if exc.messages else "格式不正确。") from exc
-
-
-def _period(cell: Cell, ctx: ImportContext) -> Period:
-    raw = cell.raw
-    if isinstance(raw, dt.date | dt.datetime):
-        period = Period.of(raw)
-    elif isinstance(raw, float):
-        raise CellError("所属期是数值格式，月份可能已丢失（2026.10 会变成 2026.1）。请将该列设置为文本，填写 YYYY-MM。")
-    else:
-        try:
-            period = Period.typed(cell.text)
-        except PeriodError as exc:
-            raise CellError(str(exc)) from None
-    if period > ctx.current_period:
-        raise CellError(f"所属期晚于本月（今天是 {ctx.today:%Y-%m-%d}），不能是将来的月份。")
+def _period(cell: Cell, context: ReadContext) -> Period:
+    period = period_cell(cell)
+    if period > context.current_period:
+        raise CellError(f"所属期晚于本月（今天是 {context.today:%Y-%m-%d}），不能是将来的月份。")
     return period
 
 
-def _kind(cell: Cell, ctx) -> str:
-    kind = _KINDS.get(normalise_header(cell.text))
-    if kind is None:
-        raise CellError("退税类型应为：增量、存量、增量和存量。")
-    return kind
-
-
-def _amount(cell: Cell, ctx) -> Decimal:
-    value = parse_money(cell, ctx)
+def _amount(cell: Cell, context) -> Decimal:
+    value = money(cell)
     refusal = claim_refusal(value)  # the tax period's credit is checked as each row is received
     if refusal:
         raise CellError(refusal)
     return value
 
 
-_PARSERS = {
-    "document_number": _document_number,
-    "identifier": _identifier,
-    "period": _period,
-    "kind": _kind,
-    "amount": _amount,
-    "received_on": parse_past_date,
-}
+def _received_after_period(row: CheckedRow, context) -> None:
+    period, received_on = row.values.get("period"), row.values.get("received_on")
+    if period and received_on and received_on < period.first_day:
+        row.fail("received_on", received_on.isoformat(), f"受理日期早于申请退税所属期 {period}，请核对。")
+
+
+_KIND = choice(
+    Kind.choices,
+    {
+        "增量": Kind.INCREMENTAL,
+        "增量留抵": Kind.INCREMENTAL,
+        "存量": Kind.STOCK,
+        "存量留抵": Kind.STOCK,
+        "增量和存量": Kind.BOTH,
+        "增量+存量": Kind.BOTH,
+        "增量及存量": Kind.BOTH,
+        "存量和增量": Kind.BOTH,
+    },
+    refusal="退税类型应为：增量、存量、增量和存量。",
+)
+_COLUMNS = (
+    Column("document_number", "申请文书号", _document_number, True, aliases=("文书号", "受理文书号", "申请单号")),
+    Column(
+        "identifier",
+        "纳税人识别号",
+        parse_identifier,
+        True,
+        aliases=("统一社会信用代码", "社会信用代码", "纳税人识别号(统一社会信用代码)"),
+    ),
+    Column("period", "申请退税所属期", _period, True, aliases=("申请所属期", "所属期", "申请退税纳税申报期")),
+    Column("kind", "退税类型", _KIND, True, aliases=("申请退税类型", "留抵退税类型")),
+    Column("amount", "申请退税额", _amount, True, aliases=("申请退税金额", "申请金额")),
+    Column("received_on", "受理日期", past_date, True, aliases=("申请日期", "受理时间")),
+)
+HEADER_LIST = "、".join(column.header for column in _COLUMNS)
+SPEC = SheetSpec(
+    columns=_COLUMNS,
+    marker="identifier",
+    ignored=("序号", "纳税人名称", "主管税务机关", "主管税务所(科、分局)", "备注"),
+    not_found_hint=f"。表头应为：{HEADER_LIST}。",
+    missing_hint=f"。表头应为：{HEADER_LIST}。",
+    max_rows=MAX_ROWS,
+    unique=(
+        Unique(("document_number",), "与第 {row} 行的申请文书号重复，同一文件中不能重复。"),
+        Unique(("identifier", "period"), "与第 {row} 行是同一纳税人同一所属期的申请，同一所属期只能申请一次。"),
+    ),
+    check_row=_received_after_period,
+)
 
 
 def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCheck:
     """Check every row of the file (form, repeats inside the file, known taxpayers); writes nothing."""
-    result = ApplicationFileCheck()
-    ctx = ImportContext(today=today)
-    try:
-        rows = iter(RowSource(fh, filename))
-        header_row, positions, headers, errors, warnings = _find_header(rows)
-        result.errors.extend(errors)
-        result.warnings.extend(warnings)
-        result.headers = headers
-        if errors:
-            return result
-        parsed: list[tuple[int, dict]] = []
-        documents: dict[str, int] = {}
-        periods: dict[tuple[str, Period], int] = {}
-        for number, row in rows:
-            if all(cell_text(raw) == "" for raw in row):
-                continue
-            if len(parsed) + len(result.errors) >= MAX_ROWS:
-                result.errors.append(RowError(number, "", "", f"超过 {MAX_ROWS} 行，请拆分后分批导入。"))
-                break
-            values, row_errors = {}, []
-            for attr, parse in _PARSERS.items():
-                cell = _cell(row, positions[attr])
-                if not cell.text:
-                    row_errors.append(RowError(number, headers[attr], "", "必填项不能为空。"))
-                    continue
-                try:
-                    values[attr] = parse(cell, ctx)
-                except CellError as exc:
-                    row_errors.append(RowError(number, headers[attr], cell.text, str(exc)))
-            if (
-                "period" in values
-                and "received_on" in values
-                and values["received_on"] < values["period"].first_day
-            ):
-                row_errors.append(
-                    RowError(
-                        number,
-                        headers["received_on"],
-                        values["received_on"].isoformat(),
-                        f"受理日期早于申请退税所属期 {values['period']}，请核对。",
-                    )
-                )
-            document = values.get("document_number")
-            if document and document in documents:
-                row_errors.append(
-                    RowError(
-                        number,
-                        headers["document_number"],
-                        document,
-                        f"与第 {documents[document]} 行的申请文书号重复，同一文件中不能重复。",
-                    )
-                )
-            elif document:
-                documents[document] = number
-            key = (values.get("identifier"), values.get("period"))
-            if all(key) and key in periods:
-                row_errors.append(
-                    RowError(
-                        number,
-                        headers["identifier"],
-                        key[0],
-                        f"与第 {periods[key]} 行是同一纳税人同一所属期的申请，同一所属期只能申请一次。",
-                    )
-                )
-            elif all(key):
-                periods[key] = number
-            result.errors.extend(row_errors)
-            if not row_errors:
-                parsed.append((number, values))
-        if not parsed and not result.errors:
-            result.errors.append(RowError(header_row + 1, "", "", "文件中没有数据行。"))
-            return result
-        known = taxpayer_ids_by_identifier([values["identifier"] for _, values in parsed])
-        for number, values in parsed:
-            taxpayer_id = known.get(values["identifier"])
-            if taxpayer_id is None:
-                result.errors.append(
-                    RowError(
-                        number,
-                        headers["identifier"],
-                        values["identifier"],
-                        f"纳税人识别号“{values['identifier']}”在系统中不存在，请核对，或先导入该纳税人的登记信息。",
-                    )
-                )
-                continue
-            result.rows.append(
-                ApplicationRow(
-                    number,
-                    values["document_number"],
-                    taxpayer_id,
-                    values["identifier"],
-                    values["period"],
-                    values["kind"],
-                    values["amount"],
-                    values["received_on"],
-                )
+    sheet = read_sheet(fh, filename, SPEC, context=ReadContext(today))
+    result = ApplicationFileCheck(errors=sheet.errors, warnings=sheet.warnings, headers=sheet.headers)
+    known = taxpayer_ids_by_identifier([row.values["identifier"] for row in sheet.rows])
+    for row in sheet.rows:
+        values = row.values
+        if values["identifier"] not in known:
+            reason = f"纳税人识别号“{values['identifier']}”在系统中不存在，请核对，或先导入该纳税人的登记信息。"
+            row.fail("identifier", values["identifier"], reason)
+            result.errors.extend(row.errors)
+            continue
+        result.rows.append(
+            ApplicationRow(
+                row.row,
+                values["document_number"],
+                known[values["identifier"]],
+                values["identifier"],
+                values["period"],
+                values["kind"],
+                values["amount"],
+                values["received_on"],
             )
-    except FileFormatError as exc:
-        result.errors.append(RowError(0, "", "", exc.message))
-    result.errors.sort(key=lambda error: (error.row, error.column))
+        )
+    sort_errors(result.errors)
     return result
 
 
@@ -400,6 +287,6 @@ def applications_import_xlsx(*, actor, file) -> ApplicationImportSummary:
             if by_period:
                 _mark_applied_after_commit(taxpayer_ids_by_period=by_period, actor=actor)
     except _Rollback:
-        errors.sort(key=lambda error: (error.row, error.column))
+        sort_errors(errors)
         raise ApplicationImportRejected(errors, check.warnings) from None
     return summary

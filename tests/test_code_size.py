@@ -59,7 +59,6 @@ COMPLEX_FUNCTIONS: dict[str, int] = {
     "notify/recipients.py::parse_rows": 26,
     "notify/services.py::sms_resend_failed": 26,
     "notify/simulator.py::SimulatorState.check": 30,
-    "refund/application_imports.py::read_applications": 25,
     "refund/application_services.py::_confirmed_figures": 22,
     "refund/candidate_services.py::_build": 43,
     "taxpayers/demo.py::_TaxpayerBuilder._plan": 27,

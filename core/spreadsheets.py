@@ -244,6 +244,7 @@ class SheetSpec:
     search_rows: int = HEADER_SEARCH_ROWS
     max_rows: int | None = None
     unique: tuple[Unique, ...] = ()
+    check_header: Callable[[HeaderMap], None] | None = None  # what the columns must satisfy beyond ``required``
     check_row: Callable[[CheckedRow, Any], None] | None = None  # what a row must satisfy beyond its cells
     refuse_formulas: str = ""  # the reason a formula cell is refused; formulas are read as values when empty
 
@@ -301,6 +302,8 @@ def map_header(number: int, row: list, spec: SheetSpec) -> HeaderMap:
         if column.required and column.attr not in header.positions:
             reason = f"缺少必填列“{column.header}”{spec.missing_hint}"
             header.errors.append(RowError(number, column.header, "", reason))
+    if spec.check_header is not None:
+        spec.check_header(header)
     return header
 
 
@@ -335,6 +338,9 @@ class CheckedRow:
     reader: SheetReader = field(repr=False, compare=False)
     cells: list = field(repr=False, compare=False, default_factory=list)
 
+    def has_column(self, attr: str) -> bool:
+        return attr in self.reader.header.positions
+
     def cell(self, attr: str) -> Cell:
         """The cell of ``attr``'s column (blank when the column is absent or the row is short)."""
         raw = self.reader.raw(self.cells, attr)
@@ -347,7 +353,7 @@ class CheckedRow:
     def read(self, attr: str, parse: Callable[[Cell, Any], Any], *, required: bool = False) -> Any:
         """Parse ``attr``'s cell now (for ``check_row``: a cell that matters only in some rows); the value, or
         None after recording the error."""
-        if attr not in self.reader.header.positions:
+        if not self.has_column(attr):
             return None
         column = self.reader.spec.column(attr)
         self.reader.parse_cell(self, Column(attr, column.header, parse, required, None, text=column.text), {})

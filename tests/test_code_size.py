@@ -54,7 +54,6 @@ COMPLEX_FUNCTIONS: dict[str, int] = {
     "accounts/role_selectors.py::user_role_change_plan": 24,
     "ledger/demo.py::_Planner.build": 21,
     "ledger/demo.py::_write": 35,
-    "ledger/receipts.py::read_receipts": 24,
     "ledger/services.py::payment_plan": 35,
     "notify/recipients.py::parse_rows": 26,
     "notify/services.py::sms_resend_failed": 26,

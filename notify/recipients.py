@@ -1,11 +1,11 @@
 """The recipient list of a batch created by hand (新建短信批次): pasted text or an xlsx/csv file, and its preview.
 
-Every cell is read as text: Excel keeps an 11-digit mobile as a number, which is exact, but a decimal or
-a date is turned back into the text the officer typed as far as possible. The first row names the
-columns in Chinese: 手机号码 and the template's variables by their labels (``notify.text.VARIABLE_LABELS``:
-纳税人名称, 所属期, 主管税务分局…); the variables' keys (``taxpayer_name``) are still read from older files. A list
-whose first cell is already a mobile number has no header, and its columns are the mobile and then the
-variables in order.
+Files are read by the one spreadsheet reader (``core.spreadsheets``), every cell as text: Excel keeps an
+11-digit mobile as a number, which is exact, and a decimal or a date is turned back into the text the officer
+typed as far as possible. The first row names the columns in Chinese: 手机号码 and the template's variables by
+their labels (``notify.text.VARIABLE_LABELS``: 纳税人名称, 所属期, 主管税务分局…); the variables' keys
+(``taxpayer_name``) are still read from older files. A list whose first cell is already a mobile number has no
+header, and its columns are the mobile and then the variables in order.
 
 Nothing here writes. ``build_preview`` renders every row the way ``sms_batch_enqueue`` will, so the
 officer sees the texts, their parts (70 characters for one, 67 per part beyond, signature included) and
@@ -14,19 +14,14 @@ every problem before confirming.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
-import io
-import zipfile
-import zlib
 from dataclasses import dataclass, field
-from decimal import Decimal
-from xml.etree.ElementTree import ParseError
 
-import openpyxl
 from django.conf import settings
-from openpyxl.utils.exceptions import InvalidFileException
+
+from core.cells import cell_text
+from core.spreadsheets import Column, FileFormatError, HeaderMap, RowSource, SheetReader, SheetSpec, is_blank
 
 from .models import MessageTemplate
 from .services import Recipient, SmsRejected, check_mobile, compose, quiet_until
@@ -36,6 +31,14 @@ MOBILE_HEADER = "手机号码"
 MOBILE_HEADERS = {MOBILE_HEADER, "手机号", "手机", "号码", "电话", "mobile", "phone"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PREVIEW_ROWS = 100  # rows rendered in full on the preview page; problems are listed in full
+_MOBILE = "{mobile}"  # the mobile column's key: braces, so no template variable can be named so
+_UNSUPPORTED = "只能上传 .xlsx 或 .csv 文件"
+_FILE_ERRORS = {  # FileFormatError.code -> what this page says
+    "workbook": "无法读取该 xlsx 文件，请用 Excel 另存为 .xlsx 后重试",
+    "broken": "xlsx 文件内容已损坏，请用 Excel 打开后另存为 .xlsx 再上传",
+    "encoding": "无法识别 csv 文件的编码，请另存为 UTF-8 或 .xlsx",
+    "csv": "csv 文件格式有误（单元格过长或含有空字符），请另存为 .xlsx 后重试",
+}
 
 
 class RecipientListError(ValueError):
@@ -54,60 +57,14 @@ class RecipientRow:
 
 
 # --- reading ----------------------------------------------------------------------------------------------
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))  # 13800138000.0: an 11-digit number is exact in a float
-        return format(Decimal(repr(value)).normalize(), "f")
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d") if value.time() == dt.time.min else value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-# What reading a damaged workbook's rows raises (the XML parser, the zip member, a bad cell value).
-_BROKEN_WORKBOOK = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError)
-
-
-def read_upload(uploaded) -> list[tuple[int, list[str]]]:
+def read_upload(uploaded) -> list[tuple[int, list]]:
     """(row number, cells) of an uploaded .xlsx or .csv (UTF-8 or, as Excel saves it in China, GB18030)."""
-    name = (getattr(uploaded, "name", "") or "").lower()
     if uploaded.size > MAX_UPLOAD_BYTES:
         raise RecipientListError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请分批上传")
-    if name.endswith(".xlsx"):
-        try:
-            book = openpyxl.load_workbook(uploaded, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
-            raise RecipientListError("无法读取该 xlsx 文件，请用 Excel 另存为 .xlsx 后重试") from None
-        try:
-            sheet = book.worksheets[0]
-            return [(i, [_cell_text(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True), 1)]
-        except _BROKEN_WORKBOOK:  # the zip opened but a sheet's XML is cut off or is not XML
-            raise RecipientListError("xlsx 文件内容已损坏，请用 Excel 打开后另存为 .xlsx 再上传") from None
-        finally:
-            book.close()
-    if name.endswith(".csv"):
-        raw = uploaded.read()
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = codecs.decode(raw, encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RecipientListError("无法识别 csv 文件的编码，请另存为 UTF-8 或 .xlsx")
-        try:
-            return [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)), 1)]
-        except csv.Error:  # a field over the reader's limit, a NUL byte
-            raise RecipientListError("csv 文件格式有误（单元格过长或含有空字符），请另存为 .xlsx 后重试") from None
-    raise RecipientListError("只能上传 .xlsx 或 .csv 文件")
+    try:
+        return list(RowSource(uploaded, getattr(uploaded, "name", "") or ""))
+    except FileFormatError as exc:
+        raise RecipientListError(_FILE_ERRORS.get(exc.code, _UNSUPPORTED)) from None
 
 
 def read_pasted(text: str) -> list[tuple[int, list[str]]]:
@@ -127,59 +84,47 @@ def _is_mobile(value: str) -> bool:
     return True
 
 
-def parse_rows(
-    table: list[tuple[int, list[str]]], *, template: MessageTemplate
-) -> tuple[list[RecipientRow], list[str]]:
+def _spec(names: list[str]) -> SheetSpec:
+    """The mobile, then the template's variables by their labels (or keys); the header is the first row."""
+    variables = (Column(name, variable_label(name), aliases=(name,)) for name in names)
+    return SheetSpec(columns=(Column(_MOBILE, MOBILE_HEADER, aliases=tuple(MOBILE_HEADERS)), *variables), search_rows=1)
+
+
+def _checked_header(header: HeaderMap, number: int, first: list, names: list[str]) -> list[str]:
+    """Refuse a header without the mobile or a variable; the notices for the columns that are ignored."""
+    expected = "、".join([MOBILE_HEADER, *(variable_label(name) for name in names)])
+    if _MOBILE not in header.positions:
+        raise RecipientListError(f"第 {number} 行（表头）没有“{MOBILE_HEADER}”列；表头应为：{expected}")
+    missing = [variable_label(name) for name in names if name not in header.positions]
+    if missing:
+        raise RecipientListError(f"第 {number} 行（表头）缺少“{'”“'.join(missing)}”列；表头应为：{expected}")
+    used = set(header.positions.values())
+    written = [cell_text(raw).lstrip("*").strip() for raw in first]
+    extra = [text for i, text in enumerate(written) if text and i not in used]  # a repeated column too
+    return [f"以下列不是模板变量，已忽略：{'、'.join(extra)}"] if extra else []
+
+
+def parse_rows(table: list[tuple[int, list]], *, template: MessageTemplate) -> tuple[list[RecipientRow], list[str]]:
     """Map the columns to the mobile and the template's variables; returns the rows and notices for the officer."""
-    rows = [(n, cells) for n, cells in table if any(cells)]
+    rows = [(n, cells) for n, cells in table if not is_blank(cells)]
     if not rows:
         raise RecipientListError("没有读到任何收件人，请粘贴或上传收件人名单")
     names = unique_variables(template.body)
-    expected = "、".join([MOBILE_HEADER, *(variable_label(name) for name in names)])
-    notices: list[str] = []
+    spec = _spec(names)
     first_number, first = rows[0]
-    if first and _is_mobile(first[0]):
-        columns = {"mobile": 0, **{name: i + 1 for i, name in enumerate(names)}}
-        body = rows
+    if first and _is_mobile(cell_text(first[0])):
+        reader, notices = SheetReader(spec, rows, header=HeaderMap.positional(spec.columns)), []
     else:
-        header = [c.strip().lstrip("*").strip() for c in first]
-        lower = [h.lower() for h in header]
-        mobile_at = next((i for i, h in enumerate(lower) if h in MOBILE_HEADERS), None)
-        if mobile_at is None:
-            raise RecipientListError(f"第 {first_number} 行（表头）没有“{MOBILE_HEADER}”列；表头应为：{expected}")
-        columns = {"mobile": mobile_at}
-        missing = []
-        for name in names:
-            accepted = {variable_label(name).lower(), name.lower()}  # the label; the key of older files
-            at = next((i for i, h in enumerate(lower) if h in accepted), None)
-            if at is None:
-                missing.append(variable_label(name))
-            else:
-                columns[name] = at
-        if missing:
-            raise RecipientListError(
-                f"第 {first_number} 行（表头）缺少“{'”“'.join(missing)}”列；表头应为：{expected}"
-            )
-        extra = [h for i, h in enumerate(header) if h and i not in columns.values()]
-        if extra:
-            notices.append(f"以下列不是模板变量，已忽略：{'、'.join(extra)}")
-        body = rows[1:]
+        reader = SheetReader(spec, rows)
+        notices = _checked_header(reader.header, first_number, first, names)
+    body = [reader.check(number, cells) for number, cells in reader.data_rows()]
     limit = settings.SMS_BATCH_UPLOAD_MAX_ROWS
     if len(body) > limit:
         raise RecipientListError(f"收件人 {len(body)} 个，超过每批上限 {limit} 个，请分成几批")
     if not body:
         raise RecipientListError("只有表头，没有收件人")
-
-    def cell(cells, at):
-        return cells[at] if at is not None and at < len(cells) else ""
-
     parsed = [
-        RecipientRow(
-            row=number,
-            mobile=cell(cells, columns["mobile"]),
-            variables={name: cell(cells, columns.get(name)) for name in names},
-        )
-        for number, cells in body
+        RecipientRow(row.row, row.values[_MOBILE], {name: row.values.get(name, "") for name in names}) for row in body
     ]
     return parsed, notices
 

@@ -55,7 +55,6 @@ COMPLEX_FUNCTIONS: dict[str, int] = {
     "ledger/demo.py::_Planner.build": 21,
     "ledger/demo.py::_write": 35,
     "ledger/services.py::payment_plan": 35,
-    "notify/recipients.py::parse_rows": 26,
     "notify/services.py::sms_resend_failed": 26,
     "notify/simulator.py::SimulatorState.check": 30,
     "refund/application_services.py::_confirmed_figures": 22,

@@ -356,7 +356,8 @@ class CheckedRow:
         if not self.has_column(attr):
             return None
         column = self.reader.spec.column(attr)
-        self.reader.parse_cell(self, Column(attr, column.header, parse, required, None, text=column.text), {})
+        once = Column(attr, column.header, parse, required, None, text=column.text)
+        self.reader.parse_cell(self, once, {}, self.reader.raw(self.cells, attr))
         return self.values.get(attr)
 
 
@@ -372,7 +373,8 @@ class SheetReader:
         self._rows = iter(source)
         self.header: HeaderMap = header or locate_header(self._rows, spec)
         self.errors: list[RowError] = list(self.header.errors)
-        self._present = [(c, {}) for c in spec.columns if c.attr in self.header.positions and c.parse is not None]
+        at = self.header.positions
+        self._present = [(c, at[c.attr], {}) for c in spec.columns if c.attr in at and c.parse is not None]
         self._seen: list[dict[tuple, int]] = [{} for _ in spec.unique]
 
     def data_rows(self) -> Iterator[tuple[int, list]]:
@@ -390,12 +392,13 @@ class SheetReader:
     def check(self, number: int, row: list) -> CheckedRow:
         """Parse every cell of the row, then ``spec.check_row``, then the ``spec.unique`` rules."""
         checked = CheckedRow(number, {}, [], self, row)
-        for column, memo in self._present:
-            self.parse_cell(checked, column, memo)
+        width = len(row)
+        for column, index, memo in self._present:
+            self.parse_cell(checked, column, memo, row[index] if index < width else None)
         if self.spec.check_row is not None:
             self.spec.check_row(checked, self.context)
         for unique, seen in zip(self.spec.unique, self._seen, strict=True):
-            key = tuple(checked.values.get(attr) for attr in unique.attrs)
+            key = tuple(map(checked.values.get, unique.attrs))
             if not all(key):
                 continue
             first = seen.setdefault(key, number)
@@ -408,11 +411,12 @@ class SheetReader:
         index = self.header.positions.get(attr)
         return cells[index] if index is not None and index < len(cells) else None
 
-    def parse_cell(self, checked: CheckedRow, column: Column, memo: dict) -> None:
-        """Parse one cell into ``checked.values``, or record its error (``memo``: outcomes by text)."""
-        raw = self.raw(checked.cells, column.attr)
-        value = raw.strip() if isinstance(raw, str) else cell_text(raw)
-        if isinstance(raw, Formula) and self.spec.refuse_formulas:
+    def parse_cell(self, checked: CheckedRow, column: Column, memo: dict, raw) -> None:
+        """Parse the cell ``raw`` of ``column`` into ``checked.values``, or record its error (``memo``: outcomes
+        by text)."""
+        text = isinstance(raw, str)
+        value = raw.strip() if text else cell_text(raw)
+        if text and self.spec.refuse_formulas and isinstance(raw, Formula):
             checked.fail(column.attr, value, self.spec.refuse_formulas)
             return
         if value == "":
@@ -422,13 +426,13 @@ class SheetReader:
                 checked.values[column.attr] = dict(column.blank) if isinstance(column.blank, dict) else column.blank
             return
         # The same text parses the same way within one file, so a text cell is parsed once per distinct value.
-        outcome = memo.get(value) if isinstance(raw, str) else None
+        outcome = memo.get(value) if text else None
         if outcome is None:
             try:
                 outcome = (True, column.parse(Cell(value, raw), self.context))
             except CellError as exc:
                 outcome = (False, exc)
-            if isinstance(raw, str):
+            if text:
                 if len(memo) >= MEMO_SIZE:
                     memo.clear()
                 memo[value] = outcome

@@ -3,7 +3,8 @@ exception, and error reports that keep a bounded excerpt of what the file held.
 
 The readers: the three taxpayer imports (``taxpayers.imports.check_file``), the applications export
 (``refund.application_imports.read_applications``), the higher bureau's lists (``refund.upper_lists``) and the
-treasury's receipts (``ledger.receipts``). Each is given every file of the corpus below.
+treasury's receipts (``ledger.receipts``), all reading through the one spreadsheet reader (``core.spreadsheets``).
+Each is given every file of the corpus below.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import datetime as dt
 import io
 import re
 import zipfile
+from decimal import Decimal
 
 import pytest
 
+from core.cells import Cell, CellError, cell_text, money
+from core.spreadsheets import EXCERPT_CHARS, RowError
 from ledger.receipts import read_receipts
 from refund.application_imports import read_applications
 from refund.upper_lists import read_upper_list
@@ -100,25 +104,23 @@ def test_each_reader_refuses_each_hostile_file_in_chinese(reader, case):
     assert errors, f"{reader} accepted {case}"
     for error in errors:
         assert HAN.search(error.reason), error.reason  # a sentence for the officer, not an exception's text
-        assert len(error.value) <= imports.EXCERPT_CHARS + 30
-        assert len(error.column) <= imports.EXCERPT_CHARS + 30
+        assert len(error.value) <= EXCERPT_CHARS + 30
+        assert len(error.column) <= EXCERPT_CHARS + 30
 
 
 def test_a_huge_cell_is_reported_by_an_excerpt_with_its_length():
-    error = imports.RowError(2, "金额", "9" * 300_000, "不是有效的数字。")
-    assert error.value.startswith("9" * imports.EXCERPT_CHARS)
+    error = RowError(2, "金额", "9" * 300_000, "不是有效的数字。")
+    assert error.value.startswith("9" * EXCERPT_CHARS)
     assert error.value.endswith("（共 300,000 个字符）")
     assert len(error.as_dict()["value"]) < 250
 
 
 @pytest.mark.parametrize("raw", [1e30, 1e27, "1" * 31, "100000000000000"])
 def test_amounts_beyond_the_money_field_are_a_cell_error(raw):
-    cell = imports.Cell(imports.cell_text(raw), raw)
-    with pytest.raises(imports.CellError, match="金额过大"):
-        imports.parse_money(cell, None)
-    assert imports.parse_money(imports.Cell("99999999999999.99", "99999999999999.99"), None) == imports.Decimal(
-        "99999999999999.99"
-    )
+    cell = Cell(cell_text(raw), raw)
+    with pytest.raises(CellError, match="金额过大"):
+        money(cell)
+    assert money(Cell("99999999999999.99", "99999999999999.99")) == Decimal("99999999999999.99")
 
 
 # --- the upload pages: every hostile file, posted as the officer who may upload --------------------------------

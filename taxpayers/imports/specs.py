@@ -1,0 +1,401 @@
+"""The three kinds of file the core tax system (金三) exports — taxpayers, VAT returns, compliance records — as
+columns the one spreadsheet reader (``core.spreadsheets``) reads.
+
+Column headers come from the models' ``verbose_name`` so the screens, the templates and the import agree; each
+column also says what its downloadable template shows (hint, example, format). A file is keyed by its natural
+key (identifier; identifier + period; identifier + kind + document number): a row repeating an earlier row's
+key is refused, and applying the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.cells import boolean, choice, integer, money, past_date, text
+from core.spreadsheets import CheckedRow, Column, FileFormatError, SheetSpec, Unique
+
+from ..models import (
+    RETURN_AMOUNT_FIELDS,
+    ComplianceRecord,
+    CreditLevel,
+    EnterpriseSize,
+    ImportJob,
+    SizeIndustry,
+    Taxpayer,
+    VatReturn,
+)
+from ..validators import uscc_check_char
+from .cells import (
+    EARLIEST_PERIOD,
+    ImportContext,
+    parse_branch,
+    parse_identifier,
+    parse_industry,
+    parse_mobile,
+    parse_period,
+    parse_sales_by_industry,
+    parse_taxpayer_ref,
+)
+
+# Columns the core system's exports carry that an import of that kind does not need.
+IGNORED_HEADERS = ("序号", "纳税人名称")
+
+
+@dataclass(frozen=True)
+class TemplateColumn(Column):
+    """A column of a taxpayers' import, with what its downloadable template says of it."""
+
+    hint: str = ""  # what to write; shown in the template's notes
+    example: Any = ""  # the example row's value
+    cell_format: str = ""  # "date" or "money" in the template
+
+
+def _vn(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def _example_uscc() -> str:
+    body = "91330106MA0000001"
+    return body + uscc_check_char(body)
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    kind: str
+    label: str
+    model: type
+    sheet: SheetSpec
+    key_attrs: tuple[str, ...]  # the natural key a row is created or updated by
+
+    @property
+    def columns(self) -> tuple[TemplateColumn, ...]:
+        return self.sheet.columns
+
+
+def _money_column(model, name: str, *, blank: Any = Decimal("0.00"), example: Any = "") -> TemplateColumn:
+    return TemplateColumn(
+        name,
+        _vn(model, name),
+        money,
+        blank=blank,
+        hint="单位：元，最多两位小数，不能为负数",
+        example=example,
+        cell_format="money",
+    )
+
+
+def _taxpayer_columns() -> tuple[TemplateColumn, ...]:
+    T = Taxpayer
+    mobile_hint = "11 位手机号码，请设置为文本格式"
+    return (
+        TemplateColumn(
+            "identifier",
+            _vn(T, "identifier"),
+            parse_identifier,
+            required=True,
+            text=True,
+            hint="18 位统一社会信用代码（或 15、20 位旧版识别号），请设置为文本格式",
+            example=_example_uscc(),
+        ),
+        TemplateColumn("name", _vn(T, "name"), text(200), required=True, example="示范精密机械有限公司"),
+        TemplateColumn(
+            "branch_id",
+            _vn(T, "branch"),
+            parse_branch,
+            required=True,
+            aliases=("主管税务所（科、分局）",),
+            hint="机构编码或机构全称",
+        ),
+        TemplateColumn(
+            "industry_code",
+            _vn(T, "industry_code"),
+            parse_industry,
+            required=True,
+            text=True,
+            hint="GB/T 4754-2017 国民经济行业分类代码，如 C3411",
+            example="C3411",
+        ),
+        TemplateColumn(
+            "registered_on",
+            _vn(T, "registered_on"),
+            past_date,
+            required=True,
+            aliases=("税务登记日期",),
+            hint="YYYY-MM-DD",
+            example=dt.date(2015, 3, 1),
+            cell_format="date",
+        ),
+        TemplateColumn(
+            "general_taxpayer_since",
+            _vn(T, "general_taxpayer_since"),
+            past_date,
+            blank=None,
+            aliases=("一般纳税人认定日期",),
+            hint="YYYY-MM-DD；小规模纳税人留空",
+            example=dt.date(2015, 6, 1),
+            cell_format="date",
+        ),
+        TemplateColumn(
+            "filing_frequency",
+            _vn(T, "filing_frequency"),
+            choice(
+                T.FilingFrequency.choices,
+                {"按月": "monthly", "月": "monthly", "按季": "quarterly", "季": "quarterly", "按季度申报": "quarterly"},
+            ),
+            blank=T.FilingFrequency.MONTHLY,
+            hint="按月申报 或 按季申报；留空为按月",
+            example="按月申报",
+        ),
+        TemplateColumn(
+            "status",
+            _vn(T, "status"),
+            choice(T.Status.choices, {"非正常": "abnormal", "已注销": "deregistered", "正常户": "normal"}),
+            blank=T.Status.NORMAL,
+            aliases=("纳税人状态",),
+            hint="正常、非正常户、注销；留空为正常",
+            example="正常",
+        ),
+        TemplateColumn("legal_rep_name", _vn(T, "legal_rep_name"), text(50), example="张三"),
+        TemplateColumn(
+            "legal_rep_mobile",
+            _vn(T, "legal_rep_mobile"),
+            parse_mobile,
+            text=True,
+            hint=mobile_hint,
+            example="13800138000",
+        ),
+        TemplateColumn("finance_contact_name", _vn(T, "finance_contact_name"), text(50), example="李四"),
+        TemplateColumn(
+            "finance_contact_mobile",
+            _vn(T, "finance_contact_mobile"),
+            parse_mobile,
+            text=True,
+            hint=mobile_hint,
+            example="13912345678",
+        ),
+        TemplateColumn("tax_handler_name", _vn(T, "tax_handler_name"), text(50), example="王五"),
+        TemplateColumn(
+            "tax_handler_mobile",
+            _vn(T, "tax_handler_mobile"),
+            parse_mobile,
+            text=True,
+            hint=mobile_hint,
+            example="13700137000",
+        ),
+        TemplateColumn(
+            "credit_level",
+            _vn(T, "credit_level"),
+            choice(CreditLevel.choices),
+            hint="A、B、M、C、D",
+            example="B",
+        ),
+        TemplateColumn(
+            "credit_year",
+            _vn(T, "credit_year"),
+            integer(2014, lambda ctx: ctx.today.year),
+            blank=None,
+            hint="如 2025",
+            example=2025,
+        ),
+        TemplateColumn(
+            "size",
+            _vn(T, "size"),
+            choice(EnterpriseSize.choices, {f"{label}企业": value for value, label in EnterpriseSize.choices}),
+            hint="微型、小型、中型、大型",
+            example="小型",
+        ),
+        TemplateColumn(
+            "size_industry",
+            _vn(T, "size_industry"),
+            choice(SizeIndustry.choices),
+            hint="工信部联企业〔2011〕300号的行业，如 工业",
+            example="工业",
+        ),
+        TemplateColumn("employees", _vn(T, "employees"), integer(0, 10_000_000), blank=None, hint="人", example=85),
+        _money_column(T, "prev_year_vat_sales", blank=None, example=Decimal("12000000.00")),
+        TemplateColumn(
+            "prev_year_months_operated",
+            _vn(T, "prev_year_months_operated"),
+            integer(0, 12),
+            blank=None,
+            hint="0–12",
+            example=12,
+        ),
+        _money_column(T, "total_assets_prev_year_end", blank=None, example=Decimal("30000000.00")),
+        TemplateColumn(
+            "is_export_enterprise",
+            f"{_vn(T, 'is_export_enterprise')}(是/否)",
+            boolean,
+            blank=False,
+            hint="是 或 否；留空为否",
+            example="否",
+        ),
+        TemplateColumn(
+            "is_key_taxpayer",
+            f"{_vn(T, 'is_key_taxpayer')}(是/否)",
+            boolean,
+            blank=False,
+            hint="是 或 否；留空为否",
+            example="否",
+        ),
+    )
+
+
+def _check_taxpayer_row(row: CheckedRow, ctx: ImportContext) -> None:
+    since, registered = row.values.get("general_taxpayer_since"), row.values.get("registered_on")
+    if not row.errors and since and registered and since < registered:
+        row.fail("general_taxpayer_since", f"{since:%Y-%m-%d}", f"早于登记日期（{registered:%Y-%m-%d}），请核对。")
+
+
+def _taxpayer_ref_column() -> TemplateColumn:
+    return TemplateColumn(
+        "taxpayer_id",
+        _vn(Taxpayer, "identifier"),
+        parse_taxpayer_ref,
+        required=True,
+        text=True,
+        hint="系统中已有的纳税人，请设置为文本格式",
+        example=_example_uscc(),
+    )
+
+
+def _return_columns() -> tuple[TemplateColumn, ...]:
+    V = VatReturn
+    examples = {
+        "sales_total": Decimal("10000000.00"),
+        "output_tax": Decimal("1300000.00"),
+        "input_special_invoice": Decimal("1500000.00"),
+        "end_credit": Decimal("200000.00"),
+    }
+    return (
+        _taxpayer_ref_column(),
+        TemplateColumn(
+            "period",
+            _vn(V, "period"),
+            parse_period,
+            required=True,
+            text=True,
+            aliases=("税款所属期",),
+            hint=f"YYYY-MM，如 2025-10；{EARLIEST_PERIOD} 起，且早于本月；按季申报填季度最后一个月",
+            example="2025-10",
+        ),
+        TemplateColumn(
+            "filed_on",
+            _vn(V, "filed_on"),
+            past_date,
+            blank=None,
+            hint="YYYY-MM-DD",
+            example=dt.date(2025, 11, 14),
+            cell_format="date",
+        ),
+        *(_money_column(V, name, example=examples.get(name, Decimal("0.00"))) for name in RETURN_AMOUNT_FIELDS),
+        TemplateColumn(
+            "sales_by_industry",
+            _vn(V, "sales_by_industry"),
+            parse_sales_by_industry,
+            blank={},
+            text=True,
+            hint="可选：行业代码=金额，多个用分号分隔，如 C3411=6000000.00;F5123=4000000.00",
+            example="C3411=6000000.00;F5123=4000000.00",
+        ),
+    )
+
+
+def _check_return_row(row: CheckedRow, ctx: ImportContext) -> None:
+    period = row.values.get("period")
+    if row.errors or not period or period.is_quarter_end:
+        return
+    ref = ctx.taxpayers_by_id.get(row.values.get("taxpayer_id"))
+    if ref and ref.filing_frequency == Taxpayer.FilingFrequency.QUARTERLY:
+        row.fail("period", str(period), "该纳税人按季申报，所属期应为季度最后一个月（03、06、09、12 月）。")
+
+
+def _compliance_columns() -> tuple[TemplateColumn, ...]:
+    C = ComplianceRecord
+    return (
+        _taxpayer_ref_column(),
+        TemplateColumn(
+            "kind",
+            _vn(C, "kind"),
+            choice(C.Kind.choices),
+            required=True,
+            aliases=("记录类型",),
+            hint="、".join(str(label) for _, label in C.Kind.choices),
+            example=str(C.Kind.EVASION_PENALTY.label),
+        ),
+        TemplateColumn(
+            "occurred_on",
+            _vn(C, "occurred_on"),
+            past_date,
+            required=True,
+            hint="YYYY-MM-DD",
+            example=dt.date(2024, 6, 1),
+            cell_format="date",
+        ),
+        TemplateColumn(
+            "document_number",
+            _vn(C, "document_number"),
+            text(100),
+            required=True,
+            text=True,
+            aliases=("文书编号", "决定书文号"),
+            hint="处理决定书等文书的文号",
+            example="税稽罚〔2024〕12号",
+        ),
+        _money_column(C, "amount", blank=None, example=Decimal("50000.00")),
+        TemplateColumn("note", _vn(C, "note"), text(500), example=""),
+    )
+
+
+def _spec(kind, model, columns, key_attrs: tuple[str, ...], duplicate: str, check_row=None) -> ImportSpec:
+    sheet = SheetSpec(
+        columns=columns,
+        ignored=IGNORED_HEADERS,
+        not_found_hint="，请使用导入模板。",
+        missing_hint="，请使用导入模板的表头。",
+        unique=(Unique(key_attrs, duplicate + "，同一文件中不能重复。"),),
+        check_row=check_row,
+    )
+    return ImportSpec(kind, str(kind.label), model, sheet, key_attrs)
+
+
+def _build_specs() -> dict[str, ImportSpec]:
+    kinds = ImportJob.Kind
+    return {
+        kinds.TAXPAYERS: _spec(
+            kinds.TAXPAYERS,
+            Taxpayer,
+            _taxpayer_columns(),
+            ("identifier",),
+            "与第 {row} 行的纳税人识别号重复",
+            _check_taxpayer_row,
+        ),
+        kinds.RETURNS: _spec(
+            kinds.RETURNS,
+            VatReturn,
+            _return_columns(),
+            ("taxpayer_id", "period"),
+            "与第 {row} 行是同一纳税人的同一所属期",
+            _check_return_row,
+        ),
+        kinds.COMPLIANCE: _spec(
+            kinds.COMPLIANCE,
+            ComplianceRecord,
+            _compliance_columns(),
+            ("taxpayer_id", "kind", "document_number"),
+            "与第 {row} 行是同一纳税人、同一类型的同一文书号",
+        ),
+    }
+
+
+SPECS: dict[str, ImportSpec] = _build_specs()
+
+
+def get_spec(kind: str) -> ImportSpec:
+    try:
+        return SPECS[kind]
+    except KeyError as exc:
+        raise FileFormatError(f"未知的导入类型“{kind}”。") from exc

@@ -106,6 +106,19 @@ def text_cell(cell: Cell, context=None) -> str:
     return strip_text_markers(cell.text)
 
 
+def code(max_length: int, *, too_long: str = "") -> Callable[[Cell, Any], str]:
+    """A number that must stay text (a document or voucher number): ``text_cell``, at most ``max_length``
+    characters (``too_long`` replaces the reason that counts them)."""
+
+    def parse(cell: Cell, context=None) -> str:
+        value = text_cell(cell)
+        if len(value) > max_length:
+            raise CellError(too_long or f"内容过长：最多 {max_length} 个字符，实际 {len(value)} 个。")
+        return value
+
+    return parse
+
+
 def text(max_length: int) -> Callable[[Cell, Any], str]:
     """Free text of at most ``max_length`` characters, without invisible control characters."""
 

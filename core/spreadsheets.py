@@ -466,6 +466,15 @@ class SheetCheck:
     def ok(self) -> bool:
         return not self.errors
 
+    def settle(self) -> list[CheckedRow]:
+        """After the import's own checks of the rows (``row.fail``: against the database, say): the rows that
+        failed leave ``rows`` and their errors join ``errors``, in the order the officer walks the file."""
+        failed = [row for row in self.rows if row.errors]
+        self.rows = [row for row in self.rows if not row.errors]
+        self.errors.extend(error for row in failed for error in row.errors)
+        sort_errors(self.errors)
+        return self.rows
+
 
 def read_sheet(fh, filename: str, spec: SheetSpec, *, context=None) -> SheetCheck:
     """Read and check every row of the file; a file that cannot be read is one error on row 0, a file without

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from core.cells import Cell, CellError, ReadContext, money, past_date, period_cell, text_cell
+from core.cells import ReadContext, code, money, past_date, period_cell, text_cell
 from core.spreadsheets import (
     CheckedRow,
     Column,
@@ -38,7 +38,6 @@ from core.spreadsheets import (
     SheetSpec,
     Unique,
     read_sheet,
-    sort_errors,
 )
 from refund.models import RefundApplication
 from taxpayers.imports import parse_identifier
@@ -68,13 +67,6 @@ class ReceiptCheck:
     warnings: list[str] = field(default_factory=list)
 
 
-def _voucher(cell: Cell, context) -> str:
-    value = text_cell(cell)
-    if len(value) > VOUCHER_MAX:
-        raise CellError(f"退库凭证号过长：最多 {VOUCHER_MAX} 个字符。")
-    return value
-
-
 def _application_columns(header: HeaderMap) -> None:
     """The application is named by its document number, or by the taxpayer's identifier and the period."""
     if "document" not in header.positions and not {"identifier", "period"} <= header.positions.keys():
@@ -95,7 +87,13 @@ def _application_cells(row: CheckedRow, context) -> None:
 
 SPEC = SheetSpec(
     columns=(
-        Column("voucher", "退库凭证号", _voucher, True, aliases=("凭证号", "收入退还书号", "退还书号")),
+        Column(
+            "voucher",
+            "退库凭证号",
+            code(VOUCHER_MAX, too_long=f"退库凭证号过长：最多 {VOUCHER_MAX} 个字符。"),
+            required=True,
+            aliases=("凭证号", "收入退还书号", "退还书号"),
+        ),
         Column("document", "申请文书号", text_cell, aliases=("文书号", "受理文书号")),
         Column("identifier", "纳税人识别号", None, aliases=("统一社会信用代码", "社会信用代码")),
         Column("period", "申请退税所属期", None, aliases=("所属期", "申请所属期")),
@@ -119,14 +117,14 @@ SPEC = SheetSpec(
 def read_receipts(fh, filename: str, *, today: dt.date | None = None) -> ReceiptCheck:
     """Check every row (cells, repeats within the file, the application it names); see the module docstring."""
     sheet = read_sheet(fh, filename, SPEC, context=ReadContext(today or timezone.localdate()))
-    result = ReceiptCheck(errors=sheet.errors, warnings=sheet.warnings)
-    if sheet.rows:
-        _resolve_applications(sheet.rows, sheet.headers, result)
-    sort_errors(result.errors)
-    return result
+    _name_applications(sheet.rows)
+    rows = [_receipt_row(row, sheet.headers) for row in sheet.settle()]
+    return ReceiptCheck(rows, sheet.errors, sheet.warnings)
 
 
-def _resolve_applications(rows: list[CheckedRow], headers: dict, result: ReceiptCheck) -> None:
+def _name_applications(rows: list[CheckedRow]) -> None:
+    """Each row's application (``values["application"]``: its id, the column and text that named it); a row
+    naming none gets its error."""
     documents = {row.values["document"] for row in rows if row.values.get("document")}
     by_document = dict(
         RefundApplication.objects.filter(document_number__in=documents).values_list("document_number", "id")
@@ -151,18 +149,20 @@ def _resolve_applications(rows: list[CheckedRow], headers: dict, result: Receipt
             missing = f"纳税人“{identifier}”没有 {period} 所属期的留抵退税申请，请核对识别号和所属期。"
         if application_id is None:
             row.fail(attr, text, missing)
-            result.errors.extend(row.errors)
-            continue
-        result.rows.append(
-            ReceiptRow(
-                row.row,
-                values["voucher"],
-                application_id,
-                text,
-                values["amount"],
-                values["paid_on"],
-                values.get("incremental"),
-                values.get("stock"),
-                {**headers, "application": headers[attr]},
-            )
-        )
+        values["application"] = (application_id, attr, text)
+
+
+def _receipt_row(row: CheckedRow, headers: dict) -> ReceiptRow:
+    values = row.values
+    application_id, attr, text = values["application"]
+    return ReceiptRow(
+        row.row,
+        values["voucher"],
+        application_id,
+        text,
+        values["amount"],
+        values["paid_on"],
+        values.get("incremental"),
+        values.get("stock"),
+        {**headers, "application": headers[attr]},
+    )

@@ -34,11 +34,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import record_event
-from core.cells import Cell, CellError, ReadContext, choice, money, past_date, period_cell, text_cell
+from core.cells import Cell, CellError, ReadContext, choice, code, money, past_date, period_cell
 from core.errors import ApplicationError
 from core.periods import Period
 from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, Unique, read_sheet, sort_errors
-from taxpayers.imports import parse_identifier, taxpayer_ids_by_identifier
+from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 from taxpayers.models import Taxpayer
 
 from .application_claims import claim_difference, claim_refusal
@@ -97,13 +97,6 @@ class ApplicationImportSummary:
 # --- reading -------------------------------------------------------------------------------------------------
 
 
-def _document_number(cell: Cell, context) -> str:
-    value = text_cell(cell)
-    if len(value) > DOCUMENT_MAX:
-        raise CellError(f"内容过长：最多 {DOCUMENT_MAX} 个字符，实际 {len(value)} 个。")
-    return value
-
-
 def _period(cell: Cell, context: ReadContext) -> Period:
     period = period_cell(cell)
     if period > context.current_period:
@@ -140,7 +133,7 @@ _KIND = choice(
     refusal="退税类型应为：增量、存量、增量和存量。",
 )
 _COLUMNS = (
-    Column("document_number", "申请文书号", _document_number, True, aliases=("文书号", "受理文书号", "申请单号")),
+    Column("document_number", "申请文书号", code(DOCUMENT_MAX), True, aliases=("文书号", "受理文书号", "申请单号")),
     Column(
         "identifier",
         "纳税人识别号",
@@ -172,29 +165,23 @@ SPEC = SheetSpec(
 def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCheck:
     """Check every row of the file (form, repeats inside the file, known taxpayers); writes nothing."""
     sheet = read_sheet(fh, filename, SPEC, context=ReadContext(today))
-    result = ApplicationFileCheck(errors=sheet.errors, warnings=sheet.warnings, headers=sheet.headers)
-    known = taxpayer_ids_by_identifier([row.values["identifier"] for row in sheet.rows])
-    for row in sheet.rows:
-        values = row.values
-        if values["identifier"] not in known:
-            reason = f"纳税人识别号“{values['identifier']}”在系统中不存在，请核对，或先导入该纳税人的登记信息。"
-            row.fail("identifier", values["identifier"], reason)
-            result.errors.extend(row.errors)
-            continue
-        result.rows.append(
-            ApplicationRow(
-                row.row,
-                values["document_number"],
-                known[values["identifier"]],
-                values["identifier"],
-                values["period"],
-                values["kind"],
-                values["amount"],
-                values["received_on"],
-            )
-        )
-    sort_errors(result.errors)
-    return result
+    known = refuse_unknown_taxpayers(sheet.rows)
+    rows = [_application_row(row, known[row.values["identifier"]]) for row in sheet.settle()]
+    return ApplicationFileCheck(rows, sheet.errors, sheet.warnings, sheet.headers)
+
+
+def _application_row(row: CheckedRow, taxpayer_id: int) -> ApplicationRow:
+    values = row.values
+    return ApplicationRow(
+        row.row,
+        values["document_number"],
+        taxpayer_id,
+        values["identifier"],
+        values["period"],
+        values["kind"],
+        values["amount"],
+        values["received_on"],
+    )
 
 
 # --- storing -------------------------------------------------------------------------------------------------

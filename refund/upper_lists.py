@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.cells import Cell, CellError, money
-from core.spreadsheets import Column, RowError, SheetSpec, Unique, read_sheet, sort_errors
-from taxpayers.imports import parse_identifier, taxpayer_ids_by_identifier
+from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, Unique, read_sheet
+from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 
 MAX_ROWS = 20_000  # a higher bureau's list for one county is hundreds of rows
 NOTE_MAX = 500
@@ -75,18 +75,11 @@ class UpperListCheck:
 def read_upper_list(fh, filename: str) -> UpperListCheck:
     """Check every row: identifier valid and known, no repeats, amount a non-negative yuan figure, short note."""
     sheet = read_sheet(fh, filename, SPEC)
-    result = UpperListCheck(errors=sheet.errors, warnings=sheet.warnings)
-    known = taxpayer_ids_by_identifier([row.values["identifier"] for row in sheet.rows])
-    for row in sheet.rows:
-        identifier = row.values["identifier"]
-        if identifier not in known:
-            reason = f"纳税人识别号“{identifier}”在系统中不存在，请核对，或先导入该纳税人的登记信息。"
-            row.fail("identifier", identifier, reason)
-            result.errors.extend(row.errors)
-            continue
-        values = row.values
-        result.rows.append(
-            UpperRow(row.row, known[identifier], identifier, values.get("amount"), values.get("note", ""))
-        )
-    sort_errors(result.errors)
-    return result
+    known = refuse_unknown_taxpayers(sheet.rows)
+    rows = [_upper_row(row, known[row.values["identifier"]]) for row in sheet.settle()]
+    return UpperListCheck(rows, sheet.errors, sheet.warnings)
+
+
+def _upper_row(row: CheckedRow, taxpayer_id: int) -> UpperRow:
+    values = row.values
+    return UpperRow(row.row, taxpayer_id, values["identifier"], values.get("amount"), values.get("note", ""))

@@ -10,7 +10,7 @@ officer can fix the file in Excel and upload it again.
 
 from core.spreadsheets import EXCERPT_CHARS, FileFormatError, RowError, file_format
 
-from .cells import ImportContext, parse_identifier, taxpayer_ids_by_identifier
+from .cells import ImportContext, parse_identifier, refuse_unknown_taxpayers, taxpayer_ids_by_identifier
 from .checking import (
     CHUNK_ROWS,
     MAX_STORED_ERRORS,
@@ -45,5 +45,6 @@ __all__ = [
     "get_spec",
     "iter_valid_chunks",
     "parse_identifier",
+    "refuse_unknown_taxpayers",
     "taxpayer_ids_by_identifier",
 ]

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Branch
 from core.cells import Cell, CellError, money, period_cell, strip_text_markers, text_cell
 from core.periods import Period
+from core.spreadsheets import CheckedRow
 
 from ..models import Taxpayer
 from ..validators import validate_industry_code, validate_mobile, validate_taxpayer_id
@@ -156,3 +157,15 @@ def parse_sales_by_industry(cell: Cell, ctx=None) -> dict[str, str]:
             raise CellError(f"行业代码 {code} 出现了两次。")
         result[code] = f"{amount:.2f}"
     return result
+
+
+def refuse_unknown_taxpayers(rows: list[CheckedRow], attr: str = "identifier") -> dict[str, int]:
+    """identifier → taxpayer id for the identifiers the checked ``rows`` hold in ``attr``; a row naming a
+    taxpayer not in the registry gets its error."""
+    known = taxpayer_ids_by_identifier([row.values[attr] for row in rows])
+    for row in rows:
+        identifier = row.values[attr]
+        if identifier not in known:
+            reason = f"纳税人识别号“{identifier}”在系统中不存在，请核对，或先导入该纳税人的登记信息。"
+            row.fail(attr, identifier, reason)
+    return known

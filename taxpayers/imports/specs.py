@@ -57,6 +57,11 @@ def _vn(model, name: str) -> str:
     return str(model._meta.get_field(name).verbose_name)
 
 
+def _column(model, name: str, parse, **options) -> TemplateColumn:
+    """The column of the model field ``name``, headed by its ``verbose_name``."""
+    return TemplateColumn(name, _vn(model, name), parse, **options)
+
+
 def _example_uscc() -> str:
     body = "91330106MA0000001"
     return body + uscc_check_char(body)
@@ -76,31 +81,56 @@ class ImportSpec:
 
 
 def _money_column(model, name: str, *, blank: Any = Decimal("0.00"), example: Any = "") -> TemplateColumn:
-    return TemplateColumn(
+    hint = "单位：元，最多两位小数，不能为负数"
+    return _column(model, name, money, blank=blank, hint=hint, example=example, cell_format="money")
+
+
+def _date_column(
+    model, name: str, example: dt.date, *, required: bool = False, aliases=(), hint: str = "YYYY-MM-DD"
+) -> TemplateColumn:
+    """A day up to today; an optional one is blank (None) when its cell is empty."""
+    return _column(
+        model,
         name,
-        _vn(model, name),
-        money,
-        blank=blank,
-        hint="单位：元，最多两位小数，不能为负数",
+        past_date,
+        required=required,
+        blank=None,
+        aliases=aliases,
+        hint=hint,
         example=example,
-        cell_format="money",
+        cell_format="date",
+    )
+
+
+def _yes_no_column(model, name: str) -> TemplateColumn:
+    """是/否, blank for 否; the header says how to fill it in."""
+    header = f"{_vn(model, name)}(是/否)"
+    return TemplateColumn(name, header, boolean, blank=False, hint="是 或 否；留空为否", example="否")
+
+
+def _contact_columns(role: str, name: str, mobile: str) -> tuple[TemplateColumn, TemplateColumn]:
+    """A contact's name and mobile (法定代表人, 财务负责人, 办税人员): ``{role}_name`` and ``{role}_mobile``."""
+    return (
+        _column(Taxpayer, f"{role}_name", text(50), example=name),
+        _column(
+            Taxpayer, f"{role}_mobile", parse_mobile, text=True, hint="11 位手机号码，请设置为文本格式", example=mobile
+        ),
     )
 
 
 def _taxpayer_columns() -> tuple[TemplateColumn, ...]:
     T = Taxpayer
-    mobile_hint = "11 位手机号码，请设置为文本格式"
     return (
-        TemplateColumn(
+        _column(
+            T,
             "identifier",
-            _vn(T, "identifier"),
             parse_identifier,
             required=True,
             text=True,
             hint="18 位统一社会信用代码（或 15、20 位旧版识别号），请设置为文本格式",
             example=_example_uscc(),
         ),
-        TemplateColumn("name", _vn(T, "name"), text(200), required=True, example="示范精密机械有限公司"),
+        _column(T, "name", text(200), required=True, example="示范精密机械有限公司"),
         TemplateColumn(
             "branch_id",
             _vn(T, "branch"),
@@ -109,38 +139,26 @@ def _taxpayer_columns() -> tuple[TemplateColumn, ...]:
             aliases=("主管税务所（科、分局）",),
             hint="机构编码或机构全称",
         ),
-        TemplateColumn(
+        _column(
+            T,
             "industry_code",
-            _vn(T, "industry_code"),
             parse_industry,
             required=True,
             text=True,
             hint="GB/T 4754-2017 国民经济行业分类代码，如 C3411",
             example="C3411",
         ),
-        TemplateColumn(
-            "registered_on",
-            _vn(T, "registered_on"),
-            past_date,
-            required=True,
-            aliases=("税务登记日期",),
-            hint="YYYY-MM-DD",
-            example=dt.date(2015, 3, 1),
-            cell_format="date",
-        ),
-        TemplateColumn(
+        _date_column(T, "registered_on", dt.date(2015, 3, 1), required=True, aliases=("税务登记日期",)),
+        _date_column(
+            T,
             "general_taxpayer_since",
-            _vn(T, "general_taxpayer_since"),
-            past_date,
-            blank=None,
+            dt.date(2015, 6, 1),
             aliases=("一般纳税人认定日期",),
             hint="YYYY-MM-DD；小规模纳税人留空",
-            example=dt.date(2015, 6, 1),
-            cell_format="date",
         ),
-        TemplateColumn(
+        _column(
+            T,
             "filing_frequency",
-            _vn(T, "filing_frequency"),
             choice(
                 T.FilingFrequency.choices,
                 {"按月": "monthly", "月": "monthly", "按季": "quarterly", "季": "quarterly", "按季度申报": "quarterly"},
@@ -149,98 +167,40 @@ def _taxpayer_columns() -> tuple[TemplateColumn, ...]:
             hint="按月申报 或 按季申报；留空为按月",
             example="按月申报",
         ),
-        TemplateColumn(
+        _column(
+            T,
             "status",
-            _vn(T, "status"),
             choice(T.Status.choices, {"非正常": "abnormal", "已注销": "deregistered", "正常户": "normal"}),
             blank=T.Status.NORMAL,
             aliases=("纳税人状态",),
             hint="正常、非正常户、注销；留空为正常",
             example="正常",
         ),
-        TemplateColumn("legal_rep_name", _vn(T, "legal_rep_name"), text(50), example="张三"),
-        TemplateColumn(
-            "legal_rep_mobile",
-            _vn(T, "legal_rep_mobile"),
-            parse_mobile,
-            text=True,
-            hint=mobile_hint,
-            example="13800138000",
-        ),
-        TemplateColumn("finance_contact_name", _vn(T, "finance_contact_name"), text(50), example="李四"),
-        TemplateColumn(
-            "finance_contact_mobile",
-            _vn(T, "finance_contact_mobile"),
-            parse_mobile,
-            text=True,
-            hint=mobile_hint,
-            example="13912345678",
-        ),
-        TemplateColumn("tax_handler_name", _vn(T, "tax_handler_name"), text(50), example="王五"),
-        TemplateColumn(
-            "tax_handler_mobile",
-            _vn(T, "tax_handler_mobile"),
-            parse_mobile,
-            text=True,
-            hint=mobile_hint,
-            example="13700137000",
-        ),
-        TemplateColumn(
-            "credit_level",
-            _vn(T, "credit_level"),
-            choice(CreditLevel.choices),
-            hint="A、B、M、C、D",
-            example="B",
-        ),
-        TemplateColumn(
-            "credit_year",
-            _vn(T, "credit_year"),
-            integer(2014, lambda ctx: ctx.today.year),
-            blank=None,
-            hint="如 2025",
-            example=2025,
-        ),
-        TemplateColumn(
+        *_contact_columns("legal_rep", "张三", "13800138000"),
+        *_contact_columns("finance_contact", "李四", "13912345678"),
+        *_contact_columns("tax_handler", "王五", "13700137000"),
+        _column(T, "credit_level", choice(CreditLevel.choices), hint="A、B、M、C、D", example="B"),
+        _column(T, "credit_year", integer(2014, lambda ctx: ctx.today.year), blank=None, hint="如 2025", example=2025),
+        _column(
+            T,
             "size",
-            _vn(T, "size"),
             choice(EnterpriseSize.choices, {f"{label}企业": value for value, label in EnterpriseSize.choices}),
             hint="微型、小型、中型、大型",
             example="小型",
         ),
-        TemplateColumn(
+        _column(
+            T,
             "size_industry",
-            _vn(T, "size_industry"),
             choice(SizeIndustry.choices),
             hint="工信部联企业〔2011〕300号的行业，如 工业",
             example="工业",
         ),
-        TemplateColumn("employees", _vn(T, "employees"), integer(0, 10_000_000), blank=None, hint="人", example=85),
+        _column(T, "employees", integer(0, 10_000_000), blank=None, hint="人", example=85),
         _money_column(T, "prev_year_vat_sales", blank=None, example=Decimal("12000000.00")),
-        TemplateColumn(
-            "prev_year_months_operated",
-            _vn(T, "prev_year_months_operated"),
-            integer(0, 12),
-            blank=None,
-            hint="0–12",
-            example=12,
-        ),
+        _column(T, "prev_year_months_operated", integer(0, 12), blank=None, hint="0–12", example=12),
         _money_column(T, "total_assets_prev_year_end", blank=None, example=Decimal("30000000.00")),
-        TemplateColumn(
-            "is_export_enterprise",
-            f"{_vn(T, 'is_export_enterprise')}(是/否)",
-            boolean,
-            blank=False,
-            hint="是 或 否；留空为否",
-            example="否",
-        ),
-        TemplateColumn(
-            "is_key_taxpayer",
-            f"{_vn(T, 'is_key_taxpayer')}(是/否)",
-            boolean,
-            blank=False,
-            hint="是 或 否；留空为否",
-            example="否",
-        ),
+        _yes_no_column(T, "is_export_enterprise"),
+        _yes_no_column(T, "is_key_taxpayer"),
     )
 
 
@@ -272,9 +232,9 @@ def _return_columns() -> tuple[TemplateColumn, ...]:
     }
     return (
         _taxpayer_ref_column(),
-        TemplateColumn(
+        _column(
+            V,
             "period",
-            _vn(V, "period"),
             parse_period,
             required=True,
             text=True,
@@ -282,19 +242,11 @@ def _return_columns() -> tuple[TemplateColumn, ...]:
             hint=f"YYYY-MM，如 2025-10；{EARLIEST_PERIOD} 起，且早于本月；按季申报填季度最后一个月",
             example="2025-10",
         ),
-        TemplateColumn(
-            "filed_on",
-            _vn(V, "filed_on"),
-            past_date,
-            blank=None,
-            hint="YYYY-MM-DD",
-            example=dt.date(2025, 11, 14),
-            cell_format="date",
-        ),
+        _date_column(V, "filed_on", dt.date(2025, 11, 14)),
         *(_money_column(V, name, example=examples.get(name, Decimal("0.00"))) for name in RETURN_AMOUNT_FIELDS),
-        TemplateColumn(
+        _column(
+            V,
             "sales_by_industry",
-            _vn(V, "sales_by_industry"),
             parse_sales_by_industry,
             blank={},
             text=True,
@@ -317,27 +269,19 @@ def _compliance_columns() -> tuple[TemplateColumn, ...]:
     C = ComplianceRecord
     return (
         _taxpayer_ref_column(),
-        TemplateColumn(
+        _column(
+            C,
             "kind",
-            _vn(C, "kind"),
             choice(C.Kind.choices),
             required=True,
             aliases=("记录类型",),
             hint="、".join(str(label) for _, label in C.Kind.choices),
             example=str(C.Kind.EVASION_PENALTY.label),
         ),
-        TemplateColumn(
-            "occurred_on",
-            _vn(C, "occurred_on"),
-            past_date,
-            required=True,
-            hint="YYYY-MM-DD",
-            example=dt.date(2024, 6, 1),
-            cell_format="date",
-        ),
-        TemplateColumn(
+        _date_column(C, "occurred_on", dt.date(2024, 6, 1), required=True),
+        _column(
+            C,
             "document_number",
-            _vn(C, "document_number"),
             text(100),
             required=True,
             text=True,
@@ -346,7 +290,7 @@ def _compliance_columns() -> tuple[TemplateColumn, ...]:
             example="税稽罚〔2024〕12号",
         ),
         _money_column(C, "amount", blank=None, example=Decimal("50000.00")),
-        TemplateColumn("note", _vn(C, "note"), text(500), example=""),
+        _column(C, "note", text(500), example=""),
     )
 
 

@@ -164,3 +164,19 @@ def test_headers_compare_without_spaces_case_stars_and_hints():
     assert normalise_header(" *退库金额（元） ") == normalise_header("退库金额") == "退库金额"
     assert normalise_header("Mobile") == "mobile"
     assert RowError(2, "金额", "9" * 300, "x").value.endswith("（共 300 个字符）")
+
+
+def test_a_header_check_and_the_imports_own_row_checks_settle_into_the_report():
+    def either(header):
+        if not {"code", "amount"} & header.positions.keys():
+            header.errors.append(RowError(header.row, "编号", "", "需要编号或金额。"))
+
+    spec = SheetSpec(columns=(Column("code", "编号"), Column("amount", "金额"), Column("day", "日期")), marker="day",
+                     check_header=either)  # fmt: skip
+    assert [e.reason for e in read_sheet(csv_file("日期\n1\n"), "a.csv", spec).errors] == ["需要编号或金额。"]
+    result = read_sheet(csv_file("日期,编号\n1,A\n2,B\n3,C\n"), "a.csv", spec)
+    for row in result.rows:
+        if row.values["code"] != "B":
+            row.fail("code", row.values["code"], "系统中没有。")
+    assert [row.values["code"] for row in result.settle()] == ["B"]
+    assert [(e.row, e.column, e.value) for e in result.errors] == [(2, "编号", "A"), (4, "编号", "C")]

@@ -11,8 +11,8 @@ Where the history comes from (deterministic for a given ``seed`` and ``today``):
   application for that period, received after the tax period's return was filed and paid within the
   month, for exactly the refunded amount. The return therefore shows the credit reduced by the refund
   (``LedgerEntry.credit_check`` = reduced, period = the application period).
-- **The real rules decide and price each application**: ``refund.case_builder.taxpayer_case_json`` and
-  ``refund.services.decide`` at the receipt date give the regime, size, computed figures (stored as
+- **The real rules decide and price each application**: ``refund.screening.case_builder.taxpayer_case_json`` and
+  ``refund.screening.services.decide`` at the receipt date give the regime, size, computed figures (stored as
   ``computed_*`` with the inputs and result snapshots) and the incremental/stock split, which the paid
   amount follows. The demo stores only each taxpayer's latest credit rating; where the rules fail a paid
   refund on the rating alone, the rating at submission is taken as B (ratings change yearly). A refund
@@ -58,9 +58,9 @@ from accounts.models import User
 from accounts.roles import RoleCode
 from core.money import format_yuan
 from core.periods import Period
-from refund.case_builder import tax_period_of, taxpayer_case_json
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
-from refund.services import decide
+from refund.screening.case_builder import tax_period_of, taxpayer_case_json
+from refund.screening.services import decide
 from taxpayers import demo
 from taxpayers.calendar import add_working_days, is_working_day
 from taxpayers.models import Taxpayer, VatReturn

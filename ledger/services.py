@@ -2,7 +2,7 @@
 and the credit reduction check (留抵核减核对).
 
 * ``payment_record`` — 退库: writes the ``TreasuryPayment``, adds it to the application's sums paid and moves it
-  to 已退库, or to 部分退库 while part is still unpaid (``refund.application_services.application_mark_paid``, a
+  to 已退库, or to 部分退库 while part is still unpaid (``refund.applications.services.application_mark_paid``, a
   conditional UPDATE), and writes its ``LedgerEntry``, all in one transaction with the audit event; the candidate
   funnel (已退税) is told after commit.
 * ``payments_import_xlsx`` — the treasury's receipt file (国库退库回执), checked whole, written all or nothing;
@@ -34,7 +34,7 @@ from core.money import format_yuan, parse_yuan
 from core.periods import Period, format_period_cn
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
-from refund.application_services import application_mark_paid
+from refund.applications.services import application_mark_paid
 from refund.models import UNPAID_STATES, RefundApplication
 from taxpayers.models import Taxpayer, VatReturn
 
@@ -273,7 +273,7 @@ def _funnel_after_commit(*, refunds: dict[Period, set[int]], actor) -> None:
     """候选名单 funnel: the paid taxpayers' candidate items of each application period move to 已退税."""
 
     def notify() -> None:
-        from refund.candidate_services import candidate_items_mark_refunded
+        from refund.candidates.services import candidate_items_mark_refunded
 
         for period, taxpayer_ids in refunds.items():
             candidate_items_mark_refunded(taxpayer_ids=sorted(taxpayer_ids), application_period=period, actor=actor)

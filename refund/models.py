@@ -93,7 +93,7 @@ class ScreeningResult(models.Model):
 
     Only the outcome and its figures are kept, one narrow row per taxpayer, so that a province's
     nightly run stays cheap; the explanation (each condition's detail, citation and the trace) is
-    rendered again by the rules from the taxpayer's data (``refund.selectors``).
+    rendered again by the rules from the taxpayer's data (``refund.screening.selectors``).
     ``failed_mask`` holds the failed condition codes as bits (``CONDITION_BITS``).
     """
 
@@ -157,7 +157,7 @@ class ReturnState(models.Model):
     the history: the ratio's sums from 2019-04 and from the prior year's January by voucher
     group (``VOUCHER_GROUPS``), the 2019-03-31 and prior year-end credits, how many of the months
     before it pass the six-month tests, and the 12 months' sales. Amounts are integer fen (分):
-    exact, and cheap in set-based SQL. Kept up to date by ``refund.aggregates`` when returns change.
+    exact, and cheap in set-based SQL. Kept up to date by ``refund.screening.return_states`` when returns change.
     """
 
     # No index of its own: the unique (taxpayer, period) index serves lookups by taxpayer.
@@ -535,7 +535,7 @@ class RefundApplication(models.Model):
 
     Arrives by xlsx import of the core system's export, by the API or by an officer's entry, pre-filled with
     the rules' figures for its period (一键确认: the officer confirms them or corrects them with a reason).
-    The state only moves through ``refund.application_services`` (a conditional UPDATE on the expected
+    The state only moves through ``refund.applications.services`` (a conditional UPDATE on the expected
     state, so two officers acting at once cannot both win); each move writes an ``ApplicationTransition``.
     """
 

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import application_views, candidate_views, views
+from .applications import views as application_views
+from .candidates import views as candidate_views
+from .screening import views
 
 app_name = "refund"
 

@@ -1,4 +1,4 @@
-"""A stand-in for the risk app's ``application_checks`` module (refund.application_risk.PROVIDER_MODULES)."""
+"""A stand-in for the risk app's ``application_checks`` module (refund.applications.risk.PROVIDER_MODULES)."""
 
 from types import SimpleNamespace
 

@@ -16,8 +16,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.periods import Period
-from refund.case_builder import taxpayer_case_json
 from refund.rules.options import OPTION_SPECS
+from refund.screening.case_builder import taxpayer_case_json
 from taxpayers.models import CreditLevel, Taxpayer
 from taxpayers.validators import normalise_taxpayer_id
 

@@ -22,7 +22,6 @@ from taxpayers.validators import normalise_taxpayer_id
 from ..labels import REGIME_TITLES
 from ..models import OPEN_STAGES, CandidateItem, CandidateList, UpperListImport
 from .display import FUNNEL
-from .services import items_of_list
 
 Stage = CandidateItem.Stage
 
@@ -285,3 +284,10 @@ def candidate_item_filterset(
 ) -> CandidateItemFilter:
     ordered = queryset.order_by(*_item_order(None))
     return CandidateItemFilter(data=filters, queryset=ordered, user=user, default_stage=default_stage)
+
+
+def items_of_list(candidate_list: CandidateList):
+    """A branch list's own items; the service section's list is every item of its push date."""
+    if candidate_list.is_service_list:
+        return CandidateItem.objects.filter(push_date=candidate_list.push_date)
+    return CandidateItem.objects.filter(candidate_list=candidate_list)

@@ -32,7 +32,7 @@ from taxpayers.filters import PeriodField
 
 from ..labels import condition_titles, regime_title
 from ..models import CandidateItem, CandidateList, CandidateSettings, ScreeningRun
-from . import selectors, services
+from . import push_dates, reminders, selectors, services
 from .display import STAGE_TAGS
 
 VIEW_LIST = "refund.view_candidatelist"
@@ -164,8 +164,8 @@ def candidate_lists(request):
         lst.funnel = funnels.get(lst.pk, {})
     today = timezone.localdate()
     try:
-        upcoming = services.upcoming_push_dates(today, count=3)
-        latest = services.latest_push_date(today)
+        upcoming = push_dates.upcoming_push_dates(today, count=3)
+        latest = push_dates.latest_push_date(today)
         calendar_error = ""
     except CalendarUnavailable as exc:
         upcoming, latest, calendar_error = [], None, exc.message
@@ -210,7 +210,7 @@ def candidate_list_detail(request, pk: int):
             "filtered_amount": counts["amount"],
             "can_remind": can_remind,
             # The reminder button counts who can be reminded now (and says why nobody can), as its confirmation does.
-            "remind_preview": services.candidate_list_remind_preview(candidate_list=candidate_list)
+            "remind_preview": reminders.candidate_list_remind_preview(candidate_list=candidate_list)
             if can_remind
             else None,
             "show_branch": candidate_list.is_service_list,
@@ -290,9 +290,9 @@ def candidate_remind(request, pk: int):
                 text += f"；{outcome.unreachable} 户没有有效的手机号码或已退订，未发送（见名单中的“提醒”列）"
             messages.success(request, text + "。")
         return redirect("refund:candidate_list_detail", pk=candidate_list.pk)
-    preview = services.candidate_list_remind_preview(candidate_list=candidate_list)
+    preview = reminders.candidate_list_remind_preview(candidate_list=candidate_list)
     try:
-        template = services.reminder_template()
+        template = reminders.reminder_template()
         template_error = ""
     except ApplicationError as exc:
         template, template_error = None, exc.message
@@ -539,7 +539,7 @@ def _importable_dates() -> tuple[list[dt.date], str]:
     """Push dates from the latest one on whose lists are not built yet."""
     today = timezone.localdate()
     try:
-        dates = [services.latest_push_date(today), *services.upcoming_push_dates(today, count=3)]
+        dates = [push_dates.latest_push_date(today), *push_dates.upcoming_push_dates(today, count=3)]
     except CalendarUnavailable as exc:
         return [], exc.message
     built = set(CandidateList.objects.filter(push_date__in=dates).values_list("push_date", flat=True))

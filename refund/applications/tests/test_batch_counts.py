@@ -101,7 +101,8 @@ def pushed(org):
 
 
 def test_the_reminder_count_leaves_out_opted_out_numbers_and_says_why(client_for, pushed):
-    from refund.candidates.services import candidate_list_remind, candidate_list_remind_preview
+    from refund.candidates.reminders import candidate_list_remind_preview
+    from refund.candidates.services import candidate_list_remind
 
     service = pushed["service"]
     preview = candidate_list_remind_preview(candidate_list=service)

@@ -9,13 +9,8 @@ from django.db import IntegrityError, transaction
 from accounts.models import AuditEvent, Branch
 from core.errors import ApplicationError
 from core.periods import Period
-from refund.candidates.services import (
-    NotAPushDate,
-    candidate_items_mark_applied,
-    candidate_lists_build,
-    latest_push_date,
-    month_push_dates,
-)
+from refund.candidates.push_dates import NotAPushDate, latest_push_date, month_push_dates
+from refund.candidates.services import candidate_items_mark_applied, candidate_lists_build
 from refund.models import CandidateItem, CandidateList
 from refund.rules.conditions import CONDITION_BITS
 from refund.tests.candidates import FIRST_PUSH, MONTH_END_PUSH, PERIOD, eligible_taxpayer, ineligible_taxpayer, screened
@@ -190,18 +185,18 @@ def test_two_builds_racing_yield_one_set_of_lists(org, monkeypatch):
 
     from django.db import connection
 
-    from refund.candidates import services as candidate_services
+    from refund.candidates import building
 
     eligible_taxpayer(org["branch_a"])
     run = screened()
     barrier = threading.Barrier(2, timeout=20)
-    real = candidate_services._upper_entries
+    real = building._upper_entries
 
     def both_inside_their_transaction(push_date):
         barrier.wait()
         return real(push_date)
 
-    monkeypatch.setattr(candidate_services, "_upper_entries", both_inside_their_transaction)
+    monkeypatch.setattr(building, "_upper_entries", both_inside_their_transaction)
     outcomes, errors = [], []
 
     def build():

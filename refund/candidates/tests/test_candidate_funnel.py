@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import AuditEvent
 from core.errors import ApplicationError
 from notify.models import MessageTemplate, SmsMessage
+from refund.candidates.reminders import REMINDER_TEMPLATE_CODE, candidate_list_remind_preview
 from refund.candidates.services import (
-    REMINDER_TEMPLATE_CODE,
     candidate_item_coach,
     candidate_item_decline,
     candidate_item_reopen,
@@ -19,7 +19,6 @@ from refund.candidates.services import (
     candidate_items_mark_applied,
     candidate_items_mark_refunded,
     candidate_list_remind,
-    candidate_list_remind_preview,
     candidate_lists_build,
 )
 from refund.models import CandidateItem, CandidateList

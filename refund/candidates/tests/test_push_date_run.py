@@ -12,7 +12,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from accounts.models import AuditEvent
 from core.periods import Period
 from notify.models import InboxNotification, SmsMessage
-from refund.candidates.services import candidate_auto_remind, push_date_scheduled, push_eve_screening
+from refund.candidates.routine import candidate_auto_remind, push_date_scheduled, push_eve_screening
 from refund.models import CandidateItem, CandidateList, CandidateSettings, ScreeningResult, ScreeningRun
 from refund.tests.candidates import FIRST_PUSH, PERIOD, eligible_taxpayer, ineligible_taxpayer
 

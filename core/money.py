@@ -31,11 +31,28 @@ def format_yuan(value) -> str:
 
 
 def format_wan(value) -> str:
-    """Yuan shown in 万元 for summaries (UX.md): ``12345678.9`` -> ``"1,234.57"``; blank or not a number -> ``""``."""
+    """Yuan shown in 万元 for summaries: ``12345678.9`` -> ``"1,234.57"``; blank or not a number -> ``""``."""
     amount = decimal_or_none(value)
     if amount is None:
         return ""
     return f"{(amount / WAN).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def format_percent(value, places: int = 2) -> str:
+    """A ratio as a percentage: ``0.952381`` -> ``"95.24%"``; blank or not a number -> ``""``."""
+    amount = decimal_or_none(value)
+    if amount is None:
+        return ""
+    quantum = Decimal(1).scaleb(-int(places))
+    return f"{(amount * 100).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+
+
+def format_count(value) -> str:
+    """A count with separators: ``1234567`` -> ``"1,234,567"`` (the zh-hans locale groups without one)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return ""
 
 
 def parse_yuan(value, label: str) -> Decimal:

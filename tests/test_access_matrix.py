@@ -535,7 +535,7 @@ def _screening_run(*taxpayers):
     import datetime as dt
 
     from refund.models import ScreeningRun
-    from refund.screening.services import result_from_decision
+    from refund.screening.decisions import result_from_decision
 
     run = ScreeningRun.objects.create(
         application_period="2026-03", application_date=dt.date(2026, 3, 1), status=ScreeningRun.Status.SUCCEEDED

@@ -44,6 +44,7 @@ from taxpayers.models import ComplianceRecord, Taxpayer
 from ..labels import condition_title, error_help, regime_title
 from ..models import RefundApplication, ScreeningRun
 from ..rules.parameters import CREDIT_LEVELS_ALLOWED
+from ..rules.split import restricted_to
 
 PROVIDER_MODULES: list[str] = ["risk.application_checks"]
 DEFAULT_ALLOWED_LEVELS = frozenset({"A", "B"})
@@ -72,19 +73,16 @@ def figures_of(decision: dict, *, kind: str) -> RuleFigures:
     """
     if "error" in decision:
         return RuleFigures(None, "", None, None, None, error=decision["error"], message=decision.get("message", ""))
-    incremental = Decimal(decision["refundable_incremental"])
-    stock = Decimal(decision["refundable_stock"])
-    if kind == RefundApplication.Kind.INCREMENTAL:
-        stock = Decimal("0.00")
-    elif kind == RefundApplication.Kind.STOCK:
-        incremental = Decimal("0.00")
+    parts = restricted_to(
+        kind, incremental=Decimal(decision["refundable_incremental"]), stock=Decimal(decision["refundable_stock"])
+    )
     failed = tuple(
         {"code": c["code"], "detail": c.get("detail", ""), "citation": c.get("citation", "")}
         for c in decision.get("conditions", [])
         if not c["passed"]
     )
     return RuleFigures(
-        bool(decision["eligible"]), decision["regime"] or "", incremental + stock, incremental, stock, failed=failed
+        bool(decision["eligible"]), decision["regime"] or "", parts.total, parts.incremental, parts.stock, failed=failed
     )
 
 

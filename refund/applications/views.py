@@ -1,6 +1,6 @@
-"""留抵退税申请 pages: the queue (申请队列 / 我的待办) with its batch actions and export, an application's page
-(decision and amounts, the rules' explanation, risk hits, history, coaching, actions), manual entry and the
-xlsx import. Thin: parse, call a selector or one of ``refund.applications.services``, render.
+"""留抵退税申请 pages: the queue (申请队列 / 我的待办) and its export, an application's page (decision and amounts,
+the rules' explanation, risk hits, history, coaching, actions), manual entry and the xlsx import (the queue's batch
+bar: ``batch_views``). Thin: parse, call a selector or one of ``refund.applications.services``, render.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest, QueryDict
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.exports import audited_xlsx_export
@@ -24,22 +23,21 @@ from core.errors import ApplicationError
 from core.listing import (
     active_filter_count,
     add_service_error,
-    mark_invalid,
     paginate,
     sort_columns,
     style_filter_form,
 )
 from core.masking import mask_identifier
-from core.money import format_yuan
 from core.periods import format_period_cn
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 
 from ..labels import describe_decision, regime_title
 from ..models import OPEN_APPLICATION_STATES, RefundApplication
-from ..screening.selectors import explanation_for_user
-from . import selectors, services
+from ..screening.explanation import explanation_for_user
+from . import selectors, services, workflow
 from .claims import claim_difference
+from .evidence import evidence_lines
 from .forms import (
     ApplicationEntryForm,
     ApplicationImportForm,
@@ -62,9 +60,7 @@ ADD = "refund.add_refundapplication"
 EXPORT = "refund.export_refundapplication"
 COACH = "refund.add_coachingrecord"
 QUEUE_PAGE_SIZE = 50
-BATCH_LIMIT = 500  # one confirmation page lists every selected application
 
-# UX.md: waiting = grey, in progress = blue, needs attention = orange, failed or returned = red, done = green.
 STATE_TAGS = {
     State.RECEIVED: "tag-waiting",
     State.INVESTIGATING: "tag-progress",
@@ -92,7 +88,7 @@ EXPORT_HEADERS = (
 # --- the SLA clock (10 working days from receipt) -------------------------------------------------------------
 
 
-def _decorate(applications, today: dt.date):
+def decorate(applications, today: dt.date):
     """Display attributes of a row (no queries: taxpayer, branch and assignee are joined)."""
     for application in applications:
         application.url = reverse("refund:application_detail", args=[application.pk])
@@ -119,7 +115,7 @@ def _queue_context(request, *, defaults=None, title: str, url_name: str) -> dict
     )
     listing = paginate(request, filterset.qs.values_list("pk", flat=True), per_page=QUEUE_PAGE_SIZE)
     listing.page_obj.object_list = selectors.applications_in_order(list(listing.page_obj.object_list))
-    _decorate(listing.page_obj.object_list, today)
+    decorate(listing.page_obj.object_list, today)
     export_query = request.GET.copy()
     export_query.pop("page", None)
     for name, value in (defaults or {}).items():
@@ -167,7 +163,7 @@ def my_applications(request):
 
 def _export_rows(applications, today: dt.date):
     for application in applications.iterator(chunk_size=2000):
-        _decorate([application], today)
+        decorate([application], today)
         taxpayer = application.taxpayer
         yield (
             application.document_number or "",
@@ -216,114 +212,6 @@ def application_queue_export(request):
 # --- batch actions: 批量审批 and 分派 -------------------------------------------------------------------------------
 
 
-def _safe_back(request, fallback: str) -> str:
-    url = request.POST.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False):
-        return url
-    return fallback
-
-
-def _batch_count(applications: list[RefundApplication], blocks: dict) -> dict:
-    """What the confirmed batch action will do: the applications it can act on now, and the others grouped by why
-    not (``blocks``: the services' precondition of the action, the check the action makes again)."""
-    groups: dict[str, int] = {}
-    for application in applications:
-        application.block = blocks.get(application.pk)
-        if application.block is not None:
-            groups[application.block.reason] = groups.get(application.block.reason, 0) + 1
-    return {
-        "doable": [a for a in applications if a.pk not in blocks],
-        "blocked_count": len(blocks),
-        "blocked_groups": list(groups.items()),
-    }
-
-
-@login_required
-@permission_required(VIEW, raise_exception=True)
-@require_POST
-def application_batch(request):
-    """The batch bar: without ``confirm`` the confirmation (how many, what will happen); with it, the action.
-
-    批量审批 ends on the summary of which were approved and why the others were not; 分派 back on the queue.
-    """
-    action = request.POST.get("action", "")
-    back = _safe_back(request, reverse("refund:application_queue"))
-    if action == "approve":
-        if not request.user.has_perm(APPROVE):
-            raise PermissionDenied("no permission to approve applications")
-    elif action == "assign":
-        if not request.user.has_perm(REVIEW):
-            raise PermissionDenied("no permission to assign applications")
-    else:
-        return HttpResponseBadRequest("未知的批量操作。".encode())
-    if request.POST.get("scope") == "filtered":
-        # "Select every application the filters show" (e.g. all risk-free ones of my queue), not only this page.
-        filterset = selectors.application_queue_filterset(
-            user=request.user, filters=QueryDict(request.POST.get("filters", ""))
-        )
-        ids = list(filterset.qs.values_list("pk", flat=True)[: BATCH_LIMIT + 1])
-    else:
-        ids = request.POST.getlist("ids")
-    if not ids:
-        return render(
-            request,
-            "refund/applications/batch_empty.html",
-            {"back_url": back, "action_label": "批量审批" if action == "approve" else "分派"},
-            status=400,
-        )
-    if len(ids) > BATCH_LIMIT:
-        messages.error(request, f"一次最多 {BATCH_LIMIT} 件申请，请缩小筛选范围后分批操作。")
-        return redirect(back)
-    applications = selectors.applications_selected_for_user(user=request.user, ids=ids)
-    if not applications:
-        raise Http404("no selected application in the user's scope")
-
-    assign_form = None
-    if action == "assign":
-        assign_form = AssignForm(request.POST, officers=selectors.assignable_officers(user=request.user))
-        if not assign_form.is_valid():
-            # The confirmation with the officer to choose, the error beside the choice; the selection is kept.
-            context = {
-                "action": action,
-                "applications": _decorate(applications, timezone.localdate()),
-                "assign_form": mark_invalid(_style(assign_form)),
-                "back_url": back,
-                "doable": applications,  # counted against the officer once one is chosen
-            }
-            return render(request, "refund/applications/batch_confirm.html", context, status=400)
-
-    if request.POST.get("confirm") != "1":
-        context = {
-            "action": action,
-            "applications": _decorate(applications, timezone.localdate()),
-            "officer": assign_form.cleaned_data["officer"] if assign_form else None,
-            "back_url": back,
-        }
-        if action == "approve":
-            blocks = services.approval_blocks(actor=request.user, applications=applications)
-        else:
-            blocks = services.assignment_blocks(applications=applications, officer=context["officer"])
-        context.update(_batch_count(applications, blocks))
-        return render(request, "refund/applications/batch_confirm.html", context)
-
-    try:
-        if action == "assign":
-            officer = assign_form.cleaned_data["officer"]
-            count = services.application_assign(actor=request.user, applications=applications, officer=officer)
-            messages.success(request, f"已将 {count} 件申请分派给 {officer}。")
-            return redirect(back)
-        summary = services.applications_approve_batch(actor=request.user, applications=applications)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    approved = list(summary.approved)
-    refused = list(summary.refused)
-    today = timezone.localdate()
-    _decorate([outcome.application for outcome in approved + refused], today)
-    context = {"approved": approved, "refused": refused, "back_url": back, "total": len(approved) + len(refused)}
-    return render(request, "refund/applications/batch_summary.html", context)
-
-
 # --- one application ------------------------------------------------------------------------------------------
 
 
@@ -343,21 +231,21 @@ class Action:
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
-        Action("investigate", services.ACTION_LABELS["investigate"], REVIEW, NoteForm, "investigate"),
+        Action("investigate", workflow.ACTION_LABELS["investigate"], REVIEW, NoteForm, "investigate"),
         Action("confirm", "一键确认并提交审核", REVIEW, ConfirmForm, "submit_for_review", "btn-primary"),
         Action(
             "approve",
-            services.ACTION_LABELS["approve"],
+            workflow.ACTION_LABELS["approve"],
             APPROVE,
             forms.Form,
             "approve",
             "btn-success",
             "审批通过后将进入退库流程，不能撤回。审批前会重新进行风险复核。确认审批通过？",
         ),
-        Action("return", services.ACTION_LABELS["return"], REVIEW, ReturnForm, "return", "btn-outline-danger"),
+        Action("return", workflow.ACTION_LABELS["return"], REVIEW, ReturnForm, "return", "btn-outline-danger"),
         Action(
             "reject",
-            services.ACTION_LABELS["reject"],
+            workflow.ACTION_LABELS["reject"],
             APPROVE,
             ReasonForm,
             "reject",
@@ -411,7 +299,7 @@ def _action_form(action: Action, data=None):
     return action.form_class(data, auto_id=f"id_{action.name}_%s")
 
 
-def _style(form):
+def style_form(form):
     for field in form.fields.values():
         css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
         field.widget.attrs.setdefault("class", css)
@@ -420,18 +308,18 @@ def _style(form):
 
 def _action_panels(request, application: RefundApplication, *, bound: dict | None = None, errors=None) -> list[dict]:
     """Each action with its form, or disabled with the precondition (state or permission) that is missing."""
-    allowed = set(services.open_actions(application))
+    allowed = set(workflow.open_actions(application))
     panels = []
     for action in ACTIONS.values():
         if action.workflow is not None:
             in_state = action.workflow in allowed
-            why = "" if in_state else services.actions_refused_reason(action.workflow)
+            why = "" if in_state else workflow.actions_refused_reason(action.workflow)
         else:
             in_state = application.state in OPEN_APPLICATION_STATES
             why = "" if in_state else "仅限未办结的申请"
         if in_state and not request.user.has_perm(action.permission):
             in_state, why = False, "您的岗位无权办理此项"
-        form = _style((bound or {}).get(action.name) or _action_form(action))
+        form = style_form((bound or {}).get(action.name) or _action_form(action))
         panels.append(
             {
                 "action": action,
@@ -463,62 +351,10 @@ def _explanation(request, application: RefundApplication) -> tuple[dict | None, 
     return describe_decision(explanation.decision), "live"
 
 
-EVIDENCE_LABELS = {
-    "confirmed_amount": "确认退税额（元）",
-    "confirmed_incremental": "确认增量退税额（元）",
-    "confirmed_stock": "确认存量退税额（元）",
-    "computed_amount": "规则计算可退税额（元）",
-    "claimed": "申请退税额（元）",
-    "computed": "规则计算可退税额（元）",
-    "corrected": "是否更正",
-    "regime": "适用政策",
-    "risk_hit": "疑点",
-    "note": "核实要点",
-}
-"""The evidence keys shown, in Chinese; any other key is a machine field and is not shown."""
-
-EVIDENCE_MONEY = frozenset(
-    {"confirmed_amount", "confirmed_incremental", "confirmed_stock", "computed_amount", "claimed", "computed"}
-)
-
-
-def _evidence_value(key: str, value) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if key in EVIDENCE_MONEY:
-        return format_yuan(value)
-    if key == "regime":
-        return regime_title(str(value))
-    if key == "risk_hit":
-        return risk_title(str(value))
-    return str(value)
-
-
-def evidence_lines(evidence) -> list[tuple[str, str]]:
-    """(label, value) lines of a finding's or a transition's evidence: the checks' own ``facts`` where they
-    give them (refund.applications.risk), each hit of a gate's return (its check's Chinese title), else the
-    known keys in Chinese — codes (a regime, a risk check) through their labels, never as they are stored."""
-    if not isinstance(evidence, dict):
-        return []
-    if evidence.get("facts"):
-        return [(str(label), "—" if value in (None, "") else str(value)) for label, value in evidence["facts"]]
-    if evidence.get("hits"):
-        lines = []
-        for hit in evidence["hits"]:
-            lines.append(("疑点", risk_title(str(hit.get("code", "")), str(hit.get("title") or ""))))
-            lines.extend(evidence_lines(hit.get("evidence")))
-        return lines
-    return [
-        (EVIDENCE_LABELS[key], _evidence_value(key, value)) for key, value in evidence.items() if key in EVIDENCE_LABELS
-    ]
-
-
 def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, status: int = 200):
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
-    _decorate([application], today)
+    decorate([application], today)
     application.claim_difference = claim_difference(application.claimed_amount, application.computed_amount)
     decision, decision_source = _explanation(request, application)
     transitions = list(selectors.application_transitions(application))
@@ -537,7 +373,7 @@ def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, st
         "coachings": list(selectors.taxpayer_coachings(application)),
         "actions": _action_panels(request, application, bound=bound, errors=errors),
         "can_coach": request.user.has_perm(COACH),
-        "coaching_form": _style(coaching_form or CoachingRecordForm(initial={"coached_on": today})),
+        "coaching_form": style_form(coaching_form or CoachingRecordForm(initial={"coached_on": today})),
         "can_reveal": request.user.has_perm(CONTACTS_PERMISSION),
         "contacts": None,
         "page_errors": [e for e in (errors or {}).values() if e],
@@ -650,7 +486,7 @@ def application_new(request):
                     return redirect("refund:application_detail", pk=application.pk)
     else:
         form = ApplicationEntryForm(initial={"received_on": timezone.localdate()})
-    _style(form)
+    style_form(form)
     return render(request, "refund/applications/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -680,6 +516,6 @@ def application_import(request):
         form = ApplicationImportForm()
     if summary is not None:
         warnings = summary.warnings
-        _decorate(summary.created, timezone.localdate())
+        decorate(summary.created, timezone.localdate())
     context = {"form": form, "summary": summary, "errors": errors, "warnings": warnings}
     return render(request, "refund/applications/import.html", context, status=status)

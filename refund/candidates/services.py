@@ -41,7 +41,7 @@ from ..models import (
     UpperListEntry,
     UpperListImport,
 )
-from ..screening.services import period_input
+from ..screening.decisions import period_input
 from .building import BuildOutcome, build_lists, chunks
 from .funnel import STAGE_SQL, stage_of
 from .notices import list_link, officers, service_notice

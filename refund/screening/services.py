@@ -1,4 +1,4 @@
-"""Writes of the refund app: screening runs (留抵退税筛查) and their results."""
+"""Writes of the screening (留抵退税筛查): runs started, executed, swept and re-screened, and their results."""
 
 from __future__ import annotations
 
@@ -13,39 +13,22 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from accounts.audit import record_event
-from core.errors import ApplicationError
 from core.periods import Period
 from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import ScreeningResult, ScreeningRun
-from ..rules import CaseError, assess, parse_case
-from ..rules.conditions import CONDITION_BITS
 from ..rules.options import parse_options
 from .case_builder import BatchCaseBuilder, previous_refunds_sql, taxpayer_case_json
+from .decisions import decide, period_input, result_from_case, result_from_decision
 from .parallel import in_parallel
 from .return_states import refresh_stale_aggregates
+from .selectors import screenable_taxpayers
 from .sql import SqlScreening
 
 logger = structlog.get_logger(__name__)
 
 CHUNK_SIZE = 2000
 PERIOD_FIRST = Period(2019, 4)
-
-
-def period_input(value: Period | str) -> Period:
-    """An application period a caller gave (a ``Period``, or YYYY-MM text from a task or the API); the Chinese
-    error otherwise."""
-    try:
-        return value if isinstance(value, Period) else Period.parse(value)
-    except ValueError:
-        raise ApplicationError(f"申请所属期“{value}”无效，应为 YYYY-MM（如 2026-03）。") from None
-
-
-def screenable_taxpayers():
-    """Every general taxpayer not deregistered: the population of a screening run."""
-    return Taxpayer.objects.filter(general_taxpayer_since__isnull=False).exclude(
-        status=Taxpayer.Status.DEREGISTERED
-    )
 
 
 def screening_run_start(
@@ -235,45 +218,6 @@ def _run_totals(run: ScreeningRun) -> dict:
         n_eligible=Count("pk", filter=Q(eligible=True)),
         n_errors=Count("pk", filter=~Q(error_code="")),
         amount=Sum("refundable_total", filter=Q(eligible=True)),
-    )
-
-
-def decide(data: dict) -> dict:
-    """The contract output with trace for a case JSON, or ``{"error", "message"}`` when it cannot be assessed."""
-    try:
-        return assess(parse_case(data)).as_contract_dict(with_trace=True)
-    except CaseError as exc:
-        return exc.as_dict()
-
-
-def result_from_case(*, run: ScreeningRun, taxpayer_id: int, data: dict) -> ScreeningResult:
-    return result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
-
-
-def _money(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict) -> ScreeningResult:
-    """The stored row of a contract output (or error object) of the rules."""
-    if "error" in decision:
-        return ScreeningResult(run=run, taxpayer_id=taxpayer_id, error_code=decision["error"])
-    return ScreeningResult(
-        run=run,
-        taxpayer_id=taxpayer_id,
-        regime=decision["regime"] or "",
-        eligible=decision["eligible"],
-        failed_mask=sum(CONDITION_BITS[c["code"]] for c in decision["conditions"] if not c["passed"]),
-        size=decision["size"] or "",
-        current_credit=_money(decision["current_credit"]),
-        base_credit=_money(decision["base_credit"]),
-        incremental_credit=_money(decision["incremental_credit"]),
-        stock_credit=_money(decision["stock_credit"]),
-        input_ratio=_money(decision["input_ratio"]),
-        refund_rate=decision["refund_rate"] or "",
-        refundable_incremental=_money(decision["refundable_incremental"]),
-        refundable_stock=_money(decision["refundable_stock"]),
-        refundable_total=_money(decision["refundable_total"]),
     )
 
 

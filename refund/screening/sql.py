@@ -23,7 +23,6 @@ back (``handback_condition``) and decided by the rules themselves in Python:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -31,30 +30,21 @@ from core.periods import Period, last_quarter_end_before, shift_months
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from ..models import ReturnState, ScreeningResult
-from ..rules.conditions import CONDITION_BITS, CONDITION_ORDER
+from ..rules.conditions import CONDITION_BITS
 from ..rules.facts import WINDOWED_REGIMES
 from ..rules.options import Options
 from ..rules.parameters import (
     ADVANCED_MANUFACTURING,
     BASE_CREDIT_PERIOD,
-    CLASS3_TIERS,
     COMPLIANCE_LOOKBACK_MONTHS,
-    CREDIT_LEVELS_ALLOWED,
-    EVASION_PENALTIES_ALLOWED,
     FIRST_COVERED,
-    IMMEDIATE_REFUND_REPAYMENT_ROUTE,
     INDUSTRIES_2022,
     INDUSTRIES_CLASS1,
     INDUSTRIES_REAL_ESTATE,
     INDUSTRY_SHARE_ABOVE,
     LAST_COVERED,
-    RATE_FULL,
-    RATE_GENERAL_39,
-    RATE_REAL_ESTATE,
     RATIO_NUMERATOR_KINDS,
     REGIME_PERIODS,
-    SIX_MONTH_FIRST_MONTH,
-    SIX_MONTH_MINIMUM,
     SIZE_FALLBACK,
     SIZE_ROWS,
     SMALL_MICRO_ART3_ONLY_UNTIL,
@@ -63,87 +53,16 @@ from ..rules.parameters import (
     VOUCHER_GROUPS,
     IndustryItem,
 )
-from ..rules.regimes import REGIMES, small_micro_open
+from ..rules.regimes import small_micro_open
 from ..rules.size import SIZE_TABLE_PERIOD
 from .case_builder import FRAUD_KINDS, IMMEDIATE_SINCE, NO_REFUNDS_SQL
 from .return_states import month_index_sql
+from .sql_regimes import RegimeSql, RegimeStatements, industry_match_sql, sql_all, sql_bool, sql_fen, sql_text
 
-NULL = "NULL::bigint"  # a figure the regime does not have (typed, so that CASE can pick among them)
 RESULT_COLUMNS = ("run_id", "taxpayer_id", *ScreeningResult.OUTCOME_FIELDS)
 
 
-def _text(value: str) -> str:
-    """A SQL string literal of one of our own constants (codes, periods, dates)."""
-    if "'" in value or "\\" in value:
-        raise ValueError(f"unexpected quote in constant {value!r}")
-    return f"'{value}'"
-
-
-def _bool(value: bool) -> str:
-    return "TRUE" if value else "FALSE"
-
-
-def _fen(amount: Decimal) -> str:
-    return str(int(amount * 100))
-
-
-def _all(*parts: str) -> str:
-    return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
-
-
-def refund_fen(amount: str, rate: Decimal, num: str, den: str) -> str:
-    """round_half_up(amount × rate × num ÷ den) in fen, dividing last (``Ratio.applied_to``); 0 without a ratio."""
-    rn, rd = rate.as_integer_ratio()
-    return (
-        f"(CASE WHEN {den} > 0 AND {amount} > 0 THEN "
-        f"div(2::numeric * ({amount}) * {rn} * ({num}) + {rd}::numeric * ({den}), 2::numeric * {rd} * ({den}))"
-        f"::bigint ELSE 0 END)"
-    )
-
-
-def _industry_match(column: str, items: tuple[IndustryItem, ...]) -> str:
-    """``refund.rules.industry.code_matches`` for a normalised code column ("C3411")."""
-    parts = []
-    letters = sorted(item.code for item in items if item.code.isalpha())
-    if letters:
-        parts.append(f"left({column}, 1) IN ({', '.join(_text(c) for c in letters)})")
-    digits: dict[int, list[str]] = {}
-    for item in items:
-        if not item.code.isalpha():
-            digits.setdefault(len(item.code), []).append(item.code)
-    for length, codes in sorted(digits.items()):
-        parts.append(f"substr({column}, 2, {length}) IN ({', '.join(_text(c) for c in sorted(codes))})")
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
-
-
-@dataclass
-class RegimeSql:
-    code: str
-    order: int
-    specificity: int
-    evaluated: str  # the regime is tried for this taxpayer (its evaluator does not return None)
-    member: str
-    conditions: list[tuple[str, str]]  # (code, passed) in the contract's order
-    base: str  # fen or NULL
-    incremental: str
-    stock: str
-    num: str
-    den: str
-    rate_text: str  # SQL text
-    refund_incremental: str  # fen, before the eligibility gate
-    refund_stock: str = "0"
-
-    @property
-    def eligible(self) -> str:
-        return _all(*(passed for _, passed in self.conditions))
-
-    @property
-    def alias(self) -> str:
-        """The suffix of this regime's columns: ``cn_2019_39``."""
-        return self.code.replace("-", "_").lower()
-
-
-class SqlScreening:
+class SqlScreening(RegimeStatements):
     """The statement for one run and one taxpayer-id range: ``range_sql``."""
 
     def __init__(
@@ -207,7 +126,7 @@ class SqlScreening:
         quarterly_gap = self.p.index - 1 - self.tq.index  # months between a quarterly filer's T and P
         later = ""
         if quarterly_gap > 0:
-            months = ", ".join(_text(str(self.tq.plus(n))) for n in range(1, quarterly_gap + 1))
+            months = ", ".join(sql_text(str(self.tq.plus(n))) for n in range(1, quarterly_gap + 1))
             later = (
                 f" OR EXISTS (SELECT 1 FROM {ReturnState._meta.db_table} later_state "
                 f"WHERE later_state.taxpayer_id = {a}.taxpayer_id AND later_state.period IN ({months}))"
@@ -228,10 +147,11 @@ class SqlScreening:
         records = ComplianceRecord._meta.db_table
         tax_period = self.tq if quarterly else self.tm
         start = shift_months(self.date, -COMPLIANCE_LOOKBACK_MONTHS.at(self.p))
-        window = f"BETWEEN DATE {_text(start.isoformat())} AND DATE {_text(self.date.isoformat())}"
-        fraud = ", ".join(_text(k) for k in FRAUD_KINDS)
+        window = f"BETWEEN DATE {sql_text(start.isoformat())} AND DATE {sql_text(self.date.isoformat())}"
+        immediate_since = sql_text(IMMEDIATE_SINCE.isoformat())
+        fraud = ", ".join(sql_text(k) for k in FRAUD_KINDS)
         base_day = BASE_CREDIT_PERIOD.at(self.p).last_day if BASE_CREDIT_PERIOD.covers(self.p) else None
-        base_day_sql = f"DATE {_text(base_day.isoformat())}" if base_day else "DATE '2019-03-31'"
+        base_day_sql = f"DATE {sql_text(base_day.isoformat())}" if base_day else "DATE '2019-03-31'"
         prior_dec = Period(tax_period.year - 1, 12).last_day
         groups = ", ".join(f"s.from_2019_{g}, s.from_prior_january_{g}" for g in VOUCHER_GROUPS)
         refunds = self._refunds_aggregate_sql()
@@ -239,7 +159,7 @@ class SqlScreening:
         return f"""
         SELECT t.id AS taxpayer_id, t.industry_code,
                COALESCE(NULLIF(t.credit_level, ''), 'M') AS lvl,
-               {_bool(quarterly)} AS q, {tax_period.index} AS t_idx,
+               {sql_bool(quarterly)} AS q, {tax_period.index} AS t_idx,
                NULLIF(t.size, '') AS size_given, t.size_industry,
                CAST(ROUND(t.prev_year_vat_sales * 100) AS BIGINT) AS prev_sales,
                t.prev_year_months_operated AS months_operated,
@@ -247,7 +167,7 @@ class SqlScreening:
                (t.size_industry <> '' OR t.prev_year_vat_sales IS NOT NULL OR t.prev_year_months_operated IS NOT NULL
                 OR t.total_assets_prev_year_end IS NOT NULL) AS has_size_inputs,
                (t.general_taxpayer_since > {base_day_sql}) AS base_is_zero,
-               (t.general_taxpayer_since > DATE {_text(prior_dec.isoformat())}) AS prior_dec_is_zero,
+               (t.general_taxpayer_since > DATE {sql_text(prior_dec.isoformat())}) AS prior_dec_is_zero,
                (s.taxpayer_id IS NOT NULL) AS has_state,
                s.end_credit - s.approved_unbooked_export_refund - s.vat_arrears AS credit,
                s.base_2019_credit, s.prior_year_end_credit,
@@ -261,14 +181,14 @@ class SqlScreening:
                COALESCE(c.immediate, FALSE) AS immediate, COALESCE(c.repaid, FALSE) AS repaid,
                pr.stock_idx, COALESCE(pr.window_used, FALSE) AS window_used
         FROM {Taxpayer._meta.db_table} t
-        LEFT JOIN {states} s ON s.taxpayer_id = t.id AND s.period = {_text(str(tax_period))}
+        LEFT JOIN {states} s ON s.taxpayer_id = t.id AND s.period = {sql_text(str(tax_period))}
         LEFT JOIN (
             SELECT taxpayer_id,
                    COUNT(*) FILTER (WHERE kind IN ({fraud}) AND occurred_on {window}) AS fraud_hits,
                    COUNT(*) FILTER (WHERE kind = 'evasion_penalty' AND occurred_on {window}) AS evasion_hits,
-                   bool_or(kind = 'immediate_refund' AND occurred_on BETWEEN DATE {_text(IMMEDIATE_SINCE.isoformat())}
-                           AND DATE {_text(self.date.isoformat())}) AS immediate,
-                   bool_or(kind = 'immediate_refund_repaid' AND occurred_on <= DATE {_text(self.date.isoformat())})
+                   bool_or(kind = 'immediate_refund' AND occurred_on BETWEEN DATE {immediate_since}
+                           AND DATE {sql_text(self.date.isoformat())}) AS immediate,
+                   bool_or(kind = 'immediate_refund_repaid' AND occurred_on <= DATE {sql_text(self.date.isoformat())})
                        AS repaid
             FROM {records} WHERE taxpayer_id BETWEEN %(lo)s AND %(hi)s GROUP BY taxpayer_id
         ) AS c ON c.taxpayer_id = t.id
@@ -280,7 +200,7 @@ class SqlScreening:
         """Per taxpayer: the period index of its stock refund by P, and whether an earlier window overlaps T's."""
         p = self.p.index
         app = month_index_sql("r.application_period")
-        windowed = ", ".join(_text(code) for code in WINDOWED_REGIMES)
+        windowed = ", ".join(sql_text(code) for code in WINDOWED_REGIMES)
         small_micro_windows = self.options.small_micro_after_2022 == "six_month_test"
         art3_until = SMALL_MICRO_ART3_ONLY_UNTIL.at(Period(2022, 4)).index
         used = f"(r.kind <> 'stock' AND r.regime IS NOT NULL AND (r.regime IN ({windowed})"
@@ -328,10 +248,10 @@ class SqlScreening:
         """``SalesMix.share(items) > 50%`` on the 12 months' sales (the registered industry when none broken down)."""
         threshold = INDUSTRY_SHARE_ABOVE.at(self.p) if INDUSTRY_SHARE_ABOVE.covers(self.p) else Decimal("0.5")
         tn, td = threshold.as_integer_ratio()
-        main = _industry_match("f.industry_code", items)
+        main = industry_match_sql("f.industry_code", items)
         listed = (
             f"(COALESCE((SELECT SUM(e.value::bigint) FROM jsonb_each_text(f.sales_12m_breakdown) AS e "
-            f"WHERE {_industry_match('e.key', items)}), 0) + CASE WHEN {main} THEN f.sales_12m_plain ELSE 0 END)"
+            f"WHERE {industry_match_sql('e.key', items)}), 0) + CASE WHEN {main} THEN f.sales_12m_plain ELSE 0 END)"
         )
         return (
             f"(CASE WHEN f.sales_total_12m IS NULL OR f.sales_total_12m <= 0 THEN {main} "
@@ -346,10 +266,10 @@ class SqlScreening:
 
         def below(value: str, limit: Decimal, *, annualised: bool) -> str:
             if not annualised:
-                return f"({value} < {_fen(limit)})"
+                return f"({value} < {sql_fen(limit)})"
             return (
-                f"(CASE WHEN f.months_operated IS NULL OR f.months_operated >= 12 THEN {value} < {_fen(limit)} "
-                f"ELSE {value}::numeric * 12 < {_fen(limit)}::numeric * f.months_operated END)"
+                f"(CASE WHEN f.months_operated IS NULL OR f.months_operated >= 12 THEN {value} < {sql_fen(limit)} "
+                f"ELSE {value}::numeric * 12 < {sql_fen(limit)}::numeric * f.months_operated END)"
             )
 
         medium_below, small_below, micro_below = SIZE_FALLBACK.at(fallback_period)
@@ -374,12 +294,12 @@ class SqlScreening:
             tiers = []
             for index, tier in enumerate(("large", "medium", "small")):
                 reached = " AND ".join(f"NOT {under(k, limits[index])}" for k, limits in row.limits.items())
-                tiers.append(f"WHEN {reached} THEN {_text(tier)}")
+                tiers.append(f"WHEN {reached} THEN {sql_text(tier)}")
             branches_size.append(
-                f"WHEN f.size_industry = {_text(name)} THEN CASE WHEN {missing} THEN NULL "
+                f"WHEN f.size_industry = {sql_text(name)} THEN CASE WHEN {missing} THEN NULL "
                 f"WHEN {any_micro} THEN 'micro' {' '.join(tiers)} END"
             )
-            branches_problem.append(f"WHEN f.size_industry = {_text(name)} AND ({missing}) THEN 'missing_size'")
+            branches_problem.append(f"WHEN f.size_industry = {sql_text(name)} AND ({missing}) THEN 'missing_size'")
         size = (
             "CASE WHEN f.size_given IS NOT NULL THEN f.size_given "
             "WHEN NOT f.has_size_inputs OR f.months_operated = 0 THEN NULL "
@@ -391,7 +311,7 @@ class SqlScreening:
             f"{' '.join(branches_problem)} "
             + (
                 "WHEN f.prev_sales IS NULL AND f.size_industry NOT IN ("
-                + ", ".join(_text(n) for n, r in rows.items() if r is not None)
+                + ", ".join(sql_text(n) for n, r in rows.items() if r is not None)
                 + ") THEN 'missing_size' "
             )
             + "ELSE NULL END"
@@ -437,221 +357,6 @@ class SqlScreening:
         OFFSET 0
         """
 
-    # --- the regimes ---------------------------------------------------------------------------------
-
-    def _common(self) -> list[tuple[str, str]]:
-        allowed = ", ".join(_text(level) for level in sorted(CREDIT_LEVELS_ALLOWED.at(self.p)))
-        route = IMMEDIATE_REFUND_REPAYMENT_ROUTE.at(self.p)
-        return [
-            ("credit_a_or_b", f"(g.lvl IN ({allowed}))"),
-            ("no_fraud_36m", "(g.fraud_hits = 0)"),
-            ("evasion_penalties_under_2_36m", f"(g.evasion_hits <= {EVASION_PENALTIES_ALLOWED.at(self.p)})"),
-            ("no_immediate_refund", f"(NOT g.immediate OR (g.repaid AND {_bool(route)}))"),
-        ]
-
-    def _base_at(self, month: str) -> str:
-        return f"(CASE WHEN {self._reset_at(month)} THEN 0 ELSE g.base_amount END)"
-
-    def _window_positive(self, *, over_base: bool, first_month: Period | None) -> str:
-        """Every month (quarter) of the window has a return with figure > 0; T's own figure is checked apart.
-
-        ``over_base``: months compare with the 2019-03-31 base as it stands in each (0 after the stock
-        refund); the mixed case was handed back, so all five earlier months use the same comparison.
-        """
-        t = "g.t_idx"
-        if over_base:
-            zero_monthly = f"(g.base_is_zero OR {self._reset_at(f'{t} - 5')})"
-            zero_quarterly = f"(g.base_is_zero OR {self._reset_at(f'{t} - 3')})"
-            monthly = f"(CASE WHEN {zero_monthly} THEN g.months_positive ELSE g.months_above_base END = 5)"
-            quarterly = f"(CASE WHEN {zero_quarterly} THEN g.quarter_positive ELSE g.quarter_above_base END)"
-        else:
-            monthly, quarterly = "(g.months_positive = 5)", "g.quarter_positive"
-        first_ok = "TRUE"
-        if first_month is not None:
-            first_ok = f"(CASE WHEN g.q THEN {t} - 2 ELSE {t} END >= {first_month.index})"
-        return f"(CASE WHEN g.q THEN {quarterly} ELSE {monthly} END AND {first_ok})"
-
-    def _regime_39(self, order: int) -> RegimeSql:
-        num, den = self._ratio("from_2019")
-        base_now = self._base_at("g.t_idx")
-        inc = f"(g.credit - {base_now})"
-        minimum = _fen(SIX_MONTH_MINIMUM.at(self.p))
-        rate = RATE_GENERAL_39.at(self.p)
-        window = self._window_positive(over_base=True, first_month=SIX_MONTH_FIRST_MONTH.at(self.p))
-        conditions = [
-            *self._common(),
-            ("six_month_positive", f"({window} AND {inc} > 0)"),
-            ("sixth_month_500k", f"({inc} >= {minimum})"),
-            ("window_not_reused", "(NOT g.window_used)"),
-            ("input_deducted", f"({den} > 0)"),
-        ]
-        return RegimeSql(
-            "CN-2019-39", order, 0, "TRUE", "TRUE", conditions, base_now, inc, NULL, num, den,
-            _text(f"{rate:.2f}"), refund_fen(inc, rate, num, den),
-        )
-
-    def _regime_advanced(self, order: int, code: str) -> RegimeSql:
-        num, den = self._ratio("from_2019")
-        inc = "(g.credit - g.base_amount)"
-        rate = RATE_FULL.at(self.p)
-        conditions = [
-            *self._common(),
-            ("industry_share", "g.m_advanced"),
-            ("increment_positive", f"({inc} > 0)"),
-            ("input_deducted", f"({den} > 0)"),
-        ]
-        return RegimeSql(
-            code, order, 1, "TRUE", "g.m_advanced", conditions, "g.base_amount", inc, NULL, num, den,
-            _text(f"{rate:.2f}"), refund_fen(inc, rate, num, den),
-        )
-
-    def _fourteen(self, order: int, code: str, *, member: str, gate: str, route_sql: str, windowed: bool) -> RegimeSql:
-        num, den = self._ratio("from_2019")
-        rate = RATE_FULL.at(self.p)
-        has_stock_refund = "(g.stock_idx IS NOT NULL)"  # obtained by P (the aggregate only keeps those)
-        stock = f"(CASE WHEN {has_stock_refund} THEN 0 ELSE GREATEST(LEAST(g.credit, g.base_amount), 0) END)"
-        base_now = self._base_at("g.t_idx")
-        inc = f"(g.credit - {base_now})"
-        conditions = [*self._common(), (gate, member)]
-        if windowed:
-            minimum = _fen(SIX_MONTH_MINIMUM.at(self.p))
-            window = self._window_positive(over_base=True, first_month=SIX_MONTH_FIRST_MONTH.at(self.p))
-            conditions += [
-                ("six_month_positive", f"({window} AND {inc} > 0)"),
-                ("sixth_month_500k", f"({inc} >= {minimum})"),
-                ("window_not_reused", "(NOT g.window_used)"),
-            ]
-        else:
-            conditions.append(("credit_positive", "(g.credit > 0)"))
-        conditions.append(("input_deducted", f"({den} > 0)"))
-        stock_open = f"({route_sql} AND NOT {has_stock_refund})"
-        return RegimeSql(
-            code, order, 1, "TRUE", member, _ordered(conditions), base_now, inc, stock, num, den,
-            _text(f"{rate:.2f}"), refund_fen(inc, rate, num, den),
-            refund_stock=f"(CASE WHEN {stock_open} THEN {refund_fen(stock, rate, num, den)} ELSE 0 END)",
-        )
-
-    def _stock_open_sql(self, route: str) -> str:
-        """``_stock_open``: the size's opening period has come (unknown size: every size's has)."""
-        openings = STOCK_REFUND_OPENS.at(self.p)[route]
-        known = " ".join(
-            f"WHEN g.size = {_text(size)} THEN {_bool(opening.period <= self.p)}" for size, opening in openings.items()
-        )
-        latest = max(o.period for o in openings.values())
-        return f"(CASE {known} WHEN g.size IS NULL THEN {_bool(latest <= self.p)} ELSE FALSE END)"
-
-    def _regime_small_micro(self, order: int) -> RegimeSql:
-        windowed = self.p > SMALL_MICRO_ART3_ONLY_UNTIL.at(self.p)
-        member = "(COALESCE(g.size IN ('micro', 'small'), FALSE))"
-        return self._fourteen(
-            order, "CN-2022-14-small-micro", member=member, gate="size_small_micro",
-            route_sql=self._stock_open_sql("small_micro"), windowed=windowed,
-        )
-
-    def _regime_industry_2022(self, order: int) -> RegimeSql:
-        route = (
-            f"(CASE WHEN g.m_six THEN {self._stock_open_sql('industry')} "
-            f"ELSE {self._stock_open_sql('industry_21')} END)"
-        )
-        return self._fourteen(
-            order, "CN-2022-14-industry", member="g.m_2022", gate="industry_share", route_sql=route, windowed=False
-        )
-
-    def _regime_class1(self, order: int) -> RegimeSql:
-        num, den = self._ratio("from_2019")
-        rate = RATE_FULL.at(self.p)
-        conditions = [
-            *self._common(),
-            ("industry_share", "g.m_class1"),
-            ("credit_positive", "(g.credit > 0)"),
-            ("input_deducted", f"({den} > 0)"),
-        ]
-        return RegimeSql(
-            "CN-2025-7-class1", order, 1, "TRUE", "g.m_class1", conditions, NULL, "g.credit", NULL, num, den,
-            _text(f"{rate:.2f}"), refund_fen("g.credit", rate, num, den),
-        )
-
-    def _reuse_enforced(self) -> bool:
-        return self.options.window_reuse_2025 == "not_reused"
-
-    def _regime_class2(self, order: int) -> RegimeSql:
-        num, den = self._ratio("from_2019")
-        rate = RATE_REAL_ESTATE.at(self.p)
-        base_now = self._base_at("g.t_idx")
-        inc = f"(g.credit - {base_now})"
-        minimum = _fen(SIX_MONTH_MINIMUM.at(self.p))
-        conditions = [
-            *self._common(),
-            ("industry_share", "g.m_real_estate"),
-            ("six_month_positive", f"({self._window_positive(over_base=True, first_month=None)} AND {inc} > 0)"),
-            ("sixth_month_500k", f"({inc} >= {minimum})"),
-            ("window_not_reused", "(NOT g.window_used)" if self._reuse_enforced() else "TRUE"),
-            ("input_deducted", f"({den} > 0)"),
-        ]
-        return RegimeSql(
-            "CN-2025-7-class2", order, 1, "TRUE", "g.m_real_estate", conditions, base_now, inc, NULL, num, den,
-            _text(f"{rate:.2f}"), refund_fen(inc, rate, num, den),
-        )
-
-    def _regime_class3(self, order: int) -> RegimeSql:
-        option = self.options.class3_ratio_start
-        num, den = self._ratio("from_prior_january" if option == "prior_year_january" else "from_2019")
-        tiers = CLASS3_TIERS.at(self.p)
-        has_base = "(NOT g.prior_dec_missing)"
-        inc = "(g.credit - COALESCE(g.prior_dec, 0))"
-        minimum = _fen(SIX_MONTH_MINIMUM.at(self.p))
-        conditions = [
-            *self._common(),
-            ("six_month_positive", f"({self._window_positive(over_base=False, first_month=None)} AND g.credit > 0)"),
-            ("sixth_month_500k", f"({has_base} AND {inc} >= {minimum})"),
-            ("window_not_reused", "(NOT g.window_used)" if self._reuse_enforced() else "TRUE"),
-            ("input_deducted", f"({den} > 0)"),
-        ]
-        # gross = Σ segment × rate, scaled to integers: rates with two places × 100
-        scale = 100
-        segments, lower = [], Decimal(0)
-        for cap, rate in tiers:
-            upper = inc if cap is None else f"LEAST({inc}, {_fen(cap)})"
-            segments.append(f"GREATEST({upper} - {_fen(lower)}, 0) * {int(rate * scale)}")
-            if cap is None:
-                break
-            lower = cap
-        gross = "(" + " + ".join(segments) + ")"
-        refund = refund_fen(gross, Decimal(1) / scale, num, den)
-        first_cap, first_rate = tiers[0]
-        blended = f"(div(2000000::numeric * {gross} + {scale}::numeric * {inc}, 2::numeric * {scale} * {inc}))"
-        rate_text = (
-            f"(CASE WHEN {inc} <= {_fen(first_cap)} THEN {_text(f'{first_rate:.2f}')} "
-            f"ELSE ({blended} / 1000000)::numeric(9, 6)::text END)"
-        )
-        return RegimeSql(
-            "CN-2025-7-class3", order, 0, "(NOT g.m_class1)", "TRUE", conditions,
-            f"(CASE WHEN {has_base} THEN g.prior_dec END)", f"(CASE WHEN {has_base} THEN {inc} END)", NULL,
-            num, den, rate_text, f"(CASE WHEN {inc} > 0 THEN {refund} ELSE 0 END)",
-        )
-
-    def regimes(self) -> list[RegimeSql]:
-        builders = {
-            "CN-2019-39": self._regime_39,
-            "CN-2019-84": lambda order: self._regime_advanced(order, "CN-2019-84"),
-            "CN-2021-15": lambda order: self._regime_advanced(order, "CN-2021-15"),
-            "CN-2022-14-small-micro": self._regime_small_micro,
-            "CN-2022-14-industry": self._regime_industry_2022,
-            "CN-2025-7-class1": self._regime_class1,
-            "CN-2025-7-class2": self._regime_class2,
-            "CN-2025-7-class3": self._regime_class3,
-        }
-        out = []
-        for order, regime in enumerate(REGIMES):
-            if not regime.open_in(self.p):
-                continue
-            if regime.code == "CN-2022-14-small-micro" and not small_micro_open(
-                self.p, self.options.small_micro_after_2022
-            ):
-                continue
-            out.append(builders[regime.code](order))
-        return out
-
     def _error_sql(self, a: str) -> str:
         """``assess``'s order: the tax period's return, the 2019 base (39号), the size, then the 2025 bases."""
         g = a
@@ -662,8 +367,8 @@ class SqlScreening:
             openings = STOCK_REFUND_OPENS.at(self.p)
             all_open = {route: max(o.period for o in ops.values()) <= self.p for route, ops in openings.items()}
             moot = (
-                f"({g}.m_2022 AND CASE WHEN {g}.m_six THEN {_bool(all_open['industry'])} "
-                f"ELSE {_bool(all_open['industry_21'])} END)"
+                f"({g}.m_2022 AND CASE WHEN {g}.m_six THEN {sql_bool(all_open['industry'])} "
+                f"ELSE {sql_bool(all_open['industry_21'])} END)"
             )
             cases.append(f"WHEN {g}.size IS NULL AND NOT {moot} THEN {g}.size_problem")
         if self._open("CN-2025-7-class2"):
@@ -703,7 +408,7 @@ class SqlScreening:
         for index, r in enumerate(regimes):
             beats = [f"(NOT h.ev_{o.alias} OR {key(r)} > {key(o)})" for o in regimes if o is not r]
             evaluated = f"h.ev_{r.alias}"
-            wins.append(f"WHEN {_all(evaluated, *beats)} THEN {index}")
+            wins.append(f"WHEN {sql_all(evaluated, *beats)} THEN {index}")
         chosen = f"SELECT h.*, CASE {' '.join(wins)} END AS chosen FROM ({h}) AS h OFFSET 0"
 
         def pick(column: str) -> str:
@@ -717,7 +422,7 @@ class SqlScreening:
         def ok(expression: str, otherwise: str = "NULL") -> str:
             return f"CASE WHEN k.error IS NULL THEN {expression} ELSE {otherwise} END"
 
-        codes = "CASE k.chosen " + " ".join(f"WHEN {i} THEN {_text(r.code)}" for i, r in enumerate(regimes)) + " END"
+        codes = "CASE k.chosen " + " ".join(f"WHEN {i} THEN {sql_text(r.code)}" for i, r in enumerate(regimes)) + " END"
         num, den, ri, rs = pick("num"), pick("den"), pick("ri"), pick("rs")
         ratio = f"CASE WHEN {den} > 0 THEN div(2000000::numeric * {num} + {den}, 2::numeric * {den}) / 1000000 END"
         return f"""
@@ -729,7 +434,3 @@ class SqlScreening:
                    {ok(f"({ri} + {rs})::numeric / 100", "0")}
             FROM ({chosen}) AS k
         """
-
-
-def _ordered(conditions: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return sorted(conditions, key=lambda item: CONDITION_ORDER.index(item[0]))

@@ -14,7 +14,7 @@ from accounts.exports import audited_xlsx_export
 from core.errors import ApplicationError
 from core.listing import active_filter_count, paginate, sort_columns, style_filter_form
 from core.masking import mask_identifier
-from core.money import format_yuan
+from core.money import format_percent, format_yuan
 from core.periods import Period, format_period_cn
 from taxpayers.industry import parse_industry_code
 
@@ -22,8 +22,8 @@ from ..labels import condition_title, describe_decision, error_help, option_rows
 from ..models import ScreeningRun
 from ..rules import CaseError
 from ..rules.options import parse_options
-from ..templatetags.screening import percent as format_percent
 from . import selectors
+from .explanation import explanation_for_user, what_if_for
 from .filters import RESULT_COLUMNS
 from .forms import ScreeningRunStartForm, WhatIfForm, parse_period_field
 from .services import screening_run_start
@@ -270,7 +270,7 @@ def _explanation(request, taxpayer_id: int, *, run_pk: int | None = None):
     if period and day and Period.of(day) != period:
         problems.append(f"假定申请日期 {day.isoformat()} 不在所属期 {format_period_cn(period)} 内（已改用默认日期）。")
         day = None
-    explanation = selectors.explanation_for_user(
+    explanation = explanation_for_user(
         user=request.user, taxpayer_id=taxpayer_id, run=run, application_period=period, application_date=day
     )
     return explanation, problems
@@ -369,7 +369,7 @@ def what_if(request, taxpayer_id: int):
     result = None
     if form.is_valid():
         period = form.period(explanation.application_period)
-        result = selectors.what_if_for(
+        result = what_if_for(
             explanation,
             credit_level=form.cleaned_data["credit_level"],
             application_period=period,

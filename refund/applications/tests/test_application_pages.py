@@ -17,7 +17,7 @@ from accounts.models import AuditEvent
 from core.periods import Period
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
 from refund.screening.case_builder import taxpayer_case_json
-from refund.screening.services import decide
+from refund.screening.decisions import decide
 from refund.tests.application_rows import application
 from refund.tests.candidates import eligible_taxpayer
 from taxpayers.tests.factories import TaxpayerFactory

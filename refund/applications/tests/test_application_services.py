@@ -13,25 +13,24 @@ from core.errors import ApplicationError, ConflictError
 from core.periods import Period, period_range
 from notify.models import InboxNotification
 from refund.applications import risk as application_risk
+from refund.applications.batch import application_assign, applications_approve_batch
 from refund.applications.services import (
     DuplicateApplication,
     RiskHitReturned,
     TransitionRefused,
     application_approve,
-    application_assign,
     application_confirm,
     application_investigate,
     application_recompute,
     application_reject,
     application_return,
-    applications_approve_batch,
     coaching_record_add,
     compute_application,
 )
 from refund.candidates.services import candidate_lists_build
 from refund.models import ApplicationRiskHit, CandidateItem, CoachingRecord, RefundApplication
 from refund.screening.case_builder import previous_refunds_for, taxpayer_case_json
-from refund.screening.services import decide
+from refund.screening.decisions import decide
 from refund.tests.applications import RECEIVED_ON, eligible_taxpayer, paid, receive, reviewing, rules_amount
 from refund.tests.candidates import FIRST_PUSH, screened
 from taxpayers.calendar import add_working_days

@@ -11,7 +11,8 @@ import time_machine
 from django.urls import reverse
 
 from notify.models import OptOut, SmsMessage
-from refund.applications.services import ApprovalBlocked, application_approve, approval_blocks
+from refund.applications.services import application_approve
+from refund.applications.workflow import ApprovalBlocked, approval_blocks
 from refund.models import ApplicationRiskHit, CandidateItem, CandidateList, RefundApplication
 from refund.tests.application_rows import application
 
@@ -134,7 +135,8 @@ def test_the_reminder_count_leaves_out_opted_out_numbers_and_says_why(client_for
 
 
 def test_the_assignment_confirmation_counts_what_will_be_assigned(client_for, personas, org):
-    from refund.applications.services import application_assign, assignment_blocks
+    from refund.applications.batch import application_assign
+    from refund.applications.workflow import assignment_blocks
 
     a = org["branch_a"]
     officer_a = personas["officer_a"]

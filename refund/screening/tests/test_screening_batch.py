@@ -19,8 +19,9 @@ from hypothesis.extra.django import TestCase
 from core.periods import Period, period_range
 from refund.models import ReturnState, ScreeningRun
 from refund.screening.case_builder import taxpayer_case_json
+from refund.screening.decisions import decide
 from refund.screening.return_states import rebuild_return_states
-from refund.screening.services import decide, screening_run_execute
+from refund.screening.services import screening_run_execute
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
 

@@ -23,7 +23,8 @@ from refund.rules import ERROR_CODES
 from refund.rules.conditions import CONDITION_ORDER
 from refund.rules.options import OPTION_SPECS
 from refund.rules.regimes import REGIME_CODES
-from refund.screening.services import result_from_decision, screening_run_execute
+from refund.screening.decisions import result_from_decision
+from refund.screening.services import screening_run_execute
 from refund.tests import screening_data as sd
 from taxpayers.tests.factories import TaxpayerFactory
 

@@ -26,8 +26,9 @@ from core.periods import Period, period_range
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.rules.options import OPTION_SPECS, parse_options
 from refund.screening.case_builder import NO_REFUNDS_SQL, previous_refunds_for, previous_refunds_sql, taxpayer_case_json
+from refund.screening.decisions import decide
 from refund.screening.return_states import rebuild_return_states, refresh_stale_aggregates
-from refund.screening.services import decide, screening_run_execute
+from refund.screening.services import screening_run_execute
 from refund.screening.sql import SqlScreening
 from refund.screening.tests.test_screening_batch import outcome, stored_outcome
 from refund.tests.applications import paid

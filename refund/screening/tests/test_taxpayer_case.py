@@ -19,7 +19,7 @@ from accounts.models import User
 from core.money import format_yuan
 from core.periods import Period
 from refund.screening.case_builder import taxpayer_case_json
-from refund.screening.services import decide
+from refund.screening.decisions import decide
 from refund.tests import screening_data as sd
 from taxpayers import demo
 from taxpayers.management.commands.seed_demo import seed_demo_county

@@ -17,20 +17,18 @@ Checks (``CHECKS``, in this order; each has a stable code and a Chinese title):
   verified it on this application (a resolved finding that lists it).
 - ``computed_ineligible`` 规则判定不符合 — the rules find the taxpayer ineligible, or cannot assess it.
 
-Extension point for the risk app (风险管理, issue to come). Dependencies point refund → risk, never back, so
-the risk app does not register here: this module reads, lazily, the ``APPLICATION_CHECKS`` list of each
-module named in ``PROVIDER_MODULES`` (today ``risk.application_checks``, which does not exist yet; a missing
-module is simply skipped). Each entry is any object with ``code``, ``title`` and ``run(context)`` —
-``context`` being the ``RiskContext`` below (duck-typed: the risk app needs nothing from refund) — and
-``run`` returns ``None`` (no finding) or a JSON-ready evidence ``dict``. Refund's own code may also call
-``register_check`` (e.g. tests, or a check that needs refund's models).
+Extension point for the risk app (风险管理). Dependencies point risk → refund, never back, so refund does not
+import risk: the risk app registers its checks here, from its ``AppConfig.ready()``, with
+``register_application_checks`` (only when it has a module of checks). Each check is any object with ``code``,
+``title`` and ``run(context)`` — ``context`` being the ``RiskContext`` below (duck-typed: the risk app needs
+nothing from refund) — and ``run`` returns ``None`` (no finding) or a JSON-ready evidence ``dict``. The provided
+checks run after refund's own, in the order they were registered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -46,7 +44,6 @@ from ..models import RefundApplication, ScreeningRun
 from ..rules.parameters import CREDIT_LEVELS_ALLOWED
 from ..rules.split import restricted_to
 
-PROVIDER_MODULES: list[str] = ["risk.application_checks"]
 DEFAULT_ALLOWED_LEVELS = frozenset({"A", "B"})
 ARRIVAL, APPROVAL = "arrival", "approval"  # ApplicationRiskHit.Stage values
 
@@ -289,7 +286,7 @@ RISK_TITLES: dict[str, str] = {
     "computed_ineligible": "规则判定不符合",
 }
 """The Chinese title of each of refund's own checks: the page shows these, never the code. A provided check
-(``PROVIDER_MODULES``) brings its own ``title``; a finding stored with a title keeps it."""
+(``register_application_checks``) brings its own ``title``; a finding stored with a title keeps it."""
 
 UNKNOWN_RISK = "风险疑点"
 
@@ -312,25 +309,26 @@ def risk_title(code: str, stored: str = "") -> str:
     return stored or UNKNOWN_RISK
 
 
-def register_check(check: Check) -> Check:
-    """Add a check to the gate (replacing one of the same code)."""
-    CHECKS[:] = [c for c in CHECKS if c.code != check.code]
-    CHECKS.append(check)
-    return check
+_PROVIDED: dict[str, object] = {}
+"""The checks other apps provide, by code, in the order they were registered."""
+
+
+def register_application_checks(checks: Iterable) -> None:
+    """Add checks another app provides (the risk app, from its ``AppConfig.ready()``) to the gate; a check of a code
+    already registered replaces the earlier one."""
+    for check in checks:
+        _PROVIDED[check.code] = check
+
+
+def unregister_application_checks(checks: Iterable) -> None:
+    """Take provided checks (or their codes) out of the gate again."""
+    for check in checks:
+        _PROVIDED.pop(getattr(check, "code", check), None)
 
 
 def provided_checks() -> list:
-    """The checks other apps provide (``PROVIDER_MODULES``' ``APPLICATION_CHECKS``), read at each gate."""
-    found = []
-    for name in PROVIDER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # the provider does not exist (yet)
-            raise
-        found.extend(getattr(module, "APPLICATION_CHECKS", ()))
-    return found
+    """The checks other apps registered, read at each gate."""
+    return list(_PROVIDED.values())
 
 
 def run_gate(*, application: RefundApplication, stage: str, decision: dict) -> list[Finding]:

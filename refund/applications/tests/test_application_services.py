@@ -31,6 +31,7 @@ from refund.candidates.services import candidate_lists_build
 from refund.models import ApplicationRiskHit, CandidateItem, CoachingRecord, RefundApplication
 from refund.screening.case_builder import previous_refunds_for, taxpayer_case_json
 from refund.screening.decisions import decide
+from refund.tests import risk_provider_stub
 from refund.tests.applications import RECEIVED_ON, eligible_taxpayer, paid, receive, reviewing, rules_amount
 from refund.tests.candidates import FIRST_PUSH, screened
 from taxpayers.calendar import add_working_days
@@ -205,12 +206,17 @@ def test_a_findings_facts_name_the_regime_and_conditions_by_title_and_amounts_wi
     assert hits["recomputation_mismatch"].evidence["compared_amount"] == "1234.56"  # the machine key stays plain
 
 
-def test_every_risk_check_code_has_a_chinese_title(monkeypatch):
+@pytest.fixture
+def provided_checks():
+    """The risk app's checks as it registers them from its ``ready()``: the stand-in, taken out again after."""
+    application_risk.register_application_checks(risk_provider_stub.APPLICATION_CHECKS)
+    yield risk_provider_stub.APPLICATION_CHECKS
+    application_risk.unregister_application_checks(risk_provider_stub.APPLICATION_CHECKS)
+
+
+def test_every_risk_check_code_has_a_chinese_title(provided_checks):
     assert {check.code for check in application_risk.CHECKS} == set(application_risk.RISK_TITLES)
     assert all(application_risk.risk_title(code) == title for code, title in application_risk.RISK_TITLES.items())
-    monkeypatch.setattr(
-        application_risk, "PROVIDER_MODULES", ["risk.application_checks", "refund.tests.risk_provider_stub"]
-    )
     assert application_risk.risk_title("risk_large_refund") == "大额退税"  # a provided check's own title
     assert application_risk.risk_title("gone_check", "存档的疑点") == "存档的疑点"  # the title stored with it
     assert application_risk.risk_title("gone_check") == "风险疑点"  # never the code
@@ -426,10 +432,7 @@ def test_the_return_message_says_which_checks_hit(officer, taxpayer):
         application_approve(actor=officer, application=application)
 
 
-def test_the_risk_apps_checks_join_the_gate(officer, taxpayer, monkeypatch):
-    monkeypatch.setattr(
-        application_risk, "PROVIDER_MODULES", ["risk.application_checks", "refund.tests.risk_provider_stub"]
-    )
+def test_the_risk_apps_checks_join_the_gate(officer, taxpayer, provided_checks):
     application = receive(officer, taxpayer)
     assert set(_hit(application)) == {"risk_large_refund"}
     assert _hit(application)["risk_large_refund"].title == "大额退税"
@@ -601,3 +604,9 @@ def test_only_paid_applications_count_and_an_application_is_not_its_own_previous
     )
     assert own.case["previous_refunds"] == [] and own.figures.eligible is True
     assert refund.pk
+
+
+def test_no_provided_check_runs_unless_registered(officer, taxpayer):
+    assert application_risk.provided_checks() == []  # the risk app has no module of checks yet
+    application = receive(officer, taxpayer)
+    assert "risk_large_refund" not in _hit(application)

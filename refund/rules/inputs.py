@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.industry import parse_industry_code
 from core.periods import Period
-from taxpayers.industry import parse_industry_code
 
 from .errors import CaseError
 from .options import Options, parse_options

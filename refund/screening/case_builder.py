@@ -44,8 +44,8 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from core.industry import parse_industry_code
 from core.periods import Period, last_quarter_end_before
-from taxpayers.industry import parse_industry_code
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import PAID_STATES, RefundApplication, ReturnState

@@ -16,8 +16,8 @@ from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
 
 from accounts.scoping import scope_to_user, visible_branch_ids
+from core.industry import parse_industry_code, sections
 from core.listing import sort_order
-from taxpayers.industry import parse_industry_code, sections
 from taxpayers.models import Taxpayer
 
 from ..labels import UNKNOWN_SIZE, regime_title, size_title

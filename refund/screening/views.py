@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.exports import audited_xlsx_export
 from core.errors import ApplicationError
+from core.industry import parse_industry_code
 from core.listing import active_filter_count, paginate, sort_columns, style_filter_form
 from core.masking import mask_identifier
 from core.money import format_percent, format_yuan
 from core.periods import Period, format_period_cn
-from taxpayers.industry import parse_industry_code
 
 from ..labels import condition_title, describe_decision, error_help, option_rows, regime_title, size_title
 from ..models import ScreeningRun

@@ -32,7 +32,7 @@ from core.periods import format_period_cn
 from taxpayers.contact_services import CONTACTS_PERMISSION
 from taxpayers.selectors import taxpayer_get_for_user
 
-from ..labels import describe_decision, regime_title
+from ..labels import APPLICATION_STATE_TAGS, RISK_TAGS, describe_decision, regime_title
 from ..models import OPEN_APPLICATION_STATES, RefundApplication
 from ..screening.explanation import explanation_for_user
 from . import selectors, services, workflow
@@ -61,21 +61,6 @@ EXPORT = "refund.export_refundapplication"
 COACH = "refund.add_coachingrecord"
 QUEUE_PAGE_SIZE = 50
 
-STATE_TAGS = {
-    State.RECEIVED: "tag-waiting",
-    State.INVESTIGATING: "tag-progress",
-    State.REVIEWING: "tag-progress",
-    State.APPROVED: "tag-done",
-    State.PARTLY_PAID: "tag-attention",
-    State.PAID: "tag-done",
-    State.RETURNED: "tag-failed",
-    State.REJECTED: "tag-failed",
-}
-RISK_TAGS = {
-    RefundApplication.Risk.UNCHECKED: "tag-waiting",
-    RefundApplication.Risk.CLEAR: "tag-done",
-    RefundApplication.Risk.HIT: "tag-attention",
-}
 
 EXPORT_HEADERS = (
     "申请文书号", "纳税人识别号", "纳税人名称", "主管税务机关", "申请退税所属期", "退税类型", "适用政策", "来源",
@@ -92,7 +77,7 @@ def decorate(applications, today: dt.date):
     """Display attributes of a row (no queries: taxpayer, branch and assignee are joined)."""
     for application in applications:
         application.url = reverse("refund:application_detail", args=[application.pk])
-        application.state_tag = STATE_TAGS.get(application.state, "tag-waiting")
+        application.state_tag = APPLICATION_STATE_TAGS.get(application.state, "tag-waiting")
         application.risk_tag = RISK_TAGS.get(application.risk_status, "tag-waiting")
         application.regime_label = regime_title(application.regime) if application.regime else ""
         application.working_days, application.is_overdue = selectors.sla_clock(application, today)

@@ -19,9 +19,8 @@ from core.listing import sort_order
 from core.periods import Period
 from taxpayers.validators import normalise_taxpayer_id
 
-from ..labels import REGIME_TITLES
+from ..labels import FUNNEL, REGIME_TITLES
 from ..models import OPEN_STAGES, CandidateItem, CandidateList, UpperListImport
-from .display import FUNNEL
 
 Stage = CandidateItem.Stage
 

@@ -28,10 +28,9 @@ from core.masking import mask_identifier, mask_mobile
 from core.periods import Period
 from taxpayers.calendar import CalendarUnavailable
 
-from ..labels import condition_titles, regime_title
+from ..labels import STAGE_TAGS, condition_titles, regime_title
 from ..models import CandidateItem, CandidateList, CandidateSettings, ScreeningRun
 from . import push_dates, reminders, selectors, services
-from .display import STAGE_TAGS
 from .forms import ITEM_FORMS, BuildForm, PeriodForm, UpperImportForm
 
 VIEW_LIST = "refund.view_candidatelist"

@@ -18,7 +18,15 @@ from core.masking import mask_identifier
 from core.money import format_percent, format_yuan
 from core.periods import Period, format_period_cn
 
-from ..labels import condition_title, describe_decision, error_help, option_rows, regime_title, size_title
+from ..labels import (
+    RUN_STATUS_TAGS,
+    condition_title,
+    describe_decision,
+    error_help,
+    option_rows,
+    regime_title,
+    size_title,
+)
 from ..models import ScreeningRun
 from ..rules import CaseError
 from ..rules.options import parse_options
@@ -35,12 +43,6 @@ EXPORT_PERMISSION = "refund.export_screening"
 RUNS_PER_PAGE = 20
 
 # UX.md: the same colour for the same meaning everywhere.
-STATUS_TAGS = {
-    ScreeningRun.Status.PENDING: "tag-waiting",
-    ScreeningRun.Status.RUNNING: "tag-progress",
-    ScreeningRun.Status.SUCCEEDED: "tag-done",
-    ScreeningRun.Status.FAILED: "tag-failed",
-}
 EXPORT_HEADERS = (
     "纳税人识别号",
     "纳税人名称",
@@ -65,7 +67,7 @@ EXPORT_HEADERS = (
 
 
 def _tagged(run: ScreeningRun) -> ScreeningRun:
-    run.tag = STATUS_TAGS.get(run.status, "tag-waiting")
+    run.tag = RUN_STATUS_TAGS.get(run.status, "tag-waiting")
     return run
 
 

@@ -1,11 +1,11 @@
-"""Masking of phone numbers and taxpayer identifiers (UX.md): the one place that decides what a list shows.
+"""Masking of phone numbers and taxpayer identifiers: the one place that decides what a list shows.
 
 Lists, exports and the API show masked values; the full value is shown only on the
 detail page to roles holding ``taxpayers.view_taxpayer_contacts``, and that view is audited.
 """
 
 MASK = "*"
-# A fixed-width run of stars, as UX.md shows it, so the mask itself does not tell 15, 18 and 20-character
+# A fixed-width run of stars (9144********38216), so the mask itself does not tell 15, 18 and 20-character
 # identifiers apart.
 _ID_STARS = MASK * 8
 

@@ -1,3 +1,5 @@
+"""The refund app's URLs: the screening pages, the candidate lists and the applications, under the namespace ``refund``."""
+
 from django.urls import path
 
 from .applications import batch_views as application_batch_views

@@ -26,7 +26,7 @@ def test_mask_mobile(value, expected):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("914403001922038216", "9144********38216"),  # UX.md's example
+        ("914403001922038216", "9144********38216"),  # 18 characters (统一社会信用代码)
         ("330106123456789", "3301********6789"),  # 15-character 税务登记证号
         ("33010619800101123400", "3301********123400"),  # 20 characters
         ("", ""),

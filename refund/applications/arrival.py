@@ -87,7 +87,7 @@ class DuplicateApplication(ApplicationError):
 
 
 class ClaimRefused(ApplicationError):
-    """The claimed amount cannot be a refund (``application_claims.claim_refusal``: ≤ 0, above what a money field
+    """The claimed amount cannot be a refund (``claims.claim_refusal``: ≤ 0, above what a money field
     holds, or above the taxpayer's 期末留抵税额 of the tax period); the message goes beside the claim."""
 
     code = "claim_refused"

@@ -1,4 +1,4 @@
-"""The case as plain frozen data, and the parser from the contract's JSON (contracts/refund-assess.md).
+"""The case as plain frozen data, and the parser from the case JSON (what ``manage.py refund_assess`` reads).
 
 The parser checks form only (periods, dates, amounts, shapes) and raises ``CaseError``
 with the contract's code; whether a return, a size or an industry is *needed* is

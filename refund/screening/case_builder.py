@@ -1,4 +1,4 @@
-"""From database rows to the rules' case (contracts/refund-assess.md JSON, parsed by ``refund.rules``).
+"""From database rows to the rules' case (the JSON ``manage.py refund_assess`` reads, parsed by ``refund.rules``).
 
 Two paths, one meaning:
 
@@ -10,7 +10,7 @@ Two paths, one meaning:
   rules look at, and the ``ReturnState`` row of the tax period, whose running sums stand in for
   the input tax of the older months (see ``_returns_json``). It serves the taxpayers the
   set-based screening (``refund.screening.sql``) hands back, and every taxpayer on SQLite.
-  The property test in ``refund/tests/test_screening_batch.py`` proves the paths agree.
+  The property test in ``refund/screening/tests/test_screening_batch.py`` proves the paths agree.
 
 Mapping choices (documented because the database and the contract differ):
 
@@ -32,7 +32,7 @@ Mapping choices (documented because the database and the contract differ):
   period's credit but not its regime or kind, and the rules only use previous refunds whose
   regime is known (window reuse) or whose kind is ``stock`` (base reset). The set-based path
   reads the same rows through ``previous_refunds_sql`` (the property test in
-  ``refund/tests/test_screening_sql.py`` stores paid applications and compares both paths).
+  ``refund/screening/tests/test_screening_sql.py`` stores paid applications and compares both paths).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ earlier refunds, and writes one ``ScreeningResult``.
 The pure rules stay the authority. This module mirrors ``refund.rules.assess`` step for step
 (same order of errors, same regimes, conditions, figures and choice), amounts in integer fen with
 the refundable amounts divided last and rounded half up exactly as ``Ratio.applied_to`` does.
-The property test (``refund/tests/test_screening_sql.py``) runs both on generated taxpayers and
+The property test (``refund/screening/tests/test_screening_sql.py``) runs both on generated taxpayers and
 requires identical results. Taxpayers whose data this form does not cover exactly are handed
 back (``handback_condition``) and decided by the rules themselves in Python:
 

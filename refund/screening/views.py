@@ -42,7 +42,6 @@ RUN_PERMISSION = "refund.run_screening"
 EXPORT_PERMISSION = "refund.export_screening"
 RUNS_PER_PAGE = 20
 
-# UX.md: the same colour for the same meaning everywhere.
 EXPORT_HEADERS = (
     "纳税人识别号",
     "纳税人名称",

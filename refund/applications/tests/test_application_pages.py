@@ -351,7 +351,7 @@ def test_application_page_explains_live_without_a_snapshot(client_for, org, pers
 
 
 def test_history_and_risk_hits_name_checks_regimes_and_amounts_in_chinese(client_for, snapshotted):
-    """UX.md "Words on the screen": a risk check code, a regime code or an evidence key never reaches the page."""
+    """Words on the screen: a risk check code, a regime code or an evidence key never reaches the page."""
     regime = snapshotted.regime
     ApplicationTransition.objects.create(
         application=snapshotted,

@@ -1,6 +1,6 @@
 """``python manage.py taxpayer_case IDENTIFIER PERIOD [--date YYYY-MM-DD] [--option NAME=VALUE]``
 
-Prints one taxpayer's refund case (contracts/refund-assess.md JSON) from its data in the database —
+Prints one taxpayer's refund case (the JSON ``refund_assess`` reads) from its data in the database —
 exactly what the explanation page assesses — so that
 
     python manage.py taxpayer_case 91330106MA0000001X 2026-03 | python manage.py refund_assess -

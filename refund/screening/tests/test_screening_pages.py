@@ -435,7 +435,7 @@ def _visible(page: str) -> str:
 def test_explanation_names_regimes_conditions_and_options_in_chinese_never_codes_or_commands(
     client_for, screening, username, who
 ):
-    """UX.md "Words on the screen": no regime code, condition code, option key or value, no shell command."""
+    """Words on the screen: no regime code, condition code, option key or value, no shell command."""
     response = client_for(username).get(explain_url(screening["run"], screening[who]))
     page = html(response)
     visible = _visible(page)

@@ -1,4 +1,4 @@
-"""The refund app's URLs: the screening pages, the candidate lists and the applications, under the namespace ``refund``."""
+"""The refund app's URLs: the screening pages, the candidate lists and the applications (namespace ``refund``)."""
 
 from django.urls import path
 

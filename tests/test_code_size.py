@@ -39,7 +39,6 @@ LONG_FILES: dict[str, int] = {
     "ledger/demo.py": 828,
     "ledger/services.py": 645,
     "notify/services.py": 611,
-    "refund/rules/regimes.py": 779,
     "taxpayers/demo.py": 1152,
     "taxpayers/imports.py": 1282,
 }

@@ -11,8 +11,8 @@ Where the history comes from (deterministic for a given ``seed`` and ``today``):
   application for that period, received after the tax period's return was filed and paid within the
   month, for exactly the refunded amount. The return therefore shows the credit reduced by the refund
   (``LedgerEntry.credit_check`` = reduced, period = the application period).
-- **The real rules decide and price each application**: ``refund.screening.case_builder.taxpayer_case_json`` and
-  ``refund.screening.services.decide`` at the receipt date give the regime, size, computed figures (stored as
+- **The real rules decide and price each application**: ``refund.case_builder.taxpayer_case_json`` and
+  ``refund.services.decide`` at the receipt date give the regime, size, computed figures (stored as
   ``computed_*`` with the inputs and result snapshots) and the incremental/stock split, which the paid
   amount follows. The demo stores only each taxpayer's latest credit rating; where the rules fail a paid
   refund on the rating alone, the rating at submission is taken as B (ratings change yearly). A refund

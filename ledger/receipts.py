@@ -18,7 +18,7 @@ column             required    meaning
 
 A sample is ``ledger/tests/data/treasury_receipts_sample.xlsx``. The cell readers and the error shape (row,
 column as the file spells it, value, Chinese reason) are the taxpayers imports', as in
-``refund.candidates.upper_lists``, so officers meet the same messages everywhere.
+``refund.upper_lists``, so officers meet the same messages everywhere.
 """
 
 from __future__ import annotations

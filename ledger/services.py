@@ -2,7 +2,7 @@
 and the credit reduction check (留抵核减核对).
 
 * ``payment_record`` — 退库: writes the ``TreasuryPayment``, adds it to the application's sums paid and moves it
-  to 已退库, or to 部分退库 while part is still unpaid (``refund.applications.services.application_mark_paid``, a
+  to 已退库, or to 部分退库 while part is still unpaid (``refund.application_services.application_mark_paid``, a
   conditional UPDATE), and writes its ``LedgerEntry``, all in one transaction with the audit event; the candidate
   funnel (已退税) is told after commit.
 * ``payments_import_xlsx`` — the treasury's receipt file (国库退库回执), checked whole, written all or nothing;

@@ -31,10 +31,10 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import Branch  # noqa: E402
-from refund.aggregates import rebuild_all_return_states  # noqa: E402
 from refund.models import ScreeningRun  # noqa: E402
-from refund.parallel import in_parallel  # noqa: E402
-from refund.services import screening_run_execute  # noqa: E402
+from refund.screening.parallel import in_parallel  # noqa: E402
+from refund.screening.return_states import rebuild_all_return_states  # noqa: E402
+from refund.screening.services import screening_run_execute  # noqa: E402
 
 APPLICATION_PERIOD = "2026-03"
 LAST_MONTH_INDEX = 2026 * 12 + 1  # 2026-02 as year*12 + month-1

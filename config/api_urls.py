@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from accounts.api import ApiTokenView
-from refund import api as refund_api
+from refund.applications import api as refund_api
 from taxpayers import api as taxpayers_api
 
 app_name = "api"

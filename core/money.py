@@ -39,6 +39,23 @@ def format_wan(value) -> str:
     return f"{(amount / WAN).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
+def format_percent(value, places: int = 2) -> str:
+    """A ratio as a percentage: ``0.952381`` -> ``"95.24%"``; blank or not a number -> ``""``."""
+    amount = decimal_or_none(value)
+    if amount is None:
+        return ""
+    quantum = Decimal(1).scaleb(-int(places))
+    return f"{(amount * 100).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+
+
+def format_count(value) -> str:
+    """A count with separators: ``1234567`` -> ``"1,234,567"`` (the zh-hans locale groups without one)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return ""
+
+
 def parse_yuan(value, label: str) -> Decimal:
     """An amount an officer typed or a file gave, as yuan with two places; the Chinese refusal names ``label``."""
     try:

@@ -58,9 +58,9 @@ from accounts.models import User
 from accounts.roles import RoleCode
 from core.money import format_yuan
 from core.periods import Period
-from refund.case_builder import tax_period_of, taxpayer_case_json
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
-from refund.services import decide
+from refund.screening.case_builder import tax_period_of, taxpayer_case_json
+from refund.screening.decisions import decide
 from taxpayers import demo
 from taxpayers.calendar import add_working_days, is_working_day
 from taxpayers.models import Taxpayer, VatReturn

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Branch
 from accounts.scoping import get_for_user_or_404, scope_to_user
 from core.listing import sort_order
-from refund.application_selectors import applications_for_user
+from refund.applications.selectors import applications_for_user
 from refund.labels import REGIME_TITLES, SIZE_TITLES
 from refund.models import UNPAID_STATES, RefundApplication
 from taxpayers.filters import PeriodFilter

@@ -34,7 +34,7 @@ from core.money import format_yuan, parse_yuan
 from core.periods import Period, format_period_cn
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
-from refund.application_services import application_mark_paid
+from refund.applications.services import application_mark_paid
 from refund.models import UNPAID_STATES, RefundApplication
 from taxpayers.models import Taxpayer, VatReturn
 
@@ -273,7 +273,7 @@ def _funnel_after_commit(*, refunds: dict[Period, set[int]], actor) -> None:
     """候选名单 funnel: the paid taxpayers' candidate items of each application period move to 已退税."""
 
     def notify() -> None:
-        from refund.candidate_services import candidate_items_mark_refunded
+        from refund.candidates.services import candidate_items_mark_refunded
 
         for period, taxpayer_ids in refunds.items():
             candidate_items_mark_refunded(taxpayer_ids=sorted(taxpayer_ids), application_period=period, actor=actor)

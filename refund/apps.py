@@ -17,7 +17,7 @@ def _register_audit_labels() -> None:
     """The audit log's words for what refund records (accounts/audit_labels.py)."""
     from accounts.audit_labels import register
 
-    from .application_services import ACTION_LABELS
+    from .applications.workflow import ACTION_LABELS
 
     register(
         verbs={

@@ -1,10 +1,12 @@
-"""The one table of Chinese words for the rules' codes on every refund page: regimes, conditions, options,
-sizes, errors and what to do next.
+"""The one table of Chinese words for the codes on every refund page: regimes, conditions, options, sizes,
+errors and what to do next, outcomes, and the states of runs, candidate items and applications with their colours.
 
 The rules speak in the contract's codes (refund/rules/README.md); officers read these labels. The regime,
 condition and option titles are the rules' own (``refund.rules.regimes.REGIMES``, ``CONDITION_TITLES`` in
 ``refund.rules.conditions``, ``OptionSpec.title``), so that the trace the rules write and the pages use the
-same words; the rest (sizes, errors and next steps) belongs to the pages and stays here.
+same words; the rest (sizes, errors and next steps) belongs to the pages and stays here. A state's words are its
+model's choices (``get_<field>_display``), named once there; its colour is here, one colour, one meaning: waiting
+grey, in progress blue, needing attention orange, failed or returned red, done green.
 """
 
 from __future__ import annotations
@@ -13,17 +15,23 @@ from dataclasses import dataclass
 
 from taxpayers.models import EnterpriseSize
 
+from .models import CandidateItem, RefundApplication, ScreeningRun
 from .rules.conditions import CONDITION_TITLES
 from .rules.options import OPTION_SPECS
 from .rules.regimes import NO_REGIME, REGIME_TITLES, regime_title
 
 __all__ = [
+    "APPLICATION_STATE_TAGS",
     "CONDITION_TITLES",
     "ERROR_HELP",
+    "FUNNEL",
     "NO_REGIME",
     "OPTION_TITLES",
     "REGIME_TITLES",
+    "RISK_TAGS",
+    "RUN_STATUS_TAGS",
     "SIZE_TITLES",
+    "STAGE_TAGS",
     "condition_title",
     "condition_titles",
     "describe_decision",
@@ -93,7 +101,7 @@ OUTCOME_TAGS = {"eligible": "tag-done", "ineligible": "tag-attention", "error": 
 
 
 def describe_decision(decision: dict) -> dict:
-    """The rules' output (``refund.services.decide``) with the Chinese words the pages show beside the codes.
+    """The rules' output (``refund.screening.services.decide``) with the Chinese words the pages show beside the codes.
 
     Adds: ``outcome`` (eligible / ineligible / error) and its label and tag, the regime's title, each
     condition's and alternative's title, the failed conditions, the options used with their
@@ -142,3 +150,44 @@ def option_rows(options: dict) -> list[dict]:
             }
         )
     return rows
+
+
+# --- states: their words are the models' choices, their colours here ------------------------------------------
+
+RUN_STATUS_TAGS = {
+    ScreeningRun.Status.PENDING: "tag-waiting",
+    ScreeningRun.Status.RUNNING: "tag-progress",
+    ScreeningRun.Status.SUCCEEDED: "tag-done",
+    ScreeningRun.Status.FAILED: "tag-failed",
+}
+
+Stage = CandidateItem.Stage
+STAGE_TAGS = {
+    Stage.LISTED: "tag-waiting",
+    Stage.REMINDED: "tag-progress",
+    Stage.DECLARED: "tag-progress",
+    Stage.APPLIED: "tag-progress",
+    Stage.REFUNDED: "tag-done",
+    Stage.DECLINED: "tag-attention",
+    Stage.INELIGIBLE: "tag-failed",
+}
+FUNNEL: tuple[tuple[str, str], ...] = tuple(Stage.choices)
+"""A candidate item's funnel in order: the data stages (已推送 → 已提醒 → 已申报 → 已申请 → 已退税), then the two
+ways out (放弃申请, 核实不符合)."""
+
+State = RefundApplication.State
+APPLICATION_STATE_TAGS = {
+    State.RECEIVED: "tag-waiting",
+    State.INVESTIGATING: "tag-progress",
+    State.REVIEWING: "tag-progress",
+    State.APPROVED: "tag-done",
+    State.PARTLY_PAID: "tag-attention",
+    State.PAID: "tag-done",
+    State.RETURNED: "tag-failed",
+    State.REJECTED: "tag-failed",
+}
+RISK_TAGS = {
+    RefundApplication.Risk.UNCHECKED: "tag-waiting",
+    RefundApplication.Risk.CLEAR: "tag-done",
+    RefundApplication.Risk.HIT: "tag-attention",
+}

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.signals import import_applied
 
-from .aggregates import rebuild_return_states, refresh_stale_aggregates
+from .screening.return_states import rebuild_return_states, refresh_stale_aggregates
 
 
 @receiver(import_applied, dispatch_uid="refund_refresh_aggregates_after_import")
@@ -40,6 +40,6 @@ def rebuild_after_return_deleted(sender, *, instance: VatReturn, **kwargs) -> No
 def candidate_items_declared_after_import(sender, *, kind: str, **kwargs) -> None:
     """候选名单 funnel: a returns import may bring the return a candidate had to file (已申报)."""
     if kind == ImportJob.Kind.RETURNS:
-        from .candidate_services import candidate_items_mark_declared
+        from .candidates.services import candidate_items_mark_declared
 
         candidate_items_mark_declared()

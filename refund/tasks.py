@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import (
+from .screening.services import (
     screen_taxpayer,
     screening_rescreen_changed,
     screening_run_execute,
@@ -46,7 +46,7 @@ def screen_one_taxpayer(taxpayer_id: int, application_period: str) -> None:
 @shared_task(name="refund.push_eve_screening", ignore_result=True)
 def push_eve_screening() -> None:
     """22:00: when tomorrow is a push date, start the screening its lists will rest on."""
-    from .candidate_services import push_eve_screening as start
+    from .candidates.routine import push_eve_screening as start
 
     start()
 
@@ -54,7 +54,7 @@ def push_eve_screening() -> None:
 @shared_task(name="refund.push_date_lists", ignore_result=True)
 def push_date_lists() -> None:
     """07:30 every day; does nothing unless today is a push date: screen if needed, build, notify."""
-    from .candidate_services import push_date_scheduled
+    from .candidates.routine import push_date_scheduled
 
     push_date_scheduled()
 
@@ -62,6 +62,6 @@ def push_date_lists() -> None:
 @shared_task(name="refund.push_date_auto_remind", ignore_result=True)
 def push_date_auto_remind() -> None:
     """09:00 every day; reminds the day's candidates only when 候选名单设置 enables it."""
-    from .candidate_services import candidate_auto_remind
+    from .candidates.routine import candidate_auto_remind
 
     candidate_auto_remind()

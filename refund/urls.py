@@ -1,6 +1,11 @@
+"""The refund app's URLs: the screening pages, the candidate lists and the applications (namespace ``refund``)."""
+
 from django.urls import path
 
-from . import application_views, candidate_views, views
+from .applications import batch_views as application_batch_views
+from .applications import views as application_views
+from .candidates import views as candidate_views
+from .screening import views
 
 app_name = "refund"
 
@@ -31,7 +36,7 @@ urlpatterns = [
     path("applications/", application_views.application_queue, name="application_queue"),
     path("applications/mine/", application_views.my_applications, name="my_applications"),
     path("applications/export.xlsx", application_views.application_queue_export, name="application_queue_export"),
-    path("applications/batch/", application_views.application_batch, name="application_batch"),
+    path("applications/batch/", application_batch_views.application_batch, name="application_batch"),
     path("applications/new/", application_views.application_new, name="application_new"),
     path("applications/import/", application_views.application_import, name="application_import"),
     path("applications/<int:pk>/", application_views.application_detail, name="application_detail"),

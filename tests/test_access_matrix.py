@@ -82,7 +82,7 @@ def _candidates(f: dict) -> dict:
         import datetime as dt
         from decimal import Decimal
 
-        from refund.candidate_services import candidate_lists_build
+        from refund.candidates.services import candidate_lists_build
         from refund.models import CandidateItem, CandidateList, ScreeningResult, ScreeningRun
 
         run = ScreeningRun.objects.create(
@@ -535,7 +535,7 @@ def _screening_run(*taxpayers):
     import datetime as dt
 
     from refund.models import ScreeningRun
-    from refund.services import result_from_decision
+    from refund.screening.decisions import result_from_decision
 
     run = ScreeningRun.objects.create(
         application_period="2026-03", application_date=dt.date(2026, 3, 1), status=ScreeningRun.Status.SUCCEEDED

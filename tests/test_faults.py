@@ -310,7 +310,7 @@ def test_worker_killed_during_a_screening_run(county, private_redis, tmp_path):
     first, second = Worker("faults-screen", env, tmp_path), None  # starts while the run is started
     try:
         run_id = _shell(env, (
-            "from django.utils import timezone\nfrom refund.services import screening_run_start\n"
+            "from django.utils import timezone\nfrom refund.screening.services import screening_run_start\n"
             "result = screening_run_start(actor=None, application_period=f'{timezone.localdate():%Y-%m}').pk"
         ))
         first.wait_ready()
@@ -331,9 +331,8 @@ def test_worker_killed_during_a_screening_run(county, private_redis, tmp_path):
 
         second = Worker("faults-screen-again", env, tmp_path)  # starts while the sweep runs
         _wait_stale(pg, "refund_screeningrun", run_id)
-        assert _shell(env, "from refund.services import screening_runs_sweep\nresult = screening_runs_sweep()") == [
-            run_id
-        ]
+        sweep = "from refund.screening.services import screening_runs_sweep\nresult = screening_runs_sweep()"
+        assert _shell(env, sweep) == [run_id]
         second.wait_ready()
         _wait("the resumed run to end", lambda: run()[0] in ("succeeded", "failed"), 120, [second.log])
     finally:
@@ -468,7 +467,7 @@ def test_worker_killed_after_the_gateway_took_a_request_no_report(private_redis,
 @pytest.mark.django_db(transaction=True)
 def test_work_handed_to_a_broker_that_is_down_is_kept_and_swept(private_redis, tmp_path, settings, monkeypatch):
     from refund.models import ScreeningRun
-    from refund.services import screening_run_start, screening_runs_sweep
+    from refund.screening.services import screening_run_start, screening_runs_sweep
     from refund.tasks import execute_screening_run
     from taxpayers.models import ImportJob
     from taxpayers.services import import_job_submit, import_jobs_sweep

@@ -2,9 +2,9 @@
 exception, and error reports that keep a bounded excerpt of what the file held.
 
 The readers: the three taxpayer imports (``taxpayers.imports.check_file``), the applications export
-(``refund.application_imports.read_applications``), the higher bureau's lists (``refund.upper_lists``) and the
-treasury's receipts (``ledger.receipts``), all reading through the one spreadsheet reader (``core.spreadsheets``).
-Each is given every file of the corpus below.
+(``refund.applications.imports.read_applications``), the higher bureau's lists
+(``refund.candidates.upper_lists``) and the treasury's receipts (``ledger.receipts``), all reading through the one
+spreadsheet reader (``core.spreadsheets``). Each is given every file of the corpus below.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pytest
 from core.cells import Cell, CellError, cell_text, money
 from core.spreadsheets import EXCERPT_CHARS, RowError
 from ledger.receipts import read_receipts
-from refund.application_imports import read_applications
-from refund.upper_lists import read_upper_list
+from refund.applications.imports import read_applications
+from refund.candidates.upper_lists import read_upper_list
 from taxpayers import imports
 from taxpayers.tests.test_imports import to_xlsx
 

@@ -31,10 +31,11 @@ from notify.models import SmsMessage
 from notify.simulator import MasSimulator
 from notify.tests.conftest import CREDENTIALS
 from notify.tests.test_workers import Worker, _env
-from refund.application_services import application_confirm, application_receive, applications_approve_batch
-from refund.candidate_services import candidate_list_remind, candidate_lists_build
+from refund.applications.batch import applications_approve_batch
+from refund.applications.services import application_confirm, application_receive
+from refund.candidates.services import candidate_list_remind, candidate_lists_build
 from refund.models import CandidateItem, CandidateList, RefundApplication, ScreeningResult, ScreeningRun
-from refund.services import screening_run_start
+from refund.screening.services import screening_run_start
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.services import import_job_submit
 from taxpayers.tests.factories import TaxpayerFactory

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from refund import services as refund_services
 from refund.models import ScreeningResult, ScreeningRun
+from refund.screening import services as refund_services
 from taxpayers import services as taxpayer_services
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.tasks import run_import_job

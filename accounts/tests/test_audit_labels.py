@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.audit import record_event
 from accounts.audit_labels import VERBS, change_rows, verb_label
-from refund.application_services import ACTION_LABELS
+from refund.applications.services import ACTION_LABELS
 
 VERB_LITERAL = re.compile(r"""verb=["']([a-z_]+)["']""")
 

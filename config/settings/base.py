@@ -160,7 +160,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # Files above this size are imported by a worker; smaller ones in the request.
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
 
-# Screening (refund.services): taxpayer-id ranges decided by one statement each, and how many run at once.
+# Screening (refund.screening.services): taxpayer-id ranges decided by one statement each, and how many run at once.
 SCREENING_RANGE_SIZE = env.int("SCREENING_RANGE_SIZE", default=50_000)
 SCREENING_WORKERS = env.int("SCREENING_WORKERS", default=2)
 

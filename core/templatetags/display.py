@@ -1,5 +1,6 @@
 """Display filters shared by every page: ``{% load display %}`` then ``|mask_mobile``, ``|mask_id``, ``|yuan``,
-``|wan``, ``|period_cn``. Thin wrappers: the rules of each live in ``core``, where services use them too."""
+``|wan``, ``|percent``, ``|count``, ``|period_cn``. Thin wrappers: the rules of each live in ``core``, where services
+use them too."""
 
 from django import template
 
@@ -26,6 +27,16 @@ def yuan(value) -> str:
 @register.filter
 def wan(value) -> str:
     return money.format_wan(value)
+
+
+@register.filter
+def percent(value, places: int = 2) -> str:
+    return money.format_percent(value, places)
+
+
+@register.filter
+def count(value) -> str:
+    return money.format_count(value)
 
 
 @register.filter

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ApplicationError
-from core.money import format_wan, format_yuan, parse_yuan
+from core.money import format_count, format_percent, format_wan, format_yuan, parse_yuan
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,11 @@ def test_format_yuan_and_wan():
     assert format_wan(Decimal("12345678.9")) == "1,234.57"
     assert format_wan(Decimal("50")) == "0.01"  # 0.005 万元, half up
     assert format_wan(None) == "" and format_wan("x") == ""
+
+
+def test_format_percent_and_count():
+    assert format_percent(Decimal("0.952381")) == "95.24%"
+    assert format_percent("0.5", 0) == "50%"
+    assert format_percent(None) == format_percent("x") == ""
+    assert format_count(1234567) == "1,234,567"
+    assert format_count(None) == format_count("x") == ""

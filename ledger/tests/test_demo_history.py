@@ -15,7 +15,7 @@ from accounts.models import AuditEvent
 from core.periods import Period
 from ledger.models import LedgerEntry, LedgerRun, TreasuryPayment
 from ledger.statistics import format_working_days, median_working_days_to_payment
-from refund.application_services import ALLOWED_FROM, TARGET
+from refund.applications.services import ALLOWED_FROM, TARGET
 from refund.models import (
     OPEN_APPLICATION_STATES,
     ApplicationRiskHit,

@@ -13,8 +13,8 @@ from ledger.models import LedgerEntry, TreasuryPayment
 from ledger.services import PaymentImportRejected, PaymentRefused, payment_record, payments_import_xlsx
 from ledger.tests.factories import approved_application
 from ledger.tests.test_import import _xlsx
-from refund.case_builder import previous_refunds_for, previous_refunds_sql
 from refund.models import ApplicationTransition, RefundApplication
+from refund.screening.case_builder import previous_refunds_for, previous_refunds_sql
 from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db

@@ -165,7 +165,7 @@ def test_bad_fields_are_refused_in_chinese(personas, taxpayer_a, kwargs, reason)
 
 
 def test_after_commit_the_candidate_funnel_counts_the_refund(personas, taxpayer_a, django_capture_on_commit_callbacks):
-    from refund.candidate_services import candidate_lists_build
+    from refund.candidates.services import candidate_lists_build
     from refund.models import ScreeningResult, ScreeningRun
 
     run = ScreeningRun.objects.create(

@@ -1,6 +1,6 @@
 """The eligibility conditions, each a function returning a ``Condition`` with its article.
 
-The condition codes are the contract's (contracts/refund-assess.md, "Condition codes").
+The condition codes are the decision's (``conditions[].code`` in what ``refund_assess`` prints).
 A regime lists the ones that apply to it in ``CONDITION_ORDER``.
 """
 

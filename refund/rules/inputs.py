@@ -1,4 +1,4 @@
-"""The case as plain frozen data, and the parser from the contract's JSON (contracts/refund-assess.md).
+"""The case as plain frozen data, and the parser from the case JSON (what ``manage.py refund_assess`` reads).
 
 The parser checks form only (periods, dates, amounts, shapes) and raises ``CaseError``
 with the contract's code; whether a return, a size or an industry is *needed* is
@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.industry import parse_industry_code
 from core.periods import Period
-from taxpayers.industry import parse_industry_code
 
 from .errors import CaseError
 from .options import Options, parse_options

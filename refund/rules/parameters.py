@@ -6,8 +6,8 @@ application periods (纳税申报期 in which the 《退(抵)税申请表》 is 
 period these rules cover" (``LAST_COVERED``). Looking a parameter up for a period
 no version covers raises ``NotCovered`` instead of guessing.
 
-The legal background, with the pages each fact was read on, is in
-``shared/domain/refund-policy.md``; the citations below name the article.
+Each version carries its legal citation (the announcement and article); the citations below name the article,
+and the decision's conditions and trace repeat them.
 """
 
 from __future__ import annotations

@@ -1,33 +1,17 @@
-"""Display filters of the screening pages: ``{% load screening %}`` then ``|percent``, ``|count``, ``|regime_title`` …
-(amounts: ``|yuan`` and ``|wan`` of ``{% load display %}``)."""
-
-from decimal import ROUND_HALF_UP, Decimal
+"""Display filters of the refund pages: ``{% load screening %}`` then ``|regime_title``, ``|condition_title``,
+``|condition_titles``, ``|size_title``, ``|error_title`` (the words of ``refund.labels``), and core's ``|percent`` and
+``|count`` (``core.templatetags.display``, where amounts' ``|yuan`` and ``|wan`` are too), registered here as well
+so that a screening page needs one ``load``."""
 
 from django import template
 
-from core.money import decimal_or_none
+from core.templatetags import display
 from refund import labels
 
 register = template.Library()
 
-
-@register.filter
-def percent(value, places: int = 2) -> str:
-    """A ratio as a percentage: ``0.952381`` -> ``95.24%``."""
-    amount = decimal_or_none(value)
-    if amount is None:
-        return ""
-    quantum = Decimal(1).scaleb(-int(places))
-    return f"{(amount * 100).quantize(quantum, rounding=ROUND_HALF_UP)}%"
-
-
-@register.filter
-def count(value) -> str:
-    """``1234567`` -> ``1,234,567`` (the zh-hans locale groups without a separator)."""
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return ""
+register.filter("percent", display.percent)
+register.filter("count", display.count)
 
 
 @register.filter

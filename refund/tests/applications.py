@@ -8,10 +8,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core.periods import Period
-from refund.application_services import application_confirm, application_receive, compute_application
+from refund.applications.services import application_confirm, application_receive, compute_application
 from refund.models import RefundApplication
-
-from .candidates import PERIOD, eligible_taxpayer, ineligible_taxpayer
+from refund.tests.candidates import PERIOD, eligible_taxpayer, ineligible_taxpayer
 
 RECEIVED_ON = dt.date(2026, 3, 10)
 

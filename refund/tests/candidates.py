@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from refund.models import ScreeningRun
-from refund.services import screening_run_execute
+from refund.screening.services import screening_run_execute
 from taxpayers.models import VatReturn
 from taxpayers.tests.factories import TaxpayerFactory
 

@@ -1,4 +1,4 @@
-"""A stand-in for the risk app's ``application_checks`` module (refund.application_risk.PROVIDER_MODULES)."""
+"""A stand-in for a check the risk app provides (``refund.applications.risk.register_application_checks``)."""
 
 from types import SimpleNamespace
 

@@ -9,9 +9,9 @@ import datetime as dt
 from decimal import Decimal
 
 from core.periods import Period
-from refund.case_builder import taxpayer_case_json
 from refund.models import ScreeningResult, ScreeningRun
-from refund.services import decide, result_from_decision
+from refund.screening.case_builder import taxpayer_case_json
+from refund.screening.decisions import decide, result_from_decision
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import TaxpayerFactory
 

@@ -12,8 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from refund.rules import CONTRACT_KEYS, CaseError
-
-from .builders import decide, failed, load
+from refund.tests.builders import decide, failed, load
 
 EXAMPLES = load("refund-examples.json")
 MANAGE = Path(settings.BASE_DIR) / "manage.py"

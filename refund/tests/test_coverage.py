@@ -9,8 +9,7 @@ from core.periods import Period, period_range
 from refund.rules import CaseError
 from refund.rules.parameters import ALL_PARAMETERS, FIRST_COVERED, LAST_COVERED, REGIME_PERIODS, NotCovered
 from refund.rules.regimes import REGIME_CODES, regimes_open_in
-
-from .builders import case, decide, ret
+from refund.tests.builders import case, decide, ret
 
 # The contract's regime table, written out independently of parameters.py.
 CONTRACT_TABLE = {

@@ -3,8 +3,7 @@
 import pytest
 
 from refund.rules import CaseError
-
-from .builders import alternatives, case, condition, decide, failed, ret, window
+from refund.tests.builders import alternatives, case, condition, decide, failed, ret, window
 
 
 def six_good_months(last: str, base: int = 0, **inputs) -> list[dict]:

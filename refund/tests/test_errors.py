@@ -8,8 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from refund.rules import ERROR_CODES, CaseError, load_case_json
-
-from .builders import case, decide, ret
+from refund.tests.builders import case, decide, ret
 
 GOOD = case("2022-05", [ret("2019-03", 100_000), ret("2022-04", 200_000, special_invoice=10)], size="small")
 

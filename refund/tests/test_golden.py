@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from .builders import condition, decide, failed, load
+from refund.tests.builders import condition, decide, failed, load
 
 GOLDEN = load("golden_cases.json")
 SOURCE_IDS = {g["id"] for g in load("refund-golden.json")}

@@ -8,12 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from refund.candidate_services import candidate_lists_build
+from refund.candidates.services import candidate_lists_build
 from refund.models import CandidateItem, CandidateList, ScreeningRun
-
-from .applications import eligible_taxpayer as applicant
-from .applications import reviewing
-from .candidates import FIRST_PUSH, eligible_taxpayer, screened
+from refund.tests.applications import eligible_taxpayer as applicant
+from refund.tests.applications import reviewing
+from refund.tests.candidates import FIRST_PUSH, eligible_taxpayer, screened
 
 pytestmark = pytest.mark.django_db
 UNKNOWN = ("taxpayer__identifier", "-branch__name", "name;drop")

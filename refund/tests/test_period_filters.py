@@ -7,10 +7,9 @@ import pytest
 from django.urls import reverse
 
 from core.periods import Period
-from refund.candidate_services import candidate_lists_build
-
-from .application_rows import application
-from .candidates import FIRST_PUSH, eligible_taxpayer, screened
+from refund.candidates.services import candidate_lists_build
+from refund.tests.application_rows import application
+from refund.tests.candidates import FIRST_PUSH, eligible_taxpayer, screened
 
 pytestmark = pytest.mark.django_db
 BAD = "2026-13"

@@ -15,8 +15,7 @@ from refund.rules.inputs import SizeInputs
 from refund.rules.options import OPTION_SPECS
 from refund.rules.regimes import class3_refund
 from refund.rules.size import classify
-
-from .builders import alternatives, case, condition, decide, failed, ret, window
+from refund.tests.builders import alternatives, case, condition, decide, failed, ret, window
 
 SIZE_PERIOD = Period(2022, 5)
 

@@ -109,7 +109,7 @@ def test_invalid_industry_codes(raw):
 
 
 def test_industry_tree_has_the_standard_counts():
-    from taxpayers.industry import _tree, sections
+    from core.industry import _tree, sections
 
     assert len(sections()) == 20
     assert len(_tree()) == 97

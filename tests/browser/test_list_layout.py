@@ -26,7 +26,7 @@ from accounts.models import User
 from accounts.roles import sync_role_groups
 from notify.models import MessageTemplate
 from notify.services import Recipient, sms_batch_create
-from refund.application_services import applications_approve_batch
+from refund.applications.batch import applications_approve_batch
 from refund.models import RefundApplication
 from taxpayers.demo import DEMO_PASSWORD
 from taxpayers.models import Taxpayer

@@ -13,7 +13,7 @@ import re
 
 from django.core.management.base import BaseCommand
 
-from refund.push_dates import push_dates
+from refund.candidates.push_dates import push_dates
 from taxpayers.calendar import CalendarUnavailable, deadline_for
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.periods import Period, format_period_cn
-from refund.candidate_services import latest_push_date, push_date_run
+from refund.candidates.push_dates import latest_push_date
+from refund.candidates.routine import push_date_run
 
 EXIT_UNUSABLE = 2
 

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from refund.aggregates import rebuild_all_return_states
+from refund.screening.return_states import rebuild_all_return_states
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """``python manage.py taxpayer_case IDENTIFIER PERIOD [--date YYYY-MM-DD] [--option NAME=VALUE]``
 
-Prints one taxpayer's refund case (contracts/refund-assess.md JSON) from its data in the database —
+Prints one taxpayer's refund case (the JSON ``refund_assess`` reads) from its data in the database —
 exactly what the explanation page assesses — so that
 
     python manage.py taxpayer_case 91330106MA0000001X 2026-03 | python manage.py refund_assess -
@@ -16,8 +16,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.periods import Period
-from refund.case_builder import taxpayer_case_json
 from refund.rules.options import OPTION_SPECS
+from refund.screening.case_builder import taxpayer_case_json
 from taxpayers.models import CreditLevel, Taxpayer
 from taxpayers.validators import normalise_taxpayer_id
 

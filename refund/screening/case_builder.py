@@ -1,0 +1,391 @@
+"""From database rows to the rules' case (the JSON ``manage.py refund_assess`` reads, parsed by ``refund.rules``).
+
+Two paths, one meaning:
+
+- ``taxpayer_case_json``: one taxpayer, its whole return history. The explanation page,
+  the what-if panel and ``screen_taxpayer`` use it, and its JSON is exactly what
+  ``manage.py refund_assess`` accepts.
+- ``BatchCaseBuilder``: every taxpayer of a chunk in a handful of queries, reading a bounded
+  number of rows per taxpayer whatever the length of history: the returns of the months the
+  rules look at, and the ``ReturnState`` row of the tax period, whose running sums stand in for
+  the input tax of the older months (see ``_returns_json``). It serves the taxpayers the
+  set-based screening (``refund.screening.sql``) hands back, and every taxpayer on SQLite.
+  The property test in ``refund/screening/tests/test_screening_batch.py`` proves the paths agree.
+
+Mapping choices (documented because the database and the contract differ):
+
+- An empty ``credit_level`` (not yet rated) is passed as ``M``: newly registered enterprises
+  without an evaluation are rated M (国家税务总局公告2018年第8号 第一条).
+- Sales by industry of the 12 tax periods before the application come from
+  ``VatReturn.sales_by_industry``; a return without a breakdown counts its ``sales_total``
+  under the taxpayer's main industry; when no return in those months has a breakdown the
+  key is left out (the contract then counts the main industry as 100%).
+- Compliance: 骗取留抵退税、骗取出口退税、虚开增值税专用发票 → ``refund_fraud_or_false_invoice_dates``;
+  偷税处罚 → ``tax_evasion_penalty_dates``; 即征即退 enjoyed on or after 2019-04-01 and up to
+  the application date → ``immediate_refund_since_2019_04``; repaid up to the application date →
+  ``immediate_refund_repaid``.
+- Adjustments (arrears, approved-unbooked 免抵退) are read from the tax period's return.
+- Previous refunds come from the paid 留抵退税申请 (``RefundApplication`` in state ``paid``):
+  its ``paid_incremental`` is a refund of kind ``incremental`` and its ``paid_stock`` one of
+  kind ``stock``, both with the application's period and the regime the rules applied to it
+  (blank: ``null``). ``VatReturn.credit_refunded`` is not used: it shows that a refund reduced a
+  period's credit but not its regime or kind, and the rules only use previous refunds whose
+  regime is known (window reuse) or whose kind is ``stock`` (base reset). The set-based path
+  reads the same rows through ``previous_refunds_sql`` (the property test in
+  ``refund/screening/tests/test_screening_sql.py`` stores paid applications and compares both paths).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q
+
+from core.industry import parse_industry_code
+from core.periods import Period, last_quarter_end_before
+from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
+
+from ..models import PAID_STATES, RefundApplication, ReturnState
+from ..rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
+
+ZERO = Decimal("0")
+BASE_PERIOD = Period(2019, 3)
+RATIO_FIRST = Period(2019, 4)
+UNRATED_LEVEL = "M"
+
+TAXPAYER_FIELDS = (
+    "id",
+    "credit_level",
+    "filing_frequency",
+    "general_taxpayer_since",
+    "industry_code",
+    "size",
+    "size_industry",
+    "prev_year_vat_sales",
+    "prev_year_months_operated",
+    "total_assets_prev_year_end",
+)
+RETURN_FIELDS = (
+    "taxpayer_id",
+    "period",
+    "end_credit",
+    "sales_total",
+    "sales_by_industry",
+    "vat_arrears",
+    "approved_unbooked_export_refund",
+    *INPUT_TAX_FIELDS,
+)
+FRAUD_KINDS = (
+    ComplianceRecord.Kind.REFUND_FRAUD,
+    ComplianceRecord.Kind.EXPORT_REFUND_FRAUD,
+    ComplianceRecord.Kind.FALSE_SPECIAL_INVOICE,
+)
+IMMEDIATE_SINCE = date(2019, 4, 1)
+NO_REFUNDS_SQL = (
+    "SELECT NULL::bigint AS taxpayer_id, NULL::text AS application_period, NULL::text AS regime, "
+    "NULL::text AS kind WHERE false"
+)
+
+
+def tax_period_of(application_period: Period, filing_frequency: str) -> Period:
+    """The return the application rests on: the month before, or the last quarter-end before."""
+    if filing_frequency == Taxpayer.FilingFrequency.QUARTERLY:
+        return last_quarter_end_before(application_period)
+    return application_period.minus(1)
+
+
+def _money(value) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+# --- pieces of the contract JSON, shared by both paths -------------------------------------------------
+
+
+def taxpayer_json(row: dict, *, credit_level: str | None = None) -> dict:
+    out: dict = {
+        "credit_level": credit_level or row["credit_level"] or UNRATED_LEVEL,
+        "filing_frequency": row["filing_frequency"],
+    }
+    if row["general_taxpayer_since"] is not None:
+        out["general_taxpayer_since"] = row["general_taxpayer_since"].isoformat()
+    if row["industry_code"]:
+        out["industry_code"] = row["industry_code"]
+    if row["size"]:
+        out["size"] = row["size"]
+    else:
+        size_inputs: dict = {}
+        if row["size_industry"]:
+            size_inputs["industry"] = row["size_industry"]
+        if row["prev_year_vat_sales"] is not None:
+            size_inputs["prev_year_vat_sales"] = _money(row["prev_year_vat_sales"])
+        if row["prev_year_months_operated"] is not None:
+            size_inputs["prev_year_months_operated"] = row["prev_year_months_operated"]
+        if row["total_assets_prev_year_end"] is not None:
+            size_inputs["total_assets_prev_year_end"] = _money(row["total_assets_prev_year_end"])
+        if size_inputs:
+            out["size_inputs"] = size_inputs
+    return out
+
+
+def sales_12m_json(returns: Iterable[dict], *, main_industry: str, application_period: Period) -> dict | None:
+    """VAT sales by industry of the 12 tax periods before the application (None: leave the key out)."""
+    first, last = application_period.minus(12), application_period.minus(1)
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    broken_down = False
+    for row in returns:
+        if not first <= row["period"] <= last:
+            continue
+        breakdown = row["sales_by_industry"] or {}
+        if breakdown:
+            broken_down = True
+            for code, amount in breakdown.items():
+                industry = parse_industry_code(code)
+                totals[industry.code if industry else code] += Decimal(str(amount))
+        elif row["sales_total"]:
+            totals[main_industry] += row["sales_total"]
+    if not broken_down:
+        return None
+    return {code: _money(amount) for code, amount in sorted(totals.items())}
+
+
+def compliance_json(records: Iterable[dict], *, application_date: date, immediate_repaid: bool | None = None) -> dict:
+    fraud, evasion = [], []
+    immediate = repaid = False
+    for record in records:
+        kind, day = record["kind"], record["occurred_on"]
+        if kind in FRAUD_KINDS:
+            fraud.append(day)
+        elif kind == ComplianceRecord.Kind.EVASION_PENALTY:
+            evasion.append(day)
+        elif kind == ComplianceRecord.Kind.IMMEDIATE_REFUND:
+            immediate = immediate or IMMEDIATE_SINCE <= day <= application_date
+        elif kind == ComplianceRecord.Kind.IMMEDIATE_REFUND_REPAID:
+            repaid = repaid or day <= application_date
+    return {
+        "refund_fraud_or_false_invoice_dates": [d.isoformat() for d in sorted(fraud)],
+        "tax_evasion_penalty_dates": [d.isoformat() for d in sorted(evasion)],
+        "immediate_refund_since_2019_04": immediate,
+        "immediate_refund_repaid": repaid if immediate_repaid is None else immediate_repaid,
+    }
+
+
+def adjustments_json(tax_return: dict | None) -> dict:
+    if tax_return is None:
+        return {}
+    return {
+        "approved_unbooked_export_refund": _money(tax_return["approved_unbooked_export_refund"]),
+        "vat_arrears": _money(tax_return["vat_arrears"]),
+    }
+
+
+def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
+    """One return; ``inputs`` (by voucher kind) replaces the row's own input tax when given."""
+    if inputs is None:
+        inputs = {kind: row[f"input_{kind}"] for kind in VOUCHER_KINDS}
+    return {
+        "period": str(row["period"]),
+        "end_credit": _money(row["end_credit"]),
+        "input_tax": {kind: _money(amount) for kind, amount in inputs.items() if amount},
+    }
+
+
+def _refund_entry(period: Period, regime: str, kind: str, amount: Decimal) -> dict:
+    return {"application_period": str(period), "regime": regime or None, "kind": kind, "amount": _money(amount)}
+
+
+def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """Earlier refunds by taxpayer, in the contract's shape: the paid applications (in full or in part), one entry
+    per kind paid."""
+    ids = list(taxpayer_ids)
+    refunds: dict[int, list[dict]] = defaultdict(list)
+    if not ids:
+        return refunds
+    rows = (
+        RefundApplication.objects.filter(state__in=PAID_STATES, taxpayer_id__in=ids)
+        .order_by("taxpayer_id", "application_period")
+        .values_list("taxpayer_id", "application_period", "regime", "paid_incremental", "paid_stock")
+    )
+    for taxpayer_id, period, regime, incremental, stock in rows:
+        if incremental:
+            refunds[taxpayer_id].append(_refund_entry(period, regime, "incremental", incremental))
+        if stock:
+            refunds[taxpayer_id].append(_refund_entry(period, regime, "stock", stock))
+    return refunds
+
+
+def previous_refunds_sql() -> str:
+    """The same refunds as a relation (taxpayer_id, application_period, regime, kind) for the set-based path.
+
+    Reads only paid applications (in full or in part), through the (taxpayer, application_period) index for a
+    range of taxpayers; a taxpayer without a paid refund has no row and costs the screening nothing.
+    """
+    table = RefundApplication._meta.db_table
+    paid = ", ".join(f"'{state.value}'" for state in PAID_STATES)
+
+    def kind(name: str, column: str) -> str:
+        columns = "taxpayer_id, application_period::text AS application_period, NULLIF(regime, '')::text AS regime"
+        return f"SELECT {columns}, '{name}'::text AS kind FROM {table} WHERE state IN ({paid}) AND {column} > 0"  # noqa: S608
+
+    return f"{kind('incremental', 'paid_incremental')} UNION ALL {kind('stock', 'paid_stock')}"
+
+
+def _case_json(
+    *,
+    taxpayer: dict,
+    returns_json: list[dict],
+    sales_rows: Iterable[dict],
+    tax_return: dict | None,
+    records: Iterable[dict],
+    previous_refunds: list[dict],
+    application_period: Period,
+    application_date: date,
+    options: dict | None,
+    credit_level: str | None = None,
+    immediate_repaid: bool | None = None,
+) -> dict:
+    tp = taxpayer_json(taxpayer, credit_level=credit_level)
+    sales = sales_12m_json(sales_rows, main_industry=taxpayer["industry_code"], application_period=application_period)
+    if sales is not None:
+        tp["sales_12m_by_industry"] = sales
+    data = {
+        "application_period": str(application_period),
+        "application_date": application_date.isoformat(),
+        "taxpayer": tp,
+        "compliance": compliance_json(records, application_date=application_date, immediate_repaid=immediate_repaid),
+        "returns": returns_json,
+        "adjustments": adjustments_json(tax_return),
+        "previous_refunds": previous_refunds,
+    }
+    if options:
+        data["options"] = dict(options)
+    return data
+
+
+# --- one taxpayer, full history --------------------------------------------------------------------------
+
+
+def taxpayer_case_json(
+    *,
+    taxpayer_id: int,
+    application_period: Period,
+    application_date: date | None = None,
+    options: dict | None = None,
+    credit_level: str | None = None,
+    immediate_repaid: bool | None = None,
+) -> dict:
+    """The contract JSON of one taxpayer from every return it has filed (what-if: another level or repayment)."""
+    application_date = application_date or application_period.first_day
+    taxpayer = Taxpayer.objects.values(*TAXPAYER_FIELDS).get(pk=taxpayer_id)
+    rows = list(VatReturn.objects.filter(taxpayer_id=taxpayer_id).order_by("period").values(*RETURN_FIELDS))
+    tax_period = tax_period_of(application_period, taxpayer["filing_frequency"])
+    records = ComplianceRecord.objects.filter(taxpayer_id=taxpayer_id).values("kind", "occurred_on")
+    return _case_json(
+        taxpayer=taxpayer,
+        returns_json=[return_json(row) for row in rows],
+        sales_rows=rows,
+        tax_return=next((row for row in rows if row["period"] == tax_period), None),
+        records=records,
+        previous_refunds=previous_refunds_for([taxpayer_id]).get(taxpayer_id, []),
+        application_period=application_period,
+        application_date=application_date,
+        options=options,
+        credit_level=credit_level,
+        immediate_repaid=immediate_repaid,
+    )
+
+
+# --- a chunk of taxpayers, bounded rows each -------------------------------------------------------------
+
+
+class BatchCaseBuilder:
+    """Builds the cases of many taxpayers for one application period in five queries per chunk.
+
+    Each taxpayer's returns from January of the year before its earliest possible tax period
+    (at most 27 months: the six-month window, the 12 months of sales, the prior December and
+    the class-3 ratio period) and the 2019-03 base, plus its ``ReturnState`` of the tax period
+    for the ratio's sum from 2019-04 of the months not loaded.
+    """
+
+    def __init__(self, *, application_period: Period, application_date: date, options: dict | None = None) -> None:
+        self.period = application_period
+        self.date = application_date
+        self.options = options or {}
+        earliest_tax_period = last_quarter_end_before(application_period)  # a quarterly filer's
+        self.first_loaded = Period(earliest_tax_period.year - 1, 1)
+        self.last_loaded = application_period.minus(1)
+
+    def cases(self, taxpayer_ids: list[int]) -> Iterable[tuple[int, dict]]:
+        """(taxpayer id, contract JSON) for each id."""
+        taxpayers = Taxpayer.objects.filter(pk__in=taxpayer_ids).values(*TAXPAYER_FIELDS)
+        returns: dict[int, list[dict]] = defaultdict(list)
+        for row in (
+            VatReturn.objects.filter(taxpayer_id__in=taxpayer_ids)
+            .filter(Q(period__gte=self.first_loaded, period__lte=self.last_loaded) | Q(period=BASE_PERIOD))
+            .order_by("taxpayer_id", "period")
+            .values(*RETURN_FIELDS)
+        ):
+            returns[row["taxpayer_id"]].append(row)
+        records: dict[int, list[dict]] = defaultdict(list)
+        for row in ComplianceRecord.objects.filter(taxpayer_id__in=taxpayer_ids).values(
+            "taxpayer_id", "kind", "occurred_on"
+        ):
+            records[row["taxpayer_id"]].append(row)
+        states = self._states(taxpayer_ids)
+        previous = previous_refunds_for(taxpayer_ids)
+        for taxpayer in taxpayers:
+            pk = taxpayer["id"]
+            rows = returns.get(pk, [])
+            tax_period = tax_period_of(self.period, taxpayer["filing_frequency"])
+            yield (
+                pk,
+                _case_json(
+                    taxpayer=taxpayer,
+                    returns_json=self._returns_json(rows, tax_period, states.get((pk, tax_period))),
+                    sales_rows=rows,
+                    tax_return=next((row for row in rows if row["period"] == tax_period), None),
+                    records=records.get(pk, []),
+                    previous_refunds=previous.get(pk, []),
+                    application_period=self.period,
+                    application_date=self.date,
+                    options=self.options,
+                ),
+            )
+
+    def _states(self, taxpayer_ids: list[int]) -> dict[tuple[int, Period], dict]:
+        """The state rows of both possible tax periods (monthly and quarterly filers)."""
+        periods = {tax_period_of(self.period, frequency) for frequency in Taxpayer.FilingFrequency.values}
+        columns = [f"from_2019_{group}" for group in VOUCHER_GROUPS]
+        rows = ReturnState.objects.filter(taxpayer_id__in=taxpayer_ids, period__in=periods).values(
+            "taxpayer_id", "period", *columns
+        )
+        return {(row["taxpayer_id"], row["period"]): row for row in rows}
+
+    def _returns_json(self, rows: list[dict], tax_period: Period, state: dict | None) -> list[dict]:
+        """The loaded returns up to the tax period, and the input tax of the months not loaded on 2019-04.
+
+        The rules sum input tax over [2019-04, tax period] (and over [prior January, tax period],
+        all loaded). The months from 2019-04 to before the first loaded month are folded into one
+        synthetic return for 2019-04 — their sums by voucher group, the state's sum from 2019-04
+        less what was loaded. 2019-04 is never a month the rules read a credit from once the
+        loaded months start after it, so only the ratio sees it.
+        """
+        kept = [row for row in rows if row["period"] <= tax_period]
+        out = [return_json(row) for row in kept]
+        if state is None or self.first_loaded <= RATIO_FIRST:
+            return out
+        carried: dict[str, Decimal] = {}
+        for group, kinds in VOUCHER_GROUPS.items():
+            loaded = sum(
+                (row[f"input_{kind}"] for row in kept if row["period"] >= RATIO_FIRST for kind in kinds), ZERO
+            )
+            amount = Decimal(state[f"from_2019_{group}"]).scaleb(-2) - loaded
+            if amount:
+                carried[kinds[0]] = amount  # the rules only ever count a group whole
+        if carried:
+            synthetic = {"period": str(RATIO_FIRST), "end_credit": "0.00"}
+            synthetic["input_tax"] = {kind: _money(amount) for kind, amount in carried.items()}
+            out.append(synthetic)
+        return sorted(out, key=lambda item: item["period"])

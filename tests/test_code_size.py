@@ -51,7 +51,6 @@ LONG_FILES: dict[str, int] = {
 
 # "file::function" → its complexity today.
 COMPLEX_FUNCTIONS: dict[str, int] = {
-    "accounts/role_selectors.py::user_role_change_plan": 24,
     "ledger/demo.py::_Planner.build": 21,
     "ledger/demo.py::_write": 35,
     "ledger/receipts.py::read_receipts": 24,

@@ -55,13 +55,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         # The rules parse GB/T 4754 industry codes with taxpayers' table: the code table (plain data,
         # no ORM) moves to refund/rules/ or core/ so the rules stand alone.
         ("refund/rules/inputs.py", "taxpayers.industry"),
-        # Tests of an app that need a higher app's rows or labels: they move to the top-level tests/
-        # (cross-app) or build their data from the lower app alone.
-        ("accounts/tests/test_audit_labels.py", "refund.application_services"),  # refund's ACTION_LABELS
-        ("accounts/tests/test_scoping.py", "taxpayers.models"),  # scoping tried on Taxpayer rows
-        ("notify/tests/test_batch_ui.py", "accounts.models"),  # asserts AuditEvent rows
-        ("notify/tests/test_batches.py", "accounts.models"),  # asserts AuditEvent rows
-        ("notify/tests/test_batches.py", "taxpayers.tests.factories"),  # TaxpayerFactory as recipient
     }
 )
 

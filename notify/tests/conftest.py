@@ -1,9 +1,11 @@
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.test import override_settings
 
+from notify.signals import audit_requested
 from notify.simulator import MasSimulator
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "golden.json").read_text(encoding="utf-8"))
@@ -30,3 +32,27 @@ def mas_settings(simulator):
         SMS_QUIET_HOURS="",
     ):
         yield simulator
+
+
+class AuditEvents(list):
+    """The audit events notify asked for, in order; each carries the signal's arguments as attributes."""
+
+    def only(self, verb: str) -> SimpleNamespace:
+        """The one event of ``verb`` (fails on none or more)."""
+        found = [event for event in self if event.verb == verb]
+        assert len(found) == 1, found
+        return found[0]
+
+
+@pytest.fixture
+def audit_events():
+    """The audit events notify asks for, as it sends them (``notify.signals.audit_requested``): notify's side of the
+    audit log. Writing them is the receiver's business, tested with accounts (accounts/tests/test_audit.py)."""
+    events = AuditEvents()
+
+    def receive(sender, signal, **fields):
+        events.append(SimpleNamespace(**{"object_type": "", "object_id": "", "summary": "", **fields}))
+
+    audit_requested.connect(receive, weak=False, dispatch_uid="notify.tests.audit_events")
+    yield events
+    audit_requested.disconnect(dispatch_uid="notify.tests.audit_events")

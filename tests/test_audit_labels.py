@@ -1,4 +1,7 @@
-"""The audit log speaks Chinese for every verb, object and change the product records."""
+"""The audit log speaks Chinese for every verb, object and change the product records.
+
+Cross-app: the verbs are read from every app's source, and refund's workflow verbs from its ``ACTION_LABELS``.
+"""
 
 import re
 from pathlib import Path

@@ -132,6 +132,11 @@ class SecondPersonRequest(models.Model):
     def is_pending(self) -> bool:
         return self.status == self.PENDING
 
+    @property
+    def subject(self) -> str:
+        """What is asked, in the words "…的申请" completes: 授予张三「局领导」岗位, 重置张三密码."""
+        raise NotImplementedError
+
 
 def _status_field(status: type[models.TextChoices]) -> models.CharField:
     return models.CharField("状态", max_length=10, choices=status.choices, default=status.PENDING)
@@ -193,6 +198,10 @@ class RoleGrantRequest(SecondPersonRequest):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
 
+    @property
+    def subject(self) -> str:
+        return f"授予{self.user}「{self.get_role_display()}」岗位"
+
 
 class PasswordResetRequest(SecondPersonRequest):
     """A request to reset the password of a user under the two-person rule (密码重置申请, accounts/services.py).
@@ -227,6 +236,10 @@ class PasswordResetRequest(SecondPersonRequest):
 
     def __str__(self) -> str:
         return f"{self.user} · 重置密码"
+
+    @property
+    def subject(self) -> str:
+        return f"重置{self.user}密码"
 
 
 class WorkerHeartbeat(models.Model):

@@ -94,11 +94,16 @@ def role_grant_requests_for_user(*, user, status: str = "") -> QuerySet[RoleGran
     return _requests_for_user(RoleGrantRequest, user=user, permission=VIEW_REQUESTS_PERMISSION, status=status)
 
 
-def role_grant_request_get_for_user(*, user, pk: int) -> RoleGrantRequest:
+def _request_get(requests: QuerySet, pk: int):
+    """One of ``requests`` (those the user may read); 404 for any other."""
     try:
-        return role_grant_requests_for_user(user=user).get(pk=pk)
-    except RoleGrantRequest.DoesNotExist as exc:
-        raise Http404("no such role grant request") from exc
+        return requests.get(pk=pk)
+    except requests.model.DoesNotExist as exc:
+        raise Http404(f"no such {requests.model.__name__}") from exc
+
+
+def role_grant_request_get_for_user(*, user, pk: int) -> RoleGrantRequest:
+    return _request_get(role_grant_requests_for_user(user=user), pk)
 
 
 def _second_person_refusal(*, actor, pending, what: str, own: str) -> str:
@@ -139,10 +144,7 @@ def password_reset_requests_for_user(*, user, status: str = "") -> QuerySet[Pass
 
 
 def password_reset_request_get_for_user(*, user, pk: int) -> PasswordResetRequest:
-    try:
-        return password_reset_requests_for_user(user=user).get(pk=pk)
-    except PasswordResetRequest.DoesNotExist as exc:
-        raise Http404("no such password reset request") from exc
+    return _request_get(password_reset_requests_for_user(user=user), pk)
 
 
 def pending_password_reset(*, target: User) -> PasswordResetRequest | None:

@@ -245,21 +245,8 @@ def _decision(request, pending, table: str, action):
     return redirect("accounts:role_requests")
 
 
-def _rejection(request, pending, table: str, reject):
-    """驳回 ``pending`` with the note of its reject form through ``reject`` (which returns the message of success);
-    the page again with the form and its errors when the form or the service refuses."""
-    form = RoleGrantRejectForm(request.POST, prefix=f"{table}{pending.pk}")
-    status = 400
-    if form.is_valid():
-        try:
-            text = reject(pending, form.cleaned_data["note"])
-        except ApplicationError as exc:
-            add_service_error(form, exc)
-            status = exc.status_code
-        else:
-            messages.success(request, text)
-            return redirect("accounts:role_requests")
-    return _requests_page(request, reject_forms={(table, pending.pk): form}, status=status)
+_GET = {GRANTS: selectors.role_grant_request_get_for_user, RESETS: selectors.password_reset_request_get_for_user}
+"""The request of a table by its pk, among those the reader may see (404 otherwise)."""
 
 
 @login_required
@@ -270,29 +257,43 @@ def role_request_approve(request, pk: int):
         grant = services.role_grant_approve(actor=request.user, grant_request=grant)
         return f"已确认：{grant.user}获得「{grant.get_role_display()}」岗位，即时生效。"
 
-    return _decision(request, selectors.role_grant_request_get_for_user(user=request.user, pk=pk), GRANTS, action)
+    return _decision(request, _GET[GRANTS](user=request.user, pk=pk), GRANTS, action)
 
 
 @login_required
 @permission_required(CONFIRM_POWER, raise_exception=True)
 @require_POST
-def role_request_reject(request, pk: int):
-    def reject(grant, note: str) -> str:
-        grant = services.role_grant_reject(actor=request.user, grant_request=grant, note=note)
-        return f"已驳回授予{grant.user}「{grant.get_role_display()}」岗位的申请，已通知申请人。"
-
-    return _rejection(request, selectors.role_grant_request_get_for_user(user=request.user, pk=pk), GRANTS, reject)
+def request_reject(request, pk: int, table: str):
+    """驳回 a role grant or a password reset (``table``, given by the URL) with the note of its reject form; the page
+    again with the form and its errors when the form or the service refuses."""
+    pending = _GET[table](user=request.user, pk=pk)
+    form = RoleGrantRejectForm(request.POST, prefix=f"{table}{pending.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            decided = services.second_person_request_reject(
+                actor=request.user, pending=pending, note=form.cleaned_data["note"]
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+            status = exc.status_code
+        else:
+            messages.success(request, f"已驳回{decided.subject}的申请，已通知申请人。")
+            return redirect("accounts:role_requests")
+    return _requests_page(request, reject_forms={(table, pending.pk): form}, status=status)
 
 
 @login_required
 @permission_required(MANAGE_PERMISSION, raise_exception=True)
 @require_POST
-def role_request_withdraw(request, pk: int):
-    def action(grant):
-        grant = services.role_grant_withdraw(actor=request.user, grant_request=grant)
-        return f"已撤回授予{grant.user}「{grant.get_role_display()}」岗位的申请。"
+def request_withdraw(request, pk: int, table: str):
+    """撤回: the requester takes back a role grant or a password reset (``table``, given by the URL)."""
 
-    return _decision(request, selectors.role_grant_request_get_for_user(user=request.user, pk=pk), GRANTS, action)
+    def action(pending):
+        decided = services.second_person_request_withdraw(actor=request.user, pending=pending)
+        return f"已撤回{decided.subject}的申请。"
+
+    return _decision(request, _GET[table](user=request.user, pk=pk), table, action)
 
 
 # --- 密码重置确认 (beside the role grants) -------------------------------------------------------------------------
@@ -305,31 +306,9 @@ def role_request_withdraw(request, pk: int):
 def password_reset_approve(request, pk: int):
     """确认重置: the second person confirms, and sees the temporary password once (the requester never does). Not
     through ``_decision``: the answer is the page of the password, and ``reset`` stays in this frame alone."""
-    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
+    pending = _GET[RESETS](user=request.user, pk=pk)
     try:
         reset = services.password_reset_approve(actor=request.user, reset_request=pending)
     except ApplicationError as exc:
         return _requests_page(request, errors={(RESETS, pending.pk): exc.message}, status=exc.status_code)
     return _temporary_password_page(request, reset, back_url=reverse("accounts:role_requests"))
-
-
-@login_required
-@permission_required(CONFIRM_POWER, raise_exception=True)
-@require_POST
-def password_reset_reject(request, pk: int):
-    def reject(pending, note: str) -> str:
-        reset = services.password_reset_reject(actor=request.user, reset_request=pending, note=note)
-        return f"已驳回重置{reset.user}密码的申请，已通知申请人。"
-
-    return _rejection(request, selectors.password_reset_request_get_for_user(user=request.user, pk=pk), RESETS, reject)
-
-
-@login_required
-@permission_required(MANAGE_PERMISSION, raise_exception=True)
-@require_POST
-def password_reset_withdraw(request, pk: int):
-    def action(pending):
-        reset = services.password_reset_withdraw(actor=request.user, reset_request=pending)
-        return f"已撤回重置{reset.user}密码的申请。"
-
-    return _decision(request, selectors.password_reset_request_get_for_user(user=request.user, pk=pk), RESETS, action)

@@ -189,8 +189,7 @@ class _Kind:
     model: type[SecondPersonRequest]
     verb_prefix: str  # its audit verbs are <verb_prefix>_request, _approve, _reject and _withdraw
     plural: str  # what a refused permission names
-    asked: Callable[[SecondPersonRequest, User], str]  # "授予张三「局领导」岗位" / "重置张三密码", before 的申请
-    done: Callable[[SecondPersonRequest, User], str]  # "授予张三「局领导」岗位" / "重置张三的密码"
+    done: Callable[[SecondPersonRequest], str]  # "授予张三「局领导」岗位" / "重置张三的密码" (``subject``: …张三密码)
     changes: Callable[[SecondPersonRequest], dict]  # what the audit events add about the request
     refusal: Callable[..., str]  # why an actor may not confirm (the selector, empty when they may)
 
@@ -199,16 +198,11 @@ class _Kind:
         return tuple(f"{self.verb_prefix}_{step}" for step in ("request", "approve", "reject", "withdraw"))
 
 
-def _grant_words(grant, user) -> str:
-    return f"授予{_name(user)}「{grant.get_role_display()}」岗位"
-
-
 _GRANT = _Kind(
     model=RoleGrantRequest,
     verb_prefix="role_grant",
     plural="role grants",
-    asked=_grant_words,
-    done=_grant_words,
+    done=lambda grant: grant.subject,
     changes=lambda grant: {"role": grant.get_role_display()},
     refusal=lambda *, actor, pending: confirm_refusal(actor=actor, grant_request=pending),
 )
@@ -216,14 +210,14 @@ _RESET = _Kind(
     model=PasswordResetRequest,
     verb_prefix="password_reset",
     plural="password resets",
-    asked=lambda reset, user: f"重置{_name(user)}密码",
-    done=lambda reset, user: f"重置{_name(user)}的密码",
+    done=lambda reset: f"重置{reset.user}的密码",
     changes=lambda reset: {},
     refusal=lambda *, actor, pending: reset_confirm_refusal(actor=actor, reset_request=pending),
 )
 SECOND_PERSON_VERBS = (*_GRANT.verbs, *_RESET.verbs)
 """The audit verbs of the two-person rule's steps, written from ``verb_prefix`` (the audit log's label test reads
 them here, since no ``verb="…"`` literal names them)."""
+_KINDS = {kind.model: kind for kind in (_GRANT, _RESET)}
 _VERB_OF_STATUS = {
     SecondPersonRequest.APPROVED: "approve",
     SecondPersonRequest.REJECTED: "reject",
@@ -245,7 +239,7 @@ def _request_file(
         actor=actor,
         verb=f"{kind.verb_prefix}_request",
         target=pending,
-        summary=f"申请{kind.done(pending, user)}，待另一位信息中心人员或局领导确认",
+        summary=f"申请{kind.done(pending)}，待另一位信息中心人员或局领导确认",
         changes={"user": _name(user), **kind.changes(pending), "reason": reason},
     )
     confirmers = _confirmers(exclude=(actor.pk, user.pk))
@@ -263,6 +257,7 @@ def _decide(*, actor, pending: _Pending, status: str, note: str) -> tuple[_Pendi
         status=status, decided_by=actor, decided_at=timezone.now(), decision_note=note
     )
     decided = model.objects.select_related("requested_by", "decided_by").get(pk=pending.pk)
+    decided.user = user
     if not claimed:
         raise ConflictError(
             f"该申请已由{_name(decided.decided_by)}处理（{decided.get_status_display()}），请刷新页面。"
@@ -274,11 +269,11 @@ def _request_close(*, actor, kind: _Kind, pending: _Pending, status: str, note: 
     """Decide ``pending`` (``_decide``) and write the audit event of the decision, inside the caller's transaction."""
     decided, user = _decide(actor=actor, pending=pending, status=status, note=note)
     if status == SecondPersonRequest.APPROVED:
-        summary = f"确认{kind.done(decided, user)}（{_name(decided.requested_by)}申请）"
+        summary = f"确认{kind.done(decided)}（{_name(decided.requested_by)}申请）"
     elif status == SecondPersonRequest.REJECTED:
-        summary = f"驳回{kind.asked(decided, user)}的申请：{note}"
+        summary = f"驳回{decided.subject}的申请：{note}"
     else:
-        summary = f"撤回{kind.asked(decided, user)}的申请"
+        summary = f"撤回{decided.subject}的申请"
     record_event(
         actor=actor,
         verb=f"{kind.verb_prefix}_{_VERB_OF_STATUS[status]}",
@@ -302,24 +297,26 @@ def _check_confirmer(*, actor, kind: _Kind, pending: SecondPersonRequest) -> Non
         raise ApplicationError(refusal)
 
 
-def _request_reject(*, actor, kind: _Kind, pending: _Pending, note: str) -> _Pending:
-    """驳回: a confirmer refuses a pending request, with the reason; the requester gets an in-app notice. The
-    requester withdraws instead."""
+def second_person_request_reject(*, actor, pending: _Pending, note: str) -> _Pending:
+    """驳回: a confirmer refuses a pending role grant or password reset, with the reason; the requester gets an
+    in-app notice. The requester withdraws instead (``second_person_request_withdraw``)."""
+    kind = _KINDS[type(pending)]
     if not actor.has_perm(CONFIRM_POWER):
         raise PermissionDenied(f"no permission to decide {kind.plural}")
     if actor.pk == pending.requested_by_id:
         raise ApplicationError("这是您提出的申请，如不再需要请撤回。")
     note = _text(note, what="驳回理由", field="note", required=True)
     with transaction.atomic():
-        decided, user = _request_close(actor=actor, kind=kind, pending=pending, status=pending.REJECTED, note=note)
-        _tell_requester(decided, f"已驳回：{kind.done(decided, user)}（{_name(actor)}：{note}）")
+        decided, _user = _request_close(actor=actor, kind=kind, pending=pending, status=pending.REJECTED, note=note)
+        _tell_requester(decided, f"已驳回：{kind.done(decided)}（{_name(actor)}：{note}）")
     return decided
 
 
-def _request_withdraw(*, actor, kind: _Kind, pending: _Pending) -> _Pending:
-    """撤回: the requester takes back a request that still waits."""
+def second_person_request_withdraw(*, actor, pending: _Pending) -> _Pending:
+    """撤回: the requester takes back a role grant or a password reset that still waits."""
     if actor.pk != pending.requested_by_id:
         raise ApplicationError("只有申请人可以撤回该申请。")
+    kind = _KINDS[type(pending)]
     with transaction.atomic():
         decided, _user = _request_close(actor=actor, kind=kind, pending=pending, status=pending.WITHDRAWN)
     return decided
@@ -362,16 +359,6 @@ def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRe
         )
         _tell_requester(grant, f"已确认：授予{_name(user)}「{label}」岗位（{_name(actor)}确认）")
     return grant
-
-
-def role_grant_reject(*, actor, grant_request: RoleGrantRequest, note: str) -> RoleGrantRequest:
-    """驳回 a pending grant (``_request_reject``)."""
-    return _request_reject(actor=actor, kind=_GRANT, pending=grant_request, note=note)
-
-
-def role_grant_withdraw(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRequest:
-    """撤回: the requester takes back a grant that still waits."""
-    return _request_withdraw(actor=actor, kind=_GRANT, pending=grant_request)
 
 
 # --- passwords ----------------------------------------------------------------------------------------------------
@@ -477,16 +464,6 @@ def password_reset_approve(*, actor, reset_request: PasswordResetRequest) -> Pas
         )
         _tell_requester(reset, f"已确认：重置{_name(user)}的密码（{_name(actor)}确认，临时密码已交确认人）")
     return PasswordReset(user=user, request=reset, temporary_password=password)
-
-
-def password_reset_reject(*, actor, reset_request: PasswordResetRequest, note: str) -> PasswordResetRequest:
-    """驳回 a pending reset (``_request_reject``)."""
-    return _request_reject(actor=actor, kind=_RESET, pending=reset_request, note=note)
-
-
-def password_reset_withdraw(*, actor, reset_request: PasswordResetRequest) -> PasswordResetRequest:
-    """撤回: the requester takes back a reset that still waits."""
-    return _request_withdraw(actor=actor, kind=_RESET, pending=reset_request)
 
 
 @sensitive_variables("new_password")

@@ -99,7 +99,8 @@ class SecondPersonRequest(models.Model):
 
     What the two requests share: who asked, why and when; the state (待确认 → 已确认 / 已驳回 / 已撤回) with who
     decided, when and the note. Each concrete request adds the user it is about (with its own reverse name), its
-    ``Status`` (the wording of 已确认 differs) and the constraints of ``two_person_constraints``.
+    ``Status`` (``second_person_statuses``: the wording of 已确认 differs) and the constraints of
+    ``two_person_constraints``.
     """
 
     PENDING = "pending"
@@ -138,6 +139,13 @@ class SecondPersonRequest(models.Model):
         raise NotImplementedError
 
 
+def second_person_statuses(approved: str) -> type[models.TextChoices]:
+    """The states of a request of the two-person rule; only the words of 已确认 differ between kinds."""
+    R = SecondPersonRequest
+    states = {"PENDING": "待确认", "APPROVED": approved, "REJECTED": "已驳回", "WITHDRAWN": "已撤回"}
+    return models.TextChoices("Status", [(name, (getattr(R, name), label)) for name, label in states.items()])
+
+
 def _status_field(status: type[models.TextChoices]) -> models.CharField:
     return models.CharField("状态", max_length=10, choices=status.choices, default=status.PENDING)
 
@@ -166,11 +174,7 @@ class RoleGrantRequest(SecondPersonRequest):
     and role, and refuses a confirmation by the requester or by the grantee.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "待确认"
-        APPROVED = "approved", "已确认授予"
-        REJECTED = "rejected", "已驳回"
-        WITHDRAWN = "withdrawn", "已撤回"
+    Status = second_person_statuses(approved="已确认授予")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="role_grant_requests"
@@ -212,11 +216,7 @@ class PasswordResetRequest(SecondPersonRequest):
     change their password themselves), and the database refuses a confirmation by the requester or by the user.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "待确认"
-        APPROVED = "approved", "已确认重置"
-        REJECTED = "rejected", "已驳回"
-        WITHDRAWN = "withdrawn", "已撤回"
+    Status = second_person_statuses(approved="已确认重置")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="password_reset_requests"

@@ -12,6 +12,19 @@ GOLDEN = json.loads((Path(__file__).parent / "data" / "golden.json").read_text(e
 CREDENTIALS = {"ec_name": "某某市税务局", "ap_id": "swj_notice", "secret_key": "Test#2024", "sign": "AbCdEfG12"}
 
 
+def simulator_settings(simulator: MasSimulator) -> dict:
+    """The settings that point the 云MAS backend at ``simulator`` with the test account (as settings or, turned to
+    text, as a worker's environment)."""
+    return {
+        "SMS_BACKEND": "mas",
+        "MAS_BASE_URL": simulator.base_url,
+        "MAS_EC_NAME": CREDENTIALS["ec_name"],
+        "MAS_AP_ID": CREDENTIALS["ap_id"],
+        "MAS_SECRET_KEY": CREDENTIALS["secret_key"],
+        "MAS_SIGN": CREDENTIALS["sign"],
+    }
+
+
 @pytest.fixture
 def simulator():
     with MasSimulator(**CREDENTIALS) as sim:
@@ -21,12 +34,7 @@ def simulator():
 @pytest.fixture
 def mas_settings(simulator):
     with override_settings(
-        SMS_BACKEND="mas",
-        MAS_BASE_URL=simulator.base_url,
-        MAS_EC_NAME=CREDENTIALS["ec_name"],
-        MAS_AP_ID=CREDENTIALS["ap_id"],
-        MAS_SECRET_KEY=CREDENTIALS["secret_key"],
-        MAS_SIGN=CREDENTIALS["sign"],
+        **simulator_settings(simulator),
         MAS_ADD_SERIAL="",
         MAS_TIMEOUT_SECONDS=2,
         SMS_QUIET_HOURS="",

@@ -70,7 +70,8 @@ def quiet_window() -> tuple[time, time] | None:
 def quiet_until(now: datetime) -> datetime | None:
     """When ``now`` falls in the quiet hours (default 21:00–08:00 Beijing time), the morning it ends; else None.
 
-    Not a statute (protocols.md §5.2): bureau practice, so bulk notices do not wake taxpayers.
+    Not a statute (no statutory quiet hours exist for notices): bureau practice, so bulk notices do not wake
+    taxpayers.
     """
     window = quiet_window()
     if window is None:

@@ -1,6 +1,6 @@
 """A local 云MAS simulator for tests, the demo and the benchmark (loopback only).
 
-It checks requests the way the platform does (protocols.md §1): base64 body, JSON, every key present
+It checks requests the way the platform does: base64 body, JSON, every key present
 (``addSerial`` included), credentials, ``mac``, sign code, ≤ 5000 numbers, number format — the same
 checks for ``/sms/norsubmit`` (mac over ecName apId secretKey mobiles content sign addSerial) and
 ``/sms/tmpsubmit`` (mac over ecName apId secretKey templateId mobiles params sign addSerial; ``params`` a
@@ -332,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
 class MasSimulator:
     """In-process server: ``with MasSimulator(...) as sim: sim.base_url``. Binds 127.0.0.1 only."""
 
-    # A synthetic test account (protocols.md §1.5), never a real one.
+    # A synthetic test account (the one of the golden vectors, notify/tests/data/golden.json), never a real one.
     def __init__(
         self, *, port=0, ec_name="某某市税务局", ap_id="swj_notice", secret_key="Test#2024",  # noqa: S107
         sign="AbCdEfG12", report_url="", seed=None,

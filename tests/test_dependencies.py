@@ -1,4 +1,4 @@
-"""The dependency order of DESIGN.md ("Layout"), checked on every import statement of the apps.
+"""The dependency order of the apps, checked on every import statement:
 
     demo → dashboards → risk → ledger → refund → credit → taxpayers → accounts → core
                   every app may use notify and core; notify imports only core
@@ -38,7 +38,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The order of DESIGN.md, bottom first: an app may import the apps before it in this tuple.
+# The dependency order, bottom first: an app may import the apps before it in this tuple.
 ORDER = ("core", "accounts", "taxpayers", "credit", "refund", "ledger", "risk", "dashboards", "demo")
 NOTIFY = "notify"
 CORE = "core"
@@ -205,7 +205,7 @@ def check_tree() -> list[Violation]:
 def test_imports_follow_the_dependency_order():
     found = [v for v in check_tree() if v.key not in ALLOWED]
     if found:
-        pytest.fail("imports against DESIGN.md's dependency order:\n" + "\n".join(map(str, found)), pytrace=False)
+        pytest.fail("imports against the dependency order (ORDER):\n" + "\n".join(map(str, found)), pytrace=False)
 
 
 def test_allowlist_only_shrinks():

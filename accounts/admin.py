@@ -103,12 +103,18 @@ class GroupAdmin(ReadOnlyAdmin, BaseGroupAdmin):
     """Read-only: a role's permissions come from accounts/roles.py through the migrations, never from here."""
 
 
+# The detail page of a request of the two-person rule: the user it is about first, then the fields both kinds share
+# (the abstract base would put them first).
+SECOND_PERSON_FIELDS = ("reason", "requested_by", "status", "decided_by", "decided_at", "decision_note")
+
+
 @admin.register(RoleGrantRequest)
 class RoleGrantRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: requests are made, confirmed and rejected in the product (岗位授权确认)."""
 
     list_display = ("requested_at", "user", "role", "requested_by", "status", "decided_by", "decided_at")
     list_filter = ("status", "role")
+    fields = ("user", "role", *SECOND_PERSON_FIELDS)
 
 
 @admin.register(PasswordResetRequest)
@@ -117,6 +123,7 @@ class PasswordResetRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
     list_display = ("requested_at", "user", "requested_by", "status", "decided_by", "decided_at")
     list_filter = ("status",)
+    fields = ("user", *SECOND_PERSON_FIELDS)
 
 
 @admin.register(AuditEvent)

@@ -1,10 +1,11 @@
 """The Chinese words of the audit log: what was done (verbs), to what (object types) and which figures changed.
 
 accounts writes and shows the log but knows no business, so each app registers its own words in its
-``AppConfig.ready()`` (DESIGN.md: a lower app offers a registry, the higher app fills it). A change key that is
-a model field is named by the field's verbose name and its values by the field's choices; a key that is not a
-field (a count, a list of ids) needs a registered label. ``tests/test_crawl.py`` reads the demo's own log, and
-``accounts/tests/test_audit_labels.py`` checks that every verb written in the code has a label.
+``AppConfig.ready()`` (a lower app offers a registry, the higher app fills it: accounts imports no app above
+it). A change key that is a model field is named by the field's verbose name and its values by the field's
+choices; a key that is not a field (a count, a list of ids) needs a registered label. ``tests/test_crawl.py``
+reads the demo's own log, and ``tests/test_audit_labels.py`` checks that every verb written in the code has a
+label.
 """
 
 from __future__ import annotations

@@ -94,30 +94,25 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.object_repr}"
 
 
-class RoleGrantRequest(models.Model):
-    """A request to grant a role of the two-person rule (岗位授权申请, ``accounts.roles.needs_second_person``).
+class SecondPersonRequest(models.Model):
+    """A change that waits for a second person (双人确认): a role grant or a password reset under the two-person rule.
 
-    The grant takes effect only when a second person confirms it: another administrator or a supervisor, never
-    the one who asked nor the user who would receive the role. The database holds one pending request per user
-    and role, and refuses a confirmation by the requester or by the grantee.
+    What the two requests share: who asked, why and when; the state (待确认 → 已确认 / 已驳回 / 已撤回) with who
+    decided, when and the note. Each concrete request adds the user it is about (with its own reverse name), its
+    ``Status`` (``second_person_statuses``: the wording of 已确认 differs) and the constraints of
+    ``two_person_constraints``.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "待确认"
-        APPROVED = "approved", "已确认授予"
-        REJECTED = "rejected", "已驳回"
-        WITHDRAWN = "withdrawn", "已撤回"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="role_grant_requests"
-    )
-    role = models.CharField("岗位", max_length=30, choices=[(code.value, role.label) for code, role in ROLES.items()])
     reason = models.CharField("申请理由", max_length=500)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="处理人",
@@ -130,9 +125,66 @@ class RoleGrantRequest(models.Model):
     decision_note = models.CharField("处理意见", max_length=500, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.PENDING
+
+    @property
+    def subject(self) -> str:
+        """What is asked, in the words "…的申请" completes: 授予张三「局领导」岗位, 重置张三密码."""
+        raise NotImplementedError
+
+
+def second_person_statuses(approved: str) -> type[models.TextChoices]:
+    """The states of a request of the two-person rule; only the words of 已确认 differ between kinds."""
+    R = SecondPersonRequest
+    states = {"PENDING": "待确认", "APPROVED": approved, "REJECTED": "已驳回", "WITHDRAWN": "已撤回"}
+    return models.TextChoices("Status", [(name, (getattr(R, name), label)) for name, label in states.items()])
+
+
+def _status_field(status: type[models.TextChoices]) -> models.CharField:
+    return models.CharField("状态", max_length=10, choices=status.choices, default=status.PENDING)
+
+
+def two_person_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """The database's part of the two-person rule, named ``<prefix>_…``: a decision has its decider and time, and
+    whoever confirms is neither the requester nor the user the request is about."""
+    return [
+        models.CheckConstraint(
+            condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+            | (~Q(status="pending") & Q(decided_by__isnull=False, decided_at__isnull=False)),
+            name=f"{prefix}_decided_when_not_pending",
+        ),
+        models.CheckConstraint(
+            condition=~Q(status="approved") | (~Q(decided_by=F("requested_by")) & ~Q(decided_by=F("user"))),
+            name=f"{prefix}_confirmed_by_second_person",
+        ),
+    ]
+
+
+class RoleGrantRequest(SecondPersonRequest):
+    """A request to grant a role of the two-person rule (岗位授权申请, ``accounts.roles.needs_second_person``).
+
+    The grant takes effect only when a second person confirms it: another administrator or a supervisor, never
+    the one who asked nor the user who would receive the role. The database holds one pending request per user
+    and role, and refuses a confirmation by the requester or by the grantee.
+    """
+
+    Status = second_person_statuses(approved="已确认授予")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="role_grant_requests"
+    )
+    role = models.CharField("岗位", max_length=30, choices=[(code.value, role.label) for code, role in ROLES.items()])
+    status = _status_field(Status)
+
+    class Meta(SecondPersonRequest.Meta):
         verbose_name = "岗位授权申请"
         verbose_name_plural = "岗位授权申请"
-        ordering = ["-requested_at", "-id"]
         permissions = [
             ("manage_roles", "管理用户与岗位"),
             ("decide_rolegrantrequest", "确认或驳回岗位授权申请"),
@@ -144,24 +196,18 @@ class RoleGrantRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(role__in=[code.value for code in RoleCode]), name="role_grant_role_known"
             ),
-            models.CheckConstraint(
-                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
-                | (~Q(status="pending") & Q(decided_by__isnull=False, decided_at__isnull=False)),
-                name="role_grant_decided_when_not_pending",
-            ),
-            # The two-person rule itself: whoever confirms is neither the requester nor the grantee.
-            models.CheckConstraint(
-                condition=~Q(status="approved") | (~Q(decided_by=F("requested_by")) & ~Q(decided_by=F("user"))),
-                name="role_grant_confirmed_by_second_person",
-            ),
+            *two_person_constraints("role_grant"),
         ]
-        indexes = [models.Index(fields=["status", "requested_at"])]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
 
+    @property
+    def subject(self) -> str:
+        return f"授予{self.user}「{self.get_role_display()}」岗位"
 
-class PasswordResetRequest(models.Model):
+
+class PasswordResetRequest(SecondPersonRequest):
     """A request to reset the password of a user under the two-person rule (密码重置申请, accounts/services.py).
 
     Whoever knows a password can sign in as its holder, so resetting the password of someone who may approve
@@ -170,56 +216,30 @@ class PasswordResetRequest(models.Model):
     change their password themselves), and the database refuses a confirmation by the requester or by the user.
     """
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "待确认"
-        APPROVED = "approved", "已确认重置"
-        REJECTED = "rejected", "已驳回"
-        WITHDRAWN = "withdrawn", "已撤回"
+    Status = second_person_statuses(approved="已确认重置")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="password_reset_requests"
     )
-    reason = models.CharField("申请理由", max_length=500)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="处理人",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
-    decision_note = models.CharField("处理意见", max_length=500, blank=True)
+    status = _status_field(Status)
 
-    class Meta:
+    class Meta(SecondPersonRequest.Meta):
         verbose_name = "密码重置申请"
         verbose_name_plural = "密码重置申请"
-        ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(status="pending"), name="password_reset_one_pending_per_user"
             ),
             models.CheckConstraint(condition=~Q(requested_by=F("user")), name="password_reset_not_own"),
-            models.CheckConstraint(
-                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
-                | (~Q(status="pending") & Q(decided_by__isnull=False, decided_at__isnull=False)),
-                name="password_reset_decided_when_not_pending",
-            ),
-            # The two-person rule itself: whoever confirms is neither the requester nor the user.
-            models.CheckConstraint(
-                condition=~Q(status="approved") | (~Q(decided_by=F("requested_by")) & ~Q(decided_by=F("user"))),
-                name="password_reset_confirmed_by_second_person",
-            ),
+            *two_person_constraints("password_reset"),
         ]
-        indexes = [models.Index(fields=["status", "requested_at"])]
 
     def __str__(self) -> str:
         return f"{self.user} · 重置密码"
+
+    @property
+    def subject(self) -> str:
+        return f"重置{self.user}密码"
 
 
 class WorkerHeartbeat(models.Model):

@@ -1,4 +1,4 @@
-"""The left menu (UX.md): business areas in the bureau's words, each shown only to users who may use it."""
+"""The left menu: business areas in the bureau's words, each shown only to users who may use it."""
 
 from dataclasses import dataclass
 

@@ -10,7 +10,7 @@ from django.http import Http404
 from core.listing import sort_order
 
 from .filters import UserRoleFilter
-from .models import AuditEvent, Branch, PasswordResetRequest, RoleGrantRequest, User
+from .models import AuditEvent, Branch, PasswordResetRequest, RoleGrantRequest, SecondPersonRequest, User
 from .roles import CONFIRM_POWER, ROLES, RoleCode, needs_second_person
 from .scoping import scope_to_user
 
@@ -77,22 +77,33 @@ def pending_grant_count(*, user) -> int:
     return RoleGrantRequest.objects.filter(status=RoleGrantRequest.Status.PENDING).count()
 
 
-def role_grant_requests_for_user(*, user, status: str = "") -> QuerySet[RoleGrantRequest]:
-    """The role-grant requests ``user`` may read, waiting ones first, then the newest decisions."""
-    queryset = RoleGrantRequest.objects.select_related("user", "user__branch", "requested_by", "decided_by")
-    if not user.has_perm(VIEW_REQUESTS_PERMISSION):
+def _requests_for_user(model: type[SecondPersonRequest], *, user, permission: str, status: str) -> QuerySet:
+    """The requests of the two-person rule of one kind that ``user`` may read (none without ``permission``),
+    waiting ones first, then the newest decisions; ``status`` filters when it is one of the states."""
+    queryset = model.objects.select_related("user", "user__branch", "requested_by", "decided_by")
+    if not user.has_perm(permission):
         return queryset.none()
-    if status in RoleGrantRequest.Status.values:
+    if status in model.Status.values:
         queryset = queryset.filter(status=status)
-    pending_first = Case(When(status=RoleGrantRequest.Status.PENDING, then=Value(0)), default=Value(1))
+    pending_first = Case(When(status=model.PENDING, then=Value(0)), default=Value(1))
     return queryset.order_by(pending_first, F("decided_at").desc(nulls_first=True), "-requested_at", "-pk")
 
 
-def role_grant_request_get_for_user(*, user, pk: int) -> RoleGrantRequest:
+def role_grant_requests_for_user(*, user, status: str = "") -> QuerySet[RoleGrantRequest]:
+    """The role-grant requests ``user`` may read, waiting ones first, then the newest decisions."""
+    return _requests_for_user(RoleGrantRequest, user=user, permission=VIEW_REQUESTS_PERMISSION, status=status)
+
+
+def _request_get(requests: QuerySet, pk: int):
+    """One of ``requests`` (those the user may read); 404 for any other."""
     try:
-        return role_grant_requests_for_user(user=user).get(pk=pk)
-    except RoleGrantRequest.DoesNotExist as exc:
-        raise Http404("no such role grant request") from exc
+        return requests.get(pk=pk)
+    except requests.model.DoesNotExist as exc:
+        raise Http404(f"no such {requests.model.__name__}") from exc
+
+
+def role_grant_request_get_for_user(*, user, pk: int) -> RoleGrantRequest:
+    return _request_get(role_grant_requests_for_user(user=user), pk)
 
 
 def _second_person_refusal(*, actor, pending, what: str, own: str) -> str:
@@ -129,20 +140,11 @@ def reset_needs_second_person(user: User) -> bool:
 
 def password_reset_requests_for_user(*, user, status: str = "") -> QuerySet[PasswordResetRequest]:
     """The password-reset requests ``user`` may read, waiting ones first, then the newest decisions."""
-    queryset = PasswordResetRequest.objects.select_related("user", "user__branch", "requested_by", "decided_by")
-    if not user.has_perm(VIEW_RESETS_PERMISSION):
-        return queryset.none()
-    if status in PasswordResetRequest.Status.values:
-        queryset = queryset.filter(status=status)
-    pending_first = Case(When(status=PasswordResetRequest.Status.PENDING, then=Value(0)), default=Value(1))
-    return queryset.order_by(pending_first, F("decided_at").desc(nulls_first=True), "-requested_at", "-pk")
+    return _requests_for_user(PasswordResetRequest, user=user, permission=VIEW_RESETS_PERMISSION, status=status)
 
 
 def password_reset_request_get_for_user(*, user, pk: int) -> PasswordResetRequest:
-    try:
-        return password_reset_requests_for_user(user=user).get(pk=pk)
-    except PasswordResetRequest.DoesNotExist as exc:
-        raise Http404("no such password reset request") from exc
+    return _request_get(password_reset_requests_for_user(user=user), pk)
 
 
 def pending_password_reset(*, target: User) -> PasswordResetRequest | None:
@@ -244,14 +246,29 @@ def user_role_change_plan(
     """
     wanted = {RoleCode(code) for code in roles}
     before = {code for code in RoleCode if code.value in {g.name for g in user.groups.all()}}
-    pending = {RoleCode(r.role) for r in user.role_grant_requests.all() if r.status == RoleGrantRequest.Status.PENDING}
-    new = [code for code in ROLES if code in wanted - before]
+    new = _in_role_order(wanted - before)
+    asked = [code for code in new if needs_second_person(code)]
+    pending = _pending_roles(user)
     return RoleChangePlan(
         granted=tuple(code for code in new if not needs_second_person(code)),
-        requested=tuple(code for code in new if needs_second_person(code) and code not in pending),
-        already_pending=tuple(code for code in new if needs_second_person(code) and code in pending),
-        removed=tuple(code for code in ROLES if code in before - wanted),
-        branch=(user.branch, branch) if user.branch_id != (branch.pk if branch else None) else None,
+        requested=tuple(code for code in asked if code not in pending),
+        already_pending=tuple(code for code in asked if code in pending),
+        removed=_in_role_order(before - wanted),
+        branch=_branch_change(user, branch),
         is_active=(user.is_active, is_active) if user.is_active != is_active else None,
-        roles_before=tuple(code for code in ROLES if code in before),
+        roles_before=_in_role_order(before),
     )
+
+
+def _in_role_order(codes: set[RoleCode]) -> tuple[RoleCode, ...]:
+    return tuple(code for code in ROLES if code in codes)
+
+
+def _pending_roles(user: User) -> set[RoleCode]:
+    """The roles of ``user``'s grants that wait for a second person (from the prefetch of ``_managed_users``)."""
+    return {RoleCode(r.role) for r in user.role_grant_requests.all() if r.status == RoleGrantRequest.Status.PENDING}
+
+
+def _branch_change(user: User, branch: Branch | None) -> tuple[Branch | None, Branch | None] | None:
+    """``(before, after)`` when ``user`` would move to another unit (or to none), else None."""
+    return (user.branch, branch) if user.branch_id != (branch.pk if branch else None) else None

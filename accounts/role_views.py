@@ -17,7 +17,7 @@ from . import role_selectors as selectors
 from . import services
 from .audit_labels import change_rows, verb_label
 from .forms import PasswordResetReasonForm, RoleGrantRejectForm, UserRolesForm
-from .models import PasswordResetRequest, RoleGrantRequest
+from .models import RoleGrantRequest
 from .role_selectors import MANAGE_PERMISSION, VIEW_REQUESTS_PERMISSION, role_labels
 from .roles import CONFIRM_POWER, ROLES, needs_second_person
 from .services import PasswordReset
@@ -185,50 +185,42 @@ def user_password_reset(request, pk: int):
 
 
 RESETS_SHOWN = 20  # the newest password resets on the confirmation page, those waiting first
+GRANTS, RESETS = "r", "p"  # the page's two tables: the prefix of their reject forms, the first half of error keys
 
 
-def _resets(request, status_filter: str, *, errors: dict, reject_forms: dict) -> list[PasswordResetRequest]:
-    resets = list(selectors.password_reset_requests_for_user(user=request.user, status=status_filter)[:RESETS_SHOWN])
-    for reset in resets:
-        reset.refusal = selectors.reset_confirm_refusal(actor=request.user, reset_request=reset)
-        reset.can_withdraw = (
-            reset.status == PasswordResetRequest.Status.PENDING and reset.requested_by_id == request.user.pk
-        )
-        reset.error = errors.get(reset.pk, "")
-        reset.reject_form = mark_invalid(reject_forms.get(reset.pk) or RoleGrantRejectForm(prefix=f"p{reset.pk}"))
-    return resets
+def _with_actions(request, pending, table: str, refusal: str, *, errors: dict, reject_forms: dict):
+    """What the page shows beside a request of the two-person rule: why the reader may not confirm it, whether they
+    may withdraw it, the error of their last attempt on it and its reject form."""
+    key = (table, pending.pk)
+    pending.refusal = refusal
+    pending.can_withdraw = pending.is_pending and pending.requested_by_id == request.user.pk
+    pending.error = errors.get(key, "")
+    pending.reject_form = mark_invalid(reject_forms.get(key) or RoleGrantRejectForm(prefix=f"{table}{pending.pk}"))
+    return pending
 
 
-def _requests_page(
-    request,
-    *,
-    errors: dict | None = None,
-    reject_forms: dict | None = None,
-    reset_errors: dict | None = None,
-    reset_reject_forms: dict | None = None,
-    status: int = 200,
-):
-    status_filter = request.GET.get("status", "")
-    listing = paginate(request, selectors.role_grant_requests_for_user(user=request.user, status=status_filter))
-    can_decide = request.user.has_perm(CONFIRM_POWER)
+def _requests_page(request, *, errors: dict | None = None, reject_forms: dict | None = None, status: int = 200):
+    """岗位授权确认, the password resets above the role grants; ``errors`` and ``reject_forms`` are keyed by the
+    (table, pk) of the request they belong to."""
+    status_filter, user = request.GET.get("status", ""), request.user
+    actions = {"errors": errors or {}, "reject_forms": reject_forms or {}}
+    listing = paginate(request, selectors.role_grant_requests_for_user(user=user, status=status_filter))
     for grant in listing.page_obj.object_list:
-        grant.refusal = selectors.confirm_refusal(actor=request.user, grant_request=grant)
-        grant.can_withdraw = (
-            grant.status == RoleGrantRequest.Status.PENDING and grant.requested_by_id == request.user.pk
-        )
-        grant.error = (errors or {}).get(grant.pk, "")
-        grant.reject_form = mark_invalid(
-            (reject_forms or {}).get(grant.pk) or RoleGrantRejectForm(prefix=f"r{grant.pk}")
-        )
+        refusal = selectors.confirm_refusal(actor=user, grant_request=grant)
+        _with_actions(request, grant, GRANTS, refusal, **actions)
+    resets = list(selectors.password_reset_requests_for_user(user=user, status=status_filter)[:RESETS_SHOWN])
+    for reset in resets:
+        refusal = selectors.reset_confirm_refusal(actor=user, reset_request=reset)
+        _with_actions(request, reset, RESETS, refusal, **actions)
     context = {
         "page_obj": listing.page_obj,
         "page_query": listing.page_query,
         "status_filter": status_filter,
         "statuses": RoleGrantRequest.Status.choices,
-        "can_decide": can_decide,
+        "can_decide": user.has_perm(CONFIRM_POWER),
         "rule": TWO_PERSON_RULE,
         "reset_rule": RESET_RULE,
-        "resets": _resets(request, status_filter, errors=reset_errors or {}, reject_forms=reset_reject_forms or {}),
+        "resets": resets,
         "resets_shown": RESETS_SHOWN,
     }
     return render(request, "accounts/role_requests.html", context, status=status)
@@ -242,14 +234,19 @@ def role_requests(request):
     return _requests_page(request)
 
 
-def _decision(request, pk: int, action):
-    grant = selectors.role_grant_request_get_for_user(user=request.user, pk=pk)
+def _decision(request, pending, table: str, action):
+    """Confirm or withdraw ``pending`` through ``action`` (which returns the message of success); on the service's
+    refusal, the page again with the refusal beside the request."""
     try:
-        text = action(grant)
+        text = action(pending)
     except ApplicationError as exc:
-        return _requests_page(request, errors={grant.pk: exc.message}, status=exc.status_code)
+        return _requests_page(request, errors={(table, pending.pk): exc.message}, status=exc.status_code)
     messages.success(request, text)
     return redirect("accounts:role_requests")
+
+
+_GET = {GRANTS: selectors.role_grant_request_get_for_user, RESETS: selectors.password_reset_request_get_for_user}
+"""The request of a table by its pk, among those the reader may see (404 otherwise)."""
 
 
 @login_required
@@ -260,35 +257,43 @@ def role_request_approve(request, pk: int):
         grant = services.role_grant_approve(actor=request.user, grant_request=grant)
         return f"已确认：{grant.user}获得「{grant.get_role_display()}」岗位，即时生效。"
 
-    return _decision(request, pk, action)
+    return _decision(request, _GET[GRANTS](user=request.user, pk=pk), GRANTS, action)
 
 
 @login_required
 @permission_required(CONFIRM_POWER, raise_exception=True)
 @require_POST
-def role_request_reject(request, pk: int):
-    grant = selectors.role_grant_request_get_for_user(user=request.user, pk=pk)
-    form = RoleGrantRejectForm(request.POST, prefix=f"r{grant.pk}")
-    if not form.is_valid():
-        return _requests_page(request, reject_forms={grant.pk: form}, status=400)
-    try:
-        grant = services.role_grant_reject(actor=request.user, grant_request=grant, note=form.cleaned_data["note"])
-    except ApplicationError as exc:
-        add_service_error(form, exc)
-        return _requests_page(request, reject_forms={grant.pk: form}, status=exc.status_code)
-    messages.success(request, f"已驳回授予{grant.user}「{grant.get_role_display()}」岗位的申请，已通知申请人。")
-    return redirect("accounts:role_requests")
+def request_reject(request, pk: int, table: str):
+    """驳回 a role grant or a password reset (``table``, given by the URL) with the note of its reject form; the page
+    again with the form and its errors when the form or the service refuses."""
+    pending = _GET[table](user=request.user, pk=pk)
+    form = RoleGrantRejectForm(request.POST, prefix=f"{table}{pending.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            decided = services.second_person_request_reject(
+                actor=request.user, pending=pending, note=form.cleaned_data["note"]
+            )
+        except ApplicationError as exc:
+            add_service_error(form, exc)
+            status = exc.status_code
+        else:
+            messages.success(request, f"已驳回{decided.subject}的申请，已通知申请人。")
+            return redirect("accounts:role_requests")
+    return _requests_page(request, reject_forms={(table, pending.pk): form}, status=status)
 
 
 @login_required
 @permission_required(MANAGE_PERMISSION, raise_exception=True)
 @require_POST
-def role_request_withdraw(request, pk: int):
-    def action(grant):
-        grant = services.role_grant_withdraw(actor=request.user, grant_request=grant)
-        return f"已撤回授予{grant.user}「{grant.get_role_display()}」岗位的申请。"
+def request_withdraw(request, pk: int, table: str):
+    """撤回: the requester takes back a role grant or a password reset (``table``, given by the URL)."""
 
-    return _decision(request, pk, action)
+    def action(pending):
+        decided = services.second_person_request_withdraw(actor=request.user, pending=pending)
+        return f"已撤回{decided.subject}的申请。"
+
+    return _decision(request, _GET[table](user=request.user, pk=pk), table, action)
 
 
 # --- 密码重置确认 (beside the role grants) -------------------------------------------------------------------------
@@ -299,42 +304,11 @@ def role_request_withdraw(request, pk: int):
 @require_POST
 @sensitive_variables("reset")
 def password_reset_approve(request, pk: int):
-    """确认重置: the second person confirms, and sees the temporary password once (the requester never does)."""
-    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
+    """确认重置: the second person confirms, and sees the temporary password once (the requester never does). Not
+    through ``_decision``: the answer is the page of the password, and ``reset`` stays in this frame alone."""
+    pending = _GET[RESETS](user=request.user, pk=pk)
     try:
         reset = services.password_reset_approve(actor=request.user, reset_request=pending)
     except ApplicationError as exc:
-        return _requests_page(request, reset_errors={pending.pk: exc.message}, status=exc.status_code)
+        return _requests_page(request, errors={(RESETS, pending.pk): exc.message}, status=exc.status_code)
     return _temporary_password_page(request, reset, back_url=reverse("accounts:role_requests"))
-
-
-@login_required
-@permission_required(CONFIRM_POWER, raise_exception=True)
-@require_POST
-def password_reset_reject(request, pk: int):
-    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
-    form = RoleGrantRejectForm(request.POST, prefix=f"p{pending.pk}")
-    if not form.is_valid():
-        return _requests_page(request, reset_reject_forms={pending.pk: form}, status=400)
-    try:
-        reset = services.password_reset_reject(
-            actor=request.user, reset_request=pending, note=form.cleaned_data["note"]
-        )
-    except ApplicationError as exc:
-        add_service_error(form, exc)
-        return _requests_page(request, reset_reject_forms={pending.pk: form}, status=exc.status_code)
-    messages.success(request, f"已驳回重置{reset.user}密码的申请，已通知申请人。")
-    return redirect("accounts:role_requests")
-
-
-@login_required
-@permission_required(MANAGE_PERMISSION, raise_exception=True)
-@require_POST
-def password_reset_withdraw(request, pk: int):
-    pending = selectors.password_reset_request_get_for_user(user=request.user, pk=pk)
-    try:
-        reset = services.password_reset_withdraw(actor=request.user, reset_request=pending)
-    except ApplicationError as exc:
-        return _requests_page(request, reset_errors={pending.pk: exc.message}, status=exc.status_code)
-    messages.success(request, f"已撤回重置{reset.user}密码的申请。")
-    return redirect("accounts:role_requests")

@@ -25,7 +25,7 @@ session carries a hash of the password). Every reset, request, confirmation, rej
 writes an audit event.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -43,7 +43,7 @@ from core.errors import ApplicationError, ConflictError
 from notify.services import inbox_notify
 
 from .audit import record_event
-from .models import Branch, PasswordResetRequest, RoleGrantRequest, User
+from .models import Branch, PasswordResetRequest, RoleGrantRequest, SecondPersonRequest, User
 from .passwords import temporary_password
 from .role_selectors import (
     MANAGE_PERMISSION,
@@ -168,23 +168,84 @@ def user_roles_change(
 
 def _request_create(*, actor, user: User, code: RoleCode, reason: str) -> RoleGrantRequest:
     label = ROLES[code].label
+    return _request_file(
+        actor=actor,
+        kind=_GRANT,
+        user=user,
+        reason=reason,
+        fields={"role": code.value},
+        conflict=ConflictError(f"授予{_name(user)}「{label}」的申请已在等待确认。", extra={"field": "roles"}),
+        title=f"岗位授权待确认：{_name(actor)}申请授予{_name(user)}「{label}」",
+    )
+
+
+# --- the steps both requests of the two-person rule share ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of request of the two-person rule speaks of what it asks; every step is otherwise shared."""
+
+    model: type[SecondPersonRequest]
+    verb_prefix: str  # its audit verbs are <verb_prefix>_request, _approve, _reject and _withdraw
+    plural: str  # what a refused permission names
+    done: Callable[[SecondPersonRequest], str]  # "授予张三「局领导」岗位" / "重置张三的密码" (``subject``: …张三密码)
+    changes: Callable[[SecondPersonRequest], dict]  # what the audit events add about the request
+    refusal: Callable[..., str]  # why an actor may not confirm (the selector, empty when they may)
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return tuple(f"{self.verb_prefix}_{step}" for step in ("request", "approve", "reject", "withdraw"))
+
+
+_GRANT = _Kind(
+    model=RoleGrantRequest,
+    verb_prefix="role_grant",
+    plural="role grants",
+    done=lambda grant: grant.subject,
+    changes=lambda grant: {"role": grant.get_role_display()},
+    refusal=lambda *, actor, pending: confirm_refusal(actor=actor, grant_request=pending),
+)
+_RESET = _Kind(
+    model=PasswordResetRequest,
+    verb_prefix="password_reset",
+    plural="password resets",
+    done=lambda reset: f"重置{reset.user}的密码",
+    changes=lambda reset: {},
+    refusal=lambda *, actor, pending: reset_confirm_refusal(actor=actor, reset_request=pending),
+)
+SECOND_PERSON_VERBS = (*_GRANT.verbs, *_RESET.verbs)
+"""The audit verbs of the two-person rule's steps, written from ``verb_prefix`` (the audit log's label test reads
+them here, since no ``verb="…"`` literal names them)."""
+_KINDS = {kind.model: kind for kind in (_GRANT, _RESET)}
+_VERB_OF_STATUS = {
+    SecondPersonRequest.APPROVED: "approve",
+    SecondPersonRequest.REJECTED: "reject",
+    SecondPersonRequest.WITHDRAWN: "withdraw",
+}
+
+
+def _request_file(
+    *, actor, kind: _Kind, user: User, reason: str, fields: dict, conflict: ConflictError, title: str
+) -> SecondPersonRequest:
+    """File a request for a second person: the row, its audit event, and an in-app notice to those who may
+    confirm it (after commit). ``conflict`` is raised when the same request already waits."""
     try:
         with transaction.atomic():
-            grant = RoleGrantRequest.objects.create(user=user, role=code.value, reason=reason, requested_by=actor)
-    except IntegrityError as exc:  # another administrator asked for the same grant a moment ago
-        raise ConflictError(f"授予{_name(user)}「{label}」的申请已在等待确认。", extra={"field": "roles"}) from exc
+            pending = kind.model.objects.create(user=user, reason=reason, requested_by=actor, **fields)
+    except IntegrityError as exc:  # another administrator asked for the same a moment ago
+        raise conflict from exc
     record_event(
         actor=actor,
-        verb="role_grant_request",
-        target=grant,
-        summary=f"申请授予{_name(user)}「{label}」岗位，待另一位信息中心人员或局领导确认",
-        changes={"user": _name(user), "role": label, "reason": reason},
+        verb=f"{kind.verb_prefix}_request",
+        target=pending,
+        summary=f"申请{kind.done(pending)}，待另一位信息中心人员或局领导确认",
+        changes={"user": _name(user), **kind.changes(pending), "reason": reason},
     )
-    title = f"岗位授权待确认：{_name(actor)}申请授予{_name(user)}「{label}」"
     confirmers = _confirmers(exclude=(actor.pk, user.pk))
     link = _requests_link()
     transaction.on_commit(lambda: inbox_notify(users=confirmers, title=title, body=reason, link=link))
-    return grant
+    return pending
 
 
 def _decide(*, actor, pending: _Pending, status: str, note: str) -> tuple[_Pending, User]:
@@ -196,11 +257,77 @@ def _decide(*, actor, pending: _Pending, status: str, note: str) -> tuple[_Pendi
         status=status, decided_by=actor, decided_at=timezone.now(), decision_note=note
     )
     decided = model.objects.select_related("requested_by", "decided_by").get(pk=pending.pk)
+    decided.user = user
     if not claimed:
         raise ConflictError(
             f"该申请已由{_name(decided.decided_by)}处理（{decided.get_status_display()}），请刷新页面。"
         )
     return decided, user
+
+
+def _request_close(*, actor, kind: _Kind, pending: _Pending, status: str, note: str = "") -> tuple[_Pending, User]:
+    """Decide ``pending`` (``_decide``) and write the audit event of the decision, inside the caller's transaction."""
+    decided, user = _decide(actor=actor, pending=pending, status=status, note=note)
+    if status == SecondPersonRequest.APPROVED:
+        summary = f"确认{kind.done(decided)}（{_name(decided.requested_by)}申请）"
+    elif status == SecondPersonRequest.REJECTED:
+        summary = f"驳回{decided.subject}的申请：{note}"
+    else:
+        summary = f"撤回{decided.subject}的申请"
+    record_event(
+        actor=actor,
+        verb=f"{kind.verb_prefix}_{_VERB_OF_STATUS[status]}",
+        target=decided,
+        summary=summary,
+        changes={
+            "status": [SecondPersonRequest.PENDING, status],
+            **kind.changes(decided),
+            **({"decision_note": note} if note else {}),
+        },
+    )
+    return decided, user
+
+
+def _check_confirmer(*, actor, kind: _Kind, pending: SecondPersonRequest) -> None:
+    """确认 is for a holder of ``CONFIRM_POWER`` who is neither the requester nor the user (the two-person rule)."""
+    if not actor.has_perm(CONFIRM_POWER):
+        raise PermissionDenied(f"no permission to confirm {kind.plural}")
+    refusal = kind.refusal(actor=actor, pending=pending)
+    if refusal:
+        raise ApplicationError(refusal)
+
+
+def second_person_request_reject(*, actor, pending: _Pending, note: str) -> _Pending:
+    """驳回: a confirmer refuses a pending role grant or password reset, with the reason; the requester gets an
+    in-app notice. The requester withdraws instead (``second_person_request_withdraw``)."""
+    kind = _KINDS[type(pending)]
+    if not actor.has_perm(CONFIRM_POWER):
+        raise PermissionDenied(f"no permission to decide {kind.plural}")
+    if actor.pk == pending.requested_by_id:
+        raise ApplicationError("这是您提出的申请，如不再需要请撤回。")
+    note = _text(note, what="驳回理由", field="note", required=True)
+    with transaction.atomic():
+        decided, _user = _request_close(actor=actor, kind=kind, pending=pending, status=pending.REJECTED, note=note)
+        _tell_requester(decided, f"已驳回：{kind.done(decided)}（{_name(actor)}：{note}）")
+    return decided
+
+
+def second_person_request_withdraw(*, actor, pending: _Pending) -> _Pending:
+    """撤回: the requester takes back a role grant or a password reset that still waits."""
+    if actor.pk != pending.requested_by_id:
+        raise ApplicationError("只有申请人可以撤回该申请。")
+    kind = _KINDS[type(pending)]
+    with transaction.atomic():
+        decided, _user = _request_close(actor=actor, kind=kind, pending=pending, status=pending.WITHDRAWN)
+    return decided
+
+
+def _tell_requester(decided: SecondPersonRequest, title: str) -> None:
+    requester, link = decided.requested_by, reverse("accounts:user_detail", args=[decided.user_id])
+    transaction.on_commit(lambda: inbox_notify(users=[requester], title=title, body=decided.decision_note, link=link))
+
+
+# --- role grants ---------------------------------------------------------------------------------------------------
 
 
 def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRequest:
@@ -210,15 +337,11 @@ def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRe
     the database refuses it too), and when the user has been deactivated meanwhile. Writes ``role_grant_approve``
     on the request and ``user_roles_change`` on the account; the requester gets an in-app notice.
     """
-    if not actor.has_perm(CONFIRM_POWER):
-        raise PermissionDenied("no permission to confirm role grants")
-    refusal = confirm_refusal(actor=actor, grant_request=grant_request)
-    if refusal:
-        raise ApplicationError(refusal)
+    _check_confirmer(actor=actor, kind=_GRANT, pending=grant_request)
     code = RoleCode(grant_request.role)
     label = ROLES[code].label
     with transaction.atomic():
-        grant, user = _decide(actor=actor, pending=grant_request, status=RoleGrantRequest.Status.APPROVED, note="")
+        grant, user = _request_close(actor=actor, kind=_GRANT, pending=grant_request, status=grant_request.APPROVED)
         if not user.is_active:
             raise ApplicationError(f"{_name(user)}的账户已停用，不能授予岗位；请先启用账户，或驳回该申请。")
         before = [c for c in ROLES if c in user.role_codes]
@@ -229,13 +352,6 @@ def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRe
             user.save(update_fields=["is_staff"])
         record_event(
             actor=actor,
-            verb="role_grant_approve",
-            target=grant,
-            summary=f"确认授予{_name(user)}「{label}」岗位（{_name(grant.requested_by)}申请）",
-            changes={"status": [RoleGrantRequest.Status.PENDING, RoleGrantRequest.Status.APPROVED], "role": label},
-        )
-        record_event(
-            actor=actor,
             verb="user_roles_change",
             target=user,
             summary=f"{_name(user)}：经{_name(actor)}确认，授予岗位「{label}」（{_name(grant.requested_by)}申请）。",
@@ -243,54 +359,6 @@ def role_grant_approve(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRe
         )
         _tell_requester(grant, f"已确认：授予{_name(user)}「{label}」岗位（{_name(actor)}确认）")
     return grant
-
-
-def role_grant_reject(*, actor, grant_request: RoleGrantRequest, note: str) -> RoleGrantRequest:
-    """驳回: a confirmer refuses a pending grant, with the reason; the requester gets an in-app notice. The requester
-    withdraws instead (``role_grant_withdraw``)."""
-    if not actor.has_perm(CONFIRM_POWER):
-        raise PermissionDenied("no permission to decide role grants")
-    if actor.pk == grant_request.requested_by_id:
-        raise ApplicationError("这是您提出的申请，如不再需要请撤回。")
-    note = _text(note, what="驳回理由", field="note", required=True)
-    label = grant_request.get_role_display()
-    with transaction.atomic():
-        grant, user = _decide(actor=actor, pending=grant_request, status=RoleGrantRequest.Status.REJECTED, note=note)
-        record_event(
-            actor=actor,
-            verb="role_grant_reject",
-            target=grant,
-            summary=f"驳回授予{_name(user)}「{label}」岗位的申请：{note}",
-            changes={
-                "status": [RoleGrantRequest.Status.PENDING, RoleGrantRequest.Status.REJECTED],
-                "role": label,
-                "decision_note": note,
-            },
-        )
-        _tell_requester(grant, f"已驳回：授予{_name(user)}「{label}」岗位（{_name(actor)}：{note}）")
-    return grant
-
-
-def role_grant_withdraw(*, actor, grant_request: RoleGrantRequest) -> RoleGrantRequest:
-    """撤回: the requester takes back a grant that still waits."""
-    if actor.pk != grant_request.requested_by_id:
-        raise ApplicationError("只有申请人可以撤回该申请。")
-    label = grant_request.get_role_display()
-    with transaction.atomic():
-        grant, user = _decide(actor=actor, pending=grant_request, status=RoleGrantRequest.Status.WITHDRAWN, note="")
-        record_event(
-            actor=actor,
-            verb="role_grant_withdraw",
-            target=grant,
-            summary=f"撤回授予{_name(user)}「{label}」岗位的申请",
-            changes={"status": [RoleGrantRequest.Status.PENDING, RoleGrantRequest.Status.WITHDRAWN], "role": label},
-        )
-    return grant
-
-
-def _tell_requester(decided: RoleGrantRequest | PasswordResetRequest, title: str) -> None:
-    requester, link = decided.requested_by, reverse("accounts:user_detail", args=[decided.user_id])
-    transaction.on_commit(lambda: inbox_notify(users=[requester], title=title, body=decided.decision_note, link=link))
 
 
 # --- passwords ----------------------------------------------------------------------------------------------------
@@ -365,23 +433,15 @@ def user_password_reset(*, actor, user: User, reason: str) -> PasswordReset:
 
 
 def _reset_request_create(*, actor, user: User, reason: str) -> PasswordResetRequest:
-    try:
-        with transaction.atomic():
-            reset = PasswordResetRequest.objects.create(user=user, reason=reason, requested_by=actor)
-    except IntegrityError as exc:  # another administrator asked a moment ago
-        raise ConflictError(f"重置{_name(user)}密码的申请已在等待确认。", extra={"field": "reason"}) from exc
-    record_event(
+    return _request_file(
         actor=actor,
-        verb="password_reset_request",
-        target=reset,
-        summary=f"申请重置{_name(user)}的密码，待另一位信息中心人员或局领导确认",
-        changes={"user": _name(user), "reason": reason},
+        kind=_RESET,
+        user=user,
+        reason=reason,
+        fields={},
+        conflict=ConflictError(f"重置{_name(user)}密码的申请已在等待确认。", extra={"field": "reason"}),
+        title=f"密码重置待确认：{_name(actor)}申请重置{_name(user)}的密码",
     )
-    title = f"密码重置待确认：{_name(actor)}申请重置{_name(user)}的密码"
-    confirmers = _confirmers(exclude=(actor.pk, user.pk))
-    link = _requests_link()
-    transaction.on_commit(lambda: inbox_notify(users=confirmers, title=title, body=reason, link=link))
-    return reset
 
 
 @sensitive_variables("password")
@@ -392,20 +452,9 @@ def password_reset_approve(*, actor, reset_request: PasswordResetRequest) -> Pas
     ``password_reset_approve`` on the request and ``user_password_reset`` on the account; the requester is told
     that it was done, without the password.
     """
-    if not actor.has_perm(CONFIRM_POWER):
-        raise PermissionDenied("no permission to confirm password resets")
-    refusal = reset_confirm_refusal(actor=actor, reset_request=reset_request)
-    if refusal:
-        raise ApplicationError(refusal)
+    _check_confirmer(actor=actor, kind=_RESET, pending=reset_request)
     with transaction.atomic():
-        reset, user = _decide(actor=actor, pending=reset_request, status=PasswordResetRequest.Status.APPROVED, note="")
-        record_event(
-            actor=actor,
-            verb="password_reset_approve",
-            target=reset,
-            summary=f"确认重置{_name(user)}的密码（{_name(reset.requested_by)}申请）",
-            changes={"status": [PasswordResetRequest.Status.PENDING, PasswordResetRequest.Status.APPROVED]},
-        )
+        reset, user = _request_close(actor=actor, kind=_RESET, pending=reset_request, status=reset_request.APPROVED)
         password = _password_set_temporary(
             actor=actor,
             user=user,
@@ -415,47 +464,6 @@ def password_reset_approve(*, actor, reset_request: PasswordResetRequest) -> Pas
         )
         _tell_requester(reset, f"已确认：重置{_name(user)}的密码（{_name(actor)}确认，临时密码已交确认人）")
     return PasswordReset(user=user, request=reset, temporary_password=password)
-
-
-def password_reset_reject(*, actor, reset_request: PasswordResetRequest, note: str) -> PasswordResetRequest:
-    """驳回: a confirmer refuses a pending reset, with the reason; the requester gets an in-app notice."""
-    if not actor.has_perm(CONFIRM_POWER):
-        raise PermissionDenied("no permission to decide password resets")
-    if actor.pk == reset_request.requested_by_id:
-        raise ApplicationError("这是您提出的申请，如不再需要请撤回。")
-    note = _text(note, what="驳回理由", field="note", required=True)
-    with transaction.atomic():
-        reset, user = _decide(
-            actor=actor, pending=reset_request, status=PasswordResetRequest.Status.REJECTED, note=note
-        )
-        record_event(
-            actor=actor,
-            verb="password_reset_reject",
-            target=reset,
-            summary=f"驳回重置{_name(user)}密码的申请：{note}",
-            changes={
-                "status": [PasswordResetRequest.Status.PENDING, PasswordResetRequest.Status.REJECTED],
-                "decision_note": note,
-            },
-        )
-        _tell_requester(reset, f"已驳回：重置{_name(user)}的密码（{_name(actor)}：{note}）")
-    return reset
-
-
-def password_reset_withdraw(*, actor, reset_request: PasswordResetRequest) -> PasswordResetRequest:
-    """撤回: the requester takes back a reset that still waits."""
-    if actor.pk != reset_request.requested_by_id:
-        raise ApplicationError("只有申请人可以撤回该申请。")
-    with transaction.atomic():
-        reset, user = _decide(actor=actor, pending=reset_request, status=PasswordResetRequest.Status.WITHDRAWN, note="")
-        record_event(
-            actor=actor,
-            verb="password_reset_withdraw",
-            target=reset,
-            summary=f"撤回重置{_name(user)}密码的申请",
-            changes={"status": [PasswordResetRequest.Status.PENDING, PasswordResetRequest.Status.WITHDRAWN]},
-        )
-    return reset
 
 
 @sensitive_variables("new_password")

@@ -29,6 +29,12 @@ class ScheduleEntry:
     # that was down does not work through a backlog of stale runs. None: never expires.
     expire_seconds: int | None = None
 
+    @classmethod
+    def daily(cls, name: str, task: str, description: str, *, at: str, expire_hours: int) -> "ScheduleEntry":
+        """A job run once a day at ``at`` (``"7:30"``, Beijing time) that expires after ``expire_hours``."""
+        hour, minute = (str(int(part)) for part in at.split(":"))
+        return cls(name, task, description, minute=minute, hour=hour, expire_seconds=expire_hours * 3600)
+
 
 SCHEDULES: list[ScheduleEntry] = [
     ScheduleEntry(
@@ -52,13 +58,12 @@ SCHEDULES: list[ScheduleEntry] = [
         minute="*/5",
         expire_seconds=240,
     ),
-    ScheduleEntry(
-        name="refund-nightly-screening",
-        task="refund.nightly_screening",
-        description="每天凌晨2点对全部一般纳税人按当月申请所属期进行留抵退税筛查（在夜间数据导入之后）。",
-        minute="0",
-        hour="2",
-        expire_seconds=6 * 3600,
+    ScheduleEntry.daily(
+        "refund-nightly-screening",
+        "refund.nightly_screening",
+        "每天凌晨2点对全部一般纳税人按当月申请所属期进行留抵退税筛查（在夜间数据导入之后）。",
+        at="2:00",
+        expire_hours=6,
     ),
     ScheduleEntry(
         name="sms-dispatch-safety-net",
@@ -76,37 +81,33 @@ SCHEDULES: list[ScheduleEntry] = [
         expire_seconds=55,
     ),
     # 候选名单 (refund): the push dates — the day after the filing deadline and the last working day of the month.
-    ScheduleEntry(
-        name="refund-push-eve-screening",
-        task="refund.push_eve_screening",
-        description="每天22:00：若次日是候选名单推送日，发起次日申请所属期的留抵退税筛查，保证7:30生成名单时已有完成的筛查（凌晨2点的筛查仍照常运行）。",
-        minute="0",
-        hour="22",
-        expire_seconds=2 * 3600,
+    ScheduleEntry.daily(
+        "refund-push-eve-screening",
+        "refund.push_eve_screening",
+        "每天22:00：若次日是候选名单推送日，发起次日申请所属期的留抵退税筛查，保证7:30生成名单时已有完成的筛查（凌晨2点的筛查仍照常运行）。",
+        at="22:00",
+        expire_hours=2,
     ),
-    ScheduleEntry(
-        name="refund-push-date-lists",
-        task="refund.push_date_lists",
-        description="每天7:30：若当天是推送日，按最近一次完成的筛查（必要时先筛查）生成各分局和纳税服务股的候选名单，并发站内通知；非推送日不做任何事。",
-        minute="30",
-        hour="7",
-        expire_seconds=4 * 3600,
+    ScheduleEntry.daily(
+        "refund-push-date-lists",
+        "refund.push_date_lists",
+        "每天7:30：若当天是推送日，按最近一次完成的筛查（必要时先筛查）生成各分局和纳税服务股的候选名单，并发站内通知；非推送日不做任何事。",
+        at="7:30",
+        expire_hours=4,
     ),
-    ScheduleEntry(
-        name="refund-push-date-auto-remind",
-        task="refund.push_date_auto_remind",
-        description="每天9:00：若当天是推送日且“候选名单设置”开启了自动提醒，向当日候选纳税人发送提醒短信（每户每份名单只发一次）。",
-        minute="0",
-        hour="9",
-        expire_seconds=3 * 3600,
+    ScheduleEntry.daily(
+        "refund-push-date-auto-remind",
+        "refund.push_date_auto_remind",
+        "每天9:00：若当天是推送日且“候选名单设置”开启了自动提醒，向当日候选纳税人发送提醒短信（每户每份名单只发一次）。",
+        at="9:00",
+        expire_hours=3,
     ),
     # 退税台账 (ledger): the morning registration of the previous day's refunds and the bills.
-    ScheduleEntry(
-        name="ledger-register-previous-day",
-        task="ledger.register_previous_day",
-        description="每天8:30：登记前一天国库退库的退税台账，并向每户已退税纳税人的财务负责人发送退税账单短信（每笔只登记、只发送一次）。",
-        minute="30",
-        hour="8",
-        expire_seconds=6 * 3600,
+    ScheduleEntry.daily(
+        "ledger-register-previous-day",
+        "ledger.register_previous_day",
+        "每天8:30：登记前一天国库退库的退税台账，并向每户已退税纳税人的财务负责人发送退税账单短信（每笔只登记、只发送一次）。",
+        at="8:30",
+        expire_hours=6,
     ),
 ]

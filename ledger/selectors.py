@@ -78,15 +78,33 @@ LEDGER_SORT_FIELDS = {
 LEDGER_SORT = "-paid_on"
 
 
-class LedgerEntryFilter(django_filters.FilterSet):
+class _TaxpayerBranchFilter(django_filters.FilterSet):
+    """What the ledger's and 待退库's filters share: the taxpayer's name or identifier (``q``), and the branches
+    the reader may see (``branch``). ``TAXPAYER`` is the path from the row to the taxpayer's fields."""
+
+    TAXPAYER = ""
     q = django_filters.CharFilter(method="filter_q", label="名称或识别号")
+    branch = django_filters.ModelChoiceFilter(
+        queryset=Branch.objects.none(), to_field_name="code", label="主管税务机关", empty_label="全部分局"
+    )
+
+    def __init__(self, data=None, queryset=None, *, user=None):
+        super().__init__(data=data, queryset=queryset)
+        self.filters["branch"].queryset = _branches_for(user)
+
+    def filter_q(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        by_name = Q(**{f"{self.TAXPAYER}name__icontains": value})
+        return queryset.filter(by_name | Q(**{f"{self.TAXPAYER}identifier__startswith": normalise_taxpayer_id(value)}))
+
+
+class LedgerEntryFilter(_TaxpayerBranchFilter):
     date_from = django_filters.DateFilter(
         field_name="paid_on", lookup_expr="gte", label="退库日期从", widget=_DateInput()
     )
     date_to = django_filters.DateFilter(field_name="paid_on", lookup_expr="lte", label="至", widget=_DateInput())
-    branch = django_filters.ModelChoiceFilter(
-        queryset=Branch.objects.none(), to_field_name="code", label="主管税务机关", empty_label="全部分局"
-    )
     refund_kind = django_filters.ChoiceFilter(
         choices=RefundApplication.Kind.choices, label="退税类型", empty_label="全部类型"
     )
@@ -105,16 +123,6 @@ class LedgerEntryFilter(django_filters.FilterSet):
         model = LedgerEntry
         fields = ("q", "date_from", "date_to", "branch", "refund_kind", "regime", "size", "industry", "credit_check")
 
-    def __init__(self, data=None, queryset=None, *, user=None):
-        super().__init__(data=data, queryset=queryset)
-        self.filters["branch"].queryset = _branches_for(user)
-
-    def filter_q(self, queryset, name, value):
-        value = (value or "").strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(identifier__startswith=normalise_taxpayer_id(value)))
-
     def filter_industry(self, queryset, name, value):
         return queryset.filter(industry_code__startswith=value) if value else queryset
 
@@ -131,29 +139,14 @@ def ledger_entry_filterset(*, user, filters: Mapping | None) -> LedgerEntryFilte
 # --- 待退库: approved applications the treasury has not paid yet ---------------------------------------------
 
 
-class UnpaidFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="名称或识别号")
-    branch = django_filters.ModelChoiceFilter(
-        queryset=Branch.objects.none(), to_field_name="code", label="主管税务机关", empty_label="全部分局"
-    )
+class UnpaidFilter(_TaxpayerBranchFilter):
+    TAXPAYER = "taxpayer__"
     kind = django_filters.ChoiceFilter(choices=RefundApplication.Kind.choices, label="退税类型", empty_label="全部类型")
     period = PeriodFilter(field_name="application_period", label="申请所属期")
 
     class Meta:
         model = RefundApplication
         fields = ("q", "branch", "kind", "period")
-
-    def __init__(self, data=None, queryset=None, *, user=None):
-        super().__init__(data=data, queryset=queryset)
-        self.filters["branch"].queryset = _branches_for(user)
-
-    def filter_q(self, queryset, name, value):
-        value = (value or "").strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(taxpayer__name__icontains=value) | Q(taxpayer__identifier__startswith=normalise_taxpayer_id(value))
-        )
 
 
 def unpaid_applications_for_user(*, user) -> QuerySet[RefundApplication]:

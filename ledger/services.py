@@ -2,9 +2,9 @@
 and the credit reduction check (留抵核减核对).
 
 * ``payment_record`` — 退库: writes the ``TreasuryPayment``, adds it to the application's sums paid and moves it
-  to 已退库, or to 部分退库 while part is still unpaid (``refund.application_services.application_mark_paid``, a
+  to 已退库, or to 部分退库 while part is still unpaid (``refund.applications.services.application_mark_paid``, a
   conditional UPDATE), and writes its ``LedgerEntry``, all in one transaction with the audit event; the candidate
-  funnel (已退税) is told after commit.
+  funnel (已退税) is told after commit. What is checked before (``payment_plan``) is in ``ledger.payment_checks``.
 * ``payments_import_xlsx`` — the treasury's receipt file (国库退库回执), checked whole, written all or nothing;
   a row whose voucher is already recorded for the same application, amount and date is skipped, so importing
   the same file again pays nothing twice.
@@ -30,160 +30,22 @@ from django.utils import timezone
 from accounts.audit import record_event
 from core.errors import ApplicationError, ConflictError
 from core.masking import mask_identifier
-from core.money import format_yuan, parse_yuan
+from core.money import format_yuan
 from core.periods import Period, format_period_cn
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import SmsRejected, sms_enqueue
 from refund.applications.services import application_mark_paid
-from refund.models import UNPAID_STATES, RefundApplication
+from refund.models import RefundApplication
 from taxpayers.models import Taxpayer, VatReturn
 
 from .models import LedgerEntry, LedgerRun, TreasuryPayment
+from .payment_checks import PaymentPlan, PaymentRefused, payment_plan
 
 logger = structlog.get_logger(__name__)
 
 ZERO = Decimal("0.00")
-_CENT = Decimal("0.01")
-Kind = RefundApplication.Kind
 BILL_TEMPLATE_CODE = "ledger_refund_bill"
-VOUCHER_MAX = 40
 UNSENDABLE = (SmsMessage.Status.FAILED, SmsMessage.Status.CANCELLED)
-
-
-class PaymentRefused(ApplicationError):
-    """A payment that cannot be recorded as entered; the message says why and ``field`` which input is wrong
-    (``voucher``, ``application``, ``paid_on``, or ``amount`` for the amount and its split)."""
-
-    code = "payment_refused"
-
-    def __init__(self, message: str, *, field: str = "amount", code: str | None = None):
-        super().__init__(message, code=code, extra={"field": field})
-        self.field = field
-
-
-def _money(value, label: str) -> Decimal | None:
-    """An optional amount of the payment form or the receipt file (blank is ``None``)."""
-    if value is None or value == "":
-        return None
-    try:
-        return parse_yuan(value, label)
-    except ApplicationError as exc:
-        raise PaymentRefused(exc.message) from None
-
-
-@dataclass(frozen=True)
-class PaymentPlan:
-    """What a payment will write, once every check passed (also what the import checks row by row)."""
-
-    voucher_number: str
-    amount: Decimal
-    incremental: Decimal
-    stock: Decimal
-    paid_on: dt.date
-
-
-def payment_plan(
-    *,
-    application: RefundApplication,
-    voucher_number: str,
-    amount,
-    paid_on: dt.date,
-    incremental=None,
-    stock=None,
-    today: dt.date | None = None,
-) -> PaymentPlan:
-    """Check a payment against the application (no writes); raises ``PaymentRefused`` with the reason.
-
-    The treasury may pay an application in parts (部分退库): each payment is checked against what is still
-    unpaid (the confirmed amount less the payments so far), in total and per kind.
-
-    The split: given parts must add up to the amount (one given part leaves the rest to the other); none given
-    takes the unpaid split when all that is unpaid is paid, and all of it to the one kind for an
-    incremental-only or stock-only application; a part payment of a "both" application must say its split.
-    """
-    voucher = (voucher_number or "").strip()
-    if not voucher:
-        raise PaymentRefused("请填写退库凭证号。", field="voucher")
-    if len(voucher) > VOUCHER_MAX:
-        raise PaymentRefused(f"退库凭证号过长：最多 {VOUCHER_MAX} 个字符。", field="voucher")
-    amount = _money(amount, "退库金额")
-    if amount is None:
-        raise PaymentRefused("请填写退库金额。")
-    if amount <= 0:
-        raise PaymentRefused("退库金额必须大于零。")
-    if application.state == RefundApplication.State.PAID:
-        raise PaymentRefused(
-            f"该申请已于 {application.paid_on.isoformat()} 全额退库（累计 {format_yuan(application.paid_amount)} 元），"
-            "不能再次退库。",
-            field="application",
-        )
-    if application.state not in UNPAID_STATES:
-        raise PaymentRefused(
-            f"只有“已审批”或“部分退库”的申请可以录入退库，该申请当前为“{application.get_state_display()}”。",
-            field="application",
-        )
-    confirmed = application.confirmed_amount
-    if confirmed is None:
-        raise PaymentRefused("该申请没有确认退税额，不能录入退库。", field="application")
-    unpaid = application.unpaid_amount
-    if amount > unpaid:
-        if application.paid_amount:
-            raise PaymentRefused(
-                f"退库金额 {format_yuan(amount)} 元超过该申请尚未退库的 {format_yuan(unpaid)} 元"
-                f"（确认退税额 {format_yuan(confirmed)} 元，已退库 {format_yuan(application.paid_amount)} 元），"
-                "请核对国库退库凭证。"
-            )
-        raise PaymentRefused(
-            f"退库金额 {format_yuan(amount)} 元超过该申请的确认退税额 {format_yuan(confirmed)} 元，请核对国库退库凭证。"
-        )
-    today = today or timezone.localdate()
-    if paid_on is None:
-        raise PaymentRefused("请填写退库日期。", field="paid_on")
-    if paid_on > today:
-        raise PaymentRefused(f"退库日期 {paid_on.isoformat()} 晚于今天，不能是将来的日期。", field="paid_on")
-    if application.approved_at and paid_on < timezone.localdate(application.approved_at):
-        raise PaymentRefused(
-            f"退库日期 {paid_on.isoformat()} 早于该申请的审批日期 "
-            f"{timezone.localdate(application.approved_at).isoformat()}，请核对。",
-            field="paid_on",
-        )
-    incremental = _money(incremental, "增量退税额")
-    stock = _money(stock, "存量退税额")
-    if incremental is None and stock is None:
-        if application.kind == Kind.INCREMENTAL:
-            incremental, stock = amount, ZERO
-        elif application.kind == Kind.STOCK:
-            incremental, stock = ZERO, amount
-        elif amount == unpaid and application.unpaid_incremental is not None:
-            incremental = application.unpaid_incremental
-            stock = amount - incremental
-        else:
-            raise PaymentRefused(
-                "该申请为增量和存量留抵退税，本次为部分退库，请分别填写其中增量和存量的金额。"
-            )
-    elif incremental is None:
-        incremental = amount - stock
-    elif stock is None:
-        stock = amount - incremental
-    if incremental < 0 or stock < 0:
-        raise PaymentRefused("增量、存量退税额均不能大于退库金额。")
-    if incremental + stock != amount:
-        raise PaymentRefused(
-            f"增量 {format_yuan(incremental)} 元与存量 {format_yuan(stock)} 元之和不等于退库金额 "
-            f"{format_yuan(amount)} 元。"
-        )
-    if application.kind == Kind.INCREMENTAL and stock:
-        raise PaymentRefused("该申请为增量留抵退税，不能有存量退税额。")
-    if application.kind == Kind.STOCK and incremental:
-        raise PaymentRefused("该申请为存量留抵退税，不能有增量退税额。")
-    for part, label, limit in (
-        (incremental, "增量", application.unpaid_incremental),
-        (stock, "存量", application.unpaid_stock),
-    ):
-        if limit is not None and part > limit:
-            what = f"尚未退库的{label}退税额" if application.paid_amount else f"确认的{label}退税额"
-            raise PaymentRefused(f"{label}退税额 {format_yuan(part)} 元超过{what} {format_yuan(limit)} 元。")
-    return PaymentPlan(voucher, amount, incremental, stock, paid_on)
 
 
 def _voucher_taken(voucher: str) -> PaymentRefused:

@@ -85,6 +85,14 @@ def _export_query(request) -> str:
     return query.urlencode()
 
 
+def _export(request, filterset_for, title: str, headers: tuple[str, ...], rows):
+    """Exactly the rows the page's filters in the URL select (``filterset_for``), as ``rows`` writes them under
+    ``headers``; audited on the rows' model."""
+    queryset = filterset_for(user=request.user, filters=request.GET).qs
+    object_type = queryset.model._meta.label_lower
+    return audited_xlsx_export(request, title=title, object_type=object_type, headers=headers, rows=rows(queryset))
+
+
 # --- 退税台账 -------------------------------------------------------------------------------------------------
 
 
@@ -139,20 +147,13 @@ def _ledger_rows(queryset):
 @require_GET
 def entries_export(request):
     """Exactly what the ledger page's filters show, identifiers masked; audited."""
-    filterset = selectors.ledger_entry_filterset(user=request.user, filters=request.GET)
-    return audited_xlsx_export(
-        request,
-        title="退税台账",
-        object_type="ledger.ledgerentry",
-        headers=LEDGER_HEADERS,
-        rows=_ledger_rows(filterset.qs),
-    )
+    return _export(request, selectors.ledger_entry_filterset, "退税台账", LEDGER_HEADERS, _ledger_rows)
 
 
 # The finance bureau's and the treasury's lists carry full identifiers: they reconcile them against their own
 # records by identifier. The export permission and the audit event stand guard instead of the mask.
 def _refunded_rows(queryset):
-    for number, entry in enumerate(queryset.iterator(chunk_size=2000), start=1):
+    for number, entry in enumerate(queryset.order_by("paid_on", "id").iterator(chunk_size=2000), start=1):
         yield (
             number,
             entry.identifier,
@@ -173,14 +174,7 @@ def _refunded_rows(queryset):
 def refunded_export(request):
     """已退税清单 for the finance bureau and the treasury: the ledger's filters, in their columns, full
     identifiers; audited."""
-    filterset = selectors.ledger_entry_filterset(user=request.user, filters=request.GET)
-    return audited_xlsx_export(
-        request,
-        title="已退税清单",
-        object_type="ledger.ledgerentry",
-        headers=REFUNDED_HEADERS,
-        rows=_refunded_rows(filterset.qs.order_by("paid_on", "id")),
-    )
+    return _export(request, selectors.ledger_entry_filterset, "已退税清单", REFUNDED_HEADERS, _refunded_rows)
 
 
 @login_required
@@ -291,14 +285,7 @@ def _unpaid_rows(queryset):
 def unpaid_export(request):
     """未退税清单 (approved, not yet paid in full) for the finance bureau and the treasury, full identifiers;
     audited."""
-    filterset = selectors.unpaid_filterset(user=request.user, filters=request.GET)
-    return audited_xlsx_export(
-        request,
-        title="未退税清单",
-        object_type="refund.refundapplication",
-        headers=UNPAID_HEADERS,
-        rows=_unpaid_rows(filterset.qs),
-    )
+    return _export(request, selectors.unpaid_filterset, "未退税清单", UNPAID_HEADERS, _unpaid_rows)
 
 
 @login_required
@@ -314,17 +301,8 @@ def payment_create(request, pk: int):
     target = back if back.startswith(unpaid_url) else unpaid_url
     status = 400
     if form.is_valid():
-        data = form.cleaned_data
-        try:
-            entry = services.payment_record(
-                actor=request.user,
-                application=application,
-                voucher_number=data["voucher_number"],
-                amount=data["amount"],
-                paid_on=data["paid_on"],
-                incremental=data["incremental"],
-                stock=data["stock"],
-            )
+        try:  # the form's fields are the service's arguments: voucher_number, amount, paid_on, incremental, stock
+            entry = services.payment_record(actor=request.user, application=application, **form.cleaned_data)
         except ApplicationError as exc:
             add_service_error(form, exc, fields=PAYMENT_FIELDS)
             status = exc.status_code

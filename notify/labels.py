@@ -26,7 +26,7 @@ ERROR_LABELS = {
     "empty_rspcod": "网关未返回结果代码",
 }
 
-# The carriers' status words in delivery reports (protocols.md §1.7); platform codes (CM:xxxx, DB:xxxx) have
+# The carriers' status words in delivery reports; platform codes (CM:xxxx, DB:xxxx) have
 # no public table and are shown as "未送达" with the code.
 REPORT_STATS = {
     "EXPIRED": "超过有效期仍未送达（手机长时间关机或不在服务区）",

@@ -19,8 +19,6 @@ pages — ``sms_batch_create``, ``sms_resend_failed``, ``sms_export_record`` —
 ``notify.signals.audit_requested`` (accounts writes the event in the same transaction).
 """
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -35,6 +33,7 @@ from django.utils import timezone
 from .backends.mas import template_params
 from .labels import report_error_message
 from .models import InboxNotification, MessageTemplate, OptOut, SmsBatch, SmsMessage, SmsReport
+from .reports import parse_report_date, report_fields, report_fingerprint, report_is_delivered
 from .signals import audit_requested
 from .text import (
     InvalidMobile,
@@ -71,7 +70,8 @@ def quiet_window() -> tuple[time, time] | None:
 def quiet_until(now: datetime) -> datetime | None:
     """When ``now`` falls in the quiet hours (default 21:00–08:00 Beijing time), the morning it ends; else None.
 
-    Not a statute (protocols.md §5.2): bureau practice, so bulk notices do not wake taxpayers.
+    Not a statute (no statutory quiet hours exist for notices): bureau practice, so bulk notices do not wake
+    taxpayers.
     """
     window = quiet_window()
     if window is None:
@@ -377,6 +377,36 @@ def sms_resend(*, message: SmsMessage, actor=None) -> SmsMessage:
     return row
 
 
+def _resend_originals(ids: list[int]) -> list[SmsMessage]:
+    """The failed rows among ``ids`` that a resend can help and that were not resent yet, locked: a second
+    officer resending the same rows at once waits here, then finds them resent."""
+    locked = list(
+        SmsMessage.objects.select_for_update()
+        .filter(pk__in=ids, status=SmsMessage.Status.FAILED)
+        .exclude(error_code__in=REFUSED_AT_ENQUEUE)
+        .order_by("pk")
+    )
+    already = set(SmsMessage.objects.filter(resend_of__in=[m.pk for m in locked]).values_list("resend_of", flat=True))
+    return [m for m in locked if m.pk not in already]
+
+
+def _resend_summary(*, rows: list[SmsMessage], skipped: int, opted: set, reason: str) -> str:
+    summary = f"重发失败短信 {len(rows)} 条"
+    if skipped:
+        summary += f"（另有 {skipped} 条不是发送失败、号码或内容有误或已重发，未重发）"
+    if opted:
+        summary += f"，其中 {sum(r.status == 'cancelled' for r in rows)} 条号码已退订被取消"
+    return summary + f"；原因：{reason}"
+
+
+def _resend_audit_target(batch_ids: set, rows: list[SmsMessage]) -> dict:
+    """The audit event's object: the batch when every resent row belongs to the same one, else the messages."""
+    if len(batch_ids) != 1 or None in batch_ids:
+        return {"object_type": "notify.smsmessage", "object_id": "", "object_repr": f"{len(rows)} 条短信"}
+    batch = SmsBatch.objects.get(pk=next(iter(batch_ids)))
+    return {"object_type": "notify.smsbatch", "object_id": str(batch.pk), "object_repr": batch.name}
+
+
 @transaction.atomic
 def sms_resend_failed(*, messages, reason: str, actor, now: datetime | None = None) -> list[SmsMessage]:
     """重发失败短信 from notify's pages: every failed, not yet resent message among ``messages`` (a queryset or
@@ -389,14 +419,7 @@ def sms_resend_failed(*, messages, reason: str, actor, now: datetime | None = No
     if not reason:
         raise SmsRejected("reason_required", "请填写重发原因")
     ids = list(messages.values_list("pk", flat=True)) if isinstance(messages, QuerySet) else [m.pk for m in messages]
-    locked = list(
-        SmsMessage.objects.select_for_update()
-        .filter(pk__in=ids, status=SmsMessage.Status.FAILED)
-        .exclude(error_code__in=REFUSED_AT_ENQUEUE)
-        .order_by("pk")
-    )
-    already = set(SmsMessage.objects.filter(resend_of__in=[m.pk for m in locked]).values_list("resend_of", flat=True))
-    originals = [m for m in locked if m.pk not in already]
+    originals = _resend_originals(ids)
     if not originals:
         raise SmsRejected("nothing_to_resend",
                           "没有可重发的短信：只能重发发送失败且尚未重发过的短信（号码或内容有误的需更正后重新发送）")
@@ -408,20 +431,10 @@ def sms_resend_failed(*, messages, reason: str, actor, now: datetime | None = No
     SmsMessage.objects.bulk_create(rows, batch_size=2000)
     batch_ids = {m.batch_id for m in originals}
     batch_refresh_status(batch_ids=batch_ids)
-    skipped = len(ids) - len(originals)
-    batch = SmsBatch.objects.get(pk=next(iter(batch_ids))) if len(batch_ids) == 1 and None not in batch_ids else None
-    summary = f"重发失败短信 {len(rows)} 条"
-    if skipped:
-        summary += f"（另有 {skipped} 条不是发送失败、号码或内容有误或已重发，未重发）"
-    if opted:
-        summary += f"，其中 {sum(r.status == 'cancelled' for r in rows)} 条号码已退订被取消"
-    summary += f"；原因：{reason}"
     _audit(
         actor=actor, verb="resend",
-        object_type="notify.smsbatch" if batch else "notify.smsmessage",
-        object_id=str(batch.pk) if batch else "",
-        object_repr=batch.name if batch else f"{len(rows)} 条短信",
-        summary=summary,
+        **_resend_audit_target(batch_ids, rows),
+        summary=_resend_summary(rows=rows, skipped=len(ids) - len(originals), opted=opted, reason=reason),
         changes={"resent": [[m.pk for m in originals], [r.pk for r in rows]], "reason": [None, reason]},
     )
     if any(r.status == SmsMessage.Status.QUEUED for r in rows):
@@ -472,28 +485,6 @@ def opt_out_add(*, mobile: str, reason: str = "", actor=None) -> OptOut:
 
 
 # --- delivery reports ----------------------------------------------------------------------
-def parse_report_date(value) -> datetime | None:
-    """``yyyyMMddHHmmss`` read leniently: hour 24 (seen in a real report) rolls over to the next day."""
-    digits = "".join(ch for ch in str(value or "") if ch.isdigit())
-    if len(digits) < 12:
-        return None
-    digits = digits.ljust(14, "0")[:14]
-    try:
-        year, month, day = int(digits[:4]), int(digits[4:6]), int(digits[6:8])
-        hour, minute, second = int(digits[8:10]), int(digits[10:12]), int(digits[12:14])
-        base = datetime(year, month, day, tzinfo=SHANGHAI)
-        if hour > 24 or minute > 59 or second > 60:
-            return None
-        return base + timedelta(hours=hour, minutes=minute, seconds=min(second, 59))
-    except ValueError:
-        return None
-
-
-def report_is_delivered(item: dict) -> bool:
-    """Sources disagree which field carries DELIVRD (protocols.md §1.7): either counts."""
-    return str(item.get("errorCode", "")).upper() == "DELIVRD" or str(item.get("reportStatus", "")).upper() == "DELIVRD"
-
-
 def _apply_report(message: SmsMessage, report: SmsReport) -> None:
     status = SmsMessage.Status.DELIVERED if report.delivered else SmsMessage.Status.FAILED
     code = "" if report.delivered else (report.error_code or report.report_status)
@@ -507,28 +498,6 @@ def _apply_report(message: SmsMessage, report: SmsReport) -> None:
     )
 
 
-@transaction.atomic
-def _report_fields(item) -> dict | None:
-    """The fields of one pushed or pulled report, or None when it is not a report we can store."""
-    if not isinstance(item, dict):
-        return None
-    values = {}
-    for key, limit in (("msgGroup", 64), ("mobile", 32), ("reportStatus", 32), ("errorCode", 32)):
-        value = item.get(key, "")
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            return None
-        values[key] = str(value).strip()
-        if len(values[key]) > limit:
-            return None
-    if not values["msgGroup"] or not values["mobile"]:
-        return None
-    return values
-
-
-def report_fingerprint(item: dict) -> str:
-    return hashlib.sha256(json.dumps(item, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def record_reports(*, items: list) -> dict:
     """Store delivery reports and apply them to their messages (``msgGroup`` + ``mobile``).
 
@@ -538,7 +507,7 @@ def record_reports(*, items: list) -> dict:
     """
     counts = {"matched": 0, "unmatched": 0, "duplicate": 0, "rejected": 0}
     for item in items:
-        fields = _report_fields(item)
+        fields = report_fields(item)
         if fields is None:
             counts["rejected"] += 1
             continue

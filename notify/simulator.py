@@ -1,6 +1,6 @@
 """A local 云MAS simulator for tests, the demo and the benchmark (loopback only).
 
-It checks requests the way the platform does (protocols.md §1): base64 body, JSON, every key present
+It checks requests the way the platform does: base64 body, JSON, every key present
 (``addSerial`` included), credentials, ``mac``, sign code, ≤ 5000 numbers, number format — the same
 checks for ``/sms/norsubmit`` (mac over ecName apId secretKey mobiles content sign addSerial) and
 ``/sms/tmpsubmit`` (mac over ecName apId secretKey templateId mobiles params sign addSerial; ``params`` a
@@ -40,6 +40,51 @@ class Faults:
     count: int = 0  # apply rspcod/http_status/timeout to this many requests (0 = until reset)
     rate: float = 0.0  # with rate > 0: apply rspcod/http_status to this fraction of requests at random
     undeliverable: set = field(default_factory=set)  # numbers whose report says UNDELIV
+
+
+class _Refused(Exception):
+    """A request the platform answers with ``rspcod`` instead of accepting it."""
+
+    def __init__(self, rspcod: str):
+        super().__init__(rspcod)
+        self.rspcod = rspcod
+
+
+def _decode(body: bytes) -> dict:
+    """The body is base64 of a JSON object."""
+    try:
+        data = json.loads(base64.b64decode(body.strip(), validate=True).decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise _Refused("InvalidMessage") from None
+    if not isinstance(data, dict):
+        raise _Refused("InvalidMessage")
+    return data
+
+
+def _mobiles(value: str) -> list[str]:
+    """Comma-separated numbers: at least one, at most ``MAX_MOBILES``, each a mobile number."""
+    mobiles = value.split(",") if value else []
+    if len(mobiles) > MAX_MOBILES:
+        raise _Refused("TooManyMobiles")
+    if not mobiles or not all(MOBILE.match(m) for m in mobiles):
+        raise _Refused("InvalidMobile")
+    return mobiles
+
+
+def _check_content(fields: dict, order: tuple[str, ...]) -> None:
+    """norsubmit needs a text; tmpsubmit a template id and ``params``, a JSON array of strings, not empty."""
+    if "content" in order and not fields["content"]:
+        raise _Refused("InvalidMessage")
+    if "params" not in order:
+        return
+    if not fields["templateId"]:
+        raise _Refused("InvalidMessage")
+    try:
+        params = json.loads(fields["params"])
+    except ValueError:
+        raise _Refused("InvalidMessage") from None
+    if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
+        raise _Refused("InvalidMessage")
 
 
 class SimulatorState:
@@ -85,43 +130,16 @@ class SimulatorState:
 
     # --- checks ------------------------------------------------------------------
     def check(self, path: str, body: bytes) -> tuple[str, dict | None]:
-        try:
-            data = json.loads(base64.b64decode(body.strip(), validate=True).decode("utf-8"))
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            return "InvalidMessage", None
-        if not isinstance(data, dict):
-            return "InvalidMessage", None
+        """``("success", item)`` for a request the platform would take, else ``(rspcod, None)``; the checks in
+        the platform's order: the body, the credentials and ``mac``, the sign code, the numbers, the content."""
         order = TEMPLATE_FIELDS if path.endswith("tmpsubmit") else NORMAL_FIELDS
-        fields = dict(data)
-        if "secretKey" not in fields:  # the HTTPS doc form: the secret is only inside the mac
-            fields["secretKey"] = self.secret_key
-        if any(key not in fields for key in order) or "mac" not in fields:
-            return "InvalidUsrOrPwd", None
-        if not all(isinstance(fields[key], str) for key in (*order, "mac")):
-            return "InvalidMessage", None
-        if (fields["ecName"], fields["apId"], fields["secretKey"]) != (self.ec_name, self.ap_id, self.secret_key):
-            return "InvalidUsrOrPwd", None
-        expected = hashlib.md5("".join(fields[key] for key in order).encode("utf-8"), usedforsecurity=False).hexdigest()
-        if fields["mac"] != expected:
-            return "IllegalMac", None
-        if fields["sign"] != self.sign:
-            return "IllegalSignId", None
-        mobiles = fields["mobiles"].split(",") if fields["mobiles"] else []
-        if len(mobiles) > MAX_MOBILES:
-            return "TooManyMobiles", None
-        if not mobiles or not all(MOBILE.match(m) for m in mobiles):
-            return "InvalidMobile", None
-        if "content" in order and not fields["content"]:
-            return "InvalidMessage", None
-        if "params" in order:
-            if not fields["templateId"]:
-                return "InvalidMessage", None
-            try:
-                params = json.loads(fields["params"])
-            except ValueError:
-                return "InvalidMessage", None
-            if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
-                return "InvalidMessage", None
+        try:
+            data = _decode(body)
+            fields = self._authenticated(data, order)
+            mobiles = _mobiles(fields["mobiles"])
+            _check_content(fields, order)
+        except _Refused as refused:
+            return refused.rspcod, None
         item = {
             "mobiles": mobiles,
             "content": fields.get("content") or fields.get("params"),
@@ -131,6 +149,25 @@ class SimulatorState:
         if "params" in order:
             item.update(templateId=fields["templateId"], params=fields["params"])
         return "success", item
+
+    def _authenticated(self, data: dict, order: tuple[str, ...]) -> dict:
+        """The request's fields once every key is there as text, the credentials match, ``mac`` is right (over
+        the fields in ``order``) and so is the sign code."""
+        fields = dict(data)
+        if "secretKey" not in fields:  # the HTTPS doc form: the secret is only inside the mac
+            fields["secretKey"] = self.secret_key
+        if any(key not in fields for key in order) or "mac" not in fields:
+            raise _Refused("InvalidUsrOrPwd")
+        if not all(isinstance(fields[key], str) for key in (*order, "mac")):
+            raise _Refused("InvalidMessage")
+        if (fields["ecName"], fields["apId"], fields["secretKey"]) != (self.ec_name, self.ap_id, self.secret_key):
+            raise _Refused("InvalidUsrOrPwd")
+        expected = hashlib.md5("".join(fields[key] for key in order).encode("utf-8"), usedforsecurity=False).hexdigest()
+        if fields["mac"] != expected:
+            raise _Refused("IllegalMac")
+        if fields["sign"] != self.sign:
+            raise _Refused("IllegalSignId")
+        return fields
 
     def accept(self, item: dict) -> str:
         now = datetime.now()
@@ -295,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
 class MasSimulator:
     """In-process server: ``with MasSimulator(...) as sim: sim.base_url``. Binds 127.0.0.1 only."""
 
-    # A synthetic test account (protocols.md §1.5), never a real one.
+    # A synthetic test account (the one of the golden vectors, notify/tests/data/golden.json), never a real one.
     def __init__(
         self, *, port=0, ec_name="某某市税务局", ap_id="swj_notice", secret_key="Test#2024",  # noqa: S107
         sign="AbCdEfG12", report_url="", seed=None,

@@ -18,7 +18,8 @@ def normalise_mobile(raw: str) -> str:
     """Return the bare 11-digit number or raise ``InvalidMobile``.
 
     Spaces/dashes are stripped and a leading +86/86 dropped when 13 digits remain; validity is
-    libphonenumber's CN mobile metadata (protocols.md §5.1), so unallocated blocks (140, 154…) fail.
+    libphonenumber's CN mobile metadata (stricter than "1, then 3-9, then 9 digits"), so unallocated blocks (140,
+    154…) fail.
     """
     value = _SEPARATORS.sub("", str(raw or ""))
     if value.startswith("+86"):

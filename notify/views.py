@@ -57,6 +57,32 @@ def _branch_names(user) -> dict[int, str]:
     return dict(selectors.branch_choices(user))
 
 
+def _list_context(request, *, page, filters: dict, sort: str, columns: dict, default: str, statuses, names) -> dict:
+    """What the outbox's and the batches' lists share: the page and its links, the sortable columns, the filters
+    with their choices, and the export of what they show."""
+    return {
+        "page_obj": page,
+        "page_query": _list_query(filters, sort),
+        "columns": sort_columns(request, columns, default=default),
+        "filters": filters,
+        "statuses": statuses,
+        "templates": MessageTemplate.objects.order_by("code"),
+        "branches": names.items(),
+        "can_export": request.user.has_perm(EXPORT_PERMISSION),
+        "export_query": _list_query(filters, sort),
+    }
+
+
+def _export(request, *, keys, rows_for, to_xlsx, title: str, object_type: str):
+    """Exactly what the list's filters show, numbers masked, as xlsx; the export is audited."""
+    filters = _filters(request, keys)
+    rows = rows_for(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
+    content, count = to_xlsx(rows, branch_names=_branch_names(request.user))
+    services.sms_export_record(actor=request.user, description=title, row_count=count, query=urlencode(filters),
+                               object_type=object_type)
+    return file_download(content, export_filename(title))
+
+
 # --- inbox -------------------------------------------------------------------------------------------------
 @login_required
 def inbox(request):
@@ -98,19 +124,9 @@ def message_list(request):
     batch = None
     if filters.get("batch", "").isdigit():
         batch = selectors.batch_list(user=request.user).filter(pk=int(filters["batch"])).first()
-    context = {
-        "page_obj": page,
-        "page_query": _list_query(filters, sort),
-        "columns": sort_columns(request, selectors.MESSAGE_COLUMNS, default=selectors.MESSAGE_SORT),
-        "filters": filters,
-        "batch": batch,
-        "statuses": SmsMessage.Status.choices,
-        "templates": MessageTemplate.objects.order_by("code"),
-        "branches": names.items(),
-        "can_send": request.user.has_perm(SEND_PERMISSION),
-        "can_export": request.user.has_perm(EXPORT_PERMISSION),
-        "export_query": _list_query(filters, sort),
-    }
+    context = _list_context(request, page=page, filters=filters, sort=sort, columns=selectors.MESSAGE_COLUMNS,
+                            default=selectors.MESSAGE_SORT, statuses=SmsMessage.Status.choices, names=names)
+    context.update(batch=batch, can_send=request.user.has_perm(SEND_PERMISSION))
     return render(request, "notify/message_list.html", context)
 
 
@@ -118,13 +134,9 @@ def message_list(request):
 @permission_required(EXPORT_PERMISSION, raise_exception=True)
 @require_GET
 def message_export(request):
-    """Exactly what the list's filters show, numbers masked, as xlsx; the export is audited."""
-    filters = _filters(request, MESSAGE_FILTERS)
-    rows = selectors.message_list(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
-    content, count = messages_xlsx(rows, branch_names=_branch_names(request.user))
-    services.sms_export_record(actor=request.user, description=MESSAGES_TITLE, row_count=count,
-                               query=urlencode(filters))
-    return file_download(content, export_filename(MESSAGES_TITLE))
+    """短信记录 as xlsx (``_export``)."""
+    return _export(request, keys=MESSAGE_FILTERS, rows_for=selectors.message_list, to_xlsx=messages_xlsx,
+                   title=MESSAGES_TITLE, object_type="notify.smsmessage")
 
 
 def _resend_candidates(request):
@@ -206,18 +218,9 @@ def batch_list(request):
     for batch in page:
         batch.tag = BATCH_TAGS.get(batch.status, "tag-waiting")
         batch.branch_name = names.get(batch.branch_id, "")
-    context = {
-        "page_obj": page,
-        "page_query": _list_query(filters, sort),
-        "columns": sort_columns(request, selectors.BATCH_COLUMNS, default=selectors.BATCH_SORT),
-        "filters": filters,
-        "statuses": SmsBatch.Status.choices,
-        "templates": MessageTemplate.objects.order_by("code"),
-        "branches": names.items(),
-        "can_create": request.user.has_perm("notify.add_smsbatch"),
-        "can_export": request.user.has_perm(EXPORT_PERMISSION),
-        "export_query": _list_query(filters, sort),
-    }
+    context = _list_context(request, page=page, filters=filters, sort=sort, columns=selectors.BATCH_COLUMNS,
+                            default=selectors.BATCH_SORT, statuses=SmsBatch.Status.choices, names=names)
+    context.update(can_create=request.user.has_perm("notify.add_smsbatch"))
     return render(request, "notify/batch_list.html", context)
 
 
@@ -225,12 +228,9 @@ def batch_list(request):
 @permission_required(EXPORT_PERMISSION, raise_exception=True)
 @require_GET
 def batch_export(request):
-    filters = _filters(request, BATCH_FILTERS)
-    rows = selectors.batch_list(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
-    content, count = batches_xlsx(rows, branch_names=_branch_names(request.user))
-    services.sms_export_record(actor=request.user, description=BATCHES_TITLE, row_count=count,
-                               query=urlencode(filters), object_type="notify.smsbatch")
-    return file_download(content, export_filename(BATCHES_TITLE))
+    """短信批次 as xlsx (``_export``)."""
+    return _export(request, keys=BATCH_FILTERS, rows_for=selectors.batch_list, to_xlsx=batches_xlsx,
+                   title=BATCHES_TITLE, object_type="notify.smsbatch")
 
 
 @login_required

@@ -1,6 +1,7 @@
 """POST /notify/mas/report/<token>/ — delivery reports pushed by 云MAS (plain JSON, one report or a list).
 
-The platform signs nothing (protocols.md §1.7): the secret path token is the only check, and log lines never
+The platform signs nothing (no signature, source address or retry rule is documented for pushed reports): the
+secret path token is the only check, and log lines never
 show it (config/redaction.py). With the right token the body is still untrusted: its size, nesting and count
 of reports are bounded, numbers must be finite, and each report is stored or rejected on its own.
 """

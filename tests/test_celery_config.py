@@ -1,4 +1,5 @@
-"""The Celery set-up STYLE.md asks for, and real round trips of a task through both brokers:
+"""The Celery set-up (prefetch 1, late acks, time limits, Django's time zone, one database beat), and real round
+trips of a task through both brokers:
 Redis (production, CI) and kombu's filesystem transport (the embedded demo)."""
 
 import json

@@ -1,6 +1,7 @@
 """The container stack, checked statically: Docker cannot run here, so these tests read
 docker-compose.yml, the Dockerfile and .env.example and hold them to the deployment we
-promise (DESIGN.md "Real parts and how they start")."""
+promise (PostgreSQL and Redis with health checks, a web service that migrates then runs gunicorn, workers and
+exactly one beat)."""
 
 import re
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_env_example_values():
     for required in ("DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS", "DATABASE_URL", "REDIS_URL",
                      "BUREAU_NAME", "LOG_LEVEL", "LOG_JSON", "MEDIA_ROOT", "POSTGRES_PASSWORD"):
         assert values.get(required), required
-    # The SMS contract's variables (shared/contracts/calendar-sms-ids.md); credentials stay empty.
+    # The SMS gateway's variables, by the names outside checks use; credentials stay empty.
     for name in ("MAS_BASE_URL", "MAS_EC_NAME", "MAS_AP_ID", "MAS_SECRET_KEY", "MAS_SIGN", "MAS_ADD_SERIAL",
                  "MAS_REPORT_TOKEN"):
         assert values.get(name) == "", name

@@ -5,7 +5,7 @@ payments and ledger runs, a push date with its lists and reminders), only smalle
 histories and the findings' evidence are the demo's own. Each role signs in and follows every link and htmx
 request reachable from the home page, a few pages of each kind. A page fails when it answers 5xx, when a link on
 it leads to a page the role is refused (403/404), or when its visible text shows what officers should never read:
-a rule code, a snake_case key, a file path or English system text (UX.md, "Words on the screen").
+a rule code, a snake_case key, a file path or English system text (the screen speaks the bureau's Chinese).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dependency order of DESIGN.md ("Layout"), checked on every import statement of the apps.
+"""The dependency order of the apps, checked on every import statement:
 
     demo → dashboards → risk → ledger → refund → credit → taxpayers → accounts → core
                   every app may use notify and core; notify imports only core
@@ -22,8 +22,8 @@ anything; apps may import ``config`` (settings, the Celery app, the schedule reg
 simply absent. Not seen: names imported by string (``importlib.import_module(name)``,
 ``apps.get_model``, lazy ``"app.Model"`` foreign keys).
 
-Today's violations are listed in ``ALLOWED`` with the reason; the reshaping removes them one
-by one, and ``test_allowlist_only_shrinks`` fails as soon as an entry is no longer needed.
+``ALLOWED`` is empty: every import follows the order. An entry there would be a debt with its reason,
+and ``test_allowlist_only_shrinks`` fails as soon as one is no longer needed.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The order of DESIGN.md, bottom first: an app may import the apps before it in this tuple.
+# The dependency order, bottom first: an app may import the apps before it in this tuple.
 ORDER = ("core", "accounts", "taxpayers", "credit", "refund", "ledger", "risk", "dashboards", "demo")
 NOTIFY = "notify"
 CORE = "core"
@@ -48,19 +48,8 @@ NOT_FOR_APPS = frozenset({"tests", "bench", "scripts", "conftest", "manage"})
 # The modules of core that are pure Python (the standard library only): the rules may import these, by name.
 PURE_CORE = frozenset({"core.industry", "core.periods"})
 
-# (file, imported module) pairs that break a rule today. Each one is a debt of the reshaping:
-# remove the line together with the import; never add one without a reason.
-ALLOWED: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Tests of an app that need a higher app's rows or labels: they move to the top-level tests/
-        # (cross-app) or build their data from the lower app alone.
-        ("accounts/tests/test_audit_labels.py", "refund.applications.services"),  # refund's ACTION_LABELS
-        ("accounts/tests/test_scoping.py", "taxpayers.models"),  # scoping tried on Taxpayer rows
-        ("notify/tests/test_batch_ui.py", "accounts.models"),  # asserts AuditEvent rows
-        ("notify/tests/test_batches.py", "accounts.models"),  # asserts AuditEvent rows
-        ("notify/tests/test_batches.py", "taxpayers.tests.factories"),  # TaxpayerFactory as recipient
-    }
-)
+# (file, imported module) pairs allowed to break a rule, each with its reason. Empty, and should stay so.
+ALLOWED: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -209,7 +198,7 @@ def check_tree() -> list[Violation]:
 def test_imports_follow_the_dependency_order():
     found = [v for v in check_tree() if v.key not in ALLOWED]
     if found:
-        pytest.fail("imports against DESIGN.md's dependency order:\n" + "\n".join(map(str, found)), pytrace=False)
+        pytest.fail("imports against the dependency order (ORDER):\n" + "\n".join(map(str, found)), pytrace=False)
 
 
 def test_allowlist_only_shrinks():

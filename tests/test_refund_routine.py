@@ -1,4 +1,5 @@
-"""The bureau's whole routine (DESIGN.md steps 1–5) on PostgreSQL, with a real Celery worker and the 云MAS simulator.
+"""The bureau's whole routine (import, screen, push lists, applications, ledger and bill) on PostgreSQL, with a
+real Celery worker and the 云MAS simulator.
 
 Returns are imported by the worker, the worker screens the period, the refund officer builds the push date's lists,
 the service officer reminds the candidates (the worker sends the SMS to the simulator), an application arrives
@@ -29,7 +30,7 @@ from ledger.services import payment_record
 from ledger.tasks import register_previous_day
 from notify.models import SmsMessage
 from notify.simulator import MasSimulator
-from notify.tests.conftest import CREDENTIALS
+from notify.tests.conftest import CREDENTIALS, simulator_settings
 from notify.tests.test_workers import Worker, _env
 from refund.applications.batch import applications_approve_batch
 from refund.applications.services import application_confirm, application_receive
@@ -99,12 +100,7 @@ def routine_env(live_server, tmp_path):
         override_settings(
             MAS_REPORT_TOKEN=TOKEN,
             SMS_QUIET_HOURS="",
-            SMS_BACKEND="mas",
-            MAS_BASE_URL=sim.base_url,
-            MAS_EC_NAME=CREDENTIALS["ec_name"],
-            MAS_AP_ID=CREDENTIALS["ap_id"],
-            MAS_SECRET_KEY=CREDENTIALS["secret_key"],
-            MAS_SIGN=CREDENTIALS["sign"],
+            **simulator_settings(sim),
             IMPORT_INLINE_MAX_BYTES=0,  # every import goes to the worker
             MEDIA_ROOT=str(tmp_path / "media"),
         ),

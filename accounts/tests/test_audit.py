@@ -52,3 +52,21 @@ def test_every_response_carries_a_request_id(client):
     assert response["X-Request-ID"] == "proxy-req-0001"
     response = client.get("/accounts/login/", HTTP_X_REQUEST_ID="bad id with spaces")
     assert len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_notify_actions_are_written_by_the_receiver_in_the_senders_transaction(personas):
+    """notify may not import accounts: it asks for its audit events by signal, and accounts writes each one in the
+    sender's transaction (the audit row and the change commit or roll back together)."""
+    from notify.services import sms_export_record
+
+    officer = personas["service_officer"]
+    with transaction.atomic():
+        sms_export_record(actor=officer, description="短信记录", row_count=7, query="status=failed")
+    event = AuditEvent.objects.get(verb="export")
+    assert (event.actor, event.object_type) == (officer, "notify.smsmessage")
+    assert event.summary == "导出短信记录（7 条）；筛选条件：status=failed"
+    with pytest.raises(ValueError), transaction.atomic():
+        sms_export_record(actor=officer, description="短信记录", row_count=1)
+        raise ValueError("the export failed")
+    assert AuditEvent.objects.filter(verb="export").count() == 1

@@ -263,7 +263,7 @@ MAS_REPORT_TOKEN = env("MAS_REPORT_TOKEN", default="")
 MAS_REPORT_PULL = env.bool("MAS_REPORT_PULL", default=False)  # HTTPS variant: pull reports (POST /sms/report)
 MAS_TIMEOUT_SECONDS = env.float("MAS_TIMEOUT_SECONDS", default=30)
 # The secret is always inside the mac; it also travels in the body (in clear text on the plain-HTTP interface)
-# only for an interface account that demands it (protocols.md §1.3).
+# only for an interface account that demands it (the platform's documents disagree whether it must).
 MAS_SECRET_IN_BODY = env.bool("MAS_SECRET_IN_BODY", default=False)
 SMS_MAX_LENGTH = env.int("SMS_MAX_LENGTH", default=500)  # characters, signature included
 SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="21:00-08:00")  # Asia/Shanghai; empty: none

@@ -1,4 +1,4 @@
-"""China Mobile 云MAS over HTTP(S): protocols.md §1.
+"""China Mobile 云MAS over HTTP(S): ordinary (``/sms/norsubmit``) and template (``/sms/tmpsubmit``) sends.
 
 Body = base64 of the compact UTF-8 JSON with keys in the platform's order; ``mac`` = lowercase MD5 of
 the field values concatenated in that order; ``addSerial`` is always sent, even empty (an absent key is
@@ -24,7 +24,7 @@ TEMPLATE_FIELDS = ("ecName", "apId", "secretKey", "templateId", "mobiles", "para
 REPORT_FIELDS = ("ecName", "apId", "secretKey")
 MAX_MOBILES = 5000
 
-# rspcod → (outcome, description). Unknown codes are permanent failures (protocols.md §1.6).
+# rspcod → (outcome, description): the platform's documented codes. Unknown codes are permanent failures.
 RSPCOD = {
     "success": (Outcome.ACCEPTED, "提交成功"),
     "IllegalMac": (Outcome.PERMANENT, "请求签名校验不通过（密钥或字段拼接有误）"),
@@ -109,7 +109,7 @@ class MasBackend(BaseBackend):
         return self._submit("/sms/norsubmit", body)
 
     def send_template(self, mobiles: list[str], template_id: str, params: list[str]) -> SendResult:
-        """``/sms/tmpsubmit``: the platform fills its registered template with ``params`` (protocols.md §1.3)."""
+        """``/sms/tmpsubmit``: the platform fills its registered template with ``params`` (sent as JSON array text)."""
         if not 0 < len(mobiles) <= MAX_MOBILES:
             raise ValueError(f"1..{MAX_MOBILES} mobiles per request, got {len(mobiles)}")
         fields = {

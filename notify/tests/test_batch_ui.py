@@ -11,7 +11,6 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import AuditEvent
 from notify.models import MessageTemplate, SmsBatch, SmsMessage
 from notify.services import Recipient, opt_out_add, sms_batch_enqueue, sms_enqueue
 
@@ -33,7 +32,7 @@ def _preview(client, **data):
 
 
 @override_settings(SMS_QUIET_HOURS="")
-def test_paste_preview_confirm_and_the_batch_page(client_for, personas, template):
+def test_paste_preview_confirm_and_the_batch_page(client_for, personas, template, audit_events):
     opt_out_add(mobile="13700137000")
     long_name = "某某" * 30
     pasted = "\n".join([
@@ -78,7 +77,7 @@ def test_paste_preview_confirm_and_the_batch_page(client_for, personas, template
     assert batch.created_by == personas["service_officer"]
     again = client.post("/notify/batches/new/confirm/", {"token": token})
     assert again["Location"] == done["Location"] and SmsMessage.objects.count() == 6
-    assert AuditEvent.objects.filter(verb="send", object_id=str(batch.pk)).count() == 1
+    assert audit_events.only("send").object_id == str(batch.pk)
 
     page = client.get(done["Location"])
     assert page.status_code == 200 and page.context["batch"].shown["counts"]["queued"] == 3
@@ -179,7 +178,7 @@ def test_lists_filter_by_branch_and_status(client_for, org, template):
 
 
 @override_settings(SMS_QUIET_HOURS="")
-def test_resend_selection_confirms_then_resends_with_reason(client_for, personas):
+def test_resend_selection_confirms_then_resends_with_reason(client_for, personas, audit_events):
     failed = [sms_enqueue(to=f"1380013800{i}", text="您好", idempotency_key=f"f{i}") for i in range(3)]
     SmsMessage.objects.filter(pk__in=[m.pk for m in failed[:2]]).update(status="failed", error_code="NoSignId")
     client = client_for("service_officer")
@@ -196,13 +195,13 @@ def test_resend_selection_confirms_then_resends_with_reason(client_for, personas
                                                    "next": "/notify/messages/?status=failed"})
     assert done.status_code == 302 and done["Location"] == "/notify/messages/?status=failed"
     assert SmsMessage.objects.filter(resend_of__isnull=False).count() == 2
-    event = AuditEvent.objects.get(verb="resend")
+    event = audit_events.only("resend")
     assert event.actor == personas["service_officer"] and "2 条" in event.summary and "签名已更正" in event.summary
     nothing = client.post("/notify/messages/resend/", {"id": ids})
     assert nothing.status_code == 400 and "没有可重发的短信" in nothing.content.decode()
 
 
-def test_exports_are_audited_and_masked(client_for, personas, template):
+def test_exports_are_audited_and_masked(client_for, personas, template, audit_events):
     sms_batch_enqueue(name="导出", template=template, key_prefix="e",
                       recipients=[Recipient("13800138000", JIA)])
     client = client_for("service_officer")
@@ -210,10 +209,10 @@ def test_exports_are_audited_and_masked(client_for, personas, template):
     assert list(sheet.values)[1][1] == "138****8000"
     batches = openpyxl.load_workbook(io.BytesIO(client.get("/notify/batches/export/").content)).active
     assert list(batches.values)[1][1] == "导出"
-    events = list(AuditEvent.objects.filter(verb="export").order_by("id").values_list("object_type", "summary"))
+    events = [(e.object_type, e.summary) for e in audit_events if e.verb == "export"]
     assert events == [("notify.smsmessage", "导出短信记录（1 条）；筛选条件：status=queued"),
                       ("notify.smsbatch", "导出短信批次（1 条）")]
-    assert all(e.actor == personas["service_officer"] for e in AuditEvent.objects.filter(verb="export"))
+    assert all(e.actor == personas["service_officer"] for e in audit_events if e.verb == "export")
 
 
 def test_a_branch_scoped_reader_sees_only_its_branch(client_for, personas, org, template):

@@ -1,4 +1,4 @@
-"""The 云MAS request format against the golden vectors (protocols.md §1.5): decode and compare, mac equality."""
+"""The 云MAS request format against the golden vectors (data/golden.json): decode and compare, mac equality."""
 
 import json
 

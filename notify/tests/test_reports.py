@@ -10,7 +10,7 @@ from django.test import override_settings
 from notify.backends import Outcome, SendResult
 from notify.dispatch import record_result
 from notify.models import SmsMessage, SmsReport
-from notify.services import parse_report_date
+from notify.reports import parse_report_date
 
 pytestmark = pytest.mark.django_db
 TOKEN = "report-token-123456"

@@ -1,4 +1,5 @@
-"""manage.py sms_send exactly as shared/contracts/calendar-sms-ids.md says, against the in-process simulator."""
+"""manage.py sms_send as outside checks call it (its JSON answer and exit codes are fixed), against the in-process
+simulator."""
 
 import hashlib
 import io

@@ -1,5 +1,6 @@
 """Template SMS (/sms/tmpsubmit): the simulator checks it exactly like norsubmit, and the dispatcher uses it
-for messages from a template registered on 云MAS (protocols.md §1.3–1.4, vectors MAS-TMP-1/2)."""
+for messages from a template registered on 云MAS (``params`` a string holding a JSON array, hashed as sent; golden
+vectors MAS-TMP-1/2)."""
 
 import base64
 import json

@@ -20,7 +20,7 @@ from django.test import override_settings
 from notify.models import MessageTemplate, SmsMessage
 from notify.services import Recipient, sms_batch_enqueue
 from notify.simulator import MasSimulator
-from notify.tests.conftest import CREDENTIALS
+from notify.tests.conftest import CREDENTIALS, simulator_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
@@ -35,12 +35,7 @@ def _env(sim: MasSimulator, **extra) -> dict:
         DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         REDIS_URL=settings.REDIS_URL,
-        SMS_BACKEND="mas",
-        MAS_BASE_URL=sim.base_url,
-        MAS_EC_NAME=CREDENTIALS["ec_name"],
-        MAS_AP_ID=CREDENTIALS["ap_id"],
-        MAS_SECRET_KEY=CREDENTIALS["secret_key"],
-        MAS_SIGN=CREDENTIALS["sign"],
+        **simulator_settings(sim),
         MAS_TIMEOUT_SECONDS="10",
         SMS_QUIET_HOURS="",
         SMS_BATCH_SIZE="10",

@@ -1,4 +1,4 @@
-"""Every list fits an office screen: at 1366×768 no table is wider than its container (UX.md, "Look and build").
+"""Every list fits an office screen: at 1366×768 no table is wider than its container.
 
 The demo county is built by the demo's own commands (as ``tests/test_crawl.py`` builds it, smaller), then each
 role signs in to real Chromium and opens every page of its left menu and the lists one level down (a screening

@@ -16,8 +16,8 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from core.money import format_yuan, parse_yuan
 from refund.models import UNPAID_STATES, RefundApplication
+from refund.rules.split import SplitError, split_refund
 
-ZERO = Decimal("0.00")
 Kind = RefundApplication.Kind
 VOUCHER_MAX = 40
 
@@ -77,7 +77,7 @@ def payment_plan(
     incremental, stock = _payment_split(
         application, amount, incremental=_money(incremental, "增量退税额"), stock=_money(stock, "存量退税额")
     )
-    _check_split(application, amount, incremental=incremental, stock=stock)
+    _check_split(application, incremental=incremental, stock=stock)
     return PaymentPlan(voucher, amount, incremental, stock, paid_on)
 
 
@@ -148,38 +148,46 @@ def _check_date(application: RefundApplication, paid_on: dt.date | None, *, toda
 def _payment_split(
     application: RefundApplication, amount: Decimal, *, incremental: Decimal | None, stock: Decimal | None
 ) -> tuple[Decimal, Decimal]:
-    """The payment's (incremental, stock) split: given parts must add up to the amount (one given part leaves the
-    rest to the other, checked by ``_check_split``); none given takes the unpaid split when all that is unpaid is
-    paid, and all of it to the one kind for an incremental-only or stock-only application; a part payment of a
-    "both" application must say its split."""
-    if incremental is not None and stock is not None:
-        return incremental, stock
-    if incremental is not None:
-        return incremental, amount - incremental
-    if stock is not None:
-        return amount - stock, stock
-    if application.kind == Kind.INCREMENTAL:
-        return amount, ZERO
-    if application.kind == Kind.STOCK:
-        return ZERO, amount
-    if amount == application.unpaid_amount and application.unpaid_incremental is not None:
-        return application.unpaid_incremental, amount - application.unpaid_incremental
-    raise PaymentRefused("该申请为增量和存量留抵退税，本次为部分退库，请分别填写其中增量和存量的金额。")
-
-
-def _check_split(application: RefundApplication, amount: Decimal, *, incremental: Decimal, stock: Decimal) -> None:
-    """The parts are not negative, add up to the amount, fit the application's kind and what is unpaid of each."""
-    if incremental < 0 or stock < 0:
-        raise PaymentRefused("增量、存量退税额均不能大于退库金额。")
-    if incremental + stock != amount:
-        raise PaymentRefused(
-            f"增量 {format_yuan(incremental)} 元与存量 {format_yuan(stock)} 元之和不等于退库金额 "
-            f"{format_yuan(amount)} 元。"
+    """The payment's (incremental, stock) split by the one split rule (``refund.rules.split``): given parts must
+    add up to the amount (one given part leaves the rest to the other); none given takes the unpaid split when all
+    that is unpaid is paid, and all of it to the one kind for an incremental-only or stock-only application; a
+    part payment of a "both" application must say its split."""
+    if (
+        incremental is None
+        and stock is None
+        and application.kind == Kind.BOTH
+        and amount == application.unpaid_amount
+        and application.unpaid_incremental is not None
+    ):
+        incremental = application.unpaid_incremental
+    try:
+        split = split_refund(
+            kind=application.kind, amount=amount, incremental=incremental, stock=stock, fill_missing=True
         )
-    if application.kind == Kind.INCREMENTAL and stock:
-        raise PaymentRefused("该申请为增量留抵退税，不能有存量退税额。")
-    if application.kind == Kind.STOCK and incremental:
-        raise PaymentRefused("该申请为存量留抵退税，不能有增量退税额。")
+    except SplitError as exc:
+        raise PaymentRefused(_split_refusal(exc)) from None
+    return split.incremental, split.stock
+
+
+def _split_refusal(exc: SplitError) -> str:
+    if exc.code == "sum_mismatch":
+        return (
+            f"增量 {format_yuan(exc.incremental)} 元与存量 {format_yuan(exc.stock)} 元之和不等于退库金额 "
+            f"{format_yuan(exc.amount)} 元。"
+        )
+    return SPLIT_REFUSALS[exc.code]
+
+
+SPLIT_REFUSALS = {
+    "parts_missing": "该申请为增量和存量留抵退税，本次为部分退库，请分别填写其中增量和存量的金额。",
+    "part_exceeds_amount": "增量、存量退税额均不能大于退库金额。",
+    "stock_not_applied": "该申请为增量留抵退税，不能有存量退税额。",
+    "incremental_not_applied": "该申请为存量留抵退税，不能有增量退税额。",
+}
+
+
+def _check_split(application: RefundApplication, *, incremental: Decimal, stock: Decimal) -> None:
+    """Neither part exceeds what is unpaid of it (the split itself is checked by ``_payment_split``)."""
     for part, label, limit in (
         (incremental, "增量", application.unpaid_incremental),
         (stock, "存量", application.unpaid_stock),

@@ -1,4 +1,5 @@
-"""Fixtures every test may use: one fixed persona per role (refund officer, branch officer, service, risk, credit, leader, admin) and a signed-in client for each.
+"""Fixtures every test may use: one fixed persona per role (refund officer, branch officer, service,
+risk, credit, leader, admin) and a signed-in client for each.
 
 Personas: an officer of branch A and one of branch B (税源管理分局), a refund officer,
 a service officer, a supervisor and an admin. Branch A and B each manage taxpayers.

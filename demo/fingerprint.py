@@ -97,11 +97,7 @@ def _models() -> list[type[models.Model]]:
 
 def table_rows(model, keys, seeded_after) -> tuple[list[str], list[tuple]]:
     label = model._meta.label
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not f.primary_key and f"{label}.{f.name}" not in SKIPPED_FIELDS
-    ]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f"{label}.{f.name}" not in SKIPPED_FIELDS]
     rows = [
         tuple(_plain(f, value, keys, seeded_after) for f, value in zip(fields, values, strict=True))
         for values in model.objects.values_list(*(f.attname for f in fields)).iterator(chunk_size=5000)
@@ -138,7 +134,7 @@ def fingerprint(*, seeded_after: dt.datetime, with_rows: bool = False) -> dict:
         if with_rows:
             table["columns"] = names
             table["rows"] = rows
-        if rows or with_rows:
+        if rows:
             result[model._meta.label] = table
     return result
 
@@ -148,6 +144,8 @@ def differences(before: dict, after: dict) -> list[str]:
     lines = []
     for label in sorted(set(before) | set(after)):
         old, new = before.get(label, {"count": 0}), after.get(label, {"count": 0})
+        if old["count"] == new["count"] == 0:
+            continue
         for key in ("count", "sums", "by_value", "hash"):
             if old.get(key) != new.get(key):
                 lines.append(f"{label} {key}: {old.get(key)} → {new.get(key)}")

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.apps import apps
@@ -106,11 +107,15 @@ def table_rows(model, keys, seeded_after) -> tuple[list[str], list[tuple]]:
     return [f.name for f in fields], rows
 
 
-def fingerprint(*, seeded_after: dt.datetime, with_rows: bool = False) -> dict:
-    """The database's fingerprint (see the module docstring); ``with_rows`` adds every row, sorted."""
+def fingerprint(*, seeded_after: dt.datetime, with_rows: bool = False, labels: Iterable[str] | None = None) -> dict:
+    """The database's fingerprint (see the module docstring); ``with_rows`` adds every row, sorted; ``labels``
+    (``app_label.Model``) keeps to those tables."""
     keys = _natural_keys()
     result = {}
+    wanted = set(labels) if labels is not None else None
     for model in _models():
+        if wanted is not None and model._meta.label not in wanted:
+            continue
         names, rows = table_rows(model, keys, seeded_after)
         fields = {f.name: f for f in model._meta.concrete_fields}
         table = {"count": len(rows)}

@@ -258,11 +258,9 @@ class Planner:
         while period <= self.last:
             self._month(taxpayers, period, returns, filed, refunded_in)
             period = period.plus(1)
-        # Kept as the county has been built since periods became values: the key is text, so no open work of the
-        # current month (see the next commit).
         credits_now = sorted(
             taxpayer_id
-            for taxpayer_id, credit, _ in returns.get(str(self.last), ())
+            for taxpayer_id, credit, _ in returns.get(self.last, ())
             if credit >= REJECT_MIN_CREDIT
             and taxpayers[taxpayer_id]["filing_frequency"] == Taxpayer.FilingFrequency.MONTHLY
         )

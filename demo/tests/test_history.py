@@ -114,7 +114,7 @@ def test_demo_history_writes_a_consistent_history_and_a_second_run_adds_nothing(
 
     # Open work in the current month and last month, some of it past the 10-working-day clock.
     open_apps = [app for app in applications if app.state in OPEN_APPLICATION_STATES]
-    assert {app.application_period for app in open_apps} <= {Period(2025, 5), Period(2025, 6)}
+    assert {app.application_period for app in open_apps} == {Period(2025, 5), Period(2025, 6)}
     assert any(app.due_on < TODAY for app in open_apps), "a few overdue"
 
     paid = [app for app in applications if app.state == State.PAID]

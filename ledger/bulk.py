@@ -27,7 +27,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.audit import record_event
-from core.bulk import bulk_create_as_recorded
+from core.bulk import bulk_create_as_recorded, bulk_set
 from core.errors import ApplicationError
 from core.money import format_yuan
 from refund.bulk import PastPaymentMark, applications_paid_backfill
@@ -164,7 +164,7 @@ def ledger_days_backfill(*, registrations: list[PastRegistration]) -> list[Ledge
             for entry in by_day[registration.day]:
                 entry.run, entry.bill_error = run, registration.note[:200]
                 linked.append(entry)
-        LedgerEntry.objects.bulk_update(linked, ["run", "bill_error"], batch_size=BATCH)
+        bulk_set(LedgerEntry, linked, ["run", "bill_error"])
         record_event(
             actor=None,
             verb="ledger_days_backfill",

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from accounts.scoping import visible_branch_ids
-from core.bulk import bulk_create_as_recorded
+from core.bulk import bulk_create_as_recorded, bulk_set
 from core.errors import ApplicationError
 from core.periods import Period
 from taxpayers.calendar import add_working_days
@@ -374,7 +374,7 @@ def applications_paid_backfill(*, payments: list[PastPaymentMark]) -> None:
         )  # fmt: skip
         changed[app.pk] = app
     fields = ["state", "state_changed_at", "updated_at", "paid_on", "paid_amount", "paid_incremental", "paid_stock"]
-    RefundApplication.objects.bulk_update(list(changed.values()), fields, batch_size=BATCH)
+    bulk_set(RefundApplication, list(changed.values()), fields)
     bulk_create_as_recorded(ApplicationTransition, transitions, batch_size=BATCH)
 
 

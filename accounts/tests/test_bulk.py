@@ -1,9 +1,11 @@
 """Setting up the organisation in bulk (accounts/bulk.py): idempotent, and staff follows the admin role."""
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from accounts.bulk import Login, OrgUnit, branches_ensure, logins_ensure
 from accounts.models import Branch, User
+from accounts.roles import sync_role_groups
 from core.errors import ApplicationError
 
 UNITS = (
@@ -15,6 +17,12 @@ LOGINS = (
     Login("it", "admin", "S1", "孙浩", "13905710701"),
     Login("east", "branch_officer", "F1", "赵磊", "13905710201"),
 )
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db):
+    """As the migrations make them (a transactional test's flush, earlier in the worker, may have removed them)."""
+    sync_role_groups(group_model=Group, permission_model=Permission)
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@
 Loopback only: the host must be 127.0.0.1 (or localhost); any other is refused before a user starts.
 
 Each user signs in through the real login form (CSRF token from the form) as a demo login — branch1…branch5,
-refund, service, risk, credit, leader, admin, password ``taxpayers.demo.DEMO_PASSWORD`` — and then works the
+refund, service, risk, credit, leader, admin, password ``demo.county.DEMO_PASSWORD`` — and then works the
 pages its role works: an action is a short path through the pages (a list, filtered, then one row of it), with
 5–15 s between actions and 1–3 s between the pages of one (``BENCH_THINK="5-15"``). The mix at 50 users:
 20 branch officers (four per branch), 12 refund officers, 5 service, 4 risk, 2 credit, 4 supervisors, 3 admins.
@@ -39,7 +39,7 @@ from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from taxpayers.demo import DEMO_PASSWORD
+from demo.county import DEMO_PASSWORD
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

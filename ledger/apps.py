@@ -17,9 +17,9 @@ class LedgerConfig(AppConfig):
                 "ledger_payment_record": "录入退库",
                 "ledger_register": "登记退税台账",
                 "ledger_credit_check": "留抵核减核对",
-                "demo_history_seeded": "生成演示历史",
+                "ledger_payments_backfill": "导入历史退库",
+                "ledger_days_backfill": "补登历史台账",
             },
-            object_types={"ledger.demo": "演示数据"},
             keys={"registered": "登记条目", "unbilled": "未发账单", "checked": "已核对", "not_reduced": "留抵未核减"},
         )
         # 录入退库's record beside the entry's own fields (amount, paid_on, application).

@@ -160,3 +160,27 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paid_on.isoformat()} {self.name} {self.amount}"
+
+    @classmethod
+    def of_payment(cls, payment: TreasuryPayment, *, taxpayer: Taxpayer, incremental, stock, **fields) -> "LedgerEntry":
+        """The (unsaved) entry of ``payment``, with the taxpayer's and the application's figures copied as they are
+        when the money leaves."""
+        application = payment.application
+        return cls(
+            payment=payment,
+            application=application,
+            taxpayer=taxpayer,
+            identifier=taxpayer.identifier,
+            name=taxpayer.name,
+            branch_id=taxpayer.branch_id,
+            refund_kind=application.kind,
+            application_period=application.application_period,
+            amount=payment.amount,
+            incremental_amount=incremental,
+            stock_amount=stock,
+            paid_on=payment.paid_on,
+            regime=application.regime,
+            size=application.size or taxpayer.size,
+            industry_code=application.industry_code or taxpayer.industry_code,
+            **fields,
+        )

@@ -8,4 +8,4 @@ class TaxpayersConfig(AppConfig):
     def ready(self) -> None:
         from accounts.audit_labels import register
 
-        register(verbs={"demo_seeded": "生成演示数据"}, object_types={"taxpayers.demo": "演示数据"})
+        register(verbs={"taxpayers_bulk_load": "批量写入纳税人", "taxpayers_bulk_delete": "批量删除纳税人"})

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "risk",
     "refund",
     "ledger",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -24,11 +24,11 @@ from django.core.management import call_command
 
 from accounts.models import User
 from accounts.roles import sync_role_groups
+from demo.county import DEMO_PASSWORD
 from notify.models import MessageTemplate
 from notify.services import Recipient, sms_batch_create
 from refund.applications.batch import applications_approve_batch
 from refund.models import RefundApplication
-from taxpayers.demo import DEMO_PASSWORD
 from taxpayers.models import Taxpayer
 from taxpayers.services import import_job_create, import_job_run
 

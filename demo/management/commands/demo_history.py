@@ -1,4 +1,4 @@
-"""``python manage.py demo_history``: the demo county's refund history since 2022-01 (see ``ledger/demo.py``).
+"""``python manage.py demo_history``: the demo county's refund history since 2022-01 (``demo/history/``).
 
 ``make demo`` runs it after ``seed_demo``. It writes nothing when any refund application exists, so a
 second run (or a run on a database with real applications) adds nothing.
@@ -9,24 +9,19 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ledger.demo import build_demo_history, record_part_payment
+from core.errors import ApplicationError
+from demo.history import build_demo_history, record_part_payment
+from demo.options import add_today_argument
 from ledger.statistics import format_working_days
 from refund.models import RefundApplication
 from taxpayers.calendar import CalendarUnavailable
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--today “{value}” 不是有效日期，应为 YYYY-MM-DD。") from exc
 
 
 class Command(BaseCommand):
     help = "为示范县生成 2022 年以来的留抵退税演示历史：申请、流转、退库、台账和辅导记录（已有申请时跳过）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", type=_date, default=None, help="以此日期为“今天”（YYYY-MM-DD，默认当天）")
+        add_today_argument(parser)
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
 
     def handle(self, *args, **options):
@@ -38,6 +33,8 @@ class Command(BaseCommand):
             result = build_demo_history(today=today, seed=options["seed"], now=now)
         except CalendarUnavailable as exc:
             raise CommandError(str(exc)) from exc
+        except ApplicationError as exc:  # a bulk path refused a row of the history: nothing was written
+            raise CommandError(exc.message) from exc
         except ValueError as exc:
             raise CommandError("尚无税政一股演示账号：请先运行 python manage.py seed_demo。") from exc
         if result is None:

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from accounts.roles import ROLES, RoleCode
-from taxpayers import demo
+from demo import county
 
 DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}/"  # the Makefile's DEMO_PORT
 
@@ -29,7 +29,7 @@ def pad(text: str, width: int) -> str:
 
 def logins_by_role() -> list[tuple[str, User | None, list[str]]]:
     """(role label, the login to show, other usernames of the role) for every role, in role order."""
-    demo_order = {spec.username: n for n, spec in enumerate(demo.demo_users(demo.MAX_BRANCHES))}
+    demo_order = {spec.username: n for n, spec in enumerate(county.demo_users(county.MAX_BRANCHES))}
     users = User.objects.filter(is_active=True, groups__name__in=[code.value for code in RoleCode])
     members: dict[str, list[User]] = {code.value: [] for code in RoleCode}
     for user in users.select_related("branch").prefetch_related("groups").order_by("username").distinct():
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         out = self.stdout.write
         rule = "=" * 72
         out(rule)
-        out(f" 精简达 · {getattr(settings, 'BUREAU_NAME', demo.BUREAU.name)}  演示环境")
+        out(f" 精简达 · {getattr(settings, 'BUREAU_NAME', county.BUREAU.name)}  演示环境")
         out(f" 访问地址：{options['url']}")
         out("-" * 72)
         out(f" {pad('岗位', label_width)}{pad('用户名', 12)}{pad('密码', 16)}姓名 / 所属机构")
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             if user is None:
                 out(f" {pad(label, label_width)}（尚无账号：请运行 python manage.py seed_demo）")
                 continue
-            password = demo.DEMO_PASSWORD if user.check_password(demo.DEMO_PASSWORD) else "（已修改）"
+            password = county.DEMO_PASSWORD if user.check_password(county.DEMO_PASSWORD) else "（已修改）"
             line = f" {pad(label, label_width)}{pad(user.username, 12)}{pad(password, 16)}{user.full_name or '—'}"
             if user.branch:
                 line += f" / {user.branch.name}"
@@ -72,5 +72,5 @@ class Command(BaseCommand):
                 shown = "、".join(others[:6]) + ("等" if len(others) > 6 else "")
                 out(f" {pad('', label_width)}另有 {shown}")
         out("-" * 72)
-        out(f" 演示密码 {demo.DEMO_PASSWORD} 仅用于本机演示数据，请勿用于生产环境。")
+        out(f" 演示密码 {county.DEMO_PASSWORD} 仅用于本机演示数据，请勿用于生产环境。")
         out(rule)

@@ -46,7 +46,7 @@ from accounts.models import Branch
 from core.errors import ApplicationError
 from core.periods import Period
 
-from .imports import EARLIEST_PERIOD
+from .imports.cells import EARLIEST_PERIOD
 from .models import (
     RETURN_AMOUNT_FIELDS,
     ComplianceRecord,

@@ -9,7 +9,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from refund.tests.test_taxpayer_case import DATE, FIGURES, PERIOD, refund_assess, taxpayer_case
+from refund.screening.tests.test_taxpayer_case import DATE, FIGURES, PERIOD, refund_assess, taxpayer_case
 
 from accounts.models import User
 from core.money import format_yuan

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from refund.tests.test_bulk import at, history
+from refund.applications.tests.test_bulk import at, history
 
 from accounts.models import AuditEvent
 from core.errors import ApplicationError

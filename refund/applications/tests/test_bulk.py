@@ -15,9 +15,8 @@ from refund.applications import bulk
 from refund.applications.bulk import BackfillRefused, Confirmation, PastApplication, Step
 from refund.applications.computation import compute_application
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
-
-from .applications import receive
-from .candidates import eligible_taxpayer
+from refund.tests.applications import receive
+from refund.tests.candidates import eligible_taxpayer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIOD = Period(2026, 3)

@@ -101,7 +101,8 @@ OUTCOME_TAGS = {"eligible": "tag-done", "ineligible": "tag-attention", "error": 
 
 
 def describe_decision(decision: dict) -> dict:
-    """The rules' output (``refund.screening.services.decide``) with the Chinese words the pages show beside the codes.
+    """The rules' output as JSON (``refund.screening.decisions.contract_output``) with the Chinese words the pages
+    show beside the codes.
 
     Adds: ``outcome`` (eligible / ineligible / error) and its label and tag, the regime's title, each
     condition's and alternative's title, the failed conditions, the options used with their

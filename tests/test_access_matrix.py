@@ -535,13 +535,14 @@ def _screening_run(*taxpayers):
     import datetime as dt
 
     from refund.models import ScreeningRun
+    from refund.rules import CaseError
     from refund.screening.decisions import result_from_decision
 
     run = ScreeningRun.objects.create(
         application_period="2026-03", application_date=dt.date(2026, 3, 1), status=ScreeningRun.Status.SUCCEEDED
     )
     for taxpayer in taxpayers:
-        decision = {"error": "missing_return", "message": "缺少申报表"}
+        decision = CaseError("missing_return", "缺少申报表")
         result_from_decision(run=run, taxpayer_id=taxpayer.pk, decision=decision).save()
     return run
 

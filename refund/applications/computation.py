@@ -21,9 +21,10 @@ from core.periods import Period
 from taxpayers.models import Taxpayer
 
 from ..models import RefundApplication, ScreeningRun
+from ..rules import CaseError
 from ..rules.split import SplitError, split_refund
 from ..screening.case_builder import tax_period_of, taxpayer_case_json
-from ..screening.decisions import decide
+from ..screening.decisions import Outcome, contract_output, decision_of
 from .risk import RuleFigures, figures_of
 
 ZERO = Decimal("0.00")
@@ -34,7 +35,7 @@ class Computation:
     """The rules' figures for an application, and the case and decision they came from."""
 
     case: dict
-    decision: dict
+    decision: Outcome
     figures: RuleFigures
 
 
@@ -68,15 +69,16 @@ def compute_application(
     )
     own = str(application_period)  # the case is the contract's JSON: periods are text there
     case["previous_refunds"] = [r for r in case["previous_refunds"] if r["application_period"] != own]
-    decision = decide(case)
+    decision = decision_of(case)
     return Computation(case, decision, figures_of(decision, kind=kind))
 
 
 def computed_fields(computation: Computation, *, size_fallback: str, industry_fallback: str) -> dict:
     figures, decision = computation.figures, computation.decision
+    size = None if isinstance(decision, CaseError) else decision.size
     return {
         "regime": figures.regime,
-        "size": (decision.get("size") or size_fallback or "")[:10],
+        "size": (size or size_fallback or "")[:10],
         "industry_code": (computation.case["taxpayer"].get("industry_code") or industry_fallback or "")[:5],
         "computed_eligible": figures.eligible,
         "computed_amount": figures.amount,
@@ -84,7 +86,7 @@ def computed_fields(computation: Computation, *, size_fallback: str, industry_fa
         "computed_stock": figures.stock,
         "computed_at": timezone.now(),
         "inputs_snapshot": computation.case,
-        "result_snapshot": computation.decision,
+        "result_snapshot": contract_output(decision),  # stored as the contract's JSON
     }
 
 

@@ -41,8 +41,11 @@ from taxpayers.models import ComplianceRecord, Taxpayer
 
 from ..labels import condition_title, error_help, regime_title
 from ..models import RefundApplication, ScreeningRun
+from ..rules import CaseError
 from ..rules.parameters import CREDIT_LEVELS_ALLOWED
+from ..rules.regimes import cents
 from ..rules.split import restricted_to
+from ..screening.decisions import Outcome
 
 DEFAULT_ALLOWED_LEVELS = frozenset({"A", "B"})
 ARRIVAL, APPROVAL = "arrival", "approval"  # ApplicationRiskHit.Stage values
@@ -62,25 +65,22 @@ class RuleFigures:
     failed: tuple[dict, ...] = ()
 
 
-def figures_of(decision: dict, *, kind: str) -> RuleFigures:
-    """The rules' contract output (or error object) as the figures of an application of ``kind``.
+def figures_of(decision: Outcome, *, kind: str) -> RuleFigures:
+    """The rules' decision (or the reason it could not be made) as the figures of an application of ``kind``.
 
     An application for the incremental refund only is entitled to its incremental part, one for the stock
-    refund only to its stock part; ``both`` to the total.
+    refund only to its stock part; ``both`` to the total. Amounts in cents, as the contract reports them.
     """
-    if "error" in decision:
-        return RuleFigures(None, "", None, None, None, error=decision["error"], message=decision.get("message", ""))
+    if isinstance(decision, CaseError):
+        return RuleFigures(None, "", None, None, None, error=decision.code, message=decision.message)
     parts = restricted_to(
-        kind, incremental=Decimal(decision["refundable_incremental"]), stock=Decimal(decision["refundable_stock"])
+        kind, incremental=cents(decision.refundable_incremental), stock=cents(decision.refundable_stock)
     )
     failed = tuple(
-        {"code": c["code"], "detail": c.get("detail", ""), "citation": c.get("citation", "")}
-        for c in decision.get("conditions", [])
-        if not c["passed"]
+        {"code": c.code, "detail": c.detail, "citation": c.citation} for c in decision.conditions if not c.passed
     )
-    return RuleFigures(
-        bool(decision["eligible"]), decision["regime"] or "", parts.total, parts.incremental, parts.stock, failed=failed
-    )
+    regime = decision.regime or ""
+    return RuleFigures(decision.eligible, regime, parts.total, parts.incremental, parts.stock, failed=failed)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class RiskContext:
 
     application: RefundApplication
     stage: str  # "arrival" | "approval"
-    decision: dict
+    decision: Outcome
     figures: RuleFigures
     now: dt.datetime
 
@@ -331,7 +331,7 @@ def provided_checks() -> list:
     return list(_PROVIDED.values())
 
 
-def run_gate(*, application: RefundApplication, stage: str, decision: dict) -> list[Finding]:
+def run_gate(*, application: RefundApplication, stage: str, decision: Outcome) -> list[Finding]:
     """Every check against ``application`` with the rules' ``decision`` on the current data; the hits."""
     ctx = RiskContext(
         application=application,

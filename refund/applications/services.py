@@ -34,6 +34,7 @@ from ..models import (
     CoachingRecord,
     RefundApplication,
 )
+from ..screening.decisions import Outcome
 from .arrival import ClaimRefused, DuplicateApplication, duplicate_of, validate_arrival
 from .claims import claim_refusal
 from .computation import (
@@ -257,7 +258,7 @@ def application_receive(
 # --- the risk gate -----------------------------------------------------------------------------------------
 
 
-def _gate(*, application: RefundApplication, actor, stage: str, decision: dict) -> list[Finding]:
+def _gate(*, application: RefundApplication, actor, stage: str, decision: Outcome) -> list[Finding]:
     """Run the gate; on a hit record the findings and return the application (回退) — in the caller's
     transaction. Clean: mark it risk-free. Returns the findings."""
     findings = run_gate(application=application, stage=stage, decision=decision)

@@ -82,6 +82,11 @@ class Decision:
     def failed_conditions(self) -> list[str]:
         return [c.code for c in self.conditions if not c.passed]
 
+    @property
+    def reported_ratio(self) -> Decimal | None:
+        """The input ratio as the contract reports it (six places)."""
+        return None if self.input_ratio is None else _ratio(self.input_ratio)
+
     def as_contract_dict(self, *, with_trace: bool = False) -> dict[str, object]:
         """The contract's output object, keys in the contract's order, amounts as strings."""
         out: dict[str, object] = {
@@ -95,7 +100,7 @@ class Decision:
             "base_credit": _money(self.base_credit),
             "incremental_credit": _money(self.incremental_credit),
             "stock_credit": _money(self.stock_credit),
-            "input_ratio": None if self.input_ratio is None else str(_ratio(self.input_ratio)),
+            "input_ratio": None if self.input_ratio is None else str(self.reported_ratio),
             "refund_rate": self.refund_rate,
             "refundable_incremental": _money(self.refundable_incremental),
             "refundable_stock": _money(self.refundable_stock),

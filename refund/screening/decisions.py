@@ -1,7 +1,9 @@
 """The rules' decision on one case as the screening uses it, and the stored row (``ScreeningResult``) of it.
 
-``decide`` is the single-taxpayer path (the set-based statement in ``sql`` must agree with it); JSON in, the
-contract's output dict out. Pure apart from building unsaved model instances.
+``decision_of`` is the single-taxpayer path (the set-based statement in ``sql`` must agree with it): the rules'
+typed ``Decision``, or the ``CaseError`` when the case cannot be assessed. ``contract_output`` is that outcome as
+the contract's JSON object (with trace), for the boundaries: the pages that show it and the snapshot stored on an
+application. Pure apart from building unsaved model instances.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from core.errors import ApplicationError
 from core.periods import Period
 
 from ..models import ScreeningResult, ScreeningRun
-from ..rules import CaseError, assess, parse_case
+from ..rules import CaseError, Decision, assess, parse_case
 from ..rules.conditions import CONDITION_BITS
+from ..rules.regimes import cents
+
+Outcome = Decision | CaseError
+"""What the rules give a case: a decision, or why it cannot be assessed."""
 
 
 def period_input(value: Period | str) -> Period:
@@ -25,40 +31,49 @@ def period_input(value: Period | str) -> Period:
         raise ApplicationError(f"申请所属期“{value}”无效，应为 YYYY-MM（如 2026-03）。") from None
 
 
+def decision_of(data: dict) -> Outcome:
+    """The rules' decision on a case JSON, or the ``CaseError`` that says why it cannot be assessed."""
+    try:
+        return assess(parse_case(data))
+    except CaseError as exc:
+        return exc
+
+
+def contract_output(outcome: Outcome) -> dict:
+    """The contract output with trace, or ``{"error", "message"}``."""
+    if isinstance(outcome, CaseError):
+        return outcome.as_dict()
+    return outcome.as_contract_dict(with_trace=True)
+
+
 def decide(data: dict) -> dict:
     """The contract output with trace for a case JSON, or ``{"error", "message"}`` when it cannot be assessed."""
-    try:
-        return assess(parse_case(data)).as_contract_dict(with_trace=True)
-    except CaseError as exc:
-        return exc.as_dict()
+    return contract_output(decision_of(data))
 
 
-def result_from_case(*, run: ScreeningRun, taxpayer_id: int, data: dict) -> ScreeningResult:
-    return result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
+def _cents(amount: Decimal | None) -> Decimal | None:
+    return None if amount is None else cents(amount)
 
 
-def _money(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: dict) -> ScreeningResult:
-    """The stored row of a contract output (or error object) of the rules."""
-    if "error" in decision:
-        return ScreeningResult(run=run, taxpayer_id=taxpayer_id, error_code=decision["error"])
+def result_from_decision(*, run: ScreeningRun, taxpayer_id: int, decision: Outcome) -> ScreeningResult:
+    """The stored row of the rules' outcome: amounts in cents and the ratio in six places, as the contract
+    reports them."""
+    if isinstance(decision, CaseError):
+        return ScreeningResult(run=run, taxpayer_id=taxpayer_id, error_code=decision.code)
     return ScreeningResult(
         run=run,
         taxpayer_id=taxpayer_id,
-        regime=decision["regime"] or "",
-        eligible=decision["eligible"],
-        failed_mask=sum(CONDITION_BITS[c["code"]] for c in decision["conditions"] if not c["passed"]),
-        size=decision["size"] or "",
-        current_credit=_money(decision["current_credit"]),
-        base_credit=_money(decision["base_credit"]),
-        incremental_credit=_money(decision["incremental_credit"]),
-        stock_credit=_money(decision["stock_credit"]),
-        input_ratio=_money(decision["input_ratio"]),
-        refund_rate=decision["refund_rate"] or "",
-        refundable_incremental=_money(decision["refundable_incremental"]),
-        refundable_stock=_money(decision["refundable_stock"]),
-        refundable_total=_money(decision["refundable_total"]),
+        regime=decision.regime or "",
+        eligible=decision.eligible,
+        failed_mask=sum(CONDITION_BITS[code] for code in decision.failed_conditions),
+        size=decision.size or "",
+        current_credit=_cents(decision.current_credit),
+        base_credit=_cents(decision.base_credit),
+        incremental_credit=_cents(decision.incremental_credit),
+        stock_credit=_cents(decision.stock_credit),
+        input_ratio=decision.reported_ratio,
+        refund_rate=decision.refund_rate or "",
+        refundable_incremental=_cents(decision.refundable_incremental),
+        refundable_stock=_cents(decision.refundable_stock),
+        refundable_total=_cents(decision.refundable_total),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from taxpayers.selectors import taxpayer_get_for_user
 
 from ..models import ScreeningResult, ScreeningRun
 from .case_builder import taxpayer_case_json
-from .decisions import decide, result_from_decision
+from .decisions import Outcome, contract_output, decision_of, result_from_decision
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,31 @@ class Difference:
 
 @dataclass
 class Explanation:
-    """The rules' live decision for one taxpayer, and the run's stored row when it came from a run."""
+    """The rules' live decision for one taxpayer, and the run's stored row when it came from a run.
+
+    ``decision`` is the outcome as the contract's JSON, the form the page shows beside the case.
+    """
 
     taxpayer: Taxpayer
     application_period: Period
     application_date: dt.date
     options: dict
     case: dict
-    decision: dict
+    outcome: Outcome
     run: ScreeningRun | None = None
     stored: ScreeningResult | None = None
     differences: list[Difference] = field(default_factory=list)
+
+    @cached_property
+    def decision(self) -> dict:
+        return contract_output(self.outcome)
 
     @property
     def in_run(self) -> bool:
         return self.stored is not None
 
 
-def compare_with_stored(stored: ScreeningResult, decision: dict) -> list[Difference]:
+def compare_with_stored(stored: ScreeningResult, decision: Outcome) -> list[Difference]:
     """What the stored result says differently from the rules now (the data changed since the run)."""
     live = result_from_decision(run=stored.run, taxpayer_id=stored.taxpayer_id, decision=decision)
     differences = []
@@ -94,7 +102,7 @@ def explanation_for_user(
         application_date=application_date,
         options=options or None,
     )
-    decision = decide(case)
+    decision = decision_of(case)
     explanation = Explanation(taxpayer, application_period, application_date, options, case, decision, run=run)
     if run is not None:
         explanation.stored = ScreeningResult.objects.filter(run=run, taxpayer=taxpayer).select_related("run").first()
@@ -116,8 +124,13 @@ class WhatIf:
     application_period: Period
     application_date: dt.date
     case: dict
-    decision: dict
+    outcome: Outcome
     immediate_enjoyed: bool
+
+    @cached_property
+    def decision(self) -> dict:
+        """The outcome as the contract's JSON, the form the page shows."""
+        return contract_output(self.outcome)
 
 
 def what_if_for(
@@ -148,4 +161,4 @@ def what_if_for(
     if immediate_repaid:
         changes.append("即征即退、先征后返（退）税款已一次性全部缴回")
     enjoyed = bool(case["compliance"]["immediate_refund_since_2019_04"])
-    return WhatIf(changes, period, day, case, decide(case), enjoyed)
+    return WhatIf(changes, period, day, case, decision_of(case), enjoyed)

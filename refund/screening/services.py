@@ -19,7 +19,7 @@ from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 from ..models import ScreeningResult, ScreeningRun
 from ..rules.options import parse_options
 from .case_builder import BatchCaseBuilder, previous_refunds_sql, taxpayer_case_json
-from .decisions import decide, period_input, result_from_case, result_from_decision
+from .decisions import Outcome, decision_of, period_input, result_from_decision
 from .parallel import in_parallel
 from .return_states import refresh_stale_aggregates
 from .selectors import screenable_taxpayers
@@ -171,7 +171,10 @@ def _execute_by_rules(run: ScreeningRun, ids: list[int], *, count_progress: bool
     )
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start : start + CHUNK_SIZE]
-        results = [result_from_case(run=run, taxpayer_id=pk, data=data) for pk, data in builder.cases(chunk)]
+        results = [
+            result_from_decision(run=run, taxpayer_id=pk, decision=decision_of(case))
+            for pk, case in builder.cases(chunk)
+        ]
         # ignore_conflicts: a run restarted after a crash keeps what it wrote (unique run, taxpayer).
         ScreeningResult.objects.bulk_create(results, batch_size=1000, ignore_conflicts=True)
         if count_progress:
@@ -229,7 +232,7 @@ def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
                 taxpayer_id=taxpayer_id, application_period=run.application_period,
                 application_date=run.application_date, options=run.options,
             )
-            fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decide(data))
+            fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decision_of(data))
             ScreeningResult.objects.update_or_create(
                 run=run, taxpayer_id=taxpayer_id,
                 defaults={name: getattr(fresh, name) for name in ScreeningResult.OUTCOME_FIELDS},
@@ -242,14 +245,14 @@ def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
         )
 
 
-def screen_taxpayer(*, taxpayer_id: int, application_period: Period | str) -> dict:
-    """Re-screen one taxpayer (its data changed): its decision, kept in the period's latest finished run."""
+def screen_taxpayer(*, taxpayer_id: int, application_period: Period | str) -> Outcome:
+    """Re-screen one taxpayer (its data changed): the rules' decision, kept in the period's latest finished run."""
     period = period_input(application_period)
     run = ScreeningRun.latest_succeeded(period)
     if run is None:
-        return decide(taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period))
+        return decision_of(taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period))
     screen_taxpayers(run=run, taxpayer_ids=[taxpayer_id])
-    return decide(
+    return decision_of(
         taxpayer_case_json(
             taxpayer_id=taxpayer_id, application_period=period, application_date=run.application_date,
             options=run.options,

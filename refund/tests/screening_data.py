@@ -11,7 +11,7 @@ from decimal import Decimal
 from core.periods import Period
 from refund.models import ScreeningResult, ScreeningRun
 from refund.screening.case_builder import taxpayer_case_json
-from refund.screening.decisions import decide, result_from_decision
+from refund.screening.decisions import Outcome, contract_output, decision_of, result_from_decision
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import TaxpayerFactory
 
@@ -58,12 +58,18 @@ def error_taxpayer(branch, **fields):
     return taxpayer
 
 
-def live_decision(taxpayer, *, period=PERIOD, date=DATE, options=None) -> dict:
-    return decide(
+def live_outcome(taxpayer, *, period=PERIOD, date=DATE, options=None) -> Outcome:
+    """The rules' decision (or error) on the taxpayer's data now."""
+    return decision_of(
         taxpayer_case_json(
             taxpayer_id=taxpayer.pk, application_period=Period.parse(period), application_date=date, options=options
         )
     )
+
+
+def live_decision(taxpayer, *, period=PERIOD, date=DATE, options=None) -> dict:
+    """The same as the contract's JSON, the form the pages show."""
+    return contract_output(live_outcome(taxpayer, period=period, date=date, options=options))
 
 
 def finished_run(taxpayers, *, period=PERIOD, date=DATE, options=None, **fields) -> ScreeningRun:
@@ -76,8 +82,8 @@ def finished_run(taxpayers, *, period=PERIOD, date=DATE, options=None, **fields)
         **fields,
     )
     results = [
-        result_from_decision(run=run, taxpayer_id=t.pk, decision=live_decision(t, period=period, date=date,
-                                                                             options=options or None))
+        result_from_decision(run=run, taxpayer_id=t.pk, decision=live_outcome(t, period=period, date=date,
+                                                                            options=options or None))
         for t in taxpayers
     ]
     ScreeningResult.objects.bulk_create(results)

@@ -220,7 +220,7 @@ def test_totals_by_regime_size_industry_and_branch(client_for, org, screening):
     bare = sd.eligible_taxpayer(org["branch_b"], industry_code="4710", size="micro")
     run = screening["run"]
     ScreeningResult.objects.bulk_create(
-        [result_from_decision(run=run, taxpayer_id=bare.pk, decision=sd.live_decision(bare))]
+        [result_from_decision(run=run, taxpayer_id=bare.pk, decision=sd.live_outcome(bare))]
     )
     totals = client_for("supervisor").get(reverse("refund:run_detail", args=[run.pk])).context["totals"]
     million = Decimal("1200000.00")

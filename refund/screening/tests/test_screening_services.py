@@ -83,7 +83,7 @@ def test_screen_taxpayer_updates_the_latest_run(org):
     taxpayer.credit_level = "C"
     taxpayer.save()
     decision = screen_taxpayer(taxpayer_id=taxpayer.pk, application_period="2026-03")
-    assert decision["eligible"] is False
+    assert decision.eligible is False
     run.refresh_from_db()
     assert run.results.get().eligible is False
     assert run.eligible_count == 0

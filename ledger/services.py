@@ -86,23 +86,8 @@ def _write_payment(*, actor, application: RefundApplication, plan: PaymentPlan, 
         voucher_number=plan.voucher_number,
     )
     taxpayer = application.taxpayer
-    entry = LedgerEntry.objects.create(
-        payment=payment,
-        application=application,
-        taxpayer=taxpayer,
-        identifier=taxpayer.identifier,
-        name=taxpayer.name,
-        branch_id=taxpayer.branch_id,
-        refund_kind=application.kind,
-        application_period=application.application_period,
-        amount=plan.amount,
-        incremental_amount=plan.incremental,
-        stock_amount=plan.stock,
-        paid_on=plan.paid_on,
-        regime=application.regime,
-        size=application.size or taxpayer.size,
-        industry_code=application.industry_code or taxpayer.industry_code,
-    )
+    entry = LedgerEntry.of_payment(payment, taxpayer=taxpayer, incremental=plan.incremental, stock=plan.stock)
+    entry.save()
     record_event(
         actor=actor,
         verb="ledger_payment_record",

@@ -9,7 +9,6 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from refund.screening.tests.test_taxpayer_case import DATE, FIGURES, PERIOD, refund_assess, taxpayer_case
 
 from accounts.models import User
 from core.money import format_yuan
@@ -18,6 +17,7 @@ from demo import county as demo_county
 from demo.seeding import seed_demo_county
 from refund.screening.case_builder import taxpayer_case_json
 from refund.screening.decisions import decide
+from refund.screening.tests.test_taxpayer_case import DATE, FIGURES, PERIOD, refund_assess, taxpayer_case
 from taxpayers.models import Taxpayer, VatReturn
 
 pytestmark = pytest.mark.django_db

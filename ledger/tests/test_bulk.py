@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from refund.applications.tests.test_bulk import at, history
 
 from accounts.models import AuditEvent
 from core.errors import ApplicationError
@@ -14,6 +13,7 @@ from ledger.bulk import PastPayment, PastRegistration, ledger_days_backfill, pay
 from ledger.models import LedgerEntry, LedgerRun, TreasuryPayment
 from ledger.services import PaymentRefused
 from refund.applications.bulk import applications_backfill
+from refund.applications.tests.test_bulk import at, history
 from refund.models import ApplicationTransition, RefundApplication
 from refund.tests.candidates import eligible_taxpayer
 

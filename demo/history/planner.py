@@ -16,6 +16,7 @@ from accounts.models import User
 from core.money import format_yuan
 from core.periods import Period
 from refund.screening.case_builder import tax_period_of
+from refund.screening.decisions import Outcome
 from taxpayers.models import Taxpayer, VatReturn
 
 from .plans import (
@@ -84,14 +85,14 @@ class Planner:
         if n is None:
             return False
         received = self.day(n)
-        level, case, decision = self._rated(taxpayer, period, received)
+        level, case, decision, outcome = self._rated(taxpayer, period, received)
         if "error" in decision or not decision["eligible"]:
             return False
         computed = yuan(decision["refundable_total"])
         claimed = refunded if reduced else computed
         if claimed <= 0:
             return False
-        plan = Plan(taxpayer, period, received, claimed, level, case, decision, paid=claimed)
+        plan = Plan(taxpayer, period, received, claimed, level, case, decision, outcome, paid=claimed)
         plan.coached = rng.random() < 0.3
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         if claimed > computed or rng.random() < 0.06:
@@ -108,10 +109,10 @@ class Planner:
         self.add(plan)
         return True
 
-    def _rated(self, taxpayer: dict, period: Period, received: dt.date) -> tuple[str, dict, dict]:
-        """(credit level at submission, case, decision): where the rules fail a paid refund on the rating alone,
-        the rating of that year is taken as B (the demo keeps only the latest rating)."""
-        case, decision = assess(taxpayer["id"], period, received)
+    def _rated(self, taxpayer: dict, period: Period, received: dt.date) -> tuple[str, dict, dict, Outcome]:
+        """(credit level at submission, case, decision, typed decision): where the rules fail a paid refund on the
+        rating alone, the rating of that year is taken as B (the demo keeps only the latest rating)."""
+        case, decision, outcome = assess(taxpayer["id"], period, received)
         level = taxpayer["credit_level"] or "M"
         if (
             "error" not in decision
@@ -119,8 +120,8 @@ class Planner:
             and [c["code"] for c in failed(decision)] == ["credit_a_or_b"]
         ):
             level = "B"
-            case, decision = assess(taxpayer["id"], period, received, "B")
-        return level, case, decision
+            case, decision, outcome = assess(taxpayer["id"], period, received, "B")
+        return level, case, decision, outcome
 
     def _returned_and_verified(self, plan: Plan, steps: list[Step], k: int, computed: Decimal) -> int:
         """Returned by the arrival risk gate, verified by the branch officer, then to review; the last day index."""
@@ -176,13 +177,13 @@ class Planner:
         if n is None:
             return False
         received = self.day(n)
-        case, decision = assess(taxpayer["id"], period, received)
+        case, decision, outcome = assess(taxpayer["id"], period, received)
         if "error" in decision or decision["eligible"]:
             return False
         unmet = failed(decision)
         reason = "不符合留抵退税条件：" + "；".join(c["detail"] for c in unmet)
         claimed = (credit * Decimal(rng.uniform(0.4, 0.9))).quantize(CENT, ROUND_HALF_UP)
-        plan = Plan(taxpayer, period, received, claimed, taxpayer["credit_level"] or "M", case, decision)
+        plan = Plan(taxpayer, period, received, claimed, taxpayer["credit_level"] or "M", case, decision, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         k = n + rng.randint(0, 1)
@@ -207,11 +208,11 @@ class Planner:
     def open(self, taxpayer: dict, period: Period, filed: dict, received_index: int) -> bool:
         rng = self.rng
         received = self.day(received_index)
-        case, decision = assess(taxpayer["id"], period, received)
+        case, decision, outcome = assess(taxpayer["id"], period, received)
         if "error" in decision or not decision["eligible"]:
             return False
         computed = yuan(decision["refundable_total"])
-        plan = Plan(taxpayer, period, received, computed, taxpayer["credit_level"] or "M", case, decision)
+        plan = Plan(taxpayer, period, received, computed, taxpayer["credit_level"] or "M", case, decision, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         last = len(self.work.days) - 1

@@ -19,7 +19,7 @@ from refund.models import CoachingRecord, RefundApplication
 from refund.rules.split import kind_of as split_kind_of
 from refund.rules.split import proportional_split
 from refund.screening.case_builder import taxpayer_case_json
-from refund.screening.decisions import decide
+from refund.screening.decisions import Outcome, contract_output, decision_of
 from taxpayers.calendar import is_working_day
 
 FIRST_PERIOD = Period(2022, 1)
@@ -65,6 +65,7 @@ class Plan:
     level: str
     case: dict
     decision: dict
+    outcome: Outcome
     steps: list[Step] = field(default_factory=list)
     paid: Decimal | None = None  # set for paid applications
     correction: str = ""
@@ -125,11 +126,14 @@ def officers() -> tuple[User, dict[int, User]]:
 # --- the rules ------------------------------------------------------------------------------------------
 
 
-def assess(taxpayer_id: int, period: Period, on: dt.date, level: str | None = None) -> tuple[dict, dict]:
+def assess(taxpayer_id: int, period: Period, on: dt.date, level: str | None = None) -> tuple[dict, dict, Outcome]:
+    """(case, the decision as the contract writes it, the typed decision): the demo plans on the first and writes
+    the application with the typed one, as the service does."""
     case = taxpayer_case_json(
         taxpayer_id=taxpayer_id, application_period=period, application_date=on, credit_level=level
     )
-    return case, decide(case)
+    outcome = decision_of(case)
+    return case, contract_output(outcome), outcome
 
 
 def failed(decision: dict) -> list[dict]:

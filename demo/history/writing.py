@@ -152,7 +152,7 @@ def _past(planner: Planner, plan: Plan, times: list[dt.datetime], number: str, *
         claimed_amount=plan.claimed,
         credit_level_at_submission=plan.level,
         case=plan.case,
-        decision=decision,
+        decision=plan.outcome,
         computed_at=times[0] + dt.timedelta(minutes=1),
         risk_checked_at=times[0] + dt.timedelta(minutes=2),
         steps=[Step(ACTION_TO[s.to_state], at, s.actor, s.reason, s.evidence or {}) for s, at in workflow],

@@ -43,6 +43,7 @@ from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
 
 from ..models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
+from ..screening.decisions import Outcome
 from .arrival import validate_arrival
 from .claims import claim_refusal
 from .computation import Computation, computed_fields, confirmed_figures, tax_period_credit
@@ -100,8 +101,8 @@ class PastApplication:
     arrival_reason: str
     claimed_amount: Decimal
     credit_level_at_submission: str
-    case: dict  # the rules' case and decision at receipt (``compute_application``)
-    decision: dict
+    case: dict  # the rules' case and their typed decision at receipt (``compute_application``)
+    decision: Outcome
     computed_at: dt.datetime
     risk_checked_at: dt.datetime
     steps: list[Step] = field(default_factory=list)

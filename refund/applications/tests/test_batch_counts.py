@@ -5,12 +5,13 @@ taxpayers that can be reminded (a mobile, not reminded yet, not opted out)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from notify.models import OptOut, SmsMessage
+from notify.models import MessageTemplate, OptOut, SmsMessage
 from refund.applications.services import application_approve
 from refund.applications.workflow import ApprovalBlocked, approval_blocks
 from refund.models import ApplicationRiskHit, CandidateItem, CandidateList, RefundApplication
@@ -86,9 +87,15 @@ def test_the_count_and_the_approval_use_the_same_precondition(personas, selectio
 
 @pytest.fixture
 def pushed(org):
+    from django.apps import apps
+
+    from refund.candidates.reminders import REMINDER_TEMPLATE_CODE
     from refund.candidates.services import candidate_lists_build
     from refund.tests.candidates import FIRST_PUSH, eligible_taxpayer, screened
 
+    # The reminder template as the migration seeds it, stated here: the test counts reminders, not seeding.
+    importlib.import_module("refund.migrations.0005_candidate_permissions").seed_reminder_template(apps, None)
+    MessageTemplate.objects.filter(code=REMINDER_TEMPLATE_CODE).update(active=True)
     people = {
         "rep": eligible_taxpayer(org["branch_a"], legal_rep_mobile="13800138000"),
         "opted": eligible_taxpayer(org["branch_a"], legal_rep_mobile="13600136000", tax_handler_mobile="13912345678"),

@@ -92,7 +92,7 @@ class Planner:
         claimed = refunded if reduced else computed
         if claimed <= 0:
             return False
-        plan = Plan(taxpayer, period, received, claimed, level, case, decision, outcome, paid=claimed)
+        plan = Plan(taxpayer, period, received, claimed, level, case, outcome, paid=claimed)
         plan.coached = rng.random() < 0.3
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         if claimed > computed or rng.random() < 0.06:
@@ -183,7 +183,7 @@ class Planner:
         unmet = failed(decision)
         reason = "不符合留抵退税条件：" + "；".join(c["detail"] for c in unmet)
         claimed = (credit * Decimal(rng.uniform(0.4, 0.9))).quantize(CENT, ROUND_HALF_UP)
-        plan = Plan(taxpayer, period, received, claimed, taxpayer["credit_level"] or "M", case, decision, outcome)
+        plan = Plan(taxpayer, period, received, claimed, taxpayer["credit_level"] or "M", case, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         k = n + rng.randint(0, 1)
@@ -212,7 +212,7 @@ class Planner:
         if "error" in decision or not decision["eligible"]:
             return False
         computed = yuan(decision["refundable_total"])
-        plan = Plan(taxpayer, period, received, computed, taxpayer["credit_level"] or "M", case, decision, outcome)
+        plan = Plan(taxpayer, period, received, computed, taxpayer["credit_level"] or "M", case, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         last = len(self.work.days) - 1

@@ -9,6 +9,7 @@ import random
 from collections import namedtuple
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from accounts.models import User
@@ -64,13 +65,17 @@ class Plan:
     claimed: Decimal
     level: str
     case: dict
-    decision: dict
-    outcome: Outcome
+    outcome: Outcome  # the rules' typed decision at receipt
     steps: list[Step] = field(default_factory=list)
     paid: Decimal | None = None  # set for paid applications
     correction: str = ""
     hit: tuple[str, str, dict] | None = None  # (code, title, evidence) of an arrival risk hit
     coached: bool = False
+
+    @cached_property
+    def decision(self) -> dict:
+        """The decision as the contract writes it (what the planning reads), derived from the typed one."""
+        return contract_output(self.outcome)
 
 
 class Clock:

@@ -5,10 +5,8 @@ Personas: an officer of branch A and one of branch B (税源管理分局), a ref
 a service officer, a supervisor and an admin. Branch A and B each manage taxpayers.
 """
 
-import importlib
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from pytest_django.plugin import blocking_manager_key
@@ -16,6 +14,7 @@ from pytest_django.plugin import blocking_manager_key
 from accounts.models import Branch, User
 from accounts.roles import RoleCode, sync_role_groups
 from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
+from tests.migration_rows import restore_migration_rows
 
 PERSONAS = {
     "officer_a": (RoleCode.BRANCH_OFFICER, "branch_a"),
@@ -78,15 +77,6 @@ def client_for(personas, client):
     return make
 
 
-# The rows the data migrations write (besides roles). A transactional test ends with a flush that removes them;
-# a single process runs those tests last, but a pytest-xdist worker may run one before tests that read the rows,
-# so they are written again after it (every seed is a get_or_create).
-MIGRATION_SEEDS = (
-    ("taxpayers.migrations.0003_seed_filing_deadlines", "seed"),
-    ("ledger.migrations.0004_bill_template", "seed_bill_template"),
-    ("refund.migrations.0005_candidate_permissions", "seed_reminder_template"),
-    ("refund.migrations.0005_candidate_permissions", "create_settings_row"),
-)
 TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
 
 
@@ -101,9 +91,7 @@ def pytest_runtest_teardown(item, nextitem):
     # After the last test the test database is gone and the settings name the real one again: never write there.
     if nextitem is not None and _flushes(item) and connection.settings_dict["NAME"].startswith("test_"):
         with item.config.stash[blocking_manager_key].unblock():
-            for module, function in MIGRATION_SEEDS:
-                getattr(importlib.import_module(module), function)(django_apps, None)
-            sync_role_groups(group_model=Group, permission_model=Permission)
+            restore_migration_rows()
     return result
 
 

@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
-from accounts.roles import sync_role_groups
+from tests.migration_rows import restore_migration_rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 11, 17)  # a push date: the day after the 16 November filing deadline
@@ -180,8 +179,7 @@ def demo_county(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
-        # What the data migrations made, as a transactional test leaves it for the tests after it.
-        sync_role_groups(group_model=Group, permission_model=Permission)
+        restore_migration_rows()
 
 
 @pytest.mark.parametrize("username", ROLES)

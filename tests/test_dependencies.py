@@ -5,7 +5,7 @@
 
 An app may import itself, the apps below it, ``notify`` and ``core``; ``notify`` imports only
 ``core``; ``core`` imports no other app (it is the neutral kernel, and ``notify`` imports it).
-A ``rules/`` package inside an app (``refund/rules/``, later ``credit/rules/``) is pure: it imports
+A ``rules/`` package inside an app (``refund/rules/``, ``credit/rules/``) is pure: it imports
 the standard library, its own modules and the pure modules of ``core`` named in ``PURE_CORE``
 (``core.periods``, ``core.industry``) only — no Django, no third-party library, no other part of the project. The
 modules of ``PURE_CORE`` are held to the same rule (the standard library and each other), so that
@@ -212,6 +212,8 @@ def test_allowlist_only_shrinks():
 def test_the_apps_are_seen():
     files = app_files()
     assert any(path.startswith("refund/rules/") for path in files)
+    assert any(path.startswith("credit/rules/") for path in files)
+    assert all(rules_package(path) == "credit.rules" for path in files if path.startswith("credit/rules/"))
     assert {f"{module.replace('.', '/')}.py" for module in PURE_CORE} <= set(files)
     assert any(path.startswith("accounts/tests/") for path in files)
     assert len(files) > 100

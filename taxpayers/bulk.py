@@ -410,7 +410,12 @@ def _copy_taxpayers(cursor, bundles: list[TaxpayerBundle], branch_ids: dict[str,
     for pk, bundle in zip(ids, bundles, strict=True):
         values = dict(bundle.taxpayer, id=pk, branch_id=branch_ids[bundle.taxpayer["branch_code"]])
         values["created_at"] = values["updated_at"] = stamp
-        rows.append([_fen(values[f.attname]) if f.name in money else _copy_text(values[f.attname]) for f in fields])
+        rows.append(
+            [
+                _fen(values[f.attname]) if f.name in money else _copy_text(values.get(f.attname, f.get_default()))
+                for f in fields
+            ]
+        )
     _copy(cursor, Taxpayer, [f.column for f in fields], rows)
     return ids
 

@@ -59,6 +59,10 @@ _APPLICATIONS_OWN = ("refund.add_refundapplication", "refund.approve_refundappli
 _LEDGER_VIEW = ("ledger.view_ledgerentry", "ledger.view_treasurypayment", "ledger.view_ledgerrun")
 _LEDGER_EXPORT = (*_LEDGER_VIEW, "ledger.export_ledgerentry")
 _LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
+# 纳税信用 data (credit app; granted by credit.0003_credit_permissions): ratings and dishonesty events, viewed
+# within the user's branches, and the credit files (评价结果、失信行为、专精特新认定) the credit officer imports.
+_CREDIT_VIEW = ("credit.view_creditrating", "credit.view_dishonestyevent")
+_CREDIT_IMPORT = ("credit.view_creditimport", "credit.add_creditimport")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -102,7 +106,7 @@ ROLES: dict[RoleCode, Role] = {
         ),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
-             + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",)),  # their branch's ledger only
+             + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",) + _CREDIT_VIEW),  # their branch's ledger only
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
              + _APPLICATIONS_VIEW + _LEDGER_VIEW),
@@ -111,14 +115,15 @@ ROLES: dict[RoleCode, Role] = {
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
              *_LEDGER_VIEW),
         ),
-        Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ),
+        Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT),
         Role(
             RoleCode.SUPERVISOR,
             "局领导",
             True,
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
-            + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM,
+            + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
+            + _CREDIT_VIEW + ("credit.view_creditimport",),
         ),
         Role(
             RoleCode.ADMIN,

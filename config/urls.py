@@ -8,6 +8,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("taxpayers/", include("taxpayers.urls")),
+    path("credit/", include("credit.urls")),
     path("refund/", include("refund.urls")),
     path("notify/", include("notify.urls")),
     path("ledger/", include("ledger.urls")),

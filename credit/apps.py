@@ -2,7 +2,26 @@ from django.apps import AppConfig
 
 
 class CreditConfig(AppConfig):
-    """纳税信用: ratings, dishonesty events, warnings and repair cases (to come)."""
+    """纳税信用: the rating history, dishonesty events and their imports; warnings and repair cases to come."""
 
     name = "credit"
     verbose_name = "纳税信用"
+
+    def ready(self) -> None:
+        _register_audit_labels()
+
+
+def _register_audit_labels() -> None:
+    """The audit log's words for what credit records (accounts.audit_labels)."""
+    from accounts.audit_labels import register
+
+    register(
+        verbs={"late_returns_derive": "推算逾期申报"},
+        object_types={
+            "credit.creditimport": "信用数据导入",
+            "credit.dishonestyevent": "失信行为记录",
+            "credit.creditrating": "纳税信用评价结果",
+        },
+        keys={"kind": "导入类型"},
+        object_type="credit.creditimport",
+    )

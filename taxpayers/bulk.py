@@ -271,9 +271,10 @@ def _compliance_problems(records: list[dict], today: dt.date) -> Iterator[str]:
             yield f"涉税记录 {number} 的备注过长"
 
 
+# The 专精特新 / 创新型中小企业 flags come from the credit section's own file: a bundle may leave them out.
+_OPTIONAL_TAXPAYER_KEYS = ("id", "branch", "created_at", "updated_at", "is_specialized_sme", "is_innovative_sme")
 _TAXPAYER_KEYS = frozenset(
-    {f.attname for f in Taxpayer._meta.concrete_fields if f.name not in ("id", "branch", "created_at", "updated_at")}
-    | {"branch_code"}
+    {f.attname for f in Taxpayer._meta.concrete_fields if f.name not in _OPTIONAL_TAXPAYER_KEYS} | {"branch_code"}
 )
 _TAXPAYER_CHOICES = (
     ("status", Taxpayer.Status.values, False),
@@ -410,7 +411,12 @@ def _copy_taxpayers(cursor, bundles: list[TaxpayerBundle], branch_ids: dict[str,
     for pk, bundle in zip(ids, bundles, strict=True):
         values = dict(bundle.taxpayer, id=pk, branch_id=branch_ids[bundle.taxpayer["branch_code"]])
         values["created_at"] = values["updated_at"] = stamp
-        rows.append([_fen(values[f.attname]) if f.name in money else _copy_text(values[f.attname]) for f in fields])
+        rows.append(
+            [
+                _fen(values[f.attname]) if f.name in money else _copy_text(values.get(f.attname, f.get_default()))
+                for f in fields
+            ]
+        )
     _copy(cursor, Taxpayer, [f.column for f in fields], rows)
     return ids
 

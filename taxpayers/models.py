@@ -93,6 +93,9 @@ class Taxpayer(models.Model):
     total_assets_prev_year_end = MoneyField("上年末资产总额", null=True, blank=True)
     is_export_enterprise = models.BooleanField("出口企业", default=False)
     is_key_taxpayer = models.BooleanField("重点税源", default=False)
+    # 银税互动 promotion puts these first (工信部 认定的专精特新、创新型中小企业); imported by the credit section.
+    is_specialized_sme = models.BooleanField("专精特新企业", default=False, db_default=False)
+    is_innovative_sme = models.BooleanField("创新型中小企业", default=False, db_default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -75,6 +75,13 @@ CANDIDATE_EXPORT = only(CANDIDATE_EXPORTERS, then=200, otherwise=403)
 CANDIDATE_WORK = only(CANDIDATE_WORKERS, then=400, otherwise=403)
 SERVICE_LIST_SCOPE = {"officer_a": 404, "officer_b": 404}  # the service section's list spans every branch
 
+# 纳税信用 data (accounts/roles.py): the credit officer imports; 局领导 sees the imports; the branches see their own
+# taxpayers' ratings and events.
+CREDIT_IMPORT_READERS = {"credit_officer", "supervisor"}  # credit.view_creditimport
+CREDIT_IMPORTERS = {"credit_officer"}  # credit.add_creditimport
+CREDIT_VIEWERS = {"officer_a", "officer_b", "credit_officer", "supervisor"}  # view_creditrating/_dishonestyevent
+CREDIT_VIEW = only(CREDIT_VIEWERS, then=200, otherwise=403)
+
 
 def _candidates(f: dict) -> dict:
     """The 2026-03-17 lists with taxpayer_a (branch A) and taxpayer_b (branch B), built once per test."""
@@ -236,6 +243,34 @@ ENDPOINTS: dict[str, Endpoint] = {
         403,
         {**only(CONTACT_READERS, then=200, otherwise=403), **SCOPED_TO_B},
         method="post",
+    ),
+    # --- 纳税信用 data
+    "credit_imports": Endpoint(
+        lambda f: reverse("credit:imports"), 403, only(CREDIT_IMPORT_READERS, then=200, otherwise=403)
+    ),
+    "credit_import_upload": Endpoint(
+        lambda f: reverse("credit:import_upload", args=["ratings"]),
+        403,
+        only(CREDIT_IMPORTERS, then=200, otherwise=403),
+    ),
+    "credit_import_upload_post": Endpoint(  # no file: the form again with its error
+        lambda f: reverse("credit:import_upload", args=["events"]),
+        403,
+        only(CREDIT_IMPORTERS, then=400, otherwise=403),
+        method="post",
+    ),
+    "credit_import_template": Endpoint(
+        lambda f: reverse("credit:import_template", args=["flags"]),
+        403,
+        only(CREDIT_IMPORT_READERS, then=200, otherwise=403),
+    ),
+    "credit_ratings": Endpoint(lambda f: reverse("credit:ratings"), 403, CREDIT_VIEW),
+    "credit_events": Endpoint(lambda f: reverse("credit:events"), 403, CREDIT_VIEW),
+    "credit_taxpayer_a": Endpoint(
+        lambda f: reverse("credit:taxpayer", args=[f["taxpayer_a"].pk]), 403, {**CREDIT_VIEW, **SCOPED_TO_A}
+    ),
+    "credit_taxpayer_b": Endpoint(
+        lambda f: reverse("credit:taxpayer", args=[f["taxpayer_b"].pk]), 403, {**CREDIT_VIEW, **SCOPED_TO_B}
     ),
     # --- 数据导入
     "import_list": Endpoint(lambda f: reverse("taxpayers:import_list"), 403, IMPORT_READ),

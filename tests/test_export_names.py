@@ -26,11 +26,18 @@ def _import_template(kind: str) -> Callable[[dict], str]:
     return lambda f: reverse("taxpayers:import_template", args=[kind])
 
 
+def _credit_template(kind: str) -> Callable[[dict], str]:
+    return lambda f: reverse("credit:import_template", args=[kind])
+
+
 # url name -> (persona allowed to download, the URL built from the fixtures)
 DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "accounts:audit_export": [("supervisor", lambda f: reverse("accounts:audit_export"))],
     "taxpayers:export": [("refund_officer", lambda f: reverse("taxpayers:export"))],
     "taxpayers:import_template": [("refund_officer", _import_template(kind)) for kind in ImportJob.Kind.values],
+    "credit:import_template": [
+        ("credit_officer", _credit_template(kind)) for kind in ("ratings", "events", "flags")
+    ],
     "taxpayers:import_errors_download": [
         ("refund_officer", lambda f: reverse("taxpayers:import_errors_download", args=[f["import_job"].pk]))
     ],

@@ -15,6 +15,8 @@ from core.fields import PeriodField
 from taxpayers.fields import MoneyField
 from taxpayers.models import CreditLevel, Taxpayer
 
+from .rules.indicators import indicator_name
+
 INDICATOR_CODE = RegexValidator(r"^\d{6}$", "指标代码应为 6 位数字，如 010101。")
 
 
@@ -41,29 +43,9 @@ class RuleSet(models.TextChoices):
         return cls.CN_2025 if year >= 2025 else cls.CN_2014
 
 
-class Indicator(models.TextChoices):
-    """The evaluation indicators the bureau's files carry most (公告2014年第48号 as amended; 2025年第12号 附件).
-    The full official tables are longer: any six-digit code is stored, these have a name on screen."""
-
-    LATE_FILING = "010101", "未按规定期限纳税（缴费）申报"
-    LATE_WITHHOLDING = "010102", "未按规定期限代扣代缴"
-    LATE_FINANCIAL_STATEMENTS = "010103", "未按规定期限填报财务报表"
-    FALSE_COMMITMENT = "010106", "故意隐瞒真实情况、提供虚假承诺办理有关事项"
-    IIT_ANNUAL_NOT_FILED = "010107", "法定代表人等未依法办理个人所得税综合所得汇算清缴"
-    EXPORT_REFUND_ENQUIRY = "010301", "出口退税函调后发现存在不予退税情形"
-    PROCESSING_TRADE = "010304", "未按规定期限办理进料加工登记、申报、核销手续"
-    ACCOUNTING_SYSTEM_NOT_FILED = "010501", "未按规定时限报送财务会计制度或财务处理办法"
-    ACCOUNTING_SOFTWARE_NOT_FILED = "010502", "会计核算软件未备案"
-    RELATED_PARTY_REPORT = "010503", "未按规定报送年度关联业务往来报告表"
-    LATE_PAYMENT = "020101", "未按规定期限缴纳已申报或批准延期申报的应纳税（费）款"
-
-
-def indicator_label(code: str) -> str:
-    """The indicator's name, or its code when the bureau's table is not held."""
-    try:
-        return str(Indicator(code).label)
-    except ValueError:
-        return f"指标 {code}"
+def indicator_label(code: str, on=None) -> str:
+    """The indicator's name from the rules' table in force on the day, or its code when no table holds it."""
+    return indicator_name(code, on) or f"指标 {code}"
 
 
 class CreditImport(models.Model):
@@ -201,11 +183,11 @@ class DishonestyEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{indicator_label(self.indicator)} {self.recorded_on:%Y-%m-%d}"
+        return f"{indicator_label(self.indicator, self.recorded_on)} {self.recorded_on:%Y-%m-%d}"
 
     @property
     def indicator_label(self) -> str:
-        return indicator_label(self.indicator)
+        return indicator_label(self.indicator, self.recorded_on)
 
     @property
     def is_open(self) -> bool:

@@ -26,7 +26,8 @@ from taxpayers.flags import read_flags, taxpayer_flags_apply
 from taxpayers.models import Taxpayer, VatReturn
 
 from .imports import read_events, read_ratings
-from .models import CreditImport, CreditRating, DishonestyEvent, Indicator, RuleSet
+from .models import CreditImport, CreditRating, DishonestyEvent, RuleSet
+from .rules.indicators import LATE_FILING
 
 # Any id; credit imports and the derivation take this advisory lock so two of them never race on one key.
 _CREDIT_LOCK_ID = 7_310_452_015
@@ -317,7 +318,7 @@ def _derive_chunk(ids: list[int], *, today: dt.date, deadlines: _Deadlines, coun
     existing = {
         (e.taxpayer_id, e.period): e
         for e in DishonestyEvent.objects.filter(
-            taxpayer_id__in=ids, source=DishonestyEvent.Source.DERIVED, indicator=Indicator.LATE_FILING, tax=VAT
+            taxpayer_id__in=ids, source=DishonestyEvent.Source.DERIVED, indicator=LATE_FILING, tax=VAT
         )
     }
     stale = [e.pk for key, e in existing.items() if key not in wanted]
@@ -333,7 +334,7 @@ def _derive_chunk(ids: list[int], *, today: dt.date, deadlines: _Deadlines, coun
             to_create.append(
                 DishonestyEvent(
                     taxpayer_id=taxpayer_id,
-                    indicator=Indicator.LATE_FILING,
+                    indicator=LATE_FILING,
                     tax=VAT,
                     period=period,
                     source=DishonestyEvent.Source.DERIVED,

@@ -32,7 +32,8 @@ from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, read_shee
 from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 from taxpayers.models import CreditLevel
 
-from ..models import Indicator, RatingBasis
+from ..models import RatingBasis
+from ..rules.indicators import codes_by_name
 
 MAX_ROWS = 50_000  # a county's file is a few thousand rows; larger ones are split
 IGNORED = ("序号", "纳税人名称", "主管税务机关", "主管税务所(科、分局)")
@@ -96,7 +97,7 @@ _BASIS = choice(
     },
     refusal="评价方式应为：评价、修复、复核、复评（留空为评价）。",
 )
-_INDICATOR_BY_NAME = {re.sub(r"\s+", "", str(label)): value for value, label in Indicator.choices}
+_INDICATOR_BY_NAME = {re.sub(r"\s+", "", name): code for name, code in codes_by_name().items()}
 
 
 def _indicator(cell: Cell, context=None) -> str:

@@ -23,6 +23,7 @@ whose codes are unknown. Two rows whose official codes were not read carry local
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -183,3 +184,32 @@ def indicator_code(value: str) -> str:
 
 def find_indicator(code: str, recorded_on: date) -> Indicator | None:
     return INDICATORS.at(recorded_on).get(code)
+
+
+LATE_FILING = "010101"
+"""未按规定期限纳税（缴费）申报: the behaviour the late-return derivation records."""
+
+_COUNTING_NOTE = re.compile(r"（[^（）]*(?:计算|一次性)[^（）]*）$")
+
+
+def indicator_name(code: str, on: date | None = None) -> str | None:
+    """The indicator's Chinese name without its counting note ("（按月计算）"), from the table in force on the
+    day, else the newest table that has the code; ``None`` for a code neither table holds."""
+    tables = [version.value for version in reversed(INDICATORS.versions)]  # newest first
+    if on is not None:
+        tables = [version.value for version in INDICATORS.versions if version.covers(on)] + tables
+    for table in tables:
+        if code in table:
+            return _COUNTING_NOTE.sub("", table[code].name)
+    return None
+
+
+def codes_by_name() -> dict[str, str]:
+    """Every name either table gives an indicator (with and without its counting note) → its code, so a file
+    may name the indicator instead of coding it."""
+    names: dict[str, str] = {}
+    for version in INDICATORS.versions:
+        for indicator in version.value.values():
+            names[indicator.name] = indicator.code
+            names[_COUNTING_NOTE.sub("", indicator.name)] = indicator.code
+    return names

@@ -229,6 +229,37 @@ def _result(
     )
 
 
+def _incremental_result(
+    facts: Facts,
+    code: str,
+    order: int,
+    *,
+    member: bool,
+    conditions: list[Condition],
+    base: Decimal | None,
+    incremental: Decimal,
+    ratio: Ratio,
+    rate: Decimal,
+    trace: list[str],
+) -> RegimeResult:
+    """A regime that refunds one figure at one rate and has no stock part: refundable = figure × ratio × rate."""
+    return _result(
+        facts,
+        code,
+        order,
+        member=member,
+        conditions=conditions,
+        base=base,
+        incremental=incremental,
+        stock=None,
+        ratio=ratio,
+        rate=_rate_text(rate),
+        refundable_incremental=_exact(incremental, ratio, rate),
+        refundable_stock=ZERO,
+        trace=trace,
+    )
+
+
 def _exact(amount: Decimal, ratio: Ratio, rate: Decimal) -> Decimal:
     """The refundable amount before rounding: amount × rate × ratio (0 when there is no ratio)."""
     return ZERO if ratio.value is None else ratio.applied_to(max(amount, ZERO) * rate)

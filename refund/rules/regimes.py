@@ -51,6 +51,7 @@ from .regime_parts import (
     _credit_positive,
     _exact,
     _increment_positive,
+    _incremental_result,
     _industry_condition,
     _input_deducted,
     _percent,
@@ -81,15 +82,10 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
     period = facts.period
     base = facts.base_2019
     base_now = facts.base_2019_at(facts.tax_period)
-
-    def increment(month: Period) -> Decimal | None:
-        credit = facts.credit_at(month)
-        return None if credit is None else credit - facts.base_2019_at(month)
-
     increment_now = facts.current_credit - base_now
     positive, minimum = _six_month(
         facts,
-        increment,
+        facts.increment_at,
         what="增量留抵税额（与2019年3月31日相比）",
         sixth_what="增量留抵税额",
         sixth_figure=increment_now,
@@ -115,7 +111,7 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
         f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment_now, ZERO))} × 进项构成比例 × {_percent(rate)}"
         f"（{RATE_GENERAL_39.citation_at(period)}）"
     )
-    return _result(
+    return _incremental_result(
         facts,
         "CN-2019-39",
         order,
@@ -123,11 +119,8 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
         conditions=conditions,
         base=base_now,
         incremental=increment_now,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(increment_now, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -159,7 +152,7 @@ def _advanced_manufacturing(facts: Facts, order: int, code: str, doc: str) -> Re
         f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment, ZERO))} × 进项构成比例 × {_percent(rate)}"
         f"（{RATE_FULL.citation_at(period)}）",
     ]
-    return _result(
+    return _incremental_result(
         facts,
         code,
         order,
@@ -167,11 +160,8 @@ def _advanced_manufacturing(facts: Facts, order: int, code: str, doc: str) -> Re
         conditions=conditions,
         base=base.amount,
         incremental=increment,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(increment, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -264,14 +254,10 @@ def _fourteen(
     if windowed:
         # After 2022-12-31 the small-micro conditions are no longer "only art. 3" (14号 第一条第（一）项);
         # option small_micro_after_2022=six_month_test applies 39号's six-month test to the 14号 increment.
-        def increment(month: Period) -> Decimal | None:
-            credit = facts.credit_at(month)
-            return None if credit is None else credit - facts.base_2019_at(month)
-
         citation = f"{DOC_14} 第一条第（一）项（2022年12月31日后）；{DOC_39} 第八条第（一）项第1目"
         positive, minimum = _six_month(
             facts,
-            increment,
+            facts.increment_at,
             what="增量留抵税额",
             sixth_what="增量留抵税额",
             sixth_figure=incremental,

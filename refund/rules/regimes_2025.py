@@ -27,7 +27,7 @@ from .regime_parts import (
     RATE_PLACES,
     RegimeResult,
     _credit_positive,
-    _exact,
+    _incremental_result,
     _industry_condition,
     _input_deducted,
     _percent,
@@ -72,7 +72,7 @@ def evaluate_class1(facts: Facts, order: int) -> RegimeResult:
         f"允许退还的留抵税额 = 当期期末留抵税额 {yuan(max(credit, ZERO))} × 进项构成比例 × {_percent(rate)}"
         f"（{DOC_7} 第四条）"
     ]
-    return _result(
+    return _incremental_result(
         facts,
         "CN-2025-7-class1",
         order,
@@ -80,11 +80,8 @@ def evaluate_class1(facts: Facts, order: int) -> RegimeResult:
         conditions=conditions,
         base=None,
         incremental=credit,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(credit, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -132,7 +129,7 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
         f"允许退还的留抵税额 = 期末新增加留抵税额 {yuan(max(increase_now, ZERO))} × 进项构成比例 × {_percent(rate)}"
         f"（{RATE_REAL_ESTATE.citation_at(period)}）",
     ]
-    return _result(
+    return _incremental_result(
         facts,
         "CN-2025-7-class2",
         order,
@@ -140,11 +137,8 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
         conditions=conditions,
         base=base_now,
         incremental=increase_now,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(increase_now, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 

@@ -8,11 +8,15 @@ from core import masking, money, periods
 
 register = template.Library()
 
-register.filter("yuan", money.format_yuan)
-register.filter("wan", money.format_wan)
-register.filter("percent", money.format_percent)
-register.filter("count", money.format_count)
-register.filter("period_cn", periods.format_period_cn)
+FORMATTERS = {
+    "yuan": money.format_yuan,
+    "wan": money.format_wan,
+    "percent": money.format_percent,
+    "count": money.format_count,
+    "period_cn": periods.format_period_cn,
+}
+for name, formatter in FORMATTERS.items():
+    register.filter(name, formatter)
 
 
 @register.filter

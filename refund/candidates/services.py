@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.audit import field_changes, record_event
 from accounts.roles import RoleCode
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FileRejected
 from core.masking import mask_identifier
 from core.money import format_yuan
 from core.periods import Period, format_period_cn
@@ -103,15 +103,11 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
 # --- the higher bureau's lists --------------------------------------------------------------------------------
 
 
-class UpperListRejected(ApplicationError):
+class UpperListRejected(FileRejected):
     """The file has errors; ``errors`` lists them (row, column, value, reason), nothing was stored."""
 
     code = "upper_list_invalid"
-
-    def __init__(self, errors, warnings=()):
-        super().__init__(f"校验未通过：共 {len(errors)} 处错误，未导入任何数据。请按错误明细修改文件后重新导入。")
-        self.errors = list(errors)
-        self.warnings = list(warnings)
+    message_template = "校验未通过：共 {count} 处错误，未导入任何数据。请按错误明细修改文件后重新导入。"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ decided by the assessment, which knows the regimes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -331,11 +332,16 @@ def _dates(value: object, where: str) -> tuple[date, ...]:
     return tuple(sorted(_date(item, where) for item in _list(value, where)))
 
 
+def _objects(value: object, name: str) -> Iterator[tuple[str, dict]]:
+    """Each object of the list ``name``, with where it stands (``name[i]``) for the error messages."""
+    for index, raw in enumerate(_list(value, name)):
+        where = f"{name}[{index}]"
+        yield where, _object(raw, where, required=True)
+
+
 def _returns(value: object) -> tuple[VatReturn, ...]:
     returns: dict[Period, VatReturn] = {}
-    for index, raw in enumerate(_list(value, "returns")):
-        where = f"returns[{index}]"
-        raw = _object(raw, where, required=True)
+    for where, raw in _objects(value, "returns"):
         if "period" not in raw:
             raise CaseError("invalid_period", f"{where} 缺少 period（税款所属期）。")
         period = _period(raw["period"], f"{where}.period")
@@ -374,9 +380,7 @@ def _adjustments(raw: dict) -> Adjustments:
 
 def _previous_refunds(value: object) -> tuple[PreviousRefund, ...]:
     refunds = []
-    for index, raw in enumerate(_list(value, "previous_refunds")):
-        where = f"previous_refunds[{index}]"
-        raw = _object(raw, where, required=True)
+    for where, raw in _objects(value, "previous_refunds"):
         if "application_period" not in raw:
             raise CaseError("invalid_period", f"{where} 缺少 application_period。")
         period = _period(raw["application_period"], f"{where}.application_period")

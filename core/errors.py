@@ -17,3 +17,16 @@ class ApplicationError(Exception):
 class ConflictError(ApplicationError):
     status_code = 409
     code = "conflict"
+
+
+class FileRejected(ApplicationError):
+    """A whole file refused for its row errors (all or nothing): ``errors`` lists them (row, column, value, reason),
+    ``warnings`` what was only noted; nothing was stored. A subclass gives the code and the sentence, whose
+    ``{count}`` is the number of errors."""
+
+    message_template = "文件有 {count} 处错误，未导入任何数据。"
+
+    def __init__(self, errors, warnings=()):
+        super().__init__(self.message_template.format(count=len(errors)))
+        self.errors = list(errors)
+        self.warnings = list(warnings)

@@ -28,7 +28,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.audit import record_event
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, FileRejected
 from core.masking import mask_identifier
 from core.money import format_yuan
 from core.periods import Period, format_period_cn
@@ -171,13 +171,9 @@ def payment_record(
 # --- 国库退库回执导入 -------------------------------------------------------------------------------------------
 
 
-class PaymentImportRejected(ApplicationError):
+class PaymentImportRejected(FileRejected):
     code = "payment_import_rejected"
-
-    def __init__(self, errors, warnings=()):
-        super().__init__(f"文件有 {len(errors)} 处错误，未导入任何退库记录。请按错误明细修改后重新上传。")
-        self.errors = list(errors)
-        self.warnings = list(warnings)
+    message_template = "文件有 {count} 处错误，未导入任何退库记录。请按错误明细修改后重新上传。"
 
 
 @dataclass

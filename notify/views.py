@@ -57,10 +57,17 @@ def _branch_names(user) -> dict[int, str]:
     return dict(selectors.branch_choices(user))
 
 
-def _list_context(request, *, page, filters: dict, sort: str, columns: dict, default: str, statuses, names) -> dict:
-    """What the outbox's and the batches' lists share: the page and its links, the sortable columns, the filters
-    with their choices, and the export of what they show."""
-    return {
+def _list_page(request, *, keys, rows_for, columns: dict, default: str, statuses):
+    """What the outbox's and the batches' lists share: the filtered, sorted page (each row with its branch's name)
+    and the context with the page's links, the sortable columns, the filters with their choices, and the export
+    of what they show."""
+    filters = _filters(request, keys)
+    sort = request.GET.get("sort", "")
+    page = Paginator(rows_for(filters=filters, user=request.user, sort=sort), 50).get_page(request.GET.get("page"))
+    names = _branch_names(request.user)
+    for row in page:
+        row.branch_name = names.get(row.branch_id, "")
+    context = {
         "page_obj": page,
         "page_query": _list_query(filters, sort),
         "columns": sort_columns(request, columns, default=default),
@@ -71,16 +78,24 @@ def _list_context(request, *, page, filters: dict, sort: str, columns: dict, def
         "can_export": request.user.has_perm(EXPORT_PERMISSION),
         "export_query": _list_query(filters, sort),
     }
+    return page, context
 
 
-def _export(request, *, keys, rows_for, to_xlsx, title: str, object_type: str):
-    """Exactly what the list's filters show, numbers masked, as xlsx; the export is audited."""
-    filters = _filters(request, keys)
-    rows = rows_for(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
-    content, count = to_xlsx(rows, branch_names=_branch_names(request.user))
-    services.sms_export_record(actor=request.user, description=title, row_count=count, query=urlencode(filters),
-                               object_type=object_type)
-    return file_download(content, export_filename(title))
+def _export_view(*, keys, rows_for, to_xlsx, title: str, object_type: str):
+    """The export of a list: exactly what its filters show, numbers masked, as xlsx; the export is audited."""
+
+    @login_required
+    @permission_required(EXPORT_PERMISSION, raise_exception=True)
+    @require_GET
+    def export(request):
+        filters = _filters(request, keys)
+        rows = rows_for(filters=filters, user=request.user, sort=request.GET.get("sort", ""))
+        content, count = to_xlsx(rows, branch_names=_branch_names(request.user))
+        services.sms_export_record(actor=request.user, description=title, row_count=count, query=urlencode(filters),
+                                   object_type=object_type)
+        return file_download(content, export_filename(title))
+
+    return export
 
 
 # --- inbox -------------------------------------------------------------------------------------------------
@@ -109,34 +124,25 @@ def inbox_mark_read_view(request):
 @permission_required("notify.view_smsmessage", raise_exception=True)
 @require_GET
 def message_list(request):
-    filters = _filters(request, MESSAGE_FILTERS)
-    sort = request.GET.get("sort", "")
-    rows = selectors.message_list(filters=filters, user=request.user, sort=sort)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    names = _branch_names(request.user)
+    page, context = _list_page(request, keys=MESSAGE_FILTERS, rows_for=selectors.message_list,
+                               columns=selectors.MESSAGE_COLUMNS, default=selectors.MESSAGE_SORT,
+                               statuses=SmsMessage.Status.choices)
+    filters = context["filters"]
     resendable = set(selectors.resendable(SmsMessage.objects.filter(pk__in=[r.pk for r in page])).values_list(
         "pk", flat=True))
     for row in page:
         row.masked = mask_mobile(row.recipient)
         row.tag = STATUS_TAGS.get(row.status, "tag-waiting")
-        row.branch_name = names.get(row.branch_id, "")
         row.can_resend = row.pk in resendable
     batch = None
     if filters.get("batch", "").isdigit():
         batch = selectors.batch_list(user=request.user).filter(pk=int(filters["batch"])).first()
-    context = _list_context(request, page=page, filters=filters, sort=sort, columns=selectors.MESSAGE_COLUMNS,
-                            default=selectors.MESSAGE_SORT, statuses=SmsMessage.Status.choices, names=names)
     context.update(batch=batch, can_send=request.user.has_perm(SEND_PERMISSION))
     return render(request, "notify/message_list.html", context)
 
 
-@login_required
-@permission_required(EXPORT_PERMISSION, raise_exception=True)
-@require_GET
-def message_export(request):
-    """短信记录 as xlsx (``_export``)."""
-    return _export(request, keys=MESSAGE_FILTERS, rows_for=selectors.message_list, to_xlsx=messages_xlsx,
-                   title=MESSAGES_TITLE, object_type="notify.smsmessage")
+message_export = _export_view(keys=MESSAGE_FILTERS, rows_for=selectors.message_list, to_xlsx=messages_xlsx,
+                              title=MESSAGES_TITLE, object_type="notify.smsmessage")  # 短信记录 as xlsx
 
 
 def _resend_candidates(request):
@@ -209,28 +215,18 @@ def message_resend(request, pk: int):
 @permission_required("notify.view_smsbatch", raise_exception=True)
 @require_GET
 def batch_list(request):
-    filters = _filters(request, BATCH_FILTERS)
-    sort = request.GET.get("sort", "")
-    rows = selectors.batch_list(filters=filters, user=request.user, sort=sort)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page, context = _list_page(request, keys=BATCH_FILTERS, rows_for=selectors.batch_list,
+                               columns=selectors.BATCH_COLUMNS, default=selectors.BATCH_SORT,
+                               statuses=SmsBatch.Status.choices)
     selectors.attach_progress(page.object_list)
-    names = _branch_names(request.user)
     for batch in page:
         batch.tag = BATCH_TAGS.get(batch.status, "tag-waiting")
-        batch.branch_name = names.get(batch.branch_id, "")
-    context = _list_context(request, page=page, filters=filters, sort=sort, columns=selectors.BATCH_COLUMNS,
-                            default=selectors.BATCH_SORT, statuses=SmsBatch.Status.choices, names=names)
     context.update(can_create=request.user.has_perm("notify.add_smsbatch"))
     return render(request, "notify/batch_list.html", context)
 
 
-@login_required
-@permission_required(EXPORT_PERMISSION, raise_exception=True)
-@require_GET
-def batch_export(request):
-    """短信批次 as xlsx (``_export``)."""
-    return _export(request, keys=BATCH_FILTERS, rows_for=selectors.batch_list, to_xlsx=batches_xlsx,
-                   title=BATCHES_TITLE, object_type="notify.smsbatch")
+batch_export = _export_view(keys=BATCH_FILTERS, rows_for=selectors.batch_list, to_xlsx=batches_xlsx,
+                            title=BATCHES_TITLE, object_type="notify.smsbatch")  # 短信批次 as xlsx
 
 
 @login_required

@@ -51,6 +51,7 @@ from notify.tests.conftest import CREDENTIALS
 from notify.tests.test_workers import Worker, _env
 from taxpayers.tests.factories import make_uscc
 from taxpayers.tests.test_imports import TAXPAYER_HEADERS, to_csv
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = next((p.parent for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)), None)
@@ -75,14 +76,7 @@ def _free_port() -> int:
 
 
 def _wait(what: str, predicate, timeout: float, logs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    tails = "\n".join(Path(log).read_text(errors="replace")[-4000:] for log in logs)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tails}")
+    return wait_until(what, predicate, timeout, logs, interval=0.1)
 
 
 class PrivatePostgres:

@@ -12,7 +12,6 @@ real clock, which only makes every queued message already due.
 
 import datetime as dt
 import importlib
-import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -41,6 +40,7 @@ from taxpayers.models import ImportJob, VatReturn
 from taxpayers.services import import_job_submit
 from taxpayers.tests.factories import TaxpayerFactory
 from taxpayers.tests.test_imports import to_xlsx
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis")]
 
@@ -57,13 +57,7 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def _wait(what: str, predicate, worker: Worker, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}\n" + worker.log.read_text(errors="replace")[-4000:])
+    return wait_until(what, predicate, timeout, [worker.log])
 
 
 def _returns_file(taxpayers) -> SimpleUploadedFile:

@@ -1,10 +1,12 @@
-"""Approved applications made directly with the ORM (the workflow services belong to the applications code)."""
+"""Approved applications made directly with the ORM (the workflow services belong to the applications code), and
+their payment through the ledger's own service."""
 
 import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
 
+from ledger.services import payment_record
 from refund.models import RefundApplication
 
 _counter = iter(range(1, 10**6))
@@ -49,4 +51,12 @@ def approved_application(
         confirmed_stock=stock,
         state=state,
         approved_at=approved_at if state in ("approved", "paid") else None,
+    )
+
+
+def pay(taxpayer, actor, *, voucher: str, day: dt.date = dt.date(2026, 3, 25), **application):
+    """An approved application (``approved_application``'s options) paid in full on ``day`` by ``payment_record``."""
+    app = approved_application(taxpayer, **application)
+    return payment_record(
+        actor=actor, application=app, voucher_number=voucher, amount=app.confirmed_amount, paid_on=day
     )

@@ -7,19 +7,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from ledger.services import ledger_register_day, payment_record
-from ledger.tests.factories import approved_application
+from ledger.services import ledger_register_day
+from ledger.tests.factories import approved_application, pay
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 25)
 UNKNOWN = ("identifier", "-taxpayer__password", "amount;drop", "")
-
-
-def _pay(taxpayer, actor, *, voucher, day, **kwargs):
-    app = approved_application(taxpayer, **kwargs)
-    return payment_record(
-        actor=actor, application=app, voucher_number=voucher, amount=app.confirmed_amount, paid_on=day
-    )
 
 
 @pytest.fixture
@@ -27,8 +20,8 @@ def entries(personas, taxpayer_a, taxpayer_b):
     """城东 paid 100,000.00 on the 25th, 城西 50,000.00 on the 26th."""
     officer = personas["refund_officer"]
     return {
-        "a": _pay(taxpayer_a, officer, voucher="V-A", day=DAY),
-        "b": _pay(taxpayer_b, officer, voucher="V-B", day=DAY + dt.timedelta(1), kind="stock", stock="50000.00"),
+        "a": pay(taxpayer_a, officer, voucher="V-A", day=DAY),
+        "b": pay(taxpayer_b, officer, voucher="V-B", day=DAY + dt.timedelta(1), kind="stock", stock="50000.00"),
     }
 
 

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from core.errors import ApplicationError
 from ledger.models import LedgerEntry, LedgerRun
-from ledger.services import ledger_register_day, ledger_register_previous_day, payment_record
-from ledger.tests.factories import approved_application
+from ledger.services import ledger_register_day, ledger_register_previous_day
+from ledger.tests.factories import pay
 from notify.models import MessageTemplate, OptOut, SmsMessage
 from taxpayers.tests.factories import TaxpayerFactory
 
@@ -18,18 +18,11 @@ pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 25)
 
 
-def _paid(taxpayer, actor, *, voucher, day=DAY, **kwargs):
-    app = approved_application(taxpayer, **kwargs)
-    return payment_record(
-        actor=actor, application=app, voucher_number=voucher, amount=app.confirmed_amount, paid_on=day
-    )
-
-
 def test_registering_a_day_twice_makes_one_run_and_one_bill_per_entry(personas, taxpayer_a, taxpayer_b):
     officer = personas["refund_officer"]
-    first = _paid(taxpayer_a, officer, voucher="V-1")
-    second = _paid(taxpayer_b, officer, voucher="V-2", kind="stock", stock="25000.50")
-    other_day = _paid(TaxpayerFactory(branch=taxpayer_a.branch), officer, voucher="V-3", day=DAY - dt.timedelta(1))
+    first = pay(taxpayer_a, officer, voucher="V-1")
+    second = pay(taxpayer_b, officer, voucher="V-2", kind="stock", stock="25000.50")
+    other_day = pay(TaxpayerFactory(branch=taxpayer_a.branch), officer, voucher="V-3", day=DAY - dt.timedelta(1))
 
     run = ledger_register_day(day=DAY)
     again = ledger_register_day(day=DAY)
@@ -53,9 +46,9 @@ def test_registering_a_day_twice_makes_one_run_and_one_bill_per_entry(personas, 
 
 def test_a_payment_entered_after_the_run_is_registered_by_the_next_run_of_that_day(personas, taxpayer_a, taxpayer_b):
     officer = personas["refund_officer"]
-    _paid(taxpayer_a, officer, voucher="V-1")
+    pay(taxpayer_a, officer, voucher="V-1")
     ledger_register_day(day=DAY)
-    late = _paid(taxpayer_b, officer, voucher="V-2")
+    late = pay(taxpayer_b, officer, voucher="V-2")
 
     run = ledger_register_day(day=DAY)
 
@@ -68,7 +61,7 @@ def test_a_retry_after_a_crash_registers_and_bills_once(personas, taxpayer_a, mo
     """The crash rolls back the links and the outbox rows together; the retry does the whole day once."""
     from ledger import services
 
-    _paid(taxpayer_a, personas["refund_officer"], voucher="V-1")
+    pay(taxpayer_a, personas["refund_officer"], voucher="V-1")
     real = services.sms_enqueue
 
     def crash(**kwargs):
@@ -88,9 +81,9 @@ def test_a_retry_after_a_crash_registers_and_bills_once(personas, taxpayer_a, mo
 
 def test_missing_mobile_and_opt_out_are_recorded_as_bill_errors(personas, org):
     officer = personas["refund_officer"]
-    no_mobile = _paid(TaxpayerFactory(branch=org["branch_a"], finance_contact_mobile=""), officer, voucher="V-1")
-    opted = _paid(TaxpayerFactory(branch=org["branch_a"], finance_contact_mobile="13700001111"), officer, voucher="V-2")
-    bad = _paid(TaxpayerFactory(branch=org["branch_a"], finance_contact_mobile="12345"), officer, voucher="V-3")
+    no_mobile = pay(TaxpayerFactory(branch=org["branch_a"], finance_contact_mobile=""), officer, voucher="V-1")
+    opted = pay(TaxpayerFactory(branch=org["branch_a"], finance_contact_mobile="13700001111"), officer, voucher="V-2")
+    bad = pay(TaxpayerFactory(branch=org["branch_a"], finance_contact_mobile="12345"), officer, voucher="V-3")
     OptOut.objects.create(mobile="13700001111")
 
     run = ledger_register_day(day=DAY)
@@ -104,7 +97,7 @@ def test_missing_mobile_and_opt_out_are_recorded_as_bill_errors(personas, org):
 
 
 def test_an_inactive_template_fails_the_run_and_registers_nothing(personas, taxpayer_a):
-    _paid(taxpayer_a, personas["refund_officer"], voucher="V-1")
+    pay(taxpayer_a, personas["refund_officer"], voucher="V-1")
     MessageTemplate.objects.filter(code="ledger_refund_bill").update(active=False)
     with pytest.raises(ApplicationError, match="短信模板“留抵退税退库账单”不存在或已停用") as refused:
         ledger_register_day(day=DAY)
@@ -118,13 +111,13 @@ def test_an_inactive_template_fails_the_run_and_registers_nothing(personas, taxp
 
 
 def test_the_beat_task_registers_yesterday(personas, taxpayer_a):
-    _paid(taxpayer_a, personas["refund_officer"], voucher="V-1")
+    pay(taxpayer_a, personas["refund_officer"], voucher="V-1")
     run = ledger_register_previous_day(today=DAY + dt.timedelta(days=1))
     assert run.day == DAY and run.entry_count == 1
 
 
 def test_the_command_registers_the_given_day(personas, taxpayer_a):
-    _paid(taxpayer_a, personas["refund_officer"], voucher="V-1")
+    pay(taxpayer_a, personas["refund_officer"], voucher="V-1")
     out = StringIO()
     call_command("ledger_register", "--day", DAY.isoformat(), stdout=out)
     assert "2026-03-25: 1 entries, 100,000.00 yuan, 1 bills queued" in out.getvalue()

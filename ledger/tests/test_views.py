@@ -17,27 +17,20 @@ from accounts.models import AuditEvent
 from accounts.navigation import menu_for
 from core.masking import mask_identifier
 from ledger.models import LedgerEntry
-from ledger.services import ledger_register_day, payment_record
-from ledger.tests.factories import approved_application
+from ledger.services import ledger_register_day
+from ledger.tests.factories import approved_application, pay
 from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 25)
 
 
-def _pay(taxpayer, actor, *, voucher, day=DAY, **kwargs):
-    app = approved_application(taxpayer, **kwargs)
-    return payment_record(
-        actor=actor, application=app, voucher_number=voucher, amount=app.confirmed_amount, paid_on=day
-    )
-
-
 @pytest.fixture
 def ledger(personas, taxpayer_a, taxpayer_b):
     officer = personas["refund_officer"]
     return {
-        "a": _pay(taxpayer_a, officer, voucher="V-A", incremental="1234567.89", stock="0.00"),
-        "b": _pay(taxpayer_b, officer, voucher="V-B", kind="stock", stock="50000.00", day=DAY + dt.timedelta(1)),
+        "a": pay(taxpayer_a, officer, voucher="V-A", incremental="1234567.89", stock="0.00"),
+        "b": pay(taxpayer_b, officer, voucher="V-B", kind="stock", stock="50000.00", day=DAY + dt.timedelta(1)),
     }
 
 
@@ -120,13 +113,13 @@ def test_a_branch_officer_sees_only_its_branch(client_for, ledger):
 def test_the_ledger_page_query_count_does_not_grow_with_rows(client_for, personas, org, django_assert_max_num_queries):
     officer = personas["refund_officer"]
     for n in range(3):
-        _pay(TaxpayerFactory(branch=org["branch_a"]), officer, voucher=f"V-{n}")
+        pay(TaxpayerFactory(branch=org["branch_a"]), officer, voucher=f"V-{n}")
     ledger_register_day(day=DAY)
     client = client_for("refund_officer")
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("ledger:entries"))
     for n in range(3, 30):
-        _pay(TaxpayerFactory(branch=org["branch_b"]), officer, voucher=f"V-{n}")
+        pay(TaxpayerFactory(branch=org["branch_b"]), officer, voucher=f"V-{n}")
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("ledger:entries")).status_code == 200
     assert len(many) == len(few) <= 12, [q["sql"] for q in many.captured_queries]

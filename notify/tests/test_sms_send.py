@@ -2,26 +2,18 @@
 simulator."""
 
 import hashlib
-import io
-import json
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 
+from core.tests.commands import json_command
 from notify.models import SmsMessage
 
 pytestmark = pytest.mark.django_db
 
 
 def run(*args) -> tuple[int, dict]:
-    out = io.StringIO()
-    try:
-        call_command("sms_send", *args, stdout=out)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, json.loads(out.getvalue())
+    return json_command("sms_send", *args)
 
 
 def test_accepted_and_mac_verified(mas_settings):

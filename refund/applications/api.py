@@ -102,6 +102,11 @@ class BranchBriefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+def _user_name(user) -> str | None:
+    """An officer as the API names them: the full name, else the username; None for nobody (or the system)."""
+    return None if user is None else (user.full_name or user.username)
+
+
 class ApplicationListOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.SerializerMethodField(help_text="本申请的详情接口地址")
@@ -129,8 +134,7 @@ class ApplicationListOutputSerializer(serializers.Serializer):
         return obj.state in OPEN_APPLICATION_STATES and obj.due_on < timezone.localdate()
 
     def get_assigned_to(self, obj) -> str | None:
-        user = obj.assigned_to
-        return None if user is None else (user.full_name or user.username)
+        return _user_name(obj.assigned_to)
 
 
 class RiskHitOutputSerializer(serializers.Serializer):
@@ -152,7 +156,7 @@ class TransitionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_actor(self, obj) -> str | None:
-        return None if obj.actor is None else (obj.actor.full_name or obj.actor.username)
+        return _user_name(obj.actor)
 
 
 class ApplicationDetailOutputSerializer(ApplicationListOutputSerializer):

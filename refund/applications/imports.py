@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from core.cells import Cell, CellError, ReadContext, choice, code, money, past_date, period_cell
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FileRejected
 from core.periods import Period
 from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, Unique, read_sheet, sort_errors
 from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
@@ -74,15 +74,14 @@ class ApplicationFileCheck:
         return not self.errors
 
 
-class ApplicationImportRejected(ApplicationError):
+class ApplicationImportRejected(FileRejected):
     """The file has errors; ``errors`` lists them (row, column, value, reason); nothing was stored."""
 
     code = "application_import_invalid"
+    message_template = "校验未通过：共 {count} 处错误，未导入任何申请。请按错误明细修改文件后重新导入。"
 
     def __init__(self, errors, warnings=()):
-        super().__init__(f"校验未通过：共 {len(errors)} 处错误，未导入任何申请。请按错误明细修改文件后重新导入。")
-        self.errors = list(errors)
-        self.warnings = list(warnings)
+        super().__init__(errors, warnings)
         self.extra = {"errors": [e.as_dict() for e in self.errors], "warnings": self.warnings}
 
 

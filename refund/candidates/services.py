@@ -14,6 +14,7 @@ entries).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from accounts.audit import field_changes, record_event
 from accounts.roles import RoleCode
-from core.errors import ApplicationError
+from core.errors import ApplicationError, FileRejected
 from core.masking import mask_identifier
 from core.money import format_yuan
 from core.periods import Period, format_period_cn
@@ -102,15 +103,11 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
 # --- the higher bureau's lists --------------------------------------------------------------------------------
 
 
-class UpperListRejected(ApplicationError):
+class UpperListRejected(FileRejected):
     """The file has errors; ``errors`` lists them (row, column, value, reason), nothing was stored."""
 
     code = "upper_list_invalid"
-
-    def __init__(self, errors, warnings=()):
-        super().__init__(f"校验未通过：共 {len(errors)} 处错误，未导入任何数据。请按错误明细修改文件后重新导入。")
-        self.errors = list(errors)
-        self.warnings = list(warnings)
+    message_template = "校验未通过：共 {count} 处错误，未导入任何数据。请按错误明细修改文件后重新导入。"
 
 
 @dataclass(frozen=True)
@@ -352,14 +349,11 @@ def candidate_items_mark_declared(*, taxpayer_ids: list[int] | None = None) -> i
     with transaction.atomic():
         for chunk in chunks(ids):
             CandidateItem.objects.filter(pk__in=chunk, declared_at__isnull=True).update(declared_at=now, updated_at=now)
-        _restage(ids)
-        record_event(
+        _restage_audited(
+            ids,
             actor=None,
             verb="candidate_items_declared",
-            object_type="refund.candidateitem",
-            object_repr="候选名单条目",
             summary=f"{len(ids)} 户候选纳税人已完成申报（申报表已导入）",
-            changes=_audit_ids(ids),
         )
     return len(ids)
 
@@ -368,34 +362,25 @@ def candidate_items_mark_applied(
     *, taxpayer_ids, application_period: Period | str, applied_at: dt.datetime | None = None, actor=None
 ) -> int:
     """Refund applications arrived (called by the applications code): the period's items move to 已申请."""
-    return _mark_fact(
-        taxpayer_ids=taxpayer_ids,
-        application_period=application_period,
-        when=applied_at,
-        actor=actor,
-        field="applied_at",
-        verb="candidate_items_applied",
-        label="已提交留抵退税申请",
-    )
+    return _mark_fact("applied_at", taxpayer_ids, period_input(application_period), when=applied_at, actor=actor)
 
 
 def candidate_items_mark_refunded(
     *, taxpayer_ids, application_period: Period | str, refunded_at: dt.datetime | None = None, actor=None
 ) -> int:
     """Refunds were paid (called by the ledger code): the period's items move to 已退税 (and count as applied)."""
-    return _mark_fact(
-        taxpayer_ids=taxpayer_ids,
-        application_period=application_period,
-        when=refunded_at,
-        actor=actor,
-        field="refunded_at",
-        verb="candidate_items_refunded",
-        label="已退税",
-    )
+    return _mark_fact("refunded_at", taxpayer_ids, period_input(application_period), when=refunded_at, actor=actor)
 
 
-def _mark_fact(*, taxpayer_ids, application_period, when, actor, field: str, verb: str, label: str) -> int:
-    period = period_input(application_period)
+# the fact's timestamp field → (audit verb, what the audit summary says happened)
+_FACTS = {
+    "applied_at": ("candidate_items_applied", "已提交留抵退税申请"),
+    "refunded_at": ("candidate_items_refunded", "已退税"),
+}
+
+
+def _mark_fact(field: str, taxpayer_ids, period: Period, *, when: dt.datetime | None, actor) -> int:
+    verb, label = _FACTS[field]
     taxpayer_ids = list(taxpayer_ids)
     when = when or timezone.now()
     now = timezone.now()
@@ -414,16 +399,23 @@ def _mark_fact(*, taxpayer_ids, application_period, when, actor, field: str, ver
             if field == "refunded_at":
                 rows.filter(applied_at__isnull=True).update(applied_at=when)
             rows.filter(**{f"{field}__isnull": True}).update(**{field: when, "updated_at": now})
-        _restage(ids)
-        record_event(
-            actor=actor,
-            verb=verb,
-            object_type="refund.candidateitem",
-            object_repr="候选名单条目",
-            summary=f"{len(ids)} 条候选名单条目{label}（申请所属期 {period}）",
-            changes=_audit_ids(ids),
+        _restage_audited(
+            ids, actor=actor, verb=verb, summary=f"{len(ids)} 条候选名单条目{label}（申请所属期 {period}）"
         )
     return len(ids)
+
+
+def _restage_audited(ids: list[int], *, actor, verb: str, summary: str) -> None:
+    """A funnel fact landed on these items: recompute their stages and write one audit row for all of them."""
+    _restage(ids)
+    record_event(
+        actor=actor,
+        verb=verb,
+        object_type="refund.candidateitem",
+        object_repr="候选名单条目",
+        summary=summary,
+        changes=_audit_ids(ids),
+    )
 
 
 # --- what branch officers record ----------------------------------------------------------------------------------
@@ -439,6 +431,37 @@ def _snapshot(item: CandidateItem) -> dict:
 
 def _locked(item: CandidateItem) -> CandidateItem:
     return CandidateItem.objects.select_for_update().select_related("taxpayer").get(pk=item.pk)
+
+
+def _required(text: str, message: str, *, field: str) -> str:
+    """The stripped text, or the officer is told what to fill in."""
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(message, extra={"field": field})
+    return text
+
+
+def _close(item: CandidateItem, *, closed_as: str, actor, reason: str) -> None:
+    """The four closing fields move together (放弃申请 or 核实不符合)."""
+    item.closed_as, item.closed_at, item.closed_by, item.closed_reason = closed_as, timezone.now(), actor, reason[:500]
+
+
+def _clear_closing(item: CandidateItem) -> None:
+    item.closed_as, item.closed_at, item.closed_by, item.closed_reason = "", None, None, ""
+
+
+def _save_audited(item: CandidateItem, before: dict, actor, verb: str, summary: Callable[[CandidateItem], str]) -> None:
+    """Restage and save an item changed under its lock, with its audit row in the same transaction; the summary
+    is written after the restage, so it can name the new stage."""
+    item.stage = stage_of(item)
+    item.save()
+    record_event(
+        actor=actor,
+        verb=verb,
+        target=item,
+        summary=summary(item),
+        changes=field_changes(before, _snapshot(item), _ITEM_AUDIT_FIELDS),
+    )
 
 
 def candidate_item_verify(*, actor, item: CandidateItem, result: str, note: str, verified_on: dt.date) -> CandidateItem:
@@ -460,62 +483,40 @@ def candidate_item_verify(*, actor, item: CandidateItem, result: str, note: str,
         before = _snapshot(item)
         item.verification, item.verification_note, item.verified_on = result, note[:500], verified_on
         item.verified_by = actor
-        now = timezone.now()
         if result == CandidateItem.Verification.INELIGIBLE:
-            item.closed_as, item.closed_at, item.closed_by, item.closed_reason = (
-                Stage.INELIGIBLE,
-                now,
-                actor,
-                note[:500],
-            )
+            _close(item, closed_as=Stage.INELIGIBLE, actor=actor, reason=note)
         elif item.closed_as == Stage.INELIGIBLE:
-            item.closed_as, item.closed_at, item.closed_by, item.closed_reason = "", None, None, ""
-        item.stage = stage_of(item)
-        item.save()
-        record_event(
-            actor=actor,
-            verb="candidate_item_verify",
-            target=item,
-            summary=f"申请前调查：{item.taxpayer.name} {item.get_verification_display()}"
-            + (f"（{note}）" if note else ""),
-            changes=field_changes(before, _snapshot(item), _ITEM_AUDIT_FIELDS),
+            _clear_closing(item)
+        _save_audited(
+            item,
+            before,
+            actor,
+            "candidate_item_verify",
+            lambda item: (
+                f"申请前调查：{item.taxpayer.name} {item.get_verification_display()}" + (f"（{note}）" if note else "")
+            ),
         )
     return item
 
 
 def candidate_item_decline(*, actor, item: CandidateItem, reason: str) -> CandidateItem:
     """The taxpayer chose to keep the credit for later (放弃申请，继续留抵): closes the item with the reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("请填写纳税人放弃申请的原因（如：留抵税额用于后期抵扣）。", extra={"field": "reason"})
+    reason = _required(reason, "请填写纳税人放弃申请的原因（如：留抵税额用于后期抵扣）。", field="reason")
     with transaction.atomic():
         item = _locked(item)
         if item.stage not in OPEN_STAGES:
             raise ApplicationError(f"该条目当前为“{item.get_stage_display()}”，不能登记为放弃申请。")
         before = _snapshot(item)
-        item.closed_as, item.closed_at, item.closed_by, item.closed_reason = (
-            Stage.DECLINED,
-            timezone.now(),
-            actor,
-            reason[:500],
-        )
-        item.stage = stage_of(item)
-        item.save()
-        record_event(
-            actor=actor,
-            verb="candidate_item_decline",
-            target=item,
-            summary=f"{item.taxpayer.name} 放弃申请：{reason}",
-            changes=field_changes(before, _snapshot(item), _ITEM_AUDIT_FIELDS),
+        _close(item, closed_as=Stage.DECLINED, actor=actor, reason=reason)
+        _save_audited(
+            item, before, actor, "candidate_item_decline", lambda item: f"{item.taxpayer.name} 放弃申请：{reason}"
         )
     return item
 
 
 def candidate_item_reopen(*, actor, item: CandidateItem, reason: str) -> CandidateItem:
     """Undo a decline or an ineligible finding recorded by mistake; the reason is kept in the audit log."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("请填写恢复的原因。", extra={"field": "reason"})
+    reason = _required(reason, "请填写恢复的原因。", field="reason")
     with transaction.atomic():
         item = _locked(item)
         if item.stage not in CLOSED_STAGES:
@@ -523,15 +524,13 @@ def candidate_item_reopen(*, actor, item: CandidateItem, reason: str) -> Candida
         before = _snapshot(item)
         if item.closed_as == Stage.INELIGIBLE:
             item.verification = ""
-        item.closed_as, item.closed_at, item.closed_by, item.closed_reason = "", None, None, ""
-        item.stage = stage_of(item)
-        item.save()
-        record_event(
-            actor=actor,
-            verb="candidate_item_reopen",
-            target=item,
-            summary=f"{item.taxpayer.name} 恢复为“{item.get_stage_display()}”：{reason}",
-            changes=field_changes(before, _snapshot(item), _ITEM_AUDIT_FIELDS),
+        _clear_closing(item)
+        _save_audited(
+            item,
+            before,
+            actor,
+            "candidate_item_reopen",
+            lambda item: f"{item.taxpayer.name} 恢复为“{item.get_stage_display()}”：{reason}",
         )
     return item
 
@@ -540,9 +539,7 @@ def candidate_item_coach(
     *, actor, item: CandidateItem, topic: str, notes: str, coached_on: dt.date
 ) -> CandidateCoaching:
     """一对一辅导: one coaching record on the item."""
-    topic, notes = (topic or "").strip(), (notes or "").strip()
-    if not topic:
-        raise ApplicationError("请填写辅导主题（如：留抵退税申请表填报）。", extra={"field": "topic"})
+    topic, notes = _required(topic, "请填写辅导主题（如：留抵退税申请表填报）。", field="topic"), (notes or "").strip()
     if coached_on > timezone.localdate():
         raise ApplicationError("辅导日期不能晚于今天。", extra={"field": "coached_on"})
     with transaction.atomic():
@@ -560,5 +557,3 @@ def candidate_item_coach(
 
 
 # --- a whole push date ---------------------------------------------------------------------------------------------
-
-

@@ -190,8 +190,7 @@ def candidate_lists(request):
 @permission_required(VIEW_LIST, raise_exception=True)
 @require_GET
 def candidate_list_detail(request, pk: int):
-    candidate_list = selectors.candidate_list_get_for_user(user=request.user, pk=pk)
-    items = selectors.candidate_list_items_for_user(user=request.user, candidate_list=candidate_list)
+    candidate_list, items = _list_items(request, pk)
     context = _item_table_context(request, queryset=items)
     counts = selectors.funnel_counts(context["filterset"].qs)
     can_remind = request.user.has_perm(REMIND)
@@ -216,15 +215,22 @@ def candidate_list_detail(request, pk: int):
 @require_GET
 def candidate_list_export(request, pk: int):
     """Exactly what the list's filters show, masked identifiers, as xlsx; audited."""
-    candidate_list = selectors.candidate_list_get_for_user(user=request.user, pk=pk)
-    items = selectors.candidate_list_items_for_user(user=request.user, candidate_list=candidate_list)
+    candidate_list, items = _list_items(request, pk)
     filterset = selectors.candidate_item_filterset(user=request.user, queryset=items, filters=request.GET)
+    title = f"候选名单-{candidate_list.push_date:%Y%m%d}-{_audience_name(candidate_list)}"
+    return _export(request, title, "refund.candidatelist", filterset.qs)
+
+
+def _list_items(request, pk: int):
+    """The list (404 outside the user's scope) and its items the user may see."""
+    candidate_list = selectors.candidate_list_get_for_user(user=request.user, pk=pk)
+    return candidate_list, selectors.candidate_list_items_for_user(user=request.user, candidate_list=candidate_list)
+
+
+def _export(request, title: str, object_type: str, items):
+    """The item table as xlsx with the export headers, audited."""
     return audited_xlsx_export(
-        request,
-        title=f"候选名单-{candidate_list.push_date:%Y%m%d}-{_audience_name(candidate_list)}",
-        object_type="refund.candidatelist",
-        headers=EXPORT_HEADERS,
-        rows=_export_rows(filterset.qs),
+        request, title=title, object_type=object_type, headers=EXPORT_HEADERS, rows=_export_rows(items)
     )
 
 
@@ -349,52 +355,48 @@ def _item_action(request, pk: int, name: str, action):
     return _item_page(request, pk, bound={name: mark_invalid(form)}, status=status)
 
 
-@login_required
-@permission_required(WORK, raise_exception=True)
-@require_POST
-def candidate_item_verify(request, pk: int):
-    def action(item, data):
-        item = services.candidate_item_verify(
-            actor=request.user, item=item, result=data["result"], note=data["note"], verified_on=data["verified_on"]
-        )
-        return f"已登记申请前调查：{item.get_verification_display()}。"
+def _item_action_view(name: str, action):
+    """The POST view of one form of the item's page: ``action(user, item, data)`` records the form's data through
+    its service and returns the success message."""
 
-    return _item_action(request, pk, "verify", action)
+    @login_required
+    @permission_required(WORK, raise_exception=True)
+    @require_POST
+    def view(request, pk: int):
+        return _item_action(request, pk, name, lambda item, data: action(request.user, item, data))
 
-
-@login_required
-@permission_required(WORK, raise_exception=True)
-@require_POST
-def candidate_item_decline(request, pk: int):
-    def action(item, data):
-        services.candidate_item_decline(actor=request.user, item=item, reason=data["reason"])
-        return "已登记：纳税人放弃申请，继续留抵。"
-
-    return _item_action(request, pk, "decline", action)
+    view.__name__ = view.__qualname__ = f"candidate_item_{name}"
+    return view
 
 
-@login_required
-@permission_required(WORK, raise_exception=True)
-@require_POST
-def candidate_item_reopen(request, pk: int):
-    def action(item, data):
-        item = services.candidate_item_reopen(actor=request.user, item=item, reason=data["reason"])
-        return f"已恢复为“{item.get_stage_display()}”。"
-
-    return _item_action(request, pk, "reopen", action)
+def _verify(user, item, data) -> str:
+    item = services.candidate_item_verify(
+        actor=user, item=item, result=data["result"], note=data["note"], verified_on=data["verified_on"]
+    )
+    return f"已登记申请前调查：{item.get_verification_display()}。"
 
 
-@login_required
-@permission_required(WORK, raise_exception=True)
-@require_POST
-def candidate_item_coach(request, pk: int):
-    def action(item, data):
-        services.candidate_item_coach(
-            actor=request.user, item=item, topic=data["topic"], notes=data["notes"], coached_on=data["coached_on"]
-        )
-        return "已登记一对一辅导。"
+def _decline(user, item, data) -> str:
+    services.candidate_item_decline(actor=user, item=item, reason=data["reason"])
+    return "已登记：纳税人放弃申请，继续留抵。"
 
-    return _item_action(request, pk, "coach", action)
+
+def _reopen(user, item, data) -> str:
+    item = services.candidate_item_reopen(actor=user, item=item, reason=data["reason"])
+    return f"已恢复为“{item.get_stage_display()}”。"
+
+
+def _coach(user, item, data) -> str:
+    services.candidate_item_coach(
+        actor=user, item=item, topic=data["topic"], notes=data["notes"], coached_on=data["coached_on"]
+    )
+    return "已登记一对一辅导。"
+
+
+candidate_item_verify = _item_action_view("verify", _verify)
+candidate_item_decline = _item_action_view("decline", _decline)
+candidate_item_reopen = _item_action_view("reopen", _reopen)
+candidate_item_coach = _item_action_view("coach", _coach)
 
 
 # --- 我的候选名单 -----------------------------------------------------------------------------------------------
@@ -438,13 +440,7 @@ def my_candidates_export(request):
     filterset = selectors.candidate_item_filterset(
         user=request.user, queryset=items, filters=request.GET, default_stage="open"
     )
-    return audited_xlsx_export(
-        request,
-        title=f"我的候选名单-{period}",
-        object_type="refund.candidateitem",
-        headers=EXPORT_HEADERS,
-        rows=_export_rows(filterset.qs),
-    )
+    return _export(request, f"我的候选名单-{period}", "refund.candidateitem", filterset.qs)
 
 
 # --- 上级下发名单 --------------------------------------------------------------------------------------------------

@@ -154,6 +154,12 @@ class Facts:
         """The 2019-03-31 base as it stands in ``period``."""
         return ZERO if self.base_reset_at(period) else self.base_2019.amount
 
+    def increment_at(self, period: Period) -> Decimal | None:
+        """增量留抵税额 of ``period``: its period-end credit over the 2019-03-31 base as it stands then (39号
+        第八条, 14号 第四条); None without that month's return."""
+        credit = self.credit_at(period)
+        return None if credit is None else credit - self.base_2019_at(period)
+
     # --- size and industry ---------------------------------------------------------------------------
 
     @cached_property

@@ -8,6 +8,7 @@ decided by the assessment, which knows the regimes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -268,12 +269,8 @@ def _taxpayer(raw: dict) -> Taxpayer:
     if raw.get("credit_level") is None:
         raise CaseError("invalid_json", "缺少 taxpayer.credit_level（纳税信用级别）。")
     credit_level = _choice(raw["credit_level"], "taxpayer.credit_level", CREDIT_LEVELS, upper=True)
-    filing_frequency = "monthly"
-    if raw.get("filing_frequency") is not None:
-        filing_frequency = _choice(raw["filing_frequency"], "taxpayer.filing_frequency", FILING_FREQUENCIES)
-    since = None
-    if raw.get("general_taxpayer_since") is not None:
-        since = _date(raw["general_taxpayer_since"], "taxpayer.general_taxpayer_since")
+    filing_frequency = _optional(raw, "filing_frequency", "taxpayer", _choice, FILING_FREQUENCIES) or "monthly"
+    since = _optional(raw, "general_taxpayer_since", "taxpayer", _date)
     code = None
     if raw.get("industry_code") not in (None, ""):
         code = industry_code(raw["industry_code"], "taxpayer.industry_code")
@@ -282,44 +279,40 @@ def _taxpayer(raw: dict) -> Taxpayer:
         normalised = industry_code(key, "taxpayer.sales_12m_by_industry")
         amount = parse_amount(value, f"taxpayer.sales_12m_by_industry.{key}")
         sales[normalised] = sales.get(normalised, ZERO) + amount
-    size = None
-    if raw.get("size") is not None:
-        size = _choice(raw["size"], "taxpayer.size", SIZES)
-    size_inputs = None
-    if raw.get("size_inputs") is not None:
-        size_inputs = _size_inputs(_object(raw["size_inputs"], "taxpayer.size_inputs"))
     return Taxpayer(
         credit_level=credit_level,
         filing_frequency=filing_frequency,
         general_taxpayer_since=since,
         industry_code=code,
         sales_12m_by_industry=tuple(sorted(sales.items())),
-        size=size,
-        size_inputs=size_inputs,
+        size=_optional(raw, "size", "taxpayer", _choice, SIZES),
+        size_inputs=_optional(raw, "size_inputs", "taxpayer", lambda value, where: _size_inputs(_object(value, where))),
     )
+
+
+def _optional(raw: dict, key: str, where: str, parse, *args):
+    """``parse(raw[key], "<where>.<key>", *args)``, or None where the key is absent or null."""
+    value = raw.get(key)
+    return None if value is None else parse(value, f"{where}.{key}", *args)
 
 
 def _size_inputs(raw: dict) -> SizeInputs:
-    row = None
-    if raw.get("industry") is not None:
-        row = _choice(raw["industry"], "taxpayer.size_inputs.industry", SIZE_ROW_NAMES)
-    sales = None
-    if raw.get("prev_year_vat_sales") is not None:
-        sales = parse_amount(raw["prev_year_vat_sales"], "taxpayer.size_inputs.prev_year_vat_sales")
-    assets = None
-    if raw.get("total_assets_prev_year_end") is not None:
-        assets = parse_amount(raw["total_assets_prev_year_end"], "taxpayer.size_inputs.total_assets_prev_year_end")
-    months = None
-    if raw.get("prev_year_months_operated") is not None:
-        value = raw["prev_year_months_operated"]
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-            raise CaseError("invalid_json", f"taxpayer.size_inputs.prev_year_months_operated 的值 {value!r} 无效。")
-        months = int(str(value).strip())
-        if months > 12:
-            raise CaseError("invalid_json", "taxpayer.size_inputs.prev_year_months_operated 不能超过12。")
+    where = "taxpayer.size_inputs"
     return SizeInputs(
-        industry=row, prev_year_vat_sales=sales, prev_year_months_operated=months, total_assets_prev_year_end=assets
+        industry=_optional(raw, "industry", where, _choice, SIZE_ROW_NAMES),
+        prev_year_vat_sales=_optional(raw, "prev_year_vat_sales", where, parse_amount),
+        total_assets_prev_year_end=_optional(raw, "total_assets_prev_year_end", where, parse_amount),
+        prev_year_months_operated=_optional(raw, "prev_year_months_operated", where, _months),
     )
+
+
+def _months(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise CaseError("invalid_json", f"{where} 的值 {value!r} 无效。")
+    months = int(str(value).strip())
+    if months > 12:
+        raise CaseError("invalid_json", f"{where} 不能超过12。")
+    return months
 
 
 def _compliance(raw: dict) -> Compliance:
@@ -339,11 +332,16 @@ def _dates(value: object, where: str) -> tuple[date, ...]:
     return tuple(sorted(_date(item, where) for item in _list(value, where)))
 
 
+def _objects(value: object, name: str) -> Iterator[tuple[str, dict]]:
+    """Each object of the list ``name``, with where it stands (``name[i]``) for the error messages."""
+    for index, raw in enumerate(_list(value, name)):
+        where = f"{name}[{index}]"
+        yield where, _object(raw, where, required=True)
+
+
 def _returns(value: object) -> tuple[VatReturn, ...]:
     returns: dict[Period, VatReturn] = {}
-    for index, raw in enumerate(_list(value, "returns")):
-        where = f"returns[{index}]"
-        raw = _object(raw, where, required=True)
+    for where, raw in _objects(value, "returns"):
         if "period" not in raw:
             raise CaseError("invalid_period", f"{where} 缺少 period（税款所属期）。")
         period = _period(raw["period"], f"{where}.period")
@@ -382,9 +380,7 @@ def _adjustments(raw: dict) -> Adjustments:
 
 def _previous_refunds(value: object) -> tuple[PreviousRefund, ...]:
     refunds = []
-    for index, raw in enumerate(_list(value, "previous_refunds")):
-        where = f"previous_refunds[{index}]"
-        raw = _object(raw, where, required=True)
+    for where, raw in _objects(value, "previous_refunds"):
         if "application_period" not in raw:
             raise CaseError("invalid_period", f"{where} 缺少 application_period。")
         period = _period(raw["application_period"], f"{where}.application_period")

@@ -71,19 +71,19 @@ class Regime:
         return REGIME_PERIODS[self.code].covers(period)
 
 
-# --- building blocks -----------------------------------------------------------------------------
+# --- building blocks (the regime modules call them as ``parts.<name>``) ----------------------------------------
 
 
-def _rate_text(rate: Decimal) -> str:
+def rate_text(rate: Decimal) -> str:
     return f"{rate.quantize(CENT)}"
 
 
-def _percent(rate: Decimal) -> str:
+def percent(rate: Decimal) -> str:
     """``Decimal("0.60")`` -> ``"60%"`` for the trace's formulas."""
     return f"{(rate * 100).normalize():f}%"
 
 
-def _industry_condition(facts: Facts, parameter: Parameter[tuple[IndustryItem, ...]]) -> tuple[Condition, bool]:
+def industry_condition(facts: Facts, parameter: Parameter[tuple[IndustryItem, ...]]) -> tuple[Condition, bool]:
     period = facts.period
     items = parameter.at(period)
     threshold = INDUSTRY_SHARE_ABOVE.at(period)
@@ -94,7 +94,7 @@ def _industry_condition(facts: Facts, parameter: Parameter[tuple[IndustryItem, .
     return Condition("industry_share", passed, detail, citation), passed
 
 
-def _ratio(facts: Facts, first: Period | None = None, first_citation: str | None = None) -> tuple[Ratio, str]:
+def input_ratio(facts: Facts, first: Period | None = None, first_citation: str | None = None) -> tuple[Ratio, str]:
     """The ratio from ``first`` (default: 2019-04) to the tax period, with the vouchers of the application period."""
     period = facts.period
     if first is None:
@@ -103,7 +103,7 @@ def _ratio(facts: Facts, first: Period | None = None, first_citation: str | None
     return ratio, f"{RATIO_NUMERATOR_KINDS.citation_at(period)}；计算期间：{first_citation}"
 
 
-def _input_deducted(ratio: Ratio, citation: str) -> Condition:
+def input_deducted(ratio: Ratio, citation: str) -> Condition:
     value = ratio.value
     if value is None:
         detail = f"{ratio.first}至{ratio.last}没有已抵扣的进项税额，进项构成比例无法计算"
@@ -112,7 +112,7 @@ def _input_deducted(ratio: Ratio, citation: str) -> Condition:
     return Condition("input_deducted", True, detail, citation)
 
 
-def _six_month(
+def six_month(
     facts: Facts,
     figure: Callable[[Period], Decimal | None],
     *,
@@ -156,7 +156,7 @@ def _six_month(
     return positive, Condition("sixth_month_500k", passed, detail, citation_minimum)
 
 
-def _window_not_reused(facts: Facts, citation: str, *, enforced: bool = True) -> Condition:
+def window_not_reused(facts: Facts, citation: str, *, enforced: bool = True) -> Condition:
     if not enforced:
         return Condition(
             "window_not_reused",
@@ -175,14 +175,14 @@ def _window_not_reused(facts: Facts, citation: str, *, enforced: bool = True) ->
     )
 
 
-def _credit_positive(facts: Facts, citation: str) -> Condition:
+def credit_positive(facts: Facts, citation: str) -> Condition:
     credit = facts.current_credit
     passed = credit > 0
     detail = f"当期（{facts.tax_period}）期末留抵税额 {yuan(credit)}，" + ("大于零" if passed else "不大于零")
     return Condition("credit_positive", passed, detail, citation)
 
 
-def _increment_positive(facts: Facts, increment: Decimal, base: Decimal, citation: str) -> Condition:
+def increment_positive(facts: Facts, increment: Decimal, base: Decimal, citation: str) -> Condition:
     passed = increment > 0
     detail = (
         f"当期（{facts.tax_period}）期末留抵税额 {yuan(facts.current_credit)}，比较基数 {yuan(base)}，"
@@ -191,7 +191,7 @@ def _increment_positive(facts: Facts, increment: Decimal, base: Decimal, citatio
     return Condition("increment_positive", passed, detail, citation)
 
 
-def _result(
+def result(
     facts: Facts,
     code: str,
     order: int,
@@ -229,10 +229,41 @@ def _result(
     )
 
 
-def _exact(amount: Decimal, ratio: Ratio, rate: Decimal) -> Decimal:
+def incremental_result(
+    facts: Facts,
+    code: str,
+    order: int,
+    *,
+    member: bool,
+    conditions: list[Condition],
+    base: Decimal | None,
+    incremental: Decimal,
+    ratio: Ratio,
+    rate: Decimal,
+    trace: list[str],
+) -> RegimeResult:
+    """A regime that refunds one figure at one rate and has no stock part: refundable = figure × ratio × rate."""
+    return result(
+        facts,
+        code,
+        order,
+        member=member,
+        conditions=conditions,
+        base=base,
+        incremental=incremental,
+        stock=None,
+        ratio=ratio,
+        rate=rate_text(rate),
+        refundable_incremental=exact_refund(incremental, ratio, rate),
+        refundable_stock=ZERO,
+        trace=trace,
+    )
+
+
+def exact_refund(amount: Decimal, ratio: Ratio, rate: Decimal) -> Decimal:
     """The refundable amount before rounding: amount × rate × ratio (0 when there is no ratio)."""
     return ZERO if ratio.value is None else ratio.applied_to(max(amount, ZERO) * rate)
 
 
-def _base_trace(base: Base) -> str:
+def base_trace(base: Base) -> str:
     return base.detail

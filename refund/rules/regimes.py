@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from core.periods import Period
 
+from . import regime_parts as parts
 from .conditions import CommonArticles, Condition, common_conditions
 from .facts import Facts
 from .inputs import ZERO
@@ -44,22 +45,7 @@ from .parameters import (
     SMALL_MICRO_ART3_ONLY_UNTIL,
     STOCK_REFUND_OPENS,
 )
-from .regime_parts import (
-    Regime,
-    RegimeResult,
-    _base_trace,
-    _credit_positive,
-    _exact,
-    _increment_positive,
-    _industry_condition,
-    _input_deducted,
-    _percent,
-    _rate_text,
-    _ratio,
-    _result,
-    _six_month,
-    _window_not_reused,
-)
+from .regime_parts import Regime, RegimeResult
 from .regime_parts import cents as cents  # re-exported: assess rounds with it
 from .regimes_2025 import class3_refund as class3_refund  # re-exported for the tests of class 3's tiers
 from .regimes_2025 import evaluate_class1, evaluate_class2, evaluate_class3
@@ -81,15 +67,10 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
     period = facts.period
     base = facts.base_2019
     base_now = facts.base_2019_at(facts.tax_period)
-
-    def increment(month: Period) -> Decimal | None:
-        credit = facts.credit_at(month)
-        return None if credit is None else credit - facts.base_2019_at(month)
-
     increment_now = facts.current_credit - base_now
-    positive, minimum = _six_month(
+    positive, minimum = parts.six_month(
         facts,
-        increment,
+        facts.increment_at,
         what="增量留抵税额（与2019年3月31日相比）",
         sixth_what="增量留抵税额",
         sixth_figure=increment_now,
@@ -97,25 +78,25 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
         citation_minimum=f"{DOC_39} 第八条第（一）项第1目",
         first_month=SIX_MONTH_FIRST_MONTH.at(period),
     )
-    ratio, ratio_citation = _ratio(facts)
+    ratio, ratio_citation = parts.input_ratio(facts)
     rate = RATE_GENERAL_39.at(period)
     conditions = [
         *common_conditions(facts.case, ARTICLES_39),
         positive,
         minimum,
-        _window_not_reused(facts, f"{DOC_39} 第八条第（六）项"),
-        _input_deducted(ratio, ratio_citation),
+        parts.window_not_reused(facts, f"{DOC_39} 第八条第（六）项"),
+        parts.input_deducted(ratio, ratio_citation),
     ]
-    trace = [_base_trace(base)]
+    trace = [parts.base_trace(base)]
     if base_now != base.amount:
         trace.append(
             f"已于{facts.stock_refund.application_period}获得一次性存量留抵退税，比较基数按0计（{DOC_14} 第四条）"
         )
     trace.append(
-        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment_now, ZERO))} × 进项构成比例 × {_percent(rate)}"
+        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment_now, ZERO))} × 进项构成比例 × {parts.percent(rate)}"
         f"（{RATE_GENERAL_39.citation_at(period)}）"
     )
-    return _result(
+    return parts.incremental_result(
         facts,
         "CN-2019-39",
         order,
@@ -123,11 +104,8 @@ def evaluate_39(facts: Facts, order: int) -> RegimeResult:
         conditions=conditions,
         base=base_now,
         incremental=increment_now,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(increment_now, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -143,23 +121,23 @@ def _advanced_manufacturing(facts: Facts, order: int, code: str, doc: str) -> Re
         evasion=f"{doc} 第一条第（四）项",
         immediate=f"{doc} 第一条第（五）项",
     )
-    industry, member = _industry_condition(facts, ADVANCED_MANUFACTURING)
+    industry, member = parts.industry_condition(facts, ADVANCED_MANUFACTURING)
     base = facts.base_2019
     increment = facts.current_credit - base.amount
-    ratio, ratio_citation = _ratio(facts)
+    ratio, ratio_citation = parts.input_ratio(facts)
     rate = RATE_FULL.at(period)
     conditions = [
         *common_conditions(facts.case, articles),
         industry,
-        _increment_positive(facts, increment, base.amount, f"{doc} 第一条第（一）项、第三条"),
-        _input_deducted(ratio, f"{doc} 第四条；{ratio_citation}"),
+        parts.increment_positive(facts, increment, base.amount, f"{doc} 第一条第（一）项、第三条"),
+        parts.input_deducted(ratio, f"{doc} 第四条；{ratio_citation}"),
     ]
     trace = [
-        _base_trace(base),
-        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment, ZERO))} × 进项构成比例 × {_percent(rate)}"
+        parts.base_trace(base),
+        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(increment, ZERO))} × 进项构成比例 × {parts.percent(rate)}"
         f"（{RATE_FULL.citation_at(period)}）",
     ]
-    return _result(
+    return parts.incremental_result(
         facts,
         code,
         order,
@@ -167,11 +145,8 @@ def _advanced_manufacturing(facts: Facts, order: int, code: str, doc: str) -> Re
         conditions=conditions,
         base=base.amount,
         incremental=increment,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(increment, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -207,7 +182,7 @@ def _stock_split(facts: Facts) -> tuple[Decimal, Decimal, list[str]]:
     """(incremental, stock) under 14号 art. 4 and 5, before any window or size check."""
     credit = facts.current_credit
     base = facts.base_2019
-    trace = [_base_trace(base)]
+    trace = [parts.base_trace(base)]
     if facts.stock_refund is not None:
         trace.append(
             f"已于{facts.stock_refund.application_period}获得一次性存量留抵退税：存量留抵税额为0，"
@@ -258,20 +233,16 @@ def _fourteen(
 ) -> RegimeResult:
     period = facts.period
     incremental, stock, trace = _stock_split(facts)
-    ratio, ratio_citation = _ratio(facts)
+    ratio, ratio_citation = parts.input_ratio(facts)
     rate = RATE_FULL.at(period)
     conditions = [*common_conditions(facts.case, ARTICLES_14), gate]
     if windowed:
         # After 2022-12-31 the small-micro conditions are no longer "only art. 3" (14号 第一条第（一）项);
         # option small_micro_after_2022=six_month_test applies 39号's six-month test to the 14号 increment.
-        def increment(month: Period) -> Decimal | None:
-            credit = facts.credit_at(month)
-            return None if credit is None else credit - facts.base_2019_at(month)
-
         citation = f"{DOC_14} 第一条第（一）项（2022年12月31日后）；{DOC_39} 第八条第（一）项第1目"
-        positive, minimum = _six_month(
+        positive, minimum = parts.six_month(
             facts,
-            increment,
+            facts.increment_at,
             what="增量留抵税额",
             sixth_what="增量留抵税额",
             sixth_figure=incremental,
@@ -279,19 +250,19 @@ def _fourteen(
             citation_minimum=f"{citation}；规则选项“{SMALL_MICRO_AFTER_2022.title}”",
             first_month=SIX_MONTH_FIRST_MONTH.at(period),
         )
-        conditions += [positive, minimum, _window_not_reused(facts, f"{DOC_39} 第八条第（六）项")]
+        conditions += [positive, minimum, parts.window_not_reused(facts, f"{DOC_39} 第八条第（六）项")]
     else:
-        conditions.append(_credit_positive(facts, f"{DOC_14} 第四条、第五条"))
-    conditions.append(_input_deducted(ratio, ratio_citation))
+        conditions.append(parts.credit_positive(facts, f"{DOC_14} 第四条、第五条"))
+    conditions.append(parts.input_deducted(ratio, ratio_citation))
     stock_open, stock_note = _stock_open(facts, route)
     trace.append(stock_note)
     if facts.stock_refund is not None:
         stock_open = False
     trace.append(
-        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(incremental, ZERO))} × 进项构成比例 × {_percent(rate)}；"
-        f"允许退还的存量留抵税额 = 存量留抵税额 {yuan(stock)} × 进项构成比例 × {_percent(rate)}（{DOC_14} 第八条）"
+        f"允许退还的增量留抵税额 = 增量留抵税额 {yuan(max(incremental, ZERO))} × 进项构成比例 × {parts.percent(rate)}；"
+        f"允许退还的存量留抵税额 = 存量留抵税额 {yuan(stock)} × 进项构成比例 × {parts.percent(rate)}（{DOC_14} 第八条）"
     )
-    return _result(
+    return parts.result(
         facts,
         code,
         order,
@@ -301,9 +272,9 @@ def _fourteen(
         incremental=incremental,
         stock=stock,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(incremental, ratio, rate),
-        refundable_stock=_exact(stock, ratio, rate) if stock_open else ZERO,
+        rate=parts.rate_text(rate),
+        refundable_incremental=parts.exact_refund(incremental, ratio, rate),
+        refundable_stock=parts.exact_refund(stock, ratio, rate) if stock_open else ZERO,
         trace=trace,
     )
 
@@ -328,7 +299,7 @@ def evaluate_small_micro(facts: Facts, order: int) -> RegimeResult | None:
 
 
 def industry_2022_member(facts: Facts) -> tuple[Condition, bool]:
-    return _industry_condition(facts, INDUSTRIES_2022)
+    return parts.industry_condition(facts, INDUSTRIES_2022)
 
 
 def industry_2022_route(facts: Facts) -> str:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from core.periods import Period
 
+from . import regime_parts as parts
 from .conditions import CommonArticles, Condition, common_conditions
 from .errors import CaseError
 from .facts import EXACT, Base, Facts
@@ -23,20 +24,7 @@ from .parameters import (
     RATE_REAL_ESTATE,
     RATIO_FIRST_MONTH,
 )
-from .regime_parts import (
-    RATE_PLACES,
-    RegimeResult,
-    _credit_positive,
-    _exact,
-    _industry_condition,
-    _input_deducted,
-    _percent,
-    _rate_text,
-    _ratio,
-    _result,
-    _six_month,
-    _window_not_reused,
-)
+from .regime_parts import RATE_PLACES, RegimeResult
 from .text import yuan
 
 # --- CN-2025-7-*: 财政部 税务总局公告2025年第7号 ------------------------------------------------------------
@@ -52,27 +40,27 @@ _REUSE_CITATION = f"参照{DOC_39} 第八条第（六）项（规则选项“{WI
 
 
 def class1_member(facts: Facts) -> tuple[Condition, bool]:
-    return _industry_condition(facts, INDUSTRIES_CLASS1)
+    return parts.industry_condition(facts, INDUSTRIES_CLASS1)
 
 
 def evaluate_class1(facts: Facts, order: int) -> RegimeResult:
     """制造业等4个行业: the whole period-end credit × ratio × 100%, monthly, no window."""
     period = facts.period
     gate, member = class1_member(facts)
-    ratio, ratio_citation = _ratio(facts)
+    ratio, ratio_citation = parts.input_ratio(facts)
     rate = RATE_FULL.at(period)
     credit = facts.current_credit
     conditions = [
         *common_conditions(facts.case, ARTICLES_7),
         gate,
-        _credit_positive(facts, f"{DOC_7} 第一条第（一）项"),
-        _input_deducted(ratio, ratio_citation),
+        parts.credit_positive(facts, f"{DOC_7} 第一条第（一）项"),
+        parts.input_deducted(ratio, ratio_citation),
     ]
     trace = [
-        f"允许退还的留抵税额 = 当期期末留抵税额 {yuan(max(credit, ZERO))} × 进项构成比例 × {_percent(rate)}"
+        f"允许退还的留抵税额 = 当期期末留抵税额 {yuan(max(credit, ZERO))} × 进项构成比例 × {parts.percent(rate)}"
         f"（{DOC_7} 第四条）"
     ]
-    return _result(
+    return parts.incremental_result(
         facts,
         "CN-2025-7-class1",
         order,
@@ -80,11 +68,8 @@ def evaluate_class1(facts: Facts, order: int) -> RegimeResult:
         conditions=conditions,
         base=None,
         incremental=credit,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(credit, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -92,7 +77,7 @@ def evaluate_class1(facts: Facts, order: int) -> RegimeResult:
 def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
     """房地产开发经营业: six months of increase over 2019-03-31 > 0, the sixth ≥ 500,000; 60% of it × ratio."""
     period = facts.period
-    gate, member = _industry_condition(facts, INDUSTRIES_REAL_ESTATE)
+    gate, member = parts.industry_condition(facts, INDUSTRIES_REAL_ESTATE)
     try:
         base = facts.base_2019
     except CaseError:
@@ -107,7 +92,7 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
 
     increase_now = facts.current_credit - base_now
     citation = f"{DOC_7} 第一条第（二）项"
-    positive, minimum = _six_month(
+    positive, minimum = parts.six_month(
         facts,
         increase,
         what="期末新增加留抵税额（与2019年3月31日相比）",
@@ -116,7 +101,7 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
         citation_positive=citation,
         citation_minimum=citation,
     )
-    ratio, ratio_citation = _ratio(facts)
+    ratio, ratio_citation = parts.input_ratio(facts)
     rate = RATE_REAL_ESTATE.at(period)
     reuse_enforced = facts.case.options.window_reuse_2025 == "not_reused"
     conditions = [
@@ -124,15 +109,15 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
         gate,
         positive,
         minimum,
-        _window_not_reused(facts, _REUSE_CITATION, enforced=reuse_enforced),
-        _input_deducted(ratio, ratio_citation),
+        parts.window_not_reused(facts, _REUSE_CITATION, enforced=reuse_enforced),
+        parts.input_deducted(ratio, ratio_citation),
     ]
     trace = [
         base.detail,
-        f"允许退还的留抵税额 = 期末新增加留抵税额 {yuan(max(increase_now, ZERO))} × 进项构成比例 × {_percent(rate)}"
-        f"（{RATE_REAL_ESTATE.citation_at(period)}）",
+        f"允许退还的留抵税额 = 期末新增加留抵税额 {yuan(max(increase_now, ZERO))} × 进项构成比例 × "
+        f"{parts.percent(rate)}（{RATE_REAL_ESTATE.citation_at(period)}）",
     ]
-    return _result(
+    return parts.incremental_result(
         facts,
         "CN-2025-7-class2",
         order,
@@ -140,11 +125,8 @@ def evaluate_class2(facts: Facts, order: int) -> RegimeResult:
         conditions=conditions,
         base=base_now,
         incremental=increase_now,
-        stock=None,
         ratio=ratio,
-        rate=_rate_text(rate),
-        refundable_incremental=_exact(increase_now, ratio, rate),
-        refundable_stock=ZERO,
+        rate=rate,
         trace=trace,
     )
 
@@ -176,13 +158,13 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
     except CaseError:
         # A real-estate developer is first assessed under class 2; without last year's return class 3
         # cannot be computed for it, which is a failed test here rather than unusable input.
-        _, real_estate = _industry_condition(facts, INDUSTRIES_REAL_ESTATE)
+        _, real_estate = parts.industry_condition(facts, INDUSTRIES_REAL_ESTATE)
         if not real_estate:
             raise
         base = None
     increase = facts.current_credit - (base.amount if base else ZERO)
     citation = f"{DOC_7} 第一条第（三）项"
-    positive, minimum = _six_month(
+    positive, minimum = parts.six_month(
         facts,
         facts.credit_at,
         what="期末留抵税额",
@@ -197,7 +179,7 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
         minimum = Condition("sixth_month_500k", False, detail, minimum.citation)
     option = facts.case.options.class3_ratio_start
     first = Period(facts.tax_period.year - 1, 1) if option == "prior_year_january" else RATIO_FIRST_MONTH.at(period)
-    ratio, ratio_citation = _ratio(
+    ratio, ratio_citation = parts.input_ratio(
         facts, first, f"{CLASS3_RATIO_START.choices[option]}（规则选项“{CLASS3_RATIO_START.title}”）"
     )
     tiers = CLASS3_TIERS.at(period)
@@ -205,15 +187,17 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
     exact = ZERO if ratio.value is None else ratio.applied_to(gross)
     first_cap, first_rate = tiers[0]
     rate_text = (
-        _rate_text(first_rate) if increase <= first_cap else f"{blended.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)}"
+        parts.rate_text(first_rate)
+        if increase <= first_cap
+        else f"{blended.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)}"
     )
     reuse_enforced = facts.case.options.window_reuse_2025 == "not_reused"
     conditions = [
         *common_conditions(facts.case, ARTICLES_7),
         positive,
         minimum,
-        _window_not_reused(facts, _REUSE_CITATION, enforced=reuse_enforced),
-        _input_deducted(ratio, ratio_citation),
+        parts.window_not_reused(facts, _REUSE_CITATION, enforced=reuse_enforced),
+        parts.input_deducted(ratio, ratio_citation),
     ]
     trace = [
         base.detail if base else minimum.detail,
@@ -222,7 +206,7 @@ def evaluate_class3(facts: Facts, order: int) -> RegimeResult | None:
         f"允许退还的留抵税额 = [新增加留抵税额中不超过1亿元（含）的部分 × 60% + 超过1亿元的部分 × 30%] × 进项构成比例"
         f"（{CLASS3_TIERS.citation_at(period)}）",
     ]
-    return _result(
+    return parts.result(
         facts,
         "CN-2025-7-class3",
         order,

@@ -6,6 +6,11 @@ from refund.rules import CaseError
 from refund.tests.builders import alternatives, case, condition, decide, failed, ret, window
 
 
+def one_month(tax_period: str, base: int = 100_000) -> list[dict]:
+    """A base return for 2019-03 and one month's credit of 300,000, its input all from special invoices."""
+    return [ret("2019-03", base), ret(tax_period, 300_000, special_invoice=10)]
+
+
 def six_good_months(last: str, base: int = 0, **inputs) -> list[dict]:
     """A base return for 2019-03 and six monthly credits ending ``last`` that pass the 39号 window."""
     credits = [base + step for step in (100_000, 200_000, 300_000, 400_000, 500_000, 600_000)]
@@ -105,29 +110,20 @@ class TestApril2022:
         assert april["input_ratio"] == "0.800000"  # 14号 第八条 adds the toll-road e-invoice
 
     def test_small_micro_regime_opens_2022_04(self):
-        returns = [ret("2019-03", 100_000), ret("2022-02", 300_000, special_invoice=10)]
+        returns = one_month("2022-02")
         march = decide(case("2022-03", returns, industry="F5123", size="micro"))
         assert march["regime"] == "CN-2019-39"
         assert march["eligible"] is False
-        returns = [ret("2019-03", 100_000), ret("2022-03", 300_000, special_invoice=10)]
+        returns = one_month("2022-03")
         april = decide(case("2022-04", returns, industry="F5123", size="micro"))
         assert april["regime"] == "CN-2022-14-small-micro"
         assert april["eligible"] is True
         assert (april["refundable_incremental"], april["refundable_stock"]) == ("200000.00", "100000.00")
 
     def test_15_closes_after_2022_03(self):
-        march = decide(
-            case("2022-03", [ret("2019-03", 0), ret("2022-02", 300_000, special_invoice=10)], industry="C3411")
-        )
+        march = decide(case("2022-03", one_month("2022-02", base=0), industry="C3411"))
         assert march["regime"] == "CN-2021-15"
-        april = decide(
-            case(
-                "2022-04",
-                [ret("2019-03", 0), ret("2022-03", 300_000, special_invoice=10)],
-                industry="C3411",
-                size="large",
-            )
-        )
+        april = decide(case("2022-04", one_month("2022-03", base=0), industry="C3411", size="large"))
         assert april["regime"] == "CN-2022-14-industry"
         assert "CN-2021-15" not in alternatives(april)
 
@@ -147,14 +143,7 @@ class TestStockRefundOpenings:
     def test_opening(self, size, industry, closed, opened):
         def run(period):
             tax_period = {"2022-04": "2022-03", "2022-05": "2022-04", "2022-06": "2022-05"}[period]
-            return decide(
-                case(
-                    period,
-                    [ret("2019-03", 100_000), ret(tax_period, 300_000, special_invoice=10)],
-                    industry=industry,
-                    size=size,
-                )
-            )
+            return decide(case(period, one_month(tax_period), industry=industry, size=size))
 
         if closed:
             out = run(closed)
@@ -167,24 +156,10 @@ class TestStockRefundOpenings:
 
 class TestIndustriesAdded2022_07:
     def test_wholesale_joins_the_industry_route_from_2022_07(self):
-        june = decide(
-            case(
-                "2022-06",
-                [ret("2019-03", 100_000), ret("2022-05", 300_000, special_invoice=10)],
-                industry="F5123",
-                size="large",
-            )
-        )
+        june = decide(case("2022-06", one_month("2022-05"), industry="F5123", size="large"))
         assert june["regime"] == "CN-2019-39"
         assert alternatives(june)["CN-2022-14-industry"]["eligible"] is False
-        july = decide(
-            case(
-                "2022-07",
-                [ret("2019-03", 100_000), ret("2022-06", 300_000, special_invoice=10)],
-                industry="F5123",
-                size="large",
-            )
-        )
+        july = decide(case("2022-07", one_month("2022-06"), industry="F5123", size="large"))
         assert july["regime"] == "CN-2022-14-industry"
         assert july["refundable_total"] == "300000.00"  # incremental and stock, 21号 第一条
 
@@ -193,7 +168,7 @@ class TestIndustriesAdded2022_07:
         june = decide(
             case(
                 "2022-06",
-                [ret("2019-03", 0), ret("2022-05", 300_000, special_invoice=10)],
+                one_month("2022-05", base=0),
                 size="large",
                 taxpayer={"sales_12m_by_industry": sales},
             )
@@ -203,7 +178,7 @@ class TestIndustriesAdded2022_07:
         july = decide(
             case(
                 "2022-07",
-                [ret("2019-03", 0), ret("2022-06", 300_000, special_invoice=10)],
+                one_month("2022-06", base=0),
                 size="large",
                 taxpayer={"sales_12m_by_industry": sales},
             )
@@ -213,8 +188,8 @@ class TestIndustriesAdded2022_07:
 
 
 class TestSmallMicroAfter2022:
-    returns_dec = [ret("2019-03", 100_000), ret("2022-11", 300_000, special_invoice=10)]
-    returns_jan = [ret("2019-03", 100_000), ret("2022-12", 300_000, special_invoice=10)]
+    returns_dec = one_month("2022-11")
+    returns_jan = one_month("2022-12")
 
     def test_2022_12_needs_only_article_3(self):
         out = decide(case("2022-12", self.returns_dec, size="small"))
@@ -256,32 +231,16 @@ class TestSmallMicroAfter2022:
 
 class TestSeptember2025:
     def test_manufacturer_moves_from_14_to_class1(self):
-        aug = decide(
-            case(
-                "2025-08",
-                [ret("2019-03", 100_000), ret("2025-07", 300_000, special_invoice=10)],
-                industry="C3411",
-                size="large",
-            )
-        )
+        aug = decide(case("2025-08", one_month("2025-07"), industry="C3411", size="large"))
         assert aug["regime"] == "CN-2022-14-industry"
-        sept = decide(
-            case("2025-09", [ret("2019-03", 100_000), ret("2025-08", 300_000, special_invoice=10)], industry="C3411")
-        )
+        sept = decide(case("2025-09", one_month("2025-08"), industry="C3411"))
         assert sept["regime"] == "CN-2025-7-class1"
         assert sept["base_credit"] is None
         assert sept["refundable_total"] == "300000.00"
         assert set(alternatives(sept)) == {"CN-2025-7-class2"}  # no 39号 any more, no class 3 for the 4 industries
 
     def test_wholesaler_loses_the_industry_route(self):
-        aug = decide(
-            case(
-                "2025-08",
-                [ret("2019-03", 0), ret("2025-07", 300_000, special_invoice=10)],
-                industry="F5123",
-                size="large",
-            )
-        )
+        aug = decide(case("2025-08", one_month("2025-07", base=0), industry="F5123", size="large"))
         assert aug["regime"] == "CN-2022-14-industry"
         assert aug["eligible"] is True
         sept = decide(

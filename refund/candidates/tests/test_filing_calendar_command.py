@@ -1,7 +1,6 @@
 """``python manage.py filing_calendar YEAR`` and the push-date rules."""
 
 import importlib
-import io
 import json
 import os
 import subprocess
@@ -11,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps as global_apps
-from django.core.management import call_command
 from django.db import connection
 
+from core.tests.commands import json_command
 from refund.candidates.push_dates import after_deadline_push_date, month_end_push_date, push_dates
 from taxpayers.calendar import CalendarUnavailable, rule_deadline
 from taxpayers.models import FilingDeadline
@@ -33,13 +32,7 @@ def _seed():
 
 
 def run_command(*args) -> tuple[int, dict]:
-    out = io.StringIO()
-    try:
-        call_command("filing_calendar", *args, stdout=out)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, json.loads(out.getvalue())
+    return json_command("filing_calendar", *args)
 
 
 # --- push dates (pure) ---------------------------------------------------------------------------------------

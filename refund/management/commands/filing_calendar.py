@@ -7,19 +7,15 @@ year (or any month of it) with neither a stored table nor holiday data — it ne
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
-from django.core.management.base import BaseCommand
-
 from refund.candidates.push_dates import push_dates
+from refund.management.json_command import EXIT_UNUSABLE, JsonCommand
 from taxpayers.calendar import CalendarUnavailable, deadline_for
 
 logger = logging.getLogger(__name__)
 
-EXIT_UNUSABLE = 2
-EXIT_INTERNAL = 1
 YEAR_RE = re.compile(r"^\d{4}$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -53,8 +49,9 @@ def filing_calendar(year: int, region: str = "") -> dict:
     return {"year": year, "months": months}
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Print a year's monthly filing deadlines and candidate-list push dates as JSON (exit 2: no calendar)."
+    internal_message = "生成申报日历时发生内部错误，请联系信息中心。"
 
     def add_arguments(self, parser) -> None:
         # A string, optional: a bad or missing YEAR must give the contract's error JSON, not argparse's usage text.
@@ -70,18 +67,13 @@ class Command(BaseCommand):
         """Print the calendar or an error; returns the exit code so nothing escapes as a traceback."""
         try:
             year = parse_year(raw_year)
-            self._emit(filing_calendar(year, region))
+            self.emit(filing_calendar(year, region))
             return 0
         except YearError as exc:
-            self._emit({"error": "invalid_year", "message": str(exc)})
+            self.emit({"error": "invalid_year", "message": str(exc)})
             return EXIT_UNUSABLE
         except CalendarUnavailable as exc:
-            self._emit({"error": "no_calendar", "message": exc.message, "year": exc.year})
+            self.emit({"error": "no_calendar", "message": exc.message, "year": exc.year})
             return EXIT_UNUSABLE
         except Exception as exc:  # the boundary: log in English, never print a traceback
-            logger.error("filing_calendar failed for %r: %s: %s", raw_year, type(exc).__name__, exc)
-            self._emit({"error": "internal_error", "message": "生成申报日历时发生内部错误，请联系信息中心。"})
-            return EXIT_INTERNAL
-
-    def _emit(self, payload: dict) -> None:
-        self.stdout.write(json.dumps(payload, ensure_ascii=False))
+            return self.internal_error(logger, f"filing_calendar failed for {raw_year!r}", exc)

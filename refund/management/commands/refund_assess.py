@@ -7,22 +7,19 @@ unusable. Standard output carries only that JSON; it reads no database.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
-from django.core.management.base import BaseCommand
-
+from refund.management.json_command import EXIT_UNUSABLE, JsonCommand
 from refund.rules import CaseError, assess, load_case_json
 
 logger = logging.getLogger(__name__)
 
-EXIT_UNUSABLE = 2
-EXIT_INTERNAL = 1
 
-
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Assess one VAT credit refund case (JSON as in refund/rules/README.md) and print the decision."
+    internal_message = "评估时发生内部错误，请联系信息中心。"
+    indent = 1
     requires_system_checks: list[str] = []  # reads no database; keep start-up lean
     requires_migrations_checks = False
 
@@ -40,15 +37,13 @@ class Command(BaseCommand):
         try:
             text = self._read(source)
             decision = assess(load_case_json(text))
-            self._emit(decision.as_contract_dict(with_trace=with_trace))
+            self.emit(decision.as_contract_dict(with_trace=with_trace))
             return 0
         except CaseError as exc:
-            self._emit(exc.as_dict())
+            self.emit(exc.as_dict())
             return EXIT_UNUSABLE
         except Exception as exc:  # the boundary: log in English, never print a traceback
-            logger.error("refund_assess failed on %s: %s: %s", source, type(exc).__name__, exc)
-            self._emit({"error": "internal_error", "message": "评估时发生内部错误，请联系信息中心。"})
-            return EXIT_INTERNAL
+            return self.internal_error(logger, f"refund_assess failed on {source}", exc)
 
     def _read(self, source: str) -> str:
         try:
@@ -63,6 +58,3 @@ class Command(BaseCommand):
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise CaseError("invalid_json", "输入不是 UTF-8 编码的 JSON。") from None
-
-    def _emit(self, payload: dict) -> None:
-        self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1))

@@ -17,9 +17,10 @@ from accounts.roles import RoleCode
 from core.money import decimal_or_none
 from core.periods import Period
 from refund.models import CoachingRecord, RefundApplication
+from refund.rules import Case
 from refund.rules.split import kind_of as split_kind_of
 from refund.rules.split import proportional_split
-from refund.screening.case_builder import taxpayer_case_json
+from refund.screening.case_builder import taxpayer_case
 from refund.screening.decisions import Outcome, contract_output, decision_of
 from taxpayers.calendar import is_working_day
 
@@ -64,7 +65,7 @@ class Plan:
     received_on: dt.date
     claimed: Decimal
     level: str
-    case: dict
+    case: Case
     outcome: Outcome  # the rules' typed decision at receipt
     steps: list[Step] = field(default_factory=list)
     paid: Decimal | None = None  # set for paid applications
@@ -131,10 +132,10 @@ def officers() -> tuple[User, dict[int, User]]:
 # --- the rules ------------------------------------------------------------------------------------------
 
 
-def assess(taxpayer_id: int, period: Period, on: dt.date, level: str | None = None) -> tuple[dict, dict, Outcome]:
-    """(case, the decision as the contract writes it, the typed decision): the demo plans on the first and writes
+def assess(taxpayer_id: int, period: Period, on: dt.date, level: str | None = None) -> tuple[Case, dict, Outcome]:
+    """(case, the decision as the contract writes it, the typed decision): the demo plans on the second and writes
     the application with the typed one, as the service does."""
-    case = taxpayer_case_json(
+    case = taxpayer_case(
         taxpayer_id=taxpayer_id, application_period=period, application_date=on, credit_level=level
     )
     outcome = decision_of(case)

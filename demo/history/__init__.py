@@ -11,8 +11,8 @@ Where the history comes from (deterministic for a given ``seed`` and ``today``; 
   application for that period, received after the tax period's return was filed and paid, mostly within the
   month, for exactly the refunded amount. The ledger's own check then finds the return showing the credit
   reduced by the refund (``LedgerEntry.credit_check`` = reduced).
-- **The real rules decide and price each application**: ``refund.screening.case_builder.taxpayer_case_json`` and
-  ``refund.screening.decisions.decide`` at the receipt date give the regime, size, computed figures (stored as
+- **The real rules decide and price each application**: ``refund.screening.case_builder.taxpayer_case`` and
+  ``refund.screening.decisions.decision_of`` at the receipt date give the regime, size, computed figures (stored as
   ``computed_*`` with the inputs and result snapshots) and the incremental/stock split, which the paid
   amount follows. The demo stores only each taxpayer's latest credit rating; where the rules fail a paid
   refund on the rating alone, the rating at submission is taken as B (ratings change yearly). A refund

@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from accounts.models import User
 from core.money import format_yuan
 from core.periods import Period
+from refund.rules import Case
+from refund.rules.regimes import cents
 from refund.screening.case_builder import tax_period_of
 from refund.screening.decisions import Outcome
 from taxpayers.models import Taxpayer, VatReturn
@@ -33,9 +35,9 @@ from .plans import (
     Step,
     WorkingDays,
     assess,
+    assessed,
     failed,
     officers,
-    yuan,
 )
 
 
@@ -85,10 +87,10 @@ class Planner:
         if n is None:
             return False
         received = self.day(n)
-        level, case, decision, outcome = self._rated(taxpayer, period, received)
-        if "error" in decision or not decision["eligible"]:
+        level, case, outcome = self._rated(taxpayer, period, received)
+        if not assessed(outcome) or not outcome.eligible:
             return False
-        computed = yuan(decision["refundable_total"])
+        computed = cents(outcome.refundable_total)
         claimed = refunded if reduced else computed
         if claimed <= 0:
             return False
@@ -109,19 +111,15 @@ class Planner:
         self.add(plan)
         return True
 
-    def _rated(self, taxpayer: dict, period: Period, received: dt.date) -> tuple[str, dict, dict, Outcome]:
-        """(credit level at submission, case, decision, typed decision): where the rules fail a paid refund on the
+    def _rated(self, taxpayer: dict, period: Period, received: dt.date) -> tuple[str, Case, Outcome]:
+        """(credit level at submission, case, the rules' outcome): where the rules fail a paid refund on the
         rating alone, the rating of that year is taken as B (the demo keeps only the latest rating)."""
-        case, decision, outcome = assess(taxpayer["id"], period, received)
+        case, outcome = assess(taxpayer["id"], period, received)
         level = taxpayer["credit_level"] or "M"
-        if (
-            "error" not in decision
-            and not decision["eligible"]
-            and [c["code"] for c in failed(decision)] == ["credit_a_or_b"]
-        ):
+        if assessed(outcome) and not outcome.eligible and outcome.failed_conditions == ["credit_a_or_b"]:
             level = "B"
-            case, decision, outcome = assess(taxpayer["id"], period, received, "B")
-        return level, case, decision, outcome
+            case, outcome = assess(taxpayer["id"], period, received, "B")
+        return level, case, outcome
 
     def _returned_and_verified(self, plan: Plan, steps: list[Step], k: int, computed: Decimal) -> int:
         """Returned by the arrival risk gate, verified by the branch officer, then to review; the last day index."""
@@ -131,7 +129,7 @@ class Planner:
             plan.hit = (
                 "recomputation_mismatch",
                 "申请退税额与规则计算可退税额不一致",
-                {"claimed": str(claimed), "computed": str(computed), "regime": plan.decision["regime"]},
+                {"claimed": str(claimed), "computed": str(computed), "regime": plan.decision.regime},
             )
         else:
             code, title, note = UPSTREAM_HIT
@@ -177,11 +175,11 @@ class Planner:
         if n is None:
             return False
         received = self.day(n)
-        case, decision, outcome = assess(taxpayer["id"], period, received)
-        if "error" in decision or decision["eligible"]:
+        case, outcome = assess(taxpayer["id"], period, received)
+        if not assessed(outcome) or outcome.eligible:
             return False
-        unmet = failed(decision)
-        reason = "不符合留抵退税条件：" + "；".join(c["detail"] for c in unmet)
+        unmet = failed(outcome)
+        reason = "不符合留抵退税条件：" + "；".join(c.detail for c in unmet)
         claimed = (credit * Decimal(rng.uniform(0.4, 0.9))).quantize(CENT, ROUND_HALF_UP)
         plan = Plan(taxpayer, period, received, claimed, taxpayer["credit_level"] or "M", case, outcome)
         officer = self.officer_of(taxpayer)
@@ -195,7 +193,7 @@ class Planner:
                 self.day(k),
                 self.refund_officer,
                 reason[:500],
-                {"failed_conditions": [c["code"] for c in unmet]},
+                {"failed_conditions": [c.code for c in unmet]},
             )
         )
         if steps[-1].day >= self.today:
@@ -208,10 +206,10 @@ class Planner:
     def open(self, taxpayer: dict, period: Period, filed: dict, received_index: int) -> bool:
         rng = self.rng
         received = self.day(received_index)
-        case, decision, outcome = assess(taxpayer["id"], period, received)
-        if "error" in decision or not decision["eligible"]:
+        case, outcome = assess(taxpayer["id"], period, received)
+        if not assessed(outcome) or not outcome.eligible:
             return False
-        computed = yuan(decision["refundable_total"])
+        computed = cents(outcome.refundable_total)
         plan = Plan(taxpayer, period, received, computed, taxpayer["credit_level"] or "M", case, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]

@@ -9,24 +9,24 @@ import random
 from collections import namedtuple
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from accounts.models import User
 from accounts.roles import RoleCode
-from core.money import decimal_or_none
 from core.periods import Period
 from refund.models import CoachingRecord, RefundApplication
+from refund.rules import Case, CaseError, Decision
+from refund.rules.conditions import Condition
+from refund.rules.regimes import cents
 from refund.rules.split import kind_of as split_kind_of
 from refund.rules.split import proportional_split
-from refund.screening.case_builder import taxpayer_case_json
-from refund.screening.decisions import Outcome, contract_output, decision_of
+from refund.screening.case_builder import taxpayer_case
+from refund.screening.decisions import Outcome, decision_of
 from taxpayers.calendar import is_working_day
 
 FIRST_PERIOD = Period(2022, 1)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
 DOCUMENT_PREFIX = "示退受"  # 受理文书号 of the demo history: 示退受〔2023〕00042号
 VOUCHER_PREFIX = "示库"  # 退库凭证号 of the demo history: 示库20230512003
 REJECT_MIN_CREDIT = Decimal("200000")  # rejection and open-work candidates carry at least this credit
@@ -64,18 +64,13 @@ class Plan:
     received_on: dt.date
     claimed: Decimal
     level: str
-    case: dict
-    outcome: Outcome  # the rules' typed decision at receipt
+    case: Case
+    decision: Decision  # the rules' decision at receipt (a case they cannot assess is never planned)
     steps: list[Step] = field(default_factory=list)
     paid: Decimal | None = None  # set for paid applications
     correction: str = ""
     hit: tuple[str, str, dict] | None = None  # (code, title, evidence) of an arrival risk hit
     coached: bool = False
-
-    @cached_property
-    def decision(self) -> dict:
-        """The decision as the contract writes it (what the planning reads), derived from the typed one."""
-        return contract_output(self.outcome)
 
 
 class Clock:
@@ -131,36 +126,30 @@ def officers() -> tuple[User, dict[int, User]]:
 # --- the rules ------------------------------------------------------------------------------------------
 
 
-def assess(taxpayer_id: int, period: Period, on: dt.date, level: str | None = None) -> tuple[dict, dict, Outcome]:
-    """(case, the decision as the contract writes it, the typed decision): the demo plans on the first and writes
-    the application with the typed one, as the service does."""
-    case = taxpayer_case_json(
-        taxpayer_id=taxpayer_id, application_period=period, application_date=on, credit_level=level
-    )
-    outcome = decision_of(case)
-    return case, contract_output(outcome), outcome
+def assess(taxpayer_id: int, period: Period, on: dt.date, level: str | None = None) -> tuple[Case, Outcome]:
+    """(case, the rules' decision or why they cannot assess it): the demo plans on the decision and writes the
+    application with both, as the service does."""
+    case = taxpayer_case(taxpayer_id=taxpayer_id, application_period=period, application_date=on, credit_level=level)
+    return case, decision_of(case)
 
 
-def failed(decision: dict) -> list[dict]:
-    return [c for c in decision.get("conditions", []) if not c["passed"]]
+def assessed(outcome: Outcome) -> bool:
+    return not isinstance(outcome, CaseError)
 
 
-def yuan(value) -> Decimal:
-    """A figure of the rules' decision (text in the contract's JSON) as a Decimal; none is 0."""
-    amount = decimal_or_none(value)
-    return ZERO if amount is None else amount
+def failed(decision: Decision) -> list[Condition]:
+    return [c for c in decision.conditions if not c.passed]
 
 
-def split(amount: Decimal, decision: dict) -> tuple[Decimal, Decimal]:
-    """(incremental, stock) of ``amount`` in the proportion of the rules' figures, by the one split rule; the demo's
-    one call of a split: the confirmation of every application (its payment takes the confirmed split)."""
+def split(amount: Decimal, decision: Decision) -> tuple[Decimal, Decimal]:
+    """(incremental, stock) of ``amount`` in the proportion of the rules' figures (in cents, as the contract gives
+    them), by the one split rule; the demo's one call of a split: the confirmation of every application (its payment
+    takes the confirmed split)."""
     parts = proportional_split(
-        amount, incremental=yuan(decision.get("refundable_incremental")), stock=yuan(decision.get("refundable_stock"))
+        amount, incremental=cents(decision.refundable_incremental), stock=cents(decision.refundable_stock)
     )
     return parts.incremental, parts.stock
 
 
-def kind_of(decision: dict) -> str:
-    return split_kind_of(
-        incremental=yuan(decision.get("refundable_incremental")), stock=yuan(decision.get("refundable_stock"))
-    )
+def kind_of(decision: Decision) -> str:
+    return split_kind_of(incremental=cents(decision.refundable_incremental), stock=cents(decision.refundable_stock))

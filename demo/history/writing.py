@@ -142,7 +142,7 @@ def _past(planner: Planner, plan: Plan, times: list[dt.datetime], number: str, *
     past = PastApplication(
         taxpayer_id=taxpayer["id"],
         application_period=plan.period,
-        kind=kind_of(decision) if decision.get("eligible") else Kind.INCREMENTAL,
+        kind=kind_of(decision) if decision.eligible else Kind.INCREMENTAL,
         source=source,
         document_number=number,
         received_on=plan.received_on,
@@ -152,7 +152,7 @@ def _past(planner: Planner, plan: Plan, times: list[dt.datetime], number: str, *
         claimed_amount=plan.claimed,
         credit_level_at_submission=plan.level,
         case=plan.case,
-        decision=plan.outcome,
+        decision=decision,
         computed_at=times[0] + dt.timedelta(minutes=1),
         risk_checked_at=times[0] + dt.timedelta(minutes=2),
         steps=[Step(ACTION_TO[s.to_state], at, s.actor, s.reason, s.evidence or {}) for s, at in workflow],

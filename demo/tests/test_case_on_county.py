@@ -15,7 +15,7 @@ from core.money import format_yuan
 from core.periods import Period
 from demo import county as demo_county
 from demo.seeding import seed_demo_county
-from refund.screening.case_builder import taxpayer_case_json
+from refund.screening import case_builder
 from refund.screening.decisions import decide
 from refund.screening.tests.test_taxpayer_case import DATE, FIGURES, PERIOD, refund_assess, taxpayer_case
 from taxpayers.models import Taxpayer, VatReturn
@@ -30,7 +30,9 @@ def county(db):
     decisions = {}
     for taxpayer in Taxpayer.objects.filter(general_taxpayer_since__isnull=False).order_by("identifier"):
         decisions[taxpayer.pk] = decide(
-            taxpayer_case_json(taxpayer_id=taxpayer.pk, application_period=Period(2026, 3), application_date=DATE)
+            case_builder.taxpayer_case(
+                taxpayer_id=taxpayer.pk, application_period=Period(2026, 3), application_date=DATE
+            )
         )
     eligible = next(pk for pk, d in decisions.items() if d.get("eligible"))
     ineligible = next(pk for pk, d in decisions.items() if "error" not in d and not d["eligible"] and d["regime"])

@@ -9,11 +9,13 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from core.periods import Period
 from ledger.models import LedgerEntry, TreasuryPayment
 from ledger.services import PaymentImportRejected, PaymentRefused, payment_record, payments_import_xlsx
 from ledger.tests.factories import approved_application
 from ledger.tests.test_import import _xlsx
 from refund.models import ApplicationTransition, RefundApplication
+from refund.rules.inputs import PreviousRefund
 from refund.screening.case_builder import previous_refunds_for, previous_refunds_sql
 from taxpayers.tests.factories import TaxpayerFactory
 
@@ -156,7 +158,7 @@ def test_a_part_payment_counts_as_a_refund_obtained_for_the_rules(personas, taxp
     app = approved_application(taxpayer_a, kind="stock", stock="100000.00")
     _pay(app, personas["refund_officer"], "1000.00", "V-1")
     assert previous_refunds_for([taxpayer_a.pk])[taxpayer_a.pk] == [
-        {"application_period": "2026-03", "regime": app.regime, "kind": "stock", "amount": "1000.00"}
+        PreviousRefund(Period(2026, 3), app.regime or None, "stock", Decimal("1000.00"))
     ]
     with connection.cursor() as cursor:  # the set-based screening reads the same refunds
         cursor.execute(f"SELECT taxpayer_id, application_period, kind FROM ({previous_refunds_sql()}) r")  # noqa: S608

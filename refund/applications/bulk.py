@@ -43,6 +43,7 @@ from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
 
 from ..models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
+from ..rules import Case
 from ..screening.decisions import Outcome
 from .arrival import validate_arrival
 from .claims import claim_refusal
@@ -101,7 +102,7 @@ class PastApplication:
     arrival_reason: str
     claimed_amount: Decimal
     credit_level_at_submission: str
-    case: dict  # the rules' case and their typed decision at receipt (``compute_application``)
+    case: Case  # the rules' case and their typed decision at receipt (``compute_application``)
     decision: Outcome
     computed_at: dt.datetime
     risk_checked_at: dt.datetime

@@ -1,16 +1,18 @@
 """The rules' figures for an application, and the figures an officer confirms (一键确认) — reads and pure
 helpers, no writes.
 
-An application is decided by the real rules on the taxpayer's data (the case ``manage.py refund_assess`` accepts,
-with the options of the period's screening), its own period left out of its previous refunds; the figures are
-restricted to the kind applied for. A confirmation takes them as they are or corrects them: the corrected parts
-must make a refund of the kind (``refund.rules.split``).
+An application is decided by the real rules on the taxpayer's case (with the options of the period's screening),
+its own period left out of its previous refunds; the figures are restricted to the kind applied for, and the case
+is kept on the application as the contract's JSON (``case_to_json``, what ``manage.py refund_assess`` accepts).
+A confirmation takes them as they are or corrects them: the corrected parts must make a refund of the kind
+(``refund.rules.split``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils import timezone
@@ -21,9 +23,9 @@ from core.periods import Period
 from taxpayers.models import Taxpayer
 
 from ..models import RefundApplication, ScreeningRun
-from ..rules import CaseError
+from ..rules import Case, CaseError, case_to_json
 from ..rules.split import SplitError, split_refund
-from ..screening.case_builder import tax_period_of, taxpayer_case_json
+from ..screening.case_builder import tax_period_of, taxpayer_case
 from ..screening.decisions import Outcome, contract_output, decision_of
 from .risk import RuleFigures, figures_of
 
@@ -34,7 +36,7 @@ ZERO = Decimal("0.00")
 class Computation:
     """The rules' figures for an application, and the case and decision they came from."""
 
-    case: dict
+    case: Case
     decision: Outcome
     figures: RuleFigures
 
@@ -57,18 +59,23 @@ def options_for(application_period: Period) -> dict | None:
 
 
 def compute_application(
-    *, taxpayer_id: int, application_period: Period, received_on: dt.date, kind: str, options: dict | None
+    *,
+    taxpayer_id: int,
+    application_period: Period,
+    received_on: dt.date,
+    kind: str,
+    options: Mapping[str, str] | None,
 ) -> Computation:
-    """The real rules (the case ``manage.py refund_assess`` accepts, decided as the screening does) for one
-    application. The application's own period is left out of its previous refunds: it is the refund decided."""
-    case = taxpayer_case_json(
+    """The real rules (decided as the screening does) for one application. The application's own period is left
+    out of its previous refunds: it is the refund decided."""
+    case = taxpayer_case(
         taxpayer_id=taxpayer_id,
         application_period=application_period,
         application_date=application_date_for(application_period, received_on),
         options=options,
     )
-    own = str(application_period)  # the case is the contract's JSON: periods are text there
-    case["previous_refunds"] = [r for r in case["previous_refunds"] if r["application_period"] != own]
+    earlier = tuple(refund for refund in case.previous_refunds if refund.application_period != application_period)
+    case = replace(case, previous_refunds=earlier)
     decision = decision_of(case)
     return Computation(case, decision, figures_of(decision, kind=kind))
 
@@ -79,13 +86,13 @@ def computed_fields(computation: Computation, *, size_fallback: str, industry_fa
     return {
         "regime": figures.regime,
         "size": (size or size_fallback or "")[:10],
-        "industry_code": (computation.case["taxpayer"].get("industry_code") or industry_fallback or "")[:5],
+        "industry_code": (computation.case.taxpayer.industry_code or industry_fallback or "")[:5],
         "computed_eligible": figures.eligible,
         "computed_amount": figures.amount,
         "computed_incremental": figures.incremental,
         "computed_stock": figures.stock,
         "computed_at": timezone.now(),
-        "inputs_snapshot": computation.case,
+        "inputs_snapshot": case_to_json(computation.case),  # stored as the contract's JSON
         "result_snapshot": contract_output(decision),  # stored as the contract's JSON
     }
 
@@ -96,10 +103,8 @@ def tax_period_credit(
     """(tax period, its 期末留抵税额) of the return the application rests on, as the rules read it; the credit is
     None when that return is not in the system."""
     tax_period = tax_period_of(application_period, taxpayer.filing_frequency)
-    for row in computation.case.get("returns", ()):
-        if row.get("period") == str(tax_period) and row.get("end_credit") is not None:
-            return tax_period, Decimal(row["end_credit"])
-    return tax_period, None
+    vat_return = computation.case.return_for(tax_period)
+    return tax_period, None if vat_return is None else vat_return.end_credit
 
 
 SPLIT_REFUSALS = {

@@ -72,7 +72,7 @@ class Facts:
         self.case = case
         self.period = case.application_period
         self.quarterly = case.taxpayer.quarterly
-        self.tax_period = last_quarter_end_before(self.period) if self.quarterly else self.period.minus(1)
+        self.tax_period = case.tax_period
         self.trace: list[str] = []
 
     # --- the credit of the tax period ---------------------------------------------------------

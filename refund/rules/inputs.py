@@ -1,24 +1,24 @@
-"""The case as plain frozen data, and the parser from the case JSON (what ``manage.py refund_assess`` reads).
+"""The case as plain frozen data, and the check that makes one assessable (``validated_case``).
 
-The parser checks form only (periods, dates, amounts, shapes) and raises ``CaseError``
-with the contract's code; whether a return, a size or an industry is *needed* is
-decided by the assessment, which knows the regimes.
+A case comes from the contract's JSON (``case_json.parse_case``, what ``manage.py refund_assess`` reads) or is
+built in process from the database (``refund.screening.case_builder``). Either way ``validated_case`` checks its
+values — known codes and levels, amounts neither negative nor absurd, one return per period — and brings it to
+the form the rules read (normalised industry codes, returns and refunds in order), raising ``CaseError`` with the
+contract's code. Whether a return, a size or an industry is *needed* is decided by the assessment, which knows
+the regimes.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from core.industry import parse_industry_code
-from core.periods import Period
+from core.periods import Period, last_quarter_end_before
 
 from .errors import CaseError
-from .options import Options, parse_options
+from .options import Options, check_options
 from .parameters import VOUCHER_KINDS
 
 ZERO = Decimal("0")
@@ -27,6 +27,7 @@ MAX_AMOUNT = Decimal("1E15")  # a thousand trillion yuan: anything larger is a d
 CREDIT_LEVELS = ("A", "B", "M", "C", "D")
 SIZES = ("micro", "small", "medium", "large")
 FILING_FREQUENCIES = ("monthly", "quarterly")
+REFUND_KINDS = ("incremental", "stock")
 SIZE_ROW_NAMES = (
     "agriculture",
     "industry",
@@ -45,9 +46,6 @@ SIZE_ROW_NAMES = (
     "leasing_business_services",
     "other",
 )
-# Transfers out (进项税额转出) are never subtracted from the ratio (国家税务总局公告2019年第45号 第三条,
-# 2022年第4号 第二条, 2025年第20号 第四条), so such a figure is accepted and ignored.
-IGNORED_INPUT_KEYS = ("transfer_out", "transferred_out", "input_tax_transferred_out")
 
 
 @dataclass(frozen=True)
@@ -135,6 +133,13 @@ class Case:
     previous_refunds: tuple[PreviousRefund, ...] = ()
     options: Options = field(default_factory=Options)
 
+    @property
+    def tax_period(self) -> Period:
+        """The return the application rests on: the month before, or a quarterly filer's last quarter-end before."""
+        if self.taxpayer.quarterly:
+            return last_quarter_end_before(self.application_period)
+        return self.application_period.minus(1)
+
     def return_for(self, period: Period) -> VatReturn | None:
         for vat_return in self.returns:
             if vat_return.period == period:
@@ -142,113 +147,45 @@ class Case:
         return None
 
 
-# --- parsing ---------------------------------------------------------------------------------------
+# --- the check ---------------------------------------------------------------------------------------
 
 
-def load_case_json(text: str) -> Case:
-    """Parse the contract's JSON text. Floats become ``Decimal``; NaN and Infinity are refused."""
-    try:
-        raw = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise CaseError("invalid_json", f"输入不是有效的 JSON：{exc}") from None
-    return parse_case(raw)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
-def parse_case(raw: object) -> Case:
-    """Build a ``Case`` from the decoded JSON object (dicts, lists, strings, numbers)."""
-    if not isinstance(raw, dict):
-        raise CaseError("invalid_json", "输入必须是一个 JSON 对象。")
-    if "application_period" not in raw:
-        raise CaseError("invalid_period", "缺少 application_period（申请退税的纳税申报期，YYYY-MM）。")
-    application_period = _period(raw["application_period"], "application_period")
-    application_date = application_period.first_day
-    if raw.get("application_date") is not None:
-        application_date = _date(raw["application_date"], "application_date")
-        if Period.of(application_date) != application_period:
-            raise CaseError(
-                "invalid_date",
-                f"application_date {application_date.isoformat()} 不在申请纳税申报期 {application_period} 内。",
-            )
-    taxpayer = _taxpayer(_object(raw.get("taxpayer"), "taxpayer", required=True))
-    compliance = _compliance(_object(raw.get("compliance"), "compliance"))
-    returns = _returns(raw.get("returns"))
-    adjustments = _adjustments(_object(raw.get("adjustments"), "adjustments"))
-    previous_refunds = _previous_refunds(raw.get("previous_refunds"))
-    options = parse_options(raw.get("options"))
+def validated_case(case: Case) -> Case:
+    """``case`` in the form the rules read, or the ``CaseError`` of its first bad value (the parser's codes and
+    messages: a case built in process is refused as its JSON would be)."""
+    check_application_date(case.application_period, case.application_date)
     return Case(
-        application_period=application_period,
-        application_date=application_date,
-        taxpayer=taxpayer,
-        compliance=compliance,
-        returns=returns,
-        adjustments=adjustments,
-        previous_refunds=previous_refunds,
-        options=options,
+        application_period=case.application_period,
+        application_date=case.application_date,
+        taxpayer=validated_taxpayer(case.taxpayer),
+        compliance=validated_compliance(case.compliance),
+        returns=validated_returns(case.returns),
+        adjustments=validated_adjustments(case.adjustments),
+        previous_refunds=validated_previous_refunds(case.previous_refunds),
+        options=check_options(case.options),
     )
 
 
-def _object(value: object, where: str, *, required: bool = False) -> dict:
-    if value is None:
-        if required:
-            raise CaseError("invalid_json", f"缺少 {where} 对象。")
-        return {}
-    if not isinstance(value, dict):
-        raise CaseError("invalid_json", f"{where} 必须是 JSON 对象。")
-    return value
+def check_application_date(application_period: Period, application_date: date) -> None:
+    """The application is filed within its period (the contract's ``application_date``)."""
+    if Period.of(application_date) != application_period:
+        raise CaseError(
+            "invalid_date",
+            f"application_date {application_date.isoformat()} 不在申请纳税申报期 {application_period} 内。",
+        )
 
 
-def _list(value: object, where: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise CaseError("invalid_json", f"{where} 必须是 JSON 数组。")
-    return value
-
-
-def _period(value: object, where: str) -> Period:
-    try:
-        return Period.parse(value)
-    except ValueError:
-        raise CaseError("invalid_period", f"{where} 的值 {value!r} 不是有效的所属期（应为 YYYY-MM）。") from None
-
-
-def _date(value: object, where: str) -> date:
-    if not isinstance(value, str) or len(value.strip()) != 10:
-        raise CaseError("invalid_date", f"{where} 的值 {value!r} 不是有效的日期（应为 YYYY-MM-DD）。")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise CaseError("invalid_date", f"{where} 的值 {value!r} 不是有效的日期（应为 YYYY-MM-DD）。") from None
-
-
-def parse_amount(value: object, where: str) -> Decimal:
-    """A yuan amount from a decimal string or a JSON number; never negative."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。")
-    try:
-        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。") from None
+def checked_amount(amount: Decimal, where: str) -> Decimal:
+    """A yuan amount the rules take: finite, below ``MAX_AMOUNT``, never negative; -0 becomes 0."""
+    if amount.is_finite() and ZERO <= amount < MAX_AMOUNT:
+        return amount + ZERO
     if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。")
-    if amount < 0:
-        raise CaseError("negative_amount", f"{where} 的金额 {value} 为负数。")
-    return amount + ZERO  # normalises -0 to 0
+        raise CaseError("invalid_amount", f"{where} 的值 {str(amount)!r} 不是有效的金额。")
+    raise CaseError("negative_amount", f"{where} 的金额 {amount} 为负数。")
 
 
-def _bool(value: object, where: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise CaseError("invalid_json", f"{where} 必须是 true 或 false。")
-    return value
-
-
-def _choice(value: object, where: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+def checked_choice(value: object, where: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    """One of ``choices`` (surrounding blanks ignored; ``upper``: in any case)."""
     text = value.strip() if isinstance(value, str) else value
     if isinstance(text, str) and upper:
         text = text.upper()
@@ -265,129 +202,95 @@ def industry_code(value: object, where: str) -> str:
     return industry.code
 
 
-def _taxpayer(raw: dict) -> Taxpayer:
-    if raw.get("credit_level") is None:
-        raise CaseError("invalid_json", "缺少 taxpayer.credit_level（纳税信用级别）。")
-    credit_level = _choice(raw["credit_level"], "taxpayer.credit_level", CREDIT_LEVELS, upper=True)
-    filing_frequency = _optional(raw, "filing_frequency", "taxpayer", _choice, FILING_FREQUENCIES) or "monthly"
-    since = _optional(raw, "general_taxpayer_since", "taxpayer", _date)
+def validated_taxpayer(taxpayer: Taxpayer) -> Taxpayer:
     code = None
-    if raw.get("industry_code") not in (None, ""):
-        code = industry_code(raw["industry_code"], "taxpayer.industry_code")
+    credit_level = checked_choice(taxpayer.credit_level, "taxpayer.credit_level", CREDIT_LEVELS, upper=True)
+    filing_frequency = checked_choice(taxpayer.filing_frequency, "taxpayer.filing_frequency", FILING_FREQUENCIES)
+    if taxpayer.industry_code not in (None, ""):
+        code = industry_code(taxpayer.industry_code, "taxpayer.industry_code")
     sales: dict[str, Decimal] = {}
-    for key, value in _object(raw.get("sales_12m_by_industry"), "taxpayer.sales_12m_by_industry").items():
+    for key, value in taxpayer.sales_12m_by_industry:
         normalised = industry_code(key, "taxpayer.sales_12m_by_industry")
-        amount = parse_amount(value, f"taxpayer.sales_12m_by_industry.{key}")
+        amount = checked_amount(value, f"taxpayer.sales_12m_by_industry.{key}")
         sales[normalised] = sales.get(normalised, ZERO) + amount
+    size = None if taxpayer.size is None else checked_choice(taxpayer.size, "taxpayer.size", SIZES)
+    size_inputs = None if taxpayer.size_inputs is None else validated_size_inputs(taxpayer.size_inputs)
     return Taxpayer(
         credit_level=credit_level,
         filing_frequency=filing_frequency,
-        general_taxpayer_since=since,
+        general_taxpayer_since=taxpayer.general_taxpayer_since,
         industry_code=code,
         sales_12m_by_industry=tuple(sorted(sales.items())),
-        size=_optional(raw, "size", "taxpayer", _choice, SIZES),
-        size_inputs=_optional(raw, "size_inputs", "taxpayer", lambda value, where: _size_inputs(_object(value, where))),
+        size=size,
+        size_inputs=size_inputs,
     )
 
 
-def _optional(raw: dict, key: str, where: str, parse, *args):
-    """``parse(raw[key], "<where>.<key>", *args)``, or None where the key is absent or null."""
-    value = raw.get(key)
-    return None if value is None else parse(value, f"{where}.{key}", *args)
-
-
-def _size_inputs(raw: dict) -> SizeInputs:
+def validated_size_inputs(inputs: SizeInputs) -> SizeInputs:
     where = "taxpayer.size_inputs"
+    row, sales, assets = inputs.industry, inputs.prev_year_vat_sales, inputs.total_assets_prev_year_end
+    if row is not None:
+        row = checked_choice(row, f"{where}.industry", SIZE_ROW_NAMES)
+    if sales is not None:
+        sales = checked_amount(sales, f"{where}.prev_year_vat_sales")
+    if assets is not None:
+        assets = checked_amount(assets, f"{where}.total_assets_prev_year_end")
+    months = inputs.prev_year_months_operated
+    if months is not None and months < 0:
+        raise CaseError("invalid_json", f"{where}.prev_year_months_operated 的值 {months!r} 无效。")
+    if months is not None and months > 12:
+        raise CaseError("invalid_json", f"{where}.prev_year_months_operated 不能超过12。")
     return SizeInputs(
-        industry=_optional(raw, "industry", where, _choice, SIZE_ROW_NAMES),
-        prev_year_vat_sales=_optional(raw, "prev_year_vat_sales", where, parse_amount),
-        total_assets_prev_year_end=_optional(raw, "total_assets_prev_year_end", where, parse_amount),
-        prev_year_months_operated=_optional(raw, "prev_year_months_operated", where, _months),
+        industry=row, prev_year_vat_sales=sales, prev_year_months_operated=months, total_assets_prev_year_end=assets
     )
 
 
-def _months(value: object, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-        raise CaseError("invalid_json", f"{where} 的值 {value!r} 无效。")
-    months = int(str(value).strip())
-    if months > 12:
-        raise CaseError("invalid_json", f"{where} 不能超过12。")
-    return months
-
-
-def _compliance(raw: dict) -> Compliance:
+def validated_compliance(compliance: Compliance) -> Compliance:
     return Compliance(
-        refund_fraud_or_false_invoice_dates=_dates(
-            raw.get("refund_fraud_or_false_invoice_dates"), "compliance.refund_fraud_or_false_invoice_dates"
-        ),
-        tax_evasion_penalty_dates=_dates(raw.get("tax_evasion_penalty_dates"), "compliance.tax_evasion_penalty_dates"),
-        immediate_refund_since_2019_04=_bool(
-            raw.get("immediate_refund_since_2019_04"), "compliance.immediate_refund_since_2019_04"
-        ),
-        immediate_refund_repaid=_bool(raw.get("immediate_refund_repaid"), "compliance.immediate_refund_repaid"),
+        refund_fraud_or_false_invoice_dates=tuple(sorted(compliance.refund_fraud_or_false_invoice_dates)),
+        tax_evasion_penalty_dates=tuple(sorted(compliance.tax_evasion_penalty_dates)),
+        immediate_refund_since_2019_04=compliance.immediate_refund_since_2019_04,
+        immediate_refund_repaid=compliance.immediate_refund_repaid,
     )
 
 
-def _dates(value: object, where: str) -> tuple[date, ...]:
-    return tuple(sorted(_date(item, where) for item in _list(value, where)))
-
-
-def _objects(value: object, name: str) -> Iterator[tuple[str, dict]]:
-    """Each object of the list ``name``, with where it stands (``name[i]``) for the error messages."""
-    for index, raw in enumerate(_list(value, name)):
-        where = f"{name}[{index}]"
-        yield where, _object(raw, where, required=True)
-
-
-def _returns(value: object) -> tuple[VatReturn, ...]:
-    returns: dict[Period, VatReturn] = {}
-    for where, raw in _objects(value, "returns"):
-        if "period" not in raw:
-            raise CaseError("invalid_period", f"{where} 缺少 period（税款所属期）。")
-        period = _period(raw["period"], f"{where}.period")
-        if period in returns:
+def validated_returns(returns: tuple[VatReturn, ...]) -> tuple[VatReturn, ...]:
+    """One return per period, in period order; ``returns[i]`` in a message is the return's place as given."""
+    by_period: dict[Period, VatReturn] = {}
+    for index, vat_return in enumerate(returns):
+        period = vat_return.period
+        if period in by_period:
             raise CaseError("invalid_period", f"税款所属期 {period} 的申报表重复。")
-        if raw.get("end_credit") is None:
-            raise CaseError("invalid_amount", f"{where} 缺少 end_credit（期末留抵税额）。")
-        end_credit = parse_amount(raw["end_credit"], f"{where}.end_credit")
-        returns[period] = VatReturn(
-            period, end_credit, _input_tax(_object(raw.get("input_tax"), f"{where}.input_tax"), where)
+        where = f"returns[{index}]"
+        by_period[period] = VatReturn(
+            period,
+            checked_amount(vat_return.end_credit, f"{where}.end_credit"),
+            validated_input_tax(vat_return.input_tax, where),
         )
-    return tuple(returns[p] for p in sorted(returns))
+    return tuple(by_period[period] for period in sorted(by_period))
 
 
-def _input_tax(raw: dict, where: str) -> InputTax:
-    amounts: dict[str, Decimal] = {}
-    for key, value in raw.items():
-        if key in IGNORED_INPUT_KEYS:
-            parse_amount(value, f"{where}.input_tax.{key}")  # still a well-formed amount
-            continue
-        if key not in VOUCHER_KINDS:
-            raise CaseError("invalid_json", f"{where}.input_tax 中的凭证种类 {key!r} 不在合同列出的种类中。")
-        if value is None:
-            continue
-        amounts[key] = parse_amount(value, f"{where}.input_tax.{key}")
-    return InputTax(**amounts)
+def validated_input_tax(input_tax: InputTax, where: str) -> InputTax:
+    return InputTax(
+        **{kind: checked_amount(input_tax.amount(kind), f"{where}.input_tax.{kind}") for kind in VOUCHER_KINDS}
+    )
 
 
-def _adjustments(raw: dict) -> Adjustments:
-    values = {}
-    for key in ("approved_unbooked_export_refund", "vat_arrears"):
-        if raw.get(key) is not None:
-            values[key] = parse_amount(raw[key], f"adjustments.{key}")
-    return Adjustments(**values)
+def validated_adjustments(adjustments: Adjustments) -> Adjustments:
+    return Adjustments(
+        approved_unbooked_export_refund=checked_amount(
+            adjustments.approved_unbooked_export_refund, "adjustments.approved_unbooked_export_refund"
+        ),
+        vat_arrears=checked_amount(adjustments.vat_arrears, "adjustments.vat_arrears"),
+    )
 
 
-def _previous_refunds(value: object) -> tuple[PreviousRefund, ...]:
-    refunds = []
-    for where, raw in _objects(value, "previous_refunds"):
-        if "application_period" not in raw:
-            raise CaseError("invalid_period", f"{where} 缺少 application_period。")
-        period = _period(raw["application_period"], f"{where}.application_period")
-        kind = _choice(raw.get("kind", "incremental"), f"{where}.kind", ("incremental", "stock"))
-        regime = raw.get("regime")
-        if regime is not None and not isinstance(regime, str):
-            raise CaseError("invalid_json", f"{where}.regime 必须是字符串。")
-        amount = parse_amount(raw["amount"], f"{where}.amount") if raw.get("amount") is not None else ZERO
-        refunds.append(PreviousRefund(period, regime, kind, amount))
-    return tuple(sorted(refunds, key=lambda r: (r.application_period, r.kind)))
+def validated_previous_refunds(refunds: tuple[PreviousRefund, ...]) -> tuple[PreviousRefund, ...]:
+    """In (period, kind) order; ``previous_refunds[i]`` in a message is the refund's place as given."""
+    checked = []
+    for index, refund in enumerate(refunds):
+        where = f"previous_refunds[{index}]"
+        kind = checked_choice(refund.kind, f"{where}.kind", REFUND_KINDS)
+        amount = checked_amount(refund.amount, f"{where}.amount")
+        checked.append(PreviousRefund(refund.application_period, refund.regime, kind, amount))
+    return tuple(sorted(checked, key=lambda refund: (refund.application_period, refund.kind)))

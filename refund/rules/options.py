@@ -10,7 +10,8 @@ only. Where each reading comes from, and what was not verified, is in README.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .errors import CaseError
 
@@ -78,22 +79,42 @@ OPTION_SPECS: dict[str, OptionSpec] = {
 
 @dataclass(frozen=True)
 class Options:
-    small_micro_after_2022: str = SMALL_MICRO_AFTER_2022.default
-    class3_ratio_start: str = CLASS3_RATIO_START.default
-    window_reuse_2025: str = WINDOW_REUSE_2025.default
+    """The options a case states, as (name, value) in the order given; one it does not state takes its documented
+    default. What was stated is kept so that the case is written back as it was given (``case_json``)."""
+
+    stated: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, values: Mapping[str, str] | None) -> Options:
+        """The options of a mapping (a screening run's, an officer's); checked by ``check_options``."""
+        return cls(tuple(values.items())) if values else cls()
+
+    def value(self, name: str) -> str:
+        for stated_name, value in self.stated:
+            if stated_name == name:
+                return value
+        return OPTION_SPECS[name].default
+
+    @property
+    def small_micro_after_2022(self) -> str:
+        return self.value(SMALL_MICRO_AFTER_2022.name)
+
+    @property
+    def class3_ratio_start(self) -> str:
+        return self.value(CLASS3_RATIO_START.name)
+
+    @property
+    def window_reuse_2025(self) -> str:
+        return self.value(WINDOW_REUSE_2025.name)
 
     def as_dict(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every option with the value the rules take."""
+        return {name: self.value(name) for name in OPTION_SPECS}
 
 
-def parse_options(raw: object) -> Options:
-    """``options`` of the case; unknown names or values are refused rather than ignored."""
-    if raw is None:
-        return Options()
-    if not isinstance(raw, dict):
-        raise CaseError("invalid_json", "options 必须是 JSON 对象。")
-    values: dict[str, str] = {}
-    for name, value in raw.items():
+def check_options(options: Options) -> Options:
+    """Unknown names or values are refused rather than ignored."""
+    for name, value in options.stated:
         spec = OPTION_SPECS.get(name)
         if spec is None:
             known = "、".join(OPTION_SPECS)
@@ -101,8 +122,16 @@ def parse_options(raw: object) -> Options:
         if value not in spec.choices:
             allowed = "、".join(spec.choices)
             raise CaseError("unsupported", f"选项 {name} 的值 {value!r} 不受支持（可选：{allowed}）。")
-        values[name] = value
-    return Options(**values)
+    return options
+
+
+def parse_options(raw: object) -> Options:
+    """``options`` of the case JSON (or of a screening run)."""
+    if raw is None:
+        return Options()
+    if not isinstance(raw, dict):
+        raise CaseError("invalid_json", "options 必须是 JSON 对象。")
+    return check_options(Options(tuple(raw.items())))
 
 
 def option_text(name: str, value: str) -> str:

@@ -1,14 +1,15 @@
-"""From database rows to the rules' case (the JSON ``manage.py refund_assess`` reads, parsed by ``refund.rules``).
+"""From database rows to the rules' ``Case`` (``refund.rules.inputs``), built in process: the rules check it
+(``validated_case``) as they check the JSON ``manage.py refund_assess`` reads, and ``refund.rules.case_to_json``
+writes it as that JSON where one is shown or kept.
 
 Two paths, one meaning:
 
-- ``taxpayer_case_json``: one taxpayer, its whole return history. The explanation page,
-  the what-if panel and ``screen_taxpayer`` use it, and its JSON is exactly what
-  ``manage.py refund_assess`` accepts.
+- ``taxpayer_case``: one taxpayer, its whole return history. The explanation page, the what-if panel,
+  ``screen_taxpayer``, the applications and ``manage.py taxpayer_case`` use it.
 - ``BatchCaseBuilder``: every taxpayer of a chunk in a handful of queries, reading a bounded
   number of rows per taxpayer whatever the length of history: the returns of the months the
   rules look at, and the ``ReturnState`` row of the tax period, whose running sums stand in for
-  the input tax of the older months (see ``_returns_json``). It serves the taxpayers the
+  the input tax of the older months (see ``_returns``). It serves the taxpayers the
   set-based screening (``refund.screening.sql``) hands back, and every taxpayer on SQLite.
   The property test in ``refund/screening/tests/test_screening_batch.py`` proves the paths agree.
 
@@ -18,8 +19,8 @@ Mapping choices (documented because the database and the contract differ):
   without an evaluation are rated M (国家税务总局公告2018年第8号 第一条).
 - Sales by industry of the 12 tax periods before the application come from
   ``VatReturn.sales_by_industry``; a return without a breakdown counts its ``sales_total``
-  under the taxpayer's main industry; when no return in those months has a breakdown the
-  key is left out (the contract then counts the main industry as 100%).
+  under the taxpayer's main industry; when no return in those months has a breakdown there
+  are none (the rules then count the main industry as 100%). Each industry's sum is taken to the cent.
 - Compliance: 骗取留抵退税、骗取出口退税、虚开增值税专用发票 → ``refund_fraud_or_false_invoice_dates``;
   偷税处罚 → ``tax_evasion_penalty_dates``; 即征即退 enjoyed on or after 2019-04-01 and up to
   the application date → ``immediate_refund_since_2019_04``; repaid up to the application date →
@@ -28,7 +29,7 @@ Mapping choices (documented because the database and the contract differ):
 - Previous refunds come from the paid 留抵退税申请 (``RefundApplication`` in state ``paid``):
   its ``paid_incremental`` is a refund of kind ``incremental`` and its ``paid_stock`` one of
   kind ``stock``, both with the application's period and the regime the rules applied to it
-  (blank: ``null``). ``VatReturn.credit_refunded`` is not used: it shows that a refund reduced a
+  (blank: none). ``VatReturn.credit_refunded`` is not used: it shows that a refund reduced a
   period's credit but not its regime or kind, and the rules only use previous refunds whose
   regime is known (window reuse) or whose kind is ``stock`` (base reset). The set-based path
   reads the same rows through ``previous_refunds_sql`` (the property test in
@@ -38,7 +39,7 @@ Mapping choices (documented because the database and the contract differ):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -49,9 +50,16 @@ from core.periods import Period, last_quarter_end_before
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import PAID_STATES, RefundApplication, ReturnState
+from ..rules.inputs import Adjustments, Case, Compliance, InputTax, PreviousRefund, SizeInputs
+from ..rules.inputs import Taxpayer as CaseTaxpayer
+from ..rules.inputs import VatReturn as CaseReturn
+from ..rules.options import Options
 from ..rules.parameters import VOUCHER_GROUPS, VOUCHER_KINDS
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
+NO_CREDIT = Decimal("0.00")  # the synthetic 2019-04 return's: only its input tax counts
+NO_SIZE_INPUTS = SizeInputs()
 BASE_PERIOD = Period(2019, 3)
 RATIO_FIRST = Period(2019, 4)
 UNRATED_LEVEL = "M"
@@ -78,6 +86,7 @@ RETURN_FIELDS = (
     "approved_unbooked_export_refund",
     *INPUT_TAX_FIELDS,
 )
+INPUT_COLUMNS = tuple((kind, f"input_{kind}") for kind in VOUCHER_KINDS)
 FRAUD_KINDS = (
     ComplianceRecord.Kind.REFUND_FRAUD,
     ComplianceRecord.Kind.EXPORT_REFUND_FRAUD,
@@ -97,41 +106,36 @@ def tax_period_of(application_period: Period, filing_frequency: str) -> Period:
     return application_period.minus(1)
 
 
-def _money(value) -> str:
-    return f"{Decimal(value):.2f}"
+# --- parts of the case, shared by both paths -------------------------------------------------------------
 
 
-# --- pieces of the contract JSON, shared by both paths -------------------------------------------------
+def taxpayer_of(row: dict, *, credit_level: str | None = None, sales: tuple = ()) -> CaseTaxpayer:
+    """The registry row as the rules' taxpayer: a given size, else the inputs to classify one (if any)."""
+    size_inputs = None
+    if not row["size"]:
+        size_inputs = SizeInputs(
+            industry=row["size_industry"] or None,
+            prev_year_vat_sales=row["prev_year_vat_sales"],
+            prev_year_months_operated=row["prev_year_months_operated"],
+            total_assets_prev_year_end=row["total_assets_prev_year_end"],
+        )
+        if size_inputs == NO_SIZE_INPUTS:
+            size_inputs = None
+    return CaseTaxpayer(
+        credit_level=credit_level or row["credit_level"] or UNRATED_LEVEL,
+        filing_frequency=row["filing_frequency"],
+        general_taxpayer_since=row["general_taxpayer_since"],
+        industry_code=row["industry_code"] or None,
+        sales_12m_by_industry=sales,
+        size=row["size"] or None,
+        size_inputs=size_inputs,
+    )
 
 
-def taxpayer_json(row: dict, *, credit_level: str | None = None) -> dict:
-    out: dict = {
-        "credit_level": credit_level or row["credit_level"] or UNRATED_LEVEL,
-        "filing_frequency": row["filing_frequency"],
-    }
-    if row["general_taxpayer_since"] is not None:
-        out["general_taxpayer_since"] = row["general_taxpayer_since"].isoformat()
-    if row["industry_code"]:
-        out["industry_code"] = row["industry_code"]
-    if row["size"]:
-        out["size"] = row["size"]
-    else:
-        size_inputs: dict = {}
-        if row["size_industry"]:
-            size_inputs["industry"] = row["size_industry"]
-        if row["prev_year_vat_sales"] is not None:
-            size_inputs["prev_year_vat_sales"] = _money(row["prev_year_vat_sales"])
-        if row["prev_year_months_operated"] is not None:
-            size_inputs["prev_year_months_operated"] = row["prev_year_months_operated"]
-        if row["total_assets_prev_year_end"] is not None:
-            size_inputs["total_assets_prev_year_end"] = _money(row["total_assets_prev_year_end"])
-        if size_inputs:
-            out["size_inputs"] = size_inputs
-    return out
-
-
-def sales_12m_json(returns: Iterable[dict], *, main_industry: str, application_period: Period) -> dict | None:
-    """VAT sales by industry of the 12 tax periods before the application (None: leave the key out)."""
+def sales_12m(
+    returns: Iterable[dict], *, main_industry: str, application_period: Period
+) -> tuple[tuple[str, Decimal], ...]:
+    """VAT sales by industry of the 12 tax periods before the application (none: no return breaks them down)."""
     first, last = application_period.minus(12), application_period.minus(1)
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     broken_down = False
@@ -147,11 +151,13 @@ def sales_12m_json(returns: Iterable[dict], *, main_industry: str, application_p
         elif row["sales_total"]:
             totals[main_industry] += row["sales_total"]
     if not broken_down:
-        return None
-    return {code: _money(amount) for code, amount in sorted(totals.items())}
+        return ()
+    return tuple((code, amount.quantize(CENT)) for code, amount in sorted(totals.items()))
 
 
-def compliance_json(records: Iterable[dict], *, application_date: date, immediate_repaid: bool | None = None) -> dict:
+def compliance_of(
+    records: Iterable[dict], *, application_date: date, immediate_repaid: bool | None = None
+) -> Compliance:
     fraud, evasion = [], []
     immediate = repaid = False
     for record in records:
@@ -164,43 +170,33 @@ def compliance_json(records: Iterable[dict], *, application_date: date, immediat
             immediate = immediate or IMMEDIATE_SINCE <= day <= application_date
         elif kind == ComplianceRecord.Kind.IMMEDIATE_REFUND_REPAID:
             repaid = repaid or day <= application_date
-    return {
-        "refund_fraud_or_false_invoice_dates": [d.isoformat() for d in sorted(fraud)],
-        "tax_evasion_penalty_dates": [d.isoformat() for d in sorted(evasion)],
-        "immediate_refund_since_2019_04": immediate,
-        "immediate_refund_repaid": repaid if immediate_repaid is None else immediate_repaid,
-    }
+    return Compliance(
+        refund_fraud_or_false_invoice_dates=tuple(sorted(fraud)),
+        tax_evasion_penalty_dates=tuple(sorted(evasion)),
+        immediate_refund_since_2019_04=immediate,
+        immediate_refund_repaid=repaid if immediate_repaid is None else immediate_repaid,
+    )
 
 
-def adjustments_json(tax_return: dict | None) -> dict:
+def adjustments_of(tax_return: dict | None) -> Adjustments:
     if tax_return is None:
-        return {}
-    return {
-        "approved_unbooked_export_refund": _money(tax_return["approved_unbooked_export_refund"]),
-        "vat_arrears": _money(tax_return["vat_arrears"]),
-    }
+        return Adjustments()
+    return Adjustments(
+        approved_unbooked_export_refund=tax_return["approved_unbooked_export_refund"],
+        vat_arrears=tax_return["vat_arrears"],
+    )
 
 
-def return_json(row: dict, *, inputs: dict[str, Decimal] | None = None) -> dict:
-    """One return; ``inputs`` (by voucher kind) replaces the row's own input tax when given."""
-    if inputs is None:
-        inputs = {kind: row[f"input_{kind}"] for kind in VOUCHER_KINDS}
-    return {
-        "period": str(row["period"]),
-        "end_credit": _money(row["end_credit"]),
-        "input_tax": {kind: _money(amount) for kind, amount in inputs.items() if amount},
-    }
+def return_of(row: dict) -> CaseReturn:
+    """One return with the voucher kinds it has (a kind it lacks is the rules' 0)."""
+    inputs = {kind: row[column] for kind, column in INPUT_COLUMNS if row[column]}
+    return CaseReturn(row["period"], row["end_credit"], InputTax(**inputs))
 
 
-def _refund_entry(period: Period, regime: str, kind: str, amount: Decimal) -> dict:
-    return {"application_period": str(period), "regime": regime or None, "kind": kind, "amount": _money(amount)}
-
-
-def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """Earlier refunds by taxpayer, in the contract's shape: the paid applications (in full or in part), one entry
-    per kind paid."""
+def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[PreviousRefund]]:
+    """Earlier refunds by taxpayer: the paid applications (in full or in part), one refund per kind paid."""
     ids = list(taxpayer_ids)
-    refunds: dict[int, list[dict]] = defaultdict(list)
+    refunds: dict[int, list[PreviousRefund]] = defaultdict(list)
     if not ids:
         return refunds
     rows = (
@@ -210,9 +206,9 @@ def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[dict]]:
     )
     for taxpayer_id, period, regime, incremental, stock in rows:
         if incremental:
-            refunds[taxpayer_id].append(_refund_entry(period, regime, "incremental", incremental))
+            refunds[taxpayer_id].append(PreviousRefund(period, regime or None, "incremental", incremental))
         if stock:
-            refunds[taxpayer_id].append(_refund_entry(period, regime, "stock", stock))
+            refunds[taxpayer_id].append(PreviousRefund(period, regime or None, "stock", stock))
     return refunds
 
 
@@ -232,66 +228,61 @@ def previous_refunds_sql() -> str:
     return f"{kind('incremental', 'paid_incremental')} UNION ALL {kind('stock', 'paid_stock')}"
 
 
-def _case_json(
+def _case(
     *,
     taxpayer: dict,
-    returns_json: list[dict],
+    returns: tuple[CaseReturn, ...],
     sales_rows: Iterable[dict],
     tax_return: dict | None,
     records: Iterable[dict],
-    previous_refunds: list[dict],
+    previous_refunds: Iterable[PreviousRefund],
     application_period: Period,
     application_date: date,
-    options: dict | None,
+    options: Options,
     credit_level: str | None = None,
     immediate_repaid: bool | None = None,
-) -> dict:
-    tp = taxpayer_json(taxpayer, credit_level=credit_level)
-    sales = sales_12m_json(sales_rows, main_industry=taxpayer["industry_code"], application_period=application_period)
-    if sales is not None:
-        tp["sales_12m_by_industry"] = sales
-    data = {
-        "application_period": str(application_period),
-        "application_date": application_date.isoformat(),
-        "taxpayer": tp,
-        "compliance": compliance_json(records, application_date=application_date, immediate_repaid=immediate_repaid),
-        "returns": returns_json,
-        "adjustments": adjustments_json(tax_return),
-        "previous_refunds": previous_refunds,
-    }
-    if options:
-        data["options"] = dict(options)
-    return data
+) -> Case:
+    sales = sales_12m(sales_rows, main_industry=taxpayer["industry_code"], application_period=application_period)
+    return Case(
+        application_period=application_period,
+        application_date=application_date,
+        taxpayer=taxpayer_of(taxpayer, credit_level=credit_level, sales=sales),
+        compliance=compliance_of(records, application_date=application_date, immediate_repaid=immediate_repaid),
+        returns=returns,
+        adjustments=adjustments_of(tax_return),
+        previous_refunds=tuple(previous_refunds),
+        options=options,
+    )
 
 
 # --- one taxpayer, full history --------------------------------------------------------------------------
 
 
-def taxpayer_case_json(
+def taxpayer_case(
     *,
     taxpayer_id: int,
     application_period: Period,
     application_date: date | None = None,
-    options: dict | None = None,
+    options: Mapping[str, str] | None = None,
     credit_level: str | None = None,
     immediate_repaid: bool | None = None,
-) -> dict:
-    """The contract JSON of one taxpayer from every return it has filed (what-if: another level or repayment)."""
+) -> Case:
+    """The case of one taxpayer from every return it has filed (what-if: another level or repayment)."""
     application_date = application_date or application_period.first_day
     taxpayer = Taxpayer.objects.values(*TAXPAYER_FIELDS).get(pk=taxpayer_id)
     rows = list(VatReturn.objects.filter(taxpayer_id=taxpayer_id).order_by("period").values(*RETURN_FIELDS))
     tax_period = tax_period_of(application_period, taxpayer["filing_frequency"])
     records = ComplianceRecord.objects.filter(taxpayer_id=taxpayer_id).values("kind", "occurred_on")
-    return _case_json(
+    return _case(
         taxpayer=taxpayer,
-        returns_json=[return_json(row) for row in rows],
+        returns=tuple(return_of(row) for row in rows),
         sales_rows=rows,
         tax_return=next((row for row in rows if row["period"] == tax_period), None),
         records=records,
         previous_refunds=previous_refunds_for([taxpayer_id]).get(taxpayer_id, []),
         application_period=application_period,
         application_date=application_date,
-        options=options,
+        options=Options.of(options),
         credit_level=credit_level,
         immediate_repaid=immediate_repaid,
     )
@@ -309,16 +300,18 @@ class BatchCaseBuilder:
     for the ratio's sum from 2019-04 of the months not loaded.
     """
 
-    def __init__(self, *, application_period: Period, application_date: date, options: dict | None = None) -> None:
+    def __init__(
+        self, *, application_period: Period, application_date: date, options: Mapping[str, str] | None = None
+    ) -> None:
         self.period = application_period
         self.date = application_date
-        self.options = options or {}
+        self.options = Options.of(options)
         earliest_tax_period = last_quarter_end_before(application_period)  # a quarterly filer's
         self.first_loaded = Period(earliest_tax_period.year - 1, 1)
         self.last_loaded = application_period.minus(1)
 
-    def cases(self, taxpayer_ids: list[int]) -> Iterable[tuple[int, dict]]:
-        """(taxpayer id, contract JSON) for each id."""
+    def cases(self, taxpayer_ids: list[int]) -> Iterable[tuple[int, Case]]:
+        """(taxpayer id, case) for each id."""
         taxpayers = Taxpayer.objects.filter(pk__in=taxpayer_ids).values(*TAXPAYER_FIELDS)
         returns: dict[int, list[dict]] = defaultdict(list)
         for row in (
@@ -341,9 +334,9 @@ class BatchCaseBuilder:
             tax_period = tax_period_of(self.period, taxpayer["filing_frequency"])
             yield (
                 pk,
-                _case_json(
+                _case(
                     taxpayer=taxpayer,
-                    returns_json=self._returns_json(rows, tax_period, states.get((pk, tax_period))),
+                    returns=self._returns(rows, tax_period, states.get((pk, tax_period))),
                     sales_rows=rows,
                     tax_return=next((row for row in rows if row["period"] == tax_period), None),
                     records=records.get(pk, []),
@@ -363,7 +356,7 @@ class BatchCaseBuilder:
         )
         return {(row["taxpayer_id"], row["period"]): row for row in rows}
 
-    def _returns_json(self, rows: list[dict], tax_period: Period, state: dict | None) -> list[dict]:
+    def _returns(self, rows: list[dict], tax_period: Period, state: dict | None) -> tuple[CaseReturn, ...]:
         """The loaded returns up to the tax period, and the input tax of the months not loaded on 2019-04.
 
         The rules sum input tax over [2019-04, tax period] (and over [prior January, tax period],
@@ -373,9 +366,9 @@ class BatchCaseBuilder:
         loaded months start after it, so only the ratio sees it.
         """
         kept = [row for row in rows if row["period"] <= tax_period]
-        out = [return_json(row) for row in kept]
+        out = [return_of(row) for row in kept]
         if state is None or self.first_loaded <= RATIO_FIRST:
-            return out
+            return tuple(out)
         carried: dict[str, Decimal] = {}
         for group, kinds in VOUCHER_GROUPS.items():
             loaded = sum(
@@ -385,7 +378,5 @@ class BatchCaseBuilder:
             if amount:
                 carried[kinds[0]] = amount  # the rules only ever count a group whole
         if carried:
-            synthetic = {"period": str(RATIO_FIRST), "end_credit": "0.00"}
-            synthetic["input_tax"] = {kind: _money(amount) for kind, amount in carried.items()}
-            out.append(synthetic)
-        return sorted(out, key=lambda item: item["period"])
+            out.append(CaseReturn(RATIO_FIRST, NO_CREDIT, InputTax(**carried)))
+        return tuple(sorted(out, key=lambda vat_return: vat_return.period))

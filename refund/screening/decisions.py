@@ -1,9 +1,10 @@
 """The rules' decision on one case as the screening uses it, and the stored row (``ScreeningResult``) of it.
 
 ``decision_of`` is the single-taxpayer path (the set-based statement in ``sql`` must agree with it): the rules'
-typed ``Decision``, or the ``CaseError`` when the case cannot be assessed. ``contract_output`` is that outcome as
-the contract's JSON object (with trace), for the boundaries: the pages that show it and the snapshot stored on an
-application. Pure apart from building unsaved model instances.
+typed ``Decision`` on a ``Case`` built from the database (``case_builder``), or the ``CaseError`` when the case
+cannot be assessed. ``contract_output`` is that outcome as the contract's JSON object (with trace), for the
+boundaries: the pages that show it and the snapshot stored on an application. Pure apart from building unsaved
+model instances.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from core.errors import ApplicationError
 from core.periods import Period
 
 from ..models import ScreeningResult, ScreeningRun
-from ..rules import CaseError, Decision, assess, parse_case
+from ..rules import Case, CaseError, Decision, assess, validated_case
 from ..rules.conditions import CONDITION_BITS
 from ..rules.regimes import cents
 
@@ -31,10 +32,11 @@ def period_input(value: Period | str) -> Period:
         raise ApplicationError(f"申请所属期“{value}”无效，应为 YYYY-MM（如 2026-03）。") from None
 
 
-def decision_of(data: dict) -> Outcome:
-    """The rules' decision on a case JSON, or the ``CaseError`` that says why it cannot be assessed."""
+def decision_of(case: Case) -> Outcome:
+    """The rules' decision on a case, or the ``CaseError`` that says why it cannot be assessed (a bad value in it
+    as much as a missing return)."""
     try:
-        return assess(parse_case(data))
+        return assess(validated_case(case))
     except CaseError as exc:
         return exc
 
@@ -46,9 +48,9 @@ def contract_output(outcome: Outcome) -> dict:
     return outcome.as_contract_dict(with_trace=True)
 
 
-def decide(data: dict) -> dict:
-    """The contract output with trace for a case JSON, or ``{"error", "message"}`` when it cannot be assessed."""
-    return contract_output(decision_of(data))
+def decide(case: Case) -> dict:
+    """The contract output with trace for a case, or ``{"error", "message"}`` when it cannot be assessed."""
+    return contract_output(decision_of(case))
 
 
 def _cents(amount: Decimal | None) -> Decimal | None:

@@ -18,7 +18,8 @@ from taxpayers.models import Taxpayer
 from taxpayers.selectors import taxpayer_get_for_user
 
 from ..models import ScreeningResult, ScreeningRun
-from .case_builder import taxpayer_case_json
+from ..rules import Case
+from .case_builder import taxpayer_case
 from .decisions import Outcome, contract_output, decision_of, result_from_decision
 
 
@@ -32,16 +33,16 @@ class Difference:
 
 @dataclass
 class Explanation:
-    """The rules' live decision for one taxpayer, and the run's stored row when it came from a run.
+    """The rules' live decision for one taxpayer on its case, and the run's stored row when it came from a run.
 
-    ``decision`` is the outcome as the contract's JSON, the form the page shows beside the case.
+    ``decision`` is the outcome as the contract's JSON, the form the page shows.
     """
 
     taxpayer: Taxpayer
     application_period: Period
     application_date: dt.date
     options: dict
-    case: dict
+    case: Case
     outcome: Outcome
     run: ScreeningRun | None = None
     stored: ScreeningResult | None = None
@@ -96,7 +97,7 @@ def explanation_for_user(
     else:
         application_date = application_date or _default_date(application_period)
         options = {}
-    case = taxpayer_case_json(
+    case = taxpayer_case(
         taxpayer_id=taxpayer.pk,
         application_period=application_period,
         application_date=application_date,
@@ -123,7 +124,7 @@ class WhatIf:
     changes: list[str]
     application_period: Period
     application_date: dt.date
-    case: dict
+    case: Case
     outcome: Outcome
     immediate_enjoyed: bool
 
@@ -145,7 +146,7 @@ def what_if_for(
     already scoped to the user)."""
     period = application_period or explanation.application_period
     day = application_date or explanation.application_date
-    case = taxpayer_case_json(
+    case = taxpayer_case(
         taxpayer_id=explanation.taxpayer.pk,
         application_period=period,
         application_date=day,
@@ -160,5 +161,5 @@ def what_if_for(
         changes.append(f"申请退税所属期为{format_period_cn(period)}（假定申请日期{day.isoformat()}）")
     if immediate_repaid:
         changes.append("即征即退、先征后返（退）税款已一次性全部缴回")
-    enjoyed = bool(case["compliance"]["immediate_refund_since_2019_04"])
+    enjoyed = case.compliance.immediate_refund_since_2019_04
     return WhatIf(changes, period, day, case, decision_of(case), enjoyed)

@@ -18,7 +18,7 @@ from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import ScreeningResult, ScreeningRun
 from ..rules.options import parse_options
-from .case_builder import BatchCaseBuilder, previous_refunds_sql, taxpayer_case_json
+from .case_builder import BatchCaseBuilder, previous_refunds_sql, taxpayer_case
 from .decisions import Outcome, decision_of, period_input, result_from_decision
 from .parallel import in_parallel
 from .return_states import refresh_stale_aggregates
@@ -228,11 +228,11 @@ def screen_taxpayers(*, run: ScreeningRun, taxpayer_ids: list[int]) -> None:
     """Decide these taxpayers again on their full history and replace their rows in ``run``; totals once."""
     with transaction.atomic():
         for taxpayer_id in taxpayer_ids:
-            data = taxpayer_case_json(
+            case = taxpayer_case(
                 taxpayer_id=taxpayer_id, application_period=run.application_period,
                 application_date=run.application_date, options=run.options,
             )
-            fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decision_of(data))
+            fresh = result_from_decision(run=run, taxpayer_id=taxpayer_id, decision=decision_of(case))
             ScreeningResult.objects.update_or_create(
                 run=run, taxpayer_id=taxpayer_id,
                 defaults={name: getattr(fresh, name) for name in ScreeningResult.OUTCOME_FIELDS},
@@ -250,10 +250,10 @@ def screen_taxpayer(*, taxpayer_id: int, application_period: Period | str) -> Ou
     period = period_input(application_period)
     run = ScreeningRun.latest_succeeded(period)
     if run is None:
-        return decision_of(taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period))
+        return decision_of(taxpayer_case(taxpayer_id=taxpayer_id, application_period=period))
     screen_taxpayers(run=run, taxpayer_ids=[taxpayer_id])
     return decision_of(
-        taxpayer_case_json(
+        taxpayer_case(
             taxpayer_id=taxpayer_id, application_period=period, application_date=run.application_date,
             options=run.options,
         )

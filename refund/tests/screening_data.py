@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from core.periods import Period
 from refund.models import ScreeningResult, ScreeningRun
-from refund.screening.case_builder import taxpayer_case_json
+from refund.screening.case_builder import taxpayer_case
 from refund.screening.decisions import Outcome, contract_output, decision_of, result_from_decision
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import TaxpayerFactory
@@ -61,7 +61,7 @@ def error_taxpayer(branch, **fields):
 def live_outcome(taxpayer, *, period=PERIOD, date=DATE, options=None) -> Outcome:
     """The rules' decision (or error) on the taxpayer's data now."""
     return decision_of(
-        taxpayer_case_json(
+        taxpayer_case(
             taxpayer_id=taxpayer.pk, application_period=Period.parse(period), application_date=date, options=options
         )
     )

@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 from accounts.models import AuditEvent
 from core.periods import Period
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
-from refund.screening.case_builder import taxpayer_case_json
+from refund.rules import case_to_json
+from refund.screening.case_builder import taxpayer_case
 from refund.screening.decisions import decide
 from refund.tests.application_rows import application
 from refund.tests.candidates import eligible_taxpayer
@@ -277,7 +278,7 @@ def test_batch_drops_applications_outside_the_scope(client_for, queue):
 def snapshotted(org, personas):
     """An eligible taxpayer's application with the rules' decision snapshotted, a risk hit, history, coaching."""
     taxpayer = eligible_taxpayer(org["branch_a"], name="城东快照制造有限公司")
-    case = taxpayer_case_json(
+    case = taxpayer_case(
         taxpayer_id=taxpayer.pk, application_period=Period.parse("2026-03"), application_date=dt.date(2026, 3, 18)
     )
     decision = decide(case)
@@ -292,7 +293,7 @@ def snapshotted(org, personas):
         computed_incremental=Decimal(decision["refundable_incremental"]),
         computed_stock=Decimal(decision["refundable_stock"]),
         result_snapshot=decision,
-        inputs_snapshot=case,
+        inputs_snapshot=case_to_json(case),
         risk_status="hit",
     )
     ApplicationRiskHit.objects.create(

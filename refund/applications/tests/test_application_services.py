@@ -29,7 +29,8 @@ from refund.applications.services import (
 )
 from refund.candidates.services import candidate_lists_build
 from refund.models import ApplicationRiskHit, CandidateItem, CoachingRecord, RefundApplication
-from refund.screening.case_builder import previous_refunds_for, taxpayer_case_json
+from refund.rules.inputs import PreviousRefund
+from refund.screening.case_builder import previous_refunds_for, taxpayer_case
 from refund.screening.decisions import decide
 from refund.tests import risk_provider_stub
 from refund.tests.applications import RECEIVED_ON, eligible_taxpayer, paid, receive, reviewing, rules_amount
@@ -562,7 +563,7 @@ def long_history(org):
 
 
 def _decision(taxpayer, period: str) -> dict:
-    return decide(taxpayer_case_json(taxpayer_id=taxpayer.pk, application_period=Period.parse(period)))
+    return decide(taxpayer_case(taxpayer_id=taxpayer.pk, application_period=Period.parse(period)))
 
 
 def test_a_paid_stock_refund_moves_the_base_into_the_incremental_credit(long_history):
@@ -576,7 +577,7 @@ def test_a_paid_stock_refund_moves_the_base_into_the_incremental_credit(long_his
         stock=Decimal("100000.00"),
     )
     assert previous_refunds_for([long_history.pk])[long_history.pk] == [
-        {"application_period": "2022-05", "regime": "CN-2022-14-small-micro", "kind": "stock", "amount": "100000.00"}
+        PreviousRefund(Period(2022, 5), "CN-2022-14-small-micro", "stock", Decimal("100000.00"))
     ]
     after = _decision(long_history, "2022-07")
     assert (after["refundable_incremental"], after["refundable_stock"]) == ("4600000.00", "0.00")
@@ -602,7 +603,7 @@ def test_only_paid_applications_count_and_an_application_is_not_its_own_previous
         kind="both",
         options=None,
     )
-    assert own.case["previous_refunds"] == [] and own.figures.eligible is True
+    assert own.case.previous_refunds == () and own.figures.eligible is True
     assert refund.pk
 
 

@@ -16,8 +16,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.periods import Period
+from refund.rules import case_to_json
 from refund.rules.options import OPTION_SPECS
-from refund.screening.case_builder import taxpayer_case_json
+from refund.screening.case_builder import taxpayer_case
 from taxpayers.models import CreditLevel, Taxpayer
 from taxpayers.validators import normalise_taxpayer_id
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         taxpayer_id = Taxpayer.objects.filter(identifier=identifier).values_list("pk", flat=True).first()
         if taxpayer_id is None:
             raise CommandError(f"没有识别号为 {identifier} 的纳税人。")
-        case = taxpayer_case_json(
+        case = taxpayer_case(
             taxpayer_id=taxpayer_id,
             application_period=period,
             application_date=day,
@@ -77,4 +78,4 @@ class Command(BaseCommand):
             credit_level=options["credit_level"],
             immediate_repaid=True if options["immediate_repaid"] else None,
         )
-        self.stdout.write(json.dumps(case, ensure_ascii=False, indent=1))
+        self.stdout.write(json.dumps(case_to_json(case), ensure_ascii=False, indent=1))

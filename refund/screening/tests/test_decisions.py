@@ -1,14 +1,17 @@
 """The stored row of a decision is built from the rules' typed ``Decision``; it must say exactly what the
 contract's JSON of the same decision says (amounts in cents, the ratio in six places), as when the row was read
-back from that JSON."""
+back from that JSON. ``decision_of`` checks a case built in process as the parser checks its JSON."""
 
+import datetime as dt
 import json
 from decimal import Decimal
 
 import pytest
 
-from refund.rules import CaseError
+from core.periods import Period
+from refund.rules import CaseError, parse_case
 from refund.rules.conditions import CONDITION_BITS
+from refund.rules.inputs import Case, Taxpayer
 from refund.screening.decisions import contract_output, decide, decision_of, result_from_decision
 from refund.tests.builders import load
 
@@ -25,8 +28,8 @@ NUMBERS = (
 )
 
 
-def _case(entry: dict) -> dict:
-    return json.loads(json.dumps(entry["input"]), parse_float=Decimal)
+def _case(entry: dict) -> Case:
+    return parse_case(json.loads(json.dumps(entry["input"]), parse_float=Decimal))
 
 
 @pytest.mark.parametrize("entry", GOLDEN, ids=[c["id"] for c in GOLDEN])
@@ -46,7 +49,12 @@ def test_the_row_of_the_typed_decision_is_the_row_of_its_json(entry):
 
 
 def test_an_unassessable_case_is_its_error():
-    outcome = decision_of({"application_period": "2026-13"})
+    outcome = decision_of(Case(Period(2026, 3), dt.date(2026, 3, 2), Taxpayer("A")))
     assert isinstance(outcome, CaseError)
-    assert contract_output(outcome)["error"] == "invalid_period"
-    assert result_from_decision(run=None, taxpayer_id=1, decision=outcome).error_code == "invalid_period"
+    assert contract_output(outcome)["error"] == "missing_return"
+    assert result_from_decision(run=None, taxpayer_id=1, decision=outcome).error_code == "missing_return"
+
+
+def test_a_bad_value_is_refused_as_in_its_json():
+    outcome = decision_of(Case(Period(2026, 3), dt.date(2026, 4, 1), Taxpayer("A")))
+    assert isinstance(outcome, CaseError) and outcome.code == "invalid_date"

@@ -1,6 +1,7 @@
 """The key proof of issue 3: batch screening (bounded rows + aggregates) gives, for every taxpayer,
-exactly the decision of the rules on the full-history JSON of the single-taxpayer path, and that
-JSON fed to ``manage.py refund_assess`` gives the same again."""
+exactly the decision of the rules on the full-history case of the single-taxpayer path, and that
+case written as JSON and fed to ``manage.py refund_assess`` gives the same again. Both builders' cases
+read back from their JSON as they were built."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from hypothesis.extra.django import TestCase
 
 from core.periods import Period, period_range
 from refund.models import ReturnState, ScreeningRun
-from refund.screening.case_builder import taxpayer_case_json
+from refund.rules import case_to_json, parse_case
+from refund.screening.case_builder import BatchCaseBuilder, taxpayer_case
 from refund.screening.decisions import decide
 from refund.screening.return_states import rebuild_return_states
 from refund.screening.services import screening_run_execute
@@ -171,12 +173,16 @@ class BatchEqualsSingleTests(TestCase):
         results = {r.taxpayer_id: r for r in run.results.all()}
         assert set(results) == {t.pk for t in taxpayers}
         for taxpayer in taxpayers:
-            single = taxpayer_case_json(
+            single = taxpayer_case(
                 taxpayer_id=taxpayer.pk, application_period=application, application_date=run.application_date
             )
             expected = json.loads(json.dumps(decide(single)))
             assert stored_outcome(results[taxpayer.pk]) == outcome(expected)
-            assert _command(single) == expected
+            assert _command(case_to_json(single)) == expected
+            assert parse_case(case_to_json(single)) == single
+        batch = BatchCaseBuilder(application_period=application, application_date=run.application_date)
+        for _, case in batch.cases([t.pk for t in taxpayers]):
+            assert parse_case(case_to_json(case)) == case
 
 
 class ReturnStateTests(TestCase):

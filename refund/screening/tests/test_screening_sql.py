@@ -6,12 +6,13 @@ unlisted industries, every size input, compliance records near the 36-month edge
 of every kind (stored as paid 留抵退税申请, read back by both paths through the hooks of
 ``refund.screening.case_builder``) — stores them, builds their ``ReturnState`` rows and runs the compiled statement for
 periods on both sides of every effective date and under every option. Each taxpayer the SQL
-decides must have exactly the stored outcome of ``decide()`` on its full-history case JSON (the
-input of ``manage.py refund_assess``); the ones it hands back must be the documented few.
+decides must have exactly the stored outcome of ``decide()`` on its full-history case (the rules'
+``Case`` built from the database); the ones it hands back must be the documented few.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from decimal import Decimal
@@ -24,8 +25,9 @@ from hypothesis.extra.django import TestCase, TransactionTestCase
 
 from core.periods import Period, period_range
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
+from refund.rules.inputs import PreviousRefund
 from refund.rules.options import OPTION_SPECS, parse_options
-from refund.screening.case_builder import NO_REFUNDS_SQL, previous_refunds_for, previous_refunds_sql, taxpayer_case_json
+from refund.screening.case_builder import NO_REFUNDS_SQL, previous_refunds_for, previous_refunds_sql, taxpayer_case
 from refund.screening.decisions import decide
 from refund.screening.return_states import rebuild_return_states, refresh_stale_aggregates
 from refund.screening.services import screening_run_execute
@@ -219,12 +221,16 @@ def screen_with_sql(*, period: Period, day: dt.date, options: dict, refunds: dic
 def expected_decision(
     taxpayer_id: int, *, period: Period, day: dt.date, options: dict, refunds: list[dict] | None = None
 ) -> dict:
-    """``decide()`` on the full-history case; ``refunds`` replaces the stored paid refunds when given."""
-    data = taxpayer_case_json(taxpayer_id=taxpayer_id, application_period=period, application_date=day,
-                              options=options)
+    """``decide()`` on the full-history case; ``refunds`` (as the contract writes them) replaces the stored paid
+    refunds when given."""
+    case = taxpayer_case(taxpayer_id=taxpayer_id, application_period=period, application_date=day, options=options)
     if refunds is not None:
-        data["previous_refunds"] = refunds
-    return decide(data)
+        earlier = tuple(
+            PreviousRefund(Period.parse(r["application_period"]), r["regime"], r["kind"], Decimal(r["amount"]))
+            for r in refunds
+        )
+        case = dataclasses.replace(case, previous_refunds=earlier)
+    return decide(case)
 
 
 option_sets = st.fixed_dictionaries({}, optional={

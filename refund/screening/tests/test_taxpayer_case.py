@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from core.periods import Period
-from refund.screening.case_builder import taxpayer_case_json
+from refund.rules import case_to_json
+from refund.screening import case_builder
 
 from ...tests import screening_data as sd
 
@@ -53,8 +54,10 @@ def refund_assess(case_json: str, tmp_path) -> dict:
 def test_prints_the_contract_json_of_the_taxpayer(org):
     taxpayer = sd.immediate_refund_taxpayer(org["branch_a"])
     printed = json.loads(taxpayer_case(taxpayer.identifier.lower(), "2026-03", "--date", "2026-03-10"))
-    assert printed == taxpayer_case_json(
-        taxpayer_id=taxpayer.pk, application_period=Period(2026, 3), application_date=dt.date(2026, 3, 10)
+    assert printed == case_to_json(
+        case_builder.taxpayer_case(
+            taxpayer_id=taxpayer.pk, application_period=Period(2026, 3), application_date=dt.date(2026, 3, 10)
+        )
     )
     assert printed["compliance"]["immediate_refund_since_2019_04"] is True
     assert printed["application_date"] == "2026-03-10"

@@ -15,7 +15,7 @@ from core.fields import PeriodField
 from taxpayers.fields import MoneyField
 from taxpayers.models import CreditLevel, Taxpayer
 
-from .rules.indicators import indicator_name
+from ..rules.indicators import indicator_name
 
 INDICATOR_CODE = RegexValidator(r"^\d{6}$", "指标代码应为 6 位数字，如 010101。")
 

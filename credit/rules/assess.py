@@ -158,7 +158,7 @@ def assess(evaluation: Evaluation) -> Assessment:
     try:
         return _assess(evaluation)
     except NotCovered as exc:
-        raise CaseError("out_of_range", f"规则参数 {exc.name} 未覆盖 {exc.day.isoformat()}。") from None
+        raise CaseError("out_of_range", f"规则参数 {exc.name} 未覆盖 {exc.key.isoformat()}。") from None
 
 
 def _assess(evaluation: Evaluation) -> Assessment:

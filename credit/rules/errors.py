@@ -5,6 +5,8 @@ invalid_date, invalid_amount, negative_amount, out_of_range, unsupported), plus
 ``unknown_indicator``: an event names an indicator code the rule set of its record date does not have.
 """
 
+from core.contract import ContractError
+
 ERROR_CODES = (
     "invalid_json",
     "invalid_period",
@@ -17,15 +19,7 @@ ERROR_CODES = (
 )
 
 
-class CaseError(Exception):
+class CaseError(ContractError):
     """The case cannot be assessed; ``code`` is one of ``ERROR_CODES``, ``message`` a Chinese sentence."""
 
-    def __init__(self, code: str, message: str) -> None:
-        if code not in ERROR_CODES:
-            raise ValueError(f"unknown error code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def as_dict(self) -> dict[str, str]:
-        return {"error": self.code, "message": self.message}
+    codes = ERROR_CODES

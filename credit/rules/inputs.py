@@ -9,12 +9,11 @@ whose ※ items repair as if corrected in the first band) and ``direct_d[].repai
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
+from core.contract import JsonReader
 from core.periods import Period
 
 from .errors import CaseError
@@ -83,20 +82,15 @@ class Evaluation:
         return recorded_on
 
 
+_read = JsonReader(CaseError)
+_object, _list, _date, _bool = _read.object, _read.list, _read.date, _read.boolean
+
 # --- parsing -----------------------------------------------------------------------------------
 
 
 def load_case_json(text: str) -> Evaluation:
     """Parse the contract's JSON text. Floats become ``Decimal``; NaN and Infinity are refused."""
-    try:
-        raw = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise CaseError("invalid_json", f"输入不是有效的 JSON：{exc}") from None
-    return parse_case(raw)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
+    return parse_case(_read.load(text))
 
 
 def parse_case(raw: object) -> Evaluation:
@@ -129,41 +123,8 @@ def _year(value: object) -> int:
     return year
 
 
-def _object(value: object, where: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise CaseError("invalid_json", f"{where} 必须是 JSON 对象。")
-    return value
-
-
-def _list(value: object, where: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise CaseError("invalid_json", f"{where} 必须是 JSON 数组。")
-    return value
-
-
-def _date(value: object, where: str) -> date:
-    if not isinstance(value, str) or len(value.strip()) != 10:
-        raise CaseError("invalid_date", f"{where} 的值 {value!r} 不是有效的日期（应为 YYYY-MM-DD）。")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise CaseError("invalid_date", f"{where} 的值 {value!r} 不是有效的日期（应为 YYYY-MM-DD）。") from None
-
-
 def _optional_date(value: object, where: str) -> date | None:
     return None if value is None else _date(value, where)
-
-
-def _bool(value: object, where: str, default: bool = False) -> bool:
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise CaseError("invalid_json", f"{where} 必须是 true 或 false。")
-    return value
 
 
 def _choice(value: object, where: str, choices: tuple[str, ...]) -> str | None:
@@ -181,12 +142,7 @@ def parse_amount(value: object, where: str) -> Decimal | None:
     """A yuan amount from a decimal string or a JSON number; never negative; null stays unknown."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。")
-    try:
-        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。") from None
+    amount = _read.number(value, where)
     if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
         raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。")
     if amount < 0:

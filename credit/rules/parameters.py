@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import TypeVar
+
+from core.contract import NotCovered, Parameter, Version  # noqa: F401  (re-exported)
 
 T = TypeVar("T")
 
@@ -52,42 +54,6 @@ NEW_SYSTEM_FROM = date(2025, 7, 1)
 def evaluation_date(year: int) -> date:
     """The day year ``year`` is rated (40号 第二十三条; 2025年第12号 keeps April)."""
     return date(year + 1, 4, 1)
-
-
-class NotCovered(Exception):
-    """A parameter was looked up for a day none of its versions covers."""
-
-    def __init__(self, name: str, day: date) -> None:
-        super().__init__(f"parameter {name} does not cover {day.isoformat()}")
-        self.name = name
-        self.day = day
-
-
-@dataclass(frozen=True)
-class Version(Generic[T]):
-    valid_from: date
-    valid_to: date | None  # inclusive; None: open-ended
-    value: T
-    citation: str
-
-    def covers(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
-
-@dataclass(frozen=True)
-class Parameter(Generic[T]):
-    name: str
-    description: str
-    versions: tuple[Version[T], ...]
-
-    def version(self, day: date) -> Version[T]:
-        for version in self.versions:
-            if version.covers(day):
-                return version
-        raise NotCovered(self.name, day)
-
-    def at(self, day: date) -> T:
-        return self.version(day).value
 
 
 OLD_FROM = date(2014, 10, 1)  # 40号 and 48号 in force

@@ -91,7 +91,7 @@ def _groups(evaluation: Evaluation, counted: list[int]) -> list[_Group]:
         carrier = evaluation.events[members[0]]
         day = evaluation.table_day(carrier.recorded_on)
         indicator = _indicator(evaluation, carrier)
-        standard = REPAIR_STANDARD.version(day)
+        standard = REPAIR_STANDARD.version_at(day)
         amounts = [evaluation.events[i].amount for i in members if evaluation.events[i].amount is not None]
         terms = RepairTerms(
             indicator=indicator,
@@ -123,7 +123,7 @@ def score_events(evaluation: Evaluation, eval_day: date) -> tuple[tuple[EventRes
         indicator = _indicator(evaluation, event)
         day = evaluation.table_day(event.recorded_on)
         if event.no_penalty and not_counted:
-            citation = NO_PENALTY_CITATION.version(day).citation
+            citation = NO_PENALTY_CITATION.version_at(day).citation
             results[index] = EventResult(event, RULE_SET.at(day), indicator.name, ZERO, ZERO, "no_penalty", citation)
         else:
             counted.append(index)

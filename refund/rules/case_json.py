@@ -9,12 +9,10 @@ snapshot; ``parse_case(case_to_json(case)) == case`` for every case in the form 
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-from core.periods import Period
+from core.contract import JsonReader
 
 from .errors import CaseError
 from .inputs import (
@@ -38,6 +36,10 @@ from .inputs import (
 from .options import parse_options
 from .parameters import VOUCHER_KINDS
 
+_read = JsonReader(CaseError)
+_object, _list, _period, _date = _read.object, _read.list, _read.period, _read.date
+_number, _bool = _read.number, _read.boolean
+
 # Transfers out (进项税额转出) are never subtracted from the ratio (国家税务总局公告2019年第45号 第三条,
 # 2022年第4号 第二条, 2025年第20号 第四条), so such a figure is accepted and ignored.
 IGNORED_INPUT_KEYS = ("transfer_out", "transferred_out", "input_tax_transferred_out")
@@ -45,15 +47,7 @@ IGNORED_INPUT_KEYS = ("transfer_out", "transferred_out", "input_tax_transferred_
 
 def load_case_json(text: str) -> Case:
     """Parse the contract's JSON text. Floats become ``Decimal``; NaN and Infinity are refused."""
-    try:
-        raw = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise CaseError("invalid_json", f"输入不是有效的 JSON：{exc}") from None
-    return parse_case(raw)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
+    return parse_case(_read.load(text))
 
 
 def parse_case(raw: object) -> Case:
@@ -84,58 +78,6 @@ def parse_case(raw: object) -> Case:
         previous_refunds=previous_refunds,
         options=options,
     )
-
-
-def _object(value: object, where: str, *, required: bool = False) -> dict:
-    if value is None:
-        if required:
-            raise CaseError("invalid_json", f"缺少 {where} 对象。")
-        return {}
-    if not isinstance(value, dict):
-        raise CaseError("invalid_json", f"{where} 必须是 JSON 对象。")
-    return value
-
-
-def _list(value: object, where: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise CaseError("invalid_json", f"{where} 必须是 JSON 数组。")
-    return value
-
-
-def _period(value: object, where: str) -> Period:
-    try:
-        return Period.parse(value)
-    except ValueError:
-        raise CaseError("invalid_period", f"{where} 的值 {value!r} 不是有效的所属期（应为 YYYY-MM）。") from None
-
-
-def _date(value: object, where: str) -> date:
-    if not isinstance(value, str) or len(value.strip()) != 10:
-        raise CaseError("invalid_date", f"{where} 的值 {value!r} 不是有效的日期（应为 YYYY-MM-DD）。")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise CaseError("invalid_date", f"{where} 的值 {value!r} 不是有效的日期（应为 YYYY-MM-DD）。") from None
-
-
-def _number(value: object, where: str) -> Decimal:
-    """A decimal string or a JSON number as a ``Decimal`` (its range and sign are checked with the case)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。")
-    try:
-        return Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise CaseError("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。") from None
-
-
-def _bool(value: object, where: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise CaseError("invalid_json", f"{where} 必须是 true 或 false。")
-    return value
 
 
 def _taxpayer(raw: dict) -> Taxpayer:

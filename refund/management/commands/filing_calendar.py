@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from core.json_command import EXIT_UNUSABLE, JsonCommand
 from refund.candidates.push_dates import push_dates
-from refund.management.json_command import EXIT_UNUSABLE, JsonCommand
 from taxpayers.calendar import CalendarUnavailable, deadline_for
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,8 @@ unusable. Standard output carries only that JSON; it reads no database.
 from __future__ import annotations
 
 import logging
-import sys
 
-from refund.management.json_command import EXIT_UNUSABLE, JsonCommand
+from core.json_command import JsonCommand
 from refund.rules import CaseError, assess, load_case_json
 
 logger = logging.getLogger(__name__)
@@ -33,28 +32,9 @@ class Command(JsonCommand):
             raise SystemExit(code)
 
     def run(self, source: str, *, with_trace: bool = False) -> int:
-        """Assess and print; returns the exit code instead of raising, so nothing escapes as a traceback."""
-        try:
-            text = self._read(source)
-            decision = assess(load_case_json(text))
-            self.emit(decision.as_contract_dict(with_trace=with_trace))
-            return 0
-        except CaseError as exc:
-            self.emit(exc.as_dict())
-            return EXIT_UNUSABLE
-        except Exception as exc:  # the boundary: log in English, never print a traceback
-            return self.internal_error(logger, f"refund_assess failed on {source}", exc)
-
-    def _read(self, source: str) -> str:
-        try:
-            if source == "-":
-                data = sys.stdin.buffer.read()
-            else:
-                with open(source, "rb") as handle:
-                    data = handle.read()
-        except OSError as exc:
-            raise CaseError("invalid_json", f"无法读取输入文件 {source}：{exc.strerror}。") from None
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise CaseError("invalid_json", "输入不是 UTF-8 编码的 JSON。") from None
+        return self.answer(
+            source,
+            CaseError,
+            logger,
+            lambda text: assess(load_case_json(text)).as_contract_dict(with_trace=with_trace),
+        )

@@ -1,6 +1,6 @@
 """What the rules' JSON boundaries share (``refund_assess``, ``credit_assess``): the error that carries a
-contract's code, the readers of plain JSON values with their Chinese messages, and parameters keyed by the date
-(or period) from which each value is in force.
+contract's code, the readers of plain JSON values with their Chinese messages, the options for points the law
+leaves open, and parameters keyed by the date (or period) from which each value is in force.
 
 Pure: the standard library and ``core.periods`` only, so the rules packages may stand on it.
 """
@@ -96,6 +96,27 @@ class JsonReader:
             return Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
         except (InvalidOperation, ValueError):
             raise self.error("invalid_amount", f"{where} 的值 {value!r} 不是有效的金额。") from None
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A point the law leaves open: the question, the readings a case may choose, and the documented default."""
+
+    name: str
+    title: str  # short Chinese name of the question, shown to officers
+    question: str
+    choices: dict[str, str]  # value -> what it means
+    default: str
+
+
+def check_option(specs: dict[str, OptionSpec], name: str, value: object, error: type[ContractError]) -> str:
+    """``value`` of the option ``name``; an unknown name or value is refused (``unsupported``), never ignored."""
+    spec = specs.get(name)
+    if spec is None:
+        raise error("unsupported", f"不支持的选项 {name}（可用选项：{'、'.join(specs)}）。")
+    if value not in spec.choices:
+        raise error("unsupported", f"选项 {name} 的值 {value!r} 不受支持（可选：{'、'.join(spec.choices)}）。")
+    return value
 
 
 K = TypeVar("K", date, Period)

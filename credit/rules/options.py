@@ -7,17 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from core.contract import OptionSpec, check_option
+
 from .errors import CaseError
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    name: str
-    title: str  # short Chinese name of the question, shown to officers
-    question: str
-    choices: dict[str, str]  # value -> what it means
-    default: str
-
 
 TRANSITION_2025 = OptionSpec(
     name="transition_2025",
@@ -101,12 +93,5 @@ def parse_options(raw: object) -> Options:
         return Options()
     if not isinstance(raw, dict):
         raise CaseError("invalid_json", "options 必须是 JSON 对象。")
-    values: dict[str, str] = {}
-    for name, value in raw.items():
-        spec = OPTION_SPECS.get(name)
-        if spec is None:
-            raise CaseError("unsupported", f"不支持的选项 {name}（可用选项：{'、'.join(OPTION_SPECS)}）。")
-        if value not in spec.choices:
-            raise CaseError("unsupported", f"选项 {name} 的值 {value!r} 不受支持（可选：{'、'.join(spec.choices)}）。")
-        values[name] = value
+    values = {name: check_option(OPTION_SPECS, name, value, CaseError) for name, value in raw.items()}
     return Options(**values)

@@ -13,17 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.contract import OptionSpec, check_option
+
 from .errors import CaseError
-
-
-@dataclass(frozen=True)
-class OptionSpec:
-    name: str
-    title: str  # short Chinese name of the question, shown to officers
-    question: str
-    choices: dict[str, str]  # value -> what it means
-    default: str
-
 
 SMALL_MICRO_AFTER_2022 = OptionSpec(
     name="small_micro_after_2022",
@@ -115,13 +107,7 @@ class Options:
 def check_options(options: Options) -> Options:
     """Unknown names or values are refused rather than ignored."""
     for name, value in options.stated:
-        spec = OPTION_SPECS.get(name)
-        if spec is None:
-            known = "、".join(OPTION_SPECS)
-            raise CaseError("unsupported", f"不支持的选项 {name}（可用选项：{known}）。")
-        if value not in spec.choices:
-            allowed = "、".join(spec.choices)
-            raise CaseError("unsupported", f"选项 {name} 的值 {value!r} 不受支持（可选：{allowed}）。")
+        check_option(OPTION_SPECS, name, value, CaseError)
     return options
 
 

@@ -23,13 +23,15 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .cells import CONTROL, Cell, CellError, cell_text, looks_numeric, plain_text
+
+R = TypeVar("R")
 
 # The header row may sit below a title row or two in the exports passed around.
 HEADER_SEARCH_ROWS = 10
@@ -474,6 +476,25 @@ class SheetCheck:
         self.errors.extend(error for row in failed for error in row.errors)
         sort_errors(self.errors)
         return self.rows
+
+
+@dataclass
+class FileCheck(Generic[R]):
+    """An import's verdict on a file: the rows it will write (in the import's own form) and every error. The
+    file is applied only when ``ok``: all or nothing."""
+
+    rows: list[R] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @classmethod
+    def of(cls, sheet: SheetCheck, rows: list[R]) -> FileCheck[R]:
+        return cls(rows, sheet.errors, sheet.warnings, sheet.headers)
 
 
 def read_sheet(fh, filename: str, spec: SheetSpec, *, context=None) -> SheetCheck:

@@ -24,7 +24,7 @@ cell readers of every import, so officers meet the same messages everywhere. For
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
@@ -33,6 +33,7 @@ from core.cells import ReadContext, code, money, past_date, period_cell, text_ce
 from core.spreadsheets import (
     CheckedRow,
     Column,
+    FileCheck,
     HeaderMap,
     RowError,
     SheetSpec,
@@ -58,13 +59,6 @@ class ReceiptRow:
     incremental: Decimal | None
     stock: Decimal | None
     headers: dict  # attr -> header as the file spells it ("application": the column that named the application)
-
-
-@dataclass
-class ReceiptCheck:
-    rows: list[ReceiptRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def _application_columns(header: HeaderMap) -> None:
@@ -114,12 +108,12 @@ SPEC = SheetSpec(
 )
 
 
-def read_receipts(fh, filename: str, *, today: dt.date | None = None) -> ReceiptCheck:
+def read_receipts(fh, filename: str, *, today: dt.date | None = None) -> FileCheck[ReceiptRow]:
     """Check every row (cells, repeats within the file, the application it names); see the module docstring."""
     sheet = read_sheet(fh, filename, SPEC, context=ReadContext(today or timezone.localdate()))
     _name_applications(sheet.rows)
     rows = [_receipt_row(row, sheet.headers) for row in sheet.settle()]
-    return ReceiptCheck(rows, sheet.errors, sheet.warnings)
+    return FileCheck.of(sheet, rows)
 
 
 def _name_applications(rows: list[CheckedRow]) -> None:

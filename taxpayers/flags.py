@@ -8,12 +8,11 @@ A column left out of the file leaves that flag as it is; an empty cell is 否. T
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from core.cells import ReadContext, boolean
-from core.spreadsheets import Column, HeaderMap, RowError, SheetSpec, read_sheet
+from core.spreadsheets import Column, FileCheck, HeaderMap, RowError, SheetSpec, read_sheet
 
 from .imports import parse_identifier, refuse_unknown_taxpayers
 from .models import Taxpayer
@@ -55,18 +54,7 @@ FLAGS_SPEC = SheetSpec(
 )
 
 
-@dataclass
-class FlagsCheck:
-    rows: list[dict] = field(default_factory=list)  # taxpayer_id and the flags the file gives
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def read_flags(fh, filename: str, *, today: dt.date | None = None) -> FlagsCheck:
+def read_flags(fh, filename: str, *, today: dt.date | None = None) -> FileCheck[dict]:
     """Check every row (identifier known and not repeated, 是/否 cells); writes nothing."""
     sheet = read_sheet(fh, filename, FLAGS_SPEC, context=ReadContext(today or timezone.localdate()))
     seen: dict[str, int] = {}
@@ -79,7 +67,7 @@ def read_flags(fh, filename: str, *, today: dt.date | None = None) -> FlagsCheck
     for row in sheet.settle():
         values = {name: row.values[name] for name in FLAG_FIELDS if name in row.values}
         rows.append({"taxpayer_id": known[row.values["identifier"]], **values})
-    return FlagsCheck(rows, sheet.errors, sheet.warnings)
+    return FileCheck.of(sheet, rows)
 
 
 def taxpayer_flags_apply(*, rows: list[dict]) -> tuple[int, int]:

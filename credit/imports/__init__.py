@@ -6,7 +6,7 @@ Each file is read whole by the one spreadsheet reader (``core.spreadsheets``) an
 (row, column as the file spells it, value, Chinese reason).
 """
 
-from .readers import EVENT_SPEC, RATING_SPEC, CreditFileCheck, read_events, read_ratings
+from .readers import EVENT_SPEC, RATING_SPEC, read_events, read_ratings
 from .templates import build_template
 
-__all__ = ["EVENT_SPEC", "RATING_SPEC", "CreditFileCheck", "build_template", "read_events", "read_ratings"]
+__all__ = ["EVENT_SPEC", "RATING_SPEC", "build_template", "read_events", "read_ratings"]

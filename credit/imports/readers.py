@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from core.cells import (
@@ -28,7 +28,7 @@ from core.cells import (
     period_cell,
 )
 from core.cells import text as text_of
-from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, read_sheet, sort_errors
+from core.spreadsheets import CheckedRow, Column, FileCheck, SheetSpec, read_sheet, sort_errors
 from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 from taxpayers.models import CreditLevel
 
@@ -47,20 +47,6 @@ class Hint:
 
     hint: str
     example: object = ""
-
-
-@dataclass
-class CreditFileCheck:
-    """A file read whole: rows that passed (values by attribute, ``taxpayer_id`` resolved) and every error."""
-
-    rows: list[dict] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 # --- cells ---------------------------------------------------------------------------------------------------
@@ -226,21 +212,21 @@ def _refuse_repeats(rows: list[CheckedRow], key: tuple[str, ...], reason: str) -
             row.fail(key[0], row.values["identifier"], reason.format(row=first))
 
 
-def _read(fh, filename: str, spec: SheetSpec, key: tuple[str, ...], repeat: str, *, today: dt.date) -> CreditFileCheck:
+def _read(fh, filename: str, spec: SheetSpec, key: tuple[str, ...], repeat: str, *, today: dt.date) -> FileCheck[dict]:
     sheet = read_sheet(fh, filename, spec, context=ReadContext(today))
     _refuse_repeats(sheet.rows, key, repeat)
     known = refuse_unknown_taxpayers([row for row in sheet.rows if not row.errors])
     rows = [dict(row.values, row=row.row, taxpayer_id=known[row.values["identifier"]]) for row in sheet.settle()]
     sort_errors(sheet.errors)
-    return CreditFileCheck(rows, sheet.errors, sheet.warnings, sheet.headers)
+    return FileCheck.of(sheet, rows)
 
 
-def read_ratings(fh, filename: str, *, today: dt.date) -> CreditFileCheck:
+def read_ratings(fh, filename: str, *, today: dt.date) -> FileCheck[dict]:
     """Check every row of a ratings file (form, band, repeats, known taxpayers); writes nothing."""
     return _read(fh, filename, RATING_SPEC, RATING_KEY, RATING_REPEAT, today=today)
 
 
-def read_events(fh, filename: str, *, today: dt.date) -> CreditFileCheck:
+def read_events(fh, filename: str, *, today: dt.date) -> FileCheck[dict]:
     """Check every row of an events file (form, dates, repeats, known taxpayers); writes nothing."""
     return _read(fh, filename, EVENT_SPEC, EVENT_KEY, EVENT_REPEAT, today=today)
 

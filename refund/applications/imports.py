@@ -37,7 +37,7 @@ from accounts.audit import record_event
 from core.cells import Cell, CellError, ReadContext, choice, code, money, past_date, period_cell
 from core.errors import ApplicationError, FileRejected
 from core.periods import Period
-from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, Unique, read_sheet, sort_errors
+from core.spreadsheets import CheckedRow, Column, FileCheck, RowError, SheetSpec, Unique, read_sheet, sort_errors
 from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 from taxpayers.models import Taxpayer
 
@@ -60,18 +60,6 @@ class ApplicationRow:
     kind: str
     claimed_amount: Decimal
     received_on: dt.date
-
-
-@dataclass
-class ApplicationFileCheck:
-    rows: list[ApplicationRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 class ApplicationImportRejected(FileRejected):
@@ -161,12 +149,12 @@ SPEC = SheetSpec(
 )
 
 
-def read_applications(fh, filename: str, *, today: dt.date) -> ApplicationFileCheck:
+def read_applications(fh, filename: str, *, today: dt.date) -> FileCheck[ApplicationRow]:
     """Check every row of the file (form, repeats inside the file, known taxpayers); writes nothing."""
     sheet = read_sheet(fh, filename, SPEC, context=ReadContext(today))
     known = refuse_unknown_taxpayers(sheet.rows)
     rows = [_application_row(row, known[row.values["identifier"]]) for row in sheet.settle()]
-    return ApplicationFileCheck(rows, sheet.errors, sheet.warnings, sheet.headers)
+    return FileCheck.of(sheet, rows)
 
 
 def _application_row(row: CheckedRow, taxpayer_id: int) -> ApplicationRow:

@@ -7,11 +7,11 @@ sit below a title; 序号, 纳税人名称 and 主管税务机关 are ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from core.cells import Cell, CellError, money
-from core.spreadsheets import CheckedRow, Column, RowError, SheetSpec, Unique, read_sheet
+from core.spreadsheets import CheckedRow, Column, FileCheck, SheetSpec, Unique, read_sheet
 from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 
 MAX_ROWS = 20_000  # a higher bureau's list for one county is hundreds of rows
@@ -61,23 +61,12 @@ class UpperRow:
     note: str
 
 
-@dataclass
-class UpperListCheck:
-    rows: list[UpperRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def read_upper_list(fh, filename: str) -> UpperListCheck:
+def read_upper_list(fh, filename: str) -> FileCheck[UpperRow]:
     """Check every row: identifier valid and known, no repeats, amount a non-negative yuan figure, short note."""
     sheet = read_sheet(fh, filename, SPEC)
     known = refuse_unknown_taxpayers(sheet.rows)
     rows = [_upper_row(row, known[row.values["identifier"]]) for row in sheet.settle()]
-    return UpperListCheck(rows, sheet.errors, sheet.warnings)
+    return FileCheck.of(sheet, rows)
 
 
 def _upper_row(row: CheckedRow, taxpayer_id: int) -> UpperRow:

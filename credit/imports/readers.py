@@ -49,6 +49,19 @@ class Hint:
     example: object = ""
 
 
+def _credit_sheet(columns: tuple[Column, ...], check_row) -> SheetSpec:
+    """A credit file: the template's header, the columns other systems add ignored, the row limit."""
+    return SheetSpec(
+        columns=columns,
+        marker="identifier",
+        ignored=IGNORED,
+        not_found_hint="，请使用导入模板。",
+        missing_hint="，请使用导入模板的表头。",
+        max_rows=MAX_ROWS,
+        check_row=check_row,
+    )
+
+
 # --- cells ---------------------------------------------------------------------------------------------------
 
 
@@ -135,15 +148,7 @@ RATING_HINTS = {
     "basis": Hint("评价、修复、复核、复评；留空为评价", "评价"),
     "note": Hint("可选，最多 200 字", ""),
 }
-RATING_SPEC = SheetSpec(
-    columns=RATING_COLUMNS,
-    marker="identifier",
-    ignored=IGNORED,
-    not_found_hint="，请使用导入模板。",
-    missing_hint="，请使用导入模板的表头。",
-    max_rows=MAX_ROWS,
-    check_row=_check_rating,
-)
+RATING_SPEC = _credit_sheet(RATING_COLUMNS, _check_rating)
 
 
 # --- events --------------------------------------------------------------------------------------------------
@@ -182,15 +187,7 @@ EVENT_HINTS = {
     "no_penalty": Hint("是 或 否；留空为否", "否"),
     "note": Hint("可选，最多 200 字", ""),
 }
-EVENT_SPEC = SheetSpec(
-    columns=EVENT_COLUMNS,
-    marker="identifier",
-    ignored=IGNORED,
-    not_found_hint="，请使用导入模板。",
-    missing_hint="，请使用导入模板的表头。",
-    max_rows=MAX_ROWS,
-    check_row=_check_event,
-)
+EVENT_SPEC = _credit_sheet(EVENT_COLUMNS, _check_event)
 
 
 # --- reading -------------------------------------------------------------------------------------------------

@@ -325,32 +325,29 @@ def _derive_chunk(ids: list[int], *, today: dt.date, deadlines: _Deadlines, coun
     if stale:
         DishonestyEvent.objects.filter(pk__in=stale).delete()
         counts.removed += len(stale)
-    to_create, to_update = [], []
-    now = timezone.now()
-    for (taxpayer_id, period), late in wanted.items():
-        values = {"recorded_on": late.recorded_on, "corrected_on": late.corrected_on, "amount": late.amount}
-        current = existing.get((taxpayer_id, period))
-        if current is None:
-            to_create.append(
-                DishonestyEvent(
-                    taxpayer_id=taxpayer_id,
-                    indicator=LATE_FILING,
-                    tax=VAT,
-                    period=period,
-                    source=DishonestyEvent.Source.DERIVED,
-                    **values,
-                )
-            )
-        elif any(getattr(current, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(current, name, value)
-            current.updated_at = now
-            to_update.append(current)
-        else:
-            counts.unchanged += 1
-    DishonestyEvent.objects.bulk_create(to_create, batch_size=1000)
-    DishonestyEvent.objects.bulk_update(
-        to_update, ["recorded_on", "corrected_on", "amount", "updated_at"], batch_size=1000
+    rows = [
+        {
+            "_key": {
+                "taxpayer_id": taxpayer_id,
+                "indicator": LATE_FILING,
+                "tax": VAT,
+                "period": period,
+                "source": DishonestyEvent.Source.DERIVED,
+            },
+            "recorded_on": late.recorded_on,
+            "corrected_on": late.corrected_on,
+            "amount": late.amount,
+        }
+        for (taxpayer_id, period), late in wanted.items()
+    ]
+    done = _upsert(
+        DishonestyEvent,
+        rows,
+        existing,
+        lambda row: (row["_key"]["taxpayer_id"], row["_key"]["period"]),
+        ("recorded_on", "corrected_on", "amount"),
+        {},
     )
-    counts.created += len(to_create)
-    counts.updated += len(to_update)
+    counts.created += done.created
+    counts.updated += done.updated
+    counts.unchanged += done.unchanged

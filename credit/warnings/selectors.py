@@ -166,9 +166,9 @@ def sms_targets(predictions: list[CreditPrediction]) -> list[SmsTarget]:
     )
     numbers = set()
     for p in predictions:
-        for raw in (p.taxpayer.legal_rep_mobile, p.taxpayer.tax_handler_mobile):
+        for raw in filter(None, (p.taxpayer.legal_rep_mobile, p.taxpayer.tax_handler_mobile)):
             try:
-                numbers.add(check_mobile(raw)) if raw else None
+                numbers.add(check_mobile(raw))
             except SmsRejected:
                 continue
     opted = set(OptOut.objects.filter(mobile__in=numbers).values_list("mobile", flat=True)) if numbers else set()

@@ -203,6 +203,8 @@ def credit_warning_sms_send(*, actor, predictions: list[CreditPrediction]) -> Sm
     now = timezone.now()
     enqueued = unreachable = skipped = 0
     with transaction.atomic():
+        # Two sends over the same taxpayers wait for each other, so the second sees the first's contacts.
+        list(CreditPrediction.objects.select_for_update().filter(pk__in=[p.pk for p in predictions]).values("pk"))
         targets = sms_targets(predictions)
         for target in targets:
             if target.event_id is None:

@@ -217,3 +217,17 @@ def test_the_pages_render_on_data(county, client_for):
     assert "承诺月底前申报" in client.get(reverse("credit:taxpayer", args=[county["a_risk"].pk])).content.decode()
     supervisor = client_for("supervisor").get(reverse("credit:taxpayer", args=[county["a_risk"].pk])).content.decode()
     assert 'id="prediction"' in supervisor and 'id="contact-form"' not in supervisor
+
+
+def test_a_taxpayer_without_a_mobile_is_recorded_as_not_sent(county, personas):
+    county["c_key"].legal_rep_mobile = ""
+    county["c_key"].tax_handler_mobile = ""
+    county["c_key"].save()
+    services.credit_predictions_refresh(today=TODAY)
+    user = personas["credit_officer"]
+    predictions = list(selectors.warning_list(user=user, kind="follow"))
+    assert selectors.sms_preview(predictions).unreachable == 1
+    outcome = services.credit_warning_sms_send(actor=user, predictions=predictions)
+    assert (outcome.enqueued, outcome.unreachable) == (2, 1)
+    contact = CreditContact.objects.get(taxpayer=county["c_key"])
+    assert contact.outcome == "not_sent" and contact.sms is None and "手机号码" in contact.note

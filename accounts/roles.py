@@ -63,6 +63,9 @@ _LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
 # within the user's branches, and the credit files (评价结果、失信行为、专精特新认定) the credit officer imports.
 _CREDIT_VIEW = ("credit.view_creditrating", "credit.view_dishonestyevent")
 _CREDIT_IMPORT = ("credit.view_creditimport", "credit.add_creditimport")
+# 信用预警 (credit.0004_warnings): the predictions' lists and the contacts; the credit officer exports and contacts.
+_CREDIT_WARNINGS_VIEW = ("credit.view_creditprediction", "credit.view_creditcontact")
+_CREDIT_WARNINGS_ACT = (*_CREDIT_WARNINGS_VIEW, "credit.export_creditprediction", "credit.add_creditcontact")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -115,7 +118,8 @@ ROLES: dict[RoleCode, Role] = {
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
              *_LEDGER_VIEW),
         ),
-        Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True, _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT),
+        Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
+             _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT),
         Role(
             RoleCode.SUPERVISOR,
             "局领导",
@@ -123,7 +127,7 @@ ROLES: dict[RoleCode, Role] = {
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
-            + _CREDIT_VIEW + ("credit.view_creditimport",),
+            + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

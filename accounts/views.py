@@ -19,6 +19,7 @@ from .api_auth import SignInRateThrottle
 from .audit_labels import change_rows, object_type_label, verb_label
 from .exports import audited_xlsx_export
 from .forms import OwnPasswordChangeForm
+from .home_blocks import home_blocks
 from .request_context import current
 from .selectors import AUDIT_COLUMNS, AUDIT_SORT, audit_event_filterset, audit_events_for_user
 from .services import user_password_change
@@ -105,8 +106,8 @@ def server_error(request):
 
 @login_required
 def home(request):
-    """工作台: the signed-in officer's starting page."""
-    return render(request, "accounts/home.html")
+    """工作台: the signed-in officer's starting page: the blocks the apps contribute, then the menu's tiles."""
+    return render(request, "accounts/home.html", {"home_blocks": home_blocks(request)})
 
 
 # --- 审计日志 (supervisors and admins) -----------------------------------------------------------

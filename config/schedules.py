@@ -110,4 +110,12 @@ SCHEDULES: list[ScheduleEntry] = [
         at="8:30",
         expire_hours=6,
     ),
+    # 信用预警 (credit): the daily prediction of every taxpayer's rating for the current year.
+    ScheduleEntry.daily(
+        "credit-daily-warnings",
+        "credit.daily_warnings",
+        "每天6:00：推算逾期申报，再预测每户纳税人本年度的信用得分和级别（预警名单据此生成）。",
+        at="6:00",
+        expire_hours=6,
+    ),
 ]

@@ -9,6 +9,11 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         _register_audit_labels()
+        from accounts.home_blocks import register_home_block
+
+        from .warnings.views import home_block
+
+        register_home_block(home_block)
 
 
 def _register_audit_labels() -> None:
@@ -16,11 +21,17 @@ def _register_audit_labels() -> None:
     from accounts.audit_labels import register
 
     register(
-        verbs={"late_returns_derive": "推算逾期申报"},
+        verbs={
+            "late_returns_derive": "推算逾期申报",
+            "credit_warning_sms": "发送纳税信用预警短信",
+            "credit_contact": "登记纳税信用联系",
+        },
         object_types={
             "credit.creditimport": "信用数据导入",
             "credit.dishonestyevent": "失信行为记录",
             "credit.creditrating": "纳税信用评价结果",
+            "credit.creditprediction": "信用预测",
+            "credit.creditcontact": "信用联系记录",
         },
         keys={"kind": "导入类型"},
         object_type="credit.creditimport",

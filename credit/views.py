@@ -19,6 +19,7 @@ from . import selectors, services
 from .imports import EVENT_SPEC, RATING_SPEC, build_template
 from .imports.readers import EVENT_HINTS, FLAG_HINTS, RATING_HINTS
 from .models import CreditImport
+from .warnings.views import taxpayer_block
 
 VIEW_IMPORTS = "credit.view_creditimport"
 ADD_IMPORT = "credit.add_creditimport"
@@ -168,5 +169,6 @@ def taxpayer_credit(request, pk: int):
         "ratings": ratings,
         "events": events,
         "can_see_events": request.user.has_perm(VIEW_EVENTS),
+        **taxpayer_block(request.user, taxpayer),
     }
     return render(request, "credit/taxpayer_credit.html", context)

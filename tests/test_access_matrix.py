@@ -81,6 +81,9 @@ CREDIT_IMPORT_READERS = {"credit_officer", "supervisor"}  # credit.view_creditim
 CREDIT_IMPORTERS = {"credit_officer"}  # credit.add_creditimport
 CREDIT_VIEWERS = {"officer_a", "officer_b", "credit_officer", "supervisor"}  # view_creditrating/_dishonestyevent
 CREDIT_VIEW = only(CREDIT_VIEWERS, then=200, otherwise=403)
+# 信用预警 (credit.0004_warnings): the credit officer acts (exports, texts, records calls and visits); 局领导 views.
+WARNING_VIEW = only({"credit_officer", "supervisor"}, then=200, otherwise=403)
+WARNING_ACTORS = {"credit_officer"}
 
 
 def _candidates(f: dict) -> dict:
@@ -271,6 +274,28 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "credit_taxpayer_b": Endpoint(
         lambda f: reverse("credit:taxpayer", args=[f["taxpayer_b"].pk]), 403, {**CREDIT_VIEW, **SCOPED_TO_B}
+    ),
+    "credit_warnings": Endpoint(lambda f: reverse("credit:warnings"), 403, WARNING_VIEW),
+    "credit_warning_list": Endpoint(lambda f: reverse("credit:warning_list", args=["follow"]), 403, WARNING_VIEW),
+    "credit_warning_export": Endpoint(
+        lambda f: reverse("credit:warning_export", args=["at_risk"]),
+        403,
+        only(WARNING_ACTORS, then=200, otherwise=403),
+    ),
+    "credit_warning_sms": Endpoint(
+        lambda f: reverse("credit:warning_sms", args=["at_risk"]), 403, only(WARNING_ACTORS, then=200, otherwise=403)
+    ),
+    "credit_warning_sms_post": Endpoint(  # an empty list: nothing sent, back to the list
+        lambda f: reverse("credit:warning_sms", args=["repairable"]),
+        403,
+        only(WARNING_ACTORS, then=302, otherwise=403),
+        method="post",
+    ),
+    "credit_contact_add": Endpoint(  # an empty form: back to the taxpayer's page with the error
+        lambda f: reverse("credit:contact_add", args=[f["taxpayer_a"].pk]),
+        403,
+        only(WARNING_ACTORS, then=302, otherwise=403),
+        method="post",
     ),
     # --- 数据导入
     "import_list": Endpoint(lambda f: reverse("taxpayers:import_list"), 403, IMPORT_READ),

@@ -1,5 +1,15 @@
 """纳税信用 models, one module per part of the service; every model is importable from ``credit.models``."""
 
 from .records import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet, indicator_label
+from .warnings import CreditContact, CreditPrediction
 
-__all__ = ["CreditImport", "CreditRating", "DishonestyEvent", "RatingBasis", "RuleSet", "indicator_label"]
+__all__ = [
+    "CreditContact",
+    "CreditImport",
+    "CreditPrediction",
+    "CreditRating",
+    "DishonestyEvent",
+    "RatingBasis",
+    "RuleSet",
+    "indicator_label",
+]

@@ -1,0 +1,294 @@
+"""Writes of the credit warnings: the daily predictions (set-based, chunked by taxpayer id, an idempotent upsert),
+the warning SMS through the outbox (never twice for the same behaviour) and the contacts the officer records.
+
+The prediction reads, per chunk of taxpayers, the events recorded in the evaluation year in one query and the
+ratings in force in one query, then calls ``credit.rules.assess`` in memory for each taxpayer: a bounded number of
+statements whatever the number of taxpayers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.audit import record_event
+from core.errors import ApplicationError
+from core.masking import mask_identifier
+from notify.models import MessageTemplate
+from notify.services import SmsRejected, sms_enqueue
+from taxpayers.models import Taxpayer
+
+from ..models import CreditContact, CreditPrediction, DishonestyEvent
+from ..rules import CaseError, Evaluation, Event, TaxpayerFacts, assess
+from ..selectors import rating_in_force_sql
+from ..services import late_returns_derive
+from .selectors import SmsTarget, sms_targets
+
+logger = logging.getLogger(__name__)
+
+PREDICTION_FIELDS = (
+    "current_level",
+    "score",
+    "level",
+    "score_if_repaired",
+    "level_if_repaired",
+    "points_at_stake",
+    "deadline",
+    "open_events",
+    "warnings",
+    "computed_at",
+)
+TEMPLATE_FOR_LEVEL = {"A": "credit_warning_ab", "B": "credit_warning_ab"}
+TEMPLATE_OTHERWISE = "credit_warning_cd"
+
+
+@dataclass(frozen=True)
+class PredictionRun:
+    year: int
+    predicted: int
+    failed: int  # taxpayers whose events the rules refused (an unknown indicator): logged, left as they were
+
+
+def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
+    """The daily job: derive the late returns from the returns held, then predict every taxpayer's rating."""
+    today = today or timezone.localdate()
+    late_returns_derive(today=today)
+    return credit_predictions_refresh(today=today)
+
+
+def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 2000) -> PredictionRun:
+    """Predict the current evaluation year (the calendar year of ``today``) for every taxpayer still registered;
+    one row per taxpayer and year, upserted: running it again gives the same rows."""
+    today = today or timezone.localdate()
+    year = today.year
+    ids = list(
+        Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk").values_list("pk", flat=True)
+    )
+    predicted = failed = 0
+    now = timezone.now()
+    for start in range(0, len(ids), chunk):
+        rows, refused = _predict_chunk(ids[start : start + chunk], year=year, today=today, now=now)
+        with transaction.atomic():
+            CreditPrediction.objects.bulk_create(
+                rows,
+                batch_size=1000,
+                update_conflicts=True,
+                unique_fields=["taxpayer", "year"],
+                update_fields=list(PREDICTION_FIELDS),
+            )
+        predicted += len(rows)
+        failed += refused
+    return PredictionRun(year=year, predicted=predicted, failed=failed)
+
+
+def _ratings_in_force(ids: list[int], today: dt.date) -> dict[int, tuple]:
+    """taxpayer id → (level, score, year) of the rating in force on ``today``: one statement for the chunk."""
+    sql = rating_in_force_sql(today, where="taxpayer_id BETWEEN %(lo)s AND %(hi)s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"lo": ids[0], "hi": ids[-1]})
+        return {taxpayer_id: (level, score, year) for taxpayer_id, level, score, year, _, _ in cursor.fetchall()}
+
+
+def _predict_chunk(ids: list[int], *, year: int, today: dt.date, now) -> tuple[list[CreditPrediction], int]:
+    events = defaultdict(list)
+    for row in (
+        DishonestyEvent.objects.filter(taxpayer_id__in=ids, recorded_on__year=year, recorded_on__lte=today)
+        .order_by("taxpayer_id", "recorded_on", "pk")
+        .values_list("pk", "taxpayer_id", "indicator", "recorded_on", "tax", "amount", "corrected_on", "no_penalty")
+    ):
+        events[row[1]].append(row)
+    ratings = _ratings_in_force(ids, today)
+    registered = dict(Taxpayer.objects.filter(pk__in=ids).values_list("pk", "registered_on"))
+    rows, refused = [], 0
+    for taxpayer_id in ids:
+        current = ratings.get(taxpayer_id)
+        try:
+            assessment = assess(_evaluation(year, today, current, registered.get(taxpayer_id), events[taxpayer_id]))
+        except CaseError:
+            logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
+            refused += 1
+            continue
+        rows.append(_prediction(taxpayer_id, year, current, assessment, events[taxpayer_id], now))
+    return rows, refused
+
+
+def _evaluation(year: int, today: dt.date, current, registered_on, event_rows) -> Evaluation:
+    previous_level = previous_d_kind = None
+    if current is not None and current[2] == year - 1:
+        previous_level = current[0]
+        if previous_level == "D":
+            previous_d_kind = "score" if current[1] is not None else "direct"
+    first_matter = registered_on if registered_on and registered_on.year == year else None
+    return Evaluation(
+        year=year,
+        as_of=today,
+        taxpayer=TaxpayerFacts(
+            first_tax_matter_date=first_matter, previous_level=previous_level, previous_d_kind=previous_d_kind
+        ),
+        events=tuple(
+            Event(indicator, recorded_on, tax or None, amount, corrected_on, no_penalty)
+            for _, _, indicator, recorded_on, tax, amount, corrected_on, no_penalty in event_rows
+        ),
+    )
+
+
+def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> CreditPrediction:
+    open_ids = {}
+    for pk, _, indicator, recorded_on, _, _, corrected_on, _ in event_rows:
+        if corrected_on is None:
+            open_ids.setdefault((indicator, recorded_on), pk)
+    warnings = [
+        {
+            "indicator": w.indicator,
+            "indicator_name": w.indicator_name,
+            "recorded_on": w.recorded_on.isoformat(),
+            "event_id": open_ids.get((w.indicator, w.recorded_on)),
+            "points": str(w.points_at_stake),
+            "deadline": w.deadline.isoformat() if w.deadline else None,
+        }
+        for w in assessment.warnings
+    ]
+    deadlines = [w.deadline for w in assessment.warnings if w.deadline is not None]
+    return CreditPrediction(
+        taxpayer_id=taxpayer_id,
+        year=year,
+        current_level=current[0] if current else "",
+        score=assessment.score,
+        level=assessment.level,
+        score_if_repaired=assessment.score_if_all_repaired_now,
+        level_if_repaired=assessment.level_if_all_repaired_now,
+        points_at_stake=max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
+        deadline=min(deadlines) if deadlines else None,
+        open_events=len(open_ids),
+        warnings=warnings,
+        computed_at=now,
+    )
+
+
+# --- outreach ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmsOutcome:
+    enqueued: int
+    unreachable: int
+    skipped: int  # nothing left to text: every open behaviour already texted, or none with points at stake
+
+
+def _templates() -> dict[str, MessageTemplate]:
+    templates = {
+        t.code: t
+        for t in MessageTemplate.objects.filter(
+            code__in=[*TEMPLATE_FOR_LEVEL.values(), TEMPLATE_OTHERWISE], active=True
+        )
+    }
+    if len(templates) < 2:
+        raise ApplicationError(
+            "纳税信用预警短信模板不存在或已停用，无法发送；请信息中心在系统管理中启用后重试。", code="template_missing"
+        )
+    return templates
+
+
+def credit_warning_sms_send(*, actor, predictions: list[CreditPrediction]) -> SmsOutcome:
+    """Text each taxpayer about its open behaviour with the most points at stake that it has not been texted about
+    (the template of its level: A/B at risk, C/D to repair). Keyed on the event: the outbox key and a unique
+    contact row per event, so no behaviour is texted twice however often this runs."""
+    templates = _templates()
+    now = timezone.now()
+    enqueued = unreachable = skipped = 0
+    with transaction.atomic():
+        # Two sends over the same taxpayers wait for each other, so the second sees the first's contacts.
+        list(CreditPrediction.objects.select_for_update().filter(pk__in=[p.pk for p in predictions]).values("pk"))
+        targets = sms_targets(predictions)
+        for target in targets:
+            if target.event_id is None:
+                skipped += 1
+                continue
+            message, error = _enqueue(target, templates, actor, now)
+            sent = message is not None and message.status not in ("failed", "cancelled")
+            CreditContact.objects.create(
+                taxpayer_id=target.prediction.taxpayer_id,
+                kind=CreditContact.Kind.SMS,
+                outcome=CreditContact.Outcome.SENT if sent else CreditContact.Outcome.NOT_SENT,
+                note=error or (message.error_message if message is not None and not sent else ""),
+                event_id=target.event_id,
+                level=target.prediction.level,
+                sms=message,
+                officer=actor if getattr(actor, "is_authenticated", False) else None,
+                contacted_at=now,
+            )
+            enqueued += sent
+            unreachable += not sent
+        if enqueued or unreachable:
+            record_event(
+                actor=actor,
+                verb="credit_warning_sms",
+                object_type="credit.creditcontact",
+                object_repr="纳税信用预警短信",
+                summary=f"发送纳税信用预警短信：{enqueued} 户已进入发件箱，{unreachable} 户无法发送",
+                changes={"enqueued": enqueued, "unreachable": unreachable},
+            )
+    return SmsOutcome(enqueued=enqueued, unreachable=unreachable, skipped=skipped)
+
+
+def _enqueue(target: SmsTarget, templates, actor, now):
+    if not target.mobile:
+        return None, target.reason
+    prediction, warning = target.prediction, target.warning
+    taxpayer = prediction.taxpayer
+    template = templates.get(TEMPLATE_FOR_LEVEL.get(prediction.current_level, TEMPLATE_OTHERWISE))
+    variables = {
+        "taxpayer_name": taxpayer.name,
+        "recorded_on": warning["recorded_on"],
+        "indicator_name": warning["indicator_name"],
+        "points": warning["points"],
+        "deadline": warning["deadline"] or "尽快",
+        "branch_name": taxpayer.branch.name,
+    }
+    try:
+        message = sms_enqueue(
+            to=target.mobile,
+            idempotency_key=f"credit-warning:event:{target.event_id}",
+            template=template,
+            variables=variables,
+            related_object=taxpayer,
+            related=f"纳税信用预警 {mask_identifier(taxpayer.identifier)}",
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            now=now,
+        )
+    except SmsRejected as exc:
+        return None, exc.message[:200]
+    return message, ""
+
+
+def credit_contact_record(*, actor, taxpayer: Taxpayer, kind: str, outcome: str, note: str = "") -> CreditContact:
+    """Record a call or a visit (上门辅导, repair coaching included) and its outcome; SMS go through the outbox."""
+    if kind not in (CreditContact.Kind.CALL, CreditContact.Kind.VISIT):
+        raise ApplicationError("短信请从预警名单发送；此处登记电话或上门辅导。", code="contact_kind")
+    if outcome in (CreditContact.Outcome.SENT, CreditContact.Outcome.NOT_SENT):
+        raise ApplicationError("请选择电话或上门辅导的结果。", code="contact_outcome")
+    prediction = CreditPrediction.objects.filter(taxpayer=taxpayer).order_by("-year").first()
+    with transaction.atomic():
+        contact = CreditContact.objects.create(
+            taxpayer=taxpayer,
+            kind=kind,
+            outcome=outcome,
+            note=note[:500],
+            level=prediction.level if prediction else "",
+            officer=actor,
+            contacted_at=timezone.now(),
+        )
+        record_event(
+            actor=actor,
+            verb="credit_contact",
+            target=contact,
+            summary=f"登记纳税信用{contact.get_kind_display()}：{contact.get_outcome_display()}"
+            f"（{mask_identifier(taxpayer.identifier)}）",
+        )
+    return contact

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class CreditConfig(AppConfig):
-    """纳税信用: the rating history, dishonesty events and their imports; warnings and repair cases to come."""
+    """纳税信用: the rating history, dishonesty events and their imports; repair, 复核 and 复评 cases; warnings
+    to come."""
 
     name = "credit"
     verbose_name = "纳税信用"
@@ -16,8 +17,17 @@ def _register_audit_labels() -> None:
     from accounts.audit_labels import register
 
     register(
-        verbs={"late_returns_derive": "推算逾期申报"},
+        verbs={
+            "late_returns_derive": "推算逾期申报",
+            "credit_case_receive": "受理信用修复、复核、复评申请",
+            "credit_case_review": "开始审核信用申请",
+            "credit_case_raise": "信用申请提请上级",
+            "credit_case_answer": "登记上级答复",
+            "credit_case_decide": "决定信用申请",
+            "credit_case_withdraw": "撤回信用申请",
+        },
         object_types={
+            "credit.creditcase": "纳税信用修复、复核、复评申请",
             "credit.creditimport": "信用数据导入",
             "credit.dishonestyevent": "失信行为记录",
             "credit.creditrating": "纳税信用评价结果",

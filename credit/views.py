@@ -168,5 +168,6 @@ def taxpayer_credit(request, pk: int):
         "ratings": ratings,
         "events": events,
         "can_see_events": request.user.has_perm(VIEW_EVENTS),
+        "can_open_case": request.user.has_perm("credit.add_creditcase"),
     }
     return render(request, "credit/taxpayer_credit.html", context)

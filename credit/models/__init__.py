@@ -1,5 +1,16 @@
 """纳税信用 models, one module per part of the service; every model is importable from ``credit.models``."""
 
 from .records import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet, indicator_label
+from .repairs import CreditCase, CreditCaseItem, CreditCaseTransition
 
-__all__ = ["CreditImport", "CreditRating", "DishonestyEvent", "RatingBasis", "RuleSet", "indicator_label"]
+__all__ = [
+    "CreditCase",
+    "CreditCaseItem",
+    "CreditCaseTransition",
+    "CreditImport",
+    "CreditRating",
+    "DishonestyEvent",
+    "RatingBasis",
+    "RuleSet",
+    "indicator_label",
+]

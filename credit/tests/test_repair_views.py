@@ -117,3 +117,27 @@ def test_the_list_filters_in_the_url_masks_identifiers_and_keeps_to_the_branch(
     assert client_for("supervisor").get(url, {"kind": "re_evaluation"}).context["page_obj"].paginator.count == 0
     detail = client_for("supervisor").get(reverse("credit:case", args=[cases[taxpayer_a.pk].pk])).content.decode()
     assert "开始审核" not in detail  # 局领导 views, the credit officer acts
+
+
+def test_the_list_reads_a_fixed_number_of_queries(client_for, personas, org, django_assert_max_num_queries):
+    from taxpayers.tests.factories import TaxpayerFactory
+
+    for index in range(3):
+        taxpayer = TaxpayerFactory(branch=org["branch_a"], name=f"城东第{index}公司")
+        late = _rated(taxpayer)
+        services.credit_case_receive(
+            actor=personas["credit_officer"],
+            taxpayer=taxpayer,
+            kind="repair",
+            year=2025,
+            corrections={late.pk: late.corrected_on},
+            contact_name="王会计",
+            contact_phone="13800138000",
+            received_on=dt.date(2026, 5, 11),
+        )
+    client = client_for("credit_officer")
+    client.get(reverse("credit:cases"))  # warm the session and permission caches
+    # session, user, permissions (2), groups, count, inbox badge, branch menu, the page's rows with their joins
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("credit:cases"))
+    assert response.context["page_obj"].paginator.count == 3

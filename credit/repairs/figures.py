@@ -20,7 +20,7 @@ from credit.rules.indicators import find_indicator
 from credit.rules.level import LevelFacts, level_for
 from credit.rules.parameters import LEVEL_BANDS, NEW_SYSTEM_FROM, evaluation_date
 
-from ..models import CreditCase, CreditCaseItem, CreditRating, DishonestyEvent
+from ..models import CreditCase, CreditCaseItem, CreditRating, DishonestyEvent, RatingBasis
 from ..models.repairs import BAND_LABELS
 from ..selectors import IN_FORCE_ORDER
 
@@ -87,6 +87,17 @@ def _apply_deadline(row: DishonestyEvent) -> dt.date:
     return evaluation_date(row.recorded_on.year + 1) - dt.timedelta(days=1)
 
 
+def _rated_on(rating: CreditRating) -> dt.date:
+    """The day the year's annual result was set (a later repair or 复评 row does not move it)."""
+    first = (
+        CreditRating.objects.filter(taxpayer_id=rating.taxpayer_id, year=rating.year, basis=RatingBasis.EVALUATED)
+        .order_by("evaluated_on")
+        .values_list("evaluated_on", flat=True)
+        .first()
+    )
+    return first or rating.evaluated_on
+
+
 def _repaired_before(event_ids: set[int], exclude_case: int | None) -> set[int]:
     granted = CreditCaseItem.objects.filter(event_id__in=event_ids, granted=True).exclude(case_id=exclude_case)
     return set(granted.values_list("event_id", flat=True))
@@ -119,7 +130,7 @@ def _refusals(
             reasons.append(f"{name}尚未纠正，纠正后方可申请修复。")
         elif corrections[row.pk] > on:
             reasons.append(f"{name}的纠正日期晚于今天。")
-        elif row.corrected_on is not None and row.corrected_on <= rating.evaluated_on:
+        elif row.corrected_on is not None and row.corrected_on <= _rated_on(rating):
             reasons.append(f"{name}在评价结果确定前已经纠正，评价时已按纠正时间修复，无需申请。")
         elif applied_on > _apply_deadline(row):
             reasons.append(f"{name}已超过申请修复的期限（{_apply_deadline(row):%Y-%m-%d}）。")

@@ -152,6 +152,43 @@ def test_ineligible_requests_are_refused_with_the_reason(personas, rated, event,
     assert not CreditCase.objects.exists() and not AuditEvent.objects.filter(verb="credit_case_receive").exists()
 
 
+def test_an_application_after_the_end_of_the_year_after_the_record_is_too_late(personas, taxpayer_a):
+    CreditRating.objects.create(
+        taxpayer=taxpayer_a,
+        year=2024,
+        level="C",
+        score=Decimal("69"),
+        evaluated_on=dt.date(2025, 4, 20),
+        rule_set="2014",
+    )
+    row = DishonestyEvent.objects.create(
+        taxpayer=taxpayer_a, indicator="010103", recorded_on=dt.date(2024, 5, 10), corrected_on=dt.date(2025, 12, 1)
+    )
+    with pytest.raises(CaseRefused, match="已超过申请修复的期限（2025-12-31）"):
+        services.credit_case_receive(
+            actor=personas["credit_officer"],
+            taxpayer=taxpayer_a,
+            kind="repair",
+            year=2024,
+            corrections={row.pk: row.corrected_on},
+            contact_name="王会计",
+            contact_phone="13800138000",
+            received_on=dt.date(2026, 1, 5),
+        )
+    # Within the year after the record, the old standard gives 20 % of the 3 points: 69.6, still C.
+    case = services.credit_case_receive(
+        actor=personas["credit_officer"],
+        taxpayer=taxpayer_a,
+        kind="repair",
+        year=2024,
+        corrections={row.pk: row.corrected_on},
+        contact_name="王会计",
+        contact_phone="13800138000",
+        received_on=dt.date(2025, 12, 15),
+    )
+    assert (case.points_restored, case.score_after, case.level_after) == (Decimal("0.6"), Decimal("69.6"), "C")
+
+
 def test_a_year_without_a_rating_needs_no_application(personas, taxpayer_a):
     row = DishonestyEvent.objects.create(
         taxpayer=taxpayer_a, indicator="010103", recorded_on=dt.date(2025, 9, 10), corrected_on=dt.date(2025, 10, 1)

@@ -66,6 +66,10 @@ _CREDIT_IMPORT = ("credit.view_creditimport", "credit.add_creditimport")
 # 信用预警 (credit.0004_warnings): the predictions' lists and the contacts; the credit officer exports and contacts.
 _CREDIT_WARNINGS_VIEW = ("credit.view_creditprediction", "credit.view_creditcontact")
 _CREDIT_WARNINGS_ACT = (*_CREDIT_WARNINGS_VIEW, "credit.export_creditprediction", "credit.add_creditcontact")
+# 纳税信用修复、复核、复评 cases (granted by credit.0005_repair_cases): the credit officer registers, reviews and
+# decides them; 局领导 and the branches (their own taxpayers') view them.
+_CREDIT_CASES_VIEW = ("credit.view_creditcase",)
+_CREDIT_CASES_WORK = (*_CREDIT_CASES_VIEW, "credit.add_creditcase", "credit.handle_creditcase")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -109,7 +113,8 @@ ROLES: dict[RoleCode, Role] = {
         ),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
-             + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",) + _CREDIT_VIEW),  # their branch's ledger only
+             + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",)  # their branch's ledger only
+             + _CREDIT_VIEW + _CREDIT_CASES_VIEW),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
              + _APPLICATIONS_VIEW + _LEDGER_VIEW),
@@ -119,7 +124,7 @@ ROLES: dict[RoleCode, Role] = {
              *_LEDGER_VIEW),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
-             _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT),
+             _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK),
         Role(
             RoleCode.SUPERVISOR,
             "局领导",
@@ -127,7 +132,7 @@ ROLES: dict[RoleCode, Role] = {
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
-            + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW,
+            + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class CreditConfig(AppConfig):
-    """纳税信用: the rating history, dishonesty events and their imports; warnings and repair cases to come."""
+    """纳税信用: the rating history, dishonesty events and their imports; repair, 复核 and 复评 cases; warnings
+    to come."""
 
     name = "credit"
     verbose_name = "纳税信用"
@@ -25,8 +26,15 @@ def _register_audit_labels() -> None:
             "late_returns_derive": "推算逾期申报",
             "credit_warning_sms": "发送纳税信用预警短信",
             "credit_contact": "登记纳税信用联系",
+            "credit_case_receive": "受理信用修复、复核、复评申请",
+            "credit_case_review": "开始审核信用申请",
+            "credit_case_raise": "信用申请提请上级",
+            "credit_case_answer": "登记上级答复",
+            "credit_case_decide": "决定信用申请",
+            "credit_case_withdraw": "撤回信用申请",
         },
         object_types={
+            "credit.creditcase": "纳税信用修复、复核、复评申请",
             "credit.creditimport": "信用数据导入",
             "credit.dishonestyevent": "失信行为记录",
             "credit.creditrating": "纳税信用评价结果",

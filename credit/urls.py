@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .repairs import views as repair_views
 from .warnings import views as warning_views
 
 app_name = "credit"
@@ -19,4 +20,9 @@ urlpatterns = [
     path("warnings/<str:kind>/export.xlsx", warning_views.warning_export, name="warning_export"),
     path("warnings/<str:kind>/sms/", warning_views.warning_sms, name="warning_sms"),
     path("taxpayers/<int:pk>/contacts/", warning_views.contact_add, name="contact_add"),
+    path("taxpayers/<int:pk>/cases/new/", repair_views.case_new, name="case_new"),
+    path("cases/", repair_views.case_list, name="cases"),
+    path("cases/<int:pk>/", repair_views.case_detail, name="case"),
+    path("cases/<int:pk>/decide/", repair_views.case_decide, name="case_decide"),
+    path("cases/<int:pk>/<str:action>/", repair_views.case_act, name="case_act"),
 ]

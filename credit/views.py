@@ -170,5 +170,6 @@ def taxpayer_credit(request, pk: int):
         "events": events,
         "can_see_events": request.user.has_perm(VIEW_EVENTS),
         **taxpayer_block(request.user, taxpayer),
+        "can_open_case": request.user.has_perm("credit.add_creditcase"),
     }
     return render(request, "credit/taxpayer_credit.html", context)

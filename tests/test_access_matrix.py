@@ -84,6 +84,24 @@ CREDIT_VIEW = only(CREDIT_VIEWERS, then=200, otherwise=403)
 # 信用预警 (credit.0004_warnings): the credit officer acts (exports, texts, records calls and visits); 局领导 views.
 WARNING_VIEW = only({"credit_officer", "supervisor"}, then=200, otherwise=403)
 WARNING_ACTORS = {"credit_officer"}
+# 修复、复核、复评 cases: the credit officer registers and decides; 局领导 and the branches (their own) view.
+CREDIT_CASE_VIEW = only({"officer_a", "officer_b", "credit_officer", "supervisor"}, then=200, otherwise=403)
+CREDIT_CASE_HANDLERS = {"credit_officer"}  # credit.add_creditcase, credit.handle_creditcase
+
+
+def _credit_case(f: dict, key: str) -> int:
+    """A case under review for taxpayer_a or taxpayer_b, built once per test."""
+    name = f"credit_case_{key}"
+    if name not in f:
+        import datetime as dt
+
+        from credit.models import CreditCase
+
+        f[name] = CreditCase.objects.create(
+            taxpayer=f[f"taxpayer_{key}"], kind="repair", year=2025, contact_name="王会计", contact_phone="13800138000",
+            received_on=dt.date(2026, 5, 11), due_on=dt.date(2026, 6, 1), state="reviewing",
+        ).pk
+    return f[name]
 
 
 def _candidates(f: dict) -> dict:
@@ -295,6 +313,41 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda f: reverse("credit:contact_add", args=[f["taxpayer_a"].pk]),
         403,
         only(WARNING_ACTORS, then=302, otherwise=403),
+        method="post",
+    ),
+    "credit_cases": Endpoint(lambda f: reverse("credit:cases") + "?state=open&overdue=1", 403, CREDIT_CASE_VIEW),
+    "credit_case_a": Endpoint(
+        lambda f: reverse("credit:case", args=[_credit_case(f, "a")]), 403, {**CREDIT_CASE_VIEW, **SCOPED_TO_A}
+    ),
+    "credit_case_b": Endpoint(
+        lambda f: reverse("credit:case", args=[_credit_case(f, "b")]), 403, {**CREDIT_CASE_VIEW, **SCOPED_TO_B}
+    ),
+    "credit_case_new": Endpoint(
+        lambda f: reverse("credit:case_new", args=[f["taxpayer_a"].pk]),
+        403,
+        only(CREDIT_CASE_HANDLERS, then=200, otherwise=403),
+    ),
+    "credit_case_new_post": Endpoint(  # nothing chosen: the form again with its errors
+        lambda f: reverse("credit:case_new", args=[f["taxpayer_b"].pk]),
+        403,
+        only(CREDIT_CASE_HANDLERS, then=400, otherwise=403),
+        method="post",
+    ),
+    "credit_case_decide": Endpoint(
+        lambda f: reverse("credit:case_decide", args=[_credit_case(f, "a")]),
+        403,
+        only(CREDIT_CASE_HANDLERS, then=200, otherwise=403),
+    ),
+    "credit_case_decide_post": Endpoint(  # nothing granted and no reason: refused with the form again
+        lambda f: reverse("credit:case_decide", args=[_credit_case(f, "b")]),
+        403,
+        only(CREDIT_CASE_HANDLERS, then=400, otherwise=403),
+        method="post",
+    ),
+    "credit_case_act": Endpoint(  # a step the state does not allow: back to the case with the message
+        lambda f: reverse("credit:case_act", args=[_credit_case(f, "a"), "review"]),
+        403,
+        only(CREDIT_CASE_HANDLERS, then=302, otherwise=403),
         method="post",
     ),
     # --- 数据导入

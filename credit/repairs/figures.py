@@ -1,0 +1,214 @@
+"""What a case would give, from the rules: eligibility of each behaviour named, and the score and level before and
+after (a read; nothing is written here).
+
+The taxpayer's year is assessed twice with ``credit.rules.assess``: as rated (the behaviours named still open for a
+repair, as they are for a 复核/复评), and as the case asks (corrected on the stated dates, or the disputed
+deductions removed). The difference is what the rules restore — never more than was deducted, per behaviour.
+It is added to the score of the rating in force, and the level follows the year's bands and not-A conditions
+(国家税务总局公告2021年第31号 三: 按照《纳税信用修复范围及标准》调整…重新评价).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from credit.rules import CaseError, Evaluation, Event, TaxpayerFacts, assess
+from credit.rules.assess import year_day
+from credit.rules.indicators import find_indicator
+from credit.rules.level import LevelFacts, level_for
+from credit.rules.parameters import LEVEL_BANDS, NEW_SYSTEM_FROM, evaluation_date
+
+from ..models import CreditCase, CreditCaseItem, CreditRating, DishonestyEvent, RatingBasis
+from ..models.repairs import BAND_LABELS
+from ..selectors import IN_FORCE_ORDER
+
+HUNDRED = Decimal(100)
+
+
+class NotEligible(Exception):
+    """The case cannot be granted as asked; ``reasons`` are the Chinese sentences shown to the officer."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("；".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    event: DishonestyEvent
+    corrected_on: dt.date | None
+    deduction: Decimal
+    restored: Decimal
+    band: str
+
+    @property
+    def band_label(self) -> str:
+        return BAND_LABELS.get(self.band, self.band)
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """The rating in force, what the rules restore, and the score and level after."""
+
+    rating: CreditRating
+    items: tuple[ItemFigures, ...]
+    restored: Decimal
+    score_after: Decimal
+    level_after: str
+
+
+def rating_of_year(taxpayer_id: int, year: int) -> CreditRating | None:
+    """The latest rating row of the evaluation year (the one a repair or 复评 supersedes)."""
+    return CreditRating.objects.filter(taxpayer_id=taxpayer_id, year=year).order_by(*IN_FORCE_ORDER).first()
+
+
+def _facts(taxpayer, year: int) -> TaxpayerFacts:
+    previous = rating_of_year(taxpayer.pk, year - 1)
+    return TaxpayerFacts(
+        first_tax_matter_date=taxpayer.registered_on,
+        previous_level=previous.level if previous else None,
+        previous_d_kind=None
+        if previous is None or previous.level != "D"
+        else ("score" if previous.score is not None else "direct"),
+    )
+
+
+def _event(row: DishonestyEvent, corrected_on: dt.date | None) -> Event:
+    return Event(row.indicator, row.recorded_on, row.tax or None, row.amount, corrected_on, row.no_penalty)
+
+
+def _apply_deadline(row: DishonestyEvent) -> dt.date:
+    """Old rules: apply before the end of the year after the record (37号 二); 2025 rules: before the next
+    year's annual evaluation (2025年第12号 第二十四条), read as the evaluation day of the year after the record."""
+    if row.recorded_on < NEW_SYSTEM_FROM:
+        return dt.date(row.recorded_on.year + 1, 12, 31)
+    return evaluation_date(row.recorded_on.year + 1) - dt.timedelta(days=1)
+
+
+def _rated_on(rating: CreditRating) -> dt.date:
+    """The day the year's annual result was set (a later repair or 复评 row does not move it)."""
+    first = (
+        CreditRating.objects.filter(taxpayer_id=rating.taxpayer_id, year=rating.year, basis=RatingBasis.EVALUATED)
+        .order_by("evaluated_on")
+        .values_list("evaluated_on", flat=True)
+        .first()
+    )
+    return first or rating.evaluated_on
+
+
+def _repaired_before(event_ids: set[int], exclude_case: int | None) -> set[int]:
+    granted = CreditCaseItem.objects.filter(event_id__in=event_ids, granted=True).exclude(case_id=exclude_case)
+    return set(granted.values_list("event_id", flat=True))
+
+
+def _refusals(
+    *,
+    kind: str,
+    rating: CreditRating,
+    rows: list[DishonestyEvent],
+    corrections: dict[int, dt.date | None],
+    on: dt.date,
+    applied_on: dt.date,
+    case_id: int | None,
+) -> list[str]:
+    reasons = []
+    repaired = _repaired_before({r.pk for r in rows}, case_id)
+    for row in rows:
+        name = f"“{row.indicator_label}”（{row.recorded_on:%Y-%m-%d}）"
+        indicator = find_indicator(row.indicator, row.recorded_on)
+        if row.no_penalty:
+            reasons.append(f"{name}属首违不罚，未计入评价，无需申请。")
+        elif row.pk in repaired:
+            reasons.append(f"{name}已经修复或撤销扣分，不能重复申请。")
+        elif kind != CreditCase.Kind.REPAIR:
+            continue
+        elif indicator is None or not indicator.repairable:
+            reasons.append(f"{name}不在《纳税信用修复范围及标准》所列可修复情形内。")
+        elif corrections.get(row.pk) is None:
+            reasons.append(f"{name}尚未纠正，纠正后方可申请修复。")
+        elif corrections[row.pk] > on:
+            reasons.append(f"{name}的纠正日期晚于今天。")
+        elif row.corrected_on is not None and row.corrected_on <= _rated_on(rating):
+            reasons.append(f"{name}在评价结果确定前已经纠正，评价时已按纠正时间修复，无需申请。")
+        elif applied_on > _apply_deadline(row):
+            reasons.append(f"{name}已超过申请修复的期限（{_apply_deadline(row):%Y-%m-%d}）。")
+    return reasons
+
+
+def case_figures(
+    *,
+    taxpayer,
+    kind: str,
+    year: int,
+    corrections: dict[int, dt.date | None],
+    on: dt.date,
+    case_id: int | None = None,
+    applied_on: dt.date | None = None,
+) -> CaseFigures:
+    """The figures of a case naming ``corrections`` (event id → the correction date stated, or None for a
+    disputed deduction) decided on ``on`` (applied for on ``applied_on``, by default the same day);
+    ``NotEligible`` with every reason when it cannot be granted."""
+    rating = rating_of_year(taxpayer.pk, year)
+    if rating is None:
+        raise NotEligible(["该评价年度尚无评价结果：未评价的行为在年度评价时按纠正时间自动修复，无需申请。"])
+    if rating.score is None:
+        raise NotEligible(["该年度结果不是按评价得分评定的（直接判级或 M 级），请按直接判级修复的规定办理。"])
+    if not corrections:
+        raise NotEligible(["请至少选择一项失信行为。"])
+    rows = list(DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=year))
+    chosen = [r for r in rows if r.pk in corrections]
+    if len(chosen) != len(corrections):
+        raise NotEligible(["所选失信行为不属于该纳税人该评价年度。"])
+    reasons = _refusals(
+        kind=kind,
+        rating=rating,
+        rows=chosen,
+        corrections=corrections,
+        on=on,
+        applied_on=applied_on or on,
+        case_id=case_id,
+    )
+    if reasons:
+        raise NotEligible(reasons)
+    return _figures(taxpayer=taxpayer, kind=kind, year=year, rows=rows, corrections=corrections, on=on, rating=rating)
+
+
+def _figures(*, taxpayer, kind, year, rows, corrections, on, rating) -> CaseFigures:
+    repaired = _repaired_before({r.pk for r in rows}, None)
+    kept = [r for r in rows if r.pk not in repaired or r.pk in corrections]
+    base = Evaluation(year=year, as_of=max(on, dt.date(year, 1, 1)), taxpayer=_facts(taxpayer, year))
+    before_events = tuple(_event(r, None if r.pk in corrections else r.corrected_on) for r in kept)
+    if kind == CreditCase.Kind.REPAIR:
+        after_rows = kept
+        after_events = tuple(_event(r, corrections.get(r.pk, r.corrected_on)) for r in kept)
+    else:
+        after_rows = [r for r in kept if r.pk not in corrections]
+        after_events = tuple(_event(r, r.corrected_on) for r in after_rows)
+    try:
+        before = assess(replace(base, events=before_events))
+        after = assess(replace(base, events=after_events))
+    except CaseError as exc:
+        raise NotEligible([f"规则无法评价该年度：{exc}"]) from None
+    restored = max(after.score - before.score, Decimal(0))
+    results = {row.pk: result for row, result in zip(after_rows, after.events, strict=True)}
+    deducted = {row.pk: result for row, result in zip(kept, before.events, strict=True)}
+    items = tuple(
+        ItemFigures(
+            event=row,
+            corrected_on=corrections[row.pk],
+            deduction=deducted[row.pk].deduction,
+            restored=results[row.pk].repair if row.pk in results else deducted[row.pk].deduction,
+            band=results[row.pk].band if row.pk in results else "removed",
+        )
+        for row in kept
+        if row.pk in corrections
+    )
+    if restored <= 0:
+        raise NotEligible(["按规则所选行为可恢复的分值为零，不能修复。"])
+    score_after = min(rating.score + restored, HUNDRED)
+    day = year_day(base)
+    facts = LevelFacts(False, False, False, False, after.not_a_conditions)
+    level_after, _ = level_for(score_after, facts, LEVEL_BANDS.at(day))
+    return CaseFigures(rating, items, restored, score_after, level_after)

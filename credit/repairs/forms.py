@@ -1,0 +1,61 @@
+"""The forms of the case pages: the application (《纳税信用修复申请表》 data), the steps and the decision."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ..models import CreditCase
+
+
+class CaseForm(forms.Form):
+    """A new case for one taxpayer and one rated year: the behaviours named, each with its correction date."""
+
+    kind = forms.ChoiceField(label="申请类型", choices=CreditCase.Kind.choices)
+    events = forms.TypedMultipleChoiceField(label="申请事项", coerce=int, widget=forms.CheckboxSelectMultiple)
+    contact_name = forms.CharField(label="联系人", max_length=50)
+    contact_phone = forms.CharField(label="联系电话", max_length=20)
+    statement = forms.CharField(label="申请理由", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    commitment = forms.BooleanField(label="纳税人已承诺纠正情况和申请内容真实", required=False)
+
+    def __init__(self, *args, events, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event_rows = events
+        self.fields["events"].choices = [(e.pk, f"{e.indicator_label}（{e.recorded_on:%Y-%m-%d}）") for e in events]
+        for event in events:
+            self.fields[f"corrected_{event.pk}"] = forms.DateField(
+                label=f"{event.indicator_label} 纠正日期",
+                required=False,
+                initial=event.corrected_on,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+
+    def corrections(self) -> dict:
+        return {pk: self.cleaned_data.get(f"corrected_{pk}") for pk in self.cleaned_data["events"]}
+
+    def rows(self):
+        """(event, its correction date field) for the template."""
+        return [(event, self[f"corrected_{event.pk}"]) for event in self.event_rows]
+
+
+class RaiseForm(forms.Form):
+    question = forms.CharField(label="提请上级事项", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label="上级答复意见", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label="撤回说明", max_length=500, required=False)
+
+
+class DecisionForm(forms.Form):
+    granted = forms.TypedMultipleChoiceField(
+        label="准予的事项", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(label="决定理由", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["granted"].choices = [(i.event_id, i.event.indicator_label) for i in items]
+        self.fields["granted"].initial = [i.event_id for i in items]

@@ -1,0 +1,67 @@
+"""Reads of the repair, 复核 and 复评 cases, always through the scoping gateway (a case of another branch's
+taxpayer is a 404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.scoping import scope_to_user
+from taxpayers.models import Taxpayer
+
+from ..models import CreditCase, DishonestyEvent
+
+
+def cases_for_user(*, user, filters: Mapping | None = None, today: dt.date) -> QuerySet[CreditCase]:
+    """The cases of the taxpayers ``user`` may see, the nearest due first; ``state``, ``kind`` and ``overdue=1``
+    (open past the due date on ``today``) filter."""
+    cases = scope_to_user(
+        CreditCase.objects.select_related("taxpayer", "taxpayer__branch", "officer"),
+        user=user,
+        branch_field="taxpayer__branch",
+    )
+    filters = filters or {}
+    if filters.get("state") in CreditCase.State.values:
+        cases = cases.filter(state=filters["state"])
+    elif filters.get("state") == "open":
+        cases = cases.filter(state__in=CreditCase.OPEN_STATES)
+    if filters.get("kind") in CreditCase.Kind.values:
+        cases = cases.filter(kind=filters["kind"])
+    if filters.get("overdue") == "1":
+        cases = cases.filter(state__in=CreditCase.OPEN_STATES, due_on__lt=today)
+    return cases.order_by("due_on", "id")
+
+
+def case_for_user(*, user, pk: int) -> CreditCase:
+    """One case with its items and status changes; ``Http404`` outside the user's scope."""
+    queryset = scope_to_user(
+        CreditCase.objects.select_related("taxpayer", "taxpayer__branch", "officer", "created_by", "new_rating"),
+        user=user,
+        branch_field="taxpayer__branch",
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def case_items(case: CreditCase) -> list:
+    return list(case.items.select_related("event").order_by("event__recorded_on", "id"))
+
+
+def case_transitions(case: CreditCase) -> list:
+    return list(case.transitions.select_related("actor").order_by("at", "id"))
+
+
+def taxpayer_for_case(*, user, pk: int) -> Taxpayer:
+    return get_object_or_404(scope_to_user(Taxpayer.objects.select_related("branch"), user=user), pk=pk)
+
+
+def events_of_year(taxpayer: Taxpayer, year: int) -> list[DishonestyEvent]:
+    """The behaviours of the evaluation year a case may name."""
+    return list(DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=year).order_by("recorded_on", "id"))
+
+
+def case_years(taxpayer: Taxpayer) -> list[int]:
+    """The years with a rating, the latest first (a case is about a rated year)."""
+    return sorted(set(taxpayer.credit_ratings.values_list("year", flat=True)), reverse=True)

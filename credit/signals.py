@@ -1,0 +1,9 @@
+"""Signals credit sends to the apps above it (refund re-screens a taxpayer whose rating changed; 应退尽退).
+
+Credit never imports those apps: they connect their receivers in their ``AppConfig.ready()``.
+"""
+
+from django.dispatch import Signal
+
+rating_changed = Signal()
+"""A new rating row took effect: sent after commit with ``taxpayer_id``, ``level`` and ``effective_on``."""

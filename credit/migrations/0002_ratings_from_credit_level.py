@@ -1,10 +1,13 @@
 """Keeps today's single 纳税信用级别 of each taxpayer as a rating of the history, so nothing is lost when the
 field becomes a read of the latest rating.
 
-The year is the taxpayer's 信用评价年度 when given, else the calendar year before the row was last updated;
-the rating takes effect on 1 April of the following year (results are set in April, 公告2014年第40号 第二十三条);
-it counts as reached by the annual evaluation, under the rating system of its year. Running it again adds
-nothing (one rating per taxpayer, year and day).
+The year is the taxpayer's 信用评价年度 when given, else the calendar year before the row was last updated; it
+counts as reached by the annual evaluation, under the rating system of its year. The registry held one level
+without a date and every screening and application read it whatever its date, so the moved rating is in force
+from the start of the rating system (``IN_FORCE_FROM``, 公告2014年第40号 in force from 2014-10-01) until a dated
+rating supersedes it: nothing screened again, for any application date, changes by the move. (An effective
+date of 1 April of the year after would leave every earlier date unrated.) Running it again adds nothing
+(one rating per taxpayer, year and day).
 """
 
 import datetime as dt
@@ -12,6 +15,7 @@ import datetime as dt
 from django.db import migrations
 
 NOTE = "由纳税人登记信息中的纳税信用级别转入"
+IN_FORCE_FROM = dt.date(2014, 10, 1)
 
 
 def ratings_from_credit_level(apps, schema_editor):
@@ -27,7 +31,7 @@ def ratings_from_credit_level(apps, schema_editor):
                 year=year,
                 level=level,
                 score=None,
-                evaluated_on=dt.date(year + 1, 4, 1),
+                evaluated_on=IN_FORCE_FROM,
                 basis="evaluated",
                 rule_set="2025" if year >= 2025 else "2014",
                 note=NOTE,

@@ -27,7 +27,7 @@ def test_each_rated_taxpayer_gets_its_rating_once():
         "evaluated",
         "2025",
     )
-    assert rating.evaluated_on == dt.date(2026, 4, 1)
+    assert rating.evaluated_on == dt.date(2014, 10, 1)  # in force whatever the date, as the field was
     fallback = CreditRating.objects.get(taxpayer=no_year)
     assert fallback.year == no_year.updated_at.year - 1 and fallback.rule_set == (
         "2025" if fallback.year >= 2025 else "2014"

@@ -27,7 +27,7 @@ from ..rules import Case, CaseError, case_to_json
 from ..rules.split import SplitError, split_refund
 from ..screening.case_builder import tax_period_of, taxpayer_case
 from ..screening.decisions import Outcome, contract_output, decision_of
-from .risk import RuleFigures, figures_of
+from .risk import RuleFigures, application_date_for, figures_of
 
 ZERO = Decimal("0.00")
 
@@ -39,17 +39,6 @@ class Computation:
     case: Case
     decision: Outcome
     figures: RuleFigures
-
-
-def application_date_for(period: Period, received_on: dt.date) -> dt.date:
-    """The rules' application date: the receipt, kept inside the application period (the parser requires it).
-
-    A receipt after the period (an application filed on its last days and accepted after the month turned)
-    counts as filed on the period's last day.
-    """
-    if Period.of(received_on) == period:
-        return received_on
-    return period.last_day if received_on > period.last_day else period.first_day
 
 
 def options_for(application_period: Period) -> dict | None:

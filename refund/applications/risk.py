@@ -9,9 +9,11 @@ Checks (``CHECKS``, in this order; each has a stable code and a Chinese title):
 - ``recomputation_mismatch`` 重算金额不一致 — the rules on the data as it stands now, against the claimed
   amount (arrival) or the confirmed amount (approval); tolerance 0.00 yuan. A confirmation the officer
   corrected with a reason is accepted as long as the rules still give what the officer saw when correcting.
-- ``credit_level`` 纳税信用级别不符 — the rating when the application was submitted and the rating now must
-  both be allowed (A or B, ``CREDIT_LEVELS_ALLOWED``; 财政部 税务总局公告2019年第39号 第八条第（一）项第2目 and
-  its successors: the level at submission is the one that counts, a later downgrade is still a finding).
+- ``credit_level`` 纳税信用级别不符 — the rating in force on the application date (``application_date_for``),
+  as recorded when the application was submitted and as the ratings stand now (a repair or 复评 dated on or
+  before that day), must both be allowed (A or B, ``CREDIT_LEVELS_ALLOWED``; 财政部 税务总局公告2019年第39号
+  第八条第（一）项第2目 and its successors: the level on the application date is the one that counts; a
+  downgrade dated on or before it, recorded after submission, is still a finding).
 - ``compliance_changed`` 涉税合规记录变化 — a compliance record (penalty, fraud finding, 即征即退) created or
   occurring since the latest screening (arrival) or since the receipt (approval), unless an officer already
   verified it on this application (a resolved finding that lists it).
@@ -37,7 +39,7 @@ from django.utils import timezone
 
 from core.money import format_yuan
 from core.periods import Period
-from taxpayers.models import ComplianceRecord, Taxpayer
+from taxpayers.models import ComplianceRecord
 
 from ..labels import condition_title, error_help, regime_title
 from ..models import RefundApplication, ScreeningRun
@@ -45,10 +47,28 @@ from ..rules import CaseError
 from ..rules.parameters import CREDIT_LEVELS_ALLOWED
 from ..rules.regimes import cents
 from ..rules.split import restricted_to
+from ..screening.case_builder import level_in_force
 from ..screening.decisions import Outcome
 
 DEFAULT_ALLOWED_LEVELS = frozenset({"A", "B"})
 ARRIVAL, APPROVAL = "arrival", "approval"  # ApplicationRiskHit.Stage values
+
+
+def application_date_for(period: Period, received_on: dt.date) -> dt.date:
+    """The rules' application date: the receipt, kept inside the application period (the parser requires it).
+
+    A receipt after the period (an application filed on its last days and accepted after the month turned)
+    counts as filed on the period's last day.
+    """
+    if Period.of(received_on) == period:
+        return received_on
+    return period.last_day if received_on > period.last_day else period.first_day
+
+
+def level_at(application: RefundApplication) -> str:
+    """The level in force on the application's date as the ratings stand now ("" when unrated)."""
+    on_date = application_date_for(application.application_period, application.received_on)
+    return level_in_force(application.taxpayer_id, on_date)
 
 
 @dataclass(frozen=True)
@@ -174,8 +194,9 @@ def check_credit_level(ctx: RiskContext) -> dict | None:
     app = ctx.application
     allowed = allowed_levels(app.application_period)
     at_submission = app.credit_level_at_submission
-    # The rating as it stands in the database now (the application's cached taxpayer may be older).
-    now = Taxpayer.objects.values_list("credit_level", flat=True).get(pk=app.taxpayer_id)
+    # The rating in force on the application date as the ratings stand now: a 复评 or repair dated on or before
+    # that day counts, a rating that took effect later does not.
+    now = level_at(app)
     if at_submission in allowed and now in allowed:
         return None
     allowed_text = "或".join(sorted(allowed))

@@ -34,6 +34,7 @@ from ..models import (
     CoachingRecord,
     RefundApplication,
 )
+from ..screening.case_builder import level_in_force
 from ..screening.decisions import Outcome
 from .arrival import ClaimRefused, DuplicateApplication, duplicate_of, validate_arrival
 from .claims import claim_refusal
@@ -178,7 +179,7 @@ def _receive(
                 received_on=received_on,
                 due_on=due_on,
                 claimed_amount=amount,
-                credit_level_at_submission=taxpayer.credit_level or "",
+                credit_level_at_submission=level_in_force(taxpayer.pk, computation.case.application_date),
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
                 **computed_fields(computation, size_fallback=taxpayer.size, industry_fallback=taxpayer.industry_code),
             )
@@ -235,10 +236,10 @@ def application_receive(
 ) -> RefundApplication:
     """受理: an application arrives (officer's entry, the API, or a row of the core system's export).
 
-    The branch is copied from the taxpayer, the 10-working-day clock starts from receipt, the credit level at
-    submission is kept, and the real rules decide it on the taxpayer's data (inputs and result snapshotted,
-    the figures pre-filled for 一键确认). Then the arrival risk gate: a hit returns it (回退) with the evidence.
-    After commit the period's candidate item moves to 已申请.
+    The branch is copied from the taxpayer, the 10-working-day clock starts from receipt, the credit level in
+    force on the application date is kept, and the real rules decide it on the taxpayer's data (inputs and
+    result snapshotted, the figures pre-filled for 一键确认). Then the arrival risk gate: a hit returns it (回退)
+    with the evidence. After commit the period's candidate item moves to 已申请.
     """
     with transaction.atomic():
         application = _receive(

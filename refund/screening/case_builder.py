@@ -15,8 +15,11 @@ Two paths, one meaning:
 
 Mapping choices (documented because the database and the contract differ):
 
-- An empty ``credit_level`` (not yet rated) is passed as ``M``: newly registered enterprises
-  without an evaluation are rated M (国家税务总局公告2018年第8号 第一条).
+- The credit level is the rating in force on the application date (``credit.selectors``: the latest
+  evaluation year that had taken effect by that day, a repair or 复评 from its own date). A taxpayer with no
+  rating in force then falls back to the registry's single 纳税信用级别 while that column is still held;
+  with neither it is unrated and passed as ``M``: newly registered enterprises without an evaluation are
+  rated M (国家税务总局公告2018年第8号 第一条), which the rules do not let through (only A and B).
 - Sales by industry of the 12 tax periods before the application come from
   ``VatReturn.sales_by_industry``; a return without a breakdown counts its ``sales_total``
   under the taxpayer's main industry; when no return in those months has a breakdown there
@@ -43,10 +46,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core.industry import parse_industry_code
 from core.periods import Period, last_quarter_end_before
+from credit.selectors import rating_in_force_subquery
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import PAID_STATES, RefundApplication, ReturnState
@@ -109,6 +113,22 @@ def tax_period_of(application_period: Period, filing_frequency: str) -> Period:
 # --- parts of the case, shared by both paths -------------------------------------------------------------
 
 
+def taxpayers_rated(taxpayers: QuerySet, on_date: date) -> QuerySet:
+    """``TAXPAYER_FIELDS`` of ``taxpayers`` with ``rating_level``: the level of the rating in force on ``on_date``."""
+    return taxpayers.annotate(rating_level=rating_in_force_subquery(on_date)).values(*TAXPAYER_FIELDS, "rating_level")
+
+
+def level_of(row: dict) -> str:
+    """The level the rules get: the rating in force, else the registry's level, else unrated (``M``)."""
+    return row.get("rating_level") or row["credit_level"] or UNRATED_LEVEL
+
+
+def level_in_force(taxpayer_id: int, on_date: date) -> str:
+    """The level ``taxpayer_of`` starts from for one taxpayer on ``on_date``; "" when unrated (not yet ``M``)."""
+    row = taxpayers_rated(Taxpayer.objects.filter(pk=taxpayer_id), on_date).get()
+    return row["rating_level"] or row["credit_level"] or ""
+
+
 def taxpayer_of(row: dict, *, credit_level: str | None = None, sales: tuple = ()) -> CaseTaxpayer:
     """The registry row as the rules' taxpayer: a given size, else the inputs to classify one (if any)."""
     size_inputs = None
@@ -122,7 +142,7 @@ def taxpayer_of(row: dict, *, credit_level: str | None = None, sales: tuple = ()
         if size_inputs == NO_SIZE_INPUTS:
             size_inputs = None
     return CaseTaxpayer(
-        credit_level=credit_level or row["credit_level"] or UNRATED_LEVEL,
+        credit_level=credit_level or level_of(row),
         filing_frequency=row["filing_frequency"],
         general_taxpayer_since=row["general_taxpayer_since"],
         industry_code=row["industry_code"] or None,
@@ -269,7 +289,7 @@ def taxpayer_case(
 ) -> Case:
     """The case of one taxpayer from every return it has filed (what-if: another level or repayment)."""
     application_date = application_date or application_period.first_day
-    taxpayer = Taxpayer.objects.values(*TAXPAYER_FIELDS).get(pk=taxpayer_id)
+    taxpayer = taxpayers_rated(Taxpayer.objects.filter(pk=taxpayer_id), application_date).get()
     rows = list(VatReturn.objects.filter(taxpayer_id=taxpayer_id).order_by("period").values(*RETURN_FIELDS))
     tax_period = tax_period_of(application_period, taxpayer["filing_frequency"])
     records = ComplianceRecord.objects.filter(taxpayer_id=taxpayer_id).values("kind", "occurred_on")
@@ -312,7 +332,7 @@ class BatchCaseBuilder:
 
     def cases(self, taxpayer_ids: list[int]) -> Iterable[tuple[int, Case]]:
         """(taxpayer id, case) for each id."""
-        taxpayers = Taxpayer.objects.filter(pk__in=taxpayer_ids).values(*TAXPAYER_FIELDS)
+        taxpayers = taxpayers_rated(Taxpayer.objects.filter(pk__in=taxpayer_ids), self.date)
         returns: dict[int, list[dict]] = defaultdict(list)
         for row in (
             VatReturn.objects.filter(taxpayer_id__in=taxpayer_ids)

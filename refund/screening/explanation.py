@@ -19,7 +19,7 @@ from taxpayers.selectors import taxpayer_get_for_user
 
 from ..models import ScreeningResult, ScreeningRun
 from ..rules import Case
-from .case_builder import taxpayer_case
+from .case_builder import level_in_force, taxpayer_case
 from .decisions import Outcome, contract_output, decision_of, result_from_decision
 
 
@@ -47,6 +47,11 @@ class Explanation:
     run: ScreeningRun | None = None
     stored: ScreeningResult | None = None
     differences: list[Difference] = field(default_factory=list)
+
+    @cached_property
+    def level_in_force(self) -> str:
+        """The level the rules read on the explanation's date ("" when unrated), for the what-if's 不变."""
+        return level_in_force(self.taxpayer.pk, self.application_date)
 
     @cached_property
     def decision(self) -> dict:

@@ -3,9 +3,11 @@
 A province screens a million taxpayers a night; calling the rules once per taxpayer in Python
 costs about a millisecond each. So for one application period the parameters of
 ``refund.rules`` are resolved here, once, into SQL expressions, and a single statement decides
-every taxpayer of a range: it reads the taxpayer, the ``ReturnState`` of its tax period (one row
-that already holds what the history contributes) and small aggregates of compliance records and
-earlier refunds, and writes one ``ScreeningResult``.
+every taxpayer of a range: it reads the taxpayer, the rating in force on the application date
+(``credit.selectors.rating_in_force_sql``; none: the registry's level, else unrated ``M``, as
+``case_builder`` does), the ``ReturnState`` of its tax period (one row that already holds what the
+history contributes) and small aggregates of compliance records and earlier refunds, and writes one
+``ScreeningResult``.
 
 The pure rules stay the authority. This module mirrors ``refund.rules.assess`` step for step
 (same order of errors, same regimes, conditions, figures and choice), amounts in integer fen with
@@ -27,6 +29,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.periods import Period, last_quarter_end_before, shift_months
+from credit.selectors import rating_in_force_sql
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from ..models import ReturnState, ScreeningResult
@@ -158,7 +161,7 @@ class SqlScreening(RegimeStatements):
         frequency = "quarterly" if quarterly else "monthly"
         return f"""
         SELECT t.id AS taxpayer_id, t.industry_code,
-               COALESCE(NULLIF(t.credit_level, ''), 'M') AS lvl,
+               COALESCE(cr.level, NULLIF(t.credit_level, ''), 'M') AS lvl,
                {sql_bool(quarterly)} AS q, {tax_period.index} AS t_idx,
                NULLIF(t.size, '') AS size_given, t.size_industry,
                CAST(ROUND(t.prev_year_vat_sales * 100) AS BIGINT) AS prev_sales,
@@ -182,6 +185,8 @@ class SqlScreening(RegimeStatements):
                pr.stock_idx, COALESCE(pr.window_used, FALSE) AS window_used
         FROM {Taxpayer._meta.db_table} t
         LEFT JOIN {states} s ON s.taxpayer_id = t.id AND s.period = {sql_text(str(tax_period))}
+        LEFT JOIN ({rating_in_force_sql(self.date, where="taxpayer_id BETWEEN %(lo)s AND %(hi)s")}) AS cr
+            ON cr.taxpayer_id = t.id
         LEFT JOIN (
             SELECT taxpayer_id,
                    COUNT(*) FILTER (WHERE kind IN ({fraud}) AND occurred_on {window}) AS fraud_hits,

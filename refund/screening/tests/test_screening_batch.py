@@ -24,6 +24,7 @@ from refund.screening.case_builder import BatchCaseBuilder, taxpayer_case
 from refund.screening.decisions import decide
 from refund.screening.return_states import rebuild_return_states
 from refund.screening.services import screening_run_execute
+from refund.tests.ratings import rating_histories, store_ratings
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
 
@@ -88,6 +89,7 @@ def taxpayer_data(draw):
         "size": draw(st.sampled_from(["micro", "small", "medium", "large", ""])),
         "returns": returns,
         "records": records,
+        "ratings": draw(rating_histories()),
     }
 
 
@@ -109,6 +111,7 @@ def _store(data: dict, branch):
             for i, (kind, day) in enumerate(data["records"])
         ]
     )
+    store_ratings(taxpayer, data["ratings"])
     return taxpayer
 
 

@@ -34,6 +34,7 @@ from refund.screening.services import screening_run_execute
 from refund.screening.sql import SqlScreening
 from refund.screening.tests.test_screening_batch import outcome, stored_outcome
 from refund.tests.applications import paid
+from refund.tests.ratings import rating_histories, store_ratings
 from taxpayers.models import ComplianceRecord, VatReturn
 from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
 
@@ -157,6 +158,7 @@ def taxpayer_data(draw):
         "returns": returns,
         "records": records,
         "refunds": refunds,
+        "ratings": draw(rating_histories()),
     }
 
 
@@ -174,6 +176,7 @@ def _store(data: dict, branch):
         for i, (kind, day) in enumerate(data["records"])
     ])
     _store_paid_refunds(taxpayer, data["refunds"])
+    store_ratings(taxpayer, data["ratings"])
     return taxpayer
 
 

@@ -1,9 +1,10 @@
-"""Working days and monthly filing deadlines (申报纳税期限), protocols.md §3.
+"""Working days and monthly filing deadlines (申报纳税期限).
 
 Working days come from the ``chinese_calendar`` package, which only knows holidays up to the year after its
 release; past its data every helper raises ``CalendarUnavailable`` rather than guessing.
 Deadlines come from the stored official table (``FilingDeadline``: regional override first, then national),
-else from the rule of §3.3, which reproduces every published month of 2022–2026.
+else from the rule (the 15th, extended by the long holidays inside days 1–15), which reproduces every published month of
+2022–2026.
 """
 
 import calendar as std_calendar
@@ -97,7 +98,7 @@ def working_days_between(start: date, end: date, *, estimate: bool = False) -> i
 
 
 def holiday_extension(year: int, month: int) -> int:
-    """H of §3.3: rest days in runs of ≥3 consecutive rest days inside days 1–15 (runs cut at the 1st and 15th)."""
+    """H of the deadline rule: rest days in runs of ≥3 consecutive rest days inside days 1–15 (cut at the 1st, 15th)."""
     total = run = 0
     for day_number in range(1, RULE_WINDOW_LAST_DAY + 1):
         if is_working_day(date(year, month, day_number)):
@@ -112,7 +113,7 @@ def holiday_extension(year: int, month: int) -> int:
 
 
 def rule_deadline(year: int, month: int) -> date:
-    """The §3.3 rule: H = 0 → the 15th or the next working day; H > 0 → the H-th working day after the 15th."""
+    """The deadline rule: H = 0 → the 15th or the next working day; H > 0 → the H-th working day after the 15th."""
     fifteenth = date(year, month, RULE_WINDOW_LAST_DAY)
     extension = holiday_extension(year, month)
     if extension == 0:

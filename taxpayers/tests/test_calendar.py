@@ -1,4 +1,4 @@
-"""Filing deadlines (protocols.md §3): working-day helpers, the §3.3 rule, stored tables, the admin entry page."""
+"""Filing deadlines: working-day helpers, the deadline rule, stored tables, the admin entry page."""
 
 import importlib
 import json
@@ -20,7 +20,7 @@ PUBLISHED = [
     for year, months in SEED["tables"].items()
     for month, deadline in months.items()
 ]
-# What the rule gives for years with no stored table. protocols.md §3.3 states the rule reproduces the
+# What the rule gives for years with no stored table. The rule reproduces the
 # published 2025 (税总办征科函〔2024〕71号) and 2026 (税总办征科函〔2025〕64号) tables.
 RULE_2024 = ["01-15", "02-23", "03-15", "04-18", "05-22", "06-19", "07-15", "08-15", "09-18", "10-24", "11-15", "12-16"]
 RULE_2025 = ["01-15", "02-20", "03-17", "04-18", "05-22", "06-16", "07-15", "08-15", "09-15", "10-27", "11-17", "12-15"]
@@ -106,7 +106,7 @@ def test_clocks_that_estimate_count_monday_to_friday_past_the_data_and_the_calen
     assert cal.add_working_days(date(2026, 9, 30), 1, estimate=True) == cal.add_working_days(date(2026, 9, 30), 1)
 
 
-# --- the §3.3 rule -------------------------------------------------------------------------------------------
+# --- the deadline rule ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("year", "month", "published"), PUBLISHED)

@@ -19,7 +19,7 @@ from taxpayers.models import FilingDeadline
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED = json.loads((ROOT / "taxpayers" / "data" / "filing_deadlines.json").read_text("utf-8"))
-# The rule's deadlines for years without a stored table (protocols.md §3.3: it reproduces published 2025, 2026).
+# The rule's deadlines for years without a stored table (it reproduces the published 2025 and 2026 tables).
 RULE = {
     2024: ["01-15", "02-23", "03-15", "04-18", "05-22", "06-19", "07-15", "08-15", "09-18", "10-24", "11-15", "12-16"],
     2025: ["01-15", "02-20", "03-17", "04-18", "05-22", "06-16", "07-15", "08-15", "09-15", "10-27", "11-17", "12-15"],

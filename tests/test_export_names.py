@@ -38,6 +38,10 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "credit:import_template": [
         ("credit_officer", _credit_template(kind)) for kind in ("ratings", "events", "flags")
     ],
+    "credit:warning_export": [
+        ("credit_officer", lambda f, kind=kind: reverse("credit:warning_export", args=[kind]))
+        for kind in ("at_risk", "follow", "repairable")
+    ],
     "taxpayers:import_errors_download": [
         ("refund_officer", lambda f: reverse("taxpayers:import_errors_download", args=[f["import_job"].pk]))
     ],

@@ -27,8 +27,8 @@ AT_RISK = Q(current_level="A") & ~Q(level="A") | Q(current_level="B", level__in=
 TO_FOLLOW = Q(current_level__in=("C", "D"))
 REPAIRABLE = Q(points_at_stake__gt=0)
 LISTS = {
-    "at_risk": ("A/B 级降级风险名单", AT_RISK),
-    "follow": ("C/D 级跟踪名单", TO_FOLLOW),
+    "at_risk": ("降级风险名单", AT_RISK),
+    "follow": ("低级别跟踪名单", TO_FOLLOW),
     "repairable": ("可修复事项名单", REPAIRABLE),
 }
 SIZE_RANK = {EnterpriseSize.LARGE: 4, EnterpriseSize.MEDIUM: 3, EnterpriseSize.SMALL: 2, EnterpriseSize.MICRO: 1}

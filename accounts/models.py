@@ -139,6 +139,12 @@ class SecondPersonRequest(models.Model):
         raise NotImplementedError
 
 
+def signed_in(actor) -> "User | None":
+    """The officer behind an action, or None when the scheduler or a command acted (None or an anonymous user):
+    what a ``created_by``/``officer`` column and the outbox record."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def second_person_statuses(approved: str) -> type[models.TextChoices]:
     """The states of a request of the two-person rule; only the words of 已确认 differ between kinds."""
     R = SecondPersonRequest

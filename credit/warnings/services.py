@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.audit import record_event
+from accounts.models import signed_in
 from core.errors import ApplicationError
 from core.masking import mask_identifier
 from notify.models import MessageTemplate
@@ -220,7 +221,7 @@ def credit_warning_sms_send(*, actor, predictions: list[CreditPrediction]) -> Sm
                 event_id=target.event_id,
                 level=target.prediction.level,
                 sms=message,
-                officer=actor if getattr(actor, "is_authenticated", False) else None,
+                officer=signed_in(actor),
                 contacted_at=now,
             )
             enqueued += sent
@@ -259,7 +260,7 @@ def _enqueue(target: SmsTarget, templates, actor, now):
             variables=variables,
             related_object=taxpayer,
             related=f"纳税信用预警 {mask_identifier(taxpayer.identifier)}",
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=signed_in(actor),
             now=now,
         )
     except SmsRejected as exc:

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import field_changes, record_event
+from accounts.models import signed_in
 from core.errors import ApplicationError, ConflictError
 from core.money import format_yuan
 from core.periods import Period
@@ -102,7 +103,7 @@ def _transition(
         application=application,
         from_state=before,
         to_state=target,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=signed_in(actor),
         reason=reason[:500],
         evidence=evidence or {},
     )
@@ -180,7 +181,7 @@ def _receive(
                 due_on=due_on,
                 claimed_amount=amount,
                 credit_level_at_submission=level_in_force(taxpayer.pk, computation.case.application_date),
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=signed_in(actor),
                 **computed_fields(computation, size_fallback=taxpayer.size, industry_fallback=taxpayer.industry_code),
             )
     except IntegrityError:
@@ -191,7 +192,7 @@ def _receive(
         application=application,
         from_state="",
         to_state=State.RECEIVED,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=signed_in(actor),
         reason=f"受理（{source_label}）" + (f"，文书号 {number}" if number else ""),
     )
     record_event(
@@ -356,13 +357,13 @@ def application_confirm(
                 "confirmed_incremental": inc,
                 "confirmed_stock": stk,
                 "correction_reason": reason[:500] if corrected else "",
-                "confirmed_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "confirmed_by": signed_in(actor),
                 "confirmed_at": now,
             },
         )
         ApplicationRiskHit.objects.filter(application=application, resolved_at__isnull=True).update(
             resolved_at=now,
-            resolved_by=actor if getattr(actor, "is_authenticated", False) else None,
+            resolved_by=signed_in(actor),
             resolution=(f"经核实，更正后确认：{reason}" if corrected else "经核实，确认规则计算结果")[:500],
         )
     return application
@@ -400,7 +401,7 @@ def _approve(*, actor, application: RefundApplication) -> RefundApplication:
                 actor=actor,
                 reason=f"审批通过，退税额 {format_yuan(application.confirmed_amount)} 元",
                 fields={
-                    "approved_by": actor if getattr(actor, "is_authenticated", False) else None,
+                    "approved_by": signed_in(actor),
                     "approved_at": now,
                 },
             )

@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.audit import field_changes, record_event
+from accounts.models import signed_in
 from accounts.roles import RoleCode
 from core.errors import ApplicationError, FileRejected
 from core.masking import mask_identifier
@@ -262,7 +263,7 @@ def _enqueue_reminder(
             variables=variables,
             related_object=item,
             related=f"候选名单 {item.push_date.isoformat()} {mask_identifier(taxpayer.identifier)}",
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=signed_in(actor),
             now=now,
         )
     except SmsRejected as exc:

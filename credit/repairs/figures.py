@@ -19,6 +19,7 @@ from credit.rules.assess import year_day
 from credit.rules.indicators import find_indicator
 from credit.rules.level import LevelFacts, level_for
 from credit.rules.parameters import LEVEL_BANDS, NEW_SYSTEM_FROM, evaluation_date
+from credit.rules.repair import re_evaluation_deadline
 
 from ..models import CreditCase, CreditCaseItem, CreditRating, DishonestyEvent, RatingBasis
 from ..models.repairs import BAND_LABELS
@@ -114,6 +115,8 @@ def _refusals(
     case_id: int | None,
 ) -> list[str]:
     reasons = []
+    if kind == CreditCase.Kind.RE_EVALUATION and applied_on > (last := re_evaluation_deadline(_rated_on(rating))):
+        reasons.append(f"该年度评价结果的复评申请期限已过（{last:%Y-%m-%d}）。")
     repaired = _repaired_before({r.pk for r in rows}, case_id)
     for row in rows:
         name = f"“{row.indicator_label}”（{row.recorded_on:%Y-%m-%d}）"

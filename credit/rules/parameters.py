@@ -310,3 +310,29 @@ NO_PENALTY_CITATION = Parameter(
 REFUND_CREDIT_LEVELS = frozenset({"A", "B"})
 """留抵退税 needs an A or B rating at the application (财政部 税务总局 海关总署公告2019年第39号 第八条（一）2;
 财政部 税务总局公告2022年第14号 第三条; 财政部 税务总局公告2025年第7号 第二条); M, C and D fail."""
+
+# --- objections (复评) ----------------------------------------------------------------------------
+
+RE_EVALUATION_SAME_YEAR = "same_year"
+RE_EVALUATION_UNTIL_NEXT = "until_next_evaluation"
+
+RE_EVALUATION_WINDOW = Parameter(
+    "re_evaluation_window",
+    "how long after a year's result is set a 复评 may be filed, keyed by the day the result was set",
+    (
+        Version(
+            OLD_FROM,
+            date(2026, 3, 31),
+            RE_EVALUATION_SAME_YEAR,
+            f"{STA_2014_40} 第二十四条；国家税务总局公告2015年第46号（结果确定当年内提出复评）",
+        ),
+        Version(
+            date(2026, 4, 1),
+            None,
+            RE_EVALUATION_UNTIL_NEXT,
+            f"{STA_2025_12} 附件4《纳税缴费信用复评（核）申请表》（下一评价年度结果确定前提出）",
+        ),
+    ),
+)
+"""The first results set under the 2025 rules are the 2025 year's, on 2026-04-01; results set before then are
+objected to under 40号 until the end of the year they were set."""

@@ -11,11 +11,11 @@ restore nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .indicators import Indicator
-from .parameters import RepairBand, RepairStandard
+from .parameters import RE_EVALUATION_SAME_YEAR, RE_EVALUATION_WINDOW, RepairBand, RepairStandard, evaluation_date
 
 TENTH = Decimal("0.1")
 ZERO = Decimal(0)
@@ -83,3 +83,11 @@ def best_still_open(terms: RepairTerms, recorded_on: date, as_of: date) -> tuple
         return None
     restored = terms.restores(band)
     return (restored, band.last_day(recorded_on)) if restored > 0 else None
+
+
+def re_evaluation_deadline(rated_on: date) -> date:
+    """The last day a 复评 of a result set on ``rated_on`` may be filed: the end of that calendar year under
+    the 2014 rules, the day before the next annual evaluation under the 2025 rules."""
+    if RE_EVALUATION_WINDOW.at(rated_on) == RE_EVALUATION_SAME_YEAR:
+        return date(rated_on.year, 12, 31)
+    return evaluation_date(rated_on.year) - timedelta(days=1)

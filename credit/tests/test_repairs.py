@@ -267,3 +267,11 @@ def test_steps_out_of_order_are_refused(personas, rated):
         services.credit_case_review(actor=officer, case_id=case.pk)
     # Withdrawn, the taxpayer may apply again.
     assert _receive(officer, taxpayer, {late.pk: late.corrected_on}).state == "received"
+
+
+def test_a_re_evaluation_is_filed_before_the_next_annual_evaluation(personas, rated):
+    taxpayer, late = rated
+    officer = personas["credit_officer"]
+    # Set on 2026-04-18 under the 2025 rules: the window closes the day before the 2026 year is rated.
+    with pytest.raises(CaseRefused, match="复评申请期限已过（2027-03-31）"):
+        _receive(officer, taxpayer, {late.pk: None}, kind="re_evaluation", received_on=dt.date(2027, 4, 6))

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from credit.rules import CaseError, Evaluation, Event, TaxpayerFacts, assess, parse_case
+from credit.rules.repair import re_evaluation_deadline
 from credit.tests.builders import case, ev, run
 
 
@@ -217,3 +218,16 @@ def test_parse_errors(mutate, code):
     with pytest.raises(CaseError) as info:
         parse_case(data)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("rated_on", "deadline"),
+    [
+        (date(2024, 4, 20), date(2024, 12, 31)),  # 40号: within the year the result was set
+        (date(2025, 4, 1), date(2025, 12, 31)),
+        (date(2026, 4, 1), date(2027, 3, 31)),  # 2025 rules: before the next annual evaluation
+        (date(2026, 9, 30), date(2027, 3, 31)),
+    ],
+)
+def test_re_evaluation_deadline(rated_on, deadline):
+    assert re_evaluation_deadline(rated_on) == deadline

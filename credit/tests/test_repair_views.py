@@ -2,35 +2,20 @@
 filters, masked identifiers and branch scoping."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
 
 from credit.models import CreditCase, CreditRating, DishonestyEvent
-from credit.repairs import services
+from credit.tests.helpers import rated_with_a_late_return, receive_case
 
 pytestmark = pytest.mark.django_db
 
 
-def _rated(taxpayer):
-    CreditRating.objects.create(
-        taxpayer=taxpayer, year=2025, level="C", score=Decimal("69"), evaluated_on=dt.date(2026, 4, 18), rule_set="2025"
-    )
-    return DishonestyEvent.objects.create(
-        taxpayer=taxpayer,
-        indicator="010101",
-        recorded_on=dt.date(2025, 8, 16),
-        tax="增值税",
-        amount=Decimal("5000"),
-        corrected_on=dt.date(2026, 5, 6),
-    )
-
-
 @time_machine.travel(dt.datetime(2026, 5, 11, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False)
 def test_the_credit_officer_walks_a_repair_case(client_for, taxpayer_a):
-    late = _rated(taxpayer_a)
+    late = rated_with_a_late_return(taxpayer_a)
     client = client_for("credit_officer")
     page = client.get(reverse("credit:taxpayer", args=[taxpayer_a.pk])).content.decode()
     new_url = reverse("credit:case_new", args=[taxpayer_a.pk])
@@ -70,7 +55,7 @@ def test_the_credit_officer_walks_a_repair_case(client_for, taxpayer_a):
 
 @time_machine.travel(dt.datetime(2026, 5, 11, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False)
 def test_an_ineligible_request_shows_the_reason_in_chinese(client_for, taxpayer_a):
-    _rated(taxpayer_a)
+    rated_with_a_late_return(taxpayer_a)
     open_event = DishonestyEvent.objects.create(
         taxpayer=taxpayer_a, indicator="010103", recorded_on=dt.date(2025, 9, 16)
     )
@@ -95,16 +80,9 @@ def test_the_list_filters_in_the_url_masks_identifiers_and_keeps_to_the_branch(
 ):
     cases = {}
     for taxpayer, received in ((taxpayer_a, dt.date(2026, 5, 11)), (taxpayer_b, dt.date(2026, 6, 15))):
-        late = _rated(taxpayer)
-        cases[taxpayer.pk] = services.credit_case_receive(
-            actor=personas["credit_officer"],
-            taxpayer=taxpayer,
-            kind="repair",
-            year=2025,
-            corrections={late.pk: late.corrected_on},
-            contact_name="王会计",
-            contact_phone="13800138000",
-            received_on=received,
+        late = rated_with_a_late_return(taxpayer)
+        cases[taxpayer.pk] = receive_case(
+            personas["credit_officer"], taxpayer, {late.pk: late.corrected_on}, received_on=received
         )
     url = reverse("credit:cases")
     with time_machine.travel(dt.datetime(2026, 6, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False):
@@ -124,17 +102,8 @@ def test_the_list_reads_a_fixed_number_of_queries(client_for, personas, org, dja
 
     for index in range(3):
         taxpayer = TaxpayerFactory(branch=org["branch_a"], name=f"城东第{index}公司")
-        late = _rated(taxpayer)
-        services.credit_case_receive(
-            actor=personas["credit_officer"],
-            taxpayer=taxpayer,
-            kind="repair",
-            year=2025,
-            corrections={late.pk: late.corrected_on},
-            contact_name="王会计",
-            contact_phone="13800138000",
-            received_on=dt.date(2026, 5, 11),
-        )
+        late = rated_with_a_late_return(taxpayer)
+        receive_case(personas["credit_officer"], taxpayer, {late.pk: late.corrected_on})
     client = client_for("credit_officer")
     client.get(reverse("credit:cases"))  # warm the session and permission caches
     # session, user, permissions (2), groups, count, inbox badge, branch menu, the page's rows with their joins

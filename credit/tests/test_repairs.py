@@ -2,6 +2,7 @@
 the rating row and the signal a decision sends, and the audit trail."""
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import pytest
@@ -13,43 +14,18 @@ from credit.repairs import services
 from credit.repairs.services import CaseRefused
 from credit.selectors import rating_in_force
 from credit.signals import rating_changed
+from credit.tests.helpers import rated_with_a_late_return, receive_case
 
 pytestmark = pytest.mark.django_db
-
-RATED_ON = dt.date(2026, 4, 18)
-RECEIVED_ON = dt.date(2026, 5, 11)  # a Monday
 
 
 @pytest.fixture
 def rated(taxpayer_a):
     """taxpayer_a rated C (69 points) for 2025, with a late return still open at the rating."""
-    CreditRating.objects.create(
-        taxpayer=taxpayer_a, year=2025, level="C", score=Decimal("69"), evaluated_on=RATED_ON, rule_set="2025"
-    )
-    late = DishonestyEvent.objects.create(
-        taxpayer=taxpayer_a,
-        indicator="010101",
-        recorded_on=dt.date(2025, 8, 16),
-        tax="增值税",
-        amount=Decimal("5000"),
-        corrected_on=dt.date(2026, 5, 6),
-    )
-    return taxpayer_a, late
+    return taxpayer_a, rated_with_a_late_return(taxpayer_a)
 
 
-def _receive(actor, taxpayer, events, kind="repair", **extra):
-    return services.credit_case_receive(
-        actor=actor,
-        taxpayer=taxpayer,
-        kind=kind,
-        year=2025,
-        corrections=events,
-        contact_name="王会计",
-        contact_phone="13800138000",
-        statement="已补办申报",
-        received_on=extra.pop("received_on", RECEIVED_ON),
-        **extra,
-    )
+_receive = functools.partial(receive_case, statement="已补办申报")
 
 
 def test_a_repair_runs_from_receipt_to_a_new_rating_and_tells_the_apps_above(
@@ -165,26 +141,16 @@ def test_an_application_after_the_end_of_the_year_after_the_record_is_too_late(p
         taxpayer=taxpayer_a, indicator="010103", recorded_on=dt.date(2024, 5, 10), corrected_on=dt.date(2025, 12, 1)
     )
     with pytest.raises(CaseRefused, match="已超过申请修复的期限（2025-12-31）"):
-        services.credit_case_receive(
-            actor=personas["credit_officer"],
-            taxpayer=taxpayer_a,
-            kind="repair",
+        receive_case(
+            personas["credit_officer"],
+            taxpayer_a,
+            {row.pk: row.corrected_on},
             year=2024,
-            corrections={row.pk: row.corrected_on},
-            contact_name="王会计",
-            contact_phone="13800138000",
             received_on=dt.date(2026, 1, 5),
         )
     # Within the year after the record, the old standard gives 20 % of the 3 points: 69.6, still C.
-    case = services.credit_case_receive(
-        actor=personas["credit_officer"],
-        taxpayer=taxpayer_a,
-        kind="repair",
-        year=2024,
-        corrections={row.pk: row.corrected_on},
-        contact_name="王会计",
-        contact_phone="13800138000",
-        received_on=dt.date(2025, 12, 15),
+    case = receive_case(
+        personas["credit_officer"], taxpayer_a, {row.pk: row.corrected_on}, year=2024, received_on=dt.date(2025, 12, 15)
     )
     assert (case.points_restored, case.score_after, case.level_after) == (Decimal("0.6"), Decimal("69.6"), "C")
 

@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from accounts.models import AuditEvent
 from credit.models import CreditContact, CreditPrediction, CreditRating, DishonestyEvent
 from credit.rules import Evaluation, Event, TaxpayerFacts, assess
+from credit.tests.factories import TaxpayerFactory
 from credit.warnings import selectors, services
 from notify.models import SmsMessage
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 

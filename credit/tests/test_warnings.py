@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from accounts.models import AuditEvent
 from credit.models import CreditContact, CreditPrediction, CreditRating, DishonestyEvent
 from credit.rules import Evaluation, Event, TaxpayerFacts, assess
-from credit.tests.factories import TaxpayerFactory
 from credit.warnings import selectors, services
 from notify.models import SmsMessage
+from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ RATED_ON = dt.date(2026, 4, 18)
 
 
 def _rated(branch, level, score, **fields):
-    taxpayer = TaxpayerFactory(branch=branch, credit_level=level, **fields)
+    taxpayer = TaxpayerFactory(branch=branch, **fields)
     CreditRating.objects.create(
         taxpayer=taxpayer, year=2025, level=level, score=score, evaluated_on=RATED_ON, rule_set="2025"
     )

@@ -50,6 +50,9 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Branch, User  # noqa: E402
 from accounts.roles import RoleCode  # noqa: E402
+from credit.rules.parameters import evaluation_date  # noqa: E402
+from credit.services import credit_ratings_bulk_write  # noqa: E402
+from taxpayers.models import Taxpayer  # noqa: E402
 
 TAG = "QBENCH"
 BRANCHES = 10
@@ -68,6 +71,8 @@ def _clean() -> None:
     _sql(f"DELETE FROM refund_applicationtransition WHERE application_id IN "
          f"(SELECT id FROM refund_refundapplication WHERE branch_id IN ({branches}))")  # fmt: skip
     _sql(f"DELETE FROM refund_refundapplication WHERE branch_id IN ({branches})")
+    _sql(f"DELETE FROM credit_creditrating WHERE taxpayer_id IN "
+         f"(SELECT id FROM taxpayers_taxpayer WHERE identifier LIKE '{TAG}%%')")  # fmt: skip
     _sql(f"DELETE FROM taxpayers_taxpayer WHERE identifier LIKE '{TAG}%%'")
     User.objects.filter(username__in=[name for name, _ in USERS.values()]).delete()
     _sql(f"DELETE FROM accounts_branch WHERE code LIKE '{TAG}%%'")
@@ -86,15 +91,20 @@ def _build(applications: int) -> dict:
         f"""
         INSERT INTO taxpayers_taxpayer (identifier, name, branch_id, status, industry_code, registered_on,
             general_taxpayer_since, filing_frequency, legal_rep_name, legal_rep_mobile, finance_contact_name,
-            finance_contact_mobile, tax_handler_name, tax_handler_mobile, credit_level, size, size_industry,
+            finance_contact_mobile, tax_handler_name, tax_handler_mobile, size, size_industry,
             is_export_enterprise, is_key_taxpayer, created_at, updated_at)
         SELECT '{TAG}' || lpad(i::text, 12, '0'), '压测企业' || i, (%s::bigint[])[1 + i %% {BRANCHES}], 'normal',
             (ARRAY['C3411', 'E4710', 'F5123', 'I6510'])[1 + i %% 4], DATE '2015-01-01', DATE '2015-06-01',
-            'monthly', '', '', '', '', '', '', (ARRAY['A', 'B', 'B', 'M'])[1 + i %% 4],
+            'monthly', '', '', '', '', '', '',
             (ARRAY['micro', 'small', 'medium', 'large'])[1 + i %% 4], '', false, false, now(), now()
         FROM generate_series(1, %s) AS i
         """,
         [[branch.pk for branch in branches], taxpayers],
+    )
+    # One rating a taxpayer (A, B, B, M in turn), the 2024 year in force from 2025-04-01, through credit's bulk path.
+    ids = Taxpayer.objects.filter(identifier__startswith=TAG).order_by("pk").values_list("pk", flat=True)
+    credit_ratings_bulk_write(
+        ratings=((pk, 2024, "ABBM"[pk % 4], evaluation_date(2024)) for pk in ids.iterator(chunk_size=5000))
     )
     today = timezone.localdate()
     # Slot s (0..3) of taxpayer t lands in months [14s, 14s + 13] after 2022-01: never two in one period.

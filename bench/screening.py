@@ -4,9 +4,10 @@
 
 Builds the data with set-based SQL (taxpayers whose identifier starts with BENCH, removed first;
 1 in 10 files quarterly, 1 in 20 splits its sales across industries, 1 in 50 has a compliance
-record), builds the ``ReturnState`` rows (the import-time cost, shown apart), runs
-``screening_run_execute`` and prints seconds, taxpayers per second and peak memory (max RSS of this
-process; the database server's memory is its own). Then the floor: one INSERT … SELECT that joins the
+record; each one rating, A, B, M or C, written through credit's bulk path), builds the
+``ReturnState`` rows (the import-time cost, shown apart), runs ``screening_run_execute`` and prints
+seconds, taxpayers per second and peak memory (max RSS of this process; the database server's memory
+is its own). Then the floor: one INSERT … SELECT that joins the
 latest month's returns with their state row (the per-taxpayer aggregates) and writes one row per
 taxpayer into the same results table, planned at its best — the least work any screening must do —
 and the ratio screening/floor. Unless ``--no-compare-history``, it rebuilds with 24 months and prints
@@ -31,13 +32,17 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import Branch  # noqa: E402
+from credit.rules.parameters import evaluation_date  # noqa: E402
+from credit.services import credit_ratings_bulk_write  # noqa: E402
 from refund.models import ScreeningRun  # noqa: E402
 from refund.screening.parallel import in_parallel  # noqa: E402
 from refund.screening.return_states import rebuild_all_return_states  # noqa: E402
 from refund.screening.services import screening_run_execute  # noqa: E402
+from taxpayers.models import Taxpayer  # noqa: E402
 
 APPLICATION_PERIOD = "2026-03"
 LAST_MONTH_INDEX = 2026 * 12 + 1  # 2026-02 as year*12 + month-1
+RATING_YEAR = 2024  # rated on 2025-04-01: the rating in force on the application date
 MONEY_COLUMNS = (
     "sales_total", "output_tax", "input_special_invoice", "input_motor_vehicle_invoice", "input_customs",
     "input_tax_payment_certificate", "input_toll_road_e_invoice", "input_air_e_invoice", "input_railway_e_ticket",
@@ -58,6 +63,7 @@ def _clean() -> None:
     _sql(f"DELETE FROM refund_returnstate WHERE taxpayer_id IN ({bench})")
     _sql(f"DELETE FROM taxpayers_vatreturn WHERE taxpayer_id IN ({bench})")
     _sql(f"DELETE FROM taxpayers_compliancerecord WHERE taxpayer_id IN ({bench})")
+    _sql(f"DELETE FROM credit_creditrating WHERE taxpayer_id IN ({bench})")
     _sql("DELETE FROM taxpayers_taxpayer WHERE identifier LIKE 'BENCH%%'")
 
 
@@ -68,17 +74,18 @@ def _build(taxpayers: int, months: int) -> None:
         """
         INSERT INTO taxpayers_taxpayer (identifier, name, branch_id, status, industry_code, registered_on,
             general_taxpayer_since, filing_frequency, legal_rep_name, legal_rep_mobile, finance_contact_name,
-            finance_contact_mobile, tax_handler_name, tax_handler_mobile, credit_level, size, size_industry,
+            finance_contact_mobile, tax_handler_name, tax_handler_mobile, size, size_industry,
             is_export_enterprise, is_key_taxpayer, created_at, updated_at)
         SELECT 'BENCH' || lpad(i::text, 13, '0'), '压测企业' || i, %s, 'normal',
             (ARRAY['C3411', 'E4710', 'F5123', 'I6510'])[1 + i %% 4], DATE '2015-01-01', DATE '2015-06-01',
             CASE WHEN i %% 10 = 0 THEN 'quarterly' ELSE 'monthly' END, '', '', '', '', '', '',
-            (ARRAY['A', 'B', 'B', 'M', 'C'])[1 + i %% 5], (ARRAY['micro', 'small', 'medium', 'large'])[1 + i %% 4],
+            (ARRAY['micro', 'small', 'medium', 'large'])[1 + i %% 4],
             '', false, false, now(), now()
         FROM generate_series(1, %s) AS i
         """,
         [branch.pk, taxpayers],
     )
+    _rate(RATING_YEAR)
     zero_cols = [
         c for c in MONEY_COLUMNS if c not in ("sales_total", "end_credit", "input_special_invoice", "input_other")
     ]
@@ -114,6 +121,14 @@ def _build(taxpayers: int, months: int) -> None:
     _sql("VACUUM (ANALYZE) taxpayers_taxpayer")
     _sql("VACUUM (ANALYZE) taxpayers_vatreturn")
     _sql("VACUUM (ANALYZE) taxpayers_compliancerecord")
+    _sql("VACUUM (ANALYZE) credit_creditrating")
+
+
+def _rate(year: int) -> None:
+    """One rating a taxpayer (A, B, B, M, C in turn), in force from its evaluation date: through credit's bulk path."""
+    ids = Taxpayer.objects.filter(identifier__startswith="BENCH").order_by("pk").values_list("pk", flat=True)
+    on = evaluation_date(year)
+    credit_ratings_bulk_write(ratings=((pk, year, "ABBMC"[pk % 5], on) for pk in ids.iterator(chunk_size=5000)))
 
 
 def _floor() -> float:

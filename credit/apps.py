@@ -2,14 +2,19 @@ from django.apps import AppConfig
 
 
 class CreditConfig(AppConfig):
-    """纳税信用: the rating history, dishonesty events and their imports; repair, 复核 and 复评 cases; warnings
-    to come."""
+    """纳税信用: the rating history, dishonesty events and their imports; repair, 复核 and 复评 cases; warnings.
+    The registry's pages read each taxpayer's latest level through the reader registered here."""
 
     name = "credit"
     verbose_name = "纳税信用"
 
     def ready(self) -> None:
         _register_audit_labels()
+        from taxpayers.ratings import register_latest_rating
+
+        from .selectors import with_latest_level
+
+        register_latest_rating(with_latest_level)
         from accounts.home_blocks import register_home_block
 
         from .warnings.views import home_block

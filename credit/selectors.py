@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from accounts.scoping import scope_to_user
@@ -58,6 +59,15 @@ def with_rating_in_force(
             f"{prefix}_{field}": rating_in_force_subquery(on_date, field=field, taxpayer_ref=taxpayer_ref)
             for field in ("level", "score", "year")
         }
+    )
+
+
+def with_latest_level(taxpayers: QuerySet) -> QuerySet:
+    """Taxpayers with ``credit_level`` ("" when unrated) and ``credit_year`` (None) of their latest rating: the
+    reader ``taxpayers.ratings`` calls for the registry's pages (registered in ``CreditConfig.ready``)."""
+    return taxpayers.annotate(
+        credit_level=Coalesce(rating_in_force_subquery(None), Value(""), output_field=CharField()),
+        credit_year=rating_in_force_subquery(None, field="year"),
     )
 
 

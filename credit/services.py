@@ -1,5 +1,5 @@
-"""Writes of the credit data: the all-or-nothing imports of ratings, dishonesty events and taxpayer flags, and
-the late-return events derived from the VAT returns held.
+"""Writes of the credit data: the all-or-nothing imports of ratings, dishonesty events and taxpayer flags, annual
+ratings written in bulk for large loads, and the late-return events derived from the VAT returns held.
 
 A file is read whole first (``credit.imports``); only when every row is right is it applied, in one transaction
 with its ``CreditImport`` row and its audit event. Rows are matched on their natural key: what is new is
@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -26,7 +27,7 @@ from taxpayers.flags import read_flags, taxpayer_flags_apply
 from taxpayers.models import Taxpayer, VatReturn
 
 from .imports import read_events, read_ratings
-from .models import CreditImport, CreditRating, DishonestyEvent, RuleSet
+from .models import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet
 from .rules.indicators import LATE_FILING
 
 # Any id; credit imports and the derivation take this advisory lock so two of them never race on one key.
@@ -195,6 +196,38 @@ def _apply_events(rows: list[dict], record: CreditImport) -> Counts:
         return row["taxpayer_id"], row["indicator"], row["tax"], row["recorded_on"]
 
     return _upsert(DishonestyEvent, rows, existing, key, EVENT_VALUES, {"source_import": record})
+
+
+# --- ratings written in bulk ----------------------------------------------------------------------------------
+
+RatingTuple = tuple[int, int, str, dt.date]  # taxpayer id, evaluation year, level, the day it took effect
+
+
+def credit_ratings_bulk_write(*, ratings: Iterable[RatingTuple], note: str = "", batch_size: int = 5000) -> int:
+    """Write annual evaluations in bulk — (taxpayer id, year, level, effective day) each — and return how many
+    were given. For loads of many taxpayers at once (the demo county, the benchmarks): no import file, no audit
+    event of its own (the caller records one for its whole load). A rating already held for the same taxpayer,
+    year and day is left as it is, so writing the same rows again adds nothing."""
+    written = 0
+    rows = iter(ratings)
+    while batch := list(islice(rows, batch_size)):
+        CreditRating.objects.bulk_create(
+            [
+                CreditRating(
+                    taxpayer_id=taxpayer_id,
+                    year=year,
+                    level=level,
+                    evaluated_on=evaluated_on,
+                    basis=RatingBasis.EVALUATED,
+                    rule_set=RuleSet.for_year(year),
+                    note=note,
+                )
+                for taxpayer_id, year, level, evaluated_on in batch
+            ],
+            ignore_conflicts=True,
+        )
+        written += len(batch)
+    return written
 
 
 # --- late returns derived from the returns held ----------------------------------------------------------------

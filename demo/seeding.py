@@ -9,13 +9,15 @@ the reference the tests compare the others with).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from accounts.audit import record_event
 from accounts.bulk import branches_ensure, logins_ensure
+from credit.rules.parameters import evaluation_date
+from credit.services import credit_ratings_bulk_write
 from taxpayers.bulk import taxpayers_bulk_delete, taxpayers_bulk_load
 from taxpayers.models import Taxpayer
 
@@ -27,6 +29,7 @@ class SeedResult:
     taxpayers: int
     returns: int
     compliance_records: int
+    ratings: int
     users: int
     method: str  # a key of taxpayers.bulk.LOADERS
     seconds: float
@@ -49,9 +52,14 @@ def seed_demo_county(
     with transaction.atomic():
         branches_ensure(units=county.org_units(params.branches))
         users = logins_ensure(logins=county.demo_users(params.branches), password=county.DEMO_PASSWORD)
+        histories: dict[str, tuple[int, str]] = {}
         loaded = taxpayers_bulk_load(
-            bundles=county.generate(params), today=params.today, method=method, progress=progress
+            bundles=_keeping_ratings(county.generate(params), histories),
+            today=params.today,
+            method=method,
+            progress=progress,
         )
+        ratings = credit_ratings_bulk_write(ratings=_ratings(histories, params.branches), note=RATING_NOTE)
         record_event(
             actor=None,
             verb="demo_seeded",
@@ -59,11 +67,34 @@ def seed_demo_county(
             object_repr="示范县演示数据",
             summary=(
                 f"生成演示数据：纳税人 {loaded.taxpayers:,} 户，增值税申报 {loaded.returns:,} 条，"
-                f"涉税记录 {loaded.compliance_records:,} 条"
+                f"涉税记录 {loaded.compliance_records:,} 条，纳税信用评价结果 {ratings:,} 条"
                 f"（随机种子 {params.seed}，所属期截至 {county.last_period(params.today)}）"
             ),
         )
     return SeedResult(
-        loaded.taxpayers, loaded.returns, loaded.compliance_records, len(users), loaded.method,
+        loaded.taxpayers, loaded.returns, loaded.compliance_records, ratings, len(users), loaded.method,
         time.perf_counter() - started,
     )  # fmt: skip
+
+
+RATING_NOTE = "示范县演示数据"
+
+
+def _keeping_ratings(
+    bundles: Iterable[county.DemoTaxpayer], histories: dict[str, tuple[int, str]]
+) -> Iterator[county.DemoTaxpayer]:
+    """The bundles as they are, each one's rating history kept by identifier for after the load."""
+    for bundle in bundles:
+        if bundle.ratings[1]:
+            histories[bundle.taxpayer["identifier"]] = bundle.ratings
+        yield bundle
+
+
+def _ratings(histories: dict[str, tuple[int, str]], branches: int) -> Iterator[tuple]:
+    """(taxpayer id, year, level, evaluation date) of every rating kept, in the order of the taxpayers' ids."""
+    codes = [unit.code for unit in county.branch_units(branches)]
+    ids = Taxpayer.objects.filter(branch__code__in=codes).order_by("pk").values_list("identifier", "pk")
+    for identifier, pk in ids.iterator(chunk_size=5000):
+        first_year, levels = histories.get(identifier, (0, ""))
+        for offset, level in enumerate(levels):
+            yield pk, first_year + offset, level, evaluation_date(first_year + offset)

@@ -1,13 +1,40 @@
 from django.contrib import admin
 
-from .models import ComplianceRecord, FilingDeadline, ImportJob, Taxpayer, VatReturn
+from .models import ComplianceRecord, CreditLevel, FilingDeadline, ImportJob, Taxpayer, VatReturn
+from .ratings import LEVEL, with_latest_rating
+
+
+class CreditLevelFilter(admin.SimpleListFilter):
+    """The level of the latest rating (a read of the credit history, not a column)."""
+
+    title = "纳税信用级别"
+    parameter_name = LEVEL
+
+    def lookups(self, request, model_admin):
+        return [*CreditLevel.choices, ("none", "未评价")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(**{LEVEL: ""})
+        if value in CreditLevel.values:
+            return queryset.filter(**{LEVEL: value})
+        return queryset
 
 
 @admin.register(Taxpayer)
 class TaxpayerAdmin(admin.ModelAdmin):
     list_display = ("identifier", "name", "branch", "industry_code", "credit_level", "status")
-    list_filter = ("branch", "credit_level", "status", "filing_frequency")
+    list_filter = ("branch", CreditLevelFilter, "status", "filing_frequency")
     search_fields = ("identifier", "name")
+    list_select_related = ("branch",)
+
+    def get_queryset(self, request):
+        return with_latest_rating(super().get_queryset(request))
+
+    @admin.display(description="纳税信用级别", ordering=LEVEL)
+    def credit_level(self, obj) -> str:
+        return getattr(obj, LEVEL, "") or "未评价"
 
 
 @admin.register(VatReturn)

@@ -50,7 +50,6 @@ from .imports.cells import EARLIEST_PERIOD
 from .models import (
     RETURN_AMOUNT_FIELDS,
     ComplianceRecord,
-    CreditLevel,
     EnterpriseSize,
     SizeIndustry,
     Taxpayer,
@@ -220,9 +219,6 @@ def _contact_problems(values: dict) -> Iterator[str]:
 
 
 def _figure_problems(values: dict, today: dt.date) -> Iterator[str]:
-    year = values["credit_year"]
-    if year is not None and not 2014 <= year <= today.year:
-        yield f"信用评价年度 {year} 应在 2014 到 {today.year} 之间"
     for name, top in (("employees", 10_000_000), ("prev_year_months_operated", 12)):
         if values[name] is not None and not 0 <= values[name] <= top:
             yield f"{name} {values[name]} 应在 0 到 {top} 之间"
@@ -279,7 +275,6 @@ _TAXPAYER_KEYS = frozenset(
 _TAXPAYER_CHOICES = (
     ("status", Taxpayer.Status.values, False),
     ("filing_frequency", Taxpayer.FilingFrequency.values, False),
-    ("credit_level", CreditLevel.values, True),
     ("size", EnterpriseSize.values, True),
     ("size_industry", SizeIndustry.values, True),
 )

@@ -28,7 +28,8 @@ SORT_CHOICES = (
     ("credit_level", "信用级别（A 到 D）"),
     ("-credit_level", "信用级别（D 到 A）"),
 )
-# Credit levels in their real order (A > B > M > C > D), not alphabetical; unrated last.
+# Credit levels in their real order (A > B > M > C > D), not alphabetical; unrated last. ``credit_level`` is the
+# latest rating the queryset carries (``taxpayers.ratings.with_latest_rating``), not a column.
 _CREDIT_RANK = Case(
     *(When(credit_level=level, then=Value(rank)) for rank, level in enumerate(CreditLevel.values)),
     default=Value(len(CreditLevel.values)),

@@ -52,7 +52,10 @@ class SizeIndustry(models.TextChoices):
 
 
 class Taxpayer(models.Model):
-    """纳税人: master data as registered in the core tax system (金三)."""
+    """纳税人: master data as registered in the core tax system (金三).
+
+    The 纳税信用级别 is not a column here: ratings are a history kept by the credit app, and pages read the
+    latest one through ``taxpayers.ratings``."""
 
     class FilingFrequency(models.TextChoices):
         MONTHLY = "monthly", "按月申报"
@@ -81,10 +84,6 @@ class Taxpayer(models.Model):
     finance_contact_mobile = models.CharField("财务负责人手机", max_length=11, blank=True)
     tax_handler_name = models.CharField("办税人", max_length=50, blank=True)
     tax_handler_mobile = models.CharField("办税人手机", max_length=11, blank=True)
-    credit_level = models.CharField(
-        "纳税信用级别", max_length=1, choices=CreditLevel.choices, blank=True, help_text="最近一次评价结果"
-    )
-    credit_year = models.PositiveSmallIntegerField("信用评价年度", null=True, blank=True)
     size = models.CharField("企业规模", max_length=10, choices=EnterpriseSize.choices, blank=True)
     size_industry = models.CharField("划型行业", max_length=30, choices=SizeIndustry.choices, blank=True)
     employees = models.PositiveIntegerField("从业人员", null=True, blank=True)
@@ -106,7 +105,6 @@ class Taxpayer(models.Model):
         permissions = [("view_taxpayer_contacts", "查看完整识别号与联系电话")]
         indexes = [
             models.Index(fields=["branch", "industry_code"]),
-            models.Index(fields=["credit_level"]),
             models.Index(fields=["updated_at"]),  # what changed since a screening ran
         ]
         constraints = [

@@ -9,12 +9,15 @@ from core.listing import filtered_queryset
 
 from .filters import TaxpayerFilter
 from .models import ComplianceRecord, Taxpayer, VatReturn
+from .ratings import with_latest_rating
 from .validators import normalise_taxpayer_id
 
 
 def taxpayers_visible_to(*, user) -> QuerySet[Taxpayer]:
-    """Every taxpayer ``user`` may see, with the branch joined (lists show it on every row)."""
-    return scope_to_user(Taxpayer.objects.select_related("branch"), user=user).order_by("identifier")
+    """Every taxpayer ``user`` may see, with the branch joined and the latest rating read (lists show both on
+    every row, and filter and sort on the level)."""
+    taxpayers = scope_to_user(Taxpayer.objects.select_related("branch"), user=user).order_by("identifier")
+    return with_latest_rating(taxpayers)
 
 
 def taxpayer_filterset(*, user, filters: Mapping | None) -> TaxpayerFilter:
@@ -33,7 +36,7 @@ def taxpayer_get_for_user(*, user, pk: int | None = None, identifier: str | None
     identifier (what an officer types or a file names); ``Http404`` when it does not exist or is outside the
     user's scope."""
     lookup = {"pk": pk} if pk is not None else {"identifier": normalise_taxpayer_id(identifier or "")}
-    return get_for_user_or_404(Taxpayer.objects.select_related("branch"), user=user, **lookup)
+    return get_for_user_or_404(with_latest_rating(Taxpayer.objects.select_related("branch")), user=user, **lookup)
 
 
 def returns_for_taxpayer(taxpayer: Taxpayer) -> QuerySet[VatReturn]:

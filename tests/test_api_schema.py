@@ -37,8 +37,9 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.parameters import ParameterLocation
 
 from accounts.models import User
+from credit.tests.factories import TaxpayerFactory
 from refund.tests.applications import PERIOD, RECEIVED_ON, eligible_taxpayer, ineligible_taxpayer, receive
-from taxpayers.tests.factories import TaxpayerFactory, VatReturnFactory
+from taxpayers.tests.factories import VatReturnFactory
 
 CHECKS = [
     not_a_server_error,

@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from core.money import format_yuan
+from credit.tests.factories import TaxpayerFactory
 from ledger.models import LedgerEntry, LedgerRun
 from ledger.services import payment_record
 from ledger.tasks import register_previous_day
@@ -38,7 +39,6 @@ from refund.models import CandidateItem, CandidateList, RefundApplication, Scree
 from refund.screening.services import screening_run_start
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.services import import_job_submit
-from taxpayers.tests.factories import TaxpayerFactory
 from taxpayers.tests.test_imports import to_xlsx
 from tests.waiting import wait_until
 

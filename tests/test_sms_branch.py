@@ -4,10 +4,10 @@ lists filter and scope it by branch. notify knows no taxpayer: it reads ``relate
 import pytest
 from django.test import override_settings
 
+from credit.tests.factories import TaxpayerFactory
 from notify import selectors
 from notify.models import MessageTemplate
 from notify.services import Recipient, sms_batch_enqueue, sms_enqueue
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 

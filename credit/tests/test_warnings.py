@@ -26,7 +26,7 @@ RATED_ON = dt.date(2026, 4, 18)
 
 
 def _rated(branch, level, score, **fields):
-    taxpayer = TaxpayerFactory(branch=branch, credit_level=level, **fields)
+    taxpayer = TaxpayerFactory(branch=branch, **fields)
     CreditRating.objects.create(
         taxpayer=taxpayer, year=2025, level=level, score=score, evaluated_on=RATED_ON, rule_set="2025"
     )

@@ -13,7 +13,8 @@ from its own generator seeded from the master, so a run of 300 is the first 300 
 Everything is synthetic (``names``). Amounts inside the generator are integer fen (分) — exact and fast at a
 million taxpayers. The parts: ``org`` (the bureau and the demo logins), ``industries`` (and
 ``industries.toml``), ``names``, ``months``, ``taxpayer`` (identity and scale), ``simulation`` (the monthly
-returns), ``compliance`` (the records).
+returns), ``compliance`` (the records), ``ratings`` (a 纳税信用 rating a year since 2019, written by the seeding
+through ``credit.services.credit_ratings_bulk_write``).
 """
 
 from .industries import INDUSTRIES, enterprise_size

@@ -1,4 +1,5 @@
-"""One demo taxpayer: identity and scale, then the monthly returns, then ratings, contacts and records."""
+"""One demo taxpayer: identity and scale, then the monthly returns, then contacts and records, then its rating
+history (``ratings``)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,22 @@ from .industries import EXPORTER, INDUSTRIES, SECOND_INDUSTRY, IndustryProfile, 
 from .months import Calendar, DemoParams, lognormal, month_index
 from .names import REGION_CODES, NameBook, make_identifier, mobile, person_name
 from .org import DEVELOPMENT_ZONE_INDEX, branch_units
+from .ratings import RatingHistory
 from .simulation import MonthlyReturns
 
 
 @dataclass
 class DemoTaxpayer(TaxpayerBundle):
-    """A taxpayer of the demo county as ``taxpayers.bulk`` takes it; ``archetype`` is kept for tests, not stored."""
+    """A taxpayer of the demo county as ``taxpayers.bulk`` takes it; ``archetype`` is kept for tests, not stored.
+    ``ratings`` (first evaluation year, one level a year) are written by the seeding through credit's bulk path."""
 
     archetype: str
+    ratings: tuple[int, str] = (0, "")
+
+    @property
+    def credit_level(self) -> str:
+        """The latest year's level ("" when not rated yet)."""
+        return self.ratings[1][-1:]
 
 
 def generate(params: DemoParams) -> Iterator[DemoTaxpayer]:
@@ -40,7 +49,7 @@ def generate(params: DemoParams) -> Iterator[DemoTaxpayer]:
         yield TaxpayerBuilder(index, rng, profile, params, calendar, branches, names, serials).build()
 
 
-class TaxpayerBuilder(MonthlyReturns, ComplianceRecords):
+class TaxpayerBuilder(MonthlyReturns, ComplianceRecords, RatingHistory):
     """Draws one taxpayer. Every draw comes from its own generator (``rng``) in a fixed order, so a run of 300 is
     the first 300 taxpayers of a run of 3,000."""
 
@@ -96,7 +105,8 @@ class TaxpayerBuilder(MonthlyReturns, ComplianceRecords):
             "is_export_enterprise": self.exporter,
             "is_key_taxpayer": annual >= 50_000_000,
         }
-        return DemoTaxpayer(taxpayer, returns, compliance, self.archetype)
+        ratings = self.rating_history(self.level, returns)
+        return DemoTaxpayer(taxpayer, returns, compliance, self.archetype, ratings)
 
     # -- identity and scale ---------------------------------------------------------------------------
 
@@ -171,16 +181,13 @@ class TaxpayerBuilder(MonthlyReturns, ComplianceRecords):
             "finance_contact_mobile": "",
             "tax_handler_name": handler if rng.random() < 0.92 else "",
             "tax_handler_mobile": "",
-            "credit_level": self._rating(flags),
-            "credit_year": self.cal.credit_year,
         }
+        self.level = self._rating(flags)
         if values["finance_contact_name"]:
             values["finance_contact_mobile"] = mobile(rng)
         if values["tax_handler_name"]:
             same = values["tax_handler_name"] == values["finance_contact_name"]
             values["tax_handler_mobile"] = values["finance_contact_mobile"] if same else mobile(rng)
-        if not values["credit_level"]:
-            values["credit_year"] = None
         return values
 
     def _rating(self, flags: dict) -> str:

@@ -14,8 +14,9 @@ Where the history comes from (deterministic for a given ``seed`` and ``today``; 
 - **The real rules decide and price each application**: ``refund.screening.case_builder.taxpayer_case`` and
   ``refund.screening.decisions.decision_of`` at the receipt date give the regime, size, computed figures (stored as
   ``computed_*`` with the inputs and result snapshots) and the incremental/stock split, which the paid
-  amount follows. The demo stores only each taxpayer's latest credit rating; where the rules fail a paid
-  refund on the rating alone, the rating at submission is taken as B (ratings change yearly). A refund
+  amount follows. The rating at submission is the one in force on the receipt date (the demo's ratings
+  since 2019 are A or B in the years a refund was received, the latest year aside); where the rules fail a
+  paid refund on the rating alone, it is taken as B. A refund
   the rules reject for any other reason (or cannot assess) gets no application and is counted as skipped.
 - A claim above the rules' figure is returned (回退) by the arrival risk gate with the mismatch as
   evidence, verified by the branch officer and then approved; a few others are returned for an upstream
@@ -98,7 +99,7 @@ def history_exists() -> bool:
 
 def demo_taxpayers() -> dict[int, dict]:
     codes = [unit.code for unit in county.branch_units(county.MAX_BRANCHES)]
-    fields = ("id", "identifier", "name", "branch_id", "industry_code", "size", "credit_level", "filing_frequency")
+    fields = ("id", "identifier", "name", "branch_id", "industry_code", "size", "filing_frequency")
     return {row["id"]: row for row in Taxpayer.objects.filter(branch__code__in=codes).values(*fields).order_by("id")}
 
 

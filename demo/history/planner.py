@@ -112,10 +112,11 @@ class Planner:
         return True
 
     def _rated(self, taxpayer: dict, period: Period, received: dt.date) -> tuple[str, Case, Outcome]:
-        """(credit level at submission, case, the rules' outcome): where the rules fail a paid refund on the
-        rating alone, the rating of that year is taken as B (the demo keeps only the latest rating)."""
+        """(credit level at submission, case, the rules' outcome): the rating in force on the receipt date; where
+        the rules fail a paid refund on that rating alone (a refund received while the rating in force was not
+        A or B, which the demo ratings avoid for every year but the latest), it is taken as B."""
         case, outcome = assess(taxpayer["id"], period, received)
-        level = taxpayer["credit_level"] or "M"
+        level = case.taxpayer.credit_level
         if assessed(outcome) and not outcome.eligible and outcome.failed_conditions == ["credit_a_or_b"]:
             level = "B"
             case, outcome = assess(taxpayer["id"], period, received, "B")
@@ -181,7 +182,7 @@ class Planner:
         unmet = failed(outcome)
         reason = "不符合留抵退税条件：" + "；".join(c.detail for c in unmet)
         claimed = (credit * Decimal(rng.uniform(0.4, 0.9))).quantize(CENT, ROUND_HALF_UP)
-        plan = Plan(taxpayer, period, received, claimed, taxpayer["credit_level"] or "M", case, outcome)
+        plan = Plan(taxpayer, period, received, claimed, case.taxpayer.credit_level, case, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         k = n + rng.randint(0, 1)
@@ -210,7 +211,7 @@ class Planner:
         if not assessed(outcome) or not outcome.eligible:
             return False
         computed = cents(outcome.refundable_total)
-        plan = Plan(taxpayer, period, received, computed, taxpayer["credit_level"] or "M", case, outcome)
+        plan = Plan(taxpayer, period, received, computed, case.taxpayer.credit_level, case, outcome)
         officer = self.officer_of(taxpayer)
         steps = [Step(State.RECEIVED, received, self.refund_officer, "核心征管系统受理")]
         last = len(self.work.days) - 1

@@ -18,7 +18,10 @@ from django.urls import reverse
 from accounts.models import AuditEvent, Branch, User
 from accounts.roles import ROLES, RoleCode
 from core.periods import Period
+from credit.models import CreditRating
+from credit.selectors import with_latest_level
 from demo import county, seeding
+from demo.county import ratings
 from taxpayers import bulk
 from taxpayers.models import INPUT_TAX_FIELDS, RETURN_AMOUNT_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 from taxpayers.validators import (
@@ -41,8 +44,7 @@ def items() -> list[county.DemoTaxpayer]:
 
 def fingerprint(items):
     return [
-        (i.taxpayer["identifier"], i.taxpayer["name"], i.taxpayer["credit_level"], tuple(i.returns), str(i.compliance))
-        for i in items
+        (i.taxpayer["identifier"], i.taxpayer["name"], i.ratings, tuple(i.returns), str(i.compliance)) for i in items
     ]
 
 
@@ -124,7 +126,7 @@ def test_returns_cover_2019_03_to_last_month_and_add_up(items):
 
 def test_the_mix_looks_like_a_county(items):
     n = len(items)
-    ratings = Counter(item.taxpayer["credit_level"] for item in items)
+    ratings = Counter(item.credit_level for item in items)
     assert 0.55 <= ratings["B"] / n <= 0.85
     assert 0.05 <= ratings["A"] / n <= 0.25
     assert min(ratings["M"], ratings["C"], ratings["D"]) >= 1
@@ -143,6 +145,27 @@ def test_the_mix_looks_like_a_county(items):
     assert kinds["evasion_penalty"] >= 5 and kinds["immediate_refund"] >= 1
     assert sum(any(r.sales_by_industry for r in item.returns) for item in items) >= 3
     assert sum(item.taxpayer["industry_code"] == "K7010" for item in items) >= 3
+
+
+def test_ratings_since_2019_drift_and_end_at_the_level_generated(items):
+    last_year = county.credit_year(TODAY)
+    histories = [item.ratings for item in items if item.ratings[1]]
+    assert len(histories) >= len(items) * 0.9
+    for first_year, levels in histories:
+        assert first_year >= 2019 and first_year + len(levels) - 1 == last_year
+        assert set(levels) <= set("ABMCD") and "DA" not in levels  # a D year bars an A the year after
+    assert sum(len(set(levels)) == 1 for _, levels in histories) >= len(histories) * 0.4  # mostly stable
+    changed = sum(len(set(levels)) > 1 for _, levels in histories)
+    assert changed >= len(histories) * 0.1
+    assert sum(levels.startswith("M") and len(levels) > 1 for _, levels in histories) >= 1  # new, then rated
+    assert sum("D" in levels for _, levels in histories) >= 1
+    # A refund received (a return with 本期留抵退税额) fell in a year rated A or B, the latest year aside.
+    for item in items:
+        first_year, levels = item.ratings
+        for row in item.returns:
+            year = ratings.year_in_force(row.period)
+            if row.credit_refunded > 0 and first_year <= year < last_year:
+                assert levels[year - first_year] in "AB", (item.taxpayer["identifier"], row.period)
 
 
 def test_plausible_shares_fit_each_refund_regime(items):
@@ -239,6 +262,14 @@ def test_seed_demo_loads_the_county(items):
     assert taxpayer.legal_rep_mobile == item.taxpayer["legal_rep_mobile"]
     assert AuditEvent.objects.filter(verb="demo_seeded", summary__contains="纳税人 300 户").count() == 1
 
+    # The ratings: one a year, each in force from 1 April after its year, the latest the level generated.
+    assert CreditRating.objects.count() == sum(len(item.ratings[1]) for item in items)
+    assert f"纳税信用评价结果 {CreditRating.objects.count():,} 条" in output
+    for rating in CreditRating.objects.all()[:50]:
+        assert rating.evaluated_on == dt.date(rating.year + 1, 4, 1) and rating.basis == "evaluated"
+    latest = dict(with_latest_level(Taxpayer.objects.all()).values_list("identifier", "credit_level"))
+    assert latest == {item.taxpayer["identifier"]: item.credit_level for item in items}
+
 
 @pytest.mark.django_db
 def test_every_demo_login_works_through_the_login_page():
@@ -269,7 +300,7 @@ def snapshot() -> dict:
             Taxpayer.objects.order_by("identifier").values_list(
                 "identifier", "name", "branch__code", "status", "industry_code", "registered_on",
                 "general_taxpayer_since", "filing_frequency", "legal_rep_mobile", "finance_contact_name",
-                "tax_handler_mobile", "credit_level", "credit_year", "size", "size_industry", "employees",
+                "tax_handler_mobile", "size", "size_industry", "employees",
                 "prev_year_vat_sales", "prev_year_months_operated", "total_assets_prev_year_end",
                 "is_export_enterprise", "is_key_taxpayer",
             )
@@ -291,6 +322,11 @@ def snapshot() -> dict:
         "records": list(
             ComplianceRecord.objects.order_by("taxpayer__identifier", "document_number").values_list(
                 "taxpayer__identifier", "kind", "occurred_on", "document_number", "amount", "note"
+            )
+        ),
+        "ratings": list(
+            CreditRating.objects.order_by("taxpayer__identifier", "year").values_list(
+                "taxpayer__identifier", "year", "level", "evaluated_on", "basis"
             )
         ),
     }

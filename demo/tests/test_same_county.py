@@ -27,6 +27,7 @@ TABLES = (
     "taxpayers.Taxpayer",
     "taxpayers.VatReturn",
     "taxpayers.ComplianceRecord",
+    "credit.CreditRating",
     "refund.RefundApplication",
     "refund.ApplicationTransition",
     "refund.ApplicationRiskHit",

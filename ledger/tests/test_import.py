@@ -10,11 +10,11 @@ import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditEvent
+from credit.tests.factories import TaxpayerFactory
 from ledger.models import LedgerEntry, TreasuryPayment
 from ledger.services import PaymentImportRejected, payments_import_xlsx
 from ledger.tests.factories import approved_application
 from refund.models import RefundApplication
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 SAMPLE = Path(__file__).parent / "data" / "treasury_receipts_sample.xlsx"

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from core.periods import Period
+from credit.tests.factories import TaxpayerFactory
 from ledger.models import LedgerEntry, TreasuryPayment
 from ledger.services import PaymentImportRejected, PaymentRefused, payment_record, payments_import_xlsx
 from ledger.tests.factories import approved_application
@@ -17,7 +18,6 @@ from ledger.tests.test_import import _xlsx
 from refund.models import ApplicationTransition, RefundApplication
 from refund.rules.inputs import PreviousRefund
 from refund.screening.case_builder import previous_refunds_for, previous_refunds_sql
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 State = RefundApplication.State

@@ -8,11 +8,11 @@ import pytest
 from django.core.management import call_command
 
 from core.errors import ApplicationError
+from credit.tests.factories import TaxpayerFactory
 from ledger.models import LedgerEntry, LedgerRun
 from ledger.services import ledger_register_day, ledger_register_previous_day
 from ledger.tests.factories import pay
 from notify.models import MessageTemplate, OptOut, SmsMessage
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 25)

@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from credit.tests.factories import TaxpayerFactory
 from ledger.statistics import format_working_days, median_working_days_to_payment
 from refund.models import RefundApplication
 from taxpayers.calendar import add_working_days
-from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
+from taxpayers.tests.factories import BranchFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 State = RefundApplication.State

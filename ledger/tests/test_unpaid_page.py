@@ -4,9 +4,9 @@ and shows each error beside its field."""
 import pytest
 from django.urls import reverse
 
+from credit.tests.factories import TaxpayerFactory
 from ledger.models import LedgerEntry
 from ledger.tests.factories import approved_application
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 UNPAID = reverse("ledger:unpaid")

@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from accounts.models import AuditEvent
 from accounts.navigation import menu_for
 from core.masking import mask_identifier
+from credit.tests.factories import TaxpayerFactory
 from ledger.models import LedgerEntry
 from ledger.services import ledger_register_day
 from ledger.tests.factories import approved_application, pay
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 25)

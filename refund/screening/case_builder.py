@@ -17,9 +17,8 @@ Mapping choices (documented because the database and the contract differ):
 
 - The credit level is the rating in force on the application date (``credit.selectors``: the latest
   evaluation year that had taken effect by that day, a repair or 复评 from its own date). A taxpayer with no
-  rating in force then falls back to the registry's single 纳税信用级别 while that column is still held;
-  with neither it is unrated and passed as ``M``: newly registered enterprises without an evaluation are
-  rated M (国家税务总局公告2018年第8号 第一条), which the rules do not let through (only A and B).
+  rating in force then is unrated and passed as ``M``: newly registered enterprises without an evaluation
+  are rated M (国家税务总局公告2018年第8号 第一条), which the rules do not let through (only A and B).
 - Sales by industry of the 12 tax periods before the application come from
   ``VatReturn.sales_by_industry``; a return without a breakdown counts its ``sales_total``
   under the taxpayer's main industry; when no return in those months has a breakdown there
@@ -50,7 +49,7 @@ from django.db.models import Q, QuerySet
 
 from core.industry import parse_industry_code
 from core.periods import Period, last_quarter_end_before
-from credit.selectors import rating_in_force_subquery
+from credit.selectors import rating_in_force, rating_in_force_subquery
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import PAID_STATES, RefundApplication, ReturnState
@@ -70,7 +69,6 @@ UNRATED_LEVEL = "M"
 
 TAXPAYER_FIELDS = (
     "id",
-    "credit_level",
     "filing_frequency",
     "general_taxpayer_since",
     "industry_code",
@@ -119,14 +117,14 @@ def taxpayers_rated(taxpayers: QuerySet, on_date: date) -> QuerySet:
 
 
 def level_of(row: dict) -> str:
-    """The level the rules get: the rating in force, else the registry's level, else unrated (``M``)."""
-    return row.get("rating_level") or row["credit_level"] or UNRATED_LEVEL
+    """The level the rules get: the rating in force, else unrated (``M``)."""
+    return row.get("rating_level") or UNRATED_LEVEL
 
 
 def level_in_force(taxpayer_id: int, on_date: date) -> str:
     """The level ``taxpayer_of`` starts from for one taxpayer on ``on_date``; "" when unrated (not yet ``M``)."""
-    row = taxpayers_rated(Taxpayer.objects.filter(pk=taxpayer_id), on_date).get()
-    return row["rating_level"] or row["credit_level"] or ""
+    rating = rating_in_force(taxpayer_id, on_date)
+    return rating.level if rating else ""
 
 
 def taxpayer_of(row: dict, *, credit_level: str | None = None, sales: tuple = ()) -> CaseTaxpayer:

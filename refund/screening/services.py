@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from core.periods import Period
+from credit.models import CreditRating
 from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import ScreeningResult, ScreeningRun
@@ -267,8 +268,8 @@ RESCREEN_LIMIT = 5000
 def screening_rescreen_changed(*, application_period: Period | str | None = None) -> int:
     """Re-screen, in the latest run of the period, the general taxpayers whose data changed since it ran.
 
-    Called after every import (its registry data, returns or compliance records). Returns how many
-    were re-screened (0 when there is no finished run, or when so many changed that the next full
+    Called after every import (its registry data, returns, compliance records or credit ratings). Returns
+    how many were re-screened (0 when there is no finished run, or when so many changed that the next full
     run is the cheaper way).
     """
     run = ScreeningRun.latest_succeeded(application_period or Period.of(timezone.localdate()))
@@ -279,6 +280,7 @@ def screening_rescreen_changed(*, application_period: Period | str | None = None
         set(Taxpayer.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
         | set(VatReturn.objects.filter(updated_at__gte=since).values_list("taxpayer_id", flat=True).distinct())
         | set(ComplianceRecord.objects.filter(updated_at__gte=since).values_list("taxpayer_id", flat=True).distinct())
+        | set(CreditRating.objects.filter(updated_at__gte=since).values_list("taxpayer_id", flat=True).distinct())
     )
     ids = sorted(set(screenable_taxpayers().filter(pk__in=changed).values_list("pk", flat=True)) if changed else ())
     if not ids or len(ids) > RESCREEN_LIMIT:

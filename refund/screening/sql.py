@@ -4,10 +4,9 @@ A province screens a million taxpayers a night; calling the rules once per taxpa
 costs about a millisecond each. So for one application period the parameters of
 ``refund.rules`` are resolved here, once, into SQL expressions, and a single statement decides
 every taxpayer of a range: it reads the taxpayer, the rating in force on the application date
-(``credit.selectors.rating_in_force_sql``; none: the registry's level, else unrated ``M``, as
-``case_builder`` does), the ``ReturnState`` of its tax period (one row that already holds what the
-history contributes) and small aggregates of compliance records and earlier refunds, and writes one
-``ScreeningResult``.
+(``credit.selectors.rating_in_force_sql``; none: unrated, ``M``, as ``case_builder`` does), the
+``ReturnState`` of its tax period (one row that already holds what the history contributes) and small
+aggregates of compliance records and earlier refunds, and writes one ``ScreeningResult``.
 
 The pure rules stay the authority. This module mirrors ``refund.rules.assess`` step for step
 (same order of errors, same regimes, conditions, figures and choice), amounts in integer fen with
@@ -161,7 +160,7 @@ class SqlScreening(RegimeStatements):
         frequency = "quarterly" if quarterly else "monthly"
         return f"""
         SELECT t.id AS taxpayer_id, t.industry_code,
-               COALESCE(cr.level, NULLIF(t.credit_level, ''), 'M') AS lvl,
+               COALESCE(cr.level, 'M') AS lvl,
                {sql_bool(quarterly)} AS q, {tax_period.index} AS t_idx,
                NULLIF(t.size, '') AS size_given, t.size_industry,
                CAST(ROUND(t.prev_year_vat_sales * 100) AS BIGINT) AS prev_sales,

@@ -6,9 +6,9 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+from credit.tests.factories import TaxpayerFactory
 from refund.models import RefundApplication
 from taxpayers.calendar import add_working_days
-from taxpayers.tests.factories import TaxpayerFactory
 
 TODAY = dt.date(2026, 3, 20)
 _numbers = itertools.count(1)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from credit.tests.factories import TaxpayerFactory
 from refund.models import ScreeningRun
 from refund.screening.services import screening_run_execute
 from taxpayers.models import VatReturn
-from taxpayers.tests.factories import TaxpayerFactory
 
 PERIOD = "2026-03"
 FIRST_PUSH = dt.date(2026, 3, 17)

@@ -1,5 +1,6 @@
-"""Rating histories for refund tests: ``credit.CreditRating`` rows written as the credit import does, and a
-hypothesis strategy of histories whose dates fall on both sides of the application dates the tests screen."""
+"""Rating histories for refund tests: ``credit.CreditRating`` rows (one at a time through
+``credit.tests.factories.rate``, or a history at once), and a hypothesis strategy of histories whose dates fall
+on both sides of the application dates the tests screen."""
 
 from __future__ import annotations
 
@@ -8,19 +9,14 @@ import datetime as dt
 from hypothesis import strategies as st
 
 from credit.models import CreditRating, RatingBasis, RuleSet
+from credit.tests.factories import rate
+
+__all__ = ["RATING_DATES", "rate", "rating_histories", "store_ratings"]
 
 RATING_DATES = [
     dt.date(2019, 4, 1), dt.date(2020, 4, 1), dt.date(2022, 5, 10), dt.date(2022, 5, 11), dt.date(2023, 4, 1),
     dt.date(2025, 4, 1), dt.date(2025, 10, 15), dt.date(2026, 3, 10), dt.date(2026, 3, 11),
 ]  # fmt: skip
-
-
-def rate(taxpayer, level: str, *, on: dt.date, year: int | None = None, basis: str = RatingBasis.EVALUATED):
-    """One rating of ``taxpayer`` in force from ``on`` (its year: the one before ``on`` unless given)."""
-    year = year or max(on.year - 1, 2014)
-    return CreditRating.objects.create(
-        taxpayer=taxpayer, year=year, level=level, evaluated_on=on, basis=basis, rule_set=RuleSet.for_year(year)
-    )
 
 
 @st.composite

@@ -9,11 +9,11 @@ import datetime as dt
 from decimal import Decimal
 
 from core.periods import Period
+from credit.tests.factories import TaxpayerFactory
 from refund.models import ScreeningResult, ScreeningRun
 from refund.screening.case_builder import taxpayer_case
 from refund.screening.decisions import Outcome, contract_output, decision_of, result_from_decision
 from taxpayers.models import ComplianceRecord, VatReturn
-from taxpayers.tests.factories import TaxpayerFactory
 
 PERIOD = "2026-03"
 DATE = dt.date(2026, 3, 10)

@@ -20,7 +20,6 @@ from core.spreadsheets import CheckedRow, Column, FileFormatError, SheetSpec, Un
 from ..models import (
     RETURN_AMOUNT_FIELDS,
     ComplianceRecord,
-    CreditLevel,
     EnterpriseSize,
     ImportJob,
     SizeIndustry,
@@ -179,8 +178,6 @@ def _taxpayer_columns() -> tuple[TemplateColumn, ...]:
         *_contact_columns("legal_rep", "张三", "13800138000"),
         *_contact_columns("finance_contact", "李四", "13912345678"),
         *_contact_columns("tax_handler", "王五", "13700137000"),
-        _column(T, "credit_level", choice(CreditLevel.choices), hint="A、B、M、C、D", example="B"),
-        _column(T, "credit_year", integer(2014, lambda ctx: ctx.today.year), blank=None, hint="如 2025", example=2025),
         _column(
             T,
             "size",

@@ -25,6 +25,8 @@ class BranchFactory(factory.django.DjangoModelFactory):
 
 
 class TaxpayerFactory(factory.django.DjangoModelFactory):
+    """A registered taxpayer without a rating (ratings are the credit app's: its tests' factory adds one)."""
+
     class Meta:
         model = Taxpayer
 
@@ -38,8 +40,6 @@ class TaxpayerFactory(factory.django.DjangoModelFactory):
     legal_rep_mobile = "13800138000"
     finance_contact_name = "李四"
     finance_contact_mobile = "13912345678"
-    credit_level = "B"
-    credit_year = 2025
 
 
 class VatReturnFactory(factory.django.DjangoModelFactory):

@@ -40,16 +40,16 @@ def test_list_is_masked_scoped_and_paginated(personas, taxpayer_a, taxpayer_b):
 
 
 def test_list_uses_the_same_filters_as_the_page(personas, org):
-    a = TaxpayerFactory(branch=org["branch_a"], credit_level="A", industry_code="F5211")
-    TaxpayerFactory(branch=org["branch_b"], credit_level="B")
-    small = TaxpayerFactory(branch=org["branch_a"], credit_level="A", general_taxpayer_since=None)
+    a = TaxpayerFactory(branch=org["branch_a"], size="small", industry_code="F5211")
+    TaxpayerFactory(branch=org["branch_b"], size="medium")
+    small = TaxpayerFactory(branch=org["branch_a"], size="small", general_taxpayer_since=None)
     client = api_for(personas["refund_officer"])
 
     def names(**params):
         return sorted(r["name"] for r in client.get(LIST_URL, params).json()["results"])
 
-    assert names(credit_level="A") == [a.name]
-    assert names(credit_level="A", general="all") == sorted([a.name, small.name])
+    assert names(size="small") == [a.name]
+    assert names(size="small", general="all") == sorted([a.name, small.name])
     assert names(industry="F52") == [a.name]
     assert names(q=a.name[-3:]) == [a.name]
 

@@ -159,11 +159,13 @@ def test_taxpayer_file_with_a_wrong_check_digit_writes_nothing_then_imports_fixe
     assert first.branch.code == "BRA"
     assert first.finance_contact_mobile == "13912345678"  # spaces removed by validate_mobile
     assert first.prev_year_vat_sales == Decimal("12000000.00")
-    assert (first.credit_level, first.size, first.is_export_enterprise) == ("A", "small", False)
+    assert (first.size, first.is_export_enterprise) == ("small", False)
     second = Taxpayer.objects.get(identifier=make_uscc(102))
     assert second.branch.code == "BRB"  # by name
     assert second.general_taxpayer_since is None
-    assert (second.filing_frequency, second.credit_level, second.size) == ("quarterly", "B", "micro")
+    assert (second.filing_frequency, second.size) == ("quarterly", "micro")
+    # The core system's export carries the level; ratings are imported by the credit section, so it is ignored.
+    assert job.message == "以下列未识别，已忽略：纳税信用级别"
     assert second.is_export_enterprise is True
     event = AuditEvent.objects.get(verb="import")
     assert event.actor == personas["refund_officer"]
@@ -385,8 +387,8 @@ def test_xlsx_exact_number_phone_and_date_cells_are_read_as_text(org):
 
 @pytest.mark.django_db
 def test_absent_optional_column_leaves_existing_value_alone(org):
-    taxpayer = TaxpayerFactory(branch=org["branch_a"], legal_rep_mobile="13800138000", credit_level="A")
-    headers = ["纳税人识别号", "纳税人名称", "主管税务机关", "行业代码", "登记日期", "纳税信用级别"]
+    taxpayer = TaxpayerFactory(branch=org["branch_a"], legal_rep_mobile="13800138000", size="small")
+    headers = ["纳税人识别号", "纳税人名称", "主管税务机关", "行业代码", "登记日期", "企业规模"]
     row = [taxpayer.identifier, "改名后有限公司", "BRA", "C3411", "2015-03-01", ""]
 
     job = run_import("taxpayers", "nsr.csv", to_csv(headers, [row]))
@@ -395,7 +397,7 @@ def test_absent_optional_column_leaves_existing_value_alone(org):
     taxpayer.refresh_from_db()
     assert taxpayer.name == "改名后有限公司"
     assert taxpayer.legal_rep_mobile == "13800138000"  # column absent: untouched
-    assert taxpayer.credit_level == ""  # column present, cell empty: cleared
+    assert taxpayer.size == ""  # column present, cell empty: cleared
 
 
 def test_headers_come_from_the_models_verbose_names():

@@ -63,10 +63,10 @@ def test_search_by_name_substring_or_identifier_prefix(client_for, org):
     assert names_in(client.get(LIST_URL, {"q": two.identifier[5:12]})) == []
 
 
-def test_filters_by_branch_industry_credit_size_and_type(client_for, org):
-    machine = TaxpayerFactory(branch=org["branch_a"], industry_code="C3411", credit_level="A", size="small")
-    food = TaxpayerFactory(branch=org["branch_b"], industry_code="C1391", credit_level="B", size="medium")
-    shop = TaxpayerFactory(branch=org["branch_b"], industry_code="F5211", credit_level="M", size="micro")
+def test_filters_by_branch_industry_size_and_type(client_for, org):
+    machine = TaxpayerFactory(branch=org["branch_a"], industry_code="C3411", size="small")
+    food = TaxpayerFactory(branch=org["branch_b"], industry_code="C1391", size="medium")
+    shop = TaxpayerFactory(branch=org["branch_b"], industry_code="F5211", size="micro")
     small_scale = TaxpayerFactory(branch=org["branch_a"], general_taxpayer_since=None, industry_code="C3411")
     client = client_for("refund_officer")
 
@@ -78,7 +78,7 @@ def test_filters_by_branch_industry_credit_size_and_type(client_for, org):
     assert names(industry="34") == [machine.name]
     assert names(industry="c34") == [machine.name]
     assert names(industry="F") == [shop.name]
-    assert names(credit_level="B") == [food.name]
+    assert names(size="medium") == [food.name]
     assert names(size="micro") == [shop.name]
     # General taxpayers only unless asked.
     assert small_scale.name not in names()
@@ -95,31 +95,27 @@ def test_invalid_filter_is_shown_and_ignored(client_for, taxpayer_a):
     assert names_in(response) == [taxpayer_a.name]
 
 
-def test_sort_by_name_descending_and_credit_in_real_order(client_for, org):
-    for name, level in [("甲公司", "D"), ("乙公司", "M"), ("丙公司", "A"), ("丁公司", ""), ("戊公司", "C")]:
-        TaxpayerFactory(branch=org["branch_a"], name=name, credit_level=level)
+def test_sort_by_name_descending(client_for, org):
+    for name in ("甲公司", "乙公司", "丙公司", "丁公司", "戊公司"):
+        TaxpayerFactory(branch=org["branch_a"], name=name)
     client = client_for("refund_officer")
-    by_credit = client.get(LIST_URL, {"sort": "credit_level"})
-    assert [t.credit_level for t in by_credit.context["page_obj"]] == ["A", "M", "C", "D", ""]
-    by_credit_desc = client.get(LIST_URL, {"sort": "-credit_level"})
-    assert [t.credit_level for t in by_credit_desc.context["page_obj"]] == ["", "D", "C", "M", "A"]
     by_name = client.get(LIST_URL, {"sort": "-name"})
     assert names_in(by_name) == sorted(names_in(by_name), reverse=True)
     # The header link toggles the direction and keeps the filters.
-    columns = client.get(LIST_URL, {"sort": "name", "credit_level": "A"}).context["columns"]
+    columns = client.get(LIST_URL, {"sort": "name", "size": "small"}).context["columns"]
     assert columns["name"].direction == "asc"
-    assert "sort=-name" in columns["name"].url and "credit_level=A" in columns["name"].url
+    assert "sort=-name" in columns["name"].url and "size=small" in columns["name"].url
 
 
 def test_pagination_with_total_count(client_for, org):
     TaxpayerFactory.create_batch(53, branch=org["branch_a"])
     client = client_for("refund_officer")
-    first = client.get(LIST_URL, {"credit_level": "B"})
+    first = client.get(LIST_URL, {"status": "normal"})
     assert len(first.context["page_obj"]) == 50
     html = first.content.decode()
     assert "共 53 条" in html
-    assert "?credit_level=B&page=2" in html
-    second = client.get(LIST_URL, {"credit_level": "B", "page": 2})
+    assert "?status=normal&page=2" in html
+    second = client.get(LIST_URL, {"status": "normal", "page": 2})
     assert len(second.context["page_obj"]) == 3
     assert not set(names_in(first)) & set(names_in(second))
 
@@ -158,10 +154,10 @@ def test_list_query_count_does_not_grow_with_rows(client_for, org, django_assert
 
 
 def test_export_is_exactly_what_the_filters_show_masked_and_audited(client_for, org):
-    keep = TaxpayerFactory(branch=org["branch_a"], credit_level="A", name="出口甲")
-    TaxpayerFactory(branch=org["branch_a"], credit_level="B", name="不导出乙")
-    TaxpayerFactory.create_batch(55, branch=org["branch_b"], credit_level="A")  # more than one page
-    response = client_for("refund_officer").get(EXPORT_URL, {"credit_level": "A", "page": 1})
+    keep = TaxpayerFactory(branch=org["branch_a"], name="出口甲")
+    TaxpayerFactory(branch=org["branch_a"], industry_code="F5211", name="不导出乙")
+    TaxpayerFactory.create_batch(55, branch=org["branch_b"])  # more than one page
+    response = client_for("refund_officer").get(EXPORT_URL, {"industry": "C", "page": 1})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
@@ -177,7 +173,7 @@ def test_export_is_exactly_what_the_filters_show_masked_and_audited(client_for, 
     event = AuditEvent.objects.get(verb="export")
     assert event.actor.username == "refund_officer"
     assert event.object_type == "taxpayers.taxpayer"
-    assert "56 条" in event.summary and "credit_level=A" in event.summary
+    assert "56 条" in event.summary and "industry=C" in event.summary
 
 
 def test_branch_officer_export_excludes_other_branches(client_for, taxpayer_a, taxpayer_b):
@@ -197,7 +193,7 @@ def test_detail_shows_what_matters_masked(client_for, taxpayer_a):
     html = response.content.decode()
     assert "城东税务分局" in html
     assert "C 制造业" in html and "34 通用设备制造业" in html
-    assert "B级" in html
+    assert "未评价" in html  # no rating held (the credit app's ratings are what it shows)
     assert "138****8000" in html and "13800138000" not in html
     assert "显示完整信息" in html
     # Returns newest first, with amounts formatted and the input tax summed.

@@ -1,14 +1,15 @@
 """Each action of the application page through the view (POST), including refusals shown in Chinese beside the
 action; entry of an application; batch approval (confirmation, then the summary) and assignment."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from credit.tests.factories import rate
 from refund.models import CoachingRecord, RefundApplication
 from refund.tests.applications import eligible_taxpayer, receive, reviewing
-from taxpayers.models import Taxpayer
 
 pytestmark = pytest.mark.django_db
 State = RefundApplication.State
@@ -96,7 +97,7 @@ def test_approve_once_then_refused(client_for, personas, taxpayer):
 
 def test_approve_with_a_risk_hit_returns_it_and_says_so(client_for, personas, taxpayer):
     application = reviewing(personas["refund_officer"], taxpayer)
-    Taxpayer.objects.filter(pk=taxpayer.pk).update(credit_level="C")
+    rate(taxpayer, "C", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     response = _act(client_for("refund_officer"), application, "approve")
     assert response.status_code == 400
     html = response.content.decode()
@@ -192,7 +193,7 @@ def test_batch_approval_confirms_then_summarises(client_for, personas, org):
     actor = personas["refund_officer"]
     good = [reviewing(actor, eligible_taxpayer(org["branch_a"], name=f"城东批量{i}有限公司")) for i in range(2)]
     risky = reviewing(actor, eligible_taxpayer(org["branch_b"], name="城西风险有限公司"))
-    Taxpayer.objects.filter(pk=risky.taxpayer_id).update(credit_level="D")
+    rate(risky.taxpayer_id, "D", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     waiting = receive(actor, eligible_taxpayer(org["branch_b"], name="城西待审有限公司"))
     ids = [a.pk for a in (*good, risky, waiting)]
     client = client_for("refund_officer")

@@ -15,13 +15,13 @@ from openpyxl import load_workbook
 
 from accounts.models import AuditEvent
 from core.periods import Period
+from credit.tests.factories import TaxpayerFactory
 from refund.models import ApplicationRiskHit, ApplicationTransition, CoachingRecord, RefundApplication
 from refund.rules import case_to_json
 from refund.screening.case_builder import taxpayer_case
 from refund.screening.decisions import decide
 from refund.tests.application_rows import application
 from refund.tests.candidates import eligible_taxpayer
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 QUEUE = reverse("refund:application_queue")

@@ -11,6 +11,7 @@ import pytest
 from accounts.models import AuditEvent
 from core.errors import ApplicationError, ConflictError
 from core.periods import Period, period_range
+from credit.tests.factories import TaxpayerFactory, rate
 from notify.models import InboxNotification
 from refund.applications import risk as application_risk
 from refund.applications.batch import application_assign, applications_approve_batch
@@ -37,7 +38,6 @@ from refund.tests.applications import RECEIVED_ON, eligible_taxpayer, paid, rece
 from refund.tests.candidates import FIRST_PUSH, screened
 from taxpayers.calendar import add_working_days
 from taxpayers.models import ComplianceRecord, VatReturn
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 State = RefundApplication.State
@@ -396,7 +396,7 @@ def test_data_changed_since_confirmation_returns_the_application_before_approval
 
 def test_a_downgrade_after_submission_returns_the_application(officer, taxpayer):
     application = reviewing(officer, taxpayer)
-    type(taxpayer).objects.filter(pk=taxpayer.pk).update(credit_level="D")
+    rate(taxpayer, "D", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     hit = _approve_expecting_return(officer, application, "credit_level")
     assert (hit.evidence["level_at_submission"], hit.evidence["level_now"]) == ("A", "D")
     assert "computed_ineligible" in set(application.risk_hits.filter(stage="approval").values_list("code", flat=True))
@@ -427,7 +427,7 @@ def test_the_return_message_says_which_checks_hit(officer, taxpayer):
         occurred_on=dt.date(2026, 3, 12),
         document_number="税稽〔2026〕1号",
     )
-    type(taxpayer).objects.filter(pk=taxpayer.pk).update(credit_level="C")
+    rate(taxpayer, "C", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     expected = "审批前复核发现疑点：重算金额不一致、纳税信用级别不符、涉税合规记录变化、规则判定不符合，申请已回退"
     with pytest.raises(RiskHitReturned, match=expected):
         application_approve(actor=officer, application=application)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import AuditEvent, Branch
 from core.errors import ApplicationError
 from core.periods import Period
+from credit.tests.factories import rate
 from refund.candidates.push_dates import NotAPushDate, latest_push_date, month_push_dates
 from refund.candidates.services import candidate_items_mark_applied, candidate_lists_build
 from refund.models import CandidateItem, CandidateList
@@ -85,8 +86,7 @@ def test_building_twice_yields_the_same_lists_even_after_a_new_screening(org):
     item = CandidateItem.objects.get()
     snapshot = (item.pk, item.refundable_total, item.regime)
 
-    taxpayer.credit_level = "C"  # would now fail
-    taxpayer.save()
+    rate(taxpayer, "C", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")  # would now fail
     screened()
     second = candidate_lists_build(actor=None, push_date=FIRST_PUSH)
 

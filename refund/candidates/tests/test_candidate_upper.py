@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from core.errors import ApplicationError
+from credit.tests.factories import TaxpayerFactory
 from refund.candidates.services import UpperListRejected, candidate_lists_build, upper_list_import
 from refund.models import CandidateItem, UpperListEntry, UpperListImport
 from refund.tests.candidates import FIRST_PUSH, MONTH_END_PUSH, eligible_taxpayer, screened
-from taxpayers.tests.factories import TaxpayerFactory, make_uscc
+from taxpayers.tests.factories import make_uscc
 
 pytestmark = pytest.mark.django_db
 

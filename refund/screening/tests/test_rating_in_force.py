@@ -1,7 +1,7 @@
 """The refund rules read the rating in force on the day that matters: a C taxpayer repaired to B on
 2026-03-15 fails on its rating for an application dated before, and passes after, on every path — the
-single-taxpayer case, the batch builder and the set-based statement. With no rating in force (nor a registry
-level) the taxpayer is unrated: the rules get ``M``, which is not A or B."""
+single-taxpayer case, the batch builder and the set-based statement. With no rating in force the taxpayer is
+unrated: the rules get ``M``, which is not A or B."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ BEFORE, ON, AFTER = dt.date(2026, 3, 10), REPAIRED_ON, dt.date(2026, 3, 20)
 
 @pytest.fixture
 def repaired(org):
-    """Rated C for 2024 (in force from 2025-04-01), repaired to B on 2026-03-15; no registry level."""
+    """Rated C for 2024 (in force from 2025-04-01), repaired to B on 2026-03-15; no other rating."""
     taxpayer = eligible_taxpayer(org["branch_a"], credit_level="")
     rate(taxpayer, "C", on=dt.date(2025, 4, 1), year=2024)
     rate(taxpayer, "B", on=REPAIRED_ON, year=2024, basis=RatingBasis.REPAIRED)
@@ -73,7 +73,7 @@ def test_the_set_based_screening_fails_on_credit_before_the_repair_and_passes_af
 
 
 def test_no_rating_in_force_is_unrated_on_both_paths(org):
-    """Rated B only from 2026-03-15 and no registry level: on 2026-03-10 nothing is in force, the rules get M."""
+    """Rated B only from 2026-03-15: on 2026-03-10 nothing is in force, the rules get M."""
     taxpayer = eligible_taxpayer(org["branch_a"], credit_level="")
     rate(taxpayer, "B", on=REPAIRED_ON)
     assert level_in_force(taxpayer.pk, BEFORE) == ""
@@ -84,9 +84,10 @@ def test_no_rating_in_force_is_unrated_on_both_paths(org):
     assert "credit_a_or_b" in results[taxpayer.pk].failed_conditions
 
 
-def test_a_rating_in_force_outranks_the_registry_level(org):
-    """While the registry still holds a level, it only stands in when no rating is in force."""
-    taxpayer = eligible_taxpayer(org["branch_a"], credit_level="A")
+def test_a_newer_year_takes_over_from_its_evaluation_day(org):
+    """The 2023 rating stays in force until the 2024 one takes effect."""
+    taxpayer = eligible_taxpayer(org["branch_a"], credit_level="")
+    rate(taxpayer, "A", on=dt.date(2024, 4, 1), year=2023)
     rate(taxpayer, "C", on=dt.date(2025, 4, 1), year=2024)
     assert level_in_force(taxpayer.pk, BEFORE) == "C"
     assert level_in_force(taxpayer.pk, dt.date(2025, 3, 31)) == "A"

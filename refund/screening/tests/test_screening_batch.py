@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from core.periods import Period, period_range
+from credit.tests.factories import TaxpayerFactory
 from refund.models import ReturnState, ScreeningRun
 from refund.rules import case_to_json, parse_case
 from refund.screening.case_builder import BatchCaseBuilder, taxpayer_case
@@ -26,7 +27,7 @@ from refund.screening.return_states import rebuild_return_states
 from refund.screening.services import screening_run_execute
 from refund.tests.ratings import rating_histories, store_ratings
 from taxpayers.models import ComplianceRecord, VatReturn
-from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
+from taxpayers.tests.factories import BranchFactory
 
 APPLICATION_PERIODS = [
     "2020-05", "2021-02", "2022-05", "2022-08", "2023-04", "2024-07", "2025-02", "2025-10", "2026-03"
@@ -98,6 +99,7 @@ def _store(data: dict, branch):
         branch=branch,
         filing_frequency=data["filing_frequency"],
         credit_level=data["credit_level"],
+        credit_year=2014,  # the oldest year: the generated history outranks it wherever one is in force
         general_taxpayer_since=data["general_taxpayer_since"],
         industry_code=data["industry_code"],
         size=data["size"],

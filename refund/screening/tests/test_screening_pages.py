@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from accounts.models import AuditEvent
 from core.periods import Period
+from credit.tests.factories import TaxpayerFactory, rate
 from refund.labels import CONDITION_TITLES, ERROR_HELP, REGIME_TITLES
 from refund.models import ScreeningResult, ScreeningRun
 from refund.rules import ERROR_CODES
@@ -26,7 +27,6 @@ from refund.rules.regimes import REGIME_CODES
 from refund.screening.decisions import result_from_decision
 from refund.screening.services import screening_run_execute
 from refund.tests import screening_data as sd
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -469,8 +469,7 @@ def test_explanation_of_an_error_says_what_to_do_next(client_for, screening):
 
 def test_explanation_warns_when_the_data_changed_since_the_run(client_for, screening):
     taxpayer = screening["eligible"]
-    taxpayer.credit_level = "C"
-    taxpayer.save()
+    rate(taxpayer, "C", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     response = client_for("refund_officer").get(explain_url(screening["run"], taxpayer))
     page = html(response)
     assert 'id="stale-notice"' in page

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from credit.tests.factories import TaxpayerFactory, rate
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.screening.services import (
     screen_taxpayer,
@@ -14,7 +15,6 @@ from refund.screening.services import (
 )
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.signals import import_applied
-from taxpayers.tests.factories import TaxpayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +80,7 @@ def test_screen_taxpayer_updates_the_latest_run(org):
     taxpayer = _eligible_taxpayer(org["branch_a"])
     run = ScreeningRun.objects.create(application_period="2026-03", application_date=dt.date(2026, 3, 10))
     screening_run_execute(run_id=run.pk)
-    taxpayer.credit_level = "C"
-    taxpayer.save()
+    rate(taxpayer, "C", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     decision = screen_taxpayer(taxpayer_id=taxpayer.pk, application_period="2026-03")
     assert decision.eligible is False
     run.refresh_from_db()
@@ -106,8 +105,7 @@ def test_rescreen_changed_updates_only_the_changed_taxpayers(org):
     run = ScreeningRun.objects.create(application_period="2026-03", application_date=dt.date(2026, 3, 10))
     screening_run_execute(run_id=run.pk)
     assert screening_rescreen_changed(application_period="2026-03") == 0  # nothing changed since
-    changed.credit_level = "D"
-    changed.save()
+    rate(changed, "D", on=dt.date(2026, 3, 1), year=2025, basis="re_evaluated")
     assert screening_rescreen_changed(application_period="2026-03") == 1
     run.refresh_from_db()
     assert run.results.get(taxpayer=changed).eligible is False

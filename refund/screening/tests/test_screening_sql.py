@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase, TransactionTestCase
 
 from core.periods import Period, period_range
+from credit.tests.factories import TaxpayerFactory
 from refund.models import ReturnState, ScreeningResult, ScreeningRun
 from refund.rules.inputs import PreviousRefund
 from refund.rules.options import OPTION_SPECS, parse_options
@@ -36,7 +37,7 @@ from refund.screening.tests.test_screening_batch import outcome, stored_outcome
 from refund.tests.applications import paid
 from refund.tests.ratings import rating_histories, store_ratings
 from taxpayers.models import ComplianceRecord, VatReturn
-from taxpayers.tests.factories import BranchFactory, TaxpayerFactory
+from taxpayers.tests.factories import BranchFactory
 
 PERIODS = [
     "2019-03", "2019-04", "2019-06", "2019-07", "2019-10", "2020-07", "2021-04", "2021-05", "2022-03", "2022-04",
@@ -165,6 +166,7 @@ def taxpayer_data(draw):
 def _store(data: dict, branch):
     taxpayer = TaxpayerFactory(
         branch=branch,
+        credit_year=2014,  # the oldest year: the generated history outranks it wherever one is in force
         **{key: data[key] for key in (
             "filing_frequency", "credit_level", "general_taxpayer_since", "industry_code", "size", "size_industry",
             "prev_year_vat_sales", "prev_year_months_operated", "total_assets_prev_year_end",

@@ -41,7 +41,7 @@ def failed_on_rating(org):
 
 
 def test_a_repaired_taxpayer_is_screened_again_and_listed_on_the_days_adhoc_list(failed_on_rating):
-    taxpayer, other, run = failed_on_rating
+    taxpayer, _other, run = failed_on_rating
     repaired(taxpayer)
 
     with time_machine.travel(_at(REPAIRED_ON), tick=False):
@@ -86,7 +86,7 @@ def test_a_repaired_taxpayer_is_screened_again_and_listed_on_the_days_adhoc_list
 
 
 def test_still_ineligible_after_the_repair_puts_nobody_on_a_list(failed_on_rating):
-    taxpayer, _other, run = failed_on_rating
+    taxpayer, _other, _run = failed_on_rating
     repaired(taxpayer, "C")  # a partial repair that leaves it at C
 
     with time_machine.travel(_at(REPAIRED_ON), tick=False):

@@ -30,6 +30,7 @@ from taxpayers.models import Taxpayer
 
 from ..labels import condition_titles
 from ..models import CandidateItem, CandidateList, ScreeningResult, ScreeningRun
+from ..screening.return_states import refresh_stale_aggregates
 from ..screening.services import screening_result_refresh, screening_run_start
 from .building import make_item, read_adhoc_sources
 from .notices import list_link, officers
@@ -69,10 +70,20 @@ def candidate_adhoc_after_rating(*, taxpayer_id: int, level: str, effective_on: 
     """Screen the taxpayer again now that its rating is ``level`` from ``effective_on``; if eligible with an
     amount, put it on today's 即时名单. Raises ``RunPending`` while the run it needs is being made."""
     run = _run_seeing(effective_on)
-    result = screening_result_refresh(run=run, taxpayer_id=taxpayer_id)
-    taxpayer = Taxpayer.objects.filter(pk=taxpayer_id).only("name").first()
-    if taxpayer is None:
-        return AdhocOutcome(None, None)
+    refresh_stale_aggregates()
+    with transaction.atomic():
+        result = screening_result_refresh(run=run, taxpayer_id=taxpayer_id)
+        taxpayer = Taxpayer.objects.filter(pk=taxpayer_id).only("name").first()
+        if taxpayer is None:
+            return AdhocOutcome(None, None)
+        _audit_rescreen(run, taxpayer, result, level=level, effective_on=effective_on)
+    item = None
+    if result is not None and result.eligible and result.refundable_total > 0:
+        item = candidate_adhoc_add(run=run, taxpayer_id=taxpayer_id, push_date=timezone.localdate())
+    return AdhocOutcome(result, item)
+
+
+def _audit_rescreen(run, taxpayer, result, *, level: str, effective_on: dt.date) -> None:
     if result is not None and result.eligible:
         verdict = f"符合条件，可退税额 {format_yuan(result.refundable_total)} 元"
     elif result is not None:
@@ -85,12 +96,8 @@ def candidate_adhoc_after_rating(*, taxpayer_id: int, level: str, effective_on: 
         verb="screening_rescreen_rating",
         target=run,
         summary=f"{taxpayer.name} 纳税信用级别自 {effective_on.isoformat()} 起为{level}级，重新筛查：{verdict}",
-        changes={"taxpayer": taxpayer_id, "level": level, "effective_on": effective_on.isoformat()},
+        changes={"taxpayer": taxpayer.pk, "level": level, "effective_on": effective_on.isoformat()},
     )
-    item = None
-    if result is not None and result.eligible and result.refundable_total > 0:
-        item = candidate_adhoc_add(run=run, taxpayer_id=taxpayer_id, push_date=timezone.localdate())
-    return AdhocOutcome(result, item)
 
 
 def _adhoc_list(*, push_date: dt.date, run: ScreeningRun) -> CandidateList:

@@ -274,8 +274,9 @@ def screening_result_refresh(*, run: ScreeningRun, taxpayer_id: int) -> Screenin
     statement over the range of that one id (the rules decide what it hands back), elsewhere the rules. Replaces
     the taxpayer's row (none when it is no longer a general taxpayer) and the run's totals; safe to repeat.
 
-    The taxpayer's row is locked first, so two refreshes of the same taxpayer take turns."""
-    refresh_stale_aggregates()
+    In the caller's transaction (its audit row beside it); the caller brings the return states up to date first
+    (``refresh_stale_aggregates``) when returns may have changed. The taxpayer's row is locked first, so two
+    refreshes of the same taxpayer take turns."""
     with transaction.atomic():
         if not Taxpayer.objects.select_for_update().filter(pk=taxpayer_id).exists():
             return None

@@ -82,13 +82,13 @@ LIST_SORT = "-push_date"
 
 def candidate_lists_sorted(lists: QuerySet[CandidateList], sort: str | None) -> QuerySet[CandidateList]:
     """``lists`` in the order the URL's ``sort`` asks (default: the newest push date first); within a push date
-    the service section's list first, then the branches in the bureau's order."""
+    the service section's list first, then the day's 即时名单, then the branches in the bureau's order."""
     return lists.order_by(
         *sort_order(
             sort,
             LIST_SORT_FIELDS,
             default=LIST_SORT,
-            then=("-push_date", "-audience", "branch__sort_order", "branch__code"),
+            then=("-push_date", "-audience", "-kind", "branch__sort_order", "branch__code"),
         )
     )
 

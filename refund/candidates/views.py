@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.exports import audited_xlsx_export
+from accounts.scoping import visible_branch_ids
 from core.errors import ApplicationError
 from core.listing import (
     active_filter_count,
@@ -350,6 +351,8 @@ def _item_page(request, pk: int, *, bound: dict | None = None, status: int = 200
         "reopen_form": forms_["reopen"],
         "coaching_form": forms_["coach"],
         "reminder_mobile": mask_mobile(item.reminder_sms.recipient) if item.reminder_sms_id else "",
+        # A 即时名单 spans every branch: a branch officer reaches its items, not the list.
+        "list_visible": item.candidate_list.branch_id is not None or visible_branch_ids(request.user) is None,
     }
     return render(request, "refund/candidates/item_detail.html", context, status=status)
 

@@ -27,6 +27,7 @@ MENU = (
     MenuItem("筛查批次", "funnel", "refund:run_list", "refund.view_screeningrun", "留抵退税"),
     MenuItem("候选名单", "list-check", "refund:candidate_lists", "refund.view_candidatelist", "留抵退税"),
     MenuItem("我的候选名单", "person-check", "refund:my_candidates", "refund.work_candidateitem", "留抵退税"),
+    MenuItem("信用修复提示", "megaphone", "refund:repair_notices", "refund.view_repairnotice", "留抵退税"),
     MenuItem("申请队列", "inboxes", "refund:application_queue", "refund.view_refundapplication", "留抵退税"),
     MenuItem("我的待办", "person-workspace", "refund:my_applications", "refund.review_refundapplication", "留抵退税"),
     MenuItem("申请导入", "upload", "refund:application_import", "refund.add_refundapplication", "留抵退税"),

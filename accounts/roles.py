@@ -51,6 +51,10 @@ _CANDIDATES_WORK = ("refund.work_candidateitem",)  # 申请前调查, 一对一�
 _CANDIDATES_OWN = ("refund.build_candidatelist", "refund.import_upperlist", "refund.view_upperlistimport")
 _CANDIDATES_REMIND = ("refund.remind_candidates",)
 _CANDIDATES_SETTINGS = ("refund.view_candidatesettings", "refund.change_candidatesettings")
+# 信用修复提示 (refund.0011_repair_notice_permissions): the refund officer lists, the service section sends.
+_REPAIR_NOTICES_VIEW = ("refund.view_repairnotice", "refund.export_repairnotice")
+_REPAIR_NOTICES_LIST = ("refund.list_repairnotices",)
+_REPAIR_NOTICES_SEND = ("refund.send_repairnotices",)
 # 留抵退税申请 and coaching (refund app) and the refund ledger (ledger app); granted by ledger.0003_permissions.
 _APPLICATIONS_VIEW = ("refund.view_refundapplication", "refund.view_coachingrecord")
 _APPLICATIONS_WORK = (*_APPLICATIONS_VIEW, "refund.review_refundapplication", "refund.add_coachingrecord")
@@ -109,7 +113,8 @@ ROLES: dict[RoleCode, Role] = {
             True,
             _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND + _SCREENING_RUN
             + _CANDIDATES_EXPORT + _CANDIDATES_WORK + _CANDIDATES_OWN
-            + _APPLICATIONS_WORK + _APPLICATIONS_OWN + _LEDGER_EXPORT + _LEDGER_KEEP,
+            + _APPLICATIONS_WORK + _APPLICATIONS_OWN + _LEDGER_EXPORT + _LEDGER_KEEP
+            + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_LIST + _REPAIR_NOTICES_SEND,
         ),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
@@ -117,14 +122,15 @@ ROLES: dict[RoleCode, Role] = {
              + _CREDIT_VIEW + _CREDIT_CASES_VIEW),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
-             + _APPLICATIONS_VIEW + _LEDGER_VIEW),
+             + _APPLICATIONS_VIEW + _LEDGER_VIEW + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_SEND),
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
              *_LEDGER_VIEW),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
-             _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK),
+             _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
+             + _REPAIR_NOTICES_VIEW),
         Role(
             RoleCode.SUPERVISOR,
             "局领导",
@@ -132,7 +138,8 @@ ROLES: dict[RoleCode, Role] = {
             _TAXPAYER_READ + _AUDIT + ("taxpayers.view_importjob",) + _SMS_VIEW + _SCREENING_VIEW
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
-            + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW,
+            + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
+            + _REPAIR_NOTICES_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

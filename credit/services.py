@@ -2,7 +2,8 @@
 ratings written in bulk for large loads, and the late-return events derived from the VAT returns held.
 
 A file is read whole first (``credit.imports``); only when every row is right is it applied, in one transaction
-with its ``CreditImport`` row and its audit event. Rows are matched on their natural key: what is new is
+with its ``CreditImport`` row and its audit event; after a ratings file commits, ``credit.signals.ratings_imported``
+tells the apps above. Rows are matched on their natural key: what is new is
 created, what differs is updated, identical rows are left alone — importing the same file again changes nothing.
 """
 
@@ -29,6 +30,7 @@ from taxpayers.models import Taxpayer, VatReturn
 from .imports import read_events, read_ratings
 from .models import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet
 from .rules.indicators import LATE_FILING
+from .signals import ratings_imported
 
 # Any id; credit imports and the derivation take this advisory lock so two of them never race on one key.
 _CREDIT_LOCK_ID = 7_310_452_015
@@ -130,6 +132,9 @@ def credit_file_import(*, actor, kind: str, file, today: dt.date | None = None) 
                 "sha256": record.sha256,
             },
         )
+        if kind == CreditImport.Kind.RATINGS:
+            import_id = record.pk
+            transaction.on_commit(lambda: ratings_imported.send(sender=CreditImport, import_id=import_id))
     record.warnings = check.warnings
     return record
 

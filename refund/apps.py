@@ -38,6 +38,11 @@ def _register_audit_labels() -> None:
             "refund_application_assign": "分派申请",
             "refund_applications_import": "导入留抵退税申请",
             "refund_coaching_add": "记录辅导",
+            "screening_rescreen_rating": "信用级别变更后重新筛查",
+            "candidate_adhoc_add": "列入即时名单",
+            "candidate_adhoc_push": "推送即时名单",
+            "repair_notices_list": "生成信用修复提示名单",
+            "repair_notices_send": "发送信用修复提示短信",
             **{f"refund_application_{action}": label for action, label in ACTION_LABELS.items()},
         },
         keys={
@@ -52,5 +57,11 @@ def _register_audit_labels() -> None:
             "application_period": "申请所属期",
             "application_date": "申请日期",
             "topic": "辅导事项",
+            "level": "信用级别",
+            "effective_on": "生效日期",
+            "added": "新增",
+            "listed": "名单户数",
+            "item": "名单条目",
+            "taxpayers": "纳税人",
         },
     )

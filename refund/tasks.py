@@ -65,3 +65,31 @@ def push_date_auto_remind() -> None:
     from .candidates.routine import candidate_auto_remind
 
     candidate_auto_remind()
+
+
+# --- the loop with credit (refund/signals.py) -----------------------------------------------------------------
+
+
+@shared_task(name="refund.rescreen_after_rating", bind=True, ignore_result=True, max_retries=40)
+def rescreen_after_rating(self, taxpayer_id: int, level: str, effective_on: str) -> None:
+    """A repaired taxpayer: screen it again and put it on the day's 即时名单 if eligible. While the run that sees
+    the new rating is being made, try again in 15 s (at most 10 minutes)."""
+    import datetime as dt
+
+    from .candidates.adhoc import RunPending, candidate_adhoc_after_rating
+
+    try:
+        candidate_adhoc_after_rating(
+            taxpayer_id=taxpayer_id, level=level, effective_on=dt.date.fromisoformat(effective_on)
+        )
+    except RunPending as exc:
+        raise self.retry(exc=exc, countdown=15) from None
+
+
+@shared_task(name="refund.list_repair_notices", ignore_result=True)
+def list_repair_notices() -> None:
+    """After a ratings import: the latest screening's taxpayers failing only on their rating (信用修复提示)."""
+    from .repair_notices.services import latest_screening, repair_notices_list
+
+    if latest_screening() is not None:
+        repair_notices_list(actor=None)

@@ -1,10 +1,12 @@
-"""The refund app's URLs: the screening pages, the candidate lists and the applications (namespace ``refund``)."""
+"""The refund app's URLs: the screening pages, the candidate lists, the 信用修复提示 and the applications (namespace
+``refund``)."""
 
 from django.urls import path
 
 from .applications import batch_views as application_batch_views
 from .applications import views as application_views
 from .candidates import views as candidate_views
+from .repair_notices import views as repair_notice_views
 from .screening import views
 
 app_name = "refund"
@@ -27,11 +29,17 @@ urlpatterns = [
     path("candidates/<int:pk>/", candidate_views.candidate_list_detail, name="candidate_list_detail"),
     path("candidates/<int:pk>/export.xlsx", candidate_views.candidate_list_export, name="candidate_list_export"),
     path("candidates/<int:pk>/remind/", candidate_views.candidate_remind, name="candidate_remind"),
+    path("candidates/<int:pk>/push/", candidate_views.candidate_adhoc_push, name="candidate_adhoc_push"),
     path("candidates/items/<int:pk>/", candidate_views.candidate_item, name="candidate_item"),
     path("candidates/items/<int:pk>/verify/", candidate_views.candidate_item_verify, name="candidate_item_verify"),
     path("candidates/items/<int:pk>/decline/", candidate_views.candidate_item_decline, name="candidate_item_decline"),
     path("candidates/items/<int:pk>/reopen/", candidate_views.candidate_item_reopen, name="candidate_item_reopen"),
     path("candidates/items/<int:pk>/coaching/", candidate_views.candidate_item_coach, name="candidate_item_coach"),
+    # 信用修复提示 (refund → credit)
+    path("repair-notices/", repair_notice_views.repair_notices, name="repair_notices"),
+    path("repair-notices/export.xlsx", repair_notice_views.repair_notices_export, name="repair_notices_export"),
+    path("repair-notices/build/", repair_notice_views.repair_notices_build, name="repair_notices_build"),
+    path("repair-notices/send/", repair_notice_views.repair_notices_send, name="repair_notices_send"),
     # 留抵退税申请 (issue 6)
     path("applications/", application_views.application_queue, name="application_queue"),
     path("applications/mine/", application_views.my_applications, name="my_applications"),

@@ -17,6 +17,7 @@ MIGRATION_SEEDS = (
     ("ledger.migrations.0004_bill_template", "seed_bill_template"),
     ("refund.migrations.0005_candidate_permissions", "seed_reminder_template"),
     ("refund.migrations.0005_candidate_permissions", "create_settings_row"),
+    ("refund.migrations.0011_repair_notice_permissions", "seed_repair_notice_template"),
     ("credit.migrations.0004_warnings", "seed_warning_templates"),
 )
 

@@ -131,6 +131,29 @@ def _candidates(f: dict) -> dict:
     return f["candidates"]
 
 
+# 信用修复提示 (refund.0011_repair_notice_permissions): the refund officer lists, the service section sends.
+REPAIR_NOTICE_VIEWERS = {"refund_officer", "service_officer", "credit_officer", "supervisor"}
+REPAIR_NOTICE_VIEW = only(REPAIR_NOTICE_VIEWERS, then=200, otherwise=403)
+REPAIR_NOTICE_SENDERS = {"refund_officer", "service_officer"}
+
+
+def _repair_notices(f: dict) -> dict:
+    """A finished run in which taxpayer_a and taxpayer_b failed only on their rating, with their notices."""
+    if "repair_notices" not in f:
+        import datetime as dt
+        from decimal import Decimal
+
+        from refund.models import RepairNotice, ScreeningRun
+
+        run = ScreeningRun.objects.create(
+            application_period="2026-03", application_date=dt.date(2026, 3, 17), status="succeeded"
+        )
+        for taxpayer in (f["taxpayer_a"], f["taxpayer_b"]):
+            RepairNotice.objects.create(run=run, taxpayer=taxpayer, level="C", refundable_if_b=Decimal("1000.00"))
+        f["repair_notices"] = {"run": run}
+    return f["repair_notices"]
+
+
 # 台账 (ledger): view_ledgerentry (branch officers: their branch), view_ledgerrun, export, add_treasurypayment.
 LEDGER_VIEWERS = CANDIDATE_VIEWERS
 LEDGER_VIEW = only(LEDGER_VIEWERS, then=200, otherwise=403)
@@ -545,6 +568,24 @@ ENDPOINTS: dict[str, Endpoint] = {
     "my_candidates": Endpoint(lambda f: reverse("refund:my_candidates"), 403, CANDIDATE_VIEW),
     "my_candidates_export": Endpoint(lambda f: reverse("refund:my_candidates_export"), 403, CANDIDATE_EXPORT),
     "upper_list_import": Endpoint(lambda f: reverse("refund:upper_list_import"), 403, {"refund_officer": 200}),
+    "candidate_adhoc_push": Endpoint(  # not a 即时名单: refused with a message, back to the list
+        _candidate_url("refund:candidate_adhoc_push", "service"), 403, {"refund_officer": 302}, method="post"
+    ),
+    # --- 信用修复提示 (refund)
+    "repair_notices": Endpoint(
+        lambda f: (_repair_notices(f), reverse("refund:repair_notices"))[1], 403, REPAIR_NOTICE_VIEW
+    ),
+    "repair_notices_export": Endpoint(
+        lambda f: (_repair_notices(f), reverse("refund:repair_notices_export"))[1], 403, REPAIR_NOTICE_VIEW
+    ),
+    "repair_notices_build": Endpoint(  # no finished run: refused with a message, back to the list
+        lambda f: reverse("refund:repair_notices_build"), 403, {"refund_officer": 302}, method="post"
+    ),
+    "repair_notices_send": Endpoint(  # the confirmation
+        lambda f: (_repair_notices(f), reverse("refund:repair_notices_send"))[1],
+        403,
+        only(REPAIR_NOTICE_SENDERS, then=200, otherwise=403),
+    ),
     # --- 台账 (ledger)
     "ledger_entries": Endpoint(lambda f: reverse("ledger:entries"), 403, LEDGER_VIEW),
     "ledger_entry_a": Endpoint(

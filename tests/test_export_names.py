@@ -17,7 +17,14 @@ from openpyxl import load_workbook
 
 from core.xlsx import content_disposition
 from taxpayers.models import ImportJob
-from tests.test_access_matrix import _applications, _candidates, _failed_import, _ledger, _screening_run
+from tests.test_access_matrix import (
+    _applications,
+    _candidates,
+    _failed_import,
+    _ledger,
+    _repair_notices,
+    _screening_run,
+)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -51,6 +58,9 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
         ("refund_officer", lambda f: reverse("refund:candidate_list_export", args=[_candidates(f)["service"].pk])),
     ],
     "refund:my_candidates_export": [("officer_a", lambda f: reverse("refund:my_candidates_export"))],
+    "refund:repair_notices_export": [
+        ("service_officer", lambda f: (_repair_notices(f), reverse("refund:repair_notices_export"))[1])
+    ],
     "refund:application_queue_export": [
         ("refund_officer", lambda f: (_applications(f), reverse("refund:application_queue_export"))[1])
     ],

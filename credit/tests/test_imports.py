@@ -8,6 +8,7 @@ import pytest
 from accounts.models import AuditEvent
 from credit.models import CreditImport, CreditRating, DishonestyEvent, RatingBasis
 from credit.services import CreditImportRejected, credit_file_import
+from credit.signals import ratings_imported
 from taxpayers.models import Taxpayer
 from taxpayers.tests.factories import TaxpayerFactory
 
@@ -219,3 +220,27 @@ def test_flags_import_needs_a_flag_column_and_refuses_bad_cells(two):
     errors = _rejected("flags", [["纳税人识别号", "专精特新企业"], [a.identifier, "是"], [b.identifier, "也许"]])
     assert [(row, column) for row, column, _ in errors] == [(3, "专精特新企业")]
     assert not Taxpayer.objects.filter(is_specialized_sme=True).exists()
+
+
+def test_a_ratings_import_tells_the_apps_above_after_commit_and_other_imports_do_not(
+    two, django_capture_on_commit_callbacks
+):
+    a, _ = two
+    heard = []
+
+    def receiver(sender, **kwargs):
+        heard.append(kwargs["import_id"])
+
+    ratings_imported.connect(receiver, dispatch_uid="test_ratings_imported")
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            record = _import("ratings", [RATING_HEADER, [a.identifier, 2025, "C", 65, "2026-04-18", "", ""]])
+        assert heard == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        assert heard == [record.pk]
+        with django_capture_on_commit_callbacks(execute=True):
+            _import("events", [EVENT_HEADER, [a.identifier, "010101", "2025-08-16", "增值税", "", 5000, "", ""]])
+        assert heard == [record.pk]
+    finally:
+        ratings_imported.disconnect(dispatch_uid="test_ratings_imported")

@@ -3,7 +3,8 @@
 1. Read: the run's eligible results with something to refund, the higher bureau's entries for the date
    (上级下发名单) and the items pushed earlier in the application period.
 2. Choose the taxpayers: the screened ones not yet done with (applied, refunded, declined, found ineligible)
-   unless a higher list names them again, then those only a higher list names.
+   unless a higher list names them again, then those only a higher list names; none already on a list of the
+   date (a 即时名单 may have taken one earlier that day).
 3. Write one list for the service section and one per branch (every branch, even an empty one), then the
    items — each a snapshot of its screening result with the funnel carried over from its earlier item — and
    the lists' counts, and one audit event.
@@ -123,14 +124,13 @@ def _with_upper_results(run: ScreeningRun, screened: dict[int, dict], upper: dic
     return results
 
 
-def _earlier_items(period: Period, push_date: dt.date) -> dict[int, dict]:
+def _earlier_items(period: Period, push_date: dt.date, taxpayer_ids: list[int] | None = None) -> dict[int, dict]:
     """For each taxpayer pushed earlier in the application period: the first push date and the latest item."""
     earlier: dict[int, dict] = {}
-    rows = (
-        CandidateItem.objects.filter(application_period=period, push_date__lt=push_date)
-        .order_by("push_date", "pk")
-        .values("taxpayer_id", "push_date", "stage", *_CARRIED_FIELDS)
-    )
+    rows = CandidateItem.objects.filter(application_period=period, push_date__lt=push_date)
+    if taxpayer_ids is not None:
+        rows = rows.filter(taxpayer_id__in=taxpayer_ids)
+    rows = rows.order_by("push_date", "pk").values("taxpayer_id", "push_date", "stage", *_CARRIED_FIELDS)
     for row in rows:
         first = earlier.get(row["taxpayer_id"], {}).get("first_listed_on", row["push_date"])
         earlier[row["taxpayer_id"]] = {**row, "first_listed_on": first}
@@ -141,7 +141,22 @@ def read_sources(*, run: ScreeningRun, push_date: dt.date, period: Period) -> So
     screened = _screened(run)
     upper = _upper_entries(push_date)
     sources = Sources(screened, _with_upper_results(run, screened, upper), upper, _earlier_items(period, push_date))
-    sources.chosen = _chosen(sources)
+    return _completed(sources, push_date=push_date, period=period)
+
+
+def read_adhoc_sources(*, run: ScreeningRun, push_date: dt.date, taxpayer_ids: list[int]) -> Sources:
+    """The same reads for a few taxpayers of ``run`` (即时名单): their eligible results and earlier items."""
+    rows = run.results.filter(taxpayer_id__in=taxpayer_ids, eligible=True, refundable_total__gt=0)
+    screened = {row["taxpayer_id"]: row for row in rows.values(*_RESULT_FIELDS)}
+    period = run.application_period
+    sources = Sources(screened, screened, {}, _earlier_items(period, push_date, taxpayer_ids))
+    return _completed(sources, push_date=push_date, period=period)
+
+
+def _completed(sources: Sources, *, push_date: dt.date, period: Period) -> Sources:
+    """Whom to push (none already on a list of the date) and what their items need to know."""
+    listed = set(CandidateItem.objects.filter(push_date=push_date).values_list("taxpayer_id", flat=True))
+    sources.chosen = [pk for pk in _chosen(sources) if pk not in listed]
     sources.taxpayers = _taxpayer_rows(sources.chosen)
     sources.return_period = {
         pk: tax_period_of(period, row["filing_frequency"]) for pk, row in sources.taxpayers.items()
@@ -230,7 +245,7 @@ def _upper_fields(extra: dict | None) -> dict:
     }
 
 
-def _item(pk: int, *, sources: Sources, candidate_list: CandidateList, push_date: dt.date, now) -> CandidateItem:
+def make_item(pk: int, *, sources: Sources, candidate_list: CandidateList, push_date: dt.date, now) -> CandidateItem:
     """One taxpayer's item: its snapshot, the funnel carried from its earlier item, 已申报 if its return is on
     file, and the stage those facts give."""
     branch_id = sources.taxpayers[pk]["branch_id"]
@@ -259,7 +274,7 @@ def _item(pk: int, *, sources: Sources, candidate_list: CandidateList, push_date
 def _create_items(*, sources: Sources, branch_lists: dict[int, CandidateList], push_date: dt.date) -> list:
     now = timezone.now()
     items = [
-        _item(
+        make_item(
             pk,
             sources=sources,
             candidate_list=branch_lists[sources.taxpayers[pk]["branch_id"]],

@@ -72,7 +72,12 @@ def reminder_target(item: CandidateItem, *, opted_out: Collection[str]) -> Remin
         return ReminderTarget(code="tried", reason="提醒短信未能发出（号码已退订或被拒收），不再重复发送")
     if item.stage not in REMINDABLE_STAGES:
         return ReminderTarget(code="closed", reason="已申请、已退税、放弃或核实不符合，不需提醒")
-    taxpayer = item.taxpayer
+    return taxpayer_target(item.taxpayer, opted_out=opted_out)
+
+
+def taxpayer_target(taxpayer, *, opted_out: Collection[str]) -> ReminderTarget:
+    """The number an SMS about ``taxpayer`` goes to: the legal representative's mobile, else the tax handler's (an
+    invalid number is passed over), unless the number chosen has opted out (退订)."""
     blocked = ReminderTarget(code="no_mobile", reason="未登记法定代表人或办税人的手机号码")
     for who, raw in (("法定代表人", taxpayer.legal_rep_mobile), ("办税人", taxpayer.tax_handler_mobile)):
         if not raw:

@@ -42,7 +42,7 @@ def candidate_auto_remind(*, today: dt.date | None = None) -> RemindOutcome | No
     except CalendarUnavailable:
         logger.warning("candidate_auto_remind_no_calendar", day=today.isoformat())
         return None
-    service = CandidateList.objects.filter(push_date=today, audience=CandidateList.Audience.SERVICE).first()
+    service = CandidateList.regular.filter(push_date=today, audience=CandidateList.Audience.SERVICE).first()
     if service is None:
         logger.warning("candidate_auto_remind_no_lists", day=today.isoformat())
         return None
@@ -111,7 +111,7 @@ def push_date_run(*, actor, push_date: dt.date, remind: bool = True) -> PushDate
     check_push_date(push_date)
     period = application_period_of(push_date)
     run, screened = None, False
-    if not CandidateList.objects.filter(push_date=push_date).exists():
+    if not CandidateList.regular.filter(push_date=push_date).exists():
         run, screened = push_date_screening(actor=actor, push_date=push_date)
     build = candidate_lists_build(actor=actor, push_date=push_date, run=run)
     reminders = None

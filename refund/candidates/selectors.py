@@ -82,13 +82,13 @@ LIST_SORT = "-push_date"
 
 def candidate_lists_sorted(lists: QuerySet[CandidateList], sort: str | None) -> QuerySet[CandidateList]:
     """``lists`` in the order the URL's ``sort`` asks (default: the newest push date first); within a push date
-    the service section's list first, then the branches in the bureau's order."""
+    the service section's list first, then the day's 即时名单, then the branches in the bureau's order."""
     return lists.order_by(
         *sort_order(
             sort,
             LIST_SORT_FIELDS,
             default=LIST_SORT,
-            then=("-push_date", "-audience", "branch__sort_order", "branch__code"),
+            then=("-push_date", "-audience", "-kind", "branch__sort_order", "branch__code"),
         )
     )
 
@@ -105,18 +105,22 @@ def list_funnels(lists: list[CandidateList]) -> dict[int, dict[str, int]]:
     grouped: dict[tuple, dict[str, int]] = {}
     rows = (
         CandidateItem.objects.filter(push_date__in=dates)
-        .values("push_date", "branch_id")
+        .values("push_date", "branch_id", "candidate_list__kind")
         .annotate(**FUNNEL_AGGREGATES)
         .order_by()
     )
     for row in rows:
         counts = {key: row[key] for key in FUNNEL_AGGREGATES}
-        grouped[(row["push_date"], row["branch_id"])] = counts
-        whole = grouped.setdefault((row["push_date"], None), dict.fromkeys(FUNNEL_AGGREGATES, 0))
-        for key, value in counts.items():
-            whole[key] += value or 0
+        kind = row["candidate_list__kind"]
+        scopes = [(row["push_date"], None, kind)]
+        if kind == CandidateList.Kind.REGULAR:
+            scopes.insert(0, (row["push_date"], row["branch_id"], kind))
+        for scope in scopes:
+            slot = grouped.setdefault(scope, dict.fromkeys(FUNNEL_AGGREGATES, 0))
+            for key, value in counts.items():
+                slot[key] += value or 0
     empty = dict.fromkeys(FUNNEL_AGGREGATES, 0)
-    return {lst.pk: grouped.get((lst.push_date, lst.branch_id), empty) for lst in lists}
+    return {lst.pk: grouped.get((lst.push_date, lst.branch_id, lst.kind), empty) for lst in lists}
 
 
 # --- items ---------------------------------------------------------------------------------------------------
@@ -286,7 +290,10 @@ def candidate_item_filterset(
 
 
 def items_of_list(candidate_list: CandidateList):
-    """A branch list's own items; the service section's list is every item of its push date."""
+    """A branch list's (or a 即时名单's) own items; the service section's list is every item of its push date's
+    regular lists."""
     if candidate_list.is_service_list:
-        return CandidateItem.objects.filter(push_date=candidate_list.push_date)
+        return CandidateItem.objects.filter(
+            push_date=candidate_list.push_date, candidate_list__kind=CandidateList.Kind.REGULAR
+        )
     return CandidateItem.objects.filter(candidate_list=candidate_list)

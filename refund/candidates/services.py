@@ -79,7 +79,7 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
     """
     check_push_date(push_date)
     period = application_period_of(push_date)
-    existing = list(CandidateList.objects.filter(push_date=push_date).select_related("branch"))
+    existing = list(CandidateList.regular.filter(push_date=push_date).select_related("branch"))
     if existing:
         return BuildOutcome(push_date, period, existing, created=False)
     run = run or ScreeningRun.latest_succeeded(period)
@@ -96,7 +96,7 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
             lists = build_lists(actor=actor, push_date=push_date, period=period, run=run)
     except IntegrityError:
         logger.info("candidate_lists_build_lost_race", push_date=push_date.isoformat())
-        lists = list(CandidateList.objects.filter(push_date=push_date).select_related("branch"))
+        lists = list(CandidateList.regular.filter(push_date=push_date).select_related("branch"))
         return BuildOutcome(push_date, period, lists, created=False)
     return BuildOutcome(push_date, period, lists, created=True)
 
@@ -127,7 +127,7 @@ def upper_list_import(*, actor, push_date: dt.date, source_name: str, uploaded_f
     source_name = (source_name or "").strip()
     if not source_name:
         raise ApplicationError("请填写下发单位，如“市税务局货物和劳务税处”。")
-    built = CandidateList.objects.filter(push_date=push_date).order_by("built_at").first()
+    built = CandidateList.regular.filter(push_date=push_date).order_by("built_at").first()
     if built is not None:
         raise ApplicationError(
             f"{push_date.isoformat()} 的候选名单已于 {timezone.localtime(built.built_at):%Y-%m-%d %H:%M} 推送，"
@@ -186,7 +186,7 @@ def candidate_lists_notify(*, push_date: dt.date) -> int:
     rows, so a second call — or a second worker — writes nothing.
     """
     written = 0
-    for lst in CandidateList.objects.filter(push_date=push_date, notified_at__isnull=True).select_related("branch"):
+    for lst in CandidateList.regular.filter(push_date=push_date, notified_at__isnull=True).select_related("branch"):
         with transaction.atomic():
             if not CandidateList.objects.filter(pk=lst.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
                 continue

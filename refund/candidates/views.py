@@ -1,4 +1,5 @@
-"""候选名单 pages: the lists by push date and branch, a list's items (filters, export, reminders), an item's page
+"""候选名单 pages: the lists by push date and branch (and the 即时名单, pushed any day), a list's items (filters,
+export, reminders), an item's page
 (the screening figures, verification, coaching), a branch officer's worklist 我的候选名单, and the higher
 bureau's list import. Thin: parse, call a selector or a service, render.
 """
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.exports import audited_xlsx_export
+from accounts.scoping import visible_branch_ids
 from core.errors import ApplicationError
 from core.listing import (
     active_filter_count,
@@ -30,7 +32,7 @@ from taxpayers.calendar import CalendarUnavailable
 
 from ..labels import STAGE_TAGS, condition_titles, regime_title
 from ..models import CandidateItem, CandidateList, CandidateSettings, ScreeningRun
-from . import push_dates, reminders, selectors, services
+from . import adhoc, push_dates, reminders, selectors, services
 from .forms import ITEM_FORMS, BuildForm, PeriodForm, UpperImportForm
 
 VIEW_LIST = "refund.view_candidatelist"
@@ -162,7 +164,7 @@ def candidate_lists(request):
     except CalendarUnavailable as exc:
         upcoming, latest, calendar_error = [], None, exc.message
     built_dates = set(
-        CandidateList.objects.filter(push_date__in=[d for d in [latest, *upcoming] if d]).values_list(
+        CandidateList.regular.filter(push_date__in=[d for d in [latest, *upcoming] if d]).values_list(
             "push_date", flat=True
         )
     )
@@ -204,7 +206,8 @@ def candidate_list_detail(request, pk: int):
             "remind_preview": reminders.candidate_list_remind_preview(candidate_list=candidate_list)
             if can_remind
             else None,
-            "show_branch": candidate_list.is_service_list,
+            "show_branch": not candidate_list.branch_id,
+            "can_push": candidate_list.is_adhoc and request.user.has_perm(BUILD),
         }
     )
     return render(request, "refund/candidates/list_detail.html", context)
@@ -262,6 +265,21 @@ def candidate_build(request):
     else:
         messages.info(request, f"{push_date.isoformat()} 的候选名单此前已生成，未作任何更改。")
     return redirect(f"{reverse('refund:candidate_lists')}?period={outcome.application_period}")
+
+
+@login_required
+@permission_required(BUILD, raise_exception=True)
+@require_POST
+def candidate_adhoc_push(request, pk: int):
+    """推送即时名单: the taxpayers added since the last push, any day (the confirmation is on the button)."""
+    candidate_list = selectors.candidate_list_get_for_user(user=request.user, pk=pk)
+    try:
+        count = adhoc.candidate_adhoc_push(actor=request.user, candidate_list=candidate_list)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已推送即时名单 {count} 户，并已站内通知纳税服务股和相关分局。")
+    return redirect("refund:candidate_list_detail", pk=candidate_list.pk)
 
 
 # --- reminders ----------------------------------------------------------------------------------------------------
@@ -333,6 +351,8 @@ def _item_page(request, pk: int, *, bound: dict | None = None, status: int = 200
         "reopen_form": forms_["reopen"],
         "coaching_form": forms_["coach"],
         "reminder_mobile": mask_mobile(item.reminder_sms.recipient) if item.reminder_sms_id else "",
+        # A 即时名单 spans every branch: a branch officer reaches its items, not the list.
+        "list_visible": item.candidate_list.branch_id is not None or visible_branch_ids(request.user) is None,
     }
     return render(request, "refund/candidates/item_detail.html", context, status=status)
 
@@ -453,7 +473,7 @@ def _importable_dates() -> tuple[list[dt.date], str]:
         dates = [push_dates.latest_push_date(today), *push_dates.upcoming_push_dates(today, count=3)]
     except CalendarUnavailable as exc:
         return [], exc.message
-    built = set(CandidateList.objects.filter(push_date__in=dates).values_list("push_date", flat=True))
+    built = set(CandidateList.regular.filter(push_date__in=dates).values_list("push_date", flat=True))
     return sorted({d for d in dates if d not in built}), ""
 
 

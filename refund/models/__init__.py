@@ -20,6 +20,7 @@ from .candidates import (
     UpperListEntry,
     UpperListImport,
 )
+from .repair_notices import RepairNotice
 from .screening import AggregateState, ReturnState, ScreeningResult, ScreeningRun
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CandidateSettings",
     "CoachingRecord",
     "RefundApplication",
+    "RepairNotice",
     "ReturnState",
     "ScreeningResult",
     "ScreeningRun",

@@ -13,22 +13,38 @@ from ..rules.conditions import CONDITION_BITS, CONDITION_ORDER
 from .screening import ScreeningResult, ScreeningRun
 
 
+class RegularListManager(models.Manager):
+    """The push dates' lists only (without the 即时名单)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind="regular")
+
+
 class CandidateList(models.Model):
     """候选名单: the taxpayers who may qualify, pushed on a push date to one branch or to the service section.
 
     Built once per push date and audience from the application period's latest succeeded screening run, merged
     with the higher bureau's lists (上级下发名单); an immutable snapshot from then on (only the funnel of its
     items moves). A branch list holds its branch's items; the service section's list (纳税服务股) is every item
-    of the push date.
+    of the push date's regular lists.
+
+    The 即时名单 (kind ``adhoc``) is the other kind: one a day, any day, for the service section, gathering the
+    taxpayers a credit repair, 复核 or 复评 has just made eligible (应退尽退). Its items are its own; the refund
+    officer pushes it whenever it holds taxpayers not yet pushed (``pushed_count`` below ``item_count``).
     """
 
     class Audience(models.TextChoices):
         BRANCH = "branch", "税源管理分局"
         SERVICE = "service", "纳税服务股"
 
+    class Kind(models.TextChoices):
+        REGULAR = "regular", "推送日名单"
+        ADHOC = "adhoc", "即时名单"
+
     push_date = models.DateField("推送日期")
     application_period = PeriodField("申请退税所属期", help_text="YYYY-MM")
     audience = models.CharField("推送对象", max_length=10, choices=Audience.choices)
+    kind = models.CharField("名单类型", max_length=10, choices=Kind.choices, default=Kind.REGULAR)
     branch = models.ForeignKey(
         "accounts.Branch",
         verbose_name="税源管理分局",
@@ -54,6 +70,10 @@ class CandidateList(models.Model):
     upper_count = models.PositiveIntegerField("上级下发户数", default=0)
     refundable_total = MoneyField("可退税额合计", default=0)
     notified_at = models.DateTimeField("站内通知时间", null=True, blank=True)
+    pushed_count = models.PositiveIntegerField("已推送户数", default=0, help_text="即时名单：最近一次推送时的户数")
+
+    objects = models.Manager()
+    regular = RegularListManager()
 
     class Meta:
         verbose_name = "候选名单"
@@ -75,20 +95,55 @@ class CandidateList(models.Model):
             ),
             # Building twice for the same date and branch yields one list.
             models.UniqueConstraint(
-                fields=["push_date", "branch"], condition=Q(audience="branch"), name="candidate_list_one_per_branch"
+                fields=["push_date", "branch"],
+                condition=Q(audience="branch", kind="regular"),
+                name="candidate_list_one_per_branch",
             ),
             models.UniqueConstraint(
-                fields=["push_date"], condition=Q(audience="service"), name="candidate_list_one_service_list"
+                fields=["push_date"],
+                condition=Q(audience="service", kind="regular"),
+                name="candidate_list_one_service_list",
+            ),
+            models.UniqueConstraint(
+                fields=["push_date"], condition=Q(kind="adhoc"), name="candidate_list_one_adhoc_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="regular") | Q(audience="service"), name="candidate_list_adhoc_for_service"
             ),
         ]
 
     def __str__(self) -> str:
+        if self.is_adhoc:
+            return f"{self.push_date.isoformat()} 即时名单"
         who = self.branch.name if self.branch_id else self.get_audience_display()
         return f"{self.push_date.isoformat()} {who}候选名单"
 
     @property
     def is_service_list(self) -> bool:
-        return self.audience == self.Audience.SERVICE
+        """The service section's list of a push date (every item of the date's regular lists)."""
+        return self.audience == self.Audience.SERVICE and self.kind == self.Kind.REGULAR
+
+    @property
+    def is_adhoc(self) -> bool:
+        return self.kind == self.Kind.ADHOC
+
+    @property
+    def audience_title(self) -> str:
+        """Whom the list is for, as the pages name it."""
+        if self.is_adhoc:
+            return "即时名单（信用修复后符合条件）"
+        return self.branch.name if self.branch_id else "纳税服务股（全部分局）"
+
+    @property
+    def audience_short(self) -> str:
+        if self.is_adhoc:
+            return "即时名单"
+        return self.branch.name if self.branch_id else "纳税服务股"
+
+    @property
+    def unpushed_count(self) -> int:
+        """即时名单: taxpayers added since its last push."""
+        return max(self.item_count - self.pushed_count, 0) if self.is_adhoc else 0
 
 
 class CandidateItem(models.Model):

@@ -151,13 +151,13 @@ def what_if_for(
     already scoped to the user)."""
     period = application_period or explanation.application_period
     day = application_date or explanation.application_date
-    case = taxpayer_case(
+    case = what_if_case(
         taxpayer_id=explanation.taxpayer.pk,
         application_period=period,
         application_date=day,
-        options=explanation.options or None,
-        credit_level=credit_level or None,
-        immediate_repaid=True if immediate_repaid else None,
+        options=explanation.options,
+        credit_level=credit_level,
+        immediate_repaid=immediate_repaid,
     )
     changes = []
     if credit_level:
@@ -168,3 +168,37 @@ def what_if_for(
         changes.append("即征即退、先征后返（退）税款已一次性全部缴回")
     enjoyed = case.compliance.immediate_refund_since_2019_04
     return WhatIf(changes, period, day, case, decision_of(case), enjoyed)
+
+
+def what_if_case(
+    *,
+    taxpayer_id: int,
+    application_period: Period,
+    application_date: dt.date,
+    options: dict | None,
+    credit_level: str = "",
+    immediate_repaid: bool = False,
+) -> Case:
+    """The taxpayer's case on its data with another rating or a repaid 即征即退 (nothing else changes)."""
+    return taxpayer_case(
+        taxpayer_id=taxpayer_id,
+        application_period=application_period,
+        application_date=application_date,
+        options=options or None,
+        credit_level=credit_level or None,
+        immediate_repaid=True if immediate_repaid else None,
+    )
+
+
+def what_if_rated_in_run(*, run: ScreeningRun, taxpayer_id: int, credit_level: str) -> Outcome:
+    """The what-if of one taxpayer of ``run`` (its period, date and options) rated ``credit_level``: what that
+    rating would unlock (信用修复提示)."""
+    return decision_of(
+        what_if_case(
+            taxpayer_id=taxpayer_id,
+            application_period=run.application_period,
+            application_date=run.application_date,
+            options=dict(run.options or {}),
+            credit_level=credit_level,
+        )
+    )

@@ -183,6 +183,28 @@ def _execute_by_rules(run: ScreeningRun, ids: list[int], *, count_progress: bool
     return len(ids)
 
 
+def _statement(run: ScreeningRun) -> str:
+    """The run's set-based statement for one range of taxpayer ids (``refund.screening.sql``)."""
+    return SqlScreening(
+        application_period=run.application_period, application_date=run.application_date,
+        options=parse_options(run.options), refunds_sql=previous_refunds_sql(),
+    ).range_sql()
+
+
+def _screen_range(run: ScreeningRun, screen: str, lo: int, hi: int) -> int:
+    """One range, all or nothing: a range retried after a crash replaces what it wrote. Returns how many were
+    decided (by the statement, and by the rules for those it hands back)."""
+    params = {"run": run.pk, "lo": lo, "hi": hi}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT would spend seconds compiling this long statement to save milliseconds.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # the range's hash joins in memory
+        run.results.filter(taxpayer_id__gte=lo, taxpayer_id__lte=hi).delete()
+        cursor.execute(screen, params)
+        decided, handed_back = cursor.fetchone()
+        return decided + _execute_by_rules(run, handed_back, count_progress=False)
+
+
 def _execute_set_based(run: ScreeningRun, population) -> None:
     """PostgreSQL: the rules compiled to SQL (``refund.screening.sql``), by ranges of taxpayer ids in parallel.
 
@@ -193,25 +215,12 @@ def _execute_set_based(run: ScreeningRun, population) -> None:
     bounds = population.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
         return
-    statement = SqlScreening(
-        application_period=run.application_period, application_date=run.application_date,
-        options=parse_options(run.options), refunds_sql=previous_refunds_sql(),
-    )
-    screen = statement.range_sql()
+    screen = _statement(run)
     step = settings.SCREENING_RANGE_SIZE
     ranges = [(lo, min(lo + step - 1, bounds["hi"])) for lo in range(bounds["lo"], bounds["hi"] + 1, step)]
 
     def screen_range(lo: int, hi: int) -> None:
-        """One range, all or nothing: a range retried after a crash replaces what it wrote."""
-        params = {"run": run.pk, "lo": lo, "hi": hi}
-        with transaction.atomic(), connection.cursor() as cursor:
-            # JIT would spend seconds compiling this long statement to save milliseconds.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")  # the range's hash joins in memory
-            run.results.filter(taxpayer_id__gte=lo, taxpayer_id__lte=hi).delete()
-            cursor.execute(screen, params)
-            decided, handed_back = cursor.fetchone()
-            decided += _execute_by_rules(run, handed_back, count_progress=False)
+        decided = _screen_range(run, screen, lo, hi)
         ScreeningRun.objects.filter(pk=run.pk).update(processed_count=F("processed_count") + decided)
 
     in_parallel(lambda bounds: screen_range(*bounds), ranges, workers=settings.SCREENING_WORKERS)
@@ -259,6 +268,32 @@ def screen_taxpayer(*, taxpayer_id: int, application_period: Period | str) -> Ou
             options=run.options,
         )
     )
+
+
+def screening_result_refresh(*, run: ScreeningRun, taxpayer_id: int) -> ScreeningResult | None:
+    """Screen one taxpayer again in ``run`` exactly as the run screened it: on PostgreSQL the run's own set-based
+    statement over the range of that one id (the rules decide what it hands back), elsewhere the rules. Replaces
+    the taxpayer's row (none when it is no longer a general taxpayer) and the run's totals; safe to repeat.
+
+    In the caller's transaction (its audit row beside it); the caller brings the return states up to date first
+    (``refresh_stale_aggregates``) when returns may have changed. The taxpayer's row is locked first, so two
+    refreshes of the same taxpayer take turns."""
+    with transaction.atomic():
+        if not Taxpayer.objects.select_for_update().filter(pk=taxpayer_id).exists():
+            return None
+        if connection.vendor == "postgresql":
+            _screen_range(run, _statement(run), taxpayer_id, taxpayer_id)
+        else:
+            run.results.filter(taxpayer_id=taxpayer_id).delete()
+            if screenable_taxpayers().filter(pk=taxpayer_id).exists():
+                _execute_by_rules(run, [taxpayer_id], count_progress=False)
+        totals = _run_totals(run)
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            eligible_count=totals["n_eligible"],
+            error_count=totals["n_errors"],
+            refundable_total=totals["amount"] or Decimal("0"),
+        )
+    return run.results.filter(taxpayer_id=taxpayer_id).first()
 
 
 RESCREEN_LIMIT = 5000

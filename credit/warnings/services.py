@@ -26,7 +26,7 @@ from notify.services import SmsRejected, sms_enqueue
 from taxpayers.models import Taxpayer
 
 from ..models import CreditContact, CreditPrediction, DishonestyEvent
-from ..rules import CaseError, Evaluation, Event, TaxpayerFacts, assess
+from ..rules import Assessment, CaseError, Evaluation, Event, TaxpayerFacts, assess
 from ..selectors import rating_in_force_sql
 from ..services import late_returns_derive
 from .selectors import SmsTarget, sms_targets
@@ -47,6 +47,7 @@ PREDICTION_FIELDS = (
 )
 TEMPLATE_FOR_LEVEL = {"A": "credit_warning_ab", "B": "credit_warning_ab"}
 TEMPLATE_OTHERWISE = "credit_warning_cd"
+ASSESSED_KEPT = 20_000  # assessments kept for taxpayers with the same inputs (a few KB each)
 
 
 @dataclass(frozen=True)
@@ -63,22 +64,27 @@ def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
     return credit_predictions_refresh(today=today)
 
 
-def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 2000) -> PredictionRun:
+def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 5000) -> PredictionRun:
     """Predict the current evaluation year (the calendar year of ``today``) for every taxpayer still registered;
-    one row per taxpayer and year, upserted: running it again gives the same rows."""
+    one row per taxpayer and year, upserted: running it again gives the same rows.
+
+    Taxpayers are read ``chunk`` at a time in id order (keyset: the next chunk starts after the last id), each
+    chunk with one statement for its events and one for its ratings in force, assessed in memory and written
+    in one upsert: the statements grow with the chunks, never with the taxpayers' events."""
     today = today or timezone.localdate()
     year = today.year
-    ids = list(
-        Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk").values_list("pk", flat=True)
-    )
     predicted = failed = 0
     now = timezone.now()
-    for start in range(0, len(ids), chunk):
-        rows, refused = _predict_chunk(ids[start : start + chunk], year=year, today=today, now=now)
+    registered = Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk")
+    assessed: dict[Evaluation, Assessment] = {}
+    after = 0
+    while taxpayers := list(registered.filter(pk__gt=after).values_list("pk", "registered_on")[:chunk]):
+        after = taxpayers[-1][0]
+        rows, refused = _predict_chunk(taxpayers, year=year, today=today, now=now, assessed=assessed)
         with transaction.atomic():
             CreditPrediction.objects.bulk_create(
                 rows,
-                batch_size=1000,
+                batch_size=chunk,
                 update_conflicts=True,
                 unique_fields=["taxpayer", "year"],
                 update_fields=list(PREDICTION_FIELDS),
@@ -88,34 +94,55 @@ def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 200
     return PredictionRun(year=year, predicted=predicted, failed=failed)
 
 
-def _ratings_in_force(ids: list[int], today: dt.date) -> dict[int, tuple]:
+def _ratings_in_force(lo: int, hi: int, today: dt.date) -> dict[int, tuple]:
     """taxpayer id → (level, score, year) of the rating in force on ``today``: one statement for the chunk."""
     sql = rating_in_force_sql(today, where="taxpayer_id BETWEEN %(lo)s AND %(hi)s")
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"lo": ids[0], "hi": ids[-1]})
+        cursor.execute(sql, {"lo": lo, "hi": hi})
         return {taxpayer_id: (level, score, year) for taxpayer_id, level, score, year, _, _ in cursor.fetchall()}
 
 
-def _predict_chunk(ids: list[int], *, year: int, today: dt.date, now) -> tuple[list[CreditPrediction], int]:
+def _events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, list[tuple]]:
+    """taxpayer id → its event rows recorded in ``year`` up to ``today``, in record order: one statement."""
     events = defaultdict(list)
     for row in (
-        DishonestyEvent.objects.filter(taxpayer_id__in=ids, recorded_on__year=year, recorded_on__lte=today)
+        DishonestyEvent.objects.filter(
+            taxpayer_id__gte=lo, taxpayer_id__lte=hi, recorded_on__range=(dt.date(year, 1, 1), today)
+        )
         .order_by("taxpayer_id", "recorded_on", "pk")
         .values_list("pk", "taxpayer_id", "indicator", "recorded_on", "tax", "amount", "corrected_on", "no_penalty")
     ):
         events[row[1]].append(row)
-    ratings = _ratings_in_force(ids, today)
-    registered = dict(Taxpayer.objects.filter(pk__in=ids).values_list("pk", "registered_on"))
+    return events
+
+
+def _predict_chunk(
+    taxpayers: list[tuple[int, dt.date]], *, year: int, today: dt.date, now, assessed: dict
+) -> tuple[list[CreditPrediction], int]:
+    """The predictions of the chunk's taxpayers ((id, registered_on), ascending ids) and how many were refused.
+
+    ``assess`` is pure, and many taxpayers bring it the same inputs (no events and the same rating; a late return
+    recorded the day after the same deadline): each evaluation's assessment is kept in ``assessed`` (emptied
+    when it reaches ``ASSESSED_KEPT``) and shared."""
+    lo, hi = taxpayers[0][0], taxpayers[-1][0]
+    events = _events_of_year(lo, hi, year, today)
+    ratings = _ratings_in_force(lo, hi, today)
     rows, refused = [], 0
-    for taxpayer_id in ids:
-        current = ratings.get(taxpayer_id)
-        try:
-            assessment = assess(_evaluation(year, today, current, registered.get(taxpayer_id), events[taxpayer_id]))
-        except CaseError:
-            logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
-            refused += 1
-            continue
-        rows.append(_prediction(taxpayer_id, year, current, assessment, events[taxpayer_id], now))
+    for taxpayer_id, registered_on in taxpayers:
+        current, event_rows = ratings.get(taxpayer_id), events.get(taxpayer_id, ())
+        evaluation = _evaluation(year, today, current, registered_on, event_rows)
+        assessment = assessed.get(evaluation)
+        if assessment is None:
+            try:
+                assessment = assess(evaluation)
+            except CaseError:
+                logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
+                refused += 1
+                continue
+            if len(assessed) >= ASSESSED_KEPT:
+                assessed.clear()
+            assessed[evaluation] = assessment
+        rows.append(_prediction(taxpayer_id, year, current, assessment, event_rows, now))
     return rows, refused
 
 

@@ -33,7 +33,9 @@ from .selectors import SmsTarget, sms_targets
 
 logger = logging.getLogger(__name__)
 
-PREDICTION_FIELDS = (
+PREDICTION_COLUMNS = (
+    "taxpayer_id",
+    "year",  # the two of the unique key, then the values an upsert replaces
     "current_level",
     "score",
     "level",
@@ -74,24 +76,37 @@ def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 500
     today = today or timezone.localdate()
     year = today.year
     predicted = failed = 0
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     registered = Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk")
     assessed: dict[Evaluation, Assessment] = {}
     after = 0
     while taxpayers := list(registered.filter(pk__gt=after).values_list("pk", "registered_on")[:chunk]):
         after = taxpayers[-1][0]
         rows, refused = _predict_chunk(taxpayers, year=year, today=today, now=now, assessed=assessed)
-        with transaction.atomic():
-            CreditPrediction.objects.bulk_create(
-                rows,
-                batch_size=chunk,
-                update_conflicts=True,
-                unique_fields=["taxpayer", "year"],
-                update_fields=list(PREDICTION_FIELDS),
-            )
+        _predictions_upsert(rows)
         predicted += len(rows)
         failed += refused
     return PredictionRun(year=year, predicted=predicted, failed=failed)
+
+
+def _predictions_upsert(rows: list[tuple]) -> None:
+    """Write the chunk's rows (``PREDICTION_COLUMNS`` order) in one transaction, a multi-row INSERT … ON CONFLICT
+    DO UPDATE per batch: a row per taxpayer and year, updated in place (its id kept) when it exists."""
+    if not rows:
+        return
+    table = CreditPrediction._meta.db_table
+    width = len(PREDICTION_COLUMNS)
+    batch = min(1000, (connection.features.max_query_params or 1_000_000) // width)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:])
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(PREDICTION_COLUMNS)}) VALUES {values} "  # noqa: S608 - _meta only
+                f"ON CONFLICT (taxpayer_id, year) DO UPDATE SET {updates}",
+                [value for row in part for value in row],
+            )
 
 
 def _ratings_in_force(lo: int, hi: int, today: dt.date) -> dict[int, tuple]:
@@ -118,7 +133,7 @@ def _events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, li
 
 def _predict_chunk(
     taxpayers: list[tuple[int, dt.date]], *, year: int, today: dt.date, now, assessed: dict
-) -> tuple[list[CreditPrediction], int]:
+) -> tuple[list[tuple], int]:
     """The predictions of the chunk's taxpayers ((id, registered_on), ascending ids) and how many were refused.
 
     ``assess`` is pure, and many taxpayers bring it the same inputs (no events and the same rating; a late return
@@ -166,7 +181,8 @@ def _evaluation(year: int, today: dt.date, current, registered_on, event_rows) -
     )
 
 
-def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> CreditPrediction:
+def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> tuple:
+    """One row of ``PREDICTION_COLUMNS``, its values adapted for the database (``now`` already is)."""
     open_ids = {}
     for pk, _, indicator, recorded_on, _, _, corrected_on, _ in event_rows:
         if corrected_on is None:
@@ -183,19 +199,20 @@ def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> Cred
         for w in assessment.warnings
     ]
     deadlines = [w.deadline for w in assessment.warnings if w.deadline is not None]
-    return CreditPrediction(
-        taxpayer_id=taxpayer_id,
-        year=year,
-        current_level=current[0] if current else "",
-        score=assessment.score,
-        level=assessment.level,
-        score_if_repaired=assessment.score_if_all_repaired_now,
-        level_if_repaired=assessment.level_if_all_repaired_now,
-        points_at_stake=max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
-        deadline=min(deadlines) if deadlines else None,
-        open_events=len(open_ids),
-        warnings=warnings,
-        computed_at=now,
+    ops = connection.ops
+    return (
+        taxpayer_id,
+        year,
+        current[0] if current else "",
+        assessment.score,
+        assessment.level,
+        assessment.score_if_all_repaired_now,
+        assessment.level_if_all_repaired_now,
+        max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
+        ops.adapt_datefield_value(min(deadlines)) if deadlines else None,
+        len(open_ids),
+        ops.adapt_json_value(warnings, None),
+        now,
     )
 
 

@@ -156,10 +156,19 @@ class Parameter(Generic[K, T]):
     versions: tuple[Version[K, T], ...]
     last_covered: K | None = None
 
+    def __post_init__(self) -> None:
+        # The version found for each key: the daily credit prediction asks the same few parameters for the same
+        # few hundred days millions of times. The versions never change, so neither does the answer.
+        object.__setattr__(self, "_found", {})
+
     def version_at(self, key: K) -> Version[K, T]:
+        found = self._found.get(key)
+        if found is not None:
+            return found
         if self.last_covered is None or key <= self.last_covered:
             for version in self.versions:
                 if version.covers(key):
+                    self._found[key] = version
                     return version
         raise NotCovered(self.name, key)
 

@@ -23,6 +23,7 @@ whose codes are unknown. Two rows whose official codes were not read carry local
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -182,7 +183,10 @@ def indicator_code(value: str) -> str:
     return value.strip().split()[0] if value.strip() else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def find_indicator(code: str, recorded_on: date) -> Indicator | None:
+    """The row of ``code`` in the table in force on ``recorded_on`` (kept: the tables never change, and the
+    daily prediction asks for the same few codes and days for every taxpayer)."""
     return INDICATORS.at(recorded_on).get(code)
 
 

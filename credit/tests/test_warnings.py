@@ -121,6 +121,43 @@ def test_the_job_runs_a_bounded_number_of_statements(county, org):
     assert len(many) == len(few)
 
 
+def _rows():
+    return {
+        p.taxpayer_id: (
+            p.score,
+            p.level,
+            p.score_if_repaired,
+            p.level_if_repaired,
+            p.points_at_stake,
+            p.deadline,
+            p.open_events,
+            p.current_level,
+            p.warnings,
+        )
+        for p in CreditPrediction.objects.all()
+    }
+
+
+def test_chunks_and_shared_assessments_change_no_row(county, org):
+    """Chunk boundaries anywhere give the same rows; a taxpayer with the same inputs as another shares its
+    assessment but names its own events; a deregistered taxpayer between two others gets no row."""
+    twin = _rated(org["branch_b"], "D", Decimal("35"))
+    _event(twin, "010103", dt.date(2026, 6, 1))
+    gone = _rated(org["branch_a"], "B", Decimal("80"), status="deregistered")
+    _event(gone, "010103", dt.date(2026, 5, 3))
+    last = _rated(org["branch_a"], "A", Decimal("92"))
+    services.credit_predictions_refresh(today=TODAY)
+    whole = _rows()
+    assert gone.pk not in whole and last.pk in whole and len(whole) == 8
+    for chunk in (1, 2, 3):
+        CreditPrediction.objects.all().delete()
+        run = services.credit_predictions_refresh(today=TODAY, chunk=chunk)
+        assert run.predicted == 8 and _rows() == whole
+    d_sme, d_twin = whole[county["d_sme"].pk], whole[twin.pk]
+    assert d_sme[:8] == d_twin[:8] and len(d_twin[8]) == 1
+    assert d_twin[8][0]["event_id"] == DishonestyEvent.objects.get(taxpayer=twin).pk != d_sme[8][0]["event_id"]
+
+
 def test_the_daily_job_derives_late_returns_first(county):
     run = services.credit_warnings_daily(today=TODAY)
     assert run.predicted == 6

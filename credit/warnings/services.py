@@ -26,14 +26,16 @@ from notify.services import SmsRejected, sms_enqueue
 from taxpayers.models import Taxpayer
 
 from ..models import CreditContact, CreditPrediction, DishonestyEvent
-from ..rules import CaseError, Evaluation, Event, TaxpayerFacts, assess
+from ..rules import Assessment, CaseError, Evaluation, Event, TaxpayerFacts, assess
 from ..selectors import rating_in_force_sql
 from ..services import late_returns_derive
 from .selectors import SmsTarget, sms_targets
 
 logger = logging.getLogger(__name__)
 
-PREDICTION_FIELDS = (
+PREDICTION_COLUMNS = (
+    "taxpayer_id",
+    "year",  # the two of the unique key, then the values an upsert replaces
     "current_level",
     "score",
     "level",
@@ -47,6 +49,7 @@ PREDICTION_FIELDS = (
 )
 TEMPLATE_FOR_LEVEL = {"A": "credit_warning_ab", "B": "credit_warning_ab"}
 TEMPLATE_OTHERWISE = "credit_warning_cd"
+ASSESSED_KEPT = 20_000  # assessments kept for taxpayers with the same inputs (a few KB each)
 
 
 @dataclass(frozen=True)
@@ -63,59 +66,98 @@ def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
     return credit_predictions_refresh(today=today)
 
 
-def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 2000) -> PredictionRun:
+def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 5000) -> PredictionRun:
     """Predict the current evaluation year (the calendar year of ``today``) for every taxpayer still registered;
-    one row per taxpayer and year, upserted: running it again gives the same rows."""
+    one row per taxpayer and year, upserted: running it again gives the same rows.
+
+    Taxpayers are read ``chunk`` at a time in id order (keyset: the next chunk starts after the last id), each
+    chunk with one statement for its events and one for its ratings in force, assessed in memory and written
+    in one upsert: the statements grow with the chunks, never with the taxpayers' events."""
     today = today or timezone.localdate()
     year = today.year
-    ids = list(
-        Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk").values_list("pk", flat=True)
-    )
     predicted = failed = 0
-    now = timezone.now()
-    for start in range(0, len(ids), chunk):
-        rows, refused = _predict_chunk(ids[start : start + chunk], year=year, today=today, now=now)
-        with transaction.atomic():
-            CreditPrediction.objects.bulk_create(
-                rows,
-                batch_size=1000,
-                update_conflicts=True,
-                unique_fields=["taxpayer", "year"],
-                update_fields=list(PREDICTION_FIELDS),
-            )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    registered = Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk")
+    assessed: dict[Evaluation, Assessment] = {}
+    after = 0
+    while taxpayers := list(registered.filter(pk__gt=after).values_list("pk", "registered_on")[:chunk]):
+        after = taxpayers[-1][0]
+        rows, refused = _predict_chunk(taxpayers, year=year, today=today, now=now, assessed=assessed)
+        _predictions_upsert(rows)
         predicted += len(rows)
         failed += refused
     return PredictionRun(year=year, predicted=predicted, failed=failed)
 
 
-def _ratings_in_force(ids: list[int], today: dt.date) -> dict[int, tuple]:
+def _predictions_upsert(rows: list[tuple]) -> None:
+    """Write the chunk's rows (``PREDICTION_COLUMNS`` order) in one transaction, a multi-row INSERT … ON CONFLICT
+    DO UPDATE per batch: a row per taxpayer and year, updated in place (its id kept) when it exists."""
+    if not rows:
+        return
+    table = CreditPrediction._meta.db_table
+    width = len(PREDICTION_COLUMNS)
+    batch = min(1000, (connection.features.max_query_params or 1_000_000) // width)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:])
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(PREDICTION_COLUMNS)}) VALUES {values} "  # noqa: S608 - _meta only
+                f"ON CONFLICT (taxpayer_id, year) DO UPDATE SET {updates}",
+                [value for row in part for value in row],
+            )
+
+
+def _ratings_in_force(lo: int, hi: int, today: dt.date) -> dict[int, tuple]:
     """taxpayer id → (level, score, year) of the rating in force on ``today``: one statement for the chunk."""
     sql = rating_in_force_sql(today, where="taxpayer_id BETWEEN %(lo)s AND %(hi)s")
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"lo": ids[0], "hi": ids[-1]})
+        cursor.execute(sql, {"lo": lo, "hi": hi})
         return {taxpayer_id: (level, score, year) for taxpayer_id, level, score, year, _, _ in cursor.fetchall()}
 
 
-def _predict_chunk(ids: list[int], *, year: int, today: dt.date, now) -> tuple[list[CreditPrediction], int]:
+def _events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, list[tuple]]:
+    """taxpayer id → its event rows recorded in ``year`` up to ``today``, in record order: one statement."""
     events = defaultdict(list)
     for row in (
-        DishonestyEvent.objects.filter(taxpayer_id__in=ids, recorded_on__year=year, recorded_on__lte=today)
+        DishonestyEvent.objects.filter(
+            taxpayer_id__gte=lo, taxpayer_id__lte=hi, recorded_on__range=(dt.date(year, 1, 1), today)
+        )
         .order_by("taxpayer_id", "recorded_on", "pk")
         .values_list("pk", "taxpayer_id", "indicator", "recorded_on", "tax", "amount", "corrected_on", "no_penalty")
     ):
         events[row[1]].append(row)
-    ratings = _ratings_in_force(ids, today)
-    registered = dict(Taxpayer.objects.filter(pk__in=ids).values_list("pk", "registered_on"))
+    return events
+
+
+def _predict_chunk(
+    taxpayers: list[tuple[int, dt.date]], *, year: int, today: dt.date, now, assessed: dict
+) -> tuple[list[tuple], int]:
+    """The predictions of the chunk's taxpayers ((id, registered_on), ascending ids) and how many were refused.
+
+    ``assess`` is pure, and many taxpayers bring it the same inputs (no events and the same rating; a late return
+    recorded the day after the same deadline): each evaluation's assessment is kept in ``assessed`` (emptied
+    when it reaches ``ASSESSED_KEPT``) and shared."""
+    lo, hi = taxpayers[0][0], taxpayers[-1][0]
+    events = _events_of_year(lo, hi, year, today)
+    ratings = _ratings_in_force(lo, hi, today)
     rows, refused = [], 0
-    for taxpayer_id in ids:
-        current = ratings.get(taxpayer_id)
-        try:
-            assessment = assess(_evaluation(year, today, current, registered.get(taxpayer_id), events[taxpayer_id]))
-        except CaseError:
-            logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
-            refused += 1
-            continue
-        rows.append(_prediction(taxpayer_id, year, current, assessment, events[taxpayer_id], now))
+    for taxpayer_id, registered_on in taxpayers:
+        current, event_rows = ratings.get(taxpayer_id), events.get(taxpayer_id, ())
+        evaluation = _evaluation(year, today, current, registered_on, event_rows)
+        assessment = assessed.get(evaluation)
+        if assessment is None:
+            try:
+                assessment = assess(evaluation)
+            except CaseError:
+                logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
+                refused += 1
+                continue
+            if len(assessed) >= ASSESSED_KEPT:
+                assessed.clear()
+            assessed[evaluation] = assessment
+        rows.append(_prediction(taxpayer_id, year, current, assessment, event_rows, now))
     return rows, refused
 
 
@@ -139,7 +181,8 @@ def _evaluation(year: int, today: dt.date, current, registered_on, event_rows) -
     )
 
 
-def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> CreditPrediction:
+def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> tuple:
+    """One row of ``PREDICTION_COLUMNS``, its values adapted for the database (``now`` already is)."""
     open_ids = {}
     for pk, _, indicator, recorded_on, _, _, corrected_on, _ in event_rows:
         if corrected_on is None:
@@ -156,19 +199,20 @@ def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> Cred
         for w in assessment.warnings
     ]
     deadlines = [w.deadline for w in assessment.warnings if w.deadline is not None]
-    return CreditPrediction(
-        taxpayer_id=taxpayer_id,
-        year=year,
-        current_level=current[0] if current else "",
-        score=assessment.score,
-        level=assessment.level,
-        score_if_repaired=assessment.score_if_all_repaired_now,
-        level_if_repaired=assessment.level_if_all_repaired_now,
-        points_at_stake=max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
-        deadline=min(deadlines) if deadlines else None,
-        open_events=len(open_ids),
-        warnings=warnings,
-        computed_at=now,
+    ops = connection.ops
+    return (
+        taxpayer_id,
+        year,
+        current[0] if current else "",
+        assessment.score,
+        assessment.level,
+        assessment.score_if_all_repaired_now,
+        assessment.level_if_all_repaired_now,
+        max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
+        ops.adapt_datefield_value(min(deadlines)) if deadlines else None,
+        len(open_ids),
+        ops.adapt_json_value(warnings, None),
+        now,
     )
 
 

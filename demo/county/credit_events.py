@@ -1,0 +1,158 @@
+"""The demo county's dishonesty events (失信行为): a pure generator with the mix a county's records show.
+
+Why: the credit pages, the warning lists and the repair cases need behaviours to work on. Most taxpayers have
+none in a year; among those that do, late financial statements (010103) and late returns of taxes other than VAT
+(010101: 企业所得税, 印花税, 城市维护建设税… — late VAT returns are derived from the returns themselves) are the
+most frequent, most corrected within days, a first one sometimes 首违不罚; some taxpayers never filed their 财务
+会计制度 (010501); a few have larger ones (withholding, late payment, accounting software not filed). Taxpayers rated
+C or D are sloppier than those rated A.
+
+Pure: plain rows from a generator per taxpayer (seeded from the county's seed and the taxpayer's identifier), no
+ORM and no clock (``today`` is an argument). Each indicator is taken only where the table in force on its
+record date has it (``credit.rules.indicators``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from credit.rules.indicators import find_indicator
+
+RECENT_DAYS = 60
+FIRST_YEAR_OFFSET = 2  # events from two years before today's (the rated years and the current one)
+# Expected behaviours a year by how careful a taxpayer is: most keep every deadline.
+CARE = (("clean", 0.0, 74), ("occasional", 0.9, 19), ("sloppy", 2.4, 5), ("careless", 4.5, 2))
+CARE_BY_LEVEL = {  # the rating in force shifts the odds: an A is rarely careless, a D often
+    "A": (90, 9, 1, 0),
+    "C": (35, 35, 20, 10),
+    "D": (25, 30, 25, 20),
+}
+OTHER_TAXES = (("企业所得税", 5), ("城市维护建设税", 3), ("印花税", 3), ("房产税", 1), ("城镇土地使用税", 1))
+KINDS = (  # (kind, weight among behaviours)
+    ("statement", 42),
+    ("return", 36),
+    ("withholding", 9),
+    ("system", 6),
+    ("payment", 3),
+    ("related", 2),
+    ("software", 2),
+)
+
+
+@dataclass(frozen=True)
+class CreditSubject:
+    """What the generator needs of a taxpayer (read by the caller through the apps' selectors)."""
+
+    taxpayer_id: int
+    identifier: str
+    registered_on: dt.date
+    level: str  # the rating in force today, "" when none
+
+
+@dataclass(frozen=True)
+class EventRow:
+    taxpayer_id: int
+    indicator: str
+    recorded_on: dt.date
+    tax: str = ""
+    amount: Decimal | None = None
+    corrected_on: dt.date | None = None
+    no_penalty: bool = False
+
+
+def _quarter_deadlines(year: int) -> list[dt.date]:
+    """The day after each quarter's filing deadline (statements, 企业所得税 prepayment, 印花税): the 16th."""
+    return [dt.date(year, month, 16) for month in (1, 4, 7, 10)]
+
+
+def _correction(rng: random.Random, recorded_on: dt.date, today: dt.date, open_share: float) -> dt.date | None:
+    """Most are corrected within days, some within weeks, a few months later; some still open."""
+    if rng.random() < open_share:
+        return None
+    days = rng.choice((1, 1, 2, 3, 5, 8, 12, 20, 26)) if rng.random() < 0.8 else rng.randint(31, 150)
+    corrected = recorded_on + dt.timedelta(days=days)
+    return corrected if corrected <= today else None
+
+
+class TaxpayerEvents:
+    """Draws one taxpayer's behaviours from its own generator, year by year."""
+
+    def __init__(self, subject: CreditSubject, *, seed: int, today: dt.date) -> None:
+        self.subject = subject
+        self.today = today
+        self.rng = random.Random(f"{seed}:credit:{subject.identifier}")
+        weights = CARE_BY_LEVEL.get(subject.level, [w for _, _, w in CARE])
+        self.rate = self.rng.choices([rate for _, rate, _ in CARE], weights=weights)[0]
+        self.first_penalty_spared = False
+        self.keys: set[tuple] = set()
+
+    def build(self) -> list[EventRow]:
+        rows: list[EventRow] = []
+        if self.rate == 0:
+            return rows
+        start = max(self.today.year - FIRST_YEAR_OFFSET, self.subject.registered_on.year)
+        for year in range(start, self.today.year + 1):
+            count = self._count(year)
+            for _ in range(count):
+                row = self._draw(year)
+                if row is not None:
+                    rows.append(row)
+        return rows
+
+    def _count(self, year: int) -> int:
+        share = 1.0 if year < self.today.year else (self.today.timetuple().tm_yday / 366)
+        expected = self.rate * share
+        count = int(expected)
+        return count + (self.rng.random() < expected - count)
+
+    def _draw(self, year: int) -> EventRow | None:
+        rng = self.rng
+        kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
+        open_share = 0.06 if year < self.today.year else 0.3
+        tax, amount, no_penalty = "", None, False
+        if kind == "statement":
+            indicator, day = "010103", rng.choice([*_quarter_deadlines(year), dt.date(year, 6, 1)])
+        elif kind == "return":
+            tax = rng.choices([t for t, _ in OTHER_TAXES], weights=[w for _, w in OTHER_TAXES])[0]
+            indicator, day = "010101", rng.choice(_quarter_deadlines(year))
+            amount = Decimal(rng.choice((0, 0, rng.randint(50, 3_000), rng.randint(1_000, 60_000))))
+        elif kind == "withholding":
+            indicator, tax = "010102", "个人所得税"
+            day = dt.date(year, rng.randint(1, 12), 16)
+            amount = Decimal(rng.randint(200, 8_000))
+        elif kind == "system":
+            indicator, day = "010501", dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
+            open_share = 0.5
+        elif kind == "payment":
+            indicator, day = "020101", dt.date(year, rng.randint(1, 12), 16)
+            amount = Decimal(rng.randint(20_000, 600_000))
+        elif kind == "related":
+            indicator, day = "010503", dt.date(year, 6, 1)
+        else:
+            indicator, day = "010502", dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
+        if day >= self.today or day < self.subject.registered_on or find_indicator(indicator, day) is None:
+            return None
+        key = (indicator, tax, day)
+        if key in self.keys or (indicator == "010501" and any(k[0] == indicator for k in self.keys)):
+            return None
+        self.keys.add(key)
+        corrected = _correction(rng, day, self.today, open_share)
+        if self.subject.level == "A" and year == self.today.year:
+            # An A taxpayer corrects within days; only a recent behaviour is still open, its deadline ahead.
+            recent = (self.today - day).days <= RECENT_DAYS and indicator != "010501"
+            corrected = None if recent else min(day + dt.timedelta(days=rng.randint(1, 3)), self.today)
+        if indicator == "010101" and corrected and (corrected - day).days <= 5 and not self.first_penalty_spared:
+            # 首违不罚: a first late return corrected at once is recorded but not penalised.
+            no_penalty = self.first_penalty_spared = rng.random() < 0.6
+        return EventRow(self.subject.taxpayer_id, indicator, day, tax, amount, corrected, no_penalty)
+
+
+def generate_events(subjects: list[CreditSubject], *, seed: int, today: dt.date) -> list[EventRow]:
+    """Every subject's behaviours up to ``today`` (same subjects, seed and day: the same rows)."""
+    rows: list[EventRow] = []
+    for subject in subjects:
+        rows.extend(TaxpayerEvents(subject, seed=seed, today=today).build())
+    return rows

@@ -8,7 +8,7 @@ rating of its day.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -83,7 +83,7 @@ def banktax_outreach_record(
 
 def _amount(value) -> Decimal:
     try:
-        amount = Decimal(str(value)).quantize(CENT)
+        amount = Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         raise ApplicationError("贷款金额不是有效的金额。", code="banktax_amount") from None
     if not Decimal(0) < amount <= MAX_LOAN:

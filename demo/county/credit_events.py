@@ -108,42 +108,46 @@ class TaxpayerEvents:
         count = int(expected)
         return count + (self.rng.random() < expected - count)
 
+    def _behaviour(self, kind: str, year: int) -> tuple[str, dt.date, str, Decimal | None]:
+        """The indicator, record date, tax and amount of one behaviour of ``kind``."""
+        rng = self.rng
+        month_day = dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
+        if kind == "statement":
+            return "010103", rng.choice([*_quarter_deadlines(year), dt.date(year, 6, 1)]), "", None
+        if kind == "return":
+            tax = rng.choices([t for t, _ in OTHER_TAXES], weights=[w for _, w in OTHER_TAXES])[0]
+            amount = Decimal(rng.choice((0, 0, rng.randint(50, 3_000), rng.randint(1_000, 60_000))))
+            return "010101", rng.choice(_quarter_deadlines(year)), tax, amount
+        if kind == "withholding":
+            return "010102", month_day.replace(day=16), "个人所得税", Decimal(rng.randint(200, 8_000))
+        if kind == "payment":
+            return "020101", month_day.replace(day=16), "", Decimal(rng.randint(20_000, 600_000))
+        return {"system": "010501", "related": "010503", "software": "010502"}[kind], month_day, "", None
+
+    def _correction_of(self, indicator: str, day: dt.date, year: int) -> dt.date | None:
+        rng = self.rng
+        if self.subject.level == "A" and year == self.today.year:
+            # An A taxpayer corrects within days; only a recent behaviour is still open, its deadline ahead.
+            if (self.today - day).days <= RECENT_DAYS and indicator != "010501":
+                return None
+            return min(day + dt.timedelta(days=rng.randint(1, 3)), self.today)
+        open_share = 0.5 if indicator == "010501" else 0.06 if year < self.today.year else 0.3
+        return _correction(rng, day, self.today, open_share)
+
     def _draw(self, year: int) -> EventRow | None:
         rng = self.rng
         kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
-        open_share = 0.06 if year < self.today.year else 0.3
-        tax, amount, no_penalty = "", None, False
-        if kind == "statement":
-            indicator, day = "010103", rng.choice([*_quarter_deadlines(year), dt.date(year, 6, 1)])
-        elif kind == "return":
-            tax = rng.choices([t for t, _ in OTHER_TAXES], weights=[w for _, w in OTHER_TAXES])[0]
-            indicator, day = "010101", rng.choice(_quarter_deadlines(year))
-            amount = Decimal(rng.choice((0, 0, rng.randint(50, 3_000), rng.randint(1_000, 60_000))))
-        elif kind == "withholding":
-            indicator, tax = "010102", "个人所得税"
-            day = dt.date(year, rng.randint(1, 12), 16)
-            amount = Decimal(rng.randint(200, 8_000))
-        elif kind == "system":
-            indicator, day = "010501", dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
-            open_share = 0.5
-        elif kind == "payment":
-            indicator, day = "020101", dt.date(year, rng.randint(1, 12), 16)
-            amount = Decimal(rng.randint(20_000, 600_000))
-        elif kind == "related":
-            indicator, day = "010503", dt.date(year, 6, 1)
-        else:
-            indicator, day = "010502", dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
+        indicator, day, tax, amount = self._behaviour(kind, year)
+        if kind == "related":
+            day = dt.date(year, 6, 1)
         if day >= self.today or day < self.subject.registered_on or find_indicator(indicator, day) is None:
             return None
         key = (indicator, tax, day)
         if key in self.keys or (indicator == "010501" and any(k[0] == indicator for k in self.keys)):
             return None
         self.keys.add(key)
-        corrected = _correction(rng, day, self.today, open_share)
-        if self.subject.level == "A" and year == self.today.year:
-            # An A taxpayer corrects within days; only a recent behaviour is still open, its deadline ahead.
-            recent = (self.today - day).days <= RECENT_DAYS and indicator != "010501"
-            corrected = None if recent else min(day + dt.timedelta(days=rng.randint(1, 3)), self.today)
+        corrected = self._correction_of(indicator, day, year)
+        no_penalty = False
         if indicator == "010101" and corrected and (corrected - day).days <= 5 and not self.first_penalty_spared:
             # 首违不罚: a first late return corrected at once is recorded but not penalised.
             no_penalty = self.first_penalty_spared = rng.random() < 0.6

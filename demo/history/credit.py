@@ -39,7 +39,7 @@ from credit.banktax.services import banktax_loan_record, banktax_outreach_record
 from credit.bulk import PastEvent, dishonesty_events_backfill
 from credit.models import BankTaxOutreach, CreditCase, CreditContact, CreditRating, DishonestyEvent, RatingBasis
 from credit.repairs import services as cases
-from credit.selectors import with_rating_in_force
+from credit.selectors import rating_in_force, with_rating_in_force
 from credit.warnings.selectors import warning_list
 from credit.warnings.services import credit_contact_record, credit_warnings_daily
 from taxpayers.models import Taxpayer
@@ -176,7 +176,9 @@ def _banktax(today: dt.date, seed: int, officer, result: CreditSeedResult) -> No
     rng = random.Random(f"{seed}:banktax")
     channels, outcomes = BankTaxOutreach.Channel.values, ["informed", "interested", "applied", "no_need"]
     for taxpayer in list(banktax_selectors.promotion_list(user=officer, on=today)[:12]):
-        told_on = today - dt.timedelta(days=rng.randint(5, 80))
+        # Told while today's rating was in force (the one the list was drawn on).
+        in_force_since = rating_in_force(taxpayer, today).evaluated_on
+        told_on = max(today - dt.timedelta(days=rng.randint(5, 80)), in_force_since)
         outcome = rng.choice(outcomes)
         banktax_outreach_record(
             actor=officer, taxpayer=taxpayer, told_on=told_on, channel=rng.choice(channels), outcome=outcome,

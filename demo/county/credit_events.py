@@ -7,6 +7,8 @@ most frequent, most corrected within days, a first one sometimes 首违不罚; s
 会计制度 (010501); a few have larger ones (withholding, late payment, accounting software not filed). Taxpayers rated
 C or D are sloppier than those rated A.
 
+It also says which taxpayers the credit section's file recognises as 专精特新 or innovative SMEs (``sme_flags``).
+
 Pure: plain rows from a generator per taxpayer (seeded from the county's seed and the taxpayer's identifier), no
 ORM and no clock (``today`` is an argument). Each indicator is taken only where the table in force on its
 record date has it (``credit.rules.indicators``).
@@ -50,6 +52,8 @@ class CreditSubject:
     identifier: str
     registered_on: dt.date
     level: str  # the rating in force today, "" when none
+    industry_code: str = ""
+    size: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,20 @@ class TaxpayerEvents:
             # 首违不罚: a first late return corrected at once is recorded but not penalised.
             no_penalty = self.first_penalty_spared = rng.random() < 0.6
         return EventRow(self.subject.taxpayer_id, indicator, day, tax, amount, corrected, no_penalty)
+
+
+INNOVATIVE_SECTIONS = frozenset("CIM")  # manufacturing, information technology, research and technical services
+
+
+def sme_flags(subject: CreditSubject, *, seed: int) -> tuple[bool, bool]:
+    """(专精特新, 创新型中小企业): small and medium manufacturers and technology firms are the ones recognised; a
+    specialised SME is also an innovative one (the recognition builds on it)."""
+    rng = random.Random(f"{seed}:sme:{subject.identifier}")
+    if subject.size not in ("small", "medium"):
+        return False, False
+    technical = subject.industry_code[:1] in INNOVATIVE_SECTIONS
+    specialized = technical and rng.random() < 0.07
+    return specialized, specialized or rng.random() < (0.12 if technical else 0.01)
 
 
 def generate_events(subjects: list[CreditSubject], *, seed: int, today: dt.date) -> list[EventRow]:

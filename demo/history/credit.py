@@ -6,6 +6,7 @@ queue should have rows, each at-risk row saying what to correct, by when and wha
 
 How, in one transaction (deterministic for a seed and ``today``):
 
+- the 专精特新 and innovative SME recognitions (``sme_flags``) go in through the flags file's apply step;
 - the behaviours come from ``demo.county.credit_events`` (each taxpayer's own generator, its odds shifted by the
   rating in force, read through ``credit.selectors``) and go in through credit's bulk path (``credit.bulk``), which
   checks them as the events file is checked; late VAT returns are left to the daily job, which derives them;
@@ -42,10 +43,11 @@ from credit.repairs import services as cases
 from credit.selectors import rating_in_force, with_rating_in_force
 from credit.warnings.selectors import warning_list
 from credit.warnings.services import credit_contact_record, credit_warnings_daily
+from taxpayers.flags import taxpayer_flags_apply
 from taxpayers.models import Taxpayer
 
 from .. import county
-from ..county.credit_events import CreditSubject, EventRow, generate_events
+from ..county.credit_events import CreditSubject, EventRow, generate_events, sme_flags
 
 BANKS = (("示范县农村商业银行", "税易贷"), ("中国建设银行示范县支行", "云税贷"), ("中国工商银行示范县支行", "税务贷"))
 CASE_PLAN = (  # (kind, final state, days before today it was received, number of behaviours)
@@ -66,6 +68,7 @@ CASE_PLAN = (  # (kind, final state, days before today it was received, number o
 @dataclass
 class CreditSeedResult:
     events: int = 0
+    flagged: int = 0
     cases: dict[str, int] = field(default_factory=dict)
     outreach: int = 0
     loans: int = 0
@@ -90,11 +93,24 @@ def _subjects(today: dt.date) -> list[CreditSubject]:
     codes = [unit.code for unit in county.branch_units(county.MAX_BRANCHES)]
     taxpayers = with_rating_in_force(Taxpayer.objects.filter(branch__code__in=codes), today).order_by("pk")
     return [
-        CreditSubject(pk, identifier, registered_on, level or "")
-        for pk, identifier, registered_on, level in taxpayers.values_list(
-            "pk", "identifier", "registered_on", "rating_level"
+        CreditSubject(pk, identifier, registered_on, level or "", industry_code, size)
+        for pk, identifier, registered_on, level, industry_code, size in taxpayers.values_list(
+            "pk", "identifier", "registered_on", "rating_level", "industry_code", "size"
         )
     ]
+
+
+def _flags(subjects: list[CreditSubject], seed: int) -> int:
+    """The 专精特新 / innovative SME recognitions, through the flags file's apply step; how many were flagged."""
+    rows = []
+    for subject in subjects:
+        specialized, innovative = sme_flags(subject, seed=seed)
+        if specialized or innovative:
+            rows.append(
+                {"taxpayer_id": subject.taxpayer_id, "is_specialized_sme": specialized, "is_innovative_sme": innovative}
+            )
+    taxpayer_flags_apply(rows=rows)
+    return len(rows)
 
 
 def _case_subjects(today: dt.date, seed: int) -> list[tuple[int, CreditRating]]:
@@ -230,6 +246,7 @@ def build_demo_credit(*, today: dt.date, seed: int = 2026) -> CreditSeedResult |
         if (row.taxpayer_id, row.indicator, row.tax, row.recorded_on) not in case_keys
     ]
     with transaction.atomic():
+        result.flagged = _flags(subjects, seed)
         result.events = dishonesty_events_backfill(
             actor=None, rows=rows + case_rows, today=today, description="示范县演示失信行为"
         )
@@ -243,7 +260,8 @@ def build_demo_credit(*, today: dt.date, seed: int = 2026) -> CreditSeedResult |
             object_type="credit.demo",
             object_repr="示范县演示信用数据",
             summary=(
-                f"生成演示信用数据：失信行为 {result.events:,} 条，信用申请 {sum(result.cases.values())} 件，"
+                f"生成演示信用数据：专精特新、创新型中小企业 {result.flagged} 户，失信行为 {result.events:,} 条，"
+                f"信用申请 {sum(result.cases.values())} 件，"
                 f"银税互动宣传 {result.outreach} 户、贷款 {result.loans} 笔"
                 f"（随机种子 {seed}，截至 {today.isoformat()}）"
             ),

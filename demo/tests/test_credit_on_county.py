@@ -45,7 +45,9 @@ def test_every_list_and_case_state_has_rows_and_at_risk_rows_say_what_to_do(coun
     granted = CreditCase.objects.filter(state__in=("approved", "partly"))
     assert all(case.new_rating is not None and case.score_after > case.score_before for case in granted)
     assert CreditContact.objects.exists() and BankTaxOutreach.objects.exists() and BankTaxLoan.objects.exists()
-    assert promotion_list(user=User.objects.get(username="service"), on=TODAY).exists()
+    promoted = list(promotion_list(user=User.objects.get(username="service"), on=TODAY)[:1])
+    assert promoted and promoted[0].is_specialized_sme  # 专精特新 first
+    assert BankTaxOutreach.objects.filter(taxpayer__is_specialized_sme=True).exists()
     assert "信用申请 11 件" in county
 
 

@@ -36,7 +36,8 @@ class Command(BaseCommand):
         states = "，".join(f"{label} {result.cases[key]}" for key, label in _STATES if result.cases.get(key))
         self.stdout.write(
             self.style.SUCCESS(
-                f"纳税信用演示数据已生成：失信行为 {result.events:,} 条；信用申请 {sum(result.cases.values())} 件"
+                f"纳税信用演示数据已生成：专精特新、创新型中小企业 {result.flagged} 户；失信行为 {result.events:,} 条；"
+                f"信用申请 {sum(result.cases.values())} 件"
                 f"（{states or '无'}）；银税互动宣传 {result.outreach} 户，贷款 {result.loans} 笔；"
                 f"电话和上门辅导 {result.contacts} 次；信用预测 {result.predicted:,} 户；用时 {result.seconds:.1f} 秒。"
             )

@@ -52,10 +52,11 @@ EXPORT_HEADERS = (
 OUTCOMES = dict(BankTaxOutreach.Outcome.choices)
 SMALL = {"class": "form-control form-control-sm"}
 SELECT = {"class": "form-select form-select-sm"}
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", **SMALL})
 
 
 class OutreachForm(forms.Form):
-    told_on = forms.DateField(label="告知日期", widget=forms.DateInput(attrs={"type": "date", **SMALL}))
+    told_on = forms.DateField(label="告知日期", widget=DATE)
     channel = forms.ChoiceField(
         label="方式", choices=BankTaxOutreach.Channel.choices, widget=forms.Select(attrs=SELECT)
     )
@@ -71,7 +72,7 @@ class LoanForm(forms.Form):
     amount = forms.DecimalField(
         label="金额（元）", max_digits=16, decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.01", **SMALL})
     )
-    granted_on = forms.DateField(label="放款日期", widget=forms.DateInput(attrs={"type": "date", **SMALL}))
+    granted_on = forms.DateField(label="放款日期", widget=DATE)
     term_months = forms.IntegerField(
         label="期限（月）", min_value=1, max_value=360, widget=forms.NumberInput(attrs=SMALL)
     )

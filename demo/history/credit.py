@@ -50,16 +50,17 @@ from .. import county
 from ..county.credit_events import CreditSubject, EventRow, generate_events, sme_flags
 
 BANKS = (("示范县农村商业银行", "税易贷"), ("中国建设银行示范县支行", "云税贷"), ("中国工商银行示范县支行", "税务贷"))
-CASE_PLAN = (  # (kind, final state, days before today it was received, number of behaviours)
+CASE_PLAN = (  # (kind, final state, days before today it was received, number of behaviours); the first get the
+    # taxpayers closest to B, so that a granted repair can bring them there
+    ("repair", "approved", 60, 2),
+    ("repair", "partly", 35, 2),
+    ("repair", "approved", 45, 1),
     ("repair", "received", 2, 1),
     ("repair", "received", 30, 1),  # past its due date
     ("repair", "reviewing", 8, 1),
     ("repair", "reviewing", 40, 2),  # past its due date
     ("review", "raised", 20, 1),
     ("re_evaluation", "answered", 26, 1),
-    ("repair", "approved", 60, 2),
-    ("repair", "approved", 45, 1),
-    ("repair", "partly", 35, 2),
     ("review", "refused", 50, 1),
     ("repair", "withdrawn", 55, 1),
 )
@@ -114,20 +115,18 @@ def _flags(subjects: list[CreditSubject], seed: int) -> int:
 
 
 def _case_subjects(today: dt.date, seed: int) -> list[tuple[int, CreditRating]]:
-    """Taxpayers rated by points for the last evaluated year, C first (a repair may bring them to B), each with
-    its rating of that year; drawn by the seed."""
+    """Taxpayers rated by points for the last evaluated year, C first and the highest scores first (a repair may
+    bring them to B), each with its rating of that year; ties drawn by the seed."""
     year = county.credit_year(today)
     latest: dict[int, CreditRating] = {}
     for rating in CreditRating.objects.filter(year=year, evaluated_on__lte=today).order_by("evaluated_on", "pk"):
         latest[rating.taxpayer_id] = rating
     scored = [r for r in latest.values() if r.score is not None and r.basis == RatingBasis.EVALUATED]
     rng = random.Random(f"{seed}:credit-cases")
-    by_level = {level: sorted((r for r in scored if r.level == level), key=lambda r: r.taxpayer_id) for level in "CBD"}
-    chosen = []
-    for level in "CBD":
-        rng.shuffle(by_level[level])
-        chosen.extend(by_level[level])
-    return [(r.taxpayer_id, r) for r in chosen[: len(CASE_PLAN)]]
+    rng.shuffle(scored)
+    # C first, the highest scores first (a repair brings them to B), then B and D.
+    scored.sort(key=lambda r: ("CBD".find(r.level) if r.level in "CBD" else 9, -r.score))
+    return [(r.taxpayer_id, r) for r in scored[: len(CASE_PLAN)]]
 
 
 def _case_events(taxpayer_id: int, rating: CreditRating, count: int) -> tuple[list[PastEvent], dt.date]:
@@ -143,7 +142,7 @@ def _case_events(taxpayer_id: int, rating: CreditRating, count: int) -> tuple[li
     return rows[:count], corrected
 
 
-def _drive_case(plan, taxpayer: Taxpayer, events: list[DishonestyEvent], received_on, officer, result) -> None:
+def _drive_case(plan, taxpayer: Taxpayer, events: list[DishonestyEvent], received_on, today, officer, result) -> None:
     kind, state, _, _ = plan
     corrections = {e.pk: (e.corrected_on if kind == "repair" else None) for e in events}
     case = cases.credit_case_receive(
@@ -153,7 +152,7 @@ def _drive_case(plan, taxpayer: Taxpayer, events: list[DishonestyEvent], receive
         statement="已补办相关事项，申请按规定修复。" if kind == "repair" else "对该项扣分有异议，申请复核（复评）。",
         received_on=received_on,
     )  # fmt: skip
-    step = received_on + dt.timedelta(days=3)
+    step = min(received_on + dt.timedelta(days=3), today)
     if state == "withdrawn":
         cases.credit_case_withdraw(actor=officer, case_id=case.pk, reason="纳税人申请撤回")
     if state in ("received", "withdrawn"):
@@ -176,15 +175,13 @@ def _drive_case(plan, taxpayer: Taxpayer, events: list[DishonestyEvent], receive
 def _cases(today: dt.date, seed: int, officer, result: CreditSeedResult, planned) -> None:
     for plan, (taxpayer_id, _, corrected) in zip(CASE_PLAN, planned, strict=False):
         received_on = max(today - dt.timedelta(days=plan[2]), corrected + dt.timedelta(days=1))
-        if received_on + dt.timedelta(days=3) > today:
-            received_on = corrected + dt.timedelta(days=1)
-        if received_on + dt.timedelta(days=3) > today:
-            continue  # rated too recently for this case to have moved
+        if received_on > today:
+            continue  # rated too recently for a repair to have been applied for
         events = list(
             DishonestyEvent.objects.filter(taxpayer_id=taxpayer_id, note="演示：评价后纠正").order_by("recorded_on")
         )[: plan[3]]
         taxpayer = Taxpayer.objects.get(pk=taxpayer_id)
-        _drive_case(plan, taxpayer, events, received_on, officer, result)
+        _drive_case(plan, taxpayer, events, received_on, today, officer, result)
 
 
 def _banktax(today: dt.date, seed: int, officer, result: CreditSeedResult) -> None:

@@ -44,6 +44,7 @@ def test_every_list_and_case_state_has_rows_and_at_risk_rows_say_what_to_do(coun
     assert sum(case.is_overdue(TODAY) for case in CreditCase.objects.all()) >= 2
     granted = CreditCase.objects.filter(state__in=("approved", "partly"))
     assert all(case.new_rating is not None and case.score_after > case.score_before for case in granted)
+    assert any(case.new_rating.level == "B" for case in granted)  # a C repaired to B: screened for a refund again
     assert CreditContact.objects.exists() and BankTaxOutreach.objects.exists() and BankTaxLoan.objects.exists()
     promoted = list(promotion_list(user=User.objects.get(username="service"), on=TODAY)[:1])
     assert promoted and promoted[0].is_specialized_sme  # 专精特新 first

@@ -6,6 +6,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -178,3 +180,15 @@ def test_the_internal_export_is_masked_and_audited_with_its_filters(county, clie
     assert all(county["b_specialized"].identifier not in str(cell) for row in rows for cell in row)
     event = AuditEvent.objects.filter(verb="export", object_type="credit.banktaxoutreach").get()
     assert "flag=either" in event.summary
+
+
+def test_the_list_page_takes_the_same_queries_for_more_rows(county, org, client_for):
+    client = client_for("service_officer")
+    client.get(reverse("credit:banktax"))  # warm the session and the menu
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("credit:banktax")).status_code == 200
+    for _ in range(6):
+        _rated(org["branch_a"], "B", is_specialized_sme=True)
+    with CaptureQueriesContext(connection) as more:
+        assert client.get(reverse("credit:banktax")).status_code == 200
+    assert len(more) == len(few)

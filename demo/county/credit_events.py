@@ -24,6 +24,8 @@ from decimal import Decimal
 from credit.rules.indicators import find_indicator
 
 RECENT_DAYS = 60
+B_RATE_THIS_YEAR = 2.4
+LAPSE_SHARE = 0.04  # A taxpayers with a behaviour of last month still open: the at-risk list's rows
 FIRST_YEAR_OFFSET = 2  # events from two years before today's (the rated years and the current one)
 # Expected behaviours a year by how careful a taxpayer is: most keep every deadline.
 CARE = (("clean", 0.0, 74), ("occasional", 0.9, 19), ("sloppy", 2.4, 5), ("careless", 4.5, 2))
@@ -108,7 +110,10 @@ class TaxpayerEvents:
 
     def _count(self, year: int) -> int:
         share = 1.0 if year < self.today.year else (self.today.timetuple().tm_yday / 366)
-        expected = self.rate * share
+        rate = self.rate
+        if year == self.today.year and self.subject.level == "B":
+            rate = min(rate, B_RATE_THIS_YEAR)  # a B this careless would already have been rated lower
+        expected = rate * share
         count = int(expected)
         return count + (self.rng.random() < expected - count)
 
@@ -170,6 +175,23 @@ def sme_flags(subject: CreditSubject, *, seed: int) -> tuple[bool, bool]:
     technical = subject.industry_code[:1] in INNOVATIVE_SECTIONS
     specialized = technical and rng.random() < 0.07
     return specialized, specialized or rng.random() < (0.12 if technical else 0.01)
+
+
+def recent_lapses(subjects: list[CreditSubject], *, seed: int, today: dt.date, at_least: int = 3) -> list[EventRow]:
+    """A few A taxpayers whose withholding return of last month (个人所得税 代扣代缴) is late and still open: what
+    the at-risk list shows, each with points at stake and a deadline ahead. At least ``at_least`` of them."""
+    rated_a = [s for s in subjects if s.level == "A"]
+    random.Random(f"{seed}:lapses").shuffle(rated_a)
+    count = min(len(rated_a), max(at_least, round(len(rated_a) * LAPSE_SHARE)))
+    recorded_on = dt.date(today.year, today.month, 16)
+    if recorded_on >= today - dt.timedelta(days=1):
+        last_month = today.replace(day=1) - dt.timedelta(days=1)
+        recorded_on = last_month.replace(day=16)
+    return [
+        EventRow(s.taxpayer_id, "010102", recorded_on, "个人所得税", Decimal(800 + 37 * (s.taxpayer_id % 50)))
+        for s in rated_a[:count]
+        if s.registered_on < recorded_on
+    ]
 
 
 def generate_events(subjects: list[CreditSubject], *, seed: int, today: dt.date) -> list[EventRow]:

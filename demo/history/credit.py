@@ -8,8 +8,9 @@ How, in one transaction (deterministic for a seed and ``today``):
 
 - the 专精特新 and innovative SME recognitions (``sme_flags``) go in through the flags file's apply step;
 - the behaviours come from ``demo.county.credit_events`` (each taxpayer's own generator, its odds shifted by the
-  rating in force, read through ``credit.selectors``) and go in through credit's bulk path (``credit.bulk``), which
-  checks them as the events file is checked; late VAT returns are left to the daily job, which derives them;
+  rating in force, read through ``credit.selectors``; a few A taxpayers with last month's behaviour still open)
+  and go in through credit's bulk path (``credit.bulk``), which checks them as the events file is checked; late
+  VAT returns are left to the daily job, which derives them;
 - a dozen taxpayers rated by points for the last evaluated year get a case each, driven through
   ``credit.repairs.services`` as the credit officer would (received, under review, raised to the higher bureau,
   answered, granted, partly granted, refused, withdrawn; two left past their 15-working-day due date), on the
@@ -47,7 +48,7 @@ from taxpayers.flags import taxpayer_flags_apply
 from taxpayers.models import Taxpayer
 
 from .. import county
-from ..county.credit_events import CreditSubject, EventRow, generate_events, sme_flags
+from ..county.credit_events import CreditSubject, EventRow, generate_events, recent_lapses, sme_flags
 
 BANKS = (("示范县农村商业银行", "税易贷"), ("中国建设银行示范县支行", "云税贷"), ("中国工商银行示范县支行", "税务贷"))
 CASE_PLAN = (  # (kind, final state, days before today it was received, number of behaviours); the first get the
@@ -237,11 +238,10 @@ def build_demo_credit(*, today: dt.date, seed: int = 2026) -> CreditSeedResult |
         planned.append((taxpayer_id, rating, corrected))
         case_rows.extend(rows)
     case_keys = {(r.taxpayer_id, r.indicator, r.tax, r.recorded_on) for r in case_rows}
-    rows = [
-        _past(row)
-        for row in generate_events(subjects, seed=seed, today=today)
-        if (row.taxpayer_id, row.indicator, row.tax, row.recorded_on) not in case_keys
-    ]
+    drawn = {}
+    for row in [*recent_lapses(subjects, seed=seed, today=today), *generate_events(subjects, seed=seed, today=today)]:
+        drawn.setdefault((row.taxpayer_id, row.indicator, row.tax, row.recorded_on), row)
+    rows = [_past(row) for key, row in drawn.items() if key not in case_keys]
     with transaction.atomic():
         result.flagged = _flags(subjects, seed)
         result.events = dishonesty_events_backfill(

@@ -1,5 +1,5 @@
 """Ratings for a demo county that has none yet, so that the credit demo's tests have A/B/M/C/D taxpayers to work
-on: two evaluated years, a deterministic mix by taxpayer id. Written only where a taxpayer has no rating at all,
+on: two evaluated years, a deterministic mix by taxpayer identifier. Written only where a taxpayer has no rating at all,
 so it adds nothing once the demo writes its own rating history."""
 
 import datetime as dt
@@ -19,8 +19,8 @@ def stand_in_ratings(today: dt.date) -> int:
     rated = set(CreditRating.objects.values_list("taxpayer_id", flat=True))
     rows = []
     taxpayers = Taxpayer.objects.exclude(pk__in=rated).order_by("pk")
-    for pk, status, registered_on in taxpayers.values_list("pk", "status", "registered_on"):
-        rng = random.Random(pk)
+    for pk, identifier, status, registered_on in taxpayers.values_list("pk", "identifier", "status", "registered_on"):
+        rng = random.Random(identifier)
         for y in (year - 1, year):
             level, _, band = rng.choices(LEVELS, weights=[w for _, w, _ in LEVELS])[0]
             if registered_on.year > y:

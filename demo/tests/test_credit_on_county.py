@@ -36,7 +36,16 @@ def test_every_list_and_case_state_has_rows_and_at_risk_rows_say_what_to_do(coun
     for kind in LISTS:
         assert warning_list(user=officer, kind=kind).exists(), kind
     for prediction in warning_list(user=officer, kind="at_risk"):
-        assert prediction.warnings, prediction.taxpayer_id
+        assert prediction.warnings, (
+            prediction.current_level,
+            prediction.level,
+            prediction.score,
+            list(
+                DishonestyEvent.objects.filter(taxpayer_id=prediction.taxpayer_id).values_list(
+                    "indicator", "recorded_on", "corrected_on", "source", "tax"
+                )
+            ),
+        )
         assert prediction.deadline is not None and prediction.deadline >= TODAY
         assert prediction.points_at_stake > 0 and prediction.score_if_repaired > prediction.score
     states = Counter(CreditCase.objects.values_list("state", flat=True))

@@ -33,6 +33,7 @@ demo: venv assets
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py demo_history
+	$(PY) manage.py demo_credit
 	$(PY) manage.py setup_schedules
 	@$(PY) manage.py push_date_run || echo "（候选名单未推送，原因见上；演示照常启动）"
 	$(PY) manage.py demo_banner

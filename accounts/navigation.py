@@ -24,6 +24,7 @@ MENU = (
     MenuItem("信用预警", "bell-fill", "credit:warnings", "credit.view_creditprediction", "纳税信用"),
     MenuItem("信用数据导入", "cloud-arrow-up", "credit:imports", "credit.view_creditimport", "纳税信用"),
     MenuItem("修复、复核、复评", "arrow-repeat", "credit:cases", "credit.view_creditcase", "纳税信用"),
+    MenuItem("银税互动", "bank", "credit:banktax", "credit.view_banktaxoutreach", "纳税信用"),
     MenuItem("筛查批次", "funnel", "refund:run_list", "refund.view_screeningrun", "留抵退税"),
     MenuItem("候选名单", "list-check", "refund:candidate_lists", "refund.view_candidatelist", "留抵退税"),
     MenuItem("我的候选名单", "person-check", "refund:my_candidates", "refund.work_candidateitem", "留抵退税"),

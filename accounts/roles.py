@@ -74,6 +74,10 @@ _CREDIT_WARNINGS_ACT = (*_CREDIT_WARNINGS_VIEW, "credit.export_creditprediction"
 # decides them; 局领导 and the branches (their own taxpayers') view them.
 _CREDIT_CASES_VIEW = ("credit.view_creditcase",)
 _CREDIT_CASES_WORK = (*_CREDIT_CASES_VIEW, "credit.add_creditcase", "credit.handle_creditcase")
+# 银税互动 (granted by credit.0006_banktax): the service section and the credit officer tell A/B/M taxpayers about
+# credit loans and record the loans obtained; 局领导 and the branches (their own taxpayers) view.
+_BANKTAX_VIEW = ("credit.view_banktaxoutreach", "credit.view_banktaxloan")
+_BANKTAX_ACT = (*_BANKTAX_VIEW, "credit.add_banktaxoutreach", "credit.add_banktaxloan", "credit.export_banktaxoutreach")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -119,10 +123,10 @@ ROLES: dict[RoleCode, Role] = {
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
              + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",)  # their branch's ledger only
-             + _CREDIT_VIEW + _CREDIT_CASES_VIEW),
+             + _CREDIT_VIEW + _CREDIT_CASES_VIEW + _BANKTAX_VIEW),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
-             + _APPLICATIONS_VIEW + _LEDGER_VIEW + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_SEND),
+             + _APPLICATIONS_VIEW + _LEDGER_VIEW + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_SEND + _BANKTAX_ACT),
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
@@ -130,7 +134,7 @@ ROLES: dict[RoleCode, Role] = {
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
              _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
-             + _REPAIR_NOTICES_VIEW),
+             + _REPAIR_NOTICES_VIEW + _BANKTAX_ACT),
         Role(
             RoleCode.SUPERVISOR,
             "局领导",
@@ -139,7 +143,7 @@ ROLES: dict[RoleCode, Role] = {
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
-            + _REPAIR_NOTICES_VIEW,
+            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

@@ -3,10 +3,10 @@
     .venv/bin/python bench/demo_county.py --sqlite /tmp/county.sqlite3 --out /tmp/county.json [--today 2026-11-20]
     .venv/bin/python bench/demo_county.py --compare /tmp/before.json /tmp/after.json
 
-Creates a fresh SQLite database (the file is replaced), runs ``migrate``, ``seed_demo --if-empty`` and
-``demo_history`` through ``manage.py`` with the embedded settings — the commands of ``make demo`` — with
-``--today`` pinned so that two builds can be compared, prints each command's seconds, and writes the
-fingerprint as JSON (``--rows`` adds every row, sorted, to find what differs). ``--compare`` prints what
+Creates a fresh SQLite database (the file is replaced), runs ``migrate``, ``seed_demo --if-empty``,
+``demo_history`` and ``demo_credit`` through ``manage.py`` with the embedded settings — the commands of
+``make demo`` — with ``--today`` pinned so that two builds can be compared, prints each command's seconds, and
+writes the fingerprint as JSON (``--rows`` adds every row, sorted, to find what differs). ``--compare`` prints what
 differs between two fingerprints and exits 1 when anything does.
 """
 
@@ -43,6 +43,7 @@ def build(path: Path, today: dt.date, taxpayers: int | None) -> dict:
         "migrate": _manage(env, "migrate", "--noinput", "-v0"),
         "seed_demo": _manage(env, *seed),
         "demo_history": _manage(env, "demo_history", f"--today={today}"),
+        "demo_credit": _manage(env, "demo_credit", f"--today={today}"),
     }
 
 

@@ -4,7 +4,7 @@
 
 1. The demo county in a database of its own (``jingjianda_bench`` beside DATABASE_URL's, created when missing):
    ``migrate``, then, unless it is already built, the demo's own commands ``seed_demo``, ``demo_history``,
-   ``setup_schedules`` and ``push_date_run``; ``collectstatic`` for the production storage.
+   ``demo_credit``, ``setup_schedules`` and ``push_date_run``; ``collectstatic`` for the production storage.
 2. gunicorn on 127.0.0.1 at a free port with ``config/gunicorn.conf.py`` and the production settings
    (generated secret, SSL redirect off because the bench plays the bureau's TLS proxy itself; see
    bench/locustfile.py), 2 × cores + 1 sync workers unless ``--workers``.
@@ -113,12 +113,13 @@ def _manage(env: dict, *args: str, check: bool = True, without_brotli: bool = Fa
 def _build(env: dict, bench_url: str, *, rebuild: bool) -> None:
     _manage(env, "migrate", "--noinput", "-v0")
     if not rebuild and _demo_built(bench_url):
-        _say("demo county already built: skipping seed_demo, demo_history, setup_schedules, push_date_run")
+        _say("demo county already built: skipping seed_demo, demo_history, demo_credit, setup_schedules and the push")
     else:
         # The demo's own commands, as `make demo` runs them; each is idempotent, so a half-built database
         # (an interrupted first run) is completed rather than refused.
         _manage(env, "seed_demo", "--if-empty")
         _manage(env, "demo_history")
+        _manage(env, "demo_credit")
         _manage(env, "setup_schedules")
         if _manage(env, "push_date_run", check=False):
             _say("push_date_run did not push (reason above): the candidate lists will be the demo history's only")

@@ -37,6 +37,9 @@ def _register_audit_labels() -> None:
             "credit_case_answer": "登记上级答复",
             "credit_case_decide": "决定信用申请",
             "credit_case_withdraw": "撤回信用申请",
+            "banktax_outreach": "登记银税互动宣传",
+            "banktax_loan": "登记银税互动贷款",
+            "dishonesty_events_backfill": "补录历史失信行为",
         },
         object_types={
             "credit.creditcase": "纳税信用修复、复核、复评申请",
@@ -45,6 +48,8 @@ def _register_audit_labels() -> None:
             "credit.creditrating": "纳税信用评价结果",
             "credit.creditprediction": "信用预测",
             "credit.creditcontact": "信用联系记录",
+            "credit.banktaxoutreach": "银税互动宣传记录",
+            "credit.banktaxloan": "银税互动贷款",
         },
         keys={"kind": "导入类型"},
         object_type="credit.creditimport",

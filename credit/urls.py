@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .banktax import views as banktax_views
 from .repairs import views as repair_views
 from .warnings import views as warning_views
 
@@ -25,4 +26,11 @@ urlpatterns = [
     path("cases/<int:pk>/", repair_views.case_detail, name="case"),
     path("cases/<int:pk>/decide/", repair_views.case_decide, name="case_decide"),
     path("cases/<int:pk>/<str:action>/", repair_views.case_act, name="case_act"),
+    # 银税互动: the promotion list (internal), its audited working-list export, a taxpayer's outreach and loans.
+    path("banktax/", banktax_views.promotion_list, name="banktax"),
+    path("banktax/export.xlsx", banktax_views.promotion_export, name="banktax_export"),
+    path("banktax/loans/", banktax_views.loan_list, name="banktax_loans"),
+    path("banktax/taxpayers/<int:pk>/", banktax_views.taxpayer_banktax, name="banktax_taxpayer"),
+    path("banktax/taxpayers/<int:pk>/outreach/", banktax_views.outreach_add, name="banktax_outreach_add"),
+    path("banktax/taxpayers/<int:pk>/loans/", banktax_views.loan_add, name="banktax_loan_add"),
 ]

@@ -87,6 +87,10 @@ WARNING_ACTORS = {"credit_officer"}
 # 修复、复核、复评 cases: the credit officer registers and decides; 局领导 and the branches (their own) view.
 CREDIT_CASE_VIEW = only({"officer_a", "officer_b", "credit_officer", "supervisor"}, then=200, otherwise=403)
 CREDIT_CASE_HANDLERS = {"credit_officer"}  # credit.add_creditcase, credit.handle_creditcase
+# 银税互动 (credit.0006_banktax): the service section and the credit officer act; 局领导 and the branches (their own)
+# view.
+BANKTAX_ACTORS = {"service_officer", "credit_officer"}
+BANKTAX_VIEW = only({"officer_a", "officer_b", "supervisor", *BANKTAX_ACTORS}, then=200, otherwise=403)
 
 
 def _credit_case(f: dict, key: str) -> int:
@@ -336,6 +340,26 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda f: reverse("credit:contact_add", args=[f["taxpayer_a"].pk]),
         403,
         only(WARNING_ACTORS, then=302, otherwise=403),
+        method="post",
+    ),
+    "banktax": Endpoint(lambda f: reverse("credit:banktax") + "?told=no&flag=either", 403, BANKTAX_VIEW),
+    "banktax_export": Endpoint(
+        lambda f: reverse("credit:banktax_export"), 403, only(BANKTAX_ACTORS, then=200, otherwise=403)
+    ),
+    "banktax_loans": Endpoint(lambda f: reverse("credit:banktax_loans") + "?year=2026", 403, BANKTAX_VIEW),
+    "banktax_taxpayer_a": Endpoint(
+        lambda f: reverse("credit:banktax_taxpayer", args=[f["taxpayer_a"].pk]), 403, {**BANKTAX_VIEW, **SCOPED_TO_A}
+    ),
+    "banktax_outreach_add": Endpoint(  # an empty form: back to the taxpayer's page with the error
+        lambda f: reverse("credit:banktax_outreach_add", args=[f["taxpayer_a"].pk]),
+        403,
+        only(BANKTAX_ACTORS, then=302, otherwise=403),
+        method="post",
+    ),
+    "banktax_loan_add": Endpoint(
+        lambda f: reverse("credit:banktax_loan_add", args=[f["taxpayer_b"].pk]),
+        403,
+        only(BANKTAX_ACTORS, then=302, otherwise=403),
         method="post",
     ),
     "credit_cases": Endpoint(lambda f: reverse("credit:cases") + "?state=open&overdue=1", 403, CREDIT_CASE_VIEW),

@@ -45,6 +45,7 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "credit:import_template": [
         ("credit_officer", _credit_template(kind)) for kind in ("ratings", "events", "flags")
     ],
+    "credit:banktax_export": [("service_officer", lambda f: reverse("credit:banktax_export"))],
     "credit:warning_export": [
         ("credit_officer", lambda f, kind=kind: reverse("credit:warning_export", args=[kind]))
         for kind in ("at_risk", "follow", "repairable")

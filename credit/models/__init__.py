@@ -1,10 +1,13 @@
 """纳税信用 models, one module per part of the service; every model is importable from ``credit.models``."""
 
+from .banktax import BankTaxLoan, BankTaxOutreach
 from .records import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet, indicator_label
 from .repairs import CreditCase, CreditCaseItem, CreditCaseTransition
 from .warnings import CreditContact, CreditPrediction
 
 __all__ = [
+    "BankTaxLoan",
+    "BankTaxOutreach",
     "CreditCase",
     "CreditCaseItem",
     "CreditCaseTransition",

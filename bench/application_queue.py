@@ -104,7 +104,7 @@ def _build(applications: int) -> dict:
     # One rating a taxpayer (A, B, B, M in turn), the 2024 year in force from 2025-04-01, through credit's bulk path.
     ids = Taxpayer.objects.filter(identifier__startswith=TAG).order_by("pk").values_list("pk", flat=True)
     credit_ratings_bulk_write(
-        ratings=((pk, 2024, "ABBM"[pk % 4], evaluation_date(2024)) for pk in ids.iterator(chunk_size=5000))
+        ratings=((pk, 2024, "ABBM"[pk % 4], evaluation_date(2024), None) for pk in ids.iterator(chunk_size=5000))
     )
     today = timezone.localdate()
     # Slot s (0..3) of taxpayer t lands in months [14s, 14s + 13] after 2022-01: never two in one period.

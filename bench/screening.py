@@ -128,7 +128,7 @@ def _rate(year: int) -> None:
     """One rating a taxpayer (A, B, B, M, C in turn), in force from its evaluation date: through credit's bulk path."""
     ids = Taxpayer.objects.filter(identifier__startswith="BENCH").order_by("pk").values_list("pk", flat=True)
     on = evaluation_date(year)
-    credit_ratings_bulk_write(ratings=((pk, year, "ABBMC"[pk % 5], on) for pk in ids.iterator(chunk_size=5000)))
+    credit_ratings_bulk_write(ratings=((pk, year, "ABBMC"[pk % 5], on, None) for pk in ids.iterator(chunk_size=5000)))
 
 
 def _floor() -> float:

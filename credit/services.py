@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 
@@ -205,11 +206,12 @@ def _apply_events(rows: list[dict], record: CreditImport) -> Counts:
 
 # --- ratings written in bulk ----------------------------------------------------------------------------------
 
-RatingTuple = tuple[int, int, str, dt.date]  # taxpayer id, evaluation year, level, the day it took effect
+RatingTuple = tuple[int, int, str, dt.date, Decimal | None]
+"""Taxpayer id, evaluation year, level, the day it took effect, and the score (None for a direct level or M)."""
 
 
 def credit_ratings_bulk_write(*, ratings: Iterable[RatingTuple], note: str = "", batch_size: int = 5000) -> int:
-    """Write annual evaluations in bulk — (taxpayer id, year, level, effective day) each — and return how many
+    """Write annual evaluations in bulk — ``RatingTuple`` each — and return how many
     were given. For loads of many taxpayers at once (the demo county, the benchmarks): no import file, no audit
     event of its own (the caller records one for its whole load). A rating already held for the same taxpayer,
     year and day is left as it is, so writing the same rows again adds nothing."""
@@ -222,12 +224,13 @@ def credit_ratings_bulk_write(*, ratings: Iterable[RatingTuple], note: str = "",
                     taxpayer_id=taxpayer_id,
                     year=year,
                     level=level,
+                    score=score,
                     evaluated_on=evaluated_on,
                     basis=RatingBasis.EVALUATED,
                     rule_set=RuleSet.for_year(year),
                     note=note,
                 )
-                for taxpayer_id, year, level, evaluated_on in batch
+                for taxpayer_id, year, level, evaluated_on, score in batch
             ],
             ignore_conflicts=True,
         )

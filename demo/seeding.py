@@ -91,10 +91,11 @@ def _keeping_ratings(
 
 
 def _ratings(histories: dict[str, tuple[int, str]], branches: int) -> Iterator[tuple]:
-    """(taxpayer id, year, level, evaluation date) of every rating kept, in the order of the taxpayers' ids."""
+    """(taxpayer id, year, level, evaluation date, score) of every rating kept, in the order of the taxpayers' ids."""
     codes = [unit.code for unit in county.branch_units(branches)]
     ids = Taxpayer.objects.filter(branch__code__in=codes).order_by("pk").values_list("identifier", "pk")
     for identifier, pk in ids.iterator(chunk_size=5000):
         first_year, levels = histories.get(identifier, (0, ""))
         for offset, level in enumerate(levels):
-            yield pk, first_year + offset, level, evaluation_date(first_year + offset)
+            year = first_year + offset
+            yield pk, year, level, evaluation_date(year), county.score_of(identifier, year, level)

@@ -30,6 +30,7 @@ from .org import (
     demo_users,
     org_units,
 )
+from .ratings import score_of
 from .taxpayer import DemoTaxpayer, generate
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "month_index",
     "org_units",
     "period_text",
+    "score_of",
 ]

@@ -12,9 +12,21 @@ same whatever these draws are.
 
 from __future__ import annotations
 
+import random
+from decimal import Decimal
+
 FIRST_RATED_YEAR = 2019  # the first evaluation year the credit rules model (rated in April 2020)
 STEPS = "ABCD"  # better → worse; M (unrated by points) stands apart
 REFUNDABLE = frozenset("AB")
+SCORE_BANDS = {"A": (90, 99), "B": (70, 89), "C": (40, 69)}  # the bands of both rule sets, whole points
+
+
+def score_of(identifier: str, year: int, level: str) -> Decimal | None:
+    """The year's score, inside its level's band; None for M and D (the demo's D are direct, 直接判级).
+
+    Drawn from a generator of its own per taxpayer and year, so the county's other draws stay as they are."""
+    band = SCORE_BANDS.get(level)
+    return None if band is None else Decimal(random.Random(f"{identifier}:{year}").randint(*band))
 
 
 def year_in_force(period: str) -> int:

@@ -16,8 +16,6 @@ from demo import county as demo_county
 from demo.county.credit_events import CreditSubject, generate_events
 from demo.seeding import seed_demo_county
 
-from .stand_in_ratings import stand_in_ratings
-
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 6, 15)
 
@@ -25,7 +23,6 @@ TODAY = dt.date(2026, 6, 15)
 @pytest.fixture
 def county():
     seed_demo_county(demo_county.DemoParams(taxpayers=300, seed=7, today=TODAY))
-    stand_in_ratings(TODAY)  # until the demo writes its own rating history; adds nothing once it does
     out = io.StringIO()
     call_command("demo_credit", f"--today={TODAY.isoformat()}", stdout=out)
     return out.getvalue()

@@ -6,18 +6,21 @@ the daily prediction.
 Builds the data with set-based SQL in the server (taxpayers whose identifier starts with CRBENCH, removed first):
 a rating per taxpayer for the last two evaluation years (1 in 20 unrated, 1 in 50 of the C taxpayers repaired
 to B; A 30 %, B 45 %, M 10 %, C 10 %, D 5 %, half of the Ds direct), 1 in 100 deregistered, 1 in 50 registered
-this year; and E events recorded this year up to ``--today``, spread as they are in a county — 40 % of the
-taxpayers have none, a few have dozens — with the indicator mix of the frequent behaviours (late returns 45 %,
-late financial statements 25 %, 财务会计制度 not filed 8 %, withholding, 汇算清缴, software, related-party
-report, export refund, false promise), 4 in 10 corrected, 1 in 20 首违不罚, and the tax involved on the
-amount-rule indicators.
+this year; and E events recorded this year up to ``--today``, drawn with a fixed seed and spread as they are in
+a county — 40 % of the taxpayers have none, a few have dozens — each recorded the day after a deadline (the
+16th to the 25th of a month), with the indicator mix of the frequent behaviours (late returns 45 %, late
+financial statements 25 %, 财务会计制度 not filed 8 %, withholding, 汇算清缴, software, related-party report,
+export refund, false promise), 4 in 10 corrected within 90 days, 1 in 20 首违不罚, and the tax involved on the
+amount-rule indicators. No VAT returns: the derivation of late returns reads none and writes nothing.
 
 Then the two steps of ``credit_warnings_daily`` — ``late_returns_derive`` and ``credit_predictions_refresh``, the
 product code — timed apart, and unless ``--once`` a second run over the rows the first wrote (the next day's
 job: the predictions are upserted). Then the floor: ONE statement that reads the same rows — every registered
 taxpayer, its rating in force (``rating_in_force_sql``) and its events of the year, aggregated per taxpayer and
-fetched in full through a server-side cursor — and the ratio prediction/statement. Peak memory is the max RSS of
-this process (the database server's is its own). ``--profile F`` writes a cProfile of the first prediction.
+fetched in full through a server-side cursor — and the ratio prediction/statement. Seconds are wall-clock,
+with this process's CPU seconds beside them (on a shared machine the wall clock also counts the others' work);
+peak memory is the max RSS of this process (the database server's is its own). ``--profile F`` writes a
+cProfile of the first prediction. ``--build-only`` builds and keeps the data; ``--reuse`` predicts it again.
 """
 
 import argparse

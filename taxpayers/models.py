@@ -311,8 +311,9 @@ class SupplierInput(models.Model):
     from the rows alone.
     """
 
+    # No index of its own: the unique constraint below starts with the taxpayer (one index less to write per row).
     taxpayer = models.ForeignKey(
-        Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="supplier_inputs"
+        Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="supplier_inputs", db_index=False
     )
     period = PeriodField("所属期", help_text="YYYY-MM：取得发票的月份")
     supplier_identifier = models.CharField("供应商识别号", max_length=20)
@@ -333,7 +334,6 @@ class SupplierInput(models.Model):
         ordering = ["taxpayer", "-period", "-input_tax"]
         indexes = [
             models.Index(fields=["period"]),
-            models.Index(fields=["updated_at"]),
             # The few rows the fled-supplier indicator reads, without scanning the rest.
             models.Index(
                 fields=["period", "taxpayer"],

@@ -1,4 +1,4 @@
-"""The demo county's invoice data: each taxpayer's monthly 发票汇总 and its 供应商进项明细 for the last two years.
+"""The demo county's invoice data: each taxpayer's monthly 发票汇总 and its 供应商进项明细 for the last 18 months.
 
 Why: the invoice-chain risk indicators need a county where most firms buy from a handful of ordinary suppliers
 and a few look risky — a supplier that took most of their input, a supplier that vanished (非正常户, 走逃（失联）)
@@ -29,7 +29,7 @@ from taxpayers.invoice_bulk import SummaryRow, SupplierRow
 from .months import month_index, period_text
 from .names import make_identifier
 
-INVOICE_MONTHS = 24
+INVOICE_MONTHS = 18
 ORDINARY_SUPPLIERS = 4000
 FLED_SUPPLIERS = 60
 DOMINANT_SHARE = 0.06  # firms with one supplier above 80% of their input

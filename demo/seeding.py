@@ -1,5 +1,6 @@
 """Writing the demo county: the organisation and the demo logins (``accounts.bulk``), then the taxpayers with
-their returns and records (``taxpayers.bulk``, which checks every row as the import does), in one transaction.
+their returns and records (``taxpayers.bulk``, which checks every row as the import does), then their invoice
+data (``invoice_seeding``), in one transaction.
 
 The taxpayers go in chunks of ``taxpayers.bulk.CHUNK_TAXPAYERS``: COPY on PostgreSQL (a million taxpayers for the
 benchmarks), the driver's ``executemany`` on SQLite (the embedded demo), or ``bulk_create`` (portable but slow:
@@ -22,6 +23,7 @@ from taxpayers.bulk import taxpayers_bulk_delete, taxpayers_bulk_load
 from taxpayers.models import Taxpayer
 
 from . import county
+from .invoice_seeding import seed_demo_invoices
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class SeedResult:
     users: int
     method: str  # a key of taxpayers.bulk.LOADERS
     seconds: float
+    invoice_summaries: int = 0
+    supplier_rows: int = 0
 
 
 def demo_data_exists() -> bool:
@@ -60,6 +64,7 @@ def seed_demo_county(
             progress=progress,
         )
         ratings = credit_ratings_bulk_write(ratings=_ratings(histories, params.branches), note=RATING_NOTE)
+        invoices = seed_demo_invoices(params)
         record_event(
             actor=None,
             verb="demo_seeded",
@@ -73,7 +78,7 @@ def seed_demo_county(
         )
     return SeedResult(
         loaded.taxpayers, loaded.returns, loaded.compliance_records, ratings, len(users), loaded.method,
-        time.perf_counter() - started,
+        time.perf_counter() - started, invoices.summaries, invoices.supplier_rows,
     )  # fmt: skip
 
 

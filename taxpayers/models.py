@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts.models import Branch
 from core.fields import PeriodField, period_format_check
@@ -240,6 +240,127 @@ class ComplianceRecord(models.Model):
         return f"{self.get_kind_display()} {self.document_number}"
 
 
+INVOICE_SUMMARY_AMOUNT_FIELDS = ("input_amount", "input_tax", "abnormal_voucher_input_tax", "lost_control_input_tax")
+
+
+class InvoiceSummary(models.Model):
+    """发票汇总: one taxpayer's input invoices of one month as the invoice system (发票管理系统) sums them.
+
+    The month is the one the invoices were taken in. Of the input tax, the part on 异常凭证 (abnormal vouchers,
+    国家税务总局公告2019年第38号) and the part on 失控发票 (invoices of issuers found 走逃（失联）) are what the
+    invoice-chain risk indicators read. The top supplier's share is not stored: it is derived from the
+    ``SupplierInput`` rows (``taxpayers.invoice_selectors``), which are imported and corrected on their own.
+    """
+
+    taxpayer = models.ForeignKey(
+        Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="invoice_summaries"
+    )
+    period = PeriodField("所属期", help_text="YYYY-MM：取得发票的月份")
+    input_amount = MoneyField("进项金额", default=Decimal("0"))
+    input_tax = MoneyField("进项税额", default=Decimal("0"))
+    abnormal_voucher_input_tax = MoneyField("异常凭证进项税额", default=Decimal("0"))
+    lost_control_input_tax = MoneyField("失控发票进项税额", default=Decimal("0"))
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "发票汇总"
+        verbose_name_plural = "发票汇总"
+        ordering = ["taxpayer", "-period"]
+        indexes = [models.Index(fields=["period"]), models.Index(fields=["updated_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["taxpayer", "period"], name="invoice_summary_one_per_period"),
+            period_format_check("period", name="invoice_summary_period_format"),
+            *(
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"invoice_summary_{name}_non_negative")
+                for name in INVOICE_SUMMARY_AMOUNT_FIELDS
+            ),
+            models.CheckConstraint(
+                condition=Q(abnormal_voucher_input_tax__lte=F("input_tax")),
+                name="invoice_summary_abnormal_within_input",
+            ),
+            models.CheckConstraint(
+                condition=Q(lost_control_input_tax__lte=F("input_tax")), name="invoice_summary_lost_within_input"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.taxpayer_id} {self.period}"
+
+
+class SupplierStatus(models.TextChoices):
+    """A supplier's registry status when the invoice data were exported (金三 纳税人状态)."""
+
+    NORMAL = "normal", "正常"
+    ABNORMAL = "abnormal", "非正常户"
+    ABSCONDED = "absconded", "走逃（失联）"
+    DEREGISTERED = "deregistered", "注销"
+
+
+# The statuses whose invoices the invoice-chain indicators follow (a supplier that vanished after invoicing).
+FLED_SUPPLIER_STATUSES = (SupplierStatus.ABNORMAL, SupplierStatus.ABSCONDED)
+
+
+class SupplierInput(models.Model):
+    """供应商进项明细: the input invoices one taxpayer took from one supplier in one month.
+
+    Each row carries the supplier as the registry knew it at export: its registration date, its status and the
+    day that status began — so "the supplier became 非正常户 or 走逃 within six months of the invoice" is read
+    from the rows alone.
+    """
+
+    # No index of its own: the unique constraint below starts with the taxpayer (one index less to write per row).
+    taxpayer = models.ForeignKey(
+        Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="supplier_inputs", db_index=False
+    )
+    period = PeriodField("所属期", help_text="YYYY-MM：取得发票的月份")
+    supplier_identifier = models.CharField("供应商识别号", max_length=20)
+    supplier_name = models.CharField("供应商名称", max_length=200)
+    supplier_registered_on = models.DateField("供应商登记日期")
+    supplier_status = models.CharField(
+        "供应商状态", max_length=15, choices=SupplierStatus.choices, default=SupplierStatus.NORMAL
+    )
+    supplier_status_since = models.DateField("状态起始日期", null=True, blank=True, help_text="非正常、走逃、注销必填")
+    input_amount = MoneyField("金额", default=Decimal("0"))
+    input_tax = MoneyField("税额", default=Decimal("0"))
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "供应商进项明细"
+        verbose_name_plural = "供应商进项明细"
+        ordering = ["taxpayer", "-period", "-input_tax"]
+        indexes = [
+            models.Index(fields=["period"]),
+            # The few rows the fled-supplier indicator reads, without scanning the rest.
+            models.Index(
+                fields=["period", "taxpayer"],
+                condition=Q(supplier_status__in=["abnormal", "absconded"]),
+                name="supplier_input_fled_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taxpayer", "period", "supplier_identifier"], name="supplier_input_one_per_supplier_month"
+            ),
+            period_format_check("period", name="supplier_input_period_format"),
+            models.CheckConstraint(condition=Q(input_amount__gte=0), name="supplier_input_amount_non_negative"),
+            models.CheckConstraint(condition=Q(input_tax__gte=0), name="supplier_input_tax_non_negative"),
+            models.CheckConstraint(
+                condition=Q(supplier_status="normal") | Q(supplier_status_since__isnull=False),
+                name="supplier_input_status_since_given",
+            ),
+            models.CheckConstraint(
+                condition=Q(supplier_status_since__isnull=True)
+                | Q(supplier_status_since__gte=F("supplier_registered_on")),
+                name="supplier_input_status_after_registration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.taxpayer_id} {self.period} {self.supplier_identifier}"
+
+
 class ImportJob(models.Model):
     """One uploaded file and what became of it. The upload is kept so a failed import can be inspected."""
 
@@ -247,6 +368,8 @@ class ImportJob(models.Model):
         TAXPAYERS = "taxpayers", "纳税人登记信息"
         RETURNS = "returns", "增值税申报表"
         COMPLIANCE = "compliance", "涉税合规记录"
+        INVOICES = "invoices", "发票汇总"
+        SUPPLIER_INPUTS = "supplier_inputs", "供应商进项明细"
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"

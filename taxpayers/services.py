@@ -1,4 +1,5 @@
-"""Writes of the taxpayers app: the all-or-nothing imports of taxpayers, VAT returns and compliance records.
+"""Writes of the taxpayers app: the all-or-nothing imports of taxpayers, VAT returns, compliance records and the
+invoice system's 发票汇总 and 供应商进项明细.
 
 An import is an ``ImportJob``: the uploaded file is stored first (so a failed import can
 be inspected), then ``import_job_run`` checks the whole file and, only if every row is
@@ -101,7 +102,7 @@ class ImportProgress:
 def import_job_create(*, actor, kind: str, uploaded_file) -> ImportJob:
     """Store the upload and its SHA-256 as a pending job; nothing is read or checked yet but the name and size."""
     if kind not in ImportJob.Kind.values:
-        raise ApplicationError("请选择导入类型：纳税人登记信息、增值税申报表或涉税合规记录。")
+        raise ApplicationError(f"请选择导入类型：{'、'.join(ImportJob.Kind.labels)}。")
     original_name = Path(uploaded_file.name or "").name
     try:
         extension = "." + imports.file_format(original_name)

@@ -403,6 +403,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "import_template": Endpoint(
         lambda f: reverse("taxpayers:import_template", args=["returns"]), 403, IMPORT_READ
     ),
+    "import_upload_invoices": Endpoint(
+        lambda f: reverse("taxpayers:import_upload") + "?kind=supplier_inputs", 403, IMPORT_WRITE
+    ),
+    "import_template_invoices": Endpoint(
+        lambda f: reverse("taxpayers:import_template", args=["supplier_inputs"]), 403, IMPORT_READ
+    ),
     "import_detail": Endpoint(
         lambda f: reverse("taxpayers:import_detail", args=[f["import_job"].pk]),
         403,

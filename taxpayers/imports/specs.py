@@ -1,9 +1,11 @@
-"""The three kinds of file the core tax system (金三) exports — taxpayers, VAT returns, compliance records — as
-columns the one spreadsheet reader (``core.spreadsheets``) reads.
+"""The kinds of file the core tax system (金三) exports — taxpayers, VAT returns, compliance records, and the
+invoice system's monthly 发票汇总 and 供应商进项明细 — as columns the one spreadsheet reader
+(``core.spreadsheets``) reads.
 
 Column headers come from the models' ``verbose_name`` so the screens, the templates and the import agree; each
 column also says what its downloadable template shows (hint, example, format). A file is keyed by its natural
-key (identifier; identifier + period; identifier + kind + document number): a row repeating an earlier row's
+key (identifier; identifier + period; identifier + kind + document number; identifier + period + supplier
+identifier): a row repeating an earlier row's
 key is refused, and applying the same file twice changes nothing.
 """
 
@@ -22,7 +24,10 @@ from ..models import (
     ComplianceRecord,
     EnterpriseSize,
     ImportJob,
+    InvoiceSummary,
     SizeIndustry,
+    SupplierInput,
+    SupplierStatus,
     Taxpayer,
     VatReturn,
 )
@@ -61,8 +66,7 @@ def _column(model, name: str, parse, **options) -> TemplateColumn:
     return TemplateColumn(name, _vn(model, name), parse, **options)
 
 
-def _example_uscc() -> str:
-    body = "91330106MA0000001"
+def _example_uscc(body: str = "91330106MA0000001") -> str:
     return body + uscc_check_char(body)
 
 
@@ -291,13 +295,105 @@ def _compliance_columns() -> tuple[TemplateColumn, ...]:
     )
 
 
-def _spec(kind, model, columns, key_attrs: tuple[str, ...], duplicate: str, check_row=None) -> ImportSpec:
+def _period_column(model, hint: str) -> TemplateColumn:
+    return _column(
+        model,
+        "period",
+        parse_period,
+        required=True,
+        text=True,
+        aliases=("税款所属期",),
+        hint=f"YYYY-MM，如 2025-10；{EARLIEST_PERIOD} 起，且早于本月；{hint}",
+        example="2025-10",
+    )
+
+
+def _invoice_columns() -> tuple[TemplateColumn, ...]:
+    I = InvoiceSummary  # noqa: E741 - the model, as T, V and C above
+    return (
+        _taxpayer_ref_column(),
+        _period_column(I, "取得发票的月份"),
+        _money_column(I, "input_amount", example=Decimal("11538461.54")),
+        _money_column(I, "input_tax", example=Decimal("1500000.00")),
+        _money_column(I, "abnormal_voucher_input_tax", example=Decimal("0.00")),
+        _money_column(I, "lost_control_input_tax", example=Decimal("0.00")),
+    )
+
+
+def _check_invoice_row(row: CheckedRow, ctx: ImportContext) -> None:
+    total = row.values.get("input_tax")
+    if row.errors or total is None:
+        return
+    for name in ("abnormal_voucher_input_tax", "lost_control_input_tax"):
+        part = row.values.get(name)
+        if part is not None and part > total:
+            row.fail(name, f"{part:.2f}", f"大于本月进项税额（{total:.2f}），请核对。")
+
+
+def _supplier_status_column() -> TemplateColumn:
+    extra = {"非正常": "abnormal", "走逃": "absconded", "失联": "absconded", "走逃失联": "absconded"}
+    extra |= {"已注销": "deregistered", "正常户": "normal"}
+    return _column(
+        SupplierInput,
+        "supplier_status",
+        choice(SupplierStatus.choices, extra),
+        blank=SupplierStatus.NORMAL,
+        hint="正常、非正常户、走逃（失联）、注销；留空为正常",
+        example="正常",
+    )
+
+
+def _supplier_columns() -> tuple[TemplateColumn, ...]:
+    S = SupplierInput
+    return (
+        _taxpayer_ref_column(),
+        _period_column(S, "取得发票的月份"),
+        _column(
+            S,
+            "supplier_identifier",
+            parse_identifier,
+            required=True,
+            text=True,
+            aliases=("销方识别号", "销售方纳税人识别号"),
+            hint="开票方（销售方）的纳税人识别号，请设置为文本格式",
+            example=_example_uscc("91330106MA0000002"),
+        ),
+        _column(S, "supplier_name", text(200), required=True, aliases=("销方名称",), example="示范原料贸易有限公司"),
+        _date_column(S, "supplier_registered_on", dt.date(2016, 4, 1), required=True),
+        _supplier_status_column(),
+        _date_column(
+            S, "supplier_status_since", dt.date(2016, 4, 1), hint="YYYY-MM-DD；非正常户、走逃（失联）、注销必填"
+        ),
+        _money_column(S, "input_amount", example=Decimal("1000000.00")),
+        _money_column(S, "input_tax", example=Decimal("130000.00")),
+    )
+
+
+def _check_supplier_row(row: CheckedRow, ctx: ImportContext) -> None:
+    if row.errors:
+        return
+    status, since = row.values.get("supplier_status"), row.values.get("supplier_status_since")
+    registered, period = row.values["supplier_registered_on"], row.values["period"]
+    if status and status != SupplierStatus.NORMAL and since is None:
+        label = SupplierStatus(status).label
+        row.fail("supplier_status_since", "", f"供应商状态为“{label}”，须填写状态起始日期。")
+    if since is not None and since < registered:
+        row.fail("supplier_status_since", f"{since:%Y-%m-%d}", f"早于供应商登记日期（{registered:%Y-%m-%d}），请核对。")
+    if registered > period.last_day:
+        row.fail(
+            "supplier_registered_on", f"{registered:%Y-%m-%d}", f"晚于所属期 {period}：登记前不能开具发票，请核对。"
+        )
+
+
+def _spec(
+    kind, model, columns, key_attrs: tuple[str, ...], duplicate: str, check_row=None, duplicate_column: str = ""
+) -> ImportSpec:
     sheet = SheetSpec(
         columns=columns,
         ignored=IGNORED_HEADERS,
         not_found_hint="，请使用导入模板。",
         missing_hint="，请使用导入模板的表头。",
-        unique=(Unique(key_attrs, duplicate + "，同一文件中不能重复。"),),
+        unique=(Unique(key_attrs, duplicate + "，同一文件中不能重复。", duplicate_column),),
         check_row=check_row,
     )
     return ImportSpec(kind, str(kind.label), model, sheet, key_attrs)
@@ -328,6 +424,23 @@ def _build_specs() -> dict[str, ImportSpec]:
             _compliance_columns(),
             ("taxpayer_id", "kind", "document_number"),
             "与第 {row} 行是同一纳税人、同一类型的同一文书号",
+        ),
+        kinds.INVOICES: _spec(
+            kinds.INVOICES,
+            InvoiceSummary,
+            _invoice_columns(),
+            ("taxpayer_id", "period"),
+            "与第 {row} 行是同一纳税人的同一所属期",
+            _check_invoice_row,
+        ),
+        kinds.SUPPLIER_INPUTS: _spec(
+            kinds.SUPPLIER_INPUTS,
+            SupplierInput,
+            _supplier_columns(),
+            ("taxpayer_id", "period", "supplier_identifier"),
+            "与第 {row} 行是同一纳税人、同一所属期的同一供应商",
+            _check_supplier_row,
+            duplicate_column="supplier_identifier",
         ),
     }
 

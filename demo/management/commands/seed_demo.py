@@ -62,6 +62,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"示范县演示数据已生成：纳税人 {result.taxpayers:,} 户，增值税申报 {result.returns:,} 条，"
                 f"涉税记录 {result.compliance_records:,} 条，纳税信用评价结果 {result.ratings:,} 条，"
+                f"发票汇总 {result.invoice_summaries:,} 条，供应商进项明细 {result.supplier_rows:,} 条，"
                 f"演示账号 {result.users} 个"
                 f"（seed={params.seed}，所属期 2019-03 至 {county.last_period(today)}，"
                 f"{label} 导入，用时 {result.seconds:.1f} 秒）。"

@@ -17,10 +17,10 @@ from taxpayers.services import import_job_create, import_job_run
 
 
 class Command(BaseCommand):
-    help = "导入纳税人登记信息、增值税申报表或涉税合规记录（xlsx 或 csv；整个文件全部写入或全部不写入）。"
+    help = "导入纳税人登记信息、增值税申报表、涉税合规记录、发票汇总或供应商进项明细（xlsx 或 csv；全部写入或不写入）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=ImportJob.Kind.values, help="taxpayers | returns | compliance")
+        parser.add_argument("kind", choices=ImportJob.Kind.values, help=" | ".join(ImportJob.Kind.values))
         parser.add_argument("file", help="path of the .xlsx or .csv file")
         parser.add_argument("--user", help="username recorded as the importer (default: none)")
 

@@ -126,9 +126,11 @@ def _level_facts(evaluation: Evaluation, day: date) -> tuple[LevelFacts, Decimal
     return facts, extra
 
 
-def _clean_months(evaluation: Evaluation) -> int:
-    """Whole months from the last record or correction to ``as_of`` (for overall repair)."""
-    days = [e.recorded_on for e in evaluation.events] + [e.corrected_on for e in evaluation.events if e.corrected_on]
+def _clean_months(evaluation: Evaluation, results: tuple[EventResult, ...]) -> int:
+    """Whole months from the last record or correction to ``as_of`` (for overall repair). A 首违不罚 record is
+    not part of the evaluation, so neither it nor its correction starts the months again."""
+    counted = [r.event for r in results if r.band != "no_penalty"]
+    days = [e.recorded_on for e in counted] + [e.corrected_on for e in counted if e.corrected_on]
     last = max(days)
     months = (evaluation.as_of.year - last.year) * 12 + evaluation.as_of.month - last.month
     return max(months - (1 if evaluation.as_of.day < last.day else 0), 0)
@@ -143,7 +145,7 @@ def _bonus(evaluation: Evaluation, day: date, results: tuple[EventResult, ...]) 
     remaining = sum((r.net for r in results), ZERO)
     all_corrected = all(r.band != "open" for r in results)
     if evaluation.options.overall_repair == "per_clean_month" and remaining > 0 and all_corrected:
-        bonus += min(Decimal(_clean_months(evaluation)), OVERALL_REPAIR_CAP.at(day), remaining)
+        bonus += min(Decimal(_clean_months(evaluation, results)), OVERALL_REPAIR_CAP.at(day), remaining)
     return bonus
 
 

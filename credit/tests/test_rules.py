@@ -1,10 +1,11 @@
 """Rules the worked cases do not pin: both sides of 2025-07-01, counting, caps, options, warnings."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
-from credit.rules import CaseError, Evaluation, Event, TaxpayerFacts, assess, parse_case
+from credit.rules import CaseError, Evaluation, Event, Options, TaxpayerFacts, assess, parse_case
 from credit.rules.repair import re_evaluation_deadline
 from credit.tests.builders import case, ev, run
 
@@ -231,3 +232,21 @@ def test_parse_errors(mutate, code):
 )
 def test_re_evaluation_deadline(rated_on, deadline):
     assert re_evaluation_deadline(rated_on) == deadline
+
+
+def test_correcting_a_first_offence_not_penalised_does_not_restart_the_clean_months():
+    """整体守信修复 counts clean months since the last counted record: a 首违不罚 record is not part of the
+    evaluation, so "if all repaired now" correcting it today must not take the month's point away."""
+    day = date(2025, 1, 1)
+    evaluation = Evaluation(
+        2025,
+        date(2025, 2, 1),
+        TaxpayerFacts(books_proper=True),
+        (
+            Event("010101", day, "增值税", None, None, True),
+            Event("010101", day, "增值税", None, day, False),
+        ),
+        Options(overall_repair="per_clean_month"),
+    )
+    result = assess(evaluation)
+    assert result.score == result.score_if_all_repaired_now == Decimal("90.0")

@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from django.http import Http404
 
+from core.industry import sections
+
 from .grading import DEFAULT_RULES, Rule
-from .indicators import INDICATORS, Indicator
-from .models import GradeRule, IndicatorParameterVersion, RiskGrade, ScanResult
+from .indicators import INDICATORS, Family, Indicator, Kind, Parameter
+from .models import GradeRule, IndicatorParameterVersion, RiskGrade, ScanResult, Severity
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ def grade_rules_in_force(on_date: dt.date) -> dict[str, Rule]:
     return rules
 
 
+def value_text(parameter: Parameter, text: str) -> str:
+    """A parameter's value as officers read it: a number with its unit, industry sections by their names."""
+    if parameter.kind == Kind.SECTIONS:
+        names = sections()
+        return "、".join(f"{code} {names.get(code, '')}".strip() for code in text.split(",") if code)
+    return f"{text}{parameter.unit}" if parameter.unit else text
+
+
 @dataclass(frozen=True)
 class IndicatorRow:
     """An indicator as the library page shows it: definition, values in force, and the history of edits."""
@@ -84,6 +94,39 @@ class IndicatorRow:
     indicator: Indicator
     values: dict[str, ParameterValue]
     history: list[IndicatorParameterVersion]
+
+    @property
+    def family_label(self) -> str:
+        return Family(self.indicator.family).label
+
+    @property
+    def severity_label(self) -> str:
+        return Severity(self.indicator.severity).label
+
+    @property
+    def parameter_rows(self) -> list[dict]:
+        """Each parameter: label, value in force (with unit), default, since when (None: the default holds)."""
+        return [
+            {
+                "label": p.label,
+                "value": value_text(p, self.values[p.name].text),
+                "default": value_text(p, p.default),
+                "since": self.values[p.name].effective_from,
+            }
+            for p in self.indicator.parameters
+        ]
+
+    @property
+    def history_rows(self) -> list[dict]:
+        labels = {p.name: p for p in self.indicator.parameters}
+        return [
+            {
+                "version": v,
+                "label": labels[v.parameter].label if v.parameter in labels else v.parameter,
+                "value": value_text(labels[v.parameter], v.value) if v.parameter in labels else v.value,
+            }
+            for v in self.history
+        ]
 
 
 def indicator_library(on_date: dt.date) -> list[IndicatorRow]:

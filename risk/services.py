@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.audit import record_event
 from accounts.models import signed_in
 from core.errors import ApplicationError
+from refund.candidates.selectors import items_of_list
 from refund.models import CandidateList, RefundApplication
 
 from .grading import HitCounts, grade_of
@@ -34,9 +35,8 @@ def _subjects(scan: Scan) -> tuple[tuple[int, ...] | None, dict[int, tuple[int |
         taxpayer_id = RefundApplication.objects.values_list("taxpayer_id", flat=True).get(pk=scan.application_id)
         return (taxpayer_id,), {taxpayer_id: (scan.application_id, None)}
     if scan.kind == Scan.Kind.CANDIDATES:
-        items = dict(
-            CandidateList.objects.get(pk=scan.candidate_list_id).items.order_by("id").values_list("taxpayer_id", "id")
-        )
+        candidate_list = CandidateList.objects.get(pk=scan.candidate_list_id)
+        items = dict(items_of_list(candidate_list).order_by("id").values_list("taxpayer_id", "id"))
         return tuple(sorted(items)), {taxpayer: (None, item) for taxpayer, item in items.items()}
     return None, {}
 

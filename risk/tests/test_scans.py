@@ -17,6 +17,7 @@ from risk.services import (
     indicator_parameter_change,
     risk_scan_all,
     risk_scan_application,
+    risk_scan_candidates,
     risk_scan_execute,
 )
 from taxpayers.models import ComplianceRecord, Taxpayer
@@ -172,3 +173,27 @@ def test_the_risk_officer_may_edit_and_scan_and_the_supervisor_may_only_look(per
     assert all(officer.has_perm(p) for p in edits) and officer.has_perm("risk.view_riskhit")
     assert supervisor.has_perm("risk.view_scan") and not any(supervisor.has_perm(p) for p in edits)
     assert not refund.has_perm("risk.view_scan")
+
+
+def test_a_scan_of_a_candidate_list_grades_every_item(personas, risky_and_clean, org):
+    from refund.models import CandidateItem, CandidateList
+
+    risky, _, clean = risky_and_clean
+    push = dt.date(2026, 3, 17)
+    branch_list = CandidateList.objects.create(
+        push_date=push, application_period="2026-03", audience="branch", branch=risky.branch
+    )
+    service_list = CandidateList.objects.create(push_date=push, application_period="2026-03", audience="service")
+    items = {
+        tp.pk: CandidateItem.objects.create(
+            candidate_list=branch_list, push_date=push, application_period="2026-03", branch=tp.branch, taxpayer=tp,
+            source="screening",
+        )
+        for tp in (risky, clean)
+    }  # fmt: skip
+    for candidate_list in (branch_list, service_list):  # the service section's list: every item of the push date
+        scan = risk_scan_candidates(actor=personas["risk_officer"], candidate_list=candidate_list, as_of=AS_OF)
+        assert scan.taxpayer_count == 2
+        assert [(h.taxpayer_id, h.candidate_item_id) for h in scan.hits.all()] == [(risky.pk, items[risky.pk].pk)]
+        grades = {r.candidate_item_id: r.grade for r in scan.results.all()}
+        assert grades == {items[risky.pk].pk: RiskGrade.HIGH, items[clean.pk].pk: RiskGrade.LOW}

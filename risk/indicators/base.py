@@ -101,11 +101,20 @@ class Scope:
 
 @dataclass(frozen=True)
 class Statement:
-    """One SQL statement returning ``taxpayer_id`` first, then the evidence columns in ``columns``."""
+    """One SQL statement returning ``taxpayer_id`` first, then the evidence columns in ``columns``; ``amounts``
+    names the columns that are amounts or ratios (SQLite gives a whole number back as an integer)."""
 
     sql: str
     params: Sequence
     columns: tuple[str, ...]
+    amounts: tuple[str, ...] = ()
+
+    def figures(self, row: Sequence) -> dict:
+        figures = dict(zip(self.columns, row, strict=True))
+        for name in self.amounts:
+            if isinstance(figures[name], int | float):
+                figures[name] = Decimal(str(figures[name]))
+        return figures
 
 
 Values = Mapping[str, Decimal | tuple[str, ...]]
@@ -146,7 +155,7 @@ class Indicator:
             with connection.cursor() as cursor:
                 cursor.execute(query.sql, list(query.params))
                 for row in cursor.fetchall():
-                    yield row[0], plain_evidence(dict(zip(query.columns, row[1:], strict=True)), keys)
+                    yield row[0], plain_evidence(query.figures(row[1:]), keys)
             return
         for row in query.iterator(chunk_size=2000):
             yield row["taxpayer_id"], plain_evidence(row, keys)

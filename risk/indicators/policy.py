@@ -43,7 +43,8 @@ def industry_share_near_line(scope: Scope, p: Values) -> Statement:
         "ORDER BY taxpayer_id"
     )
     params = [first, last, *narrow_params, first, last, *narrow_params, *sections, 50 - band, 50 + band]
-    return Statement(sql, params, ("listed_sales", "total_sales", "share_pct"))
+    columns = ("listed_sales", "total_sales", "share_pct")
+    return Statement(sql, params, columns, amounts=columns)
 
 
 def industry_changed(scope: Scope, p: Values) -> QuerySet:

@@ -20,6 +20,7 @@ from accounts.models import signed_in
 from core.errors import ApplicationError
 from refund.candidates.selectors import items_of_list
 from refund.models import CandidateList, RefundApplication
+from taxpayers.models import Taxpayer
 
 from .grading import HitCounts, grade_of
 from .indicators import INDICATORS, Scope
@@ -99,7 +100,7 @@ def risk_scan_execute(*, scan: Scan) -> Scan:
         code: {name: value.as_json() for name, value in params.items()} for code, params in in_force.items()
     }
     scan.grade_rules_used = {grade: rule.as_json() for grade, rule in rules.items()}
-    scan.taxpayer_count = len(taxpayer_ids) if taxpayer_ids is not None else _all_taxpayers()
+    scan.taxpayer_count = len(taxpayer_ids) if taxpayer_ids is not None else Taxpayer.objects.count()
     scan.hit_count = hit_count
     scan.high_count = grades.count(RiskGrade.HIGH)
     scan.medium_count = grades.count(RiskGrade.MEDIUM)
@@ -107,12 +108,6 @@ def risk_scan_execute(*, scan: Scan) -> Scan:
     scan.finished_at = timezone.now()
     scan.save()
     return scan
-
-
-def _all_taxpayers() -> int:
-    from taxpayers.models import Taxpayer
-
-    return Taxpayer.objects.count()
 
 
 def _start(*, actor, kind: str, as_of: dt.date, **subject) -> Scan:

@@ -78,6 +78,11 @@ _CREDIT_CASES_WORK = (*_CREDIT_CASES_VIEW, "credit.add_creditcase", "credit.hand
 # credit loans and record the loans obtained; 局领导 and the branches (their own taxpayers) view.
 _BANKTAX_VIEW = ("credit.view_banktaxoutreach", "credit.view_banktaxloan")
 _BANKTAX_ACT = (*_BANKTAX_VIEW, "credit.add_banktaxoutreach", "credit.add_banktaxloan", "credit.export_banktaxoutreach")
+# 风险管理 (risk app; granted by risk.0002_risk_permissions): the indicator library, its parameters and grade rules
+# (each edit a new version, never overwritten: hence add, not change), scans with their hits and grades.
+_RISK_VIEW = ("risk.view_indicatorparameterversion", "risk.view_graderule", "risk.view_scan", "risk.view_riskhit",
+              "risk.view_scanresult")
+_RISK_WORK = (*_RISK_VIEW, "risk.add_indicatorparameterversion", "risk.add_graderule", "risk.add_scan")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -130,7 +135,7 @@ ROLES: dict[RoleCode, Role] = {
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
-             *_LEDGER_VIEW),
+             *_LEDGER_VIEW, *_RISK_WORK),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
              _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
@@ -143,7 +148,7 @@ ROLES: dict[RoleCode, Role] = {
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
-            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW,
+            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

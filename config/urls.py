@@ -12,6 +12,7 @@ urlpatterns = [
     path("refund/", include("refund.urls")),
     path("notify/", include("notify.urls")),
     path("ledger/", include("ledger.urls")),
+    path("risk/", include("risk.urls")),
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

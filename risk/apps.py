@@ -6,13 +6,33 @@ CHECKS_MODULE = "risk.application_checks"
 
 
 class RiskConfig(AppConfig):
-    """风险管理: indicators, scans, hits, risk tasks and consultations (to come)."""
+    """风险管理: the indicator library and its parameters, scans with their hits and grades; risk tasks and
+    consultations to come."""
 
     name = "risk"
     verbose_name = "风险管理"
 
     def ready(self) -> None:
         register_application_checks()
+        _register_audit_labels()
+
+
+def _register_audit_labels() -> None:
+    """The audit log's words for what risk records (accounts.audit_labels)."""
+    from accounts.audit_labels import register
+
+    register(
+        verbs={
+            "risk.scan": "发起风险扫描",
+            "risk.parameter_change": "修改风险指标参数",
+            "risk.grade_rule_change": "修改风险等级规则",
+        },
+        object_types={
+            "risk.scan": "风险扫描",
+            "risk.indicatorparameterversion": "风险指标参数",
+            "risk.graderule": "风险等级规则",
+        },
+    )
 
 
 def register_application_checks(module_name: str = CHECKS_MODULE) -> bool:

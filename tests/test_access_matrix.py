@@ -92,6 +92,10 @@ CREDIT_CASE_HANDLERS = {"credit_officer"}  # credit.add_creditcase, credit.handl
 BANKTAX_ACTORS = {"service_officer", "credit_officer"}
 BANKTAX_VIEW = only({"officer_a", "officer_b", "supervisor", *BANKTAX_ACTORS}, then=200, otherwise=403)
 
+# 风险管理 (risk.0002_risk_permissions): 风险管理股 edits the indicators' parameters and the grade rules; 局领导 views.
+RISK_VIEW = only({"risk_officer", "supervisor"}, then=200, otherwise=403)
+RISK_EDITORS = {"risk_officer"}
+
 
 def _credit_case(f: dict, key: str) -> int:
     """A case under review for taxpayer_a or taxpayer_b, built once per test."""
@@ -670,6 +674,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "application_new": Endpoint(lambda f: reverse("refund:application_new"), 403, {"refund_officer": 200}),
     "application_import": Endpoint(lambda f: reverse("refund:application_import"), 403, {"refund_officer": 200}),
+    # --- 风险管理: the indicator library and the grade rules; 风险管理股 edits, 局领导 views.
+    "risk_indicators": Endpoint(lambda f: reverse("risk:indicators"), 403, RISK_VIEW),
+    "risk_indicator": Endpoint(lambda f: reverse("risk:indicator", args=["OPS_INPUT_SURGE"]), 403, RISK_VIEW),
+    "risk_indicator_post": Endpoint(  # an empty form: the page again with its errors
+        lambda f: reverse("risk:indicator", args=["OPS_INPUT_SURGE"]),
+        403,
+        only(RISK_EDITORS, then=400, otherwise=403),
+        method="post",
+    ),
+    "risk_grade_rules": Endpoint(lambda f: reverse("risk:grade_rules"), 403, RISK_VIEW),
+    "risk_grade_rules_post": Endpoint(  # an empty form: the page again with its errors
+        lambda f: reverse("risk:grade_rules"), 403, only(RISK_EDITORS, then=400, otherwise=403), method="post"
+    ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),
     "api_taxpayer_detail_a": Endpoint(

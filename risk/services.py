@@ -1,0 +1,220 @@
+"""Writes of the risk app: scans (all taxpayers, one application, a candidate list) and the edits risk officers
+make to indicator parameters and grade rules. Each write is one transaction with its audit event.
+
+A scan runs every indicator set-based (one statement each), stores the hits in bulk, grades each subject from its
+hits by the rules in force on the scan's day, and records the parameter versions and rules it used. Running a scan
+again (``risk_scan_execute`` with the same scan, e.g. a retried task) replaces its hits and grades: a scan's
+results are those of its latest run, never doubled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import record_event
+from accounts.models import signed_in
+from core.errors import ApplicationError
+from refund.candidates.selectors import items_of_list
+from refund.models import CandidateList, RefundApplication
+from taxpayers.models import Taxpayer
+
+from .grading import HitCounts, grade_of
+from .indicators import INDICATORS, Scope
+from .models import GradeRule, IndicatorParameterVersion, RiskGrade, RiskHit, Scan, ScanResult
+from .selectors import grade_rules_in_force, parameters_in_force
+
+BATCH = 5000
+
+
+def _subjects(scan: Scan) -> tuple[tuple[int, ...] | None, dict[int, tuple[int | None, int | None]]]:
+    """The taxpayers a scan reads (None: all) and, per taxpayer, the application or candidate scanned for it."""
+    if scan.kind == Scan.Kind.APPLICATION:
+        taxpayer_id = RefundApplication.objects.values_list("taxpayer_id", flat=True).get(pk=scan.application_id)
+        return (taxpayer_id,), {taxpayer_id: (scan.application_id, None)}
+    if scan.kind == Scan.Kind.CANDIDATES:
+        candidate_list = CandidateList.objects.get(pk=scan.candidate_list_id)
+        items = dict(items_of_list(candidate_list).order_by("id").values_list("taxpayer_id", "id"))
+        return tuple(sorted(items)), {taxpayer: (None, item) for taxpayer, item in items.items()}
+    return None, {}
+
+
+@transaction.atomic
+def risk_scan_execute(*, scan: Scan) -> Scan:
+    """Run (or run again) ``scan``: every indicator over its taxpayers, hits and grades stored in bulk."""
+    scan = Scan.objects.select_for_update().get(pk=scan.pk)  # a second worker on the same scan waits, then redoes
+    RiskHit.objects.filter(scan=scan).delete()
+    ScanResult.objects.filter(scan=scan).delete()
+    taxpayer_ids, subjects = _subjects(scan)
+    scope = Scope(as_of=scan.as_of, taxpayer_ids=taxpayer_ids)
+    in_force = parameters_in_force(scan.as_of)
+    rules = grade_rules_in_force(scan.as_of)
+    severities: dict[int, list[str]] = defaultdict(list)
+    batch: list[RiskHit] = []
+    hit_count = 0
+    for code, indicator in INDICATORS.items():
+        values = {name: value.value for name, value in in_force[code].items()}
+        for taxpayer_id, evidence in indicator.run(scope, values):
+            application_id, item_id = subjects.get(taxpayer_id, (None, None))
+            severities[taxpayer_id].append(indicator.severity)
+            batch.append(
+                RiskHit(
+                    scan=scan,
+                    taxpayer_id=taxpayer_id,
+                    application_id=application_id,
+                    candidate_item_id=item_id,
+                    indicator_code=code,
+                    severity=indicator.severity,
+                    evidence=evidence,
+                )
+            )
+            if len(batch) >= BATCH:
+                hit_count += len(RiskHit.objects.bulk_create(batch))
+                batch = []
+    hit_count += len(RiskHit.objects.bulk_create(batch))
+    # A scan of all taxpayers keeps a grade only where it found something (the rest are 低); a scan of
+    # applications or candidates keeps one for every subject, so the gate and the list can read it.
+    graded = set(severities) | set(subjects)
+    results = []
+    for taxpayer_id in sorted(graded):
+        counts = HitCounts.of(severities.get(taxpayer_id, ()))
+        application_id, item_id = subjects.get(taxpayer_id, (None, None))
+        results.append(
+            ScanResult(
+                scan=scan,
+                taxpayer_id=taxpayer_id,
+                application_id=application_id,
+                candidate_item_id=item_id,
+                grade=grade_of(counts, rules),
+                high_hits=counts.high,
+                medium_hits=counts.medium,
+                low_hits=counts.low,
+            )
+        )
+    ScanResult.objects.bulk_create(results, batch_size=BATCH)
+    grades = [r.grade for r in results]
+    scan.parameters_used = {
+        code: {name: value.as_json() for name, value in params.items()} for code, params in in_force.items()
+    }
+    scan.grade_rules_used = {grade: rule.as_json() for grade, rule in rules.items()}
+    scan.taxpayer_count = len(taxpayer_ids) if taxpayer_ids is not None else Taxpayer.objects.count()
+    scan.hit_count = hit_count
+    scan.high_count = grades.count(RiskGrade.HIGH)
+    scan.medium_count = grades.count(RiskGrade.MEDIUM)
+    scan.status = Scan.Status.SUCCEEDED
+    scan.finished_at = timezone.now()
+    scan.save()
+    return scan
+
+
+def _start(*, actor, kind: str, as_of: dt.date, **subject) -> Scan:
+    with transaction.atomic():
+        scan = Scan.objects.create(kind=kind, as_of=as_of, started_by=signed_in(actor), **subject)
+        record_event(actor=actor, verb="risk.scan", target=scan, summary=f"发起风险扫描：{scan}")
+    return risk_scan_execute(scan=scan)
+
+
+def risk_scan_all(*, actor, as_of: dt.date | None = None) -> Scan:
+    """Scan every taxpayer as of ``as_of`` (today by default)."""
+    return _start(actor=actor, kind=Scan.Kind.ALL, as_of=as_of or timezone.localdate())
+
+
+def risk_scan_application(*, actor, application: RefundApplication, as_of: dt.date | None = None) -> Scan:
+    """Scan one application's taxpayer on demand, as of its receipt unless told; hits and grade name it."""
+    return _start(
+        actor=actor,
+        kind=Scan.Kind.APPLICATION,
+        as_of=as_of or application.received_on,
+        application_id=application.pk,
+    )
+
+
+def risk_scan_candidates(*, actor, candidate_list: CandidateList, as_of: dt.date | None = None) -> Scan:
+    """Scan the taxpayers of a candidate list before it is pushed; hits and grades name each item."""
+    return _start(
+        actor=actor,
+        kind=Scan.Kind.CANDIDATES,
+        as_of=as_of or timezone.localdate(),
+        candidate_list_id=candidate_list.pk,
+    )
+
+
+@transaction.atomic
+def indicator_parameter_change(
+    *, actor, code: str, parameter: str, value: str, effective_from: dt.date, reason: str
+) -> IndicatorParameterVersion:
+    """Record a new value of an indicator's parameter from ``effective_from`` on; earlier versions stay."""
+    indicator = INDICATORS.get(code)
+    if indicator is None or parameter not in {p.name for p in indicator.parameters}:
+        raise ApplicationError("没有这个指标参数。")
+    spec = indicator.parameter(parameter)
+    try:
+        stored = spec.normalised(value)
+    except ValueError as exc:
+        raise ApplicationError(str(exc)) from None
+    if not reason.strip():
+        raise ApplicationError("请填写修改原因。")
+    before = parameters_in_force(effective_from)[code][parameter].text
+    version = IndicatorParameterVersion.objects.create(
+        indicator_code=code,
+        parameter=parameter,
+        value=stored,
+        effective_from=effective_from,
+        changed_by=signed_in(actor),
+        reason=reason.strip(),
+    )
+    record_event(
+        actor=actor,
+        verb="risk.parameter_change",
+        target=version,
+        summary=f"修改指标参数：{indicator.title} {spec.label} {before} → {stored}（{effective_from.isoformat()}起）",
+        changes={"value": [before, stored], "effective_from": effective_from.isoformat(), "reason": reason.strip()},
+    )
+    return version
+
+
+@transaction.atomic
+def grade_rule_change(
+    *,
+    actor,
+    grade: str,
+    effective_from: dt.date,
+    reason: str,
+    min_high_hits: int | None = None,
+    min_medium_hits: int | None = None,
+    min_total_hits: int | None = None,
+) -> GradeRule:
+    """Record a new rule for grade 中 or 高 from ``effective_from`` on; earlier rules stay."""
+    if grade not in (RiskGrade.MEDIUM, RiskGrade.HIGH):
+        raise ApplicationError("只能设置中风险和高风险的判定规则。")
+    thresholds = (min_high_hits, min_medium_hits, min_total_hits)
+    if all(t is None for t in thresholds) or any(t is not None and t < 1 for t in thresholds):
+        raise ApplicationError("请至少设置一个不小于 1 的疑点数。")
+    if not reason.strip():
+        raise ApplicationError("请填写修改原因。")
+    rule = GradeRule.objects.create(
+        grade=grade,
+        min_high_hits=min_high_hits,
+        min_medium_hits=min_medium_hits,
+        min_total_hits=min_total_hits,
+        effective_from=effective_from,
+        changed_by=signed_in(actor),
+        reason=reason.strip(),
+    )
+    record_event(
+        actor=actor,
+        verb="risk.grade_rule_change",
+        target=rule,
+        summary=f"修改风险等级规则：{rule}",
+        changes={
+            "min_high_hits": min_high_hits,
+            "min_medium_hits": min_medium_hits,
+            "min_total_hits": min_total_hits,
+            "effective_from": effective_from.isoformat(),
+            "reason": reason.strip(),
+        },
+    )
+    return rule

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class CreditConfig(AppConfig):
-    """纳税信用: the rating history, dishonesty events and their imports; repair, 复核 and 复评 cases; warnings
-    to come."""
+    """纳税信用: the rating history, dishonesty events and their imports; warnings; repair, 复核 and 复评 cases;
+    the credit officer's 工作台 block."""
 
     name = "credit"
     verbose_name = "纳税信用"
@@ -12,7 +12,7 @@ class CreditConfig(AppConfig):
         _register_audit_labels()
         from accounts.home_blocks import register_home_block
 
-        from .warnings.views import home_block
+        from .home import home_block
 
         register_home_block(home_block)
 

@@ -79,6 +79,7 @@ def test_a_repair_opened_from_a_behaviour_has_it_ticked(client_for, taxpayer_a, 
     url = reverse("credit:case_new", args=[taxpayer_a.pk]) + f"?year=2025&event={event.pk}"
     form = client_for("credit_officer").get(url).content.decode()
     assert re.search(rf'value="{event.pk}" id="id_event_{event.pk}" checked', form)
+    assert f'name="corrected_{event.pk}" value="2026-05-06"' in form  # ISO, or the date input shows it empty
 
 
 @time_machine.travel(NOW, tick=False)

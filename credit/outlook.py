@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .models import CreditRating, DishonestyEvent
+from .models import CreditCase, CreditRating, DishonestyEvent
 from .models.repairs import BAND_LABELS
 from .repairs.figures import RepairOutlook, repair_outlook, rule_event, year_facts
 from .rules import CaseError, Evaluation, assess
@@ -32,6 +33,7 @@ class EventLine:
     outlook: str
     repairable: bool = False
     restores: Decimal | None = None
+    case_id: int | None = None  # the open case that names it
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,13 @@ def _unrated_line(event: DishonestyEvent, result: EventResult | None, warning: C
     return EventLine(event, deduction, "按规则已无可恢复分值")
 
 
-def _rated_line(event: DishonestyEvent, result: EventResult | None, outlook: RepairOutlook) -> EventLine:
+def _rated_line(event: DishonestyEvent, result: EventResult | None, outlook: RepairOutlook, pending) -> EventLine:
     """A behaviour of a rated year: a repair case restores points, or the reason it cannot."""
     deduction = result.deduction if result else None
+    if event.pk in pending:
+        case = pending[event.pk]
+        text = f"已申请{case.get_kind_display()}，{case.get_state_display()}，办结期限 {case.due_on:%Y-%m-%d}"
+        return EventLine(event, deduction, text, case_id=case.pk)
     if result is not None and result.band == "already_counted":
         return EventLine(event, deduction, BAND_LABELS["already_counted"] + "，不另扣分")
     if event.pk in outlook.reasons:
@@ -96,12 +102,12 @@ def _assess_year(taxpayer, year: int, rows: list[DishonestyEvent], today: dt.dat
         return None
 
 
-def _section(taxpayer, year: int, ratings: list[CreditRating], rows: list[DishonestyEvent], today, in_force):
+def _section(taxpayer, year: int, ratings, rows, *, today, in_force, pending) -> YearSection:
     assessment = _assess_year(taxpayer, year, rows, today) if rows else None
     results = dict(zip((r.pk for r in rows), assessment.events, strict=True)) if assessment else {}
     outlook = repair_outlook(taxpayer=taxpayer, year=year, rows=rows, on=today) if rows and ratings else None
     if outlook is not None:
-        lines = [_rated_line(row, results.get(row.pk), outlook) for row in rows]
+        lines = [_rated_line(row, results.get(row.pk), outlook, pending) for row in rows]
     elif ratings and rows:
         not_by_points = "该年度结果不是按得分评定的，按直接判级修复的规定办理"
         lines = [EventLine(row, getattr(results.get(row.pk), "deduction", None), not_by_points) for row in rows]
@@ -115,9 +121,15 @@ def _section(taxpayer, year: int, ratings: list[CreditRating], rows: list[Dishon
 
 
 def taxpayer_years(
-    taxpayer, *, ratings: list[CreditRating], events: list[DishonestyEvent], today: dt.date
+    taxpayer,
+    *,
+    ratings: list[CreditRating],
+    events: list[DishonestyEvent],
+    today: dt.date,
+    pending: Mapping[int, CreditCase] | None = None,
 ) -> list[YearSection]:
-    """Every year with a rating or a behaviour, the latest first."""
+    """Every year with a rating or a behaviour, the latest first; ``pending`` maps a behaviour to the open case
+    that names it."""
     by_year_ratings: dict[int, list[CreditRating]] = defaultdict(list)
     for rating in ratings:
         by_year_ratings[rating.year].append(rating)
@@ -127,6 +139,14 @@ def taxpayer_years(
     in_force = next((r for r in ratings if r.evaluated_on <= today), None)
     years = sorted(set(by_year_ratings) | set(by_year_events), reverse=True)
     return [
-        _section(taxpayer, year, by_year_ratings.get(year, []), by_year_events.get(year, []), today, in_force)
+        _section(
+            taxpayer,
+            year,
+            by_year_ratings.get(year, []),
+            by_year_events.get(year, []),
+            today=today,
+            in_force=in_force,
+            pending=pending or {},
+        )
         for year in years
     ]

@@ -21,7 +21,7 @@ from .imports import EVENT_SPEC, RATING_SPEC, build_template
 from .imports.readers import EVENT_HINTS, FLAG_HINTS, RATING_HINTS
 from .models import CreditImport
 from .outlook import taxpayer_years
-from .repairs.selectors import cases_of_taxpayer
+from .repairs.selectors import cases_of_taxpayer, open_cases_by_event
 from .repairs.views import ADD_CASE, VIEW_CASES
 from .warnings.views import taxpayer_block
 
@@ -171,13 +171,21 @@ def taxpayer_credit(request, pk: int):
     taxpayer, ratings, events = selectors.taxpayer_credit_for_user(user=request.user, pk=pk)
     can_see_events = request.user.has_perm(VIEW_EVENTS)
     today = timezone.localdate()
+    sees_cases = request.user.has_perm(VIEW_CASES)
+    years = taxpayer_years(
+        taxpayer,
+        ratings=ratings,
+        events=events if can_see_events else [],
+        today=today,
+        pending=open_cases_by_event(taxpayer) if sees_cases else {},
+    )
     context = {
         "taxpayer": taxpayer,
-        "years": taxpayer_years(taxpayer, ratings=ratings, events=events if can_see_events else [], today=today),
+        "years": years,
         "can_see_events": can_see_events,
         **taxpayer_block(request.user, taxpayer),
         "can_open_case": request.user.has_perm(ADD_CASE),
-        "cases": cases_of_taxpayer(taxpayer) if request.user.has_perm(VIEW_CASES) else None,
+        "cases": cases_of_taxpayer(taxpayer) if sees_cases else None,
         "today": today,
     }
     return render(request, "credit/taxpayer_credit.html", context)

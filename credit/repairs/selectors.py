@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from accounts.scoping import scope_to_user
 from taxpayers.models import Taxpayer
 
-from ..models import CreditCase, DishonestyEvent
+from ..models import CreditCase, CreditCaseItem, DishonestyEvent
 
 
 def cases_for_user(*, user, filters: Mapping | None = None, today: dt.date) -> QuerySet[CreditCase]:
@@ -79,3 +79,9 @@ def case_counts(*, user, today: dt.date) -> tuple[dict[str, int], int]:
     by_state = dict(cases.order_by().values_list("state").annotate(n=Count("pk")))
     overdue = cases.filter(state__in=CreditCase.OPEN_STATES, due_on__lt=today).count()
     return by_state, overdue
+
+
+def open_cases_by_event(taxpayer: Taxpayer) -> dict[int, CreditCase]:
+    """Behaviour id → the open case naming it (the credit page sends the officer there, not to a second case)."""
+    items = CreditCaseItem.objects.filter(case__taxpayer=taxpayer, case__state__in=CreditCase.OPEN_STATES)
+    return {item.event_id: item.case for item in items.select_related("case")}

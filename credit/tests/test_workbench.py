@@ -97,6 +97,10 @@ def test_the_credit_page_lists_the_cases_and_a_viewer_gets_no_buttons(client_for
     page = client_for("officer_a").get(reverse("credit:taxpayer", args=[taxpayer_a.pk])).content.decode()
     assert reverse("credit:case", args=[case.pk]) in page and "已受理" in page
     assert reverse("credit:case_new", args=[taxpayer_a.pk]) not in page
+    officer = client_for("credit_officer").get(reverse("credit:taxpayer", args=[taxpayer_a.pk])).content.decode()
+    row = _row(officer, event)  # sent to the open case, not to a second one
+    assert "已申请纳税信用修复，已受理" in row and reverse("credit:case", args=[case.pk]) in row
+    assert "申请修复</a>" not in row
 
 
 def test_the_credit_page_of_a_taxpayer_without_credit_data_says_so(client_for, taxpayer_a):

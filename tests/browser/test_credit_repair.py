@@ -92,8 +92,8 @@ def test_the_credit_officer_repairs_a_rating_from_the_credit_page(personas, taxp
 
     page.locator("#case-summary").get_by_role("link", name=taxpayer_a.name).click()
     page.wait_for_load_state()
-    in_force = page.locator("table.ratings tr", has_text="现行")
-    assert in_force.count() == 1 and "B" in in_force.inner_text() and "修复" in in_force.inner_text()
+    in_force = page.locator(".rating", has_text="现行")
+    assert in_force.count() == 1 and "B级 71 分" in in_force.inner_text() and "修复" in in_force.inner_text()
     assert "准予" in page.locator("#taxpayer-cases").inner_text()
     assert "已经修复或撤销扣分" in page.locator(f"#event-{event.pk}").inner_text()
     assert page.locator(f"#event-{event.pk}").get_by_role("link", name="申请修复").count() == 0

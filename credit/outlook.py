@@ -32,7 +32,6 @@ class EventLine:
     deduction: Decimal | None
     outlook: str
     repairable: bool = False
-    restores: Decimal | None = None
     case_id: int | None = None  # the open case that names it
 
 
@@ -41,15 +40,7 @@ class YearSection:
     year: int
     ratings: list[CreditRating]
     lines: list[EventLine]
-    in_force_id: int | None
-
-    @property
-    def repairable(self) -> list[EventLine]:
-        return [line for line in self.lines if line.repairable]
-
-
-def _points(value: Decimal) -> str:
-    return score_text(value)
+    in_force_id: int | None  # the year's rating in force today, if the one in force is of this year
 
 
 def _unrated_line(event: DishonestyEvent, result: EventResult | None, warning: CreditWarning | None) -> EventLine:
@@ -61,10 +52,10 @@ def _unrated_line(event: DishonestyEvent, result: EventResult | None, warning: C
         return EventLine(event, deduction, BAND_LABELS[result.band] + "，不另扣分")
     if warning is not None:
         by = f"，{warning.deadline:%Y-%m-%d} 前纠正可挽回最多" if warning.deadline else ""
-        text = f"纠正后可挽回 {_points(warning.points_at_stake)} 分{by}"
-        return EventLine(event, deduction, text, restores=warning.points_at_stake)
+        text = f"纠正后可挽回 {score_text(warning.points_at_stake)} 分{by}"
+        return EventLine(event, deduction, text)
     if event.corrected_on and result.repair > 0:
-        text = f"已纠正（{BAND_LABELS.get(result.band, '')}），评价时恢复 {_points(result.repair)} 分"
+        text = f"已纠正（{BAND_LABELS.get(result.band, '')}），评价时恢复 {score_text(result.repair)} 分"
         return EventLine(event, deduction, text)
     if result.band == "not_repairable":
         return EventLine(event, deduction, "不可修复")
@@ -87,10 +78,10 @@ def _rated_line(event: DishonestyEvent, result: EventResult | None, outlook: Rep
         return EventLine(event, deduction, "按规则修复可恢复的分值为零")
     deadline = outlook.deadlines[event.pk]
     if event.corrected_on is None:
-        text = f"今日纠正并申请修复可恢复 {_points(restored)} 分，申请期限 {deadline:%Y-%m-%d}"
-        return EventLine(event, deduction, text, restores=restored)
-    text = f"可申请修复，恢复 {_points(restored)} 分，申请期限 {deadline:%Y-%m-%d}"
-    return EventLine(event, deduction, text, repairable=True, restores=restored)
+        text = f"今日纠正并申请修复可恢复 {score_text(restored)} 分，申请期限 {deadline:%Y-%m-%d}"
+        return EventLine(event, deduction, text)
+    text = f"可申请修复，恢复 {score_text(restored)} 分，申请期限 {deadline:%Y-%m-%d}"
+    return EventLine(event, deduction, text, repairable=True)
 
 
 def _assess_year(taxpayer, year: int, rows: list[DishonestyEvent], today: dt.date):

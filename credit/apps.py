@@ -2,8 +2,9 @@ from django.apps import AppConfig
 
 
 class CreditConfig(AppConfig):
-    """纳税信用: the rating history, dishonesty events and their imports; repair, 复核 and 复评 cases; warnings.
-    The registry's pages read each taxpayer's latest level through the reader registered here."""
+    """纳税信用: the rating history, dishonesty events and their imports; warnings; repair, 复核 and 复评 cases;
+    the credit officer's 工作台 block. The registry's pages read each taxpayer's latest level through the reader
+    registered here."""
 
     name = "credit"
     verbose_name = "纳税信用"
@@ -17,7 +18,7 @@ class CreditConfig(AppConfig):
         register_latest_rating(with_latest_level)
         from accounts.home_blocks import register_home_block
 
-        from .warnings.views import home_block
+        from .home import home_block
 
         register_home_block(home_block)
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ApplicationError
@@ -19,6 +20,9 @@ from . import selectors, services
 from .imports import EVENT_SPEC, RATING_SPEC, build_template
 from .imports.readers import EVENT_HINTS, FLAG_HINTS, RATING_HINTS
 from .models import CreditImport
+from .outlook import taxpayer_years
+from .repairs.selectors import cases_of_taxpayer, open_cases_by_event
+from .repairs.views import ADD_CASE, VIEW_CASES
 from .warnings.views import taxpayer_block
 
 VIEW_IMPORTS = "credit.view_creditimport"
@@ -162,14 +166,26 @@ def event_list(request):
 @permission_required(VIEW_RATINGS, raise_exception=True)
 @require_GET
 def taxpayer_credit(request, pk: int):
-    """One taxpayer's ratings year by year and its dishonesty events; 404 outside the user's branches."""
+    """One taxpayer's credit year by year: ratings, behaviours with what correcting or repairing each would
+    restore, the prediction, contacts and cases; 404 outside the user's branches."""
     taxpayer, ratings, events = selectors.taxpayer_credit_for_user(user=request.user, pk=pk)
+    can_see_events = request.user.has_perm(VIEW_EVENTS)
+    today = timezone.localdate()
+    sees_cases = request.user.has_perm(VIEW_CASES)
+    years = taxpayer_years(
+        taxpayer,
+        ratings=ratings,
+        events=events if can_see_events else [],
+        today=today,
+        pending=open_cases_by_event(taxpayer) if sees_cases else {},
+    )
     context = {
         "taxpayer": taxpayer,
-        "ratings": ratings,
-        "events": events,
-        "can_see_events": request.user.has_perm(VIEW_EVENTS),
+        "years": years,
+        "can_see_events": can_see_events,
         **taxpayer_block(request.user, taxpayer),
-        "can_open_case": request.user.has_perm("credit.add_creditcase"),
+        "can_open_case": request.user.has_perm(ADD_CASE),
+        "cases": cases_of_taxpayer(taxpayer) if sees_cases else None,
+        "today": today,
     }
     return render(request, "credit/taxpayer_credit.html", context)

@@ -48,7 +48,7 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "credit:banktax_export": [("service_officer", lambda f: reverse("credit:banktax_export"))],
     "credit:warning_export": [
         ("credit_officer", lambda f, kind=kind: reverse("credit:warning_export", args=[kind]))
-        for kind in ("at_risk", "follow", "repairable")
+        for kind in ("at_risk", "follow", "repairable", "all")
     ],
     "taxpayers:import_errors_download": [
         ("refund_officer", lambda f: reverse("taxpayers:import_errors_download", args=[f["import_job"].pk]))

@@ -65,7 +65,8 @@ def rating_of_year(taxpayer_id: int, year: int) -> CreditRating | None:
     return CreditRating.objects.filter(taxpayer_id=taxpayer_id, year=year).order_by(*IN_FORCE_ORDER).first()
 
 
-def _facts(taxpayer, year: int) -> TaxpayerFacts:
+def year_facts(taxpayer, year: int) -> TaxpayerFacts:
+    """What the rules need of the taxpayer for ``year``: its first tax matter and the previous year's level."""
     previous = rating_of_year(taxpayer.pk, year - 1)
     return TaxpayerFacts(
         first_tax_matter_date=taxpayer.registered_on,
@@ -76,11 +77,12 @@ def _facts(taxpayer, year: int) -> TaxpayerFacts:
     )
 
 
-def _event(row: DishonestyEvent, corrected_on: dt.date | None) -> Event:
+def rule_event(row: DishonestyEvent, corrected_on: dt.date | None) -> Event:
+    """The rules' view of a recorded behaviour, corrected on ``corrected_on`` (None: still open)."""
     return Event(row.indicator, row.recorded_on, row.tax or None, row.amount, corrected_on, row.no_penalty)
 
 
-def _apply_deadline(row: DishonestyEvent) -> dt.date:
+def apply_deadline(row: DishonestyEvent) -> dt.date:
     """Old rules: apply before the end of the year after the record (37号 二); 2025 rules: before the next
     year's annual evaluation (2025年第12号 第二十四条), read as the evaluation day of the year after the record."""
     if row.recorded_on < NEW_SYSTEM_FROM:
@@ -104,6 +106,37 @@ def _repaired_before(event_ids: set[int], exclude_case: int | None) -> set[int]:
     return set(granted.values_list("event_id", flat=True))
 
 
+def _refusal(
+    row: DishonestyEvent,
+    *,
+    kind: str,
+    correction: dt.date | None,
+    on: dt.date,
+    applied_on: dt.date,
+    repaired: set[int],
+    rated_on: dt.date,
+) -> str:
+    """Why ``row`` cannot be granted in a case of ``kind`` (a sentence without the behaviour's name), or ""."""
+    indicator = find_indicator(row.indicator, row.recorded_on)
+    if row.no_penalty:
+        return "属首违不罚，未计入评价，无需申请。"
+    if row.pk in repaired:
+        return "已经修复或撤销扣分，不能重复申请。"
+    if kind != CreditCase.Kind.REPAIR:
+        return ""
+    if indicator is None or not indicator.repairable:
+        return "不在《纳税信用修复范围及标准》所列可修复情形内。"
+    if correction is None:
+        return "尚未纠正，纠正后方可申请修复。"
+    if correction > on:
+        return "的纠正日期晚于今天。"
+    if row.corrected_on is not None and row.corrected_on <= rated_on:
+        return "在评价结果确定前已经纠正，评价时已按纠正时间修复，无需申请。"
+    if applied_on > apply_deadline(row):
+        return f"已超过申请修复的期限（{apply_deadline(row):%Y-%m-%d}）。"
+    return ""
+
+
 def _refusals(
     *,
     kind: str,
@@ -114,29 +147,23 @@ def _refusals(
     applied_on: dt.date,
     case_id: int | None,
 ) -> list[str]:
+    repaired = _repaired_before({r.pk for r in rows}, case_id)
+    rated_on = _rated_on(rating) if kind == CreditCase.Kind.REPAIR else rating.evaluated_on
     reasons = []
     if kind == CreditCase.Kind.RE_EVALUATION and applied_on > (last := re_evaluation_deadline(_rated_on(rating))):
         reasons.append(f"该年度评价结果的复评申请期限已过（{last:%Y-%m-%d}）。")
-    repaired = _repaired_before({r.pk for r in rows}, case_id)
     for row in rows:
-        name = f"“{row.indicator_label}”（{row.recorded_on:%Y-%m-%d}）"
-        indicator = find_indicator(row.indicator, row.recorded_on)
-        if row.no_penalty:
-            reasons.append(f"{name}属首违不罚，未计入评价，无需申请。")
-        elif row.pk in repaired:
-            reasons.append(f"{name}已经修复或撤销扣分，不能重复申请。")
-        elif kind != CreditCase.Kind.REPAIR:
-            continue
-        elif indicator is None or not indicator.repairable:
-            reasons.append(f"{name}不在《纳税信用修复范围及标准》所列可修复情形内。")
-        elif corrections.get(row.pk) is None:
-            reasons.append(f"{name}尚未纠正，纠正后方可申请修复。")
-        elif corrections[row.pk] > on:
-            reasons.append(f"{name}的纠正日期晚于今天。")
-        elif row.corrected_on is not None and row.corrected_on <= _rated_on(rating):
-            reasons.append(f"{name}在评价结果确定前已经纠正，评价时已按纠正时间修复，无需申请。")
-        elif applied_on > _apply_deadline(row):
-            reasons.append(f"{name}已超过申请修复的期限（{_apply_deadline(row):%Y-%m-%d}）。")
+        reason = _refusal(
+            row,
+            kind=kind,
+            correction=corrections.get(row.pk),
+            on=on,
+            applied_on=applied_on,
+            repaired=repaired,
+            rated_on=rated_on,
+        )
+        if reason:
+            reasons.append(f"“{row.indicator_label}”（{row.recorded_on:%Y-%m-%d}）{reason}")
     return reasons
 
 
@@ -181,14 +208,14 @@ def case_figures(
 def _figures(*, taxpayer, kind, year, rows, corrections, on, rating) -> CaseFigures:
     repaired = _repaired_before({r.pk for r in rows}, None)
     kept = [r for r in rows if r.pk not in repaired or r.pk in corrections]
-    base = Evaluation(year=year, as_of=max(on, dt.date(year, 1, 1)), taxpayer=_facts(taxpayer, year))
-    before_events = tuple(_event(r, None if r.pk in corrections else r.corrected_on) for r in kept)
+    base = Evaluation(year=year, as_of=max(on, dt.date(year, 1, 1)), taxpayer=year_facts(taxpayer, year))
+    before_events = tuple(rule_event(r, None if r.pk in corrections else r.corrected_on) for r in kept)
     if kind == CreditCase.Kind.REPAIR:
         after_rows = kept
-        after_events = tuple(_event(r, corrections.get(r.pk, r.corrected_on)) for r in kept)
+        after_events = tuple(rule_event(r, corrections.get(r.pk, r.corrected_on)) for r in kept)
     else:
         after_rows = [r for r in kept if r.pk not in corrections]
-        after_events = tuple(_event(r, r.corrected_on) for r in after_rows)
+        after_events = tuple(rule_event(r, r.corrected_on) for r in after_rows)
     try:
         before = assess(replace(base, events=before_events))
         after = assess(replace(base, events=after_events))
@@ -215,3 +242,58 @@ def _figures(*, taxpayer, kind, year, rows, corrections, on, rating) -> CaseFigu
     facts = LevelFacts(False, False, False, False, after.not_a_conditions)
     level_after, _ = level_for(score_after, facts, LEVEL_BANDS.at(day))
     return CaseFigures(rating, items, restored, score_after, level_after)
+
+
+@dataclass(frozen=True)
+class RepairOutlook:
+    """What a repair case would give for each behaviour of a rated year: corrected as recorded or, still open,
+    corrected on the day asked. ``restored`` holds the eligible behaviours, ``reasons`` why the others cannot."""
+
+    rating: CreditRating
+    restored: dict[int, Decimal]
+    reasons: dict[int, str]
+    deadlines: dict[int, dt.date]
+
+
+def repair_outlook(*, taxpayer, year: int, rows: list[DishonestyEvent], on: dt.date) -> RepairOutlook | None:
+    """The taxpayer's credit page: per behaviour of ``year`` (``rows``, all of that year), the points a repair
+    case applied for on ``on`` would restore, or why none; None when the year has no rating reached by points.
+    The same refusals and the same rules' figures as a case (``case_figures``), in a bounded number of reads."""
+    rating = rating_of_year(taxpayer.pk, year)
+    if rating is None or rating.score is None:
+        return None
+    repaired = _repaired_before({r.pk for r in rows}, None)
+    rated_on = _rated_on(rating)
+    corrections = {row.pk: row.corrected_on or on for row in rows}
+    reasons = {}
+    for row in rows:
+        reason = _refusal(
+            row,
+            kind=CreditCase.Kind.REPAIR,
+            correction=corrections[row.pk],
+            on=on,
+            applied_on=on,
+            repaired=repaired,
+            rated_on=rated_on,
+        )
+        if reason:
+            reasons[row.pk] = reason.removeprefix("的")
+    eligible = {pk: day for pk, day in corrections.items() if pk not in reasons}
+    restored: dict[int, Decimal] = {}
+    if eligible:
+        try:
+            figures = _figures(
+                taxpayer=taxpayer,
+                kind=CreditCase.Kind.REPAIR,
+                year=year,
+                rows=rows,
+                corrections=eligible,
+                on=on,
+                rating=rating,
+            )
+        except NotEligible:
+            restored = dict.fromkeys(eligible, Decimal(0))
+        else:
+            restored = {item.event.pk: item.restored for item in figures.items}
+    deadlines = {row.pk: apply_deadline(row) for row in rows if row.pk in eligible}
+    return RepairOutlook(rating, restored, reasons, deadlines)

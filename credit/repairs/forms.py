@@ -26,7 +26,8 @@ class CaseForm(forms.Form):
                 label=f"{event.indicator_label} 纠正日期",
                 required=False,
                 initial=event.corrected_on,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                # ISO: a date input drops any other format (the locale's is 2026/05/06) and the field came up empty.
+                widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
             )
 
     def corrections(self) -> dict:

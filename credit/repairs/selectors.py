@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.scoping import scope_to_user
 from taxpayers.models import Taxpayer
 
-from ..models import CreditCase, DishonestyEvent
+from ..models import CreditCase, CreditCaseItem, DishonestyEvent
 
 
 def cases_for_user(*, user, filters: Mapping | None = None, today: dt.date) -> QuerySet[CreditCase]:
@@ -65,3 +65,23 @@ def events_of_year(taxpayer: Taxpayer, year: int) -> list[DishonestyEvent]:
 def case_years(taxpayer: Taxpayer) -> list[int]:
     """The years with a rating, the latest first (a case is about a rated year)."""
     return sorted(set(taxpayer.credit_ratings.values_list("year", flat=True)), reverse=True)
+
+
+def cases_of_taxpayer(taxpayer: Taxpayer) -> list[CreditCase]:
+    """The taxpayer's cases for its credit page (the caller has already scoped the taxpayer), the latest first."""
+    return list(CreditCase.objects.filter(taxpayer=taxpayer).select_related("officer").order_by("-received_on", "-id"))
+
+
+def case_counts(*, user, today: dt.date) -> tuple[dict[str, int], int]:
+    """The 工作台's case counts within the user's scope: state → cases, and the open ones past their due date
+    (the 15-working-day clock). Two statements."""
+    cases = scope_to_user(CreditCase.objects.all(), user=user, branch_field="taxpayer__branch")
+    by_state = dict(cases.order_by().values_list("state").annotate(n=Count("pk")))
+    overdue = cases.filter(state__in=CreditCase.OPEN_STATES, due_on__lt=today).count()
+    return by_state, overdue
+
+
+def open_cases_by_event(taxpayer: Taxpayer) -> dict[int, CreditCase]:
+    """Behaviour id → the open case naming it (the credit page sends the officer there, not to a second case)."""
+    items = CreditCaseItem.objects.filter(case__taxpayer=taxpayer, case__state__in=CreditCase.OPEN_STATES)
+    return {item.event_id: item.case for item in items.select_related("case")}

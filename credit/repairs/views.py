@@ -86,14 +86,17 @@ def _preview(form, taxpayer, year):
 @permission_required(ADD_CASE, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def case_new(request, pk: int):
-    """登记申请: the year (``?year=``), the behaviours named and their correction dates; 试算 shows the rules'
-    figures, 受理 registers the case."""
+    """登记申请: the year (``?year=``; ``?event=`` ticks one behaviour), the behaviours named and their correction
+    dates; 试算 shows the rules' figures, 受理 registers the case."""
     taxpayer = selectors.taxpayer_for_case(user=request.user, pk=pk)
     years = selectors.case_years(taxpayer)
     year_text = request.POST.get("year") or request.GET.get("year") or ""
     year = int(year_text) if year_text.isdigit() and int(year_text) in years else (years[0] if years else None)
     events = selectors.events_of_year(taxpayer, year) if year else []
-    form = CaseForm(request.POST or None, events=events, initial={"kind": request.GET.get("kind", "repair")})
+    initial = {"kind": request.GET.get("kind", "repair")}
+    if request.GET.get("event", "").isdigit():  # 申请修复 from a behaviour on the credit page: ticked already
+        initial["events"] = [request.GET["event"]]
+    form = CaseForm(request.POST or None, events=events, initial=initial)
     figures, reasons, status = None, [], 200
     if request.method == "POST":
         if year and form.is_valid():

@@ -6,6 +6,7 @@ officer's 工作台 and who a warning SMS can reach.
 - **To follow** (C/D 跟踪): taxpayers rated C or D now; exporters (出口企业) and key taxpayers (重点税源) first, then
   专精特新 and innovative SMEs, then the larger enterprises.
 - **Repairable** (可修复): every taxpayer with points it can still win back by correcting an open behaviour.
+- **All** (全部纳税人): every prediction, for the 工作台's counts by level to open filtered (``current``, ``level``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ LISTS = {
     "at_risk": ("降级风险名单", AT_RISK),
     "follow": ("低级别跟踪名单", TO_FOLLOW),
     "repairable": ("可修复事项名单", REPAIRABLE),
+    "all": ("全部纳税人信用预测", Q()),
 }
+UNRATED = "none"  # the ``current`` filter's value for taxpayers without a rating in force
 SIZE_RANK = {EnterpriseSize.LARGE: 4, EnterpriseSize.MEDIUM: 3, EnterpriseSize.SMALL: 2, EnterpriseSize.MICRO: 1}
 
 
@@ -52,6 +55,8 @@ def _filtered(queryset: QuerySet, filters: Mapping) -> QuerySet:
     current = filters.get("current") or ""
     if current in CreditLevel.values:
         queryset = queryset.filter(current_level=current)
+    elif current == UNRATED:
+        queryset = queryset.filter(current_level="")
     level = filters.get("level") or ""
     if level in CreditLevel.values:
         queryset = queryset.filter(level=level)
@@ -67,8 +72,8 @@ def _filtered(queryset: QuerySet, filters: Mapping) -> QuerySet:
 
 
 def warning_list(*, user, kind: str, filters: Mapping | None = None) -> QuerySet[CreditPrediction]:
-    """One graded list (``LISTS``: at_risk, follow, repairable) with its order; filters: current and predicted
-    level, branch, name or identifier (``q``), only those with a deadline (``due=1``)."""
+    """One graded list (``LISTS``: at_risk, follow, repairable, all) with its order; filters: current (``none``:
+    unrated) and predicted level, branch, name or identifier (``q``), only those with a deadline (``due=1``)."""
     _, condition = LISTS[kind]
     predictions = _filtered(predictions_for_user(user=user).filter(condition), filters or {})
     by_points = (F("points_at_stake").desc(), F("deadline").asc(nulls_last=True), "taxpayer__identifier")

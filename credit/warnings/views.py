@@ -203,17 +203,3 @@ def taxpayer_block(user, taxpayer) -> dict:
         "contact_form": ContactForm() if user.has_perm(CONTACT) else None,
     }
 
-
-def home_block(request) -> dict | None:
-    """The credit officer's 工作台 block: counts by current and predicted level, and the lists."""
-    if not request.user.has_perm(VIEW):
-        return None
-    counts = selectors.warning_counts(user=request.user)
-    levels = [value for value, _ in CreditLevel.choices]
-    return {
-        "template": "credit/warnings/_home_block.html",
-        "counts": counts,
-        "rows": [(level, counts.current.get(level, 0), counts.predicted.get(level, 0)) for level in levels],
-        "unrated": counts.current.get("", 0),
-        "lists": [(key, title) for key, (title, _) in selectors.LISTS.items()],
-    }

@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from credit.bulk import PastEvent
 from credit.rules.indicators import find_indicator
 
 RECENT_DAYS = 60
@@ -58,17 +59,6 @@ class CreditSubject:
     size: str = ""
 
 
-@dataclass(frozen=True)
-class EventRow:
-    taxpayer_id: int
-    indicator: str
-    recorded_on: dt.date
-    tax: str = ""
-    amount: Decimal | None = None
-    corrected_on: dt.date | None = None
-    no_penalty: bool = False
-
-
 def _quarter_deadlines(year: int) -> list[dt.date]:
     """The day after each quarter's filing deadline (statements, 企业所得税 prepayment, 印花税): the 16th."""
     return [dt.date(year, month, 16) for month in (1, 4, 7, 10)]
@@ -95,8 +85,8 @@ class TaxpayerEvents:
         self.first_penalty_spared = False
         self.keys: set[tuple] = set()
 
-    def build(self) -> list[EventRow]:
-        rows: list[EventRow] = []
+    def build(self) -> list[PastEvent]:
+        rows: list[PastEvent] = []
         if self.rate == 0:
             return rows
         start = max(self.today.year - FIRST_YEAR_OFFSET, self.subject.registered_on.year)
@@ -143,7 +133,7 @@ class TaxpayerEvents:
         open_share = 0.5 if indicator == "010501" else 0.06 if year < self.today.year else 0.3
         return _correction(rng, day, self.today, open_share)
 
-    def _draw(self, year: int) -> EventRow | None:
+    def _draw(self, year: int) -> PastEvent | None:
         rng = self.rng
         kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
         indicator, day, tax, amount = self._behaviour(kind, year)
@@ -160,7 +150,7 @@ class TaxpayerEvents:
         if indicator == "010101" and corrected and (corrected - day).days <= 5 and not self.first_penalty_spared:
             # 首违不罚: a first late return corrected at once is recorded but not penalised.
             no_penalty = self.first_penalty_spared = rng.random() < 0.6
-        return EventRow(self.subject.taxpayer_id, indicator, day, tax, amount, corrected, no_penalty)
+        return PastEvent(self.subject.taxpayer_id, indicator, day, tax, amount, corrected, no_penalty)
 
 
 INNOVATIVE_SECTIONS = frozenset("CIM")  # manufacturing, information technology, research and technical services
@@ -177,7 +167,7 @@ def sme_flags(subject: CreditSubject, *, seed: int) -> tuple[bool, bool]:
     return specialized, specialized or rng.random() < (0.12 if technical else 0.01)
 
 
-def recent_lapses(subjects: list[CreditSubject], *, seed: int, today: dt.date, at_least: int = 3) -> list[EventRow]:
+def recent_lapses(subjects: list[CreditSubject], *, seed: int, today: dt.date, at_least: int = 3) -> list[PastEvent]:
     """A few A taxpayers whose withholding return of last month (个人所得税 代扣代缴) is late and still open: what
     the at-risk list shows, each with points at stake and a deadline ahead. At least ``at_least`` of them."""
     rated_a = [s for s in subjects if s.level == "A"]
@@ -188,15 +178,15 @@ def recent_lapses(subjects: list[CreditSubject], *, seed: int, today: dt.date, a
         last_month = today.replace(day=1) - dt.timedelta(days=1)
         recorded_on = last_month.replace(day=16)
     return [
-        EventRow(s.taxpayer_id, "010102", recorded_on, "个人所得税", Decimal(800 + 37 * (s.taxpayer_id % 50)))
+        PastEvent(s.taxpayer_id, "010102", recorded_on, "个人所得税", Decimal(800 + 37 * (s.taxpayer_id % 50)))
         for s in rated_a[:count]
         if s.registered_on < recorded_on
     ]
 
 
-def generate_events(subjects: list[CreditSubject], *, seed: int, today: dt.date) -> list[EventRow]:
+def generate_events(subjects: list[CreditSubject], *, seed: int, today: dt.date) -> list[PastEvent]:
     """Every subject's behaviours up to ``today`` (same subjects, seed and day: the same rows)."""
-    rows: list[EventRow] = []
+    rows: list[PastEvent] = []
     for subject in subjects:
         rows.extend(TaxpayerEvents(subject, seed=seed, today=today).build())
     return rows

@@ -48,7 +48,7 @@ from taxpayers.flags import taxpayer_flags_apply
 from taxpayers.models import Taxpayer
 
 from .. import county
-from ..county.credit_events import CreditSubject, EventRow, generate_events, recent_lapses, sme_flags
+from ..county.credit_events import CreditSubject, generate_events, recent_lapses, sme_flags
 
 BANKS = (("示范县农村商业银行", "税易贷"), ("中国建设银行示范县支行", "云税贷"), ("中国工商银行示范县支行", "税务贷"))
 CASE_PLAN = (  # (kind, final state, days before today it was received, number of behaviours); the first get the
@@ -241,7 +241,7 @@ def build_demo_credit(*, today: dt.date, seed: int = 2026) -> CreditSeedResult |
     drawn = {}
     for row in [*recent_lapses(subjects, seed=seed, today=today), *generate_events(subjects, seed=seed, today=today)]:
         drawn.setdefault((row.taxpayer_id, row.indicator, row.tax, row.recorded_on), row)
-    rows = [_past(row) for key, row in drawn.items() if key not in case_keys]
+    rows = [row for key, row in drawn.items() if key not in case_keys]
     with transaction.atomic():
         result.flagged = _flags(subjects, seed)
         result.events = dishonesty_events_backfill(
@@ -266,8 +266,3 @@ def build_demo_credit(*, today: dt.date, seed: int = 2026) -> CreditSeedResult |
     result.seconds = time.perf_counter() - started
     return result
 
-
-def _past(row: EventRow) -> PastEvent:
-    return PastEvent(
-        row.taxpayer_id, row.indicator, row.recorded_on, row.tax, row.amount, row.corrected_on, row.no_penalty
-    )

@@ -5,10 +5,10 @@ Personas: an officer of branch A and one of branch B (税源管理分局), a ref
 a service officer, a supervisor and an admin. Branch A and B each manage taxpayers.
 """
 
-
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
+from django.test import TestCase, TransactionTestCase
 from pytest_django.plugin import blocking_manager_key
 
 from accounts.models import Branch, User
@@ -82,7 +82,15 @@ TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_se
 
 def _flushes(item) -> bool:
     marker = item.get_closest_marker("django_db")
-    return bool(marker and marker.kwargs.get("transaction")) or bool(TRANSACTIONAL_FIXTURES & set(item.fixturenames))
+    cls = getattr(item, "cls", None)
+    unittest_flushes = (
+        isinstance(cls, type) and issubclass(cls, TransactionTestCase) and not issubclass(cls, TestCase)
+    )  # a Django TransactionTestCase flushes at its teardown too
+    return (
+        bool(marker and marker.kwargs.get("transaction"))
+        or bool(TRANSACTIONAL_FIXTURES & set(item.fixturenames))
+        or unittest_flushes
+    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -107,4 +115,3 @@ def django_db_setup(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-

@@ -13,13 +13,13 @@ def test_record_event_carries_actor_changes_and_request_id(personas, taxpayer_a)
             actor=personas["refund_officer"],
             verb="update",
             target=taxpayer_a,
-            changes=field_changes({"credit_level": "B"}, {"credit_level": "A"}, ["credit_level"]),
+            changes=field_changes({"size": "small"}, {"size": "medium"}, ["size"]),
         )
     event.refresh_from_db()
     assert event.actor == personas["refund_officer"]
     assert event.object_type == "taxpayers.taxpayer"
     assert event.object_id == str(taxpayer_a.pk)
-    assert event.changes == {"credit_level": ["B", "A"]}
+    assert event.changes == {"size": ["small", "medium"]}
     assert event.request_id == "req-12345678"
     assert event.ip_address == "127.0.0.1"
 

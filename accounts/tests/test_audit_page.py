@@ -25,7 +25,7 @@ def events(personas, taxpayer_a):
             actor=personas["refund_officer"],
             verb="update",
             target=taxpayer_a,
-            changes=field_changes({"credit_level": "B"}, {"credit_level": "A"}, ["credit_level"]),
+            changes=field_changes({"size": "small"}, {"size": "medium"}, ["size"]),
         )
     with bind_request_id("req-reveal-0002"), transaction.atomic():
         reveal = record_event(actor=personas["officer_a"], verb="view_contacts", target=taxpayer_a)
@@ -47,7 +47,7 @@ def test_audit_page_shows_changes_before_and_after(client_for, events):
     assert response.status_code == 200
     assert ids(response) == [events["reveal"].pk, events["update"].pk, events["old"].pk]
     html = response.content.decode()
-    assert "纳税信用级别：</span>B级 → A级" in html  # the field's verbose name, before → after
+    assert "企业规模：</span>小型 → 中型" in html  # the field's verbose name, before → after
     assert "查看完整信息" in html
     assert "纳税人 · " in html
     assert "共 3 条" in html
@@ -96,7 +96,7 @@ def test_audit_export_is_filtered_and_itself_audited(client_for, personas, event
     assert len(rows) == 2
     assert rows[1][1] == "refund_officer（refund_officer）"
     assert rows[1][2] == "修改"
-    assert rows[1][7] == "纳税信用级别：B级 → A级"
+    assert rows[1][7] == "企业规模：小型 → 中型"
     assert rows[1][8] == "req-update-0001"
     export = AuditEvent.objects.get(verb="export")
     assert export.actor == personas["admin"]

@@ -193,12 +193,13 @@ def _warning(terms: RepairTerms, carrier: Event, as_of: date) -> CreditWarning |
 def all_corrected_on(evaluation: Evaluation, day: date) -> tuple[Event, ...]:
     """The events as if every one still open were corrected on ``day`` (``evaluation.events`` itself, the same
     tuple, when none is open)."""
-    as_of = evaluation.as_of
-    if all(event.corrected_on is not None and event.corrected_on <= as_of for event in evaluation.events):
-        return evaluation.events
-    return tuple(
+    as_of, events = evaluation.as_of, evaluation.events
+    first = next((i for i, e in enumerate(events) if e.corrected_on is None or e.corrected_on > as_of), None)
+    if first is None:
+        return events
+    return events[:first] + tuple(
         event
         if event.corrected_on is not None and event.corrected_on <= as_of
         else Event(event.indicator, event.recorded_on, event.tax, event.amount, day, event.no_penalty)
-        for event in evaluation.events
+        for event in events[first:]
     )

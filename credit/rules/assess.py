@@ -8,7 +8,7 @@ every open behaviour on ``as_of``; a direct D stays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -32,7 +32,7 @@ from .parameters import (
     evaluation_date,
 )
 from .repair import ZERO, points
-from .scoring import CreditWarning, EventResult, all_corrected_on, score_events
+from .scoring import CreditWarning, EventResult, score_events
 
 HUNDRED = Decimal(100)
 
@@ -149,9 +149,8 @@ def _bonus(evaluation: Evaluation, day: date, results: tuple[EventResult, ...]) 
     return bonus
 
 
-def _score(evaluation: Evaluation, day: date, results: tuple[EventResult, ...], extra: Decimal) -> Decimal:
-    total = start_score(evaluation, day) - sum((r.net for r in results), ZERO) - extra
-    total += _bonus(evaluation, day, results)
+def _score(start: Decimal, bonus: Decimal, results: tuple[EventResult, ...], extra: Decimal) -> Decimal:
+    total = start - sum((r.net for r in results), ZERO) - extra + bonus
     return points(min(max(total, ZERO), HUNDRED))
 
 
@@ -167,26 +166,31 @@ def _assess(evaluation: Evaluation) -> Assessment:
     day = year_day(evaluation)
     bands = LEVEL_BANDS.at(day)
     facts, extra = _level_facts(evaluation, day)
-    results, warnings = score_events(evaluation, day)
-    score = _score(evaluation, day, results, extra)
+    results, warnings, repaired_results = score_events(evaluation, day)
+    start = start_score(evaluation, day)
+    bonus = _bonus(evaluation, day, results)
+    score = _score(start, bonus, results, extra)
     level, reasons = level_for(score, facts, bands)
-    repaired = replace(evaluation, events=all_corrected_on(evaluation, evaluation.as_of))
-    repaired_results, _ = score_events(repaired, day)
-    repaired_score = _score(repaired, day, repaired_results, extra)
+    if repaired_results is results:  # nothing open: correcting "now" changes nothing
+        repaired_score, repaired_level = score, level
+    else:
+        repaired_bonus = _bonus(evaluation, day, repaired_results)
+        repaired_score = _score(start, repaired_bonus, repaired_results, extra)
+        repaired_level = level_for(repaired_score, facts, bands)[0]
     return Assessment(
         year=evaluation.year,
         as_of=evaluation.as_of,
         rule_set=RULE_SET.at(day),
-        start_score=start_score(evaluation, day),
+        start_score=start,
         events=results,
         extra_deduction=extra,
-        bonus=_bonus(evaluation, day, results),
+        bonus=bonus,
         score=score,
         level=level,
         not_a_conditions=facts.not_a,
         not_a_reasons=reasons,
         score_if_all_repaired_now=repaired_score,
-        level_if_all_repaired_now=level_for(repaired_score, facts, bands)[0],
+        level_if_all_repaired_now=repaired_level,
         warnings=warnings,
         options=evaluation.options,
     )

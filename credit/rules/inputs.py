@@ -75,11 +75,16 @@ class Evaluation:
 
     def table_day(self, recorded_on: date) -> date:
         """The day whose indicator table and repair standard a behaviour takes (the transition option)."""
-        if self.options.transition_2025 == "old_rules_whole_year" and recorded_on >= NEW_SYSTEM_FROM:
-            return OLD_TO if recorded_on.year == 2025 else recorded_on
-        if self.options.transition_2025 == "new_rules_whole_year" and recorded_on.year == 2025:
-            return max(recorded_on, NEW_SYSTEM_FROM)
-        return recorded_on
+        return table_day(self.options.transition_2025, recorded_on)
+
+
+def table_day(transition_2025: str, recorded_on: date) -> date:
+    """``Evaluation.table_day`` by the one option it reads (so that the rules can keep the answer)."""
+    if transition_2025 == "old_rules_whole_year" and recorded_on >= NEW_SYSTEM_FROM:
+        return OLD_TO if recorded_on.year == 2025 else recorded_on
+    if transition_2025 == "new_rules_whole_year" and recorded_on.year == 2025:
+        return max(recorded_on, NEW_SYSTEM_FROM)
+    return recorded_on
 
 
 _read = JsonReader(CaseError)

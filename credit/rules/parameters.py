@@ -263,6 +263,11 @@ class RepairStandard:
     small_amount: Decimal  # 涉及税款（税费款）X元以下
     first_band_in_bankruptcy: str  # ※ items of a firm in 重整/和解 are repaired as if in this band
 
+    def __post_init__(self) -> None:
+        # The band found for each (record, correction) day pair: the daily prediction asks the same few
+        # thousand pairs for every taxpayer, and the bands never change (see ``repair.band_for``).
+        object.__setattr__(self, "found", {})
+
 
 REPAIR_2019 = RepairStandard(
     bands=(

@@ -48,13 +48,27 @@ class RepairTerms:
         return min(points(self.deduction * share), self.deduction)
 
 
+FOUND_KEPT = 100_000
+
+
 def band_for(standard: RepairStandard, recorded_on: date, corrected_on: date) -> RepairBand | None:
-    """The first band whose last day is on or after the correction; None when all have passed."""
+    """The first band whose last day is on or after the correction; None when all have passed (kept per
+    standard and day pair, emptied when it reaches ``FOUND_KEPT``)."""
+    key = (recorded_on, corrected_on)
+    try:
+        return standard.found[key]
+    except KeyError:
+        pass
+    found = None
     for band in standard.bands:
         last = band.last_day(recorded_on)
         if last is None or corrected_on <= last:
-            return band
-    return None
+            found = band
+            break
+    if len(standard.found) >= FOUND_KEPT:
+        standard.found.clear()
+    standard.found[key] = found
+    return found
 
 
 def repair_of(terms: RepairTerms, recorded_on: date, corrected_on: date) -> tuple[str, Decimal]:

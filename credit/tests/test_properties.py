@@ -2,14 +2,17 @@
 monotone in the score, correcting everything never lowers the score, and a later correction never
 restores more than an earlier one. Options and flags are drawn too."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit.rules import OPTION_SPECS, DirectD, Evaluation, Event, Options, TaxpayerFacts, assess
+from credit.rules import OPTION_SPECS, CaseError, DirectD, Evaluation, Event, Options, TaxpayerFacts, assess
+from credit.rules.assess import year_day
 from credit.rules.level import LevelFacts, level_for
 from credit.rules.parameters import LEVEL_BANDS, evaluation_date
+from credit.rules.scoring import all_corrected_on, score_events
 
 CODES = (
     "010101",
@@ -100,3 +103,33 @@ def test_a_later_correction_never_restores_more(code, recorded, first, second, a
 
     early, late = sorted((first, second))
     assert repair(early) >= repair(late)
+
+
+@settings(max_examples=200, deadline=None)
+@given(evaluations())
+def test_the_shared_repaired_pass_is_a_fresh_score_of_everything_corrected_now(evaluation):
+    """``score_events`` scores "all corrected on as_of" from the first pass's groups: the same results as scoring
+    the corrected events afresh; with nothing open, the very same results, and the same score and level."""
+    try:
+        result = assess(evaluation)
+    except CaseError:
+        return
+    day = year_day(evaluation)
+    results, _, repaired = score_events(evaluation, day)
+    corrected = replace(evaluation, events=all_corrected_on(evaluation, evaluation.as_of))
+    assert repaired == score_events(corrected, day)[0]
+    if corrected.events is evaluation.events:
+        assert repaired is results
+        assert (result.score_if_all_repaired_now, result.level_if_all_repaired_now) == (result.score, result.level)
+
+
+def test_nothing_open_repairs_to_the_same_score():
+    year = 2026
+    closed = Event("010101", date(year, 3, 16), "增值税", None, date(year, 4, 1))
+    evaluation = Evaluation(year, date(year, 6, 30), TaxpayerFacts(), (closed,))
+    result = assess(evaluation)
+    assert result.events[0].band == "within_30_days"
+    assert result.score_if_all_repaired_now == result.score
+    assert result.level_if_all_repaired_now == result.level
+    late = replace(evaluation, events=(replace(closed, corrected_on=date(year, 7, 2)),))  # after as_of: still open
+    assert assess(late).score_if_all_repaired_now > assess(late).score

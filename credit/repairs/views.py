@@ -133,6 +133,7 @@ def case_new(request, pk: int):
         "figures": figures,
         "reasons": reasons,
         "direct_d": bool(year) and selectors.is_direct_d(taxpayer, year),
+        "direct_d_label": CreditCase.DirectDCause(form.direct_d().cause).label if figures and figures.direct_d else "",
     }
     return render(request, "credit/repairs/case_form.html", context, status=status)
 

@@ -125,12 +125,12 @@ def test_the_form_asks_for_the_cause_and_the_day_it_was_cleared(client_for, taxp
     refused = client.post(url, {**data, "submit": "preview"})
     assert refused.status_code == 400 and "尚未解除" in refused.content.decode()
     preview = client.post(url, {**data, "direct_d_cleared_on": "2025-06-02", "submit": "preview"}).content.decode()
-    assert "2025-06-02解除" in preview and "不得评为A级" in preview
+    assert "非正常户，已履行相关法定义务并解除非正常户状态，2025-06-02解除" in preview and "不得评为A级" in preview
     response = client.post(url, {**data, "direct_d_cleared_on": "2025-06-02", "submit": "receive"})
     case = CreditCase.objects.get()
     assert response.status_code == 302 and case.direct_d_cause == NON_NORMAL
     client.post(reverse("credit:case_act", args=[case.pk, "review"]))
     decide = client.get(reverse("credit:case_decide", args=[case.pk])).content.decode()
-    assert "准予直接判级修复" in decide
+    assert "准予直接判级修复" in decide and "2025-06-02解除" in decide
     assert client.post(reverse("credit:case_decide", args=[case.pk]), {"direct_d_granted": "on"}).status_code == 302
     assert CreditRating.objects.filter(taxpayer=taxpayer_a, year=2024, basis="repaired", level="B").exists()

@@ -54,11 +54,23 @@ class CreditCase(models.Model):
     OPEN_STATES = (State.RECEIVED, State.REVIEWING, State.RAISED, State.ANSWERED)
     DECIDED_STATES = (State.APPROVED, State.PARTLY, State.REFUSED)
 
+    class DirectDCause(models.TextChoices):
+        """直接判级D级的修复情形 (2019年第37号 一（二）（三）; 2021年第31号 一（四）及附件2)."""
+
+        NON_NORMAL = "non_normal", "非正常户，已履行相关法定义务并解除非正常户状态"
+        UNPAID_DECISION = "unpaid_decision", "未缴清处理结论所列税款、滞纳金和罚款，现已缴清"
+        OTHER = "other", "其他直接判级情形，已纠正失信行为并履行纳税义务"
+
     taxpayer = models.ForeignKey(Taxpayer, verbose_name="纳税人", on_delete=models.PROTECT, related_name="credit_cases")
     kind = models.CharField("申请类型", max_length=14, choices=Kind.choices)
     year = models.PositiveSmallIntegerField("评价年度")
     statement = models.TextField("申请理由", blank=True, help_text="纳税人对纠正情况或异议的说明")
     commitment = models.BooleanField("承诺申请内容真实", default=False)
+    # 直接判级修复: the year's D was given directly; the cause and the day it was cleared, as the application states.
+    direct_d_cause = models.CharField("直接判级情形", max_length=16, choices=DirectDCause.choices, blank=True)
+    direct_d_cleared_on = models.DateField(
+        "情形解除日期", null=True, blank=True, help_text="解除非正常户或履行义务之日"
+    )
     contact_name = models.CharField("联系人", max_length=50)
     contact_phone = models.CharField("联系电话", max_length=20)
     received_on = models.DateField("受理日期")

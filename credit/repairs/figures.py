@@ -17,6 +17,7 @@ from decimal import Decimal
 from credit.rules import CaseError, Evaluation, Event, TaxpayerFacts, assess
 from credit.rules.assess import year_day
 from credit.rules.indicators import find_indicator
+from credit.rules.inputs import DirectD
 from credit.rules.level import LevelFacts, level_for
 from credit.rules.parameters import LEVEL_BANDS, NEW_SYSTEM_FROM, evaluation_date
 from credit.rules.repair import re_evaluation_deadline
@@ -58,6 +59,16 @@ class CaseFigures:
     restored: Decimal
     score_after: Decimal
     level_after: str
+    direct_d: bool = False  # 直接判级修复: the D lifted, the level from the year's score
+
+
+@dataclass(frozen=True)
+class DirectDClaim:
+    """What the application states for a direct D: its cause (``CreditCase.DirectDCause``) and when it was
+    cleared (the 非正常户 status lifted, the obligations met); None while it is not."""
+
+    cause: str
+    cleared_on: dt.date | None
 
 
 def rating_of_year(taxpayer_id: int, year: int) -> CreditRating | None:
@@ -176,15 +187,26 @@ def case_figures(
     on: dt.date,
     case_id: int | None = None,
     applied_on: dt.date | None = None,
+    direct_d: DirectDClaim | None = None,
 ) -> CaseFigures:
     """The figures of a case naming ``corrections`` (event id → the correction date stated, or None for a
     disputed deduction) decided on ``on`` (applied for on ``applied_on``, by default the same day);
-    ``NotEligible`` with every reason when it cannot be granted."""
+    ``NotEligible`` with every reason when it cannot be granted. A repair of a year rated D directly takes
+    ``direct_d`` (the cause and the day it was cleared) instead (``direct_d_figures``)."""
     rating = rating_of_year(taxpayer.pk, year)
     if rating is None:
         raise NotEligible(["该评价年度尚无评价结果：未评价的行为在年度评价时按纠正时间自动修复，无需申请。"])
+    if rating.score is None and rating.level == "D" and kind == CreditCase.Kind.REPAIR:
+        return direct_d_figures(
+            taxpayer=taxpayer,
+            rating=rating,
+            direct_d=direct_d or DirectDClaim("", None),
+            on=on,
+            applied_on=applied_on or on,
+            case_id=case_id,
+        )
     if rating.score is None:
-        raise NotEligible(["该年度结果不是按评价得分评定的（直接判级或 M 级），请按直接判级修复的规定办理。"])
+        raise NotEligible(["该年度结果不是按评价得分评定的（M 级或直接判级），不能按扣分修复或复评。"])
     if not corrections:
         raise NotEligible(["请至少选择一项失信行为。"])
     rows = list(DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=year))
@@ -242,6 +264,85 @@ def _figures(*, taxpayer, kind, year, rows, corrections, on, rating) -> CaseFigu
     facts = LevelFacts(False, False, False, False, after.not_a_conditions)
     level_after, _ = level_for(score_after, facts, LEVEL_BANDS.at(day))
     return CaseFigures(rating, items, restored, score_after, level_after)
+
+
+CLEAN_MONTHS_LATE_DIRECT_D = 12
+"""Applied for after the end of the year after the direct D: only with no new dishonesty record in the 12 months
+before applying (2021年第31号 一（四）及附件2)."""
+
+
+def direct_d_apply_deadline(year: int) -> dt.date:
+    """直接判级修复 is applied for before the end of the year after the direct D (2019年第37号 二; 31号 附件2)."""
+    return dt.date(year + 1, 12, 31)
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month, 12)
+    while True:
+        try:
+            return day.replace(year=year, month=month + 1)
+        except ValueError:
+            day = day - dt.timedelta(days=1)
+
+
+def _non_normal_repaired_in(taxpayer_id: int, year: int, case_id: int | None) -> bool:
+    """A 非正常户 repair is granted once per calendar year (2019年第37号 二): another granted one applied for in
+    ``year``."""
+    granted = CreditCase.objects.filter(
+        taxpayer_id=taxpayer_id,
+        kind=CreditCase.Kind.REPAIR,
+        direct_d_cause=CreditCase.DirectDCause.NON_NORMAL,
+        state__in=(CreditCase.State.APPROVED, CreditCase.State.PARTLY),
+        received_on__year=year,
+    )
+    return granted.exclude(pk=case_id).exists()
+
+
+def _direct_d_refusals(*, taxpayer, rating, claim: DirectDClaim, on, applied_on, case_id) -> list[str]:
+    if claim.cause not in CreditCase.DirectDCause.values:
+        return ["该年度为直接判级D级，请选择直接判级的情形。"]
+    if claim.cleared_on is None:
+        return ["直接判级的情形尚未解除（未填写解除非正常户或履行义务的日期），解除后方可申请修复。"]
+    reasons = []
+    if claim.cleared_on > on:
+        reasons.append("直接判级情形的解除日期晚于今天。")
+    if claim.cause == CreditCase.DirectDCause.NON_NORMAL and _non_normal_repaired_in(
+        taxpayer.pk, applied_on.year, case_id
+    ):
+        reasons.append(f"非正常户修复每个纳税年度只能申请一次，{applied_on.year}年已准予过一次。")
+    if applied_on > (last := direct_d_apply_deadline(rating.year)):
+        since = _months_before(applied_on, CLEAN_MONTHS_LATE_DIRECT_D)
+        if DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__gt=since, recorded_on__lte=applied_on):
+            reasons.append(f"已超过直接判级修复的申请期限（{last:%Y-%m-%d}），且申请前连续12个月内有新的失信行为记录。")
+    return reasons
+
+
+def direct_d_figures(*, taxpayer, rating, direct_d: DirectDClaim, on, applied_on, case_id=None) -> CaseFigures:
+    """直接判级修复: the rules assess the year with the direct D repaired on the day it was cleared, so the level
+    comes from the year's score and is at most B (2021年第31号 三). Behaviours corrected after the year's result
+    count as still open: their points come back only through their own repair."""
+    reasons = _direct_d_refusals(
+        taxpayer=taxpayer, rating=rating, claim=direct_d, on=on, applied_on=applied_on, case_id=case_id
+    )
+    if reasons:
+        raise NotEligible(reasons)
+    rated_on = _rated_on(rating)
+    rows = DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=rating.year)
+    events = tuple(rule_event(r, r.corrected_on if (r.corrected_on or on) <= rated_on else None) for r in rows)
+    cause = CreditCase.DirectDCause(direct_d.cause).label
+    facts = replace(
+        year_facts(taxpayer, rating.year),
+        direct_d=(DirectD(cause, dt.date(rating.year, 12, 31), direct_d.cleared_on),),
+    )
+    as_of = max(on, dt.date(rating.year + 1, 1, 1))
+    try:
+        after = assess(Evaluation(year=rating.year, as_of=as_of, taxpayer=facts, events=events))
+    except CaseError as exc:
+        raise NotEligible([f"规则无法评价该年度：{exc}"]) from None
+    if after.level == "D":
+        raise NotEligible([f"按规则解除直接判级后该年度得分为{after.score.normalize():f}分，仍为D级，修复不改变级别。"])
+    return CaseFigures(rating, (), Decimal(0), after.score, after.level, direct_d=True)
 
 
 @dataclass(frozen=True)

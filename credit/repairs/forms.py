@@ -5,13 +5,23 @@ from __future__ import annotations
 from django import forms
 
 from ..models import CreditCase
+from .figures import DirectDClaim
 
 
 class CaseForm(forms.Form):
     """A new case for one taxpayer and one rated year: the behaviours named, each with its correction date."""
 
     kind = forms.ChoiceField(label="申请类型", choices=CreditCase.Kind.choices)
-    events = forms.TypedMultipleChoiceField(label="申请事项", coerce=int, widget=forms.CheckboxSelectMultiple)
+    events = forms.TypedMultipleChoiceField(
+        label="申请事项", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    # 直接判级修复 (the year's D was given directly): the cause and the day it was cleared.
+    direct_d_cause = forms.ChoiceField(
+        label="直接判级情形", required=False, choices=[("", "——"), *CreditCase.DirectDCause.choices]
+    )
+    direct_d_cleared_on = forms.DateField(
+        label="情形解除日期", required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     contact_name = forms.CharField(label="联系人", max_length=50)
     contact_phone = forms.CharField(label="联系电话", max_length=20)
     statement = forms.CharField(label="申请理由", required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -32,6 +42,9 @@ class CaseForm(forms.Form):
 
     def corrections(self) -> dict:
         return {pk: self.cleaned_data.get(f"corrected_{pk}") for pk in self.cleaned_data["events"]}
+
+    def direct_d(self) -> DirectDClaim:
+        return DirectDClaim(self.cleaned_data.get("direct_d_cause") or "", self.cleaned_data.get("direct_d_cleared_on"))
 
     def rows(self):
         """(event, its correction date field) for the template."""
@@ -55,6 +68,7 @@ class DecisionForm(forms.Form):
         label="准予的事项", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     reason = forms.CharField(label="决定理由", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    direct_d_granted = forms.BooleanField(label="准予直接判级修复", required=False, initial=True)
 
     def __init__(self, *args, items, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from accounts.scoping import scope_to_user
 from taxpayers.models import Taxpayer
 
 from ..models import CreditCase, CreditCaseItem, DishonestyEvent
+from ..selectors import IN_FORCE_ORDER
 
 
 def cases_for_user(*, user, filters: Mapping | None = None, today: dt.date) -> QuerySet[CreditCase]:
@@ -65,6 +66,13 @@ def events_of_year(taxpayer: Taxpayer, year: int) -> list[DishonestyEvent]:
 def case_years(taxpayer: Taxpayer) -> list[int]:
     """The years with a rating, the latest first (a case is about a rated year)."""
     return sorted(set(taxpayer.credit_ratings.values_list("year", flat=True)), reverse=True)
+
+
+def is_direct_d(taxpayer: Taxpayer, year: int) -> bool:
+    """The year's rating in force is a D given directly (no score): its repair states the cause and when it was
+    cleared."""
+    rating = taxpayer.credit_ratings.filter(year=year).order_by(*IN_FORCE_ORDER).values("level", "score").first()
+    return rating is not None and rating["level"] == "D" and rating["score"] is None
 
 
 def cases_of_taxpayer(taxpayer: Taxpayer) -> list[CreditCase]:

@@ -22,7 +22,7 @@ from taxpayers.models import Taxpayer
 
 from ..models import CreditCase, CreditCaseItem, CreditCaseTransition, CreditRating, RatingBasis, RuleSet
 from ..signals import rating_changed
-from .figures import CaseFigures, NotEligible, case_figures
+from .figures import CaseFigures, DirectDClaim, NotEligible, case_figures
 
 State = CreditCase.State
 Kind = CreditCase.Kind
@@ -87,12 +87,12 @@ def _store_figures(case: CreditCase, figures: CaseFigures) -> None:
     case.rating_before = figures.rating
     case.level_before = figures.rating.level
     case.score_before = figures.rating.score
-    case.points_restored = figures.restored
+    case.points_restored = None if figures.direct_d else figures.restored
     case.score_after = figures.score_after
     case.level_after = figures.level_after
 
 
-def _figures(*, taxpayer, kind, year, corrections, on, case_id=None, applied_on=None) -> CaseFigures:
+def _figures(*, taxpayer, kind, year, corrections, on, case_id=None, applied_on=None, direct_d=None) -> CaseFigures:
     try:
         return case_figures(
             taxpayer=taxpayer,
@@ -102,6 +102,7 @@ def _figures(*, taxpayer, kind, year, corrections, on, case_id=None, applied_on=
             on=on,
             case_id=case_id,
             applied_on=applied_on,
+            direct_d=direct_d,
         )
     except NotEligible as exc:
         raise CaseRefused(exc.reasons) from None
@@ -131,9 +132,10 @@ def credit_case_receive(
     statement: str = "",
     commitment: bool = True,
     received_on: dt.date | None = None,
+    direct_d: DirectDClaim | None = None,
 ) -> CreditCase:
     """受理: the application's data, checked against the rules (``CaseRefused`` with every reason), with its
-    15-working-day due date."""
+    15-working-day due date. ``direct_d``: for a year rated D directly, the cause and the day it was cleared."""
     received_on = received_on or timezone.localdate()
     if kind not in Kind.values:
         raise ApplicationError("未知的申请类型。")
@@ -141,7 +143,9 @@ def credit_case_receive(
         raise CaseRefused(["申请修复须承诺纠正情况真实。"])
     _order_refusal(taxpayer_id=taxpayer.pk, kind=kind, year=year)
     corrections = dict(corrections)
-    figures = _figures(taxpayer=taxpayer, kind=kind, year=year, corrections=corrections, on=received_on)
+    figures = _figures(
+        taxpayer=taxpayer, kind=kind, year=year, corrections=corrections, on=received_on, direct_d=direct_d
+    )
     with transaction.atomic():
         Taxpayer.objects.select_for_update().get(pk=taxpayer.pk)  # two officers registering the same application
         if CreditCase.objects.filter(
@@ -160,6 +164,8 @@ def credit_case_receive(
             due_on=add_working_days(received_on, DUE_WORKING_DAYS, estimate=True),
             state="",
             created_by=_actor(actor),
+            direct_d_cause=direct_d.cause if figures.direct_d else "",
+            direct_d_cleared_on=direct_d.cleared_on if figures.direct_d else None,
         )
         _store_figures(case, figures)
         case.save()
@@ -235,8 +241,10 @@ def credit_case_decide(
     granted_event_ids: Iterable[int],
     reason: str = "",
     on: dt.date | None = None,
+    direct_d_granted: bool = False,
 ) -> CreditCase:
-    """决定: grant every behaviour named (准予), some (部分准予) or none (不予, a reason required).
+    """决定: grant every behaviour named (准予), some (部分准予) or none (不予, a reason required); a 直接判级修复
+    names no behaviour and is granted with ``direct_d_granted``.
 
     A grant recomputes the figures with the rules on the decision day, adds the rating row (basis 修复/复核/复评,
     effective that day) and, after commit, sends ``rating_changed``."""
@@ -248,21 +256,28 @@ def credit_case_decide(
         named = {item.event_id for item in items}
         if not granted <= named:
             raise ApplicationError("准予的事项不在本申请中。")
-        if not granted and not reason.strip():
+        grant = bool(granted) or (bool(case.direct_d_cause) and direct_d_granted)
+        if not grant and not reason.strip():
             raise ApplicationError("不予修复须说明理由。")
-        outcome = State.REFUSED if not granted else State.APPROVED if granted == named else State.PARTLY
+        outcome = State.REFUSED if not grant else State.APPROVED if granted == named else State.PARTLY
         for item in items:
             item.granted = item.event_id in granted
         CreditCaseItem.objects.bulk_update(items, ["granted"])
         case.decided_on, case.decision_reason = on, reason.strip()[:500]
         changes: dict = {"granted": sorted(granted), "decided_on": on.isoformat()}
-        if granted:
+        if grant:
             _grant(case=case, items=items, granted=granted, on=on)
             changes |= {
                 "level": [case.level_before, case.level_after],
                 "score": [str(case.score_before), str(case.score_after)],
             }
         return _move(case=case, actor=actor, action="decide", target=outcome, reason=reason, changes=changes)
+
+
+def _rating_note(case: CreditCase, figures: CaseFigures) -> str:
+    if figures.direct_d:
+        return f"直接判级修复申请 #{case.pk} 决定：{case.get_direct_d_cause_display()}"[:200]
+    return f"{case.get_kind_display()}申请 #{case.pk} 决定，恢复 {figures.restored.normalize():f} 分"[:200]
 
 
 def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], on: dt.date) -> None:
@@ -275,6 +290,7 @@ def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], 
         on=on,
         case_id=case.pk,
         applied_on=case.received_on,
+        direct_d=DirectDClaim(case.direct_d_cause, case.direct_d_cleared_on) if case.direct_d_cause else None,
     )
     _store_figures(case, figures)
     by_event = {item.event.pk: item for item in figures.items}
@@ -292,7 +308,7 @@ def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], 
                 evaluated_on=on,
                 basis=BASIS[case.kind],
                 rule_set=figures.rating.rule_set or RuleSet.for_year(case.year),
-                note=f"{case.get_kind_display()}申请 #{case.pk} 决定，恢复 {figures.restored.normalize():f} 分"[:200],
+                note=_rating_note(case, figures),
             )
     except IntegrityError:
         raise ConflictError("该评价年度当日已有一条评价结果，请次日再作决定。") from None

@@ -76,6 +76,7 @@ def _preview(form, taxpayer, year):
             year=year,
             corrections=form.corrections(),
             on=timezone.localdate(),
+            direct_d=form.direct_d(),
         )
     except NotEligible as exc:
         return None, exc.reasons
@@ -112,6 +113,7 @@ def case_new(request, pk: int):
                         contact_phone=form.cleaned_data["contact_phone"],
                         statement=form.cleaned_data["statement"],
                         commitment=form.cleaned_data["commitment"],
+                        direct_d=form.direct_d(),
                     )
                 except services.CaseRefused as exc:
                     reasons = exc.reasons
@@ -130,6 +132,8 @@ def case_new(request, pk: int):
         "form": form,
         "figures": figures,
         "reasons": reasons,
+        "direct_d": bool(year) and selectors.is_direct_d(taxpayer, year),
+        "direct_d_label": CreditCase.DirectDCause(form.direct_d().cause).label if figures and figures.direct_d else "",
     }
     return render(request, "credit/repairs/case_form.html", context, status=status)
 
@@ -177,6 +181,7 @@ def case_decide(request, pk: int):
                     case_id=case.pk,
                     granted_event_ids=form.cleaned_data["granted"],
                     reason=form.cleaned_data["reason"],
+                    direct_d_granted=form.cleaned_data["direct_d_granted"],
                 )
             except services.CaseRefused as exc:
                 form.add_error(None, "；".join(exc.reasons))

@@ -33,6 +33,7 @@ from core.masking import mask_identifier
 from core.money import format_yuan
 from core.periods import Period, format_period_cn
 from notify.models import MessageTemplate, SmsMessage
+from notify.selectors import sendable_template
 from notify.services import SmsRejected, sms_enqueue
 from refund.applications.services import application_mark_paid
 from refund.models import RefundApplication
@@ -287,14 +288,7 @@ def payments_import_xlsx(*, actor, file, today: dt.date | None = None) -> Paymen
 
 
 def bill_template() -> MessageTemplate:
-    template = MessageTemplate.objects.filter(code=BILL_TEMPLATE_CODE).first()
-    if template is None or not template.active:
-        raise ApplicationError(
-            "短信模板“留抵退税退库账单”不存在或已停用，无法发送账单；"
-            "请信息中心在系统管理中启用后重新登记。",
-            code="template_missing",
-        )
-    return template
+    return sendable_template(BILL_TEMPLATE_CODE, name="留抵退税退库账单", to_do="发送账单", then="重新登记")
 
 
 def bill_key(entry: LedgerEntry) -> str:

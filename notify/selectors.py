@@ -14,6 +14,7 @@ from django.db.models import Case, Count, Exists, OuterRef, QuerySet, Value, Whe
 from django.http import Http404
 from django.utils.module_loading import import_string
 
+from core.errors import ApplicationError
 from core.listing import sort_order
 
 from .models import InboxNotification, MessageTemplate, SmsBatch, SmsMessage, progress_from_counts
@@ -161,6 +162,18 @@ def resendable_count(batch: SmsBatch) -> int:
 
 def active_templates() -> QuerySet[MessageTemplate]:
     return MessageTemplate.objects.filter(active=True).order_by("code")
+
+
+def sendable_template(code: str, *, name: str, to_do: str = "发送", then: str = "重试") -> MessageTemplate:
+    """The active template ``code``; otherwise the error every sender shows, naming the template (``name``), what
+    cannot be done and what to do once the information centre has enabled it."""
+    template = MessageTemplate.objects.filter(code=code, active=True).first()
+    if template is None:
+        raise ApplicationError(
+            f"短信模板“{name}”不存在或已停用，无法{to_do}；请信息中心在系统管理中启用后{then}。",
+            code="template_missing",
+        )
+    return template
 
 
 INBOX_COLUMNS = {"created": "时间", "unread": "状态"}

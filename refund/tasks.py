@@ -89,7 +89,8 @@ def rescreen_after_rating(self, taxpayer_id: int, level: str, effective_on: str)
 @shared_task(name="refund.list_repair_notices", ignore_result=True)
 def list_repair_notices() -> None:
     """After a ratings import: the latest screening's taxpayers failing only on their rating (信用修复提示)."""
-    from .repair_notices.services import latest_screening, repair_notices_list
+    from .repair_notices.selectors import latest_screening
+    from .repair_notices.services import repair_notices_list
 
     if latest_screening() is not None:
         repair_notices_list(actor=None)

@@ -22,6 +22,7 @@ from accounts.models import signed_in
 from core.errors import ApplicationError
 from core.masking import mask_identifier
 from notify.models import MessageTemplate
+from notify.selectors import sendable_template
 from notify.services import SmsRejected, sms_enqueue
 from taxpayers.models import Taxpayer
 
@@ -49,6 +50,10 @@ PREDICTION_COLUMNS = (
 )
 TEMPLATE_FOR_LEVEL = {"A": "credit_warning_ab", "B": "credit_warning_ab"}
 TEMPLATE_OTHERWISE = "credit_warning_cd"
+TEMPLATE_NAMES = {
+    "credit_warning_ab": "纳税信用预警（A、B级纳税人）",
+    "credit_warning_cd": "纳税信用修复提示（C、D级纳税人）",
+}
 ASSESSED_KEPT = 20_000  # assessments kept for taxpayers with the same inputs (a few KB each)
 
 
@@ -227,17 +232,7 @@ class SmsOutcome:
 
 
 def _templates() -> dict[str, MessageTemplate]:
-    templates = {
-        t.code: t
-        for t in MessageTemplate.objects.filter(
-            code__in=[*TEMPLATE_FOR_LEVEL.values(), TEMPLATE_OTHERWISE], active=True
-        )
-    }
-    if len(templates) < 2:
-        raise ApplicationError(
-            "纳税信用预警短信模板不存在或已停用，无法发送；请信息中心在系统管理中启用后重试。", code="template_missing"
-        )
-    return templates
+    return {code: sendable_template(code, name=name) for code, name in TEMPLATE_NAMES.items()}
 
 
 def credit_warning_sms_send(*, actor, predictions: list[CreditPrediction]) -> SmsOutcome:

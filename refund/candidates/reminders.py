@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from core.errors import ApplicationError
 from notify.models import MessageTemplate, OptOut
+from notify.selectors import sendable_template
 from notify.services import SmsRejected, check_mobile
 
 from ..models import CandidateItem, CandidateList
@@ -151,10 +151,4 @@ class RemindOutcome:
 
 
 def reminder_template() -> MessageTemplate:
-    template = MessageTemplate.objects.filter(code=REMINDER_TEMPLATE_CODE).first()
-    if template is None or not template.active:
-        raise ApplicationError(
-            f"短信模板“{REMINDER_TEMPLATE_NAME}”不存在或已停用，无法发送提醒；请信息中心在系统管理中启用后重试。",
-            code="template_missing",
-        )
-    return template
+    return sendable_template(REMINDER_TEMPLATE_CODE, name=REMINDER_TEMPLATE_NAME, to_do="发送提醒")

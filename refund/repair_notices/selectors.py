@@ -75,3 +75,8 @@ class RepairNoticeFilter(django_filters.FilterSet):
 def repair_notice_filterset(*, user, run: ScreeningRun, filters: Mapping | None) -> RepairNoticeFilter:
     notices = repair_notices_for_user(user=user, run=run).order_by("-refundable_if_b", "taxpayer_id")
     return RepairNoticeFilter(data=filters, queryset=notices, user=user)
+
+
+def latest_screening() -> ScreeningRun | None:
+    """The screening the list rests on: the last run that finished, whatever its period."""
+    return ScreeningRun.objects.filter(status=ScreeningRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()

@@ -27,6 +27,7 @@ from core.money import format_yuan
 from core.periods import format_period_cn
 from credit.selectors import with_rating_in_force
 from notify.models import MessageTemplate
+from notify.selectors import sendable_template
 from notify.services import SmsRejected, inbox_notify, sms_enqueue
 from taxpayers.models import Taxpayer
 
@@ -37,6 +38,7 @@ from ..rules.conditions import CONDITION_BITS
 from ..rules.errors import CaseError
 from ..rules.regimes import cents
 from ..screening.explanation import what_if_rated_in_run
+from .selectors import latest_screening
 
 logger = structlog.get_logger(__name__)
 
@@ -46,11 +48,6 @@ PASSING_LEVELS = ("A", "B")
 TEMPLATE_CODE = "refund_repair_notice"
 TEMPLATE_NAME = "留抵退税信用修复提示"
 AUDIT_IDS_KEPT = 500
-
-
-def latest_screening() -> ScreeningRun | None:
-    """The screening the list rests on: the last run that finished, whatever its period."""
-    return ScreeningRun.objects.filter(status=ScreeningRun.Status.SUCCEEDED).order_by("-finished_at", "-pk").first()
 
 
 @dataclass(frozen=True)
@@ -131,13 +128,7 @@ def repair_notices_list(*, actor, run: ScreeningRun | None = None) -> ListOutcom
 
 
 def notice_template() -> MessageTemplate:
-    template = MessageTemplate.objects.filter(code=TEMPLATE_CODE).first()
-    if template is None or not template.active:
-        raise ApplicationError(
-            f"短信模板“{TEMPLATE_NAME}”不存在或已停用，无法发送；请信息中心在系统管理中启用后重试。",
-            code="template_missing",
-        )
-    return template
+    return sendable_template(TEMPLATE_CODE, name=TEMPLATE_NAME)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def _run(request) -> ScreeningRun | None:
         if run is None:
             raise Http404
         return run
-    return selectors.notice_runs().first() or services.latest_screening()
+    return selectors.notice_runs().first() or selectors.latest_screening()
 
 
 def _sent_label(notice) -> str:
@@ -73,7 +73,7 @@ def repair_notices(request):
         "can_export": request.user.has_perm(EXPORT),
         "active_filters": active_filter_count(request, ignore=("page", "run")),
         "export_query": _query(request),
-        "latest": services.latest_screening(),
+        "latest": selectors.latest_screening(),
     }
     if run is not None:
         filterset = _filterset(request, run)

@@ -36,11 +36,22 @@ def _register_audit_labels() -> None:
 
 
 def register_application_checks(module_name: str = CHECKS_MODULE) -> bool:
-    """Give the applications' risk gate this app's checks (the ``APPLICATION_CHECKS`` of ``module_name``) through
-    refund's registry — refund never imports risk. Nothing is registered while the module does not exist."""
+    """Give the applications' risk gate this app's checks (the ``APPLICATION_CHECKS`` of ``module_name``, the four
+    of ``risk.application_checks`` by default) through refund's registry — refund never imports risk. False, and
+    nothing registered, for a module that does not exist."""
     if importlib.util.find_spec(module_name) is None:
         return False
     from refund.applications.risk import register_application_checks as register
 
     register(getattr(importlib.import_module(module_name), "APPLICATION_CHECKS", ()))
     return True
+
+
+def register_application_scanner() -> None:
+    """Give the applications' workflow this app's scan on arrival and before approval, with the grade and the page's
+    panel (``risk.application_scans``), through refund's registry."""
+    from refund.applications.risk import register_application_scanner as register
+
+    from .application_scans import SCANNER
+
+    register(SCANNER)

@@ -1,5 +1,6 @@
 """Reads of the risk app: the parameter values and grade rules in force on a day, the indicator library with each
-indicator's current values and history, and a scan's grades."""
+indicator's current values and history (the indicators that scans run, and the applications' gate checks), and a
+scan's grades."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from django.http import Http404
 
 from core.industry import sections
 
+from .application_checks import GATE_CHECKS, GateCheck
 from .grading import DEFAULT_RULES, Rule
 from .indicators import INDICATORS, Family, Indicator, Kind, Parameter
-from .models import GradeRule, IndicatorParameterVersion, RiskGrade, ScanResult, Severity
+from .models import GradeRule, IndicatorParameterVersion, RiskGrade, RiskHit, ScanResult, Severity
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class ParameterValue:
         }
 
 
+def library() -> dict[str, Indicator | GateCheck]:
+    """Every entry of the indicator library by code: the indicators, then the applications' gate checks."""
+    return {**INDICATORS, **GATE_CHECKS}
+
+
 def parameters_in_force(on_date: dt.date) -> dict[str, dict[str, ParameterValue]]:
     """Every indicator's parameters on ``on_date``: the version of the latest ``effective_from`` on or before it
     (ties: the later row), else the default written beside the indicator."""
@@ -43,7 +50,7 @@ def parameters_in_force(on_date: dt.date) -> dict[str, dict[str, ParameterValue]
     for version in versions:
         latest.setdefault((version.indicator_code, version.parameter), version)
     values: dict[str, dict[str, ParameterValue]] = {}
-    for code, indicator in INDICATORS.items():
+    for code, indicator in library().items():
         values[code] = {}
         for parameter in indicator.parameters:
             version = latest.get((code, parameter.name))
@@ -84,6 +91,8 @@ def value_text(parameter: Parameter, text: str) -> str:
     if parameter.kind == Kind.SECTIONS:
         names = sections()
         return "、".join(f"{code} {names.get(code, '')}".strip() for code in text.split(",") if code)
+    if hasattr(parameter, "shown"):  # a gate check's parameter says itself
+        return parameter.shown(text)
     return f"{text}{parameter.unit}" if parameter.unit else text
 
 
@@ -91,7 +100,7 @@ def value_text(parameter: Parameter, text: str) -> str:
 class IndicatorRow:
     """An indicator as the library page shows it: definition, values in force, and the history of edits."""
 
-    indicator: Indicator
+    indicator: Indicator | GateCheck
     values: dict[str, ParameterValue]
     history: list[IndicatorParameterVersion]
 
@@ -112,9 +121,14 @@ class IndicatorRow:
                 "value": value_text(p, self.values[p.name].text),
                 "default": value_text(p, p.default),
                 "since": self.values[p.name].effective_from,
+                "citation": getattr(p, "citation", ""),
             }
             for p in self.indicator.parameters
         ]
+
+    @property
+    def has_citations(self) -> bool:
+        return any(getattr(p, "citation", "") for p in self.indicator.parameters)
 
     @property
     def history_rows(self) -> list[dict]:
@@ -130,23 +144,25 @@ class IndicatorRow:
 
 
 def indicator_library(on_date: dt.date) -> list[IndicatorRow]:
+    """Every entry of the library (indicators, then gate checks) with its values in force and its history."""
     in_force = parameters_in_force(on_date)
     history: dict[str, list[IndicatorParameterVersion]] = {}
     for version in IndicatorParameterVersion.objects.select_related("changed_by").order_by("-created_at", "-id"):
         history.setdefault(version.indicator_code, []).append(version)
-    return [IndicatorRow(ind, in_force[code], history.get(code, [])) for code, ind in INDICATORS.items()]
+    return [IndicatorRow(ind, in_force[code], history.get(code, [])) for code, ind in library().items()]
 
 
 def indicator_row(code: str, on_date: dt.date) -> IndicatorRow:
     """One indicator of the library; 404 for a code it does not hold."""
-    if code not in INDICATORS:
+    entries = library()
+    if code not in entries:
         raise Http404
     versions = list(
         IndicatorParameterVersion.objects.filter(indicator_code=code)
         .select_related("changed_by")
         .order_by("-created_at", "-id")
     )
-    return IndicatorRow(INDICATORS[code], parameters_in_force(on_date)[code], versions)
+    return IndicatorRow(entries[code], parameters_in_force(on_date)[code], versions)
 
 
 def grade_rule_history() -> list[GradeRule]:
@@ -161,3 +177,54 @@ def application_grade(application_id: int) -> ScanResult | None:
         .order_by("-scan__started_at", "-scan_id")
         .first()
     )
+
+
+def _parameters_text(code: str, used: dict) -> str:
+    """The parameters a scan used for one indicator, as officers read them: "label value（since）"."""
+    entry = library().get(code)
+    if entry is None:
+        return ""
+    parts = []
+    for parameter in entry.parameters:
+        value = (used or {}).get(parameter.name)
+        if value is None:
+            continue
+        since = f"{value['effective_from']}起" if value.get("effective_from") else "默认"
+        parts.append(f"{parameter.label} {value_text(parameter, value['value'])}（{since}）")
+    return "；".join(parts)
+
+
+def _evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
+    indicator = INDICATORS.get(code)
+    labels = indicator.evidence if indicator is not None else tuple((key, key) for key in evidence)
+    return [(label, "—" if evidence.get(key) in (None, "") else str(evidence.get(key))) for key, label in labels]
+
+
+def application_risk_panel(application_id: int) -> dict:
+    """The application page's risk panel: the scans of the application (latest first, each with its grade) and the
+    latest one's hits with their evidence and the parameter versions used. The page is already scoped."""
+    results = list(
+        ScanResult.objects.filter(application_id=application_id, scan__status="succeeded")
+        .select_related("scan")
+        .order_by("-scan__started_at", "-scan_id")
+    )
+    latest = results[0] if results else None
+    hits = []
+    if latest is not None:
+        used = latest.scan.parameters_used or {}
+        for hit in RiskHit.objects.filter(scan_id=latest.scan_id, application_id=application_id):
+            indicator = INDICATORS.get(hit.indicator_code)
+            hits.append(
+                {
+                    "code": hit.indicator_code,
+                    "title": indicator.title if indicator else "风险疑点",
+                    "family": Family(indicator.family).label if indicator else "—",
+                    "severity": hit.get_severity_display(),
+                    "severity_value": hit.severity,
+                    "evidence": _evidence_lines(hit.indicator_code, hit.evidence or {}),
+                    "parameters": _parameters_text(hit.indicator_code, used.get(hit.indicator_code)),
+                }
+            )
+        order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+        hits.sort(key=lambda h: (order.get(h["severity_value"], 3), h["code"]))
+    return {"latest": latest, "hits": hits, "results": results}

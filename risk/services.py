@@ -25,7 +25,7 @@ from taxpayers.models import Taxpayer
 from .grading import HitCounts, grade_of
 from .indicators import INDICATORS, Scope
 from .models import GradeRule, IndicatorParameterVersion, RiskGrade, RiskHit, Scan, ScanResult
-from .selectors import grade_rules_in_force, parameters_in_force
+from .selectors import grade_rules_in_force, library, parameters_in_force
 
 BATCH = 5000
 
@@ -122,13 +122,17 @@ def risk_scan_all(*, actor, as_of: dt.date | None = None) -> Scan:
     return _start(actor=actor, kind=Scan.Kind.ALL, as_of=as_of or timezone.localdate())
 
 
-def risk_scan_application(*, actor, application: RefundApplication, as_of: dt.date | None = None) -> Scan:
-    """Scan one application's taxpayer on demand, as of its receipt unless told; hits and grade name it."""
+def risk_scan_application(
+    *, actor, application: RefundApplication, as_of: dt.date | None = None, message: str = ""
+) -> Scan:
+    """Scan one application's taxpayer on demand, as of its receipt unless told; hits and grade name it.
+    ``message``: why it ran (受理时扫描, 审批前复核), shown with the scan."""
     return _start(
         actor=actor,
         kind=Scan.Kind.APPLICATION,
         as_of=as_of or application.received_on,
         application_id=application.pk,
+        message=message,
     )
 
 
@@ -147,7 +151,7 @@ def indicator_parameter_change(
     *, actor, code: str, parameter: str, value: str, effective_from: dt.date, reason: str
 ) -> IndicatorParameterVersion:
     """Record a new value of an indicator's parameter from ``effective_from`` on; earlier versions stay."""
-    indicator = INDICATORS.get(code)
+    indicator = library().get(code)
     if indicator is None or parameter not in {p.name for p in indicator.parameters}:
         raise ApplicationError("没有这个指标参数。")
     spec = indicator.parameter(parameter)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.errors import ApplicationError
 
 from . import selectors, services
+from .application_checks import GATE_CHECKS
 from .forms import GradeRuleForm, ParameterChangeForm
 from .indicators import Family
 from .models import RiskGrade
@@ -25,10 +26,13 @@ EDIT_RULES = "risk.add_graderule"
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def indicator_list(request):
-    """风险指标库: the indicators by family, each with its severity and the parameters in force today."""
+    """风险指标库: the indicators by family, each with its severity and the parameters in force today; then the
+    checks of the applications' gate."""
     rows = selectors.indicator_library(timezone.localdate())
+    gate = [row for row in rows if row.indicator.code in GATE_CHECKS]
+    rows = [row for row in rows if row.indicator.code not in GATE_CHECKS]
     families = [(label, [row for row in rows if row.indicator.family == value]) for value, label in Family.choices]
-    return render(request, "risk/indicator_list.html", {"families": families, "count": len(rows)})
+    return render(request, "risk/indicator_list.html", {"families": families, "count": len(rows), "gate": gate})
 
 
 @login_required

@@ -19,6 +19,7 @@ from core.errors import ApplicationError, ConflictError
 from notify.services import inbox_notify
 
 from ..models import RefundApplication
+from .risk import GradeRefused
 from .services import RiskHitReturned, application_approve
 from .workflow import ApprovalBlocked, TransitionRefused, assignment_blocks
 
@@ -92,13 +93,14 @@ class BatchApprovalSummary:
 
 def applications_approve_batch(*, actor, applications: Iterable[RefundApplication]) -> BatchApprovalSummary:
     """批量审批: each application re-checked by the gate and approved in its own transaction, so that one
-    refusal (a risk hit, another officer's action, a wrong state) does not stop the rest."""
+    refusal (a risk hit, a risk grade above 低, another officer's action, a wrong state) does not stop the rest."""
     summary = BatchApprovalSummary()
     for application in applications:
         try:
-            application_approve(actor=actor, application=application)  # refuses by ``approval_blocks`` first
+            application_approve(actor=actor, application=application, batch=True)  # ``approval_blocks`` first
         except ApplicationError as exc:
-            if not isinstance(exc, RiskHitReturned | ConflictError | TransitionRefused | ApprovalBlocked):
+            expected = RiskHitReturned | GradeRefused | ConflictError | TransitionRefused | ApprovalBlocked
+            if not isinstance(exc, expected):
                 logger.info("batch_approval_refused", application_id=application.pk, code=exc.code)
             summary.refused.append(ApprovalOutcome(application, exc.message))
         else:

@@ -33,8 +33,8 @@ and the limit in words, and short of the 28 a Decimal computes with."""
 
 CLAIM_DIFFERENCE_TOLERANCE = Decimal("0.00")
 """A claim differing from the rules' refundable amount by more than this gets the difference warning. None: the
-arrival risk gate's recomputation check (``refund.applications.risk``) tolerates no difference either, so any difference
-is one the officer must verify, and the warning says so at entry rather than after the gate."""
+arrival risk gate's recomputation check tolerates no difference either unless risk officers set a tolerance, so any
+difference is one the officer must verify, and the warning says so at entry rather than after the gate."""
 
 _PERCENT = Decimal("0.1")
 

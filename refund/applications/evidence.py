@@ -45,7 +45,7 @@ def _evidence_value(key: str, value) -> str:
 
 def evidence_lines(evidence) -> list[tuple[str, str]]:
     """(label, value) lines of a finding's or a transition's evidence: the checks' own ``facts`` where they
-    give them (refund.applications.risk), each hit of a gate's return (its check's Chinese title), else the
+    give them (the gate's registered checks), each hit of a gate's return (its check's Chinese title), else the
     known keys in Chinese — codes (a regime, a risk check) through their labels, never as they are stored."""
     if not isinstance(evidence, dict):
         return []

@@ -47,7 +47,7 @@ from .computation import (
     options_for,
     tax_period_credit,
 )
-from .risk import APPROVAL, ARRIVAL, Finding, run_gate, summary_of
+from .risk import APPROVAL, ARRIVAL, Finding, GradeRefused, approval_refusal, run_gate, scan_application, summary_of
 from .workflow import (
     ACTION_LABELS,
     ALLOWED_FROM,
@@ -212,6 +212,7 @@ def _receive(
         },
     )
     _gate(application=application, actor=actor, stage=ARRIVAL, decision=computation.decision)
+    scan_application(application=application, stage=ARRIVAL, actor=actor)  # the grade, kept by the risk app
     return application
 
 
@@ -369,7 +370,7 @@ def application_confirm(
     return application
 
 
-def _approve(*, actor, application: RefundApplication) -> RefundApplication:
+def _approve(*, actor, application: RefundApplication, batch: bool = False) -> RefundApplication:
     block = approval_blocks(actor=actor, applications=[application]).get(application.pk)
     if block is not None and block.code != "state":
         raise ApprovalBlocked(f"{block.reason}。", code=block.code)
@@ -393,7 +394,8 @@ def _approve(*, actor, application: RefundApplication) -> RefundApplication:
     )
     with transaction.atomic():
         findings = _gate(application=application, actor=actor, stage=APPROVAL, decision=computation.decision)
-        if not findings:
+        refusal = "" if findings else approval_refusal(application=application, actor=actor, batch=batch)
+        if not findings and not refusal:
             now = timezone.now()
             _transition(
                 application=application,
@@ -410,14 +412,17 @@ def _approve(*, actor, application: RefundApplication) -> RefundApplication:
             f"审批前复核发现疑点：{summary_of(findings)}，申请已回退调查核实，未审批。",
             extra={"hits": [f.code for f in findings]},
         )
+    if refusal:
+        raise GradeRefused(refusal)
     return application
 
 
-def application_approve(*, actor, application: RefundApplication) -> RefundApplication:
+def application_approve(*, actor, application: RefundApplication, batch: bool = False) -> RefundApplication:
     """审批: the risk gate again on the data as it stands (stage approval); a hit returns the application and
-    raises ``RiskHitReturned`` (the return is kept); otherwise approved, once — a second approver, or an
-    approval after rejection, is refused by the guarded transition."""
-    return _approve(actor=actor, application=application)
+    raises ``RiskHitReturned`` (the return is kept). Then the scan's grade may refuse (``GradeRefused``: 中 in a
+    ``batch``, 高 without a 集体会商 decision; the scan is kept, the application stays under review). Otherwise
+    approved, once — a second approver, or an approval after rejection, is refused by the guarded transition."""
+    return _approve(actor=actor, application=application, batch=batch)
 
 
 def application_return(
@@ -579,5 +584,3 @@ def application_mark_paid(
             reason=reason,
             fields=fields,
         )
-
-

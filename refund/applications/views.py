@@ -49,7 +49,7 @@ from .forms import (
     ReturnForm,
 )
 from .imports import ApplicationImportRejected, applications_import_xlsx
-from .risk import risk_title
+from .risk import risk_panel, risk_title
 
 State = RefundApplication.State
 
@@ -355,6 +355,7 @@ def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, st
         "decision_source": decision_source,
         "transitions": transitions,
         "risk_hits": risk_hits,
+        "risk_panel": risk_panel(application),
         "coachings": list(selectors.taxpayer_coachings(application)),
         "actions": _action_panels(request, application, bound=bound, errors=errors),
         "can_coach": request.user.has_perm(COACH),

@@ -6,7 +6,8 @@ CHECKS_MODULE = "risk.application_checks"
 
 
 class RiskConfig(AppConfig):
-    """风险管理: the indicator library and its parameters, scans with their hits and grades; risk tasks and
+    """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
+    checks and their scan on arrival and before approval, handed to refund's registries; risk tasks and
     consultations to come."""
 
     name = "risk"
@@ -14,6 +15,7 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         register_application_checks()
+        register_application_scanner()
         _register_audit_labels()
 
 

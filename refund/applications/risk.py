@@ -12,6 +12,12 @@ refund, never back, so refund does not import risk: the risk app registers its c
 finding) or a JSON-ready evidence ``dict``. The checks run in the order they were registered. A gate with no check
 registered (the risk app not installed or not ready) refuses to decide (``GateUnavailable``) rather than let every
 application through unchecked.
+
+The risk grade (风险等级) comes the same way: the risk app registers a scanner (``register_application_scanner``)
+that scans the application with its whole indicator library on arrival and again before approval, stores the
+result and gives back the grade; ``grade_refusal`` says what the grade allows — 低: batch approval; 中: approval one
+by one only; 高: approval only after a collective consultation (集体会商) decision, which whoever keeps the
+consultations reports through ``register_consultation_decision``. Without a scanner the grade has no effect.
 """
 
 from __future__ import annotations
@@ -198,6 +204,11 @@ def register_application_scanner(scanner) -> None:
 
 def unregister_application_scanner() -> None:
     _SCANNER.clear()
+
+
+def registered_scanner():
+    """The scanner registered (None: none), so that a test can take it out and put it back."""
+    return _SCANNER[0] if _SCANNER else None
 
 
 def scan_application(*, application: RefundApplication, stage: str, actor) -> Grade | None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.http import Http404
 
 from core.industry import sections
+from core.money import format_yuan
 
 from .application_checks import GATE_CHECKS, GateCheck
 from .grading import DEFAULT_RULES, Rule
@@ -179,11 +180,11 @@ def application_grade(application_id: int) -> ScanResult | None:
     )
 
 
-def _parameters_text(code: str, used: dict) -> str:
-    """The parameters a scan used for one indicator, as officers read them: "label value（since）"."""
+def _parameters_text(code: str, used: dict) -> list[str]:
+    """The parameters a scan used for one indicator, as officers read them: "label value（since）" each."""
     entry = library().get(code)
     if entry is None:
-        return ""
+        return []
     parts = []
     for parameter in entry.parameters:
         value = (used or {}).get(parameter.name)
@@ -191,13 +192,25 @@ def _parameters_text(code: str, used: dict) -> str:
             continue
         since = f"{value['effective_from']}起" if value.get("effective_from") else "默认"
         parts.append(f"{parameter.label} {value_text(parameter, value['value'])}（{since}）")
-    return "；".join(parts)
+    return parts
+
+
+def _figure(label: str, value) -> str:
+    """An evidence figure as shown: amounts in yuan with thousands separators, the rest as stored."""
+    if value in (None, ""):
+        return "—"
+    if "元" in label:
+        try:
+            return format_yuan(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            pass
+    return str(value)
 
 
 def _evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
     indicator = INDICATORS.get(code)
     labels = indicator.evidence if indicator is not None else tuple((key, key) for key in evidence)
-    return [(label, "—" if evidence.get(key) in (None, "") else str(evidence.get(key))) for key, label in labels]
+    return [(label, _figure(label, evidence.get(key))) for key, label in labels]
 
 
 def application_risk_panel(application_id: int) -> dict:

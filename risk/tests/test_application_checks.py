@@ -116,3 +116,22 @@ def test_the_gate_applies_the_parameters_in_force_on_the_application_date(person
     (hit,) = received.risk_hits.all()
     assert hit.title == "纳税信用级别不符" and hit.evidence["allowed"] == ["B"]
     assert dict(hit.evidence["facts"])["要求"] == "纳税信用级别为B级"
+
+
+@pytest.mark.django_db
+def test_the_library_pages_show_the_gate_checks_and_record_their_parameters(client_for, personas):
+    from django.urls import reverse
+
+    client = client_for("risk_officer")
+    listing = client.get(reverse("risk:indicators")).content.decode()
+    assert 'id="risk-gate-checks"' in listing and "退税申请风险关卡" in listing
+    assert "重算金额不一致" in listing and "允许的纳税信用级别：A级或B级" in listing
+    assert ">APP_" not in listing
+
+    url = reverse("risk:indicator", args=["APP_CREDIT_LEVEL"])
+    page = client.get(url).content.decode()
+    assert "依据" in page and "第八条第（一）项第2目" in page
+    day = dt.date(2026, 3, 1).isoformat()
+    posted = client.post(url, {"parameter": "levels", "value": "A", "effective_from": day, "reason": "从严"})
+    assert posted.status_code == 302
+    assert "A级" in client.get(url).content.decode() and "从严" in client.get(url).content.decode()

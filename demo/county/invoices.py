@@ -101,7 +101,7 @@ class SupplierPool:
 
     def _young(self, rng: random.Random, seed: int, index: int, today: dt.date) -> Supplier:
         identifier, name = self._identity(rng, seed, index)
-        registered = _day(rng, today - dt.timedelta(days=330), today - dt.timedelta(days=45))
+        registered = _day(rng, today - dt.timedelta(days=210), today - dt.timedelta(days=45))
         return Supplier(identifier, name, registered, "normal", None, rng.choice(_RATES_BP))
 
 
@@ -157,7 +157,7 @@ def _plan(rng: random.Random, pool: SupplierPool, months: list[int]) -> _Plan:
         plan.young = rng.choice(pool.young)
         plan.young_share = rng.uniform(0.35, 0.8)
         start = month_index(plan.young.registered_on.year, plan.young.registered_on.month) + 1
-        plan.young_months = frozenset(range(start, start + rng.randint(2, 5)))
+        plan.young_months = frozenset(range(start, start + rng.randint(3, 6)))
     return plan
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from django.db.models import Count, F, Max, Q, QuerySet
 
-from core.periods import shift_months
 from credit.selectors import rating_in_force_sql
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from ..models import Severity
-from .base import Family, Indicator, Parameter, Scope, Statement, Values, credit_at
+from .base import Family, Indicator, Parameter, Scope, Statement, Values, credit_at, months_back
 
 MOBILE_COLUMNS = ("legal_rep_mobile", "finance_contact_mobile", "tax_handler_mobile")
 
@@ -67,7 +66,7 @@ WRONGDOING = (
 
 
 def wrongdoing_records(scope: Scope, p: Values) -> QuerySet:
-    since = shift_months(scope.as_of, -int(p["months"]))
+    since = scope.since(int(p["months"]))
     found = Q(
         compliance_records__kind__in=WRONGDOING,
         compliance_records__occurred_on__gte=since,
@@ -85,7 +84,7 @@ def wrongdoing_records(scope: Scope, p: Values) -> QuerySet:
 
 
 def new_taxpayer_large_credit(scope: Scope, p: Values) -> QuerySet:
-    since = shift_months(scope.as_of, -int(p["months"]))
+    since = scope.since(int(p["months"]))
     return (
         scope.narrow(Taxpayer.objects.filter(registered_on__gte=since, registered_on__lte=scope.as_of))
         .annotate(end_credit=credit_at(str(scope.last_period)))
@@ -126,7 +125,7 @@ INDICATORS = (
         title="近年有偷税、骗税或虚开记录",
         description="规定月数内有偷税处罚、骗取留抵退税或出口退税、虚开增值税专用发票的处理记录。",
         severity=Severity.HIGH,
-        parameters=(Parameter("months", "回溯月数", "个月", "36"),),
+        parameters=(months_back("36"),),
         evidence=(("record_count", "记录条数"), ("latest_on", "最近发生日期")),
         query=wrongdoing_records,
     ),

@@ -171,7 +171,7 @@ INDICATORS = (
             _months("6"),
             Parameter("registered_months", "供应商登记不超过", "个月", "6"),
             _min_tax("50000"),
-            Parameter("share_pct", "占进项税额不低于", "%", "30"),
+            Parameter("share_pct", "占进项税额不低于", "%", "20"),
         ),
         evidence=(
             ("new_suppliers", "新办供应商户数"),

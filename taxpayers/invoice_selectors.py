@@ -9,7 +9,10 @@ first.
 - ``fled_supplier_inputs`` / ``fled_supplier_input_by_taxpayer``: input from suppliers that became 非正常户 or
   走逃（失联） no later than ``months`` after the invoice's month (an invoice from a supplier that already was
   one counts too: it is the stronger case). Months are calendar months: an invoice of 2025-01 and a status
-  begun any day of 2025-07 are 6 months apart.
+  begun any day of 2025-07 are 6 months apart. ``known_on`` keeps the statuses begun by that day (a scan as of
+  an earlier day does not see a status that began later).
+- ``new_supplier_input_by_taxpayer``: input from suppliers registered no more than ``months`` months before the
+  invoice's month (新办供应商), beside the taxpayer's input from all suppliers.
 - ``top_suppliers``: each taxpayer's largest supplier over the window and its share of the input tax.
 
 The top supplier's share is derived here, not stored: the supplier rows and the summary are separate files,
@@ -20,12 +23,13 @@ over a window is a ratio of sums, which no monthly figure holds. The denominator
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear, Substr
 
 from core.periods import Period
@@ -68,32 +72,72 @@ def _month_index(expression):
     return Cast(Substr(expression, 1, 4), IntegerField()) * 12 + Cast(Substr(expression, 6, 2), IntegerField())
 
 
+def _registry_month(field: str):
+    return ExtractYear(field) * 12 + ExtractMonth(field)
+
+
 def fled_supplier_inputs(
-    *, first: Period, last: Period, months: int = 6, taxpayer_ids: Iterable[int] | None = None
+    *,
+    first: Period,
+    last: Period,
+    months: int = 6,
+    taxpayer_ids: Iterable[int] | None = None,
+    known_on: dt.date | None = None,
 ) -> QuerySet[SupplierInput]:
     """The supplier rows of the window whose supplier became 非正常户 or 走逃（失联） no later than ``months`` after
-    the row's month, each annotated with ``months_to_status`` (negative: the status began before the month)."""
+    the row's month (and, with ``known_on``, by that day), each annotated with ``months_to_status`` (negative: the
+    status began before the month)."""
     if months < 0:
         raise ValueError("months must not be negative")
     rows = _window(SupplierInput.objects.filter(supplier_status__in=FLED_SUPPLIER_STATUSES), first, last, taxpayer_ids)
-    status_month = ExtractYear("supplier_status_since") * 12 + ExtractMonth("supplier_status_since")
+    if known_on is not None:
+        rows = rows.filter(supplier_status_since__lte=known_on)
+    status_month = _registry_month("supplier_status_since")
     return rows.annotate(months_to_status=status_month - _month_index(F("period"))).filter(months_to_status__lte=months)
 
 
 def fled_supplier_input_by_taxpayer(
-    *, first: Period, last: Period, months: int = 6, taxpayer_ids: Iterable[int] | None = None
+    *,
+    first: Period,
+    last: Period,
+    months: int = 6,
+    taxpayer_ids: Iterable[int] | None = None,
+    known_on: dt.date | None = None,
 ) -> QuerySet[SupplierInput]:
     """Per taxpayer with such input: ``taxpayer_id, suppliers`` (how many), ``fled_tax`` and ``fled_amount`` (the
     input tax and amount from them), and ``nearest_months`` (the shortest time from an invoice to its supplier's
     status)."""
     return (
-        fled_supplier_inputs(first=first, last=last, months=months, taxpayer_ids=taxpayer_ids)
+        fled_supplier_inputs(first=first, last=last, months=months, taxpayer_ids=taxpayer_ids, known_on=known_on)
         .values("taxpayer_id")
         .annotate(
             suppliers=Count("supplier_identifier", distinct=True),
             fled_tax=Sum("input_tax"),
             fled_amount=Sum("input_amount"),
             nearest_months=Min("months_to_status"),
+        )
+        .order_by("taxpayer_id")
+    )
+
+
+def new_supplier_input_by_taxpayer(
+    *, first: Period, last: Period, months: int = 6, taxpayer_ids: Iterable[int] | None = None
+) -> QuerySet[SupplierInput]:
+    """Per taxpayer with supplier rows in the window: ``taxpayer_id, total_tax`` (input tax from all suppliers),
+    ``new_tax`` and ``new_suppliers`` (input tax from, and how many, suppliers registered no more than ``months``
+    calendar months before the invoice's month: registered 2025-03-31, an invoice of 2025-09 is 6 months on)."""
+    if months < 0:
+        raise ValueError("months must not be negative")
+    age = _month_index(F("period")) - _registry_month("supplier_registered_on")
+    new = Q(months_registered__lte=months)
+    return (
+        _window(SupplierInput.objects.all(), first, last, taxpayer_ids)
+        .annotate(months_registered=age)
+        .values("taxpayer_id")
+        .annotate(
+            total_tax=Sum("input_tax"),
+            new_tax=Sum("input_tax", filter=new, default=Decimal("0")),
+            new_suppliers=Count("supplier_identifier", filter=new, distinct=True),
         )
         .order_by("taxpayer_id")
     )

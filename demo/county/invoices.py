@@ -2,7 +2,8 @@
 
 Why: the invoice-chain risk indicators need a county where most firms buy from a handful of ordinary suppliers
 and a few look risky — a supplier that took most of their input, a supplier that vanished (非正常户, 走逃（失联）)
-within months of invoicing them, input on abnormal vouchers (异常凭证) or lost-control invoices (失控发票).
+within months of invoicing them, input on abnormal vouchers (异常凭证) or lost-control invoices (失控发票), much
+input from a supplier registered only months before.
 
 Consistent with the returns: a month's input tax on invoices is the special-invoice input tax of that month's
 return (a quarterly filer's quarter is spread over its three months), split among the suppliers to the fen; the
@@ -11,7 +12,9 @@ supplier 走逃 are mostly found 失控, those before a 非正常户 mostly 异�
 vouchers (比对不符) of their own.
 
 Pure and deterministic. The suppliers come from one pool drawn from the seed (ordinary suppliers, a few of them
-deregistered, and a small set that vanish — the same vanished supplier invoices several firms, as a ring does).
+deregistered, a small set that vanish — the same vanished supplier invoices several firms, as a ring does — and a
+few registered within the last year). The vanished ones vanished within the months the invoice data cover, so
+their invoices show in them.
 Each taxpayer draws from its own generator, seeded from the county's seed and its identifier, in a fixed
 order: its draws never move the taxpayer's other data, and a run of 300 taxpayers is the first 300 of 3,000.
 Amounts are integer fen.
@@ -33,8 +36,10 @@ INVOICE_MONTHS = 18
 ORDINARY_SUPPLIERS = 4000
 FLED_SUPPLIERS = 60
 DOMINANT_SHARE = 0.06  # firms with one supplier above 80% of their input
-FLED_BUYER_SHARE = 0.03  # firms that bought from a supplier that vanished
-OWN_ABNORMAL_SHARE = 0.015  # firms with abnormal vouchers of other kinds
+FLED_BUYER_SHARE = 0.04  # firms that bought from a supplier that vanished
+OWN_ABNORMAL_SHARE = 0.02  # firms with abnormal vouchers of other kinds
+YOUNG_SUPPLIERS = 40
+YOUNG_BUYER_SHARE = 0.03  # firms that took much input from a supplier registered months before
 _REGIONS = ("330699", "320599", "350599", "340599")  # synthetic: suppliers from outside the county
 _PLACES = ("杭州", "宁波", "苏州", "无锡", "合肥", "福州", "温州", "嘉兴", "常州", "泉州")
 _TRADES = ("恒通", "宏达", "金源", "瑞丰", "华信", "鑫盛", "永泰", "博远", "中利", "安顺", "天成", "汇丰")
@@ -69,6 +74,8 @@ class SupplierPool:
         rng = random.Random(f"{seed}:suppliers")
         self.ordinary = [self._ordinary(rng, seed, k, today) for k in range(ORDINARY_SUPPLIERS)]
         self.fled = [self._fled(rng, seed, ORDINARY_SUPPLIERS + k, today) for k in range(FLED_SUPPLIERS)]
+        first_young = ORDINARY_SUPPLIERS + FLED_SUPPLIERS
+        self.young = [self._young(rng, seed, first_young + k, today) for k in range(YOUNG_SUPPLIERS)]
 
     @staticmethod
     def _identity(rng: random.Random, seed: int, index: int) -> tuple[str, str]:
@@ -87,10 +94,15 @@ class SupplierPool:
 
     def _fled(self, rng: random.Random, seed: int, index: int, today: dt.date) -> Supplier:
         identifier, name = self._identity(rng, seed, index)
-        since = _day(rng, today - dt.timedelta(days=900), today - dt.timedelta(days=5))
+        since = _day(rng, today - dt.timedelta(days=420), today - dt.timedelta(days=5))
         registered = since - dt.timedelta(days=rng.randint(240, 900))  # shells live a year or two
         status = "absconded" if rng.random() < 0.5 else "abnormal"
         return Supplier(identifier, name, registered, status, since, 1300)
+
+    def _young(self, rng: random.Random, seed: int, index: int, today: dt.date) -> Supplier:
+        identifier, name = self._identity(rng, seed, index)
+        registered = _day(rng, today - dt.timedelta(days=210), today - dt.timedelta(days=45))
+        return Supplier(identifier, name, registered, "normal", None, rng.choice(_RATES_BP))
 
 
 @dataclass
@@ -103,6 +115,9 @@ class _Plan:
     fled_months: set[int]
     flagged: float  # chance that a month's invoices from the vanished supplier are flagged
     own_abnormal: tuple[int, float] | None  # (which input month, share of its input)
+    young: Supplier | None = None  # a supplier registered months before it took much of the input
+    young_share: float = 0.0
+    young_months: frozenset[int] = frozenset()
 
 
 def taxpayer_invoices(
@@ -136,8 +151,14 @@ def _plan(rng: random.Random, pool: SupplierPool, months: list[int]) -> _Plan:
     flagged = rng.uniform(0.5, 0.9)
     own_abnormal = None
     if months and rng.random() < OWN_ABNORMAL_SHARE:
-        own_abnormal = (rng.choice(months), rng.uniform(0.01, 0.2))
-    return _Plan(picks, weights, dominant, fled, fled_share, fled_months, flagged, own_abnormal)
+        own_abnormal = (rng.choice(months), rng.uniform(0.05, 0.3))
+    plan = _Plan(picks, weights, dominant, fled, fled_share, fled_months, flagged, own_abnormal)
+    if rng.random() < YOUNG_BUYER_SHARE:  # drawn last: the draws above stay those of a firm without one
+        plan.young = rng.choice(pool.young)
+        plan.young_share = rng.uniform(0.35, 0.8)
+        start = month_index(plan.young.registered_on.year, plan.young.registered_on.month) + 1
+        plan.young_months = frozenset(range(start, start + rng.randint(3, 6)))
+    return plan
 
 
 def _split(total: int, shares: list[float]) -> list[int]:
@@ -160,7 +181,10 @@ def _month(rng: random.Random, plan: _Plan, month: int, total: int, rows: list[S
         return SummaryRow(period, 0, 0, 0, 0)
     if not active:
         return _unsplit(period, total)
-    suppliers, taxes = _shares(plan, active, fled, total)
+    extra = [(plan.young, plan.young_share)] if plan.young is not None and month in plan.young_months else []
+    if fled is not None:
+        extra.append((fled, plan.fled_share))
+    suppliers, taxes = _shares(plan, active, extra, total)
     amount_total = 0
     for supplier, tax in zip(suppliers, taxes, strict=True):
         amount = tax * 10_000 // supplier.rate_bp
@@ -189,17 +213,18 @@ def _fled_this_month(plan: _Plan, month: int) -> Supplier | None:
 
 
 def _shares(
-    plan: _Plan, active: list[tuple[Supplier, float]], fled: Supplier | None, total: int
+    plan: _Plan, active: list[tuple[Supplier, float]], extra: list[tuple[Supplier, float]], total: int
 ) -> tuple[list[Supplier], list[int]]:
-    """The month's suppliers and their input tax: the dominant one first when there is one, the vanished last."""
+    """The month's suppliers and their input tax: the dominant one first when there is one, then the others, then
+    the ``extra`` ones with their fixed shares (a young supplier, the vanished one last)."""
     shares = [weight for _, weight in active]
     if plan.dominant is not None:
         rest = sum(shares[1:])
         shares = [plan.dominant, *((1 - plan.dominant) * s / rest for s in shares[1:])] if rest else [1.0]
     suppliers = [supplier for supplier, _ in active]
-    if fled is not None:
-        shares = [s * (1 - plan.fled_share) for s in shares] + [plan.fled_share]
-        suppliers.append(fled)
+    for supplier, share in extra:
+        shares = [s * (1 - share) for s in shares] + [share]
+        suppliers.append(supplier)
     return suppliers, _split(total, shares)
 
 

@@ -1,16 +1,15 @@
 """The indicator library (风险指标库): every indicator by code, in the order of the six families.
 
 Definitions live in code (code, family, Chinese title and description, severity, parameters with their defaults
-and units, the query); the values risk officers set are ``IndicatorParameterVersion`` rows. The invoice-chain
-family (发票链条) has no indicator yet: it waits for the monthly invoice summary.
+and units, the query); the values risk officers set are ``IndicatorParameterVersion`` rows.
 """
 
-from . import anomalies, control, operations, policy, rating
+from . import anomalies, control, invoices, operations, policy, rating
 from .base import Family, Indicator, Kind, Parameter, Scope, Statement
 
 INDICATORS: dict[str, Indicator] = {
     indicator.code: indicator
-    for module in (policy, rating, operations, control, anomalies)
+    for module in (policy, rating, invoices, operations, control, anomalies)
     for indicator in module.INDICATORS
 }
 

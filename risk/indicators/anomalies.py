@@ -1,5 +1,6 @@
 """异常情况: links to taxpayers in trouble and records of wrongdoing — a mobile shared with a 非正常户 or a D-rated
-taxpayer, a mobile shared by many taxpayers, penalties for evasion or false invoices.
+taxpayer, a mobile shared by many taxpayers, penalties for evasion or false invoices — and a taxpayer registered
+lately that already carries a large credit.
 
 The contacts are compared set-based: every mobile of the registry (法定代表人、财务负责人、办税人) as one list of
 (taxpayer, mobile) rows joined to itself — one statement, not one lookup per taxpayer.
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 from django.db.models import Count, F, Max, Q, QuerySet
 
-from core.periods import shift_months
 from credit.selectors import rating_in_force_sql
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from ..models import Severity
-from .base import Family, Indicator, Parameter, Scope, Statement, Values
+from .base import Family, Indicator, Parameter, Scope, Statement, Values, credit_at, months_back
 
 MOBILE_COLUMNS = ("legal_rep_mobile", "finance_contact_mobile", "tax_handler_mobile")
 
@@ -66,7 +66,7 @@ WRONGDOING = (
 
 
 def wrongdoing_records(scope: Scope, p: Values) -> QuerySet:
-    since = shift_months(scope.as_of, -int(p["months"]))
+    since = scope.since(int(p["months"]))
     found = Q(
         compliance_records__kind__in=WRONGDOING,
         compliance_records__occurred_on__gte=since,
@@ -80,6 +80,16 @@ def wrongdoing_records(scope: Scope, p: Values) -> QuerySet:
         )
         .filter(record_count__gte=1)
         .values("record_count", "latest_on", taxpayer_id=F("pk"))
+    )
+
+
+def new_taxpayer_large_credit(scope: Scope, p: Values) -> QuerySet:
+    since = scope.since(int(p["months"]))
+    return (
+        scope.narrow(Taxpayer.objects.filter(registered_on__gte=since, registered_on__lte=scope.as_of))
+        .annotate(end_credit=credit_at(str(scope.last_period)))
+        .filter(end_credit__gte=p["min_credit"])
+        .values("registered_on", "end_credit", taxpayer_id=F("pk"))
     )
 
 
@@ -115,8 +125,22 @@ INDICATORS = (
         title="近年有偷税、骗税或虚开记录",
         description="规定月数内有偷税处罚、骗取留抵退税或出口退税、虚开增值税专用发票的处理记录。",
         severity=Severity.HIGH,
-        parameters=(Parameter("months", "回溯月数", "个月", "36"),),
+        parameters=(months_back("36"),),
         evidence=(("record_count", "记录条数"), ("latest_on", "最近发生日期")),
         query=wrongdoing_records,
+    ),
+    Indicator(
+        code="ABN_NEW_TAXPAYER_CREDIT",
+        family=Family.ANOMALY,
+        title="新办企业短期形成大额留抵",
+        description="登记不满规定月数的纳税人，最近一期期末留抵税额已达到规定金额：新办企业短期内大量取得进项，"
+        "需核实经营和购进的真实性。",
+        severity=Severity.MEDIUM,
+        parameters=(
+            Parameter("months", "登记不满", "个月", "24"),
+            Parameter("min_credit", "期末留抵税额不低于", "元", "1000000"),
+        ),
+        evidence=(("registered_on", "登记日期"), ("end_credit", "期末留抵税额（元）")),
+        query=new_taxpayer_large_credit,
     ),
 )

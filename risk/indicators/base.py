@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, models
-from django.db.models import QuerySet
+from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast
 
-from core.periods import Period
+from core.periods import Period, shift_months
+from taxpayers.models import Taxpayer, VatReturn
 
 
 class Family(models.TextChoices):
@@ -68,6 +70,54 @@ class Parameter:
         return ",".join(value) if isinstance(value, tuple) else format(value, "f")
 
 
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+RATIO = DecimalField(max_digits=30, decimal_places=6)
+
+
+def number(value) -> Value:
+    """A figure (a parameter, a factor) as a SQL numeric."""
+    return Value(Decimal(value), output_field=RATIO)
+
+
+def times(expression, factor) -> ExpressionWrapper:
+    """``expression × factor``, an amount (``F("before_sales") × 0.8``)."""
+    expression = F(expression) if isinstance(expression, str) else expression
+    return ExpressionWrapper(expression * number(factor), output_field=MONEY)
+
+
+def percent(part: str, total: str) -> ExpressionWrapper:
+    """``100 × part / total`` of two columns of the row (the caller keeps ``total`` above 0). On SQLite the part
+    is read as a float first: a sum of whole yuan is an integer there, and the division would be an integer one."""
+    numerator = Cast(F(part), FloatField()) if connection.vendor == "sqlite" else F(part)
+    return ExpressionWrapper(numerator * number(100) / F(total), output_field=RATIO)
+
+
+def taxpayer_rows(scope: Scope, queryset: QuerySet | None = None) -> QuerySet:
+    """The taxpayers a run reads (of ``queryset`` when given), one row each: what most indicators annotate."""
+    return scope.narrow(Taxpayer.objects.all() if queryset is None else queryset)
+
+
+def hits(taxpayers: QuerySet, *evidence: str) -> QuerySet:
+    """The rows of an indicator built on taxpayers: ``taxpayer_id`` and the evidence figures named."""
+    return taxpayers.values(*evidence, taxpayer_id=F("pk"))
+
+
+def first_of(scope: Scope, rows: QuerySet, fields: Mapping[str, str]) -> QuerySet:
+    """The taxpayers having a row in ``rows`` (correlated on ``OuterRef("pk")``, in the order that puts the row to
+    show first), with the first row's ``fields`` as evidence: ``{evidence name: field of the row}``."""
+    names = list(fields)
+    taxpayers = taxpayer_rows(scope).annotate(
+        **{name: Subquery(rows.values(field)[:1]) for name, field in fields.items()}
+    )
+    return hits(taxpayers.filter(**{f"{names[0]}__isnull": False}), *names)
+
+
+def credit_at(period: str) -> Subquery:
+    """期末留抵税额 of the latest return filed for a period up to ``period`` (the taxpayer ``OuterRef("pk")``)."""
+    returns = VatReturn.objects.filter(taxpayer_id=OuterRef("pk"), period__lte=period).order_by("-period")
+    return Subquery(returns.values("end_credit")[:1], output_field=MONEY)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a run reads: every taxpayer (``taxpayer_ids`` None) or the few listed, as of ``as_of``."""
@@ -85,18 +135,27 @@ class Scope:
         last = self.last_period.minus(skip)
         return str(last.minus(months - 1)), str(last)
 
+    def since(self, months: int) -> dt.date:
+        """The day ``months`` calendar months before ``as_of``: where a look-back of that many months starts."""
+        return shift_months(self.as_of, -months)
+
     def narrow(self, queryset: QuerySet, field: str = "pk") -> QuerySet:
         if self.taxpayer_ids is None:
             return queryset
         return queryset.filter(**{f"{field}__in": self.taxpayer_ids})
 
-    def sql(self, column: str) -> tuple[str, list]:
-        """`` AND column IN (…)`` and its parameters, or nothing for every taxpayer."""
+    def condition(self, column: str) -> tuple[str, list]:
+        """``column IN (…)`` and its parameters (``1 = 0`` for none), or ``""`` for every taxpayer."""
         if self.taxpayer_ids is None:
             return "", []
         if not self.taxpayer_ids:
-            return " AND 1 = 0", []
-        return f" AND {column} IN ({', '.join(['%s'] * len(self.taxpayer_ids))})", list(self.taxpayer_ids)
+            return "1 = 0", []
+        return f"{column} IN ({', '.join(['%s'] * len(self.taxpayer_ids))})", list(self.taxpayer_ids)
+
+    def sql(self, column: str) -> tuple[str, list]:
+        """`` AND column IN (…)`` and its parameters, or nothing for every taxpayer."""
+        condition, params = self.condition(column)
+        return (f" AND {condition}" if condition else ""), params
 
 
 @dataclass(frozen=True)
@@ -115,6 +174,11 @@ class Statement:
             if isinstance(figures[name], int | float):
                 figures[name] = Decimal(str(figures[name]))
         return figures
+
+
+def months_back(default: str, label: str = "回溯月数") -> Parameter:
+    """The ``months`` parameter of an indicator that looks back that many months from the scan's day."""
+    return Parameter("months", label, "个月", default)
 
 
 Values = Mapping[str, Decimal | tuple[str, ...]]
@@ -174,3 +238,23 @@ def plain_evidence(row: Mapping, keys: tuple[str, ...]) -> dict:
             value = str(value)  # a Period: ``2026-03``
         evidence[key] = value
     return evidence
+
+
+def median_sql(source: str, group: str, value: str, *, vendor: str | None = None) -> str:
+    """A SELECT of ``grp, median, peers`` — the median of ``value`` over the rows of ``source`` (a table or CTE
+    name) per ``group``, and how many rows — in one pass. PostgreSQL says it with ``percentile_cont``; SQLite has
+    no ordered-set aggregate, so there the middle row (or the mean of the two middle rows) is picked by rank: the
+    same figure."""
+    if (vendor or connection.vendor) == "postgresql":
+        return (
+            # percentile_cont works in double precision; back to numeric (15 digits) so 0.03 stays 0.03.
+            f"SELECT {group} AS grp, CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) AS NUMERIC) "  # noqa: S608
+            "AS median, "
+            f"COUNT(*) AS peers FROM {source} GROUP BY {group}"
+        )
+    return (
+        "SELECT grp, AVG(v) AS median, MAX(peers) AS peers FROM ("  # noqa: S608 - names from the caller's code
+        f"SELECT {group} AS grp, {value} AS v, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {value}) AS rn, "
+        f"COUNT(*) OVER (PARTITION BY {group}) AS peers FROM {source}) AS ranked "
+        "WHERE rn IN ((peers + 1) / 2, (peers + 2) / 2) GROUP BY grp"
+    )

@@ -1,8 +1,11 @@
 """生产经营情况: what the VAT returns say about the months before the application — a surge of input, sales falling
-while input rises, months of zero declaration with a growing credit, a credit grown sharply.
+while input rises, months of zero declaration with a growing credit, a credit grown sharply, a tax burden far below
+the industry's median in the county.
 
 Each is one statement: the taxpayers joined to their returns of the windows, summed with conditional aggregates
-(or the period-end credit of a month read by a correlated subquery), filtered on the firing condition.
+(or the period-end credit of a month read by a correlated subquery), filtered on the firing condition. The tax
+burden compares each taxpayer with the median of its industry over all taxpayers (``base.median_sql``), whoever
+the scan narrows to.
 """
 
 from __future__ import annotations
@@ -11,13 +14,10 @@ from decimal import Decimal
 
 from django.db.models import (
     Count,
-    DecimalField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -26,9 +26,21 @@ from django.db.models.functions import Coalesce
 from taxpayers.models import INPUT_TAX_FIELDS, Taxpayer, VatReturn
 
 from ..models import Severity
-from .base import Family, Indicator, Parameter, Scope, Values
+from .base import (
+    MONEY,
+    Family,
+    Indicator,
+    Parameter,
+    Scope,
+    Statement,
+    Values,
+    credit_at,
+    hits,
+    median_sql,
+    taxpayer_rows,
+    times,
+)
 
-MONEY = DecimalField(max_digits=20, decimal_places=2)
 ZERO = Value(Decimal("0"), output_field=MONEY)
 
 
@@ -48,91 +60,109 @@ def _sum(expression, window: tuple[str, str]):
     return Coalesce(Sum(expression, filter=_in(window)), ZERO, output_field=MONEY)
 
 
-def _n(value) -> Value:
-    return Value(Decimal(value), output_field=MONEY)
-
-
-def credit_at(period: str) -> Subquery:
-    """期末留抵税额 of the latest return filed for a period up to ``period`` (the taxpayer ``OuterRef("pk")``)."""
-    returns = VatReturn.objects.filter(taxpayer_id=OuterRef("pk"), period__lte=period).order_by("-period")
-    return Subquery(returns.values("end_credit")[:1], output_field=MONEY)
+def _with_credit_change(taxpayers: QuerySet, scope: Scope, months: int) -> QuerySet:
+    """``credit_start`` (the credit ``months`` before the last period, 0 without a return), ``credit_end`` (the last
+    period's) and ``credit_growth``, for the taxpayers with a return by the last period."""
+    return (
+        taxpayers.annotate(
+            credit_end=credit_at(str(scope.last_period)),
+            credit_start=Coalesce(credit_at(str(scope.last_period.minus(months))), ZERO, output_field=MONEY),
+        )
+        .filter(credit_end__isnull=False)
+        .annotate(credit_growth=ExpressionWrapper(F("credit_end") - F("credit_start"), output_field=MONEY))
+    )
 
 
 def input_surge(scope: Scope, p: Values) -> QuerySet:
     recent_months, base_months = int(p["recent_months"]), int(p["base_months"])
     recent = scope.window(recent_months)
     base = scope.window(base_months, skip=recent_months)
-    taxpayers = scope.narrow(Taxpayer.objects.all()).annotate(
+    taxpayers = taxpayer_rows(scope).annotate(
         recent_input=_sum(_input_total(), recent), base_input=_sum(_input_total(), base)
     )
     # Monthly averages compared without dividing: recent / r ≥ ratio × base / b  ⇔  recent × b ≥ ratio × r × base.
-    return (
+    return hits(
         taxpayers.filter(base_input__gt=0, recent_input__gte=p["min_recent_input"])
-        .annotate(
-            lhs=ExpressionWrapper(F("recent_input") * _n(base_months), output_field=MONEY),
-            rhs=ExpressionWrapper(F("base_input") * _n(p["ratio"] * recent_months), output_field=MONEY),
-        )
-        .filter(lhs__gte=F("rhs"))
-        .values("recent_input", "base_input", taxpayer_id=F("pk"))
+        .alias(lhs=times("recent_input", base_months), rhs=times("base_input", p["ratio"] * recent_months))
+        .filter(lhs__gte=F("rhs")),
+        "recent_input",
+        "base_input",
     )
 
 
 def sales_down_input_up(scope: Scope, p: Values) -> QuerySet:
     months = int(p["months"])
     recent, before = scope.window(months), scope.window(months, skip=months)
-    taxpayers = scope.narrow(Taxpayer.objects.all()).annotate(
+    taxpayers = taxpayer_rows(scope).annotate(
         recent_sales=_sum(F("returns__sales_total"), recent),
         before_sales=_sum(F("returns__sales_total"), before),
         recent_input=_sum(_input_total(), recent),
         before_input=_sum(_input_total(), before),
     )
-    sales_keep = _n((100 - p["sales_drop_pct"]) / 100)
-    input_grow = _n((100 + p["input_rise_pct"]) / 100)
-    return (
+    return hits(
         taxpayers.filter(before_sales__gt=0, before_input__gt=0)
-        .annotate(
-            sales_limit=ExpressionWrapper(F("before_sales") * sales_keep, output_field=MONEY),
-            input_limit=ExpressionWrapper(F("before_input") * input_grow, output_field=MONEY),
+        .alias(
+            sales_limit=times("before_sales", (100 - p["sales_drop_pct"]) / 100),
+            input_limit=times("before_input", (100 + p["input_rise_pct"]) / 100),
         )
-        .filter(recent_sales__lte=F("sales_limit"), recent_input__gte=F("input_limit"))
-        .values("recent_sales", "before_sales", "recent_input", "before_input", taxpayer_id=F("pk"))
+        .filter(recent_sales__lte=F("sales_limit"), recent_input__gte=F("input_limit")),
+        "recent_sales",
+        "before_sales",
+        "recent_input",
+        "before_input",
     )
 
 
 def zero_declaration_growing_credit(scope: Scope, p: Values) -> QuerySet:
     months = int(p["months"])
-    window = scope.window(months)
-    start_credit_period = str(scope.last_period.minus(months))
-    return (
-        scope.narrow(Taxpayer.objects.all())
-        .annotate(
-            zero_months=Count("returns", filter=_in(window) & Q(returns__sales_total=0)),
-            credit_end=credit_at(window[1]),
-            credit_start=Coalesce(credit_at(start_credit_period), ZERO, output_field=MONEY),
-        )
-        .filter(zero_months__gte=p["min_zero_months"], credit_end__isnull=False)
-        .annotate(credit_growth=ExpressionWrapper(F("credit_end") - F("credit_start"), output_field=MONEY))
-        .filter(credit_growth__gt=0, credit_growth__gte=p["min_growth"])
-        .values("zero_months", "credit_start", "credit_end", "credit_growth", taxpayer_id=F("pk"))
+    zero = _in(scope.window(months)) & Q(returns__sales_total=0)
+    taxpayers = taxpayer_rows(scope).annotate(zero_months=Count("returns", filter=zero))
+    return hits(
+        _with_credit_change(taxpayers.filter(zero_months__gte=p["min_zero_months"]), scope, months).filter(
+            credit_growth__gt=0, credit_growth__gte=p["min_growth"]
+        ),
+        "zero_months",
+        *CREDIT_CHANGE,
     )
 
 
 def credit_grown_sharply(scope: Scope, p: Values) -> QuerySet:
-    months = int(p["months"])
-    end = str(scope.last_period)
-    start = str(scope.last_period.minus(months))
-    grow = _n((100 + p["growth_pct"]) / 100)
-    return (
-        scope.narrow(Taxpayer.objects.all())
-        .annotate(credit_end=credit_at(end), credit_start=Coalesce(credit_at(start), ZERO, output_field=MONEY))
-        .filter(credit_end__isnull=False)
-        .annotate(
-            credit_growth=ExpressionWrapper(F("credit_end") - F("credit_start"), output_field=MONEY),
-            credit_limit=ExpressionWrapper(F("credit_start") * grow, output_field=MONEY),
-        )
-        .filter(credit_growth__gte=p["min_growth"], credit_end__gte=F("credit_limit"))
-        .values("credit_start", "credit_end", "credit_growth", taxpayer_id=F("pk"))
+    return hits(
+        _with_credit_change(taxpayer_rows(scope), scope, int(p["months"]))
+        .alias(credit_limit=times("credit_start", (100 + p["growth_pct"]) / 100))
+        .filter(credit_growth__gte=p["min_growth"], credit_end__gte=F("credit_limit")),
+        *CREDIT_CHANGE,
     )
+
+
+CREDIT_EVIDENCE = (
+    ("credit_start", "期初留抵税额（元）"),
+    ("credit_end", "期末留抵税额（元）"),
+    ("credit_growth", "留抵税额增加（元）"),
+)
+CREDIT_CHANGE = tuple(name for name, _ in CREDIT_EVIDENCE)
+
+
+def tax_burden_below_median(scope: Scope, p: Values) -> Statement:
+    """税负: 应纳税额 over 销售额 of the window, per taxpayer with sales of at least ``min_sales``; the median per
+    industry 大类 (the code's first three characters) over all such taxpayers."""
+    first, last = scope.window(int(p["months"]))
+    returns, taxpayers = VatReturn._meta.db_table, Taxpayer._meta.db_table
+    narrow, narrow_params = scope.sql("b.taxpayer_id")
+    sql = (
+        "WITH b AS (SELECT r.taxpayer_id, SUBSTR(t.industry_code, 1, 3) AS industry, "  # noqa: S608 - _meta, bound
+        "SUM(r.sales_total) AS sales, SUM(r.tax_payable) AS tax, 1.0 * SUM(r.tax_payable) / SUM(r.sales_total) "
+        f"AS burden FROM {returns} r JOIN {taxpayers} t ON t.id = r.taxpayer_id WHERE r.period BETWEEN %s AND %s "
+        "GROUP BY r.taxpayer_id, SUBSTR(t.industry_code, 1, 3) "
+        "HAVING SUM(r.sales_total) > 0 AND SUM(r.sales_total) >= CAST(%s AS NUMERIC)), "
+        f"m AS ({median_sql('b', 'industry', 'burden')}) "
+        "SELECT b.taxpayer_id, b.industry, b.sales, b.tax, 100 * b.burden AS burden_pct, "
+        "100 * m.median AS median_pct, m.peers FROM b JOIN m ON m.grp = b.industry "
+        f"WHERE m.peers >= %s AND m.median > 0 AND 100 * b.burden <= m.median * %s{narrow} ORDER BY b.taxpayer_id"
+    )
+    params = [first, last, p["min_sales"], int(p["min_peers"]), p["ratio_pct"], *narrow_params]
+    columns = ("industry", "sales", "tax", "burden_pct", "median_pct", "peers")
+    return Statement(sql, params, columns, amounts=("sales", "tax", "burden_pct", "median_pct"))
 
 
 INDICATORS = (
@@ -182,12 +212,7 @@ INDICATORS = (
             Parameter("min_zero_months", "零申报月数不少于", "个月", "3"),
             Parameter("min_growth", "留抵税额增加不少于", "元", "10000"),
         ),
-        evidence=(
-            ("zero_months", "零申报月数"),
-            ("credit_start", "期初留抵税额（元）"),
-            ("credit_end", "期末留抵税额（元）"),
-            ("credit_growth", "留抵税额增加（元）"),
-        ),
+        evidence=(("zero_months", "零申报月数"), *CREDIT_EVIDENCE),
         query=zero_declaration_growing_credit,
     ),
     Indicator(
@@ -201,11 +226,30 @@ INDICATORS = (
             Parameter("growth_pct", "增长比例不低于", "%", "100"),
             Parameter("min_growth", "增加额不少于", "元", "500000"),
         ),
-        evidence=(
-            ("credit_start", "期初留抵税额（元）"),
-            ("credit_end", "期末留抵税额（元）"),
-            ("credit_growth", "留抵税额增加（元）"),
-        ),
+        evidence=CREDIT_EVIDENCE,
         query=credit_grown_sharply,
+    ),
+    Indicator(
+        code="OPS_LOW_TAX_BURDEN",
+        family=Family.OPERATIONS,
+        title="税负明显低于本县同行业中位数",
+        description="最近若干个月的增值税税负（应纳税额占销售额的比例）不高于本县同一行业大类税负中位数的规定"
+        "比例：同行业户数不足或中位数为零的行业不比较。",
+        severity=Severity.LOW,
+        parameters=(
+            Parameter("months", "计算月数", "个月", "12"),
+            Parameter("ratio_pct", "税负不高于行业中位数的", "%", "30"),
+            Parameter("min_sales", "销售额不低于", "元", "1000000"),
+            Parameter("min_peers", "同行业户数不少于", "户", "5"),
+        ),
+        evidence=(
+            ("industry", "行业大类"),
+            ("sales", "销售额（元）"),
+            ("tax", "应纳税额（元）"),
+            ("burden_pct", "税负（%）"),
+            ("median_pct", "行业税负中位数（%）"),
+            ("peers", "同行业户数"),
+        ),
+        query=tax_burden_below_median,
     ),
 )

@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
-from core.periods import shift_months
 from refund.models import RefundApplication
 from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
 
 from ..models import Severity
-from .base import Family, Indicator, Kind, Parameter, Scope, Statement, Values
+from .base import Family, Indicator, Kind, Parameter, Scope, Statement, Values, months_back
 
 
 def _json_each() -> str:
@@ -38,7 +37,7 @@ def industry_share_near_line(scope: Scope, p: Values) -> Statement:
         f"AND NOT EXISTS (SELECT 1 FROM {each}(r.sales_by_industry) AS x)), "
         f"shares AS (SELECT taxpayer_id, SUM(CASE WHEN {listed} THEN amount ELSE 0 END) AS listed_sales, "
         "SUM(amount) AS total_sales FROM sales GROUP BY taxpayer_id HAVING SUM(amount) > 0) "
-        "SELECT taxpayer_id, listed_sales, total_sales, 100 * listed_sales / total_sales AS share_pct FROM shares "
+        "SELECT taxpayer_id, listed_sales, total_sales, 100.0 * listed_sales / total_sales AS share_pct FROM shares "
         "WHERE 100 * listed_sales >= %s * total_sales AND 100 * listed_sales <= %s * total_sales "
         "ORDER BY taxpayer_id"
     )
@@ -48,7 +47,7 @@ def industry_share_near_line(scope: Scope, p: Values) -> Statement:
 
 
 def industry_changed(scope: Scope, p: Values) -> QuerySet:
-    since = shift_months(scope.as_of, -int(p["months"]))
+    since = scope.since(int(p["months"]))
     earlier = (
         RefundApplication.objects.filter(
             taxpayer_id=OuterRef("pk"), received_on__gte=since, received_on__lte=scope.as_of
@@ -69,7 +68,7 @@ def industry_changed(scope: Scope, p: Values) -> QuerySet:
 
 
 def immediate_refund_history(scope: Scope, p: Values) -> QuerySet:
-    since = shift_months(scope.as_of, -int(p["months"]))
+    since = scope.since(int(p["months"]))
     within = Q(compliance_records__occurred_on__gte=since, compliance_records__occurred_on__lte=scope.as_of)
     enjoyed = within & Q(compliance_records__kind=ComplianceRecord.Kind.IMMEDIATE_REFUND)
     repaid = within & Q(compliance_records__kind=ComplianceRecord.Kind.IMMEDIATE_REFUND_REPAID)
@@ -119,7 +118,7 @@ INDICATORS = (
         title="近期变更行业",
         description="登记行业与规定月数内退税申请时记录的行业不同：行业变更可能改变适用政策。",
         severity=Severity.MEDIUM,
-        parameters=(Parameter("months", "回溯月数", "个月", "12"),),
+        parameters=(months_back("12"),),
         evidence=(
             ("earlier_industry", "此前申请时行业代码"),
             ("earlier_received_on", "此前申请受理日期"),
@@ -133,7 +132,7 @@ INDICATORS = (
         title="享受即征即退等政策",
         description="规定月数内享受过增值税即征即退、先征后返（退）政策：除一次性缴回外不得同时享受留抵退税。",
         severity=Severity.MEDIUM,
-        parameters=(Parameter("months", "回溯月数", "个月", "36"),),
+        parameters=(months_back("36"),),
         evidence=(
             ("enjoyed_count", "享受次数"),
             ("enjoyed_amount", "享受金额（元）"),

@@ -4,31 +4,34 @@ narrowed to one taxpayer (the on-demand path), on PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
-from risk.indicators import INDICATORS, Family
+from risk.indicators import INDICATORS, Family, operations
+from risk.indicators.base import median_sql
 from risk.models import Severity
 from taxpayers.models import ComplianceRecord, Taxpayer
 
-from .builders import application, fired, months, rating, returned_on, taxpayer, vat_return
+from .builders import (
+    application,
+    assert_fires_only_on,
+    fired,
+    months,
+    rating,
+    returned_on,
+    taxpayer,
+    vat_return,
+)
+from .test_invoice_indicators import INVOICE_CODES
 
 pytestmark = pytest.mark.django_db
 
 
-def assert_fires_only_on(code: str, risky, clean) -> dict:
-    """The indicator fires on ``risky`` and not on ``clean``, over all taxpayers and narrowed to each."""
-    hits = fired(code)
-    assert risky.pk in hits and clean.pk not in hits, hits
-    assert set(fired(code, taxpayer_ids=[risky.pk])) == {risky.pk}
-    assert fired(code, taxpayer_ids=[clean.pk]) == {}
-    return hits[risky.pk]
-
-
-def test_the_library_covers_five_families_with_chinese_definitions():
-    assert len(INDICATORS) >= 12
+def test_the_library_covers_the_six_families_with_chinese_definitions():
+    assert len(INDICATORS) >= 24
     families = {indicator.family for indicator in INDICATORS.values()}
-    assert families == set(Family.values) - {Family.INVOICE}
+    assert families == set(Family.values)
     for indicator in INDICATORS.values():
         assert indicator.severity in Severity.values
         assert indicator.title and indicator.description and not indicator.title.isascii()
@@ -85,6 +88,28 @@ def test_credit_grown_sharply_in_six_months():
     vat_return(clean, "2026-02", end_credit="600000")
     evidence = assert_fires_only_on("OPS_CREDIT_GROWN", risky, clean)
     assert evidence == {"credit_start": "500000.00", "credit_end": "2000000.00", "credit_growth": "1500000.00"}
+
+
+def test_tax_burden_far_below_the_industrys_median(monkeypatch):
+    risky, clean = taxpayer(industry_code="C3411"), taxpayer(industry_code="C3412")
+    vat_return(risky, "2025-10", sales="1000000", tax_payable="9000")  # 0.90%
+    vat_return(clean, "2025-10", sales="1000000", tax_payable="9100")  # 0.91%
+    for tax in ("20000", "30000", "40000", "50000", "60000"):  # the median of the seven: 3%
+        vat_return(taxpayer(industry_code="C3499"), "2025-10", sales="1000000", tax_payable=tax)
+    vat_return(taxpayer(industry_code="F5124"), "2025-10", sales="1000000", tax_payable="0")  # another industry
+    evidence = assert_fires_only_on("OPS_LOW_TAX_BURDEN", risky, clean)
+    assert evidence == {
+        "industry": "C34",
+        "sales": "1000000.00",
+        "tax": "9000.00",
+        "burden_pct": "0.90",
+        "median_pct": "3.00",
+        "peers": 7,
+    }
+    assert fired("OPS_LOW_TAX_BURDEN", min_peers="8") == {}
+    # SQLite's path (the middle rows by rank) gives the same hits as percentile_cont.
+    monkeypatch.setattr(operations, "median_sql", functools.partial(median_sql, vendor="sqlite"))
+    assert fired("OPS_LOW_TAX_BURDEN") == {risky.pk: evidence}
 
 
 def test_industry_share_near_the_fifty_percent_line():
@@ -177,6 +202,20 @@ def test_repeated_returns_and_refusals():
     assert evidence["returned_count"] == 2 and evidence["latest_returned_at"].startswith("2025-11-20")
 
 
+def test_applications_made_again_after_returns():
+    risky, clean = taxpayer(), taxpayer()
+    for tp in (risky, clean):
+        first = application(tp, received_on=dt.date(2025, 6, 2), state="returned")
+        returned_on(first, dt.date(2025, 6, 10))
+    second = application(risky, received_on=dt.date(2025, 7, 1), state="rejected")
+    returned_on(second, dt.date(2025, 7, 10), to_state="rejected")
+    application(risky, received_on=dt.date(2025, 8, 1))
+    application(clean, received_on=dt.date(2025, 7, 1))  # made again once: not yet a pattern
+    evidence = assert_fires_only_on("CTL_REAPPLIED", risky, clean)
+    assert evidence == {"reapplied_count": 2, "latest_received_on": "2025-08-01"}
+    assert clean.pk in fired("CTL_REAPPLIED", min_count="1")
+
+
 def test_large_refund():
     risky, clean = taxpayer(), taxpayer()
     app = application(risky, received_on=dt.date(2026, 2, 9), claimed="6000000")
@@ -218,11 +257,23 @@ def test_wrongdoing_records():
     assert evidence == {"record_count": 1, "latest_on": "2025-05-01"}
 
 
+def test_new_taxpayer_with_a_large_credit():
+    risky, clean = taxpayer(registered_on=dt.date(2025, 6, 1)), taxpayer(registered_on=dt.date(2025, 6, 1))
+    old = taxpayer(registered_on=dt.date(2020, 6, 1))
+    vat_return(risky, "2026-01", end_credit="1000000")
+    vat_return(clean, "2026-01", end_credit="999999.99")
+    vat_return(old, "2026-02", end_credit="5000000")
+    evidence = assert_fires_only_on("ABN_NEW_TAXPAYER_CREDIT", risky, clean)
+    assert evidence == {"registered_on": "2025-06-01", "end_credit": "1000000.00"}
+    assert old.pk not in fired("ABN_NEW_TAXPAYER_CREDIT")
+
+
 def test_every_indicator_has_a_test_here():
     tested = {
         "OPS_INPUT_SURGE", "OPS_SALES_DOWN_INPUT_UP", "OPS_ZERO_DECLARATION", "OPS_CREDIT_GROWN",
         "POL_INDUSTRY_SHARE", "POL_INDUSTRY_CHANGED", "POL_IMMEDIATE_REFUND", "POL_FOCUS_INDUSTRY",
         "CRD_REPAIRED_BEFORE", "CRD_LOW_RATING", "CTL_AMOUNT_CORRECTED", "CTL_REPEATED_RETURNS",
         "CTL_LARGE_REFUND", "ABN_SHARED_WITH_RISKY", "ABN_SHARED_MOBILE", "ABN_WRONGDOING",
+        "OPS_LOW_TAX_BURDEN", "CTL_REAPPLIED", "ABN_NEW_TAXPAYER_CREDIT",
     }  # fmt: skip
-    assert set(INDICATORS) == tested
+    assert set(INDICATORS) == tested | INVOICE_CODES

@@ -21,7 +21,10 @@ def test_the_library_lists_every_indicator_by_family_without_codes(client_for):
     for indicator in INDICATORS.values():
         assert indicator.title in page
         assert f">{indicator.code}<" not in page
-    assert "政策适用范围" in page and "发票链条" in page and "本类指标待发票数据导入后提供" in page
+    assert f"共 {len(INDICATORS)} 项指标" in page
+    for family in ("政策适用范围", "纳税信用等级", "发票链条", "生产经营情况", "内部控制管理", "异常情况"):
+        assert f'<h2 class="h6 mt-3">{family}</h2>' in page
+    assert "本类指标待" not in page and 'id="risk-family-6"' in page
     assert "A 农、林、牧、渔业" in page  # focus industries by their names
 
 

@@ -16,6 +16,7 @@ from taxpayers.invoice_selectors import (
     fled_supplier_input_by_taxpayer,
     fled_supplier_inputs,
     invoice_input_by_taxpayer,
+    new_supplier_input_by_taxpayer,
     supplier_inputs_for_taxpayer,
     top_supplier_sql,
     top_suppliers,
@@ -226,6 +227,32 @@ def test_input_from_suppliers_that_fled_within_n_months(invoices, taxpayer_a, ta
     }  # fmt: skip
     assert by_taxpayer[taxpayer_b.pk]["fled_tax"] == Decimal("200.00")
     assert not fled_supplier_input_by_taxpayer(**WINDOW, months=5, taxpayer_ids=[taxpayer_a.pk]).exists()
+
+
+@pytest.mark.django_db
+def test_a_status_begun_after_the_day_is_not_known_on_it(invoices, taxpayer_a, taxpayer_b):
+    known = fled_supplier_input_by_taxpayer(**WINDOW, months=7, known_on=dt.date(2025, 7, 30))
+    assert [row["taxpayer_id"] for row in known] == [taxpayer_b.pk]  # A's supplier fled on 2025-07-31
+
+
+@pytest.mark.django_db
+def test_input_from_suppliers_registered_shortly_before(taxpayer_a, taxpayer_b):
+    SupplierInput.objects.bulk_create(
+        [
+            supplier(taxpayer_a, "2025-03", SUPPLIER_1, "700.00", registered=dt.date(2024, 9, 30)),  # 6 months on
+            supplier(taxpayer_a, "2025-04", SUPPLIER_1, "100.00", registered=dt.date(2024, 9, 30)),  # 7 months on
+            supplier(taxpayer_a, "2025-04", SUPPLIER_2, "200.00"),
+            supplier(taxpayer_b, "2025-04", SUPPLIER_2, "50.00"),
+        ]
+    )
+    rows = {row["taxpayer_id"]: row for row in new_supplier_input_by_taxpayer(**WINDOW, months=6)}
+    assert rows[taxpayer_a.pk] == {
+        "taxpayer_id": taxpayer_a.pk, "total_tax": Decimal("1000.00"), "new_tax": Decimal("700.00"),
+        "new_suppliers": 1,
+    }  # fmt: skip
+    assert rows[taxpayer_b.pk]["new_tax"] == Decimal("0.00") and rows[taxpayer_b.pk]["new_suppliers"] == 0
+    narrowed = new_supplier_input_by_taxpayer(**WINDOW, months=7, taxpayer_ids=[taxpayer_a.pk])
+    assert [row["new_tax"] for row in narrowed] == [Decimal("800.00")]
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -62,8 +63,12 @@ def branches_ensure(*, units: Iterable[OrgUnit]) -> dict[str, Branch]:
 
 
 def logins_ensure(*, logins: Iterable[Login], password: str) -> list[User]:
-    """Create or update ``logins``, active, with ``password`` and exactly their role; the users in that order."""
+    """Create or update ``logins``, active, with ``password`` and exactly their role; the users in that order.
+
+    The password is hashed once for them all (a salted PBKDF2 hash costs about a second of CPU, and the logins share
+    one password that the demo prints anyway)."""
     logins = list(logins)
+    hashed = make_password(password)
     groups = {group.name: group for group in Group.objects.filter(name__in={login.role for login in logins})}
     units = {unit.code: unit for unit in Branch.objects.filter(code__in={login.unit_code for login in logins})}
     users = []
@@ -79,7 +84,7 @@ def logins_ensure(*, logins: Iterable[Login], password: str) -> list[User]:
             user.mobile = login.mobile
             user.is_active = True
             user.is_staff = login.role == RoleCode.ADMIN or user.is_superuser
-            user.set_password(password)
+            user.password = hashed
             user.save()
             user.groups.set([groups[login.role]])
             users.append(user)

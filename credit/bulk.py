@@ -26,9 +26,10 @@ from django.db import transaction
 from accounts.audit import record_event
 from core.errors import ApplicationError
 
+from .locks import credit_data_lock
 from .models import DishonestyEvent
 from .rules.indicators import LATE_FILING, find_indicator
-from .services import VAT, _lock
+from .services import VAT
 
 BATCH = 1000
 INDICATOR = re.compile(r"^\d{6}$")  # as the events table holds them
@@ -78,7 +79,7 @@ def dishonesty_events_backfill(*, actor, rows: list[PastEvent], today: dt.date, 
             f"失信行为补录校验未通过（{len(refused)} 条）：" + "；".join(refused[:5]), code="credit_backfill_invalid"
         )
     with transaction.atomic():
-        _lock()
+        credit_data_lock()
         taxpayer_ids = {row.taxpayer_id for row in rows}
         held = set(
             DishonestyEvent.objects.filter(

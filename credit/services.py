@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import record_event
@@ -29,12 +29,11 @@ from taxpayers.flags import read_flags, taxpayer_flags_apply
 from taxpayers.models import Taxpayer, VatReturn
 
 from .imports import read_events, read_ratings
+from .locks import credit_data_lock
 from .models import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet
 from .rules.indicators import LATE_FILING
 from .signals import ratings_imported
 
-# Any id; credit imports and the derivation take this advisory lock so two of them never race on one key.
-_CREDIT_LOCK_ID = 7_310_452_015
 RATING_VALUES = ("level", "score", "basis", "rule_set", "note")
 EVENT_VALUES = ("period", "amount", "corrected_on", "no_penalty", "note")
 VAT = "增值税"
@@ -59,12 +58,6 @@ class Counts:
     unchanged: int = 0
     removed: int = 0
     warnings: list[str] = field(default_factory=list)
-
-
-def _lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CREDIT_LOCK_ID])
 
 
 def _sha256(file) -> str:
@@ -95,7 +88,7 @@ def credit_file_import(*, actor, kind: str, file, today: dt.date | None = None) 
     if not check.ok:
         raise CreditImportRejected(check.errors, check.warnings)
     with transaction.atomic():
-        _lock()
+        credit_data_lock()
         record = CreditImport.objects.create(
             kind=kind,
             original_name=name[:255],
@@ -320,7 +313,7 @@ def late_returns_derive(
     deadlines = _Deadlines()
     counts = Counts()
     with transaction.atomic():
-        _lock()
+        credit_data_lock()
         for start in range(0, len(ids), chunk):
             _derive_chunk(ids[start : start + chunk], today=today, deadlines=deadlines, counts=counts)
         if counts.created or counts.updated or counts.removed:

@@ -64,6 +64,11 @@ VARIABLE_LABELS = {
     "refund_kind": "退税类型",
     "amount": "退税金额",
     "paid_on": "退库日期",
+    "level": "信用级别",
+    "indicator_name": "失信行为",
+    "recorded_on": "记录日期",
+    "points": "分值",
+    "deadline": "纠正期限",
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 

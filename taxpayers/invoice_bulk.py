@@ -91,6 +91,7 @@ class _Checker:
         self.today = today
         last = Period.of(today).minus(1)
         self.periods = {str(EARLIEST_PERIOD.plus(n)) for n in range(last.months_after(EARLIEST_PERIOD) + 1)}
+        self.latest_registration = {period: min(today, Period.parse(period).last_day) for period in self.periods}
         self.identifiers: dict[str, bool] = {}
         self.problems: list[str] = []
 
@@ -124,16 +125,19 @@ class _Checker:
                 yield f"{where} 识别号无效"
             if not row.supplier_name or len(row.supplier_name) > 200:
                 yield f"{where} 名称应为 1 到 200 个字符"
-            if row.supplier_registered_on > min(self.today, Period.parse(row.period).last_day):
+            if row.supplier_registered_on > self.latest_registration[row.period]:
                 yield f"{where} 登记日期晚于所属期或今天"
             yield from _status_problems(where, row, self.today)
             if not (0 <= row.input_amount < MONEY_LIMIT_FEN and 0 <= row.input_tax < MONEY_LIMIT_FEN):
                 yield f"{where} 金额无效"
 
 
+SUPPLIER_STATUSES = frozenset(SupplierStatus.values)  # the enum's ``values`` builds a new list at every call
+
+
 def _status_problems(where: str, row: SupplierRow, today: dt.date) -> Iterator[str]:
     since = row.supplier_status_since
-    if row.supplier_status not in SupplierStatus.values:
+    if row.supplier_status not in SUPPLIER_STATUSES:
         yield f"{where} 状态“{row.supplier_status}”不是可选的值"
     elif row.supplier_status != SupplierStatus.NORMAL and since is None:
         yield f"{where} 缺少状态起始日期"

@@ -4,17 +4,22 @@ the rating row and the signal a decision sends, and the audit trail."""
 import datetime as dt
 import functools
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from accounts.models import AuditEvent
 from core.errors import ConflictError
-from credit.models import CreditCase, CreditCaseTransition, CreditRating, DishonestyEvent
+from credit.models import CreditCase, CreditCaseTransition, CreditPrediction, CreditRating, DishonestyEvent
 from credit.repairs import services
 from credit.repairs.services import CaseRefused
 from credit.selectors import rating_in_force
 from credit.signals import rating_changed
 from credit.tests.helpers import rated_with_a_late_return, receive_case
+from credit.warnings.services import credit_predictions_refresh
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +246,42 @@ def test_a_re_evaluation_is_filed_before_the_next_annual_evaluation(personas, ra
     # Set on 2026-04-18 under the 2025 rules: the window closes the day before the 2026 year is rated.
     with pytest.raises(CaseRefused, match="复评申请期限已过（2027-03-31）"):
         _receive(officer, taxpayer, {late.pk: None}, kind="re_evaluation", received_on=dt.date(2027, 4, 6))
+
+
+PREDICTED = ("current_level", "score", "level", "score_if_repaired", "level_if_repaired", "points_at_stake")
+
+
+def test_a_granted_decision_predicts_the_taxpayer_again_at_once_as_the_daily_job_would(
+    personas, rated, django_capture_on_commit_callbacks
+):
+    """The 工作台's 现行 and predicted counts follow a decision the moment it commits, not the next morning."""
+    taxpayer, late = rated
+    officer = personas["credit_officer"]
+    decided_on = dt.date(2026, 5, 20)
+    with time_machine.travel(dt.datetime(2026, 5, 20, 10, 0, tzinfo=SHANGHAI), tick=False):
+        credit_predictions_refresh(today=decided_on)
+        assert CreditPrediction.objects.get(taxpayer=taxpayer).current_level == "C"
+        case = _receive(officer, taxpayer, {late.pk: late.corrected_on})
+        services.credit_case_review(actor=officer, case_id=case.pk)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.credit_case_decide(actor=officer, case_id=case.pk, granted_event_ids=[late.pk], on=decided_on)
+        assert CreditPrediction.objects.get(taxpayer=taxpayer).current_level == "C"  # not before the commit
+        for callback in callbacks:
+            callback()
+        after = CreditPrediction.objects.values(*PREDICTED).get(taxpayer=taxpayer)
+        assert after["current_level"] == "B"
+        credit_predictions_refresh(today=decided_on)  # the daily job's own figures for the same day
+        assert CreditPrediction.objects.values(*PREDICTED).get(taxpayer=taxpayer) == after
+        assert CreditPrediction.objects.filter(taxpayer=taxpayer).count() == 1
+
+
+def test_a_refusal_leaves_the_prediction_to_the_daily_job(personas, rated, django_capture_on_commit_callbacks):
+    taxpayer, late = rated
+    officer = personas["credit_officer"]
+    case = _receive(officer, taxpayer, {late.pk: late.corrected_on})
+    services.credit_case_review(actor=officer, case_id=case.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.credit_case_decide(
+            actor=officer, case_id=case.pk, granted_event_ids=[], reason="不符合修复条件", on=dt.date(2026, 5, 20)
+        )
+    assert not CreditPrediction.objects.filter(taxpayer=taxpayer).exists()

@@ -1,5 +1,6 @@
-"""Writes of the credit warnings: the daily predictions (set-based, chunked by taxpayer id, an idempotent upsert),
-the warning SMS through the outbox (never twice for the same behaviour) and the contacts the officer records.
+"""Writes of the credit warnings: the daily predictions (set-based, chunked by taxpayer id, an idempotent upsert)
+and one taxpayer's after a decision changed its rating, the warning SMS through the outbox (never twice for the same
+behaviour) and the contacts the officer records.
 
 The prediction reads, per chunk of taxpayers, the events recorded in the evaluation year in one query and the
 ratings in force in one query, then calls ``credit.rules.assess`` in memory for each taxpayer: a bounded number of
@@ -92,6 +93,25 @@ def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 500
         predicted += len(rows)
         failed += refused
     return PredictionRun(year=year, predicted=predicted, failed=failed)
+
+
+def credit_prediction_refresh(*, taxpayer_id: int, today: dt.date | None = None) -> bool:
+    """Predict one taxpayer again, by the daily job's own path (a chunk of one): after a repair, 复核 or 复评
+    decision changed its rating, the 工作台's 现行 and predicted counts need not wait for the next morning.
+    False when the taxpayer is deregistered (the daily job leaves it out too) or the rules refused its events."""
+    today = today or timezone.localdate()
+    taxpayer = (
+        Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED)
+        .filter(pk=taxpayer_id)
+        .values_list("pk", "registered_on")
+        .first()
+    )
+    if taxpayer is None:
+        return False
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows, _ = _predict_chunk([taxpayer], year=today.year, today=today, now=now, assessed={})
+    _predictions_upsert(rows)
+    return bool(rows)
 
 
 def _predictions_upsert(rows: list[tuple]) -> None:

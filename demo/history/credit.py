@@ -17,8 +17,10 @@ How, in one transaction (deterministic for a seed and ``today``):
   behaviours they corrected after the rating;
 - the service section tells a few A/B/M taxpayers (专精特新 first) about credit loans and records the loans some
   obtained (``credit.banktax.services``);
-- the daily warnings job (``credit_warnings_daily``) runs last, then the credit officer records calls and visits
-  to a few taxpayers at risk.
+- the daily warnings job (``credit_warnings_daily``) runs, then the credit officer records calls and visits to a
+  few taxpayers at risk;
+- last, after that transaction, the loop with refund (``refund_loop``): the push date's screening, the 信用修复提示
+  on it, a few of those taxpayers repaired to B today and screened again onto today's 即时名单.
 
 Idempotent: nothing is written when any case, bank–tax record or imported event exists.
 """
@@ -49,6 +51,7 @@ from taxpayers.models import Taxpayer
 
 from .. import county
 from ..county.credit_events import CreditSubject, generate_events, recent_lapses, sme_flags
+from .refund_loop import LoopResult, rescreens_in_process, run_refund_loop
 
 BANKS = (("示范县农村商业银行", "税易贷"), ("中国建设银行示范县支行", "云税贷"), ("中国工商银行示范县支行", "税务贷"))
 CASE_PLAN = (  # (kind, final state, days before today it was received, number of behaviours); the first get the
@@ -76,6 +79,7 @@ class CreditSeedResult:
     loans: int = 0
     contacts: int = 0
     predicted: int = 0
+    loop: LoopResult = field(default_factory=LoopResult)
     seconds: float = 0.0
 
 
@@ -242,27 +246,28 @@ def build_demo_credit(*, today: dt.date, seed: int = 2026) -> CreditSeedResult |
     for row in [*recent_lapses(subjects, seed=seed, today=today), *generate_events(subjects, seed=seed, today=today)]:
         drawn.setdefault((row.taxpayer_id, row.indicator, row.tax, row.recorded_on), row)
     rows = [row for key, row in drawn.items() if key not in case_keys]
-    with transaction.atomic():
-        result.flagged = _flags(subjects, seed)
-        result.events = dishonesty_events_backfill(
-            actor=None, rows=rows + case_rows, today=today, description="示范县演示失信行为"
-        )
-        _cases(today, seed, credit_officer, result, planned)
-        _banktax(today, seed, service_officer, result)
-        result.predicted = credit_warnings_daily(today=today).predicted
-        _contacts(credit_officer, result)
-        record_event(
-            actor=None,
-            verb="demo_credit_seeded",
-            object_type="credit.demo",
-            object_repr="示范县演示信用数据",
-            summary=(
-                f"生成演示信用数据：专精特新、创新型中小企业 {result.flagged} 户，失信行为 {result.events:,} 条，"
-                f"信用申请 {sum(result.cases.values())} 件，"
-                f"银税互动宣传 {result.outreach} 户、贷款 {result.loans} 笔"
-                f"（随机种子 {seed}，截至 {today.isoformat()}）"
-            ),
-        )
+    with rescreens_in_process():
+        with transaction.atomic():
+            result.flagged = _flags(subjects, seed)
+            result.events = dishonesty_events_backfill(
+                actor=None, rows=rows + case_rows, today=today, description="示范县演示失信行为"
+            )
+            _cases(today, seed, credit_officer, result, planned)
+            _banktax(today, seed, service_officer, result)
+            result.predicted = credit_warnings_daily(today=today).predicted
+            _contacts(credit_officer, result)
+            record_event(
+                actor=None,
+                verb="demo_credit_seeded",
+                object_type="credit.demo",
+                object_repr="示范县演示信用数据",
+                summary=(
+                    f"生成演示信用数据：专精特新、创新型中小企业 {result.flagged} 户，失信行为 {result.events:,} 条，"
+                    f"信用申请 {sum(result.cases.values())} 件，"
+                    f"银税互动宣传 {result.outreach} 户、贷款 {result.loans} 笔"
+                    f"（随机种子 {seed}，截至 {today.isoformat()}）"
+                ),
+            )
+        result.loop = run_refund_loop(today=today, officer=credit_officer)
     result.seconds = time.perf_counter() - started
     return result
-

@@ -15,6 +15,7 @@ from credit.warnings.selectors import LISTS, warning_list
 from demo import county as demo_county
 from demo.county.credit_events import CreditSubject, generate_events
 from demo.seeding import seed_demo_county
+from refund.models import CandidateList, RepairNotice
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 6, 15)
@@ -89,3 +90,20 @@ def test_the_generator_is_deterministic_per_taxpayer():
     # Each taxpayer draws from its own generator: a smaller county gives the same rows for its taxpayers.
     assert generate_events(subjects[:50], seed=3, today=TODAY) == [r for r in first if r.taxpayer_id <= 50]
     assert all(r.recorded_on < TODAY and (r.corrected_on is None or r.corrected_on <= TODAY) for r in first)
+
+
+def test_the_loop_with_refund_fills_the_repair_notices_and_the_adhoc_list(county):
+    """信用修复提示 lists the push date's taxpayers failing only on their rating; a few of them repaired to B today are
+    screened again and put on today's 即时名单, each with its refundable amount — all without a worker."""
+    notices = RepairNotice.objects.all()
+    assert notices.exists() and notices.filter(level="C").exists()
+    assert all(notice.refundable_if_b > 0 for notice in notices)
+    adhoc = CandidateList.objects.get(kind=CandidateList.Kind.ADHOC)
+    items = list(adhoc.items.all())
+    assert items and adhoc.item_count == len(items) and adhoc.refundable_total > 0
+    for item in items:
+        assert item.refundable_total > 0
+        case = CreditCase.objects.get(taxpayer_id=item.taxpayer_id, state="approved", decided_on=TODAY)
+        assert case.new_rating.level == "B" and case.level_before == "C"
+        assert notices.filter(taxpayer_id=item.taxpayer_id, level="C").exists()  # told before it repaired
+    assert f"列入即时名单 {len(items)} 户" in county

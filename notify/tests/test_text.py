@@ -73,3 +73,10 @@ def test_errors_read_as_chinese_and_a_gateway_code_only_after_its_meaning():
     assert error_text("CM:2007", report_error_message("CM:2007")) == "状态报告：未送达（状态码 CM:2007）"
     assert error_text("Whatever", "网关返回未知代码") == "网关返回未知代码（网关代码 Whatever）"
     assert error_text("", "") == ""
+
+
+def test_the_credit_templates_variables_are_shown_in_the_bureau_s_words_too():
+    """The repair notice's {level} and the credit warnings' variables showed as English keys on the send pages."""
+    body = "{taxpayer_name}：贵单位{recorded_on}的“{indicator_name}”，{points}分，{deadline}前纠正；现为{level}级"
+    shown = "{纳税人名称}：贵单位{记录日期}的“{失信行为}”，{分值}分，{纠正期限}前纠正；现为{信用级别}级"
+    assert display_body(body) == shown

@@ -2,9 +2,10 @@
 
 The demo county is built by the demo's own commands (as ``tests/test_crawl.py`` builds it, smaller), then each
 role signs in to real Chromium and opens every page of its left menu and the lists one level down (a screening
-run's results, a candidate list's items, an SMS batch and its messages). A page fails when the document scrolls
-sideways or when a table runs past the right edge of the box it sits in (``.table-responsive`` hides the columns
-behind a scrollbar, which is the sideways scrolling officers complained about). All offenders are reported at once.
+run's results, a candidate list's items, the 即时名单 among them, an SMS batch and its messages). A page fails when
+the document scrolls sideways or when a table runs past the right edge of the box it sits in
+(``.table-responsive`` hides the columns behind a scrollbar, which is the sideways scrolling officers complained
+about). All offenders are reported at once.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from demo.county import DEMO_PASSWORD
 from notify.models import MessageTemplate
 from notify.services import Recipient, sms_batch_create
 from refund.applications.batch import applications_approve_batch
-from refund.models import RefundApplication
+from refund.models import CandidateList, RefundApplication
 from taxpayers.models import Taxpayer
 from taxpayers.services import import_job_create, import_job_run
 
@@ -44,12 +45,14 @@ NOT_LISTS = ("/api/",)  # 接口文档: the API's own reference pages
 DEEPER = {
     "/refund/runs/": [("table a[href^='/refund/runs/']", "a[href*='/results/']")],
     "/refund/candidates/": [
-        ("table tbody tr:nth-child(1) a[href^='/refund/candidates/']",),  # the service section's list (all branches)
-        ("table tbody tr:nth-child(2) a[href^='/refund/candidates/']",),  # a branch's list
+        ("table tbody tr:nth-child(1) a[href^='/refund/candidates/']",),  # the first list (all branches, or 即时名单)
+        ("table tbody tr:nth-child(2) a[href^='/refund/candidates/']",),  # the next (a branch's list)
+        ("table tbody a[href^='/refund/candidates/']:text-matches('即时名单')",),  # 即时名单 (信用修复后符合条件)
     ],
     "/notify/batches/": [("table a[href^='/notify/batches/']", "a[href^='/notify/messages/?batch=']:not([href*='&'])")],
 }
 
+ADHOC = "即时名单 /refund/candidates/<adhoc>/"  # a candidate list's page like the others: told apart by its id
 EVERY_LIST = (  # the menu's lists and the lists below them, as the test reaches them
     "/taxpayers/",
     "/taxpayers/imports/",
@@ -67,11 +70,13 @@ EVERY_LIST = (  # the menu's lists and the lists below them, as the test reaches
     "/accounts/audit/",
     "/accounts/users/",
     "/taxpayers/filing-deadlines/",
+    "/refund/repair-notices/",
     "/refund/runs/<n>/results/",
     "/refund/runs/<n>/results/?eligible=yes",
     "/refund/candidates/<n>/",
     "/notify/batches/<n>/",
     "/notify/messages/?batch=<n>",
+    ADHOC,
 )
 
 MEASURE = """() => {
@@ -207,6 +212,7 @@ def demo_county(transactional_db):
     with time_machine.travel(dt.datetime(2026, 11, 17, 9, 0, tzinfo=SHANGHAI)):
         call_command("seed_demo", "--taxpayers=200", f"--today={TODAY}", "--replace", verbosity=0)
         call_command("demo_history", f"--today={TODAY}", verbosity=0)
+        call_command("demo_credit", f"--today={TODAY}", verbosity=0)
         call_command("setup_schedules", verbosity=0)
         call_command("push_date_run", f"--date={TODAY}", verbosity=0)
     with time_machine.travel(dt.datetime(2026, 11, 17, 10, 0, tzinfo=SHANGHAI)):
@@ -216,11 +222,14 @@ def demo_county(transactional_db):
 def test_every_list_of_every_role_fits_1366_by_768(demo_county, page, live_server):
     assert page.viewport_size == {"width": 1366, "height": 768}
     with_tables, problems = set(), []
+    adhoc = CandidateList.objects.filter(kind=CandidateList.Kind.ADHOC).values_list("pk", flat=True).first()
     for username in ROLES:
         pages, found = measure_role(page, live_server.url, username)
         print(f"\n{username}: " + " ".join(f"{url}（{count}表）" for url, count in pages.items()))
         assert len(pages) >= 3, f"{username} reached only {pages}"
         with_tables.update(re.sub(r"(?<=[/=])\d+", "<n>", url) for url, count in pages.items() if count)
+        if pages.get(f"/refund/candidates/{adhoc}/"):
+            with_tables.add(ADHOC)
         problems.extend(found)
     # Every kind of list was reached with rows in it (the demo and the morning's work fill each one).
     problems.extend(f"{url}: not reached with a table" for url in EVERY_LIST if url not in with_tables)

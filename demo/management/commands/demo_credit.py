@@ -1,5 +1,6 @@
 """``python manage.py demo_credit``: the demo county's credit work (``demo/history/credit.py``): events, repair /
-复核 / 复评 cases, bank–tax outreach and loans, and the day's predictions.
+复核 / 复评 cases, bank–tax outreach and loans, the day's predictions, and the loop with refund (the push date's
+screening, its 信用修复提示, a few taxpayers repaired to B and put on today's 即时名单).
 
 ``make demo`` runs it after ``demo_history``. It writes nothing when any case, bank–tax record or imported event
 exists, so a second run adds nothing.
@@ -42,6 +43,14 @@ class Command(BaseCommand):
                 f"电话和上门辅导 {result.contacts} 次；信用预测 {result.predicted:,} 户；用时 {result.seconds:.1f} 秒。"
             )
         )
+        loop = result.loop
+        if loop.skipped:
+            self.stdout.write(f"信用修复提示和即时名单未生成：{loop.skipped}")
+        else:
+            self.stdout.write(
+                f"信用修复提示 {loop.notices} 户；其中 {loop.repaired} 户修复至B级，"
+                f"重新筛查后列入即时名单 {loop.adhoc} 户。"
+            )
 
 
 _STATES = (

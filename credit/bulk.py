@@ -16,7 +16,6 @@ All rows or none (``ApplicationError`` naming the first rows refused), one audit
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,11 +27,10 @@ from core.errors import ApplicationError
 
 from .locks import credit_data_lock
 from .models import DishonestyEvent
-from .rules.indicators import LATE_FILING, find_indicator
+from .rules.indicators import LATE_FILING, find_indicator, is_indicator_code
 from .services import VAT
 
 BATCH = 1000
-INDICATOR = re.compile(r"^\d{6}$")  # as the events table holds them
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class PastEvent:
 
 
 def _problems(row: PastEvent, today: dt.date) -> Iterable[str]:
-    if not INDICATOR.match(row.indicator) or find_indicator(row.indicator, row.recorded_on) is None:
+    if not is_indicator_code(row.indicator) or find_indicator(row.indicator, row.recorded_on) is None:
         yield f"指标 {row.indicator} 在 {row.recorded_on:%Y-%m-%d} 适用的指标表中不存在"
     if row.indicator == LATE_FILING and row.tax == VAT:
         yield "增值税逾期申报由申报表推算，不补录"

@@ -21,7 +21,7 @@ from .imports import EVENT_SPEC, RATING_SPEC, build_template
 from .imports.readers import EVENT_HINTS, FLAG_HINTS, RATING_HINTS
 from .models import CreditImport
 from .outlook import taxpayer_years
-from .repairs.selectors import cases_of_taxpayer, open_cases_by_event
+from .repairs.selectors import cases_of_taxpayer, open_cases_by_event, review_window_of
 from .repairs.views import ADD_CASE, VIEW_CASES
 from .warnings.views import taxpayer_block
 
@@ -186,6 +186,7 @@ def taxpayer_credit(request, pk: int):
         **taxpayer_block(request.user, taxpayer),
         "can_open_case": request.user.has_perm(ADD_CASE),
         "cases": cases_of_taxpayer(taxpayer) if sees_cases else None,
+        "review_window": review_window_of(today),
         "today": today,
     }
     return render(request, "credit/taxpayer_credit.html", context)

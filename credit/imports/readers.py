@@ -4,8 +4,9 @@ Ratings (one row per taxpayer, evaluation year and effective date; a repair, 复
 纳税人识别号, 评价年度, 信用级别, 评价得分 (optional; empty for a direct D or M), 生效日期, 评价方式 (optional:
 评价, 修复, 复核, 复评; empty means 评价), 备注.
 
-Events (one row per taxpayer, indicator, tax and record date): 纳税人识别号, 指标代码 (six digits or the
-indicator's name), 记录日期, 税（费）种, 所属期, 涉及税（费）款, 纠正日期, 首违不罚 (是/否), 备注.
+Events (one row per taxpayer, indicator, tax and record date): 纳税人识别号, 指标代码 (six digits, or the
+indicator's name: the bank-account rows, which have no official code read, are named), 记录日期, 税（费）种,
+所属期, 涉及税（费）款, 纠正日期, 首违不罚 (是/否), 备注.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from taxpayers.imports import parse_identifier, refuse_unknown_taxpayers
 from taxpayers.models import CreditLevel
 
 from ..models import RatingBasis
-from ..rules.indicators import codes_by_name
+from ..rules.indicators import LOCAL_CODES, codes_by_name
 
 MAX_ROWS = 50_000  # a county's file is a few thousand rows; larger ones are split
 IGNORED = ("序号", "纳税人名称", "主管税务机关", "主管税务所(科、分局)")
@@ -100,10 +101,13 @@ _INDICATOR_BY_NAME = {re.sub(r"\s+", "", name): code for name, code in codes_by_
 
 
 def _indicator(cell: Cell, context=None) -> str:
-    """A six-digit indicator code (its text, so 010101 keeps its leading zero) or a known indicator's name."""
+    """A six-digit indicator code (its text, so 010101 keeps its leading zero), a known indicator's name, or a
+    local code of the rules (the bank-account rows have no official code read; files name them)."""
     value = re.sub(r"\s+", "", cell.text)
     if re.fullmatch(r"\d{6}", value):
         return value
+    if value.upper() in LOCAL_CODES:
+        return value.upper()
     if isinstance(cell.raw, int | float) and re.fullmatch(r"\d{5}", value):
         raise CellError("指标代码的开头 0 已丢失（Excel 数值格式），请将该列设置为文本后填写 6 位代码，如 010101。")
     if value in _INDICATOR_BY_NAME:
@@ -176,7 +180,8 @@ EVENT_COLUMNS = (
 EVENT_HINTS = {
     "identifier": Hint("18 位统一社会信用代码，请设置为文本格式", "91330106MA00000010"),
     "indicator": Hint(
-        "6 位代码，请设置为文本格式：010101 逾期申报、010103 逾期报送财务报表、010501 未按时报送财务会计制度等",
+        "6 位代码，请设置为文本格式：010101 逾期申报、010103 逾期报送财务报表、010501 未按时报送财务会计制度等；"
+        "银行账户类指标填写指标名称，如 银行账户设置数大于经营主体向税务机关提供数",
         "010103",
     ),
     "recorded_on": Hint("列入失信记录之日（YYYY-MM-DD）", dt.date(2026, 5, 1)),

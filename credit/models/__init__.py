@@ -2,7 +2,7 @@
 
 from .banktax import BankTaxLoan, BankTaxOutreach
 from .records import CreditImport, CreditRating, DishonestyEvent, RatingBasis, RuleSet, indicator_label
-from .repairs import CreditCase, CreditCaseItem, CreditCaseTransition
+from .repairs import CreditCase, CreditCaseItem, CreditCaseTransition, NonNormalSpell
 from .warnings import CreditContact, CreditPrediction
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "CreditPrediction",
     "CreditRating",
     "DishonestyEvent",
+    "NonNormalSpell",
     "RatingBasis",
     "RuleSet",
     "indicator_label",

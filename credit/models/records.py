@@ -15,9 +15,12 @@ from core.fields import PeriodField
 from taxpayers.fields import MoneyField
 from taxpayers.models import CreditLevel, Taxpayer
 
-from ..rules.indicators import indicator_name
+from ..rules.indicators import CODE_MAX_LENGTH, LOCAL_CODES, indicator_name
 
-INDICATOR_CODE = RegexValidator(r"^\d{6}$", "指标代码应为 6 位数字，如 010101。")
+INDICATOR_PATTERN = r"^([0-9]{6}|" + "|".join(sorted(LOCAL_CODES)) + ")$"
+"""Six digits (010101), or one of the rules' local codes for the rows whose official code was not read (the
+bank-account rows); ``credit.rules.indicators.is_indicator_code`` says the same in Python."""
+INDICATOR_CODE = RegexValidator(INDICATOR_PATTERN, "指标代码应为 6 位数字（如 010101），或评价指标表中的指标。")
 
 
 class RatingBasis(models.TextChoices):
@@ -137,7 +140,7 @@ class DishonestyEvent(models.Model):
     taxpayer = models.ForeignKey(
         Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="dishonesty_events"
     )
-    indicator = models.CharField("指标代码", max_length=6, validators=[INDICATOR_CODE])
+    indicator = models.CharField("指标代码", max_length=CODE_MAX_LENGTH, validators=[INDICATOR_CODE])
     recorded_on = models.DateField("记录日期", help_text="列入失信记录之日；逾期申报为申报期限的次日")
     tax = models.CharField("税（费）种", max_length=30, blank=True)
     period = PeriodField("所属期", null=True, blank=True, help_text="YYYY-MM；推算的逾期申报必填")
@@ -171,7 +174,7 @@ class DishonestyEvent(models.Model):
                 condition=Q(source="derived"),
                 name="credit_event_derived_unique",
             ),
-            models.CheckConstraint(condition=Q(indicator__regex=r"^[0-9]{6}$"), name="credit_event_indicator_code"),
+            models.CheckConstraint(condition=Q(indicator__regex=INDICATOR_PATTERN), name="credit_event_indicator_code"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="credit_event_amount_non_negative"),
             models.CheckConstraint(
                 condition=Q(corrected_on__isnull=True) | Q(corrected_on__gte=models.F("recorded_on")),

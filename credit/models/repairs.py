@@ -3,7 +3,8 @@ raised to the higher bureau, and the decision that adds a rating row.
 
 The office finishes a case within 15 working days of accepting it (国家税务总局公告2019年第37号; 2021年第31号;
 2025年第12号 第二十四条; 复评 2015年第46号). The state only moves through ``credit.repairs.services`` under a row
-lock; each move writes a ``CreditCaseTransition`` and an audit event.
+lock; each move writes a ``CreditCaseTransition`` and an audit event. ``NonNormalSpell`` keeps the times the registry
+showed a taxpayer as 非正常户, so that a lifting can be repaired without application where the rules say so.
 """
 
 from django.conf import settings
@@ -60,6 +61,11 @@ class CreditCase(models.Model):
         NON_NORMAL = "non_normal", "非正常户，已履行相关法定义务并解除非正常户状态"
         UNPAID_DECISION = "unpaid_decision", "未缴清处理结论所列税款、滞纳金和罚款，现已缴清"
         OTHER = "other", "其他直接判级情形，已纠正失信行为并履行纳税义务"
+        # 关联评价为D (2021年第31号 一（三）; 2019年第37号 三): the linked firm named in ``linked_taxpayer``.
+        LINKED_ABNORMAL = "linked_abnormal", "直接责任人员关联的非正常户已解除非正常户状态（关联评价为D级）"
+        LINKED_D = "linked_d", "直接责任人员关联的D级纳税人已不再是D级（关联评价为D级）"
+
+    LINKED_CAUSES = (DirectDCause.LINKED_ABNORMAL, DirectDCause.LINKED_D)
 
     taxpayer = models.ForeignKey(Taxpayer, verbose_name="纳税人", on_delete=models.PROTECT, related_name="credit_cases")
     kind = models.CharField("申请类型", max_length=14, choices=Kind.choices)
@@ -70,6 +76,15 @@ class CreditCase(models.Model):
     direct_d_cause = models.CharField("直接判级情形", max_length=16, choices=DirectDCause.choices, blank=True)
     direct_d_cleared_on = models.DateField(
         "情形解除日期", null=True, blank=True, help_text="解除非正常户或履行义务之日"
+    )
+    linked_taxpayer = models.ForeignKey(
+        Taxpayer,
+        verbose_name="关联纳税人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="关联评价为D级时，直接责任人员关联的非正常户或D级纳税人",
     )
     contact_name = models.CharField("联系人", max_length=50)
     contact_phone = models.CharField("联系电话", max_length=20)
@@ -199,3 +214,37 @@ class CreditCaseTransition(models.Model):
     @property
     def to_label(self) -> str:
         return CreditCase.State(self.to_state).label
+
+
+class NonNormalSpell(models.Model):
+    """A time the registry showed the taxpayer as 非正常户, as the daily credit job saw it: from the first morning it
+    was seen to the morning it was seen lifted (解除). Under the 2025 rules the lifting repairs a direct D given for
+    it without an application (2025年第12号 第二十四条; ``credit.rules.parameters.NON_NORMAL_LIFT_REPAIR``); the
+    case that did so is kept here."""
+
+    taxpayer = models.ForeignKey(
+        Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="non_normal_spells"
+    )
+    seen_since = models.DateField("发现为非正常户日期")
+    lifted_on = models.DateField("解除日期", null=True, blank=True, help_text="发现已解除非正常户状态之日")
+    repair_case = models.ForeignKey(
+        CreditCase, verbose_name="免申请修复", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "非正常户状态记录"
+        verbose_name_plural = "非正常户状态记录"
+        ordering = ["taxpayer", "-seen_since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["taxpayer"], condition=Q(lifted_on__isnull=True), name="credit_non_normal_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=models.F("seen_since")),
+                name="credit_non_normal_lifted_after_seen",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.taxpayer} 非正常户 {self.seen_since:%Y-%m-%d}"

@@ -6,6 +6,11 @@ repair, as they are for a 复核/复评), and as the case asks (corrected on the
 deductions removed). The difference is what the rules restore — never more than was deducted, per behaviour.
 It is added to the score of the rating in force, and the level follows the year's bands and not-A conditions
 (国家税务总局公告2021年第31号 三: 按照《纳税信用修复范围及标准》调整…重新评价).
+
+A 复核 is filed only in March of the year after the evaluation year (``credit.rules.repair.review_window``); before
+the year's result is set it is figured on the rules' own assessment of the year. A year rated D directly is
+repaired from its cause (``direct_d_figures``), a related D (关联评价为D) once its linked firm is no longer
+非正常户 / D (``credit.rules.related``).
 """
 
 from __future__ import annotations
@@ -19,12 +24,22 @@ from credit.rules.assess import year_day
 from credit.rules.indicators import find_indicator
 from credit.rules.inputs import DirectD
 from credit.rules.level import LevelFacts, level_for
+from credit.rules.options import Options
 from credit.rules.parameters import LEVEL_BANDS, NEW_SYSTEM_FROM, evaluation_date
-from credit.rules.repair import re_evaluation_deadline
+from credit.rules.related import (
+    RELATED_D_TAXPAYER,
+    RELATED_NON_NORMAL,
+    LinkedFirm,
+    related_d_clean_months,
+    related_d_cleared,
+    related_direct_d,
+)
+from credit.rules.repair import re_evaluation_deadline, review_window
+from taxpayers.models import Taxpayer
 
 from ..models import CreditCase, CreditCaseItem, CreditRating, DishonestyEvent, RatingBasis
 from ..models.repairs import BAND_LABELS
-from ..selectors import IN_FORCE_ORDER
+from ..selectors import IN_FORCE_ORDER, rating_in_force
 
 HUNDRED = Decimal(100)
 
@@ -52,14 +67,24 @@ class ItemFigures:
 
 @dataclass(frozen=True)
 class CaseFigures:
-    """The rating in force, what the rules restore, and the score and level after."""
+    """The rating in force, what the rules restore, and the score and level after. A 复核 filed before the year's
+    result is set has no rating yet: ``predicted`` holds the level and score the rules give the year instead."""
 
-    rating: CreditRating
+    rating: CreditRating | None
     items: tuple[ItemFigures, ...]
     restored: Decimal
     score_after: Decimal
     level_after: str
     direct_d: bool = False  # 直接判级修复: the D lifted, the level from the year's score
+    predicted: tuple[str, Decimal] | None = None
+
+    @property
+    def level_before(self) -> str:
+        return self.rating.level if self.rating is not None else self.predicted[0]
+
+    @property
+    def score_before(self) -> Decimal | None:
+        return self.rating.score if self.rating is not None else self.predicted[1]
 
 
 @dataclass(frozen=True)
@@ -69,6 +94,7 @@ class DirectDClaim:
 
     cause: str
     cleared_on: dt.date | None
+    linked_taxpayer_id: int | None = None  # 关联评价为D: the 非正常户 or D taxpayer the responsible person is linked to
 
 
 def rating_of_year(taxpayer_id: int, year: int) -> CreditRating | None:
@@ -193,7 +219,11 @@ def case_figures(
     disputed deduction) decided on ``on`` (applied for on ``applied_on``, by default the same day);
     ``NotEligible`` with every reason when it cannot be granted. A repair of a year rated D directly takes
     ``direct_d`` (the cause and the day it was cleared) instead (``direct_d_figures``)."""
+    if kind == CreditCase.Kind.REVIEW:
+        review_refusal(year, applied_on or on)
     rating = rating_of_year(taxpayer.pk, year)
+    if rating is None and kind == CreditCase.Kind.REVIEW:
+        return _unrated_review_figures(taxpayer=taxpayer, year=year, corrections=corrections, on=on, case_id=case_id)
     if rating is None:
         raise NotEligible(["该评价年度尚无评价结果：未评价的行为在年度评价时按纠正时间自动修复，无需申请。"])
     if rating.score is None and rating.level == "D" and kind == CreditCase.Kind.REPAIR:
@@ -225,6 +255,58 @@ def case_figures(
     if reasons:
         raise NotEligible(reasons)
     return _figures(taxpayer=taxpayer, kind=kind, year=year, rows=rows, corrections=corrections, on=on, rating=rating)
+
+
+class ReviewOutsideWindow(NotEligible):
+    """A 复核 filed outside March of the year after the evaluation year."""
+
+
+def review_refusal(year: int, applied_on: dt.date) -> None:
+    """``ReviewOutsideWindow`` (Chinese reason) when a 复核 of ``year`` filed on ``applied_on`` is outside its window
+    (``credit.rules.repair.review_window``)."""
+    first, last = review_window(year)
+    if not first <= applied_on <= last:
+        raise ReviewOutsideWindow(
+            [
+                f"复核须在评价年度次年3月提出：{year}年度的复核期限为{first:%Y-%m-%d}至{last:%Y-%m-%d}，"
+                f"{applied_on:%Y-%m-%d}不在期限内。评价结果确定后有异议的，可申请复评。"
+            ]
+        )
+
+
+def _unrated_review_figures(*, taxpayer, year, corrections, on, case_id) -> CaseFigures:
+    """复核 before the year's result is set: the rules assess the year with and without the disputed deductions;
+    the office settles it when it sets the result in April."""
+    if not corrections:
+        raise NotEligible(["请至少选择一项有异议的失信行为。"])
+    rows = list(DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=year))
+    chosen = [r for r in rows if r.pk in corrections]
+    if len(chosen) != len(corrections):
+        raise NotEligible(["所选失信行为不属于该纳税人该评价年度。"])
+    repaired = _repaired_before({r.pk for r in rows}, case_id)
+    reasons = [
+        f"“{row.indicator_label}”（{row.recorded_on:%Y-%m-%d}）{reason}"
+        for row in chosen
+        if (
+            reason := _refusal(
+                row, kind=CreditCase.Kind.REVIEW, correction=None, on=on, applied_on=on, repaired=repaired, rated_on=on
+            )
+        )
+    ]
+    if reasons:
+        raise NotEligible(reasons)
+    kept = [r for r in rows if r.pk not in repaired]
+    base = Evaluation(year=year, as_of=max(on, dt.date(year, 12, 31)), taxpayer=year_facts(taxpayer, year))
+    try:
+        before = assess(replace(base, events=tuple(rule_event(r, r.corrected_on) for r in kept)))
+        after_rows = [r for r in kept if r.pk not in corrections]
+        after = assess(replace(base, events=tuple(rule_event(r, r.corrected_on) for r in after_rows)))
+    except CaseError as exc:
+        raise NotEligible([f"规则无法评价该年度：{exc}"]) from None
+    deducted = {row.pk: result for row, result in zip(kept, before.events, strict=True)}
+    items = tuple(ItemFigures(row, None, deducted[row.pk].net, deducted[row.pk].net, "removed") for row in chosen)
+    restored = max(after.score - before.score, Decimal(0))
+    return CaseFigures(None, items, restored, after.score, after.level, predicted=(before.level, before.score))
 
 
 def _figures(*, taxpayer, kind, year, rows, corrections, on, rating) -> CaseFigures:
@@ -299,9 +381,49 @@ def _non_normal_repaired_in(taxpayer_id: int, year: int, case_id: int | None) ->
     return granted.exclude(pk=case_id).exists()
 
 
+def linked_firm(taxpayer_id: int, on: dt.date) -> LinkedFirm | None:
+    """The linked taxpayer's registry status and rating in force on ``on``; None when it is not held."""
+    status = Taxpayer.objects.filter(pk=taxpayer_id).values_list("status", flat=True).first()
+    if status is None:
+        return None
+    rating = rating_in_force(taxpayer_id, on)
+    return LinkedFirm(non_normal=status == Taxpayer.Status.ABNORMAL, level=rating.level if rating else None)
+
+
+LINKED_CODES = {
+    CreditCase.DirectDCause.LINKED_ABNORMAL: RELATED_NON_NORMAL,
+    CreditCase.DirectDCause.LINKED_D: RELATED_D_TAXPAYER,
+}
+
+
+def _linked_refusals(*, taxpayer, claim: DirectDClaim, on, applied_on) -> list[str]:
+    """关联评价为D: the linked firm must no longer be 非正常户 / D (2019年第37号 三; 2021年第31号 一（三）), with the
+    clean months before applying the rules ask (``credit.rules.related``)."""
+    if claim.linked_taxpayer_id is None or claim.linked_taxpayer_id == taxpayer.pk:
+        return ["关联评价为D级的修复须填写关联纳税人（直接责任人员关联的非正常户或D级纳税人，不能是申请人本身）。"]
+    linked = linked_firm(claim.linked_taxpayer_id, on)
+    if linked is None:
+        return ["关联纳税人不在纳税人名册中。"]
+    if not related_d_cleared(LINKED_CODES[claim.cause], linked):
+        still = "非正常户" if linked.non_normal else "D级"
+        return [f"关联纳税人目前仍为{still}，关联原因尚未消除，不能修复。"]
+    if claim.cleared_on is None:
+        return ["请填写关联原因消除之日（关联纳税人解除非正常户或不再评为D级之日）。"]
+    reasons = []
+    if claim.cleared_on > on:
+        reasons.append("关联原因消除日期晚于今天。")
+    months = related_d_clean_months(applied_on, Options())
+    since = _months_before(applied_on, months)
+    if months and DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__gt=since, recorded_on__lte=applied_on):
+        reasons.append(f"关联评价为D级的修复须申请前连续{months}个月没有新的失信行为记录。")
+    return reasons
+
+
 def _direct_d_refusals(*, taxpayer, rating, claim: DirectDClaim, on, applied_on, case_id) -> list[str]:
     if claim.cause not in CreditCase.DirectDCause.values:
         return ["该年度为直接判级D级，请选择直接判级的情形。"]
+    if claim.cause in LINKED_CODES:
+        return _linked_refusals(taxpayer=taxpayer, claim=claim, on=on, applied_on=applied_on)
     if claim.cleared_on is None:
         return ["直接判级的情形尚未解除（未填写解除非正常户或履行义务的日期），解除后方可申请修复。"]
     reasons = []
@@ -330,11 +452,12 @@ def direct_d_figures(*, taxpayer, rating, direct_d: DirectDClaim, on, applied_on
     rated_on = _rated_on(rating)
     rows = DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=rating.year)
     events = tuple(rule_event(r, r.corrected_on if (r.corrected_on or on) <= rated_on else None) for r in rows)
-    cause = CreditCase.DirectDCause(direct_d.cause).label
-    facts = replace(
-        year_facts(taxpayer, rating.year),
-        direct_d=(DirectD(cause, dt.date(rating.year, 12, 31), direct_d.cleared_on),),
-    )
+    d_day = dt.date(rating.year, 12, 31)
+    if direct_d.cause in LINKED_CODES:
+        direct = related_direct_d(LINKED_CODES[direct_d.cause], d_day, direct_d.cleared_on)
+    else:
+        direct = DirectD(CreditCase.DirectDCause(direct_d.cause).label, d_day, direct_d.cleared_on)
+    facts = replace(year_facts(taxpayer, rating.year), direct_d=(direct,))
     as_of = max(on, dt.date(rating.year + 1, 1, 1))
     try:
         after = assess(Evaluation(year=rating.year, as_of=as_of, taxpayer=facts, events=events))

@@ -6,6 +6,7 @@ from django import forms
 
 from ..models import CreditCase
 from .figures import DirectDClaim
+from .selectors import taxpayer_id_by_identifier
 
 
 class CaseForm(forms.Form):
@@ -21,6 +22,9 @@ class CaseForm(forms.Form):
     )
     direct_d_cleared_on = forms.DateField(
         label="情形解除日期", required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    linked_identifier = forms.CharField(
+        label="关联纳税人识别号", required=False, max_length=20, help_text="关联评价为D级时填写"
     )
     contact_name = forms.CharField(label="联系人", max_length=50)
     contact_phone = forms.CharField(label="联系电话", max_length=20)
@@ -43,8 +47,22 @@ class CaseForm(forms.Form):
     def corrections(self) -> dict:
         return {pk: self.cleaned_data.get(f"corrected_{pk}") for pk in self.cleaned_data["events"]}
 
+    def clean_linked_identifier(self) -> int | None:
+        """The linked taxpayer's id (关联评价为D), from its identifier; any branch's, since only its status and
+        rating are read."""
+        identifier = self.cleaned_data.get("linked_identifier", "").strip().upper()
+        if not identifier:
+            return None
+        found = taxpayer_id_by_identifier(identifier)
+        if found is None:
+            raise forms.ValidationError("纳税人名册中没有该识别号。")
+        return found
+
     def direct_d(self) -> DirectDClaim:
-        return DirectDClaim(self.cleaned_data.get("direct_d_cause") or "", self.cleaned_data.get("direct_d_cleared_on"))
+        data = getattr(self, "cleaned_data", {})
+        return DirectDClaim(
+            data.get("direct_d_cause") or "", data.get("direct_d_cleared_on"), data.get("linked_identifier")
+        )
 
     def rows(self):
         """(event, its correction date field) for the template."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
@@ -13,6 +14,7 @@ from accounts.scoping import scope_to_user
 from taxpayers.models import Taxpayer
 
 from ..models import CreditCase, CreditCaseItem, DishonestyEvent
+from ..rules.repair import review_window
 from ..selectors import IN_FORCE_ORDER
 
 
@@ -39,7 +41,9 @@ def cases_for_user(*, user, filters: Mapping | None = None, today: dt.date) -> Q
 def case_for_user(*, user, pk: int) -> CreditCase:
     """One case with its items and status changes; ``Http404`` outside the user's scope."""
     queryset = scope_to_user(
-        CreditCase.objects.select_related("taxpayer", "taxpayer__branch", "officer", "created_by", "new_rating"),
+        CreditCase.objects.select_related(
+            "taxpayer", "taxpayer__branch", "officer", "created_by", "new_rating", "linked_taxpayer"
+        ),
         user=user,
         branch_field="taxpayer__branch",
     )
@@ -63,9 +67,31 @@ def events_of_year(taxpayer: Taxpayer, year: int) -> list[DishonestyEvent]:
     return list(DishonestyEvent.objects.filter(taxpayer=taxpayer, recorded_on__year=year).order_by("recorded_on", "id"))
 
 
-def case_years(taxpayer: Taxpayer) -> list[int]:
-    """The years with a rating, the latest first (a case is about a rated year)."""
-    return sorted(set(taxpayer.credit_ratings.values_list("year", flat=True)), reverse=True)
+def case_years(taxpayer: Taxpayer, today: dt.date | None = None) -> list[int]:
+    """The years with a rating, the latest first (a case is about a rated year); in March, also last year, whose
+    result is not set yet but whose indicators may be disputed (复核)."""
+    years = set(taxpayer.credit_ratings.values_list("year", flat=True))
+    if today is not None and (window := review_window_of(today)).open:
+        years.add(window.year)
+    return sorted(years, reverse=True)
+
+
+@dataclass(frozen=True)
+class ReviewWindowNote:
+    """The 复核 window the pages show: the year it is for, its first and last day, and whether ``today`` is in it."""
+
+    year: int
+    first: dt.date
+    last: dt.date
+    open: bool
+
+
+def review_window_of(today: dt.date, year: int | None = None) -> ReviewWindowNote:
+    """The 复核 window of ``year``; without a year, the one open on ``today`` or else the next one."""
+    if year is None:
+        year = today.year - 1 if today <= review_window(today.year - 1)[1] else today.year
+    first, last = review_window(year)
+    return ReviewWindowNote(year, first, last, first <= today <= last)
 
 
 def is_direct_d(taxpayer: Taxpayer, year: int) -> bool:
@@ -93,3 +119,9 @@ def open_cases_by_event(taxpayer: Taxpayer) -> dict[int, CreditCase]:
     """Behaviour id → the open case naming it (the credit page sends the officer there, not to a second case)."""
     items = CreditCaseItem.objects.filter(case__taxpayer=taxpayer, case__state__in=CreditCase.OPEN_STATES)
     return {item.event_id: item.case for item in items.select_related("case")}
+
+
+def taxpayer_id_by_identifier(identifier: str) -> int | None:
+    """The id of the taxpayer with ``identifier`` (a related D names the linked firm, which may be another
+    branch's: only its status and rating are read, never shown beyond the case)."""
+    return Taxpayer.objects.filter(identifier=identifier).values_list("pk", flat=True).first()

@@ -1,5 +1,6 @@
 """Writes of the repair, 复核 and 复评 cases: receipt, review, raising a dispute to the higher bureau, its answer,
-the decision and withdrawal.
+the decision and withdrawal; and the daily step that follows the registry's 非正常户 status and, where the rules
+repair a lifted 非正常户 without an application (2025年第12号), runs that repair with the scheduler as actor.
 
 Every step locks the case (``select_for_update``: another officer may be acting on it from another page),
 checks the state it expects, writes a ``CreditCaseTransition`` and an audit event in the same transaction. A
@@ -11,6 +12,7 @@ above credit can act on the new level.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 
 from django.db import IntegrityError, transaction
@@ -21,11 +23,23 @@ from core.errors import ApplicationError, ConflictError
 from taxpayers.calendar import add_working_days
 from taxpayers.models import Taxpayer
 
-from ..models import CreditCase, CreditCaseItem, CreditCaseTransition, CreditRating, RatingBasis, RuleSet
+from ..models import (
+    CreditCase,
+    CreditCaseItem,
+    CreditCaseTransition,
+    CreditRating,
+    NonNormalSpell,
+    RatingBasis,
+    RuleSet,
+)
+from ..rules.parameters import NON_NORMAL_LIFT_AUTOMATIC, NON_NORMAL_LIFT_REPAIR
+from ..rules.repair import review_window
+from ..selectors import rating_in_force
 from ..signals import rating_changed
 from ..warnings.services import credit_prediction_refresh
-from .figures import CaseFigures, DirectDClaim, NotEligible, case_figures
+from .figures import CaseFigures, DirectDClaim, NotEligible, ReviewOutsideWindow, case_figures
 
+logger = logging.getLogger(__name__)
 State = CreditCase.State
 Kind = CreditCase.Kind
 DUE_WORKING_DAYS = 15
@@ -87,8 +101,8 @@ def _locked(case_id: int, *expected: str) -> CreditCase:
 
 def _store_figures(case: CreditCase, figures: CaseFigures) -> None:
     case.rating_before = figures.rating
-    case.level_before = figures.rating.level
-    case.score_before = figures.rating.score
+    case.level_before = figures.level_before
+    case.score_before = figures.score_before
     case.points_restored = None if figures.direct_d else figures.restored
     case.score_after = figures.score_after
     case.level_after = figures.level_after
@@ -106,6 +120,17 @@ def _figures(*, taxpayer, kind, year, corrections, on, case_id=None, applied_on=
             applied_on=applied_on,
             direct_d=direct_d,
         )
+    except ReviewOutsideWindow as exc:
+        first, last = review_window(year)
+        logger.warning(
+            "Review (fuhe) refused outside its window: taxpayer %s, year %s, filed %s, window %s to %s",
+            taxpayer.pk,
+            year,
+            applied_on or on,
+            first,
+            last,
+        )
+        raise CaseRefused(exc.reasons) from None
     except NotEligible as exc:
         raise CaseRefused(exc.reasons) from None
 
@@ -168,6 +193,7 @@ def credit_case_receive(
             created_by=_actor(actor),
             direct_d_cause=direct_d.cause if figures.direct_d else "",
             direct_d_cleared_on=direct_d.cleared_on if figures.direct_d else None,
+            linked_taxpayer_id=direct_d.linked_taxpayer_id if figures.direct_d else None,
         )
         _store_figures(case, figures)
         case.save()
@@ -292,8 +318,14 @@ def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], 
         on=on,
         case_id=case.pk,
         applied_on=case.received_on,
-        direct_d=DirectDClaim(case.direct_d_cause, case.direct_d_cleared_on) if case.direct_d_cause else None,
+        direct_d=DirectDClaim(case.direct_d_cause, case.direct_d_cleared_on, case.linked_taxpayer_id)
+        if case.direct_d_cause
+        else None,
     )
+    if figures.rating is None:
+        raise ApplicationError(
+            "复核在确定评价结果时办理：该年度的评价结果尚未导入，请导入后再作决定。", code="credit_review_unrated"
+        )
     _store_figures(case, figures)
     by_event = {item.event.pk: item for item in figures.items}
     for item in items:
@@ -320,3 +352,89 @@ def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], 
     transaction.on_commit(
         lambda: rating_changed.send(sender=CreditRating, taxpayer_id=taxpayer_id, level=level, effective_on=on)
     )
+
+
+# --- 非正常户 lifted: repair without application ----------------------------------------------------------------
+
+AUTOMATIC_CONTACT = "免申请修复"
+AUTOMATIC_REASON = "解除非正常户状态，按规定免申请修复"
+
+
+def non_normal_spells_track(*, today: dt.date | None = None) -> list[CreditCase]:
+    """The daily job's step: a spell opens for each taxpayer the registry now shows as 非正常户 and closes for each
+    no longer shown so (lifted on the morning it is seen; a 注销 is not a lifting). For each lifting on a day whose
+    rules repair without application (``NON_NORMAL_LIFT_REPAIR``), the direct D in force is repaired by the
+    scheduler; a repair the rules refuse is left to an officer, with the reason on the spell. Safe to run twice."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        now_abnormal = set(Taxpayer.objects.filter(status=Taxpayer.Status.ABNORMAL).values_list("pk", flat=True))
+        spells = {
+            spell.taxpayer_id: spell
+            for spell in NonNormalSpell.objects.select_for_update()
+            .filter(lifted_on__isnull=True)
+            .select_related("taxpayer")
+        }
+        seen = [NonNormalSpell(taxpayer_id=pk, seen_since=today) for pk in sorted(now_abnormal - spells.keys())]
+        NonNormalSpell.objects.bulk_create(seen)
+        ended = [spell for pk, spell in spells.items() if pk not in now_abnormal]
+        for spell in ended:
+            spell.lifted_on = today
+            if spell.taxpayer.status != Taxpayer.Status.NORMAL:
+                spell.note = f"状态变为“{spell.taxpayer.get_status_display()}”，不是解除非正常户"
+        NonNormalSpell.objects.bulk_update(ended, ["lifted_on", "note"])
+        if seen or ended:
+            record_event(
+                actor=None,
+                verb="credit_non_normal_track",
+                object_type="credit.nonnormalspell",
+                object_repr=f"{today:%Y-%m-%d}",
+                summary=f"非正常户状态：新发现 {len(seen)} 户，不再是非正常户 {len(ended)} 户",
+                changes={"seen": [s.taxpayer_id for s in seen], "ended": [s.taxpayer_id for s in ended]},
+            )
+    lifted = [s for s in ended if s.taxpayer.status == Taxpayer.Status.NORMAL]
+    return [case for spell in lifted if (case := _lifted_repair(spell, today)) is not None]
+
+
+def _lifted_repair(spell: NonNormalSpell, today: dt.date) -> CreditCase | None:
+    """Repair the direct D in force of a taxpayer whose 非正常户 status was lifted on ``today``, when the rules of
+    that day need no application. The D is taken to be the 非正常户's (40号 第二十条（八）; 2025年第12号
+    第十八条（九））: the registry holds no other cause of a direct D."""
+    if not NON_NORMAL_LIFT_REPAIR.covers(today) or NON_NORMAL_LIFT_REPAIR.at(today) != NON_NORMAL_LIFT_AUTOMATIC:
+        return None
+    rating = rating_in_force(spell.taxpayer_id, today)
+    if rating is None or rating.level != "D" or rating.score is not None:
+        return None
+    try:
+        with transaction.atomic():
+            case = credit_case_receive(
+                actor=None,
+                taxpayer=spell.taxpayer,
+                kind=Kind.REPAIR,
+                year=rating.year,
+                corrections={},
+                contact_name=AUTOMATIC_CONTACT,
+                contact_phone="—",
+                statement=AUTOMATIC_REASON,
+                received_on=today,
+                direct_d=DirectDClaim(CreditCase.DirectDCause.NON_NORMAL, today),
+            )
+            credit_case_review(actor=None, case_id=case.pk)
+            case = credit_case_decide(
+                actor=None,
+                case_id=case.pk,
+                granted_event_ids=[],
+                reason=f"{AUTOMATIC_REASON}（{NON_NORMAL_LIFT_REPAIR.citation_at(today)}）",
+                on=today,
+                direct_d_granted=True,
+            )
+    except ApplicationError as exc:
+        logger.warning(
+            "Automatic repair after a lifted non-normal status not applied: taxpayer %s, year %s: %s",
+            spell.taxpayer_id,
+            rating.year,
+            exc.code,
+        )
+        NonNormalSpell.objects.filter(pk=spell.pk).update(note=f"未自动修复，请人工办理：{exc.message}"[:200])
+        return None
+    NonNormalSpell.objects.filter(pk=spell.pk).update(repair_case=case)
+    return case

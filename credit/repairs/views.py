@@ -58,6 +58,9 @@ def case_detail(request, pk: int):
     actions = ACTIONS.get(case.state, ()) if can_act else ()
     context = {
         "case": case,
+        "review_window": selectors.review_window_of(case.received_on, case.year)
+        if case.kind == CreditCase.Kind.REVIEW
+        else None,
         "items": selectors.case_items(case),
         "transitions": selectors.case_transitions(case),
         "overdue": case.is_overdue(timezone.localdate()),
@@ -90,7 +93,8 @@ def case_new(request, pk: int):
     """登记申请: the year (``?year=``; ``?event=`` ticks one behaviour), the behaviours named and their correction
     dates; 试算 shows the rules' figures, 受理 registers the case."""
     taxpayer = selectors.taxpayer_for_case(user=request.user, pk=pk)
-    years = selectors.case_years(taxpayer)
+    today = timezone.localdate()
+    years = selectors.case_years(taxpayer, today)
     year_text = request.POST.get("year") or request.GET.get("year") or ""
     year = int(year_text) if year_text.isdigit() and int(year_text) in years else (years[0] if years else None)
     events = selectors.events_of_year(taxpayer, year) if year else []
@@ -133,6 +137,7 @@ def case_new(request, pk: int):
         "figures": figures,
         "reasons": reasons,
         "direct_d": bool(year) and selectors.is_direct_d(taxpayer, year),
+        "review_window": selectors.review_window_of(today, year),
         "direct_d_label": CreditCase.DirectDCause(form.direct_d().cause).label if figures and figures.direct_d else "",
     }
     return render(request, "credit/repairs/case_form.html", context, status=status)

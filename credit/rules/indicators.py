@@ -50,7 +50,19 @@ class Indicator:
 BANK_ACCOUNTS_NOT_ALL_REPORTED = "BANK-ACCOUNTS-NOT-ALL-REPORTED"
 BANK_ACCOUNT_REPORTED_LATE = "BANK-ACCOUNT-REPORTED-LATE"
 LOCAL_CODES = frozenset({BANK_ACCOUNTS_NOT_ALL_REPORTED, BANK_ACCOUNT_REPORTED_LATE})
-"""Our codes for rows whose official codes were not read; replace them once the annexes are."""
+"""Our codes for rows whose official codes were not read; replace them once the annexes are. Officers never see
+them: pages, messages and files show the indicator's Chinese name, and a file may name the row instead."""
+
+CODE_MAX_LENGTH = max(6, *(len(code) for code in LOCAL_CODES))
+"""The longest code an event may carry: six digits, or a local code."""
+
+_OFFICIAL_CODE = re.compile(r"\d{6}")
+
+
+def is_indicator_code(code: str) -> bool:
+    """An official six-digit code (010101) or one of ``LOCAL_CODES``: the shapes an event's indicator may take."""
+    return bool(_OFFICIAL_CODE.fullmatch(code)) or code in LOCAL_CODES
+
 
 OLD = f"{STA_2014_48}（{STA_2021_31} 附件2 所列代码）"
 NEW = f"{STA_2025_12} 附件1"

@@ -69,9 +69,31 @@ NOT_A_DEDUCTION_2014 = OptionSpec(
     default="cap_only",
 )
 
+RELATED_D_CLEAN_MONTHS = OptionSpec(
+    name="related_d_clean_months",
+    title="关联评价为D级的修复条件",
+    question=(
+        "因直接责任人员关联非正常户（040104）或D级纳税人（040105）被判为D级的，关联原因消除后即可修复"
+        "（江西税务在原因消除后自动修复），还是须申请前连续6个月无新增失信行为记录（2021年第31号 一（三））？"
+        "2025年办法的等待期未见。"
+    ),
+    choices={
+        "as_dated": "按申请日适用的规定：2019年第37号不设等待期，2021年第31号起须申请前连续6个月无新增失信行为记录",
+        "none": "关联原因消除即可修复，不设等待期",
+    },
+    default="as_dated",
+)
+
 OPTION_SPECS: dict[str, OptionSpec] = {
     spec.name: spec
-    for spec in (TRANSITION_2025, CONSECUTIVE_A_BONUS, OVERALL_REPAIR, AMOUNT_THRESHOLD, NOT_A_DEDUCTION_2014)
+    for spec in (
+        TRANSITION_2025,
+        CONSECUTIVE_A_BONUS,
+        OVERALL_REPAIR,
+        AMOUNT_THRESHOLD,
+        NOT_A_DEDUCTION_2014,
+        RELATED_D_CLEAN_MONTHS,
+    )
 }
 
 
@@ -82,6 +104,7 @@ class Options:
     overall_repair: str = OVERALL_REPAIR.default
     amount_threshold: str = AMOUNT_THRESHOLD.default
     not_a_deduction_2014: str = NOT_A_DEDUCTION_2014.default
+    related_d_clean_months: str = RELATED_D_CLEAN_MONTHS.default
 
     def as_dict(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

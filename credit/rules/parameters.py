@@ -341,3 +341,68 @@ RE_EVALUATION_WINDOW = Parameter(
 )
 """The first results set under the 2025 rules are the 2025 year's, on 2026-04-01; results set before then are
 objected to under 40号 until the end of the year they were set."""
+
+# --- objections before the result (复核) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewWindow:
+    """复核: the month of the year after the evaluation year in which it is filed (day 1 to the month's end)."""
+
+    month: int
+
+    def bounds(self, year: int) -> tuple[date, date]:
+        first = date(year + 1, self.month, 1)
+        following = date(year + 1 + self.month // 12, self.month % 12 + 1, 1)
+        return first, date.fromordinal(following.toordinal() - 1)
+
+
+REVIEW_WINDOW = Parameter(
+    "review_window",
+    "复核 of a year's indicators is filed in March of the next year and handled when the results are set in April",
+    (
+        Version(
+            OLD_FROM,
+            date(2026, 3, 31),
+            ReviewWindow(3),
+            f"{STA_2014_40} 第二十三条（每年4月确定上一年度评价结果）；"
+            "《纳税信用复评（核）申请表》（评价年度次年3月提出复核）",
+        ),
+        Version(
+            date(2026, 4, 1),
+            None,
+            ReviewWindow(3),
+            f"{STA_2025_12} 附件4《纳税缴费信用复评（核）申请表》（评价年度次年3月提出复核，4月确定结果时处理）",
+        ),
+    ),
+)
+"""Keyed by the evaluation date of the year under review (1 April of the next year): the 2024 year is reviewed
+under the 2014 rules in March 2025, the 2025 year under the 2025 rules in March 2026 (the March 复核 is still
+offered, 上海税务 2025)."""
+
+# --- a 非正常户 lifted (key: the day the status was lifted) ---------------------------------------------
+
+NON_NORMAL_LIFT_ON_APPLICATION = "on_application"
+NON_NORMAL_LIFT_AUTOMATIC = "automatic"
+
+NON_NORMAL_LIFT_REPAIR = Parameter(
+    "non_normal_lift_repair",
+    "whether lifting the 非正常户 status repairs the direct D given for it on application or without one",
+    (
+        Version(
+            date(2020, 1, 1),
+            OLD_TO,
+            NON_NORMAL_LIFT_ON_APPLICATION,
+            f"{STA_2019_37} 一（三）；{STA_2021_31} 附件2（解除非正常户后申请修复，不得评为A级）",
+        ),
+        Version(
+            NEW_SYSTEM_FROM,
+            None,
+            NON_NORMAL_LIFT_AUTOMATIC,
+            f"{STA_2025_12} 第二十四条（免申请修复：解除非正常户状态后重新评价，不得评为A级）",
+        ),
+    ),
+)
+"""The 2025 list of repairs without application (纠正在3日内的、非正常户解除的、尚未纳入评价的) is read in a
+secondary summary only; the rest of the 2025 direct-D repair conditions were not read, so the automatic repair
+keeps the old once-a-year and 12-clean-months limits and leaves to an officer what they refuse."""

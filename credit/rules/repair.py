@@ -5,7 +5,7 @@ day the behaviour was entered as a dishonesty record; the 2025 bands 3/30/90 day
 way). What a band restores is its share of the deduction, 100 % for the amount-rule indicators when
 the tax involved is small (1,000 yuan before 2025-07, 2,000 yuan after), never more than the
 deduction. Corrections after the last band (old rules: after the end of the year after the record)
-restore nothing.
+restore nothing. Also the windows of the objections: 复核 before a year's result, 复评 after it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .indicators import Indicator
-from .parameters import RE_EVALUATION_SAME_YEAR, RE_EVALUATION_WINDOW, RepairBand, RepairStandard, evaluation_date
+from .parameters import (
+    RE_EVALUATION_SAME_YEAR,
+    RE_EVALUATION_WINDOW,
+    REVIEW_WINDOW,
+    RepairBand,
+    RepairStandard,
+    evaluation_date,
+)
 
 TENTH = Decimal("0.1")
 ZERO = Decimal(0)
@@ -105,3 +112,9 @@ def re_evaluation_deadline(rated_on: date) -> date:
     if RE_EVALUATION_WINDOW.at(rated_on) == RE_EVALUATION_SAME_YEAR:
         return date(rated_on.year, 12, 31)
     return evaluation_date(rated_on.year) - timedelta(days=1)
+
+
+def review_window(year: int) -> tuple[date, date]:
+    """The first and last day a 复核 of ``year``'s indicators may be filed: March of the next year, both days
+    included (the rule in force on the year's evaluation date)."""
+    return REVIEW_WINDOW.at(evaluation_date(year)).bounds(year)

@@ -28,6 +28,7 @@ from notify.services import SmsRejected, sms_enqueue
 from taxpayers.models import Taxpayer
 
 from ..models import CreditContact, CreditPrediction, DishonestyEvent
+from ..repairs.services import non_normal_spells_track
 from ..rules import Assessment, CaseError, Evaluation, Event, TaxpayerFacts, assess
 from ..selectors import rating_in_force_sql
 from ..services import late_returns_derive
@@ -66,8 +67,10 @@ class PredictionRun:
 
 
 def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
-    """The daily job: derive the late returns from the returns held, then predict every taxpayer's rating."""
+    """The daily job: follow the 非正常户 status (a lifting repairs without application where the rules say so),
+    derive the late returns from the returns held, then predict every taxpayer's rating."""
     today = today or timezone.localdate()
+    non_normal_spells_track(today=today)
     late_returns_derive(today=today)
     return credit_predictions_refresh(today=today)
 

@@ -43,6 +43,7 @@ from credit.banktax.services import banktax_loan_record, banktax_outreach_record
 from credit.bulk import PastEvent, dishonesty_events_backfill
 from credit.models import BankTaxOutreach, CreditCase, CreditContact, CreditRating, DishonestyEvent, RatingBasis
 from credit.repairs import services as cases
+from credit.rules.repair import review_window
 from credit.selectors import rating_in_force, with_rating_in_force
 from credit.warnings.selectors import warning_list
 from credit.warnings.services import credit_contact_record, credit_warnings_daily
@@ -178,8 +179,10 @@ def _drive_case(plan, taxpayer: Taxpayer, events: list[DishonestyEvent], receive
 
 
 def _cases(today: dt.date, seed: int, officer, result: CreditSeedResult, planned) -> None:
-    for plan, (taxpayer_id, _, corrected) in zip(CASE_PLAN, planned, strict=False):
+    for plan, (taxpayer_id, rating, corrected) in zip(CASE_PLAN, planned, strict=False):
         received_on = max(today - dt.timedelta(days=plan[2]), corrected + dt.timedelta(days=1))
+        if plan[0] == "review":  # 复核 is filed in March of the year after the rated year, before its result is set
+            received_on = review_window(rating.year)[0] + dt.timedelta(days=plan[2] // 5)
         if received_on > today:
             continue  # rated too recently for a repair to have been applied for
         events = list(

@@ -36,7 +36,6 @@ from ..rules.parameters import NON_NORMAL_LIFT_AUTOMATIC, NON_NORMAL_LIFT_REPAIR
 from ..rules.repair import review_window
 from ..selectors import rating_in_force
 from ..signals import rating_changed
-from ..warnings.services import credit_prediction_refresh
 from .figures import CaseFigures, DirectDClaim, NotEligible, ReviewOutsideWindow, case_figures
 
 logger = logging.getLogger(__name__)
@@ -348,6 +347,9 @@ def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], 
         raise ConflictError("该评价年度当日已有一条评价结果，请次日再作决定。") from None
     taxpayer_id, level = case.taxpayer_id, figures.level_after
     # After commit, one taxpayer: its prediction (the 工作台's 现行 and predicted counts) at once, not next morning.
+    # Imported here: the daily warnings job imports this module for its automatic repairs.
+    from ..warnings.services import credit_prediction_refresh
+
     transaction.on_commit(lambda: credit_prediction_refresh(taxpayer_id=taxpayer_id), robust=True)
     transaction.on_commit(
         lambda: rating_changed.send(sender=CreditRating, taxpayer_id=taxpayer_id, level=level, effective_on=on)

@@ -136,15 +136,14 @@ def events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, lis
     """taxpayer id → its events recorded in ``year`` up to ``today``, in record order, each as (id, indicator,
     recorded_on, tax, amount, corrected_on, no_penalty), for the ids ``lo`` … ``hi``."""
     events = defaultdict(list)
-    sql = (
-        "SELECT taxpayer_id, id, indicator, recorded_on, tax, amount, corrected_on, no_penalty "  # noqa: S608
-        f"FROM {DishonestyEvent._meta.db_table} WHERE taxpayer_id BETWEEN %s AND %s "
-        "AND recorded_on BETWEEN %s AND %s ORDER BY taxpayer_id, recorded_on, id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [lo, hi, dt.date(year, 1, 1), today])
-        for row in cursor.fetchall():
-            events[row[0]].append(row[1:])
+    for row in (
+        DishonestyEvent.objects.filter(
+            taxpayer_id__gte=lo, taxpayer_id__lte=hi, recorded_on__range=(dt.date(year, 1, 1), today)
+        )
+        .order_by("taxpayer_id", "recorded_on", "pk")
+        .values_list("taxpayer_id", "pk", "indicator", "recorded_on", "tax", "amount", "corrected_on", "no_penalty")
+    ):
+        events[row[0]].append(row[1:])
     return events
 
 

@@ -259,8 +259,13 @@ def main() -> None:
         f"{_events_of_year(args.today)}; build {build:.1f} s\n"
         f"derive late returns {first['derive_s']:.2f} s (CPU {first['derive_cpu_s']:.2f} s); "
         f"prediction {seconds:.2f} s (CPU {first['predict_cpu_s']:.2f} s, {run.predicted / seconds:.0f}/s), "
-        f"rows written {run.predicted}, refused {run.failed}"
-        + (f"; again over its rows {again['predict_s']:.2f} s (CPU {again['predict_cpu_s']:.2f} s)" if again else "")
+        f"rows predicted {run.predicted}, written {run.written}, refused {run.failed}"
+        + (
+            f"; again over its rows {again['predict_s']:.2f} s (CPU {again['predict_cpu_s']:.2f} s, "
+            f"rows written {again['run'].written})"
+            if again
+            else ""
+        )
         + f"\none statement reading the same rows {statement:.2f} s; ratio prediction/statement "
         f"{seconds / statement:.1f} (with the derivation {(first['derive_s'] + seconds) / statement:.1f}); "
         f"peak RSS {peak:.0f} MiB"

@@ -63,6 +63,7 @@ class PredictionRun:
     year: int
     predicted: int
     failed: int  # taxpayers whose events the rules refused (an unknown indicator): logged, left as they were
+    written: int = 0  # rows inserted or changed (an unchanged prediction is not written again)
 
 
 def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
@@ -81,7 +82,7 @@ def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 20_
     in one upsert: the statements grow with the chunks, never with the taxpayers' events."""
     today = today or timezone.localdate()
     year = today.year
-    predicted = failed = 0
+    predicted = failed = written = 0
     now = timezone.now()
     registered = Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk")
     assessed: dict[tuple, _Predicted | None] = {}
@@ -89,10 +90,10 @@ def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 20_
     while taxpayers := list(registered.filter(pk__gt=after).values_list("pk", "registered_on")[:chunk]):
         after = taxpayers[-1][0]
         rows, refused = _predict_chunk(taxpayers, year=year, today=today, assessed=assessed)
-        _predictions_upsert(rows, now)
+        written += _predictions_upsert(rows, now)
         predicted += len(rows)
         failed += refused
-    return PredictionRun(year=year, predicted=predicted, failed=failed)
+    return PredictionRun(year=year, predicted=predicted, failed=failed, written=written)
 
 
 def _predict_chunk(
@@ -216,24 +217,28 @@ def _warning_tail(points: str, deadline: dt.date | None) -> str:
     return ", " + json.dumps({"points": points, "deadline": deadline.isoformat() if deadline else None})[1:]
 
 
-def _predictions_upsert(rows: list[tuple], now: dt.datetime) -> None:
+def _predictions_upsert(rows: list[tuple], now: dt.datetime) -> int:
     """Write the chunk's rows in one transaction, a row per taxpayer and year, updated in place (its id kept)
-    when it exists: on PostgreSQL COPY into a temporary table and one INSERT … ON CONFLICT DO UPDATE from it,
-    elsewhere a multi-row INSERT … ON CONFLICT DO UPDATE per batch."""
+    when it exists and its prediction changed: on PostgreSQL COPY into a temporary table and one INSERT … ON
+    CONFLICT DO UPDATE from it, elsewhere a multi-row INSERT … ON CONFLICT DO UPDATE per batch."""
     if not rows:
-        return
+        return 0
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _copy_upsert(cursor, rows, now)
-        else:
-            _values_upsert(cursor, rows, now)
+            return _copy_upsert(cursor, rows, now)
+        return _values_upsert(cursor, rows, now)
 
 
 UPSERT_SET = ", ".join(f"{name} = EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:])
+# A row whose prediction is unchanged is left as it is (the next day's job writes only what moved): its
+# ``computed_at`` says when the prediction last changed.
+UPSERT_SET += " WHERE " + " OR ".join(
+    f"{CreditPrediction._meta.db_table}.{name} IS DISTINCT FROM EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:-1]
+)
 BATCH_TABLE = "credit_prediction_batch"
 
 
-def _copy_upsert(cursor, rows: list[tuple], now: dt.datetime) -> None:
+def _copy_upsert(cursor, rows: list[tuple], now: dt.datetime) -> int:
     table, columns = CreditPrediction._meta.db_table, PREDICTION_COLUMNS[:-1]
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} ON COMMIT DELETE ROWS AS "  # noqa: S608 - _meta only
@@ -247,6 +252,7 @@ def _copy_upsert(cursor, rows: list[tuple], now: dt.datetime) -> None:
         f"FROM {BATCH_TABLE} ON CONFLICT (taxpayer_id, year) DO UPDATE SET {UPSERT_SET}",
         [now],
     )
+    return cursor.rowcount
 
 
 def _copy_text(value) -> str:
@@ -256,10 +262,11 @@ def _copy_text(value) -> str:
     return value.replace("\\", "\\\\") if isinstance(value, str) else str(value)
 
 
-def _values_upsert(cursor, rows: list[tuple], now: dt.datetime) -> None:
+def _values_upsert(cursor, rows: list[tuple], now: dt.datetime) -> int:
     ops, width = connection.ops, len(PREDICTION_COLUMNS)
     now = ops.adapt_datetimefield_value(now)
     batch = min(1000, (connection.features.max_query_params or 1_000_000) // width)
+    written = 0
     for start in range(0, len(rows), batch):
         part = rows[start : start + batch]
         values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
@@ -268,6 +275,8 @@ def _values_upsert(cursor, rows: list[tuple], now: dt.datetime) -> None:
             f"VALUES {values} ON CONFLICT (taxpayer_id, year) DO UPDATE SET {UPSERT_SET}",
             [v for row in part for v in (*row[:8], ops.adapt_datefield_value(row[8]), *row[9:], now)],
         )
+        written += cursor.rowcount
+    return written
 
 
 # --- outreach ----------------------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 the warning SMS through the outbox (never twice for the same behaviour) and the contacts the officer records.
 
 The prediction reads, per chunk of taxpayers, the events recorded in the evaluation year in one query and the
-ratings in force in one query, then calls ``credit.rules.assess`` in memory for each taxpayer: a bounded number of
-statements whatever the number of taxpayers.
+ratings in force in one query, then calls ``credit.rules.assess`` in memory once per distinct set of inputs
+(taxpayers without events, or with the same behaviours on the same days, share one assessment), and writes the
+chunk with COPY and one INSERT … ON CONFLICT that leaves unchanged predictions alone: a bounded number of
+statements whatever the number of taxpayers, and the next day's job writes only what moved.
 """
 
 from __future__ import annotations

@@ -15,12 +15,18 @@ amount-rule indicators. No VAT returns: the derivation of late returns reads non
 
 Then the two steps of ``credit_warnings_daily`` — ``late_returns_derive`` and ``credit_predictions_refresh``, the
 product code — timed apart, and unless ``--once`` a second run over the rows the first wrote (the next day's
-job: the predictions are upserted). Then the floor: ONE statement that reads the same rows — every registered
-taxpayer, its rating in force (``rating_in_force_sql``) and its events of the year, aggregated per taxpayer and
-fetched in full through a server-side cursor — and the ratio prediction/statement. Seconds are wall-clock,
-with this process's CPU seconds beside them (on a shared machine the wall clock also counts the others' work);
-peak memory is the max RSS of this process (the database server's is its own). ``--profile F`` writes a
-cProfile of the first prediction. ``--build-only`` builds and keeps the data; ``--reuse`` predicts it again.
+job: the predictions are upserted, an unchanged one not written again; the rows written are counted). Then the
+floor: ONE statement that reads the same rows — every registered taxpayer, its rating in force
+(``rating_in_force_sql``) and its events of the year, aggregated per taxpayer and fetched in full through a
+server-side cursor — and the ratio prediction/statement. Seconds are wall-clock, with this process's CPU seconds
+beside them (on a shared machine the wall clock also counts the others' work); peak memory is the max RSS of this
+process (the database server's is its own). ``--profile F`` writes a cProfile of the first prediction.
+``--build-only`` builds and keeps the data; ``--reuse`` predicts it again.
+
+Last figures (1,000,000 taxpayers, 5,000,000 events, a 2-core machine shared with other work):
+before the memoised inputs, COPY and unchanged rows left alone: prediction 2,618 s wall / 434 s CPU, the statement
+54 s, ratio 48 (under heavy load); after: prediction 912 s wall / 185 s CPU, the next day's 611 s / 200 s CPU
+with 0 rows written, the statement 61 s, ratio 14.9 (load average about 8).
 """
 
 import argparse
@@ -259,8 +265,13 @@ def main() -> None:
         f"{_events_of_year(args.today)}; build {build:.1f} s\n"
         f"derive late returns {first['derive_s']:.2f} s (CPU {first['derive_cpu_s']:.2f} s); "
         f"prediction {seconds:.2f} s (CPU {first['predict_cpu_s']:.2f} s, {run.predicted / seconds:.0f}/s), "
-        f"rows written {run.predicted}, refused {run.failed}"
-        + (f"; again over its rows {again['predict_s']:.2f} s (CPU {again['predict_cpu_s']:.2f} s)" if again else "")
+        f"rows predicted {run.predicted}, written {run.written}, refused {run.failed}"
+        + (
+            f"; again over its rows {again['predict_s']:.2f} s (CPU {again['predict_cpu_s']:.2f} s, "
+            f"rows written {again['run'].written})"
+            if again
+            else ""
+        )
         + f"\none statement reading the same rows {statement:.2f} s; ratio prediction/statement "
         f"{seconds / statement:.1f} (with the derivation {(first['derive_s'] + seconds) / statement:.1f}); "
         f"peak RSS {peak:.0f} MiB"

@@ -1,8 +1,9 @@
 """信用预警 data: the daily prediction of each taxpayer's score and level for the current evaluation year, and the
 contacts (短信、电话、上门辅导) the credit officer makes with a taxpayer about its rating.
 
-A prediction is one row per taxpayer and year, rewritten by each run of the daily job (an upsert: running it twice
-leaves the same rows). A contact is never rewritten: each SMS, call or visit adds a row with its outcome.
+A prediction is one row per taxpayer and year, upserted by each run of the daily job (running it twice leaves the
+same rows; a row whose prediction did not move is not written again). A contact is never rewritten: each SMS, call
+or visit adds a row with its outcome.
 """
 
 from django.conf import settings
@@ -15,8 +16,9 @@ from .records import DishonestyEvent
 
 
 class CreditPrediction(models.Model):
-    """The rating ``taxpayer`` would get for ``year`` if the year ended as known at ``computed_at``
-    (``credit.rules.assess``), with what correcting its open behaviours would restore.
+    """The rating ``taxpayer`` would get for ``year`` if the year ended as known at the daily job's last run
+    (``credit.rules.assess``), with what correcting its open behaviours would restore; ``computed_at`` is when
+    the prediction last changed.
 
     ``warnings`` holds the rules' warnings, most points first: indicator, its name, the event's record date and
     id, the points at stake and the date by which a correction restores them (null: no date)."""

@@ -98,16 +98,25 @@ def test_the_job_predicts_what_the_rules_assess(county):
     assert CreditPrediction.objects.get(taxpayer=county["b_risk"]).level == "C"
 
 
+def _state():
+    return {
+        p.taxpayer_id: (p.pk, p.score, p.level, p.warnings, p.deadline, p.computed_at)
+        for p in CreditPrediction.objects.all()
+    }
+
+
 def test_running_twice_gives_the_same_rows(county):
     services.credit_predictions_refresh(today=TODAY)
-    first = {p.taxpayer_id: (p.pk, p.score, p.level, p.warnings, p.deadline) for p in CreditPrediction.objects.all()}
+    first = _state()
     _event(county["b_safe"], "010103", dt.date(2026, 6, 2))  # a new behaviour moves that one prediction only
-    services.credit_predictions_refresh(today=TODAY)
-    second = {p.taxpayer_id: (p.pk, p.score, p.level, p.warnings, p.deadline) for p in CreditPrediction.objects.all()}
+    run = services.credit_predictions_refresh(today=TODAY)
+    second = _state()
+    assert (run.predicted, run.written) == (6, 1)
     assert first.keys() == second.keys() and CreditPrediction.objects.count() == 6
     changed = {pk for pk in first if first[pk] != second[pk]}
-    assert changed == {county["b_safe"].pk}
+    assert changed == {county["b_safe"].pk}  # the others not even written again (their computed_at stays)
     assert first[county["b_safe"].pk][0] == second[county["b_safe"].pk][0]  # updated in place
+    assert first[county["b_safe"].pk][5] < second[county["b_safe"].pk][5]
 
 
 def test_the_job_runs_a_bounded_number_of_statements(county, org):

@@ -11,9 +11,12 @@ officer's 工作台 and who a warning SMS can reach.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -22,7 +25,8 @@ from notify.models import OptOut
 from notify.services import SmsRejected, check_mobile
 from taxpayers.models import CreditLevel, EnterpriseSize
 
-from ..models import CreditContact, CreditPrediction
+from ..models import CreditContact, CreditPrediction, DishonestyEvent
+from ..selectors import rating_in_force_sql
 
 AT_RISK = Q(current_level="A") & ~Q(level="A") | Q(current_level="B", level__in=("C", "D"))
 TO_FOLLOW = Q(current_level__in=("C", "D"))
@@ -115,6 +119,32 @@ def warning_counts(*, user) -> WarningCounts:
     current = dict(predictions.order_by().values_list("current_level").annotate(n=Count("pk")))
     predicted = dict(predictions.order_by().values_list("level").annotate(n=Count("pk")))
     return WarningCounts(year=prediction_year(), current=current, predicted=predicted, **totals)
+
+
+# --- what the daily prediction reads (a chunk of taxpayers by id range, one statement each) ----------------------
+
+
+def ratings_in_force(lo: int, hi: int, today: dt.date) -> dict[int, tuple]:
+    """taxpayer id → (level, score, year) of the rating in force on ``today``, for the ids ``lo`` … ``hi``."""
+    sql = rating_in_force_sql(today, where="taxpayer_id BETWEEN %(lo)s AND %(hi)s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"lo": lo, "hi": hi})
+        return {taxpayer_id: (level, score, year) for taxpayer_id, level, score, year, _, _ in cursor.fetchall()}
+
+
+def events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, list[tuple]]:
+    """taxpayer id → its events recorded in ``year`` up to ``today``, in record order, each as (id, indicator,
+    recorded_on, tax, amount, corrected_on, no_penalty), for the ids ``lo`` … ``hi``."""
+    events = defaultdict(list)
+    for row in (
+        DishonestyEvent.objects.filter(
+            taxpayer_id__gte=lo, taxpayer_id__lte=hi, recorded_on__range=(dt.date(year, 1, 1), today)
+        )
+        .order_by("taxpayer_id", "recorded_on", "pk")
+        .values_list("taxpayer_id", "pk", "indicator", "recorded_on", "tax", "amount", "corrected_on", "no_penalty")
+    ):
+        events[row[0]].append(row[1:])
+    return events
 
 
 def contacts_of(taxpayer_id: int, *, limit: int = 50) -> list[CreditContact]:

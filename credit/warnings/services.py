@@ -3,15 +3,19 @@ and one taxpayer's after a decision changed its rating, the warning SMS through 
 behaviour) and the contacts the officer records.
 
 The prediction reads, per chunk of taxpayers, the events recorded in the evaluation year in one query and the
-ratings in force in one query, then calls ``credit.rules.assess`` in memory for each taxpayer: a bounded number of
-statements whatever the number of taxpayers.
+ratings in force in one query, then calls ``credit.rules.assess`` in memory once per distinct set of inputs
+(taxpayers without events, or with the same behaviours on the same days, share one assessment), and writes the
+chunk with COPY and one INSERT … ON CONFLICT that leaves unchanged predictions alone: a bounded number of
+statements whatever the number of taxpayers, and the next day's job writes only what moved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
+import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,12 +31,11 @@ from notify.selectors import sendable_template
 from notify.services import SmsRejected, sms_enqueue
 from taxpayers.models import Taxpayer
 
-from ..models import CreditContact, CreditPrediction, DishonestyEvent
+from ..models import CreditContact, CreditPrediction
 from ..repairs.services import non_normal_spells_track
-from ..rules import Assessment, CaseError, Evaluation, Event, TaxpayerFacts, assess
-from ..selectors import rating_in_force_sql
+from ..rules import Assessment, CaseError, CreditWarning, Evaluation, Event, TaxpayerFacts, assess
 from ..services import late_returns_derive
-from .selectors import SmsTarget, sms_targets
+from .selectors import SmsTarget, events_of_year, ratings_in_force, sms_targets
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class PredictionRun:
     year: int
     predicted: int
     failed: int  # taxpayers whose events the rules refused (an unknown indicator): logged, left as they were
+    written: int = 0  # rows inserted or changed (an unchanged prediction is not written again)
 
 
 def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
@@ -75,7 +79,7 @@ def credit_warnings_daily(*, today: dt.date | None = None) -> PredictionRun:
     return credit_predictions_refresh(today=today)
 
 
-def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 5000) -> PredictionRun:
+def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 20_000) -> PredictionRun:
     """Predict the current evaluation year (the calendar year of ``today``) for every taxpayer still registered;
     one row per taxpayer and year, upserted: running it again gives the same rows.
 
@@ -84,18 +88,18 @@ def credit_predictions_refresh(*, today: dt.date | None = None, chunk: int = 500
     in one upsert: the statements grow with the chunks, never with the taxpayers' events."""
     today = today or timezone.localdate()
     year = today.year
-    predicted = failed = 0
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    predicted = failed = written = 0
+    now = timezone.now()
     registered = Taxpayer.objects.exclude(status=Taxpayer.Status.DEREGISTERED).order_by("pk")
-    assessed: dict[Evaluation, Assessment] = {}
+    assessed: dict[tuple, _Predicted | None] = {}
     after = 0
     while taxpayers := list(registered.filter(pk__gt=after).values_list("pk", "registered_on")[:chunk]):
         after = taxpayers[-1][0]
-        rows, refused = _predict_chunk(taxpayers, year=year, today=today, now=now, assessed=assessed)
-        _predictions_upsert(rows)
+        rows, refused = _predict_chunk(taxpayers, year=year, today=today, assessed=assessed)
+        written += _predictions_upsert(rows, now)
         predicted += len(rows)
         failed += refused
-    return PredictionRun(year=year, predicted=predicted, failed=failed)
+    return PredictionRun(year=year, predicted=predicted, failed=failed, written=written)
 
 
 def credit_prediction_refresh(*, taxpayer_id: int, today: dt.date | None = None) -> bool:
@@ -111,92 +115,59 @@ def credit_prediction_refresh(*, taxpayer_id: int, today: dt.date | None = None)
     )
     if taxpayer is None:
         return False
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows, _ = _predict_chunk([taxpayer], year=today.year, today=today, now=now, assessed={})
-    _predictions_upsert(rows)
+    rows, _ = _predict_chunk([taxpayer], year=today.year, today=today, assessed={})
+    _predictions_upsert(rows, timezone.now())
     return bool(rows)
 
 
-def _predictions_upsert(rows: list[tuple]) -> None:
-    """Write the chunk's rows (``PREDICTION_COLUMNS`` order) in one transaction, a multi-row INSERT … ON CONFLICT
-    DO UPDATE per batch: a row per taxpayer and year, updated in place (its id kept) when it exists."""
-    if not rows:
-        return
-    table = CreditPrediction._meta.db_table
-    width = len(PREDICTION_COLUMNS)
-    batch = min(1000, (connection.features.max_query_params or 1_000_000) // width)
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:])
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            part = rows[start : start + batch]
-            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(PREDICTION_COLUMNS)}) VALUES {values} "  # noqa: S608 - _meta only
-                f"ON CONFLICT (taxpayer_id, year) DO UPDATE SET {updates}",
-                [value for row in part for value in row],
-            )
-
-
-def _ratings_in_force(lo: int, hi: int, today: dt.date) -> dict[int, tuple]:
-    """taxpayer id → (level, score, year) of the rating in force on ``today``: one statement for the chunk."""
-    sql = rating_in_force_sql(today, where="taxpayer_id BETWEEN %(lo)s AND %(hi)s")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"lo": lo, "hi": hi})
-        return {taxpayer_id: (level, score, year) for taxpayer_id, level, score, year, _, _ in cursor.fetchall()}
-
-
-def _events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, list[tuple]]:
-    """taxpayer id → its event rows recorded in ``year`` up to ``today``, in record order: one statement."""
-    events = defaultdict(list)
-    for row in (
-        DishonestyEvent.objects.filter(
-            taxpayer_id__gte=lo, taxpayer_id__lte=hi, recorded_on__range=(dt.date(year, 1, 1), today)
-        )
-        .order_by("taxpayer_id", "recorded_on", "pk")
-        .values_list("pk", "taxpayer_id", "indicator", "recorded_on", "tax", "amount", "corrected_on", "no_penalty")
-    ):
-        events[row[1]].append(row)
-    return events
-
-
 def _predict_chunk(
-    taxpayers: list[tuple[int, dt.date]], *, year: int, today: dt.date, now, assessed: dict
+    taxpayers: list[tuple[int, dt.date]], *, year: int, today: dt.date, assessed: dict
 ) -> tuple[list[tuple], int]:
-    """The predictions of the chunk's taxpayers ((id, registered_on), ascending ids) and how many were refused.
+    """The rows of the chunk's taxpayers ((id, registered_on), ascending ids; ``PREDICTION_COLUMNS`` but
+    ``computed_at``, the warnings as JSON text) and how many were refused.
 
     ``assess`` is pure, and many taxpayers bring it the same inputs (no events and the same rating; a late return
-    recorded the day after the same deadline): each evaluation's assessment is kept in ``assessed`` (emptied
-    when it reaches ``ASSESSED_KEPT``) and shared."""
+    recorded the day after the same deadline): keyed on those inputs as read (``_inputs_key``), each assessment's
+    part of the row is kept in ``assessed`` (emptied when it reaches ``ASSESSED_KEPT``) and shared; the event
+    ids, the count of open events and the current level are each taxpayer's own."""
     lo, hi = taxpayers[0][0], taxpayers[-1][0]
-    events = _events_of_year(lo, hi, year, today)
-    ratings = _ratings_in_force(lo, hi, today)
+    events = events_of_year(lo, hi, year, today)
+    ratings = ratings_in_force(lo, hi, today)
     rows, refused = [], 0
     for taxpayer_id, registered_on in taxpayers:
         current, event_rows = ratings.get(taxpayer_id), events.get(taxpayer_id, ())
-        evaluation = _evaluation(year, today, current, registered_on, event_rows)
-        assessment = assessed.get(evaluation)
-        if assessment is None:
-            try:
-                assessment = assess(evaluation)
-            except CaseError:
-                logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
-                refused += 1
-                continue
+        key = _inputs_key(year, current, registered_on, event_rows)
+        if key in assessed:
+            predicted = assessed[key]
+        else:
+            predicted = _assessed(key, year, today)
             if len(assessed) >= ASSESSED_KEPT:
                 assessed.clear()
-            assessed[evaluation] = assessment
-        rows.append(_prediction(taxpayer_id, year, current, assessment, event_rows, now))
+            assessed[key] = predicted
+        if predicted is None:
+            logger.warning("credit_prediction_refused", extra={"taxpayer_id": taxpayer_id, "year": year})
+            refused += 1
+            continue
+        rows.append(predicted.row(taxpayer_id, year, current, event_rows))
     return rows, refused
 
 
-def _evaluation(year: int, today: dt.date, current, registered_on, event_rows) -> Evaluation:
+def _inputs_key(year: int, current, registered_on, event_rows) -> tuple:
+    """Everything ``assess`` reads for one taxpayer, as plain values: (previous level, previous D's kind, first
+    tax matter, the events without their ids). Two taxpayers with the same key get the same assessment."""
     previous_level = previous_d_kind = None
     if current is not None and current[2] == year - 1:
         previous_level = current[0]
         if previous_level == "D":
             previous_d_kind = "score" if current[1] is not None else "direct"
     first_matter = registered_on if registered_on and registered_on.year == year else None
-    return Evaluation(
+    return previous_level, previous_d_kind, first_matter, tuple(row[1:] for row in event_rows)
+
+
+def _assessed(key: tuple, year: int, today: dt.date) -> _Predicted | None:
+    """The rules' assessment of ``key``'s inputs as the shared part of a row; None when the rules refuse them."""
+    previous_level, previous_d_kind, first_matter, events = key
+    evaluation = Evaluation(
         year=year,
         as_of=today,
         taxpayer=TaxpayerFacts(
@@ -204,44 +175,132 @@ def _evaluation(year: int, today: dt.date, current, registered_on, event_rows) -
         ),
         events=tuple(
             Event(indicator, recorded_on, tax or None, amount, corrected_on, no_penalty)
-            for _, _, indicator, recorded_on, tax, amount, corrected_on, no_penalty in event_rows
+            for indicator, recorded_on, tax, amount, corrected_on, no_penalty in events
         ),
     )
+    try:
+        assessment = assess(evaluation)
+    except CaseError:
+        return None
+    return _Predicted.of(assessment)
 
 
-def _prediction(taxpayer_id, year, current, assessment, event_rows, now) -> tuple:
-    """One row of ``PREDICTION_COLUMNS``, its values adapted for the database (``now`` already is)."""
-    open_ids = {}
-    for pk, _, indicator, recorded_on, _, _, corrected_on, _ in event_rows:
-        if corrected_on is None:
-            open_ids.setdefault((indicator, recorded_on), pk)
-    warnings = [
-        {
-            "indicator": w.indicator,
-            "indicator_name": w.indicator_name,
-            "recorded_on": w.recorded_on.isoformat(),
-            "event_id": open_ids.get((w.indicator, w.recorded_on)),
-            "points": str(w.points_at_stake),
-            "deadline": w.deadline.isoformat() if w.deadline else None,
-        }
-        for w in assessment.warnings
-    ]
-    deadlines = [w.deadline for w in assessment.warnings if w.deadline is not None]
-    ops = connection.ops
-    return (
-        taxpayer_id,
-        year,
-        current[0] if current else "",
-        assessment.score,
-        assessment.level,
-        assessment.score_if_all_repaired_now,
-        assessment.level_if_all_repaired_now,
-        max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
-        ops.adapt_datefield_value(min(deadlines)) if deadlines else None,
-        len(open_ids),
-        ops.adapt_json_value(warnings, None),
-        now,
+@dataclass(frozen=True)
+class _Predicted:
+    """The part of a prediction row that follows from the assessment alone, the warnings as JSON text in two
+    pieces each, around the id of the taxpayer's own open event (the same text ``json.dumps`` writes)."""
+
+    values: tuple  # score, level, score_if_repaired, level_if_repaired, points_at_stake, deadline
+    warnings: tuple[tuple[str, dt.date, str, str], ...]  # indicator, record date, JSON before and after the id
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> _Predicted:
+        deadlines = [w.deadline for w in assessment.warnings if w.deadline is not None]
+        values = (
+            assessment.score,
+            assessment.level,
+            assessment.score_if_all_repaired_now,
+            assessment.level_if_all_repaired_now,
+            max(assessment.score_if_all_repaired_now - assessment.score, Decimal(0)),
+            min(deadlines) if deadlines else None,
+        )
+        warnings = tuple((w.indicator, w.recorded_on, *_warning_json(w)) for w in assessment.warnings)
+        return cls(values, warnings)
+
+    def row(self, taxpayer_id: int, year: int, current, event_rows) -> tuple:
+        """The taxpayer's row: its id, the current level, its open events (the first of each indicator and record
+        date named in the warning) and the shared values."""
+        open_ids = {}
+        for pk, indicator, recorded_on, _, _, corrected_on, _ in event_rows:
+            if corrected_on is None:
+                open_ids.setdefault((indicator, recorded_on), pk)
+        warnings = ", ".join(
+            before + str(open_ids.get((indicator, recorded_on), "null")) + after
+            for indicator, recorded_on, before, after in self.warnings
+        )
+        return (taxpayer_id, year, current[0] if current else "", *self.values, len(open_ids), f"[{warnings}]")
+
+
+def _warning_json(warning: CreditWarning) -> tuple[str, str]:
+    """A warning's JSON object in the two pieces around its event id: indicator, name and record date; then the
+    points at stake and the deadline (each piece kept: the same few come back for many taxpayers)."""
+    return _warning_head(warning.indicator, warning.indicator_name, warning.recorded_on), _warning_tail(
+        str(warning.points_at_stake), warning.deadline
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _warning_head(indicator: str, name: str, recorded_on: dt.date) -> str:
+    head = {"indicator": indicator, "indicator_name": name, "recorded_on": recorded_on.isoformat()}
+    return json.dumps(head)[:-1] + ', "event_id": '
+
+
+@functools.lru_cache(maxsize=4096)
+def _warning_tail(points: str, deadline: dt.date | None) -> str:
+    """(The points as text: equal Decimals may print differently.)"""
+    return ", " + json.dumps({"points": points, "deadline": deadline.isoformat() if deadline else None})[1:]
+
+
+def _predictions_upsert(rows: list[tuple], now: dt.datetime) -> int:
+    """Write the chunk's rows in one transaction, a row per taxpayer and year, updated in place (its id kept)
+    when it exists and its prediction changed: on PostgreSQL COPY into a temporary table and one INSERT … ON
+    CONFLICT DO UPDATE from it, elsewhere a multi-row INSERT … ON CONFLICT DO UPDATE per batch."""
+    if not rows:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _copy_upsert(cursor, rows, now)
+        return _values_upsert(cursor, rows, now)
+
+
+UPSERT_SET = ", ".join(f"{name} = EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:])
+# A row whose prediction is unchanged is left as it is (the next day's job writes only what moved): its
+# ``computed_at`` says when the prediction last changed.
+UPSERT_SET += " WHERE " + " OR ".join(
+    f"{CreditPrediction._meta.db_table}.{name} IS DISTINCT FROM EXCLUDED.{name}" for name in PREDICTION_COLUMNS[2:-1]
+)
+BATCH_TABLE = "credit_prediction_batch"
+
+
+def _copy_upsert(cursor, rows: list[tuple], now: dt.datetime) -> int:
+    table, columns = CreditPrediction._meta.db_table, PREDICTION_COLUMNS[:-1]
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_TABLE} ON COMMIT DELETE ROWS AS "  # noqa: S608 - _meta only
+        f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+    )
+    cursor.execute(f"TRUNCATE {BATCH_TABLE}")
+    text = "".join("\t".join(_copy_text(value) for value in row) + "\n" for row in rows)
+    cursor.copy_expert(f"COPY {BATCH_TABLE} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(PREDICTION_COLUMNS)}) SELECT {', '.join(columns)}, %s "  # noqa: S608
+        f"FROM {BATCH_TABLE} ON CONFLICT (taxpayer_id, year) DO UPDATE SET {UPSERT_SET}",
+        [now],
+    )
+    return cursor.rowcount
+
+
+def _copy_text(value) -> str:
+    """A value in COPY's text format: NULL is \\N, a backslash doubled (JSON text escapes its own controls)."""
+    if value is None:
+        return "\\N"
+    return value.replace("\\", "\\\\") if isinstance(value, str) else str(value)
+
+
+def _values_upsert(cursor, rows: list[tuple], now: dt.datetime) -> int:
+    ops, width = connection.ops, len(PREDICTION_COLUMNS)
+    now = ops.adapt_datetimefield_value(now)
+    batch = min(1000, (connection.features.max_query_params or 1_000_000) // width)
+    written = 0
+    for start in range(0, len(rows), batch):
+        part = rows[start : start + batch]
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
+        cursor.execute(
+            f"INSERT INTO {CreditPrediction._meta.db_table} ({', '.join(PREDICTION_COLUMNS)}) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT (taxpayer_id, year) DO UPDATE SET {UPSERT_SET}",
+            [v for row in part for v in (*row[:8], ops.adapt_datefield_value(row[8]), *row[9:], now)],
+        )
+        written += cursor.rowcount
+    return written
 
 
 # --- outreach ----------------------------------------------------------------------------------------------------

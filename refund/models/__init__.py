@@ -9,7 +9,6 @@ from .applications import (
     ApplicationTransition,
     CoachingRecord,
     RefundApplication,
-    SignOffThreshold,
 )
 from .candidates import (
     CLOSED_STAGES,
@@ -43,7 +42,6 @@ __all__ = [
     "ReturnState",
     "ScreeningResult",
     "ScreeningRun",
-    "SignOffThreshold",
     "UpperListEntry",
     "UpperListImport",
 ]

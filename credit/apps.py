@@ -30,6 +30,7 @@ def _register_audit_labels() -> None:
     register(
         verbs={
             "late_returns_derive": "推算逾期申报",
+            "credit_non_normal_track": "登记非正常户认定与解除",
             "credit_warning_sms": "发送纳税信用预警短信",
             "credit_contact": "登记纳税信用联系",
             "credit_case_receive": "受理信用修复、复核、复评申请",
@@ -55,3 +56,4 @@ def _register_audit_labels() -> None:
         keys={"kind": "导入类型"},
         object_type="credit.creditimport",
     )
+    register(keys={"seen": "新认定为非正常户", "ended": "不再是非正常户"}, object_type="credit.nonnormalspell")

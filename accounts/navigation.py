@@ -32,6 +32,7 @@ MENU = (
     MenuItem("申请队列", "inboxes", "refund:application_queue", "refund.view_refundapplication", "留抵退税"),
     MenuItem("我的待办", "person-workspace", "refund:my_applications", "refund.review_refundapplication", "留抵退税"),
     MenuItem("申请导入", "upload", "refund:application_import", "refund.add_refundapplication", "留抵退税"),
+    MenuItem("大额退税签批", "pen", "refund:sign_off", "refund.view_signoffthreshold", "留抵退税"),
     MenuItem("退税台账", "journal-bookmark", "ledger:entries", "ledger.view_ledgerentry", "台账"),
     MenuItem("待退库", "hourglass-split", "ledger:unpaid", "ledger.add_treasurypayment", "台账"),
     MenuItem("国库回执导入", "file-earmark-arrow-up", "ledger:payment_import", "ledger.add_treasurypayment", "台账"),

@@ -59,7 +59,9 @@ _REPAIR_NOTICES_SEND = ("refund.send_repairnotices",)
 _APPLICATIONS_VIEW = ("refund.view_refundapplication", "refund.view_coachingrecord")
 _APPLICATIONS_WORK = (*_APPLICATIONS_VIEW, "refund.review_refundapplication", "refund.add_coachingrecord")
 _APPLICATIONS_OWN = ("refund.add_refundapplication", "refund.approve_refundapplication",
-                     "refund.export_refundapplication")
+                     "refund.export_refundapplication", "refund.view_signoffthreshold")
+# 局领导签批 of large refunds, and the bureau's threshold for it (refund.0012_sign_off).
+_SIGN_OFF = ("refund.sign_off_refundapplication", "refund.view_signoffthreshold", "refund.add_signoffthreshold")
 _LEDGER_VIEW = ("ledger.view_ledgerentry", "ledger.view_treasurypayment", "ledger.view_ledgerrun")
 _LEDGER_EXPORT = (*_LEDGER_VIEW, "ledger.export_ledgerentry")
 _LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
@@ -148,7 +150,7 @@ ROLES: dict[RoleCode, Role] = {
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
-            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW,
+            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SIGN_OFF,
         ),
         Role(
             RoleCode.ADMIN,

@@ -38,6 +38,8 @@ def _register_audit_labels() -> None:
             "refund_application_assign": "分派申请",
             "refund_applications_import": "导入留抵退税申请",
             "refund_coaching_add": "记录辅导",
+            "refund_application_sign_off": "局领导签批",
+            "refund_sign_off_threshold_set": "调整大额退税签批标准",
             "screening_rescreen_rating": "信用级别变更后重新筛查",
             "candidate_adhoc_add": "列入即时名单",
             "candidate_adhoc_push": "推送即时名单",
@@ -63,5 +65,6 @@ def _register_audit_labels() -> None:
             "listed": "名单户数",
             "item": "名单条目",
             "taxpayers": "纳税人",
+            "opinion": "签批意见",
         },
     )

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from .applications import batch_views as application_batch_views
+from .applications import sign_off_views
 from .applications import views as application_views
 from .candidates import views as candidate_views
 from .repair_notices import views as repair_notice_views
@@ -45,6 +46,7 @@ urlpatterns = [
     path("applications/mine/", application_views.my_applications, name="my_applications"),
     path("applications/export.xlsx", application_views.application_queue_export, name="application_queue_export"),
     path("applications/batch/", application_batch_views.application_batch, name="application_batch"),
+    path("applications/sign-off/", sign_off_views.sign_off_page, name="sign_off"),
     path("applications/new/", application_views.application_new, name="application_new"),
     path("applications/import/", application_views.application_import, name="application_import"),
     path("applications/<int:pk>/", application_views.application_detail, name="application_detail"),

@@ -18,6 +18,7 @@ MIGRATION_SEEDS = (
     ("refund.migrations.0005_candidate_permissions", "seed_reminder_template"),
     ("refund.migrations.0005_candidate_permissions", "create_settings_row"),
     ("refund.migrations.0011_repair_notice_permissions", "seed_repair_notice_template"),
+    ("refund.migrations.0012_sign_off", "seed_threshold"),
     ("credit.migrations.0004_warnings", "seed_warning_templates"),
 )
 

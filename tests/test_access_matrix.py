@@ -672,6 +672,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         _application_url("refund:application_coaching_add", "a"), 403,
         {**only(APPLICATION_REVIEWERS, then=400, otherwise=403), **SCOPED_TO_A}, method="post",
     ),
+    "application_sign_off_a": _application_action("sign_off", {"supervisor"}),  # rejected: 400
+    # 大额退税签批: the refund officer sees what waits and the threshold; the supervisor also sets it.
+    "sign_off_page": Endpoint(
+        lambda f: reverse("refund:sign_off"), 403, {"refund_officer": 200, "supervisor": 200}
+    ),
+    "sign_off_threshold_post": Endpoint(  # an empty form: the page again with its errors
+        lambda f: reverse("refund:sign_off"), 403, {"supervisor": 400}, method="post"
+    ),
     "application_new": Endpoint(lambda f: reverse("refund:application_new"), 403, {"refund_officer": 200}),
     "application_import": Endpoint(lambda f: reverse("refund:application_import"), 403, {"refund_officer": 200}),
     # --- 风险管理: the indicator library and the grade rules; 风险管理股 edits, 局领导 views.

@@ -13,7 +13,9 @@ same rules before writing anything:
 - every step a move the workflow allows (``ALLOWED_FROM``), in time order, after receipt and before now, by a
   signed-in officer; a return or rejection with its reason; 一键确认 as ``application_confirm`` checks it (the
   figures add up, keep to the kind, do not exceed the claim, a correction has its reason), and it resolves the
-  open findings; no approval while a finding is open; an assignee who works applications of that branch;
+  open findings; no approval while a finding is open, nor by the officer who confirmed (岗责分离; a 局领导签批
+  of a large refund is not recorded for history: it was given on paper); an assignee who works applications of
+  that branch;
 - a payment as ``application_mark_paid`` checks it (called by ``ledger.bulk``, which checks it against the
   treasury's rules first);
 - a coaching record as ``coaching_record_add`` checks it.
@@ -299,6 +301,8 @@ def _apply(past: PastApplication, app: RefundApplication, step: Step, actor) -> 
     elif step.action == "submit_for_review":
         _confirm(past, app, actor, step.at)
     elif step.action == "approve":  # under review, so confirmed: no finding is open (as approval_blocks asks)
+        if app.confirmed_by is not None and app.confirmed_by.pk == actor.pk:
+            raise _refuse(past, "确认人不能审批自己确认的申请（岗责分离）。")
         app.approved_by, app.approved_at = actor, step.at
 
 

@@ -109,6 +109,14 @@ class NoteForm(forms.Form):
     note = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class SignOffForm(forms.Form):
+    """局领导签批: an optional opinion."""
+
+    opinion = forms.CharField(
+        label="签批意见（可选）", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ReasonForm(forms.Form):
     """不予退税: the reason is required (it is final)."""
 

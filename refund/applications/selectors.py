@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import lru_cache
 
 import django_filters
@@ -27,6 +28,7 @@ from ..models import (
     ApplicationTransition,
     CoachingRecord,
     RefundApplication,
+    SignOffThreshold,
 )
 
 
@@ -34,9 +36,25 @@ def applications_for_user(*, user) -> QuerySet[RefundApplication]:
     return scope_to_user(RefundApplication.objects.select_related("taxpayer", "branch", "assigned_to"), user=user)
 
 
+def applications_awaiting_sign_off(*, user, threshold: Decimal | None) -> QuerySet[RefundApplication]:
+    """待局领导签批: under review, confirmed above ``threshold``, not yet signed off; oldest receipt first."""
+    if threshold is None:
+        return RefundApplication.objects.none()
+    return applications_for_user(user=user).filter(
+        state=RefundApplication.State.REVIEWING, confirmed_amount__gt=threshold, signed_off_at__isnull=True
+    ).select_related("confirmed_by").order_by("received_on", "id")
+
+
+def sign_off_thresholds() -> QuerySet[SignOffThreshold]:
+    """The 大额退税签批标准 and its history, newest first."""
+    return SignOffThreshold.objects.select_related("set_by").order_by("-effective_from")
+
+
 def application_get_for_user(*, user, pk: int) -> RefundApplication:
     return get_for_user_or_404(
-        RefundApplication.objects.select_related("taxpayer", "branch", "assigned_to", "confirmed_by", "approved_by"),
+        RefundApplication.objects.select_related(
+            "taxpayer", "branch", "assigned_to", "confirmed_by", "approved_by", "signed_off_by"
+        ),
         user=user,
         pk=pk,
     )

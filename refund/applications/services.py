@@ -360,6 +360,10 @@ def application_confirm(
                 "correction_reason": reason[:500] if corrected else "",
                 "confirmed_by": signed_in(actor),
                 "confirmed_at": now,
+                # a sign-off was for the amount confirmed before: 局领导签批 is asked again when still needed
+                "signed_off_by": None,
+                "signed_off_at": None,
+                "sign_off_opinion": "",
             },
         )
         ApplicationRiskHit.objects.filter(application=application, resolved_at__isnull=True).update(

@@ -47,15 +47,18 @@ from .forms import (
     NoteForm,
     ReasonForm,
     ReturnForm,
+    SignOffForm,
 )
 from .imports import ApplicationImportRejected, applications_import_xlsx
 from .risk import risk_panel, risk_title
+from .sign_off import application_sign_off
 
 State = RefundApplication.State
 
 VIEW = "refund.view_refundapplication"
 REVIEW = "refund.review_refundapplication"
 APPROVE = "refund.approve_refundapplication"
+SIGN_OFF = "refund.sign_off_refundapplication"
 ADD = "refund.add_refundapplication"
 EXPORT = "refund.export_refundapplication"
 COACH = "refund.add_coachingrecord"
@@ -238,6 +241,7 @@ ACTIONS: dict[str, Action] = {
             "不予退税是最终决定，不能撤回。确认不予退税？",
         ),
         Action("recompute", "重新计算", REVIEW, NoteForm, None, "btn-outline-secondary"),
+        Action("sign_off", "局领导签批", SIGN_OFF, SignOffForm, None, "btn-primary"),
     )
 }
 
@@ -276,6 +280,9 @@ def _run_action(request, name: str, application: RefundApplication, form) -> str
     if name == "recompute":
         services.application_recompute(actor=actor, application=application)
         return "已按现有数据重新计算。"
+    if name == "sign_off":
+        application_sign_off(actor=actor, application=application, opinion=data["opinion"])
+        return "已签批，审批人可以审批。"
     raise Http404("unknown action")
 
 
@@ -291,24 +298,38 @@ def style_form(form):
     return form
 
 
+def _why_not(request, action: Action, application: RefundApplication, allowed: set[str]) -> str:
+    """The precondition of ``action`` that is missing now (state, permission, separation of duties), or ""."""
+    if action.workflow is not None and action.workflow not in allowed:
+        return workflow.actions_refused_reason(action.workflow)
+    if action.workflow is None and application.state not in OPEN_APPLICATION_STATES:
+        return "仅限未办结的申请"
+    if not request.user.has_perm(action.permission):
+        return "您的岗位无权办理此项"
+    if action.name == "approve":
+        block = workflow.approval_blocks(actor=request.user, applications=[application]).get(application.pk)
+        if block is not None and block.code in ("own_confirmation", "sign_off_required"):
+            return block.reason
+    return ""
+
+
 def _action_panels(request, application: RefundApplication, *, bound: dict | None = None, errors=None) -> list[dict]:
-    """Each action with its form, or disabled with the precondition (state or permission) that is missing."""
+    """Each action with its form, or disabled with the precondition that is missing. 局领导签批 shows only on an
+    application that waits for it."""
     allowed = set(workflow.open_actions(application))
+    waits_for_sign_off = application.state == State.REVIEWING and workflow.needs_sign_off(
+        application, workflow.sign_off_threshold_on(timezone.localdate())
+    )
     panels = []
     for action in ACTIONS.values():
-        if action.workflow is not None:
-            in_state = action.workflow in allowed
-            why = "" if in_state else workflow.actions_refused_reason(action.workflow)
-        else:
-            in_state = application.state in OPEN_APPLICATION_STATES
-            why = "" if in_state else "仅限未办结的申请"
-        if in_state and not request.user.has_perm(action.permission):
-            in_state, why = False, "您的岗位无权办理此项"
+        if action.name == "sign_off" and not waits_for_sign_off:
+            continue
+        why = _why_not(request, action, application, allowed)
         form = style_form((bound or {}).get(action.name) or _action_form(action))
         panels.append(
             {
                 "action": action,
-                "enabled": in_state,
+                "enabled": not why,
                 "why_disabled": why,
                 "form": form,
                 "url": reverse("refund:application_action", args=[application.pk, action.name]),

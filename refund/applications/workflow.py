@@ -10,13 +10,18 @@ Reads only; the moves themselves are ``services._transition``'s.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
 
 from accounts.scoping import visible_branch_ids
 from core.errors import ApplicationError
+from core.money import format_yuan
 
-from ..models import OPEN_APPLICATION_STATES, ApplicationRiskHit, RefundApplication
+from ..models import OPEN_APPLICATION_STATES, ApplicationRiskHit, RefundApplication, SignOffThreshold
 
 State = RefundApplication.State
 
@@ -72,7 +77,7 @@ class ApprovalBlock:
     """Why an application cannot be approved now. ``reason`` is the same sentence for every application blocked
     the same way, so that a batch confirmation can group them ("2 件：…")."""
 
-    code: str  # "out_of_scope" | "state" | "open_risk_hit"
+    code: str  # "out_of_scope" | "state" | "open_risk_hit" | "own_confirmation" | "sign_off_required"
     reason: str
 
 
@@ -80,13 +85,34 @@ class ApprovalBlocked(ApplicationError):
     code = "approval_blocked"
 
 
+def sign_off_threshold_on(day: dt.date) -> Decimal | None:
+    """The 大额退税签批标准 in force on ``day`` (None before the first one)."""
+    return (
+        SignOffThreshold.objects.filter(effective_from__lte=day)
+        .order_by("-effective_from")
+        .values_list("amount", flat=True)
+        .first()
+    )
+
+
+def needs_sign_off(application: RefundApplication, threshold: Decimal | None) -> bool:
+    """Whether the approval of ``application`` waits for a 局领导签批 that it does not have yet."""
+    amount = application.confirmed_amount
+    return (
+        threshold is not None and amount is not None and amount > threshold and application.signed_off_at is None
+    )
+
+
 def approval_blocks(*, actor, applications: Iterable[RefundApplication]) -> dict[int, ApprovalBlock]:
     """审批's precondition, the one check both the batch confirmation's count and every approval use: for each of
     ``applications`` that cannot be approved now, why — outside the actor's branches, not under review
-    (``ALLOWED_FROM["approve"]``), or a risk finding not yet verified. An application absent from the result can
-    be approved (the approval then re-runs the risk gate on the data as it stands). One query."""
+    (``ALLOWED_FROM["approve"]``), a risk finding not yet verified, or separation of duties (岗责分离): the
+    officer who confirmed the application may not approve it, and above the bureau's threshold a supervisor
+    signs off first. An application absent from the result can be approved (the approval then re-runs the risk
+    gate on the data as it stands). Two queries."""
     applications = list(applications)
     visible = visible_branch_ids(actor)
+    threshold = sign_off_threshold_on(timezone.localdate())
     open_hits = set(
         ApplicationRiskHit.objects.filter(application__in=applications, resolved_at__isnull=True).values_list(
             "application_id", flat=True
@@ -103,6 +129,14 @@ def approval_blocks(*, actor, applications: Iterable[RefundApplication]) -> dict
             )
         elif application.pk in open_hits:
             blocks[application.pk] = ApprovalBlock("open_risk_hit", "有尚未核实的风险疑点，须核实后再审批")
+        elif application.confirmed_by_id is not None and application.confirmed_by_id == actor.pk:
+            blocks[application.pk] = ApprovalBlock(
+                "own_confirmation", "您是该申请的确认人，按岗责分离须由其他审批人审批"
+            )
+        elif needs_sign_off(application, threshold):
+            blocks[application.pk] = ApprovalBlock(
+                "sign_off_required", f"确认退税额超过{format_yuan(threshold)}元，须经局领导签批后再审批"
+            )
     return blocks
 
 

@@ -9,6 +9,7 @@ from .applications import (
     ApplicationTransition,
     CoachingRecord,
     RefundApplication,
+    SignOffThreshold,
 )
 from .candidates import (
     CLOSED_STAGES,
@@ -42,6 +43,7 @@ __all__ = [
     "ReturnState",
     "ScreeningResult",
     "ScreeningRun",
+    "SignOffThreshold",
     "UpperListEntry",
     "UpperListImport",
 ]

@@ -100,6 +100,14 @@ class RefundApplication(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField("审批时间", null=True, blank=True)
+    # 局领导签批: above the bureau's threshold (SignOffThreshold) an approval needs this first; a new 一键确认
+    # clears it (the amount signed for may have changed).
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="签批人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_off_at = models.DateTimeField("签批时间", null=True, blank=True)
+    sign_off_opinion = models.CharField("签批意见", max_length=500, blank=True)
     decision_reason = models.CharField("回退或不予退税原因", max_length=500, blank=True)
 
     # The sums of the treasury's payments so far (ledger.services; several when the treasury pays in parts, 部分退库)
@@ -122,6 +130,7 @@ class RefundApplication(models.Model):
         permissions = [
             ("review_refundapplication", "调查核实、确认与回退留抵退税申请"),
             ("approve_refundapplication", "审批留抵退税申请"),
+            ("sign_off_refundapplication", "签批大额留抵退税申请"),
             ("export_refundapplication", "导出留抵退税申请"),
         ]
         indexes = [
@@ -277,3 +286,27 @@ class CoachingRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.coached_on.isoformat()} {self.get_topic_display()}"
 
+
+
+class SignOffThreshold(models.Model):
+    """大额退税签批标准: above this confirmed amount the approval (审批) of a refund needs a supervisor's sign-off
+    (局领导签批) first — separation of duties on the large refunds. Set by the bureau, one row per change; the row
+    in force on the approval day counts, so the history shows what applied when."""
+
+    amount = MoneyField("签批金额标准（元）", help_text="确认退税额超过此金额的申请，须经局领导签批后方可审批")
+    effective_from = models.DateField("生效日期", unique=True)
+    reason = models.CharField("调整原因", max_length=200)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    set_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "大额退税签批标准"
+        verbose_name_plural = "大额退税签批标准"
+        ordering = ["-effective_from"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sign_off_threshold_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from} {self.amount}"

@@ -137,6 +137,9 @@ def test_what_the_services_refuse_is_refused(taxpayer, personas):
     refused(past, "更正规则计算的退税额必须填写原因")
     refused(history(taxpayer, personas, assigned_to=personas["officer_b"]), "不能分派")
     refused(history(taxpayer, personas, received_by=None), "登录的税务人员")
+    own = history(taxpayer, personas)
+    own.steps[-1] = Step("approve", at(12, 11), personas["officer_a"], "审批通过")  # the confirmer approves
+    refused(own, "确认人不能审批自己确认的申请")
 
 
 @pytest.mark.django_db

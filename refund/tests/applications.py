@@ -17,6 +17,7 @@ RECEIVED_ON = dt.date(2026, 3, 10)
 __all__ = [
     "PERIOD",
     "RECEIVED_ON",
+    "confirming_officer",
     "eligible_taxpayer",
     "ineligible_taxpayer",
     "paid",
@@ -63,11 +64,28 @@ def receive(
     )
 
 
+def confirming_officer(taxpayer):
+    """Who confirms (调查核实、确认) as in the bureau: an officer of the taxpayer's branch (made when the test has
+    none), so that the refund officer who approves is another person (岗责分离)."""
+    from accounts.models import User
+    from accounts.roles import RoleCode
+
+    officers = User.objects.filter(branch_id=taxpayer.branch_id, groups__name=RoleCode.BRANCH_OFFICER.value)
+    officer = officers.order_by("pk").first()
+    if officer is None:
+        officer, _ = User.objects.get_or_create(
+            username=f"confirming_{taxpayer.branch_id}",
+            defaults={"full_name": "分局确认人", "branch_id": taxpayer.branch_id},
+        )
+    return officer
+
+
 def reviewing(actor, taxpayer, **kwargs) -> RefundApplication:
-    """Received clean and confirmed with the rules' figures: waiting for approval."""
+    """Received clean by ``actor`` and confirmed with the rules' figures by the taxpayer's branch officer
+    (``confirming_officer``): waiting for approval, which ``actor`` may then give."""
     application = receive(actor, taxpayer, **kwargs)
     assert application.state == RefundApplication.State.RECEIVED, application.decision_reason
-    return application_confirm(actor=actor, application=application)
+    return application_confirm(actor=confirming_officer(taxpayer), application=application)
 
 
 def paid(

@@ -34,7 +34,15 @@ from refund.rules.inputs import PreviousRefund
 from refund.screening.case_builder import previous_refunds_for, taxpayer_case
 from refund.screening.decisions import decide
 from refund.tests import risk_provider_stub
-from refund.tests.applications import RECEIVED_ON, eligible_taxpayer, paid, receive, reviewing, rules_amount
+from refund.tests.applications import (
+    RECEIVED_ON,
+    confirming_officer,
+    eligible_taxpayer,
+    paid,
+    receive,
+    reviewing,
+    rules_amount,
+)
 from refund.tests.candidates import FIRST_PUSH, screened
 from taxpayers.calendar import add_working_days
 from taxpayers.models import ComplianceRecord, VatReturn
@@ -237,12 +245,13 @@ def test_every_risk_check_code_has_a_chinese_title(provided_checks):
 def test_the_whole_way_to_approval_writes_a_transition_and_an_audit_event_each_step(officer, taxpayer):
     application = receive(officer, taxpayer)
     application_investigate(actor=officer, application=application, note="电话核实进项")
-    application_confirm(actor=officer, application=application)
+    application_confirm(actor=confirming_officer(application.taxpayer), application=application)
     application_approve(actor=officer, application=application)
     application.refresh_from_db()
     assert application.state == State.APPROVED
     assert application.approved_by == officer and application.approved_at is not None
-    assert application.confirmed_amount == Decimal("1200000.00") and application.confirmed_by == officer
+    assert application.confirmed_amount == Decimal("1200000.00")
+    assert application.confirmed_by == confirming_officer(taxpayer)
     assert application.correction_reason == ""
     assert states(application) == [
         ("", State.RECEIVED),
@@ -250,7 +259,13 @@ def test_the_whole_way_to_approval_writes_a_transition_and_an_audit_event_each_s
         (State.INVESTIGATING, State.REVIEWING),
         (State.REVIEWING, State.APPROVED),
     ]
-    assert set(application.transitions.values_list("actor", flat=True)) == {officer.pk}
+    confirmer = confirming_officer(taxpayer).pk  # the branch officer confirms, another officer approves (岗责分离)
+    assert [t.actor_id for t in application.transitions.order_by("created_at", "pk")] == [
+        officer.pk,
+        officer.pk,
+        confirmer,
+        officer.pk,
+    ]
     assert application.transitions.get(to_state=State.INVESTIGATING).reason == "电话核实进项"
     assert verbs(application) == [
         "refund_application_receive",
@@ -265,7 +280,7 @@ def test_actions_from_the_wrong_state_are_refused(officer, taxpayer):
     application = receive(officer, taxpayer)
     with pytest.raises(TransitionRefused, match="审核中"):
         application_approve(actor=officer, application=application)
-    application_confirm(actor=officer, application=application)
+    application_confirm(actor=confirming_officer(application.taxpayer), application=application)
     with pytest.raises(TransitionRefused):
         application_investigate(actor=officer, application=application)
     application_approve(actor=officer, application=application)
@@ -308,9 +323,9 @@ def test_a_returned_application_goes_back_to_investigation_and_its_findings_are_
     application = receive(officer, taxpayer, claimed=Decimal("1300000.00"))
     assert application.state == State.RETURNED
     application_investigate(actor=officer, application=application, note="核实申请额")
-    application_confirm(actor=officer, application=application)
+    application_confirm(actor=confirming_officer(application.taxpayer), application=application)
     hit = application.risk_hits.get()
-    assert hit.resolved_by == officer and hit.resolution.startswith("经核实")
+    assert hit.resolved_by == confirming_officer(taxpayer) and hit.resolution.startswith("经核实")
     application_approve(actor=officer, application=application)
     assert application.state == State.APPROVED
 
@@ -331,7 +346,7 @@ def test_a_correction_needs_a_reason_and_must_add_up(officer, org):
     application = receive(officer, taxpayer, kind="both")
     with pytest.raises(ApplicationError, match="必须填写原因"):
         application_confirm(
-            actor=officer,
+            actor=confirming_officer(application.taxpayer),
             application=application,
             amount=Decimal("1000000.00"),
             incremental=Decimal("1000000.00"),
@@ -339,7 +354,7 @@ def test_a_correction_needs_a_reason_and_must_add_up(officer, org):
         )
     with pytest.raises(ApplicationError, match="之和"):
         application_confirm(
-            actor=officer,
+            actor=confirming_officer(application.taxpayer),
             application=application,
             amount=Decimal("1000000.00"),
             incremental=Decimal("900000.00"),
@@ -347,14 +362,23 @@ def test_a_correction_needs_a_reason_and_must_add_up(officer, org):
             reason="扣除异常发票",
         )
     with pytest.raises(ApplicationError, match="分别填写"):
-        application_confirm(actor=officer, application=application, amount=Decimal("1000000.00"), reason="扣除")
+        application_confirm(
+            actor=confirming_officer(application.taxpayer),
+            application=application,
+            amount=Decimal("1000000.00"),
+            reason="扣除",
+        )
     with pytest.raises(ApplicationError, match="不能多退"):
         application_confirm(
-            actor=officer, application=application, incremental=Decimal("1300000.00"), stock=Decimal("0"), reason="多算"
+            actor=confirming_officer(application.taxpayer),
+            application=application,
+            incremental=Decimal("1300000.00"),
+            stock=Decimal("0"),
+            reason="多算",
         )
     assert application.transitions.count() == 1
     application_confirm(
-        actor=officer,
+        actor=confirming_officer(application.taxpayer),
         application=application,
         incremental=Decimal("1000000.00"),
         stock=Decimal("0"),
@@ -373,9 +397,18 @@ def test_an_incremental_only_application_confirms_no_stock(officer, taxpayer):
     application = receive(officer, taxpayer, kind="incremental")
     with pytest.raises(ApplicationError, match="只申请增量"):
         application_confirm(
-            actor=officer, application=application, incremental=Decimal("1"), stock=Decimal("1"), reason="x"
+            actor=confirming_officer(application.taxpayer),
+            application=application,
+            incremental=Decimal("1"),
+            stock=Decimal("1"),
+            reason="x",
         )
-    application_confirm(actor=officer, application=application, amount=Decimal("1100000.00"), reason="核减")
+    application_confirm(
+        actor=confirming_officer(application.taxpayer),
+        application=application,
+        amount=Decimal("1100000.00"),
+        reason="核减",
+    )
     assert (application.confirmed_incremental, application.confirmed_stock) == (Decimal("1100000.00"), Decimal("0"))
 
 
@@ -422,7 +455,7 @@ def test_a_compliance_record_since_receipt_returns_the_application(officer, taxp
     assert hit.evidence["records"][0]["kind"] == "evasion_penalty"
     # Verified and confirmed again, the same record no longer sends it back; a new one does.
     application_investigate(actor=officer, application=application, note="核实处罚情况：未达两次")
-    application_confirm(actor=officer, application=application)
+    application_confirm(actor=confirming_officer(application.taxpayer), application=application)
     application_approve(actor=officer, application=application)
     assert application.state == State.APPROVED
 
@@ -546,7 +579,7 @@ def test_recomputation_refreshes_the_figures_and_the_snapshot(officer, taxpayer)
     )
     event = AuditEvent.objects.get(verb="refund_application_recompute")
     assert event.changes["computed_amount"][0] == "1200000.00"
-    application_confirm(actor=officer, application=application)
+    application_confirm(actor=confirming_officer(application.taxpayer), application=application)
     application_approve(actor=officer, application=application)
     with pytest.raises(TransitionRefused):
         application_recompute(actor=officer, application=application)

@@ -37,6 +37,7 @@ from refund.applications.services import application_confirm, application_receiv
 from refund.candidates.services import candidate_list_remind, candidate_lists_build
 from refund.models import CandidateItem, CandidateList, RefundApplication, ScreeningResult, ScreeningRun
 from refund.screening.services import screening_run_start
+from refund.tests.applications import confirming_officer
 from taxpayers.models import ImportJob, VatReturn
 from taxpayers.services import import_job_submit
 from taxpayers.tests.test_imports import to_xlsx
@@ -191,7 +192,9 @@ def test_import_screen_list_remind_apply_approve_pay_register_and_bill(routine_e
             )
             assert application.risk_status == RefundApplication.Risk.CLEAR, list(application.risk_hits.values())
             assert application.computed_amount == computed
-            applications.append(application_confirm(actor=refund_officer, application=application))
+            # the taxpayer's branch officer confirms; the refund officer approves (岗责分离)
+            confirmer = confirming_officer(application.taxpayer)
+            applications.append(application_confirm(actor=confirmer, application=application))
         assert all(a.state == RefundApplication.State.REVIEWING for a in applications)
         assert set(CandidateItem.objects.filter(push_date=PUSH_DATE).values_list("stage", flat=True)) == {
             CandidateItem.Stage.APPLIED

@@ -100,7 +100,9 @@ def _previous_d(evaluation: Evaluation, day: date) -> tuple[bool, Decimal]:
     if taxpayer.previous_level != "D":
         return False, ZERO
     rule = PREVIOUS_D.at(day)
-    treatment = rule.direct if taxpayer.previous_d_kind == "direct" else rule.score
+    treatment = {"direct": rule.direct, "related": rule.related}.get(taxpayer.previous_d_kind, rule.score)
+    if treatment == "none":
+        return False, ZERO
     if treatment == "extra":
         return False, rule.extra_points
     first = taxpayer.previous_d_first_year

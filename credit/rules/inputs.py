@@ -22,7 +22,8 @@ from .options import Options, parse_options
 from .parameters import FIRST_YEAR, LAST_YEAR, NEW_SYSTEM_FROM, OLD_TO
 
 LEVELS = ("A", "B", "M", "C", "D")
-D_KINDS = ("score", "direct")
+D_KINDS = ("score", "direct", "related")
+"""How last year's D was reached: by score, directly, or directly only through a related firm (关联评价为D)."""
 ZERO = Decimal(0)
 MAX_AMOUNT = Decimal("1E15")
 

@@ -167,16 +167,18 @@ DIRECT_D_CITATION = Parameter(
 @dataclass(frozen=True)
 class PreviousD:
     """What last year's D does this year, by how it was reached: ``kept`` (D again, the D year and the
-    next) or ``extra`` (that many points deducted on top)."""
+    next), ``extra`` (that many points deducted on top) or ``none`` (neither). ``related``: a D reached directly
+    only through the responsible person of a 非正常户 or of a D taxpayer (040104/040105)."""
 
     score: str
     direct: str
     extra_points: Decimal
+    related: str = "kept"
 
 
 PREVIOUS_D = Parameter(
     "previous_d",
-    "D kept for 2 years, or 11 more points after a score-based D",
+    "D kept for 2 years, or 11 more points after a score-based D; from 2026 not kept after a related D",
     (
         Version(
             OLD_FROM,
@@ -193,8 +195,8 @@ PREVIOUS_D = Parameter(
         Version(
             date(2026, 4, 1),
             None,
-            PreviousD("extra", "kept", Decimal(11)),
-            f"{STA_2025_12} 第三十四条（四）",
+            PreviousD("extra", "kept", Decimal(11), related="none"),
+            f"{STA_2025_12} 第三十四条（四）（关联评价为D的不适用D级评价保留2年）",
         ),
     ),
 )

@@ -125,6 +125,16 @@ def test_previous_d_kept_before_15号_and_plus_11_after():
     assert run(case(2020, non_regular_info=True, previous_level="D", previous_d_kind="score"))["score"] == "89"
 
 
+def test_a_related_d_is_not_kept_under_the_2025_rules():
+    """2025 第三十四条（四）: the 2-year retention of a direct D does not apply to a D reached only through the
+    responsible person of a 非正常户 or of a D taxpayer; before, every direct D was kept."""
+    assert run(case(2025, non_regular_info=True, previous_level="D", previous_d_kind="direct"))["level"] == "D"
+    related = run(case(2025, non_regular_info=True, previous_level="D", previous_d_kind="related"))
+    unrated = run(case(2025, non_regular_info=True))
+    assert (related["level"], related["score"]) == ("B", unrated["score"])  # not D; a D last year still bars an A
+    assert run(case(2023, non_regular_info=True, previous_level="D", previous_d_kind="related"))["level"] == "D"
+
+
 def test_direct_d_repaired_is_b_at_most():
     out = run(
         case(

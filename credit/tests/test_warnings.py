@@ -277,3 +277,14 @@ def test_a_taxpayer_without_a_mobile_is_recorded_as_not_sent(county, personas):
     assert (outcome.enqueued, outcome.unreachable) == (2, 1)
     contact = CreditContact.objects.get(taxpayer=county["c_key"])
     assert contact.outcome == "not_sent" and contact.sms is None and "手机号码" in contact.note
+
+
+def test_a_d_reached_through_a_related_firm_is_not_predicted_kept(org):
+    """Last year's direct D with a related-D record (040104) that year is not kept by the 2025 rules; a direct D
+    without one is (2025 第三十四条（四）)."""
+    related = _rated(org["branch_a"], "D", None)
+    _event(related, "040104", dt.date(2025, 3, 1))
+    direct = _rated(org["branch_a"], "D", None)
+    services.credit_predictions_refresh(today=TODAY)
+    predicted = {p.taxpayer_id: p.level for p in CreditPrediction.objects.filter(year=2026)}
+    assert predicted[direct.pk] == "D" and predicted[related.pk] != "D"

@@ -26,6 +26,7 @@ from notify.services import SmsRejected, check_mobile
 from taxpayers.models import CreditLevel, EnterpriseSize
 
 from ..models import CreditContact, CreditPrediction, DishonestyEvent
+from ..rules.related import RELATED_D_NAMES
 from ..selectors import rating_in_force_sql
 
 AT_RISK = Q(current_level="A") & ~Q(level="A") | Q(current_level="B", level__in=("C", "D"))
@@ -130,6 +131,19 @@ def ratings_in_force(lo: int, hi: int, today: dt.date) -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"lo": lo, "hi": hi})
         return {taxpayer_id: (level, score, year) for taxpayer_id, level, score, year, _, _ in cursor.fetchall()}
+
+
+def related_d_in_year(lo: int, hi: int, year: int) -> set[int]:
+    """The ids ``lo`` … ``hi`` with a related-D record (关联评价为D, 040104/040105) in ``year``: a direct D of that
+    year is taken to be the related one, as the 2025 automatic repair takes a lifted 非正常户's to be."""
+    return set(
+        DishonestyEvent.objects.filter(
+            taxpayer_id__gte=lo,
+            taxpayer_id__lte=hi,
+            recorded_on__year=year,
+            indicator__in=tuple(RELATED_D_NAMES),
+        ).values_list("taxpayer_id", flat=True)
+    )
 
 
 def events_of_year(lo: int, hi: int, year: int, today: dt.date) -> dict[int, list[tuple]]:

@@ -35,7 +35,7 @@ from ..models import CreditContact, CreditPrediction
 from ..repairs.services import non_normal_spells_track
 from ..rules import Assessment, CaseError, CreditWarning, Evaluation, Event, TaxpayerFacts, assess
 from ..services import late_returns_derive
-from .selectors import SmsTarget, events_of_year, ratings_in_force, sms_targets
+from .selectors import SmsTarget, events_of_year, ratings_in_force, related_d_in_year, sms_targets
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +133,11 @@ def _predict_chunk(
     lo, hi = taxpayers[0][0], taxpayers[-1][0]
     events = events_of_year(lo, hi, year, today)
     ratings = ratings_in_force(lo, hi, today)
+    related = related_d_in_year(lo, hi, year - 1)
     rows, refused = [], 0
     for taxpayer_id, registered_on in taxpayers:
         current, event_rows = ratings.get(taxpayer_id), events.get(taxpayer_id, ())
-        key = _inputs_key(year, current, registered_on, event_rows)
+        key = _inputs_key(year, current, registered_on, event_rows, related=taxpayer_id in related)
         if key in assessed:
             predicted = assessed[key]
         else:
@@ -152,14 +153,15 @@ def _predict_chunk(
     return rows, refused
 
 
-def _inputs_key(year: int, current, registered_on, event_rows) -> tuple:
+def _inputs_key(year: int, current, registered_on, event_rows, *, related: bool = False) -> tuple:
     """Everything ``assess`` reads for one taxpayer, as plain values: (previous level, previous D's kind, first
-    tax matter, the events without their ids). Two taxpayers with the same key get the same assessment."""
+    tax matter, the events without their ids). Two taxpayers with the same key get the same assessment.
+    ``related``: last year holds a related-D record, so a direct D of last year was the related one."""
     previous_level = previous_d_kind = None
     if current is not None and current[2] == year - 1:
         previous_level = current[0]
         if previous_level == "D":
-            previous_d_kind = "score" if current[1] is not None else "direct"
+            previous_d_kind = "score" if current[1] is not None else ("related" if related else "direct")
     first_matter = registered_on if registered_on and registered_on.year == year else None
     return previous_level, previous_d_kind, first_matter, tuple(row[1:] for row in event_rows)
 

@@ -192,7 +192,7 @@ def upper_imports() -> QuerySet[UpperListImport]:
 
 # --- the item table's filters (page and export) -------------------------------------------------------------------
 
-STAGE_CHOICES = (("open", "未办结（已推送、已提醒、已申报）"), *Stage.choices)
+STAGE_CHOICES = (("open", "未办结（已列入名单、已提醒、已申报）"), *Stage.choices)
 NEW_CHOICES = (("new", "新增"), ("old", "此前已推送"))
 _STAGE_ORDER = [key for key, _ in FUNNEL]
 ITEM_COLUMNS = {
@@ -208,7 +208,7 @@ ITEM_SORT_FIELDS = {
     "name": ("taxpayer__name",),
     "branch": ("branch__sort_order", "branch__code"),
     "refundable_total": ("refundable_total",),
-    # The funnel's order (已推送 → 已提醒 → … → 核实不符合), not the codes' alphabetical one.
+    # The funnel's order (已列入名单 → 已提醒 → … → 核实不符合), not the codes' alphabetical one.
     "stage": (Case(*(When(stage=key, then=Value(rank)) for rank, key in enumerate(_STAGE_ORDER))),),
     "push_date": ("push_date",),
 }

@@ -156,7 +156,7 @@ class CandidateItem(models.Model):
     """
 
     class Stage(models.TextChoices):
-        LISTED = "listed", "已推送"
+        LISTED = "listed", "已列入名单"
         REMINDED = "reminded", "已提醒"
         DECLARED = "declared", "已申报"
         APPLIED = "applied", "已申请"

@@ -21,6 +21,7 @@ class CreditConfig(AppConfig):
         from .home import home_block
 
         register_home_block(home_block)
+        from .warnings import receivers  # noqa: F401  (connects the prediction's refresh to rating_changed)
 
 
 def _register_audit_labels() -> None:

@@ -4,9 +4,9 @@ repair a lifted 非正常户 without an application (2025年第12号), runs that
 
 Every step locks the case (``select_for_update``: another officer may be acting on it from another page),
 checks the state it expects, writes a ``CreditCaseTransition`` and an audit event in the same transaction. A
-granted decision adds a ``CreditRating`` row dated the decision day and, after commit, predicts the taxpayer again
-(``credit.warnings.services.credit_prediction_refresh``) and sends ``credit.signals.rating_changed`` so that the apps
-above credit can act on the new level.
+granted decision adds a ``CreditRating`` row dated the decision day and, after commit, sends
+``credit.signals.rating_changed``: the warnings predict the taxpayer again (``credit.warnings.receivers``) and the
+apps above credit act on the new level.
 """
 
 from __future__ import annotations
@@ -346,11 +346,6 @@ def _grant(*, case: CreditCase, items: list[CreditCaseItem], granted: set[int], 
     except IntegrityError:
         raise ConflictError("该评价年度当日已有一条评价结果，请次日再作决定。") from None
     taxpayer_id, level = case.taxpayer_id, figures.level_after
-    # After commit, one taxpayer: its prediction (the 工作台's 现行 and predicted counts) at once, not next morning.
-    # Imported here: the daily warnings job imports this module for its automatic repairs.
-    from ..warnings.services import credit_prediction_refresh
-
-    transaction.on_commit(lambda: credit_prediction_refresh(taxpayer_id=taxpayer_id), robust=True)
     transaction.on_commit(
         lambda: rating_changed.send(sender=CreditRating, taxpayer_id=taxpayer_id, level=level, effective_on=on)
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from credit.bulk import PastEvent
-from credit.rules.indicators import find_indicator
+from credit.rules.indicators import BANK_ACCOUNT_REPORTED_LATE, BANK_ACCOUNTS_NOT_ALL_REPORTED, find_indicator
 
 RECENT_DAYS = 60
 B_RATE_THIS_YEAR = 2.4
@@ -44,6 +44,7 @@ KINDS = (  # (kind, weight among behaviours)
     ("payment", 3),
     ("related", 2),
     ("software", 2),
+    ("bank", 2),  # bank accounts not all reported, or one reported late (local codes)
 )
 
 
@@ -121,6 +122,8 @@ class TaxpayerEvents:
             return "010102", month_day.replace(day=16), "个人所得税", Decimal(rng.randint(200, 8_000))
         if kind == "payment":
             return "020101", month_day.replace(day=16), "", Decimal(rng.randint(20_000, 600_000))
+        if kind == "bank":
+            return rng.choice((BANK_ACCOUNTS_NOT_ALL_REPORTED, BANK_ACCOUNT_REPORTED_LATE)), month_day, "", None
         return {"system": "010501", "related": "010503", "software": "010502"}[kind], month_day, "", None
 
     def _correction_of(self, indicator: str, day: dt.date, year: int) -> dt.date | None:

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from accounts.models import User
 from credit.banktax.selectors import promotion_list
 from credit.models import BankTaxLoan, BankTaxOutreach, CreditCase, CreditContact, CreditPrediction, DishonestyEvent
+from credit.rules.indicators import LOCAL_CODES
 from credit.warnings.selectors import LISTS, warning_list
 from demo import county as demo_county
 from demo.county.credit_events import CreditSubject, generate_events
@@ -66,6 +67,7 @@ def test_the_events_have_a_county_mix_and_predictions_are_mostly_a_or_b(county):
     by_indicator = Counter(imported.values_list("indicator", flat=True))
     assert {code for code, _ in by_indicator.most_common(2)} == {"010101", "010103"}
     assert by_indicator["010501"] > 0 and imported.filter(no_penalty=True).exists()
+    assert DishonestyEvent.objects.filter(indicator__in=LOCAL_CODES).exists()  # the bank-account local codes
     assert imported.filter(corrected_on__isnull=False).count() > 0.8 * imported.count()
     assert not imported.filter(indicator="010101", tax="增值税").exists()  # late VAT returns are derived
     levels = Counter(CreditPrediction.objects.values_list("level", flat=True))

@@ -264,3 +264,29 @@ def test_the_clawback_list_filters_and_exports_what_it_shows(personas, risk, cli
     )
     assert [(row[1], row[3], row[7]) for row in rows] == [("A-1", taxpayer_a.name, 100)]
     assert AuditEvent.objects.filter(verb="export", object_type="ledger.ledgerentry").exists()
+
+
+def test_the_roles_carry_the_outcome_permissions(personas):
+    outcomes = ("refund.stop_refundapplication", "refund.adjust_refundapplication", "ledger.clawback_ledgerentry")
+    reading = ("ledger.view_clawbacks", "ledger.export_clawbacks")
+    assert all(personas["risk_officer"].has_perm(p) for p in (*outcomes, *reading))
+    for name in ("refund_officer", "supervisor"):
+        assert all(personas[name].has_perm(p) for p in reading), name
+        assert not any(personas[name].has_perm(p) for p in outcomes), name
+    for name in ("officer_a", "service_officer", "credit_officer", "admin"):
+        assert not any(personas[name].has_perm(p) for p in (*outcomes, *reading)), name
+
+
+def test_a_clawback_is_scoped_to_the_actors_branches(personas, client_for, taxpayer_a, taxpayer_b):
+    from django.contrib.auth.models import Permission
+
+    officer = personas["officer_a"]
+    officer.user_permissions.add(Permission.objects.get(codename="clawback_ledgerentry"))
+    officer = type(officer).objects.get(pk=officer.pk)
+    other = pay(taxpayer_b, personas["refund_officer"], voucher="V-B").application
+    with pytest.raises(ClawbackNotPermitted, match="不在您的管辖范围内"):
+        _claw(officer, other, "1.00")
+    own = pay(taxpayer_a, personas["refund_officer"], voucher="V-A").application
+    assert _claw(officer, own, "1.00").amount == Decimal("-1.00")
+    client = client_for("officer_a")
+    assert client.get(reverse("ledger:clawback_create", args=[other.pk])).status_code == 404

@@ -37,6 +37,7 @@ MENU = (
     MenuItem("待退库", "hourglass-split", "ledger:unpaid", "ledger.add_treasurypayment", "台账"),
     MenuItem("国库回执导入", "file-earmark-arrow-up", "ledger:payment_import", "ledger.add_treasurypayment", "台账"),
     MenuItem("每日登记", "calendar-check", "ledger:runs", "ledger.view_ledgerrun", "台账"),
+    MenuItem("追缴记录", "arrow-counterclockwise", "ledger:clawbacks", "ledger.view_clawbacks", "台账"),
     MenuItem("风险指标库", "shield-exclamation", "risk:indicators", "risk.view_indicatorparameterversion", "风险管理"),
     MenuItem("风险等级规则", "sliders", "risk:grade_rules", "risk.view_graderule", "风险管理"),
     MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),

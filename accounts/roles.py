@@ -63,6 +63,10 @@ _APPLICATIONS_OWN = ("refund.add_refundapplication", "refund.approve_refundappli
 # 局领导签批 of large refunds, and the bureau's threshold for it (refund.0012_sign_off).
 _SIGN_OFF = ("refund.sign_off_refundapplication", "refund.view_signoffthreshold", "refund.add_signoffthreshold")
 _LEDGER_VIEW = ("ledger.view_ledgerentry", "ledger.view_treasurypayment", "ledger.view_ledgerrun")
+# The risk review's outcomes through the owning apps (refund.0013_stop_adjust, ledger.0008_clawbacks): 终止退税 and
+# 调整退税额 of an application, 追缴 of a paid refund; the 追缴 list is read by 局领导 and 税政一股 too.
+_RISK_OUTCOMES = ("refund.stop_refundapplication", "refund.adjust_refundapplication", "ledger.clawback_ledgerentry")
+_CLAWBACKS_VIEW = ("ledger.view_clawbacks", "ledger.export_clawbacks")
 _LEDGER_EXPORT = (*_LEDGER_VIEW, "ledger.export_ledgerentry")
 _LEDGER_KEEP = ("ledger.add_treasurypayment", "ledger.register_ledger")
 # 纳税信用 data (credit app; granted by credit.0003_credit_permissions): ratings and dishonesty events, viewed
@@ -125,7 +129,7 @@ ROLES: dict[RoleCode, Role] = {
             _TAXPAYER_READ + _CONTACTS + _IMPORTS + _SMS_SEND + _SCREENING_RUN
             + _CANDIDATES_EXPORT + _CANDIDATES_WORK + _CANDIDATES_OWN
             + _APPLICATIONS_WORK + _APPLICATIONS_OWN + _LEDGER_EXPORT + _LEDGER_KEEP
-            + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_LIST + _REPAIR_NOTICES_SEND,
+            + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_LIST + _REPAIR_NOTICES_SEND + _CLAWBACKS_VIEW,
         ),
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
@@ -137,7 +141,7 @@ ROLES: dict[RoleCode, Role] = {
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
-             *_LEDGER_VIEW, *_RISK_WORK),
+             *_LEDGER_VIEW, *_RISK_WORK, *_RISK_OUTCOMES, *_CLAWBACKS_VIEW),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
              _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
@@ -150,7 +154,7 @@ ROLES: dict[RoleCode, Role] = {
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
-            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SIGN_OFF,
+            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SIGN_OFF + _CLAWBACKS_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

@@ -80,19 +80,44 @@ class LedgerRun(models.Model):
 
 class LedgerEntry(models.Model):
     """退税台账: one payment of a refund (an application paid in parts has one entry per part), with the figures
-    the finance bureau, the treasury and the dashboards read.
+    the finance bureau, the treasury and the dashboards read — or one clawback of paid refund (追缴), a reversing
+    entry whose amount and parts are negative, so that every sum over the ledger is the net refunded.
 
     The taxpayer's identifier, name, regime, size, industry and branch are copied at payment: the ledger
-    shows what was true when the money left, whatever the taxpayer's record says later.
+    shows what was true when the money left, whatever the taxpayer's record says later. A clawback copies them
+    from the entries it reverses (``LedgerReversal``); its ``paid_on`` is the date of the 追缴 decision.
     """
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "退库"
+        CLAWBACK = "clawback", "追缴"
 
     class CreditCheck(models.TextChoices):
         PENDING = "pending", "待核对"
         REDUCED = "reduced", "已核减"
         NOT_REDUCED = "not_reduced", "未核减留抵"
+        NOT_APPLICABLE = "none", "无需核对"
 
+    kind = models.CharField("台账类型", max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
     payment = models.OneToOneField(
-        TreasuryPayment, verbose_name="退库", on_delete=models.PROTECT, related_name="ledger_entry"
+        TreasuryPayment,
+        verbose_name="退库",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entry",
+    )
+    # 追缴 only: the decision's reference (unique, so a second submission of the same decision records nothing),
+    # its reason and who recorded it.
+    decision_reference = models.CharField("追缴决定文书号", max_length=60, null=True, blank=True, unique=True)
+    reason = models.CharField("追缴原因", max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     application = models.ForeignKey(
         RefundApplication, verbose_name="申请", on_delete=models.PROTECT, related_name="ledger_entries"
@@ -139,15 +164,31 @@ class LedgerEntry(models.Model):
         permissions = [
             ("export_ledgerentry", "导出退税台账与清单"),
             ("register_ledger", "登记每日退税台账"),
+            ("clawback_ledgerentry", "登记追缴"),
+            ("view_clawbacks", "查看追缴记录"),
+            ("export_clawbacks", "导出追缴记录"),
         ]
         indexes = [
             models.Index(fields=["paid_on", "id"], name="ledger_entry_day"),
             models.Index(fields=["branch", "paid_on"], name="ledger_entry_branch_day"),
             models.Index(fields=["taxpayer", "paid_on"], name="ledger_entry_taxpayer"),
+            models.Index(fields=["kind", "paid_on"], name="ledger_entry_kind_day"),
         ]
         constraints = [
+            # A payment: its treasury payment, nothing negative. A clawback: no payment, a decision, all negative.
             models.CheckConstraint(
-                condition=Q(incremental_amount__gte=0) & Q(stock_amount__gte=0), name="ledger_split_not_negative"
+                condition=(
+                    Q(kind="payment", payment__isnull=False, incremental_amount__gte=0, stock_amount__gte=0)
+                    | Q(
+                        kind="clawback",
+                        payment__isnull=True,
+                        decision_reference__isnull=False,
+                        amount__lt=0,
+                        incremental_amount__lte=0,
+                        stock_amount__lte=0,
+                    )
+                ),
+                name="ledger_entry_kind_signs",
             ),
             # Amounts have two places, so a difference under half a cent is none; the band (rather than an
             # equality) keeps the check true on SQLite, which compares decimal columns as binary floats.
@@ -160,6 +201,10 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paid_on.isoformat()} {self.name} {self.amount}"
+
+    @property
+    def is_clawback(self) -> bool:
+        return self.kind == self.Kind.CLAWBACK
 
     @classmethod
     def of_payment(cls, payment: TreasuryPayment, *, taxpayer: Taxpayer, incremental, stock, **fields) -> "LedgerEntry":
@@ -184,3 +229,33 @@ class LedgerEntry(models.Model):
             industry_code=application.industry_code or taxpayer.industry_code,
             **fields,
         )
+
+
+class LedgerReversal(models.Model):
+    """What a clawback (追缴) reverses of one payment entry: the amount and its parts (positive figures here, the
+    clawback entry carries them negative). A payment is never reversed beyond what it paid."""
+
+    clawback = models.ForeignKey(
+        LedgerEntry, verbose_name="追缴", on_delete=models.CASCADE, related_name="reversals"
+    )
+    reversed_entry = models.ForeignKey(
+        LedgerEntry, verbose_name="被冲减的退库", on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    amount = MoneyField("冲减金额")
+    incremental_amount = MoneyField("其中：增量")
+    stock_amount = MoneyField("其中：存量")
+
+    class Meta:
+        verbose_name = "追缴冲减"
+        verbose_name_plural = "追缴冲减"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clawback", "reversed_entry"], name="ledger_reversal_once"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(incremental_amount__gte=0) & Q(stock_amount__gte=0),
+                name="ledger_reversal_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reversed_entry_id} −{self.amount}"

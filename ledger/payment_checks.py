@@ -100,12 +100,20 @@ def _checked_amount(value) -> Decimal:
 
 
 def _check_state(application: RefundApplication) -> None:
-    """Only an approved or partly paid application with a confirmed amount is paid."""
+    """Only an approved or partly paid application with a confirmed amount is paid: never a stopped one (终止退税),
+    whatever was paid of it before the stop."""
     if application.state == RefundApplication.State.PAID:
         raise PaymentRefused(
             f"该申请已于 {application.paid_on.isoformat()} 全额退库（累计 {format_yuan(application.paid_amount)} 元），"
             "不能再次退库。",
             field="application",
+        )
+    if application.state == RefundApplication.State.STOPPED:
+        paid = f"，此前已退库的 {format_yuan(application.paid_amount)} 元不变" if application.paid_amount else ""
+        raise PaymentRefused(
+            f"该申请已终止退税（{application.decision_reason or '见流转记录'}），不能再录入退库{paid}。",
+            field="application",
+            code="application_stopped",
         )
     if application.state not in UNPAID_STATES:
         raise PaymentRefused(

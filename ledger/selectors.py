@@ -1,6 +1,7 @@
 """Reads of the ledger, always through the scoping gateway: a branch officer sees its branch's entries only, and
 an entry outside the user's scope is a 404. The ledger page's filters live in the URL (``LedgerEntryFilter``);
-the page and its export read the same filtered queryset."""
+the page and its export read the same filtered queryset. The ledger holds payments and clawbacks (追缴, negative
+entries), so its sums are the net refunded; the 追缴 page lists the clawbacks (``ClawbackFilter``)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,19 @@ def ledger_entry_get_for_user(*, user, pk: int) -> LedgerEntry:
 
 
 def ledger_totals(entries: QuerySet[LedgerEntry]) -> dict:
-    """Count and sums of what the filters show: one query."""
+    """Count and sums of what the filters show — net of clawbacks (追缴, negative entries), of which the amount is
+    given apart too: one query."""
     totals = entries.order_by().aggregate(
-        count=Count("pk"), amount=Sum("amount"), incremental=Sum("incremental_amount"), stock=Sum("stock_amount")
+        count=Count("pk"),
+        net=Sum("amount"),
+        incremental=Sum("incremental_amount"),
+        stock=Sum("stock_amount"),
+        clawed=Sum("amount", filter=Q(kind=LedgerEntry.Kind.CLAWBACK)),
     )
-    return {key: (value if value is not None else ZERO) for key, value in totals.items()}
+    totals = {key: (value if value is not None else ZERO) for key, value in totals.items()}
+    # the net as "amount" (what the page and the dashboards read), the clawbacks as a positive figure
+    totals["amount"], totals["clawback"] = totals.pop("net"), -totals.pop("clawed")
+    return totals
 
 
 class _DateInput(forms.DateInput):
@@ -218,11 +227,75 @@ def ledger_runs(*, sort: str | None = None) -> QuerySet[LedgerRun]:
 
 
 def unregistered_days(limit: int = 10) -> list[dict]:
-    """Days with payments not yet registered (a payment entered after that day's run, or a run not yet made)."""
+    """Days with payments not yet registered (a payment entered after that day's run, or a run not yet made); a
+    clawback is no payment and is never registered by a run."""
     rows = (
-        LedgerEntry.objects.filter(run__isnull=True)
+        LedgerEntry.objects.filter(run__isnull=True, kind=LedgerEntry.Kind.PAYMENT)
         .values("paid_on")
         .annotate(count=Count("pk"), amount=Sum("amount"))
         .order_by("-paid_on")[:limit]
     )
     return list(rows)
+
+
+# --- 追缴 -------------------------------------------------------------------------------------------------------
+
+
+class ClawbackFilter(_TaxpayerBranchFilter):
+    date_from = django_filters.DateFilter(
+        field_name="paid_on", lookup_expr="gte", label="决定日期从", widget=_DateInput()
+    )
+    date_to = django_filters.DateFilter(field_name="paid_on", lookup_expr="lte", label="至", widget=_DateInput())
+    refund_kind = django_filters.ChoiceFilter(
+        choices=RefundApplication.Kind.choices, label="退税类型", empty_label="全部类型"
+    )
+    reference = django_filters.CharFilter(field_name="decision_reference", lookup_expr="icontains", label="文书号")
+
+    class Meta:
+        model = LedgerEntry
+        fields = ("q", "date_from", "date_to", "branch", "refund_kind", "reference")
+
+
+CLAWBACK_COLUMNS = {
+    "decided_on": "追缴决定日期",
+    "name": "纳税人名称",
+    "branch": "主管税务机关",
+    "amount": "追缴金额（元）",
+}
+"""追缴's sortable columns (header links; ``sort`` in the URL, ``-`` for descending)."""
+CLAWBACK_SORT_FIELDS = {
+    "decided_on": ("paid_on",),
+    "name": ("name",),
+    "branch": ("branch__sort_order", "branch__code"),
+    "amount": (F("amount") * -1,),  # the clawback entry's amount is negative: sort by what was clawed back
+}
+CLAWBACK_SORT = "-decided_on"
+
+
+def clawbacks_for_user(*, user) -> QuerySet[LedgerEntry]:
+    """The clawback entries the user may see (scoped like the ledger)."""
+    return ledger_entries_for_user(user=user).filter(kind=LedgerEntry.Kind.CLAWBACK).select_related("recorded_by")
+
+
+def clawback_filterset(*, user, filters: Mapping | None) -> ClawbackFilter:
+    sort = (filters or {}).get("sort")
+    order = sort_order(sort, CLAWBACK_SORT_FIELDS, default=CLAWBACK_SORT, then=("-paid_on",))
+    return ClawbackFilter(data=filters, queryset=clawbacks_for_user(user=user).order_by(*order), user=user)
+
+
+def clawback_totals(clawbacks: QuerySet[LedgerEntry]) -> dict:
+    """How many and how much was clawed back (positive figures), one query."""
+    totals = clawbacks.order_by().aggregate(
+        count=Count("pk"), amount=Sum("amount"), incremental=Sum("incremental_amount"), stock=Sum("stock_amount")
+    )
+    return {key: (-value if value else ZERO) if key != "count" else value for key, value in totals.items()}
+
+
+def application_ledger(application: RefundApplication) -> dict:
+    """An application's payments and clawbacks in the ledger, and what is left paid (净退税额), for the 追缴 form."""
+    entries = list(
+        LedgerEntry.objects.filter(application=application).select_related("payment").order_by("paid_on", "pk")
+    )
+    paid = sum((e.amount for e in entries if e.kind == LedgerEntry.Kind.PAYMENT), ZERO)
+    clawed = -sum((e.amount for e in entries if e.kind == LedgerEntry.Kind.CLAWBACK), ZERO)
+    return {"entries": entries, "paid": paid, "clawed": clawed, "net": paid - clawed}

@@ -13,6 +13,9 @@ and the credit reduction check (留抵核减核对).
 * ``ledger_check_credit_reduction`` — 财政部 税务总局公告2022年第14号 第十二条: after the refund the taxpayer
   must reduce its period-end credit by the refunded amount; the return of the period in which the money was
   paid shows it as 本期留抵退税额 (``VatReturn.credit_refunded``). A return that shows less is flagged.
+
+追缴 (a clawback of paid refund: a reversing entry with its own bill) is ``ledger.clawbacks``. The morning
+registration and the credit reduction check are about payments and leave clawback entries alone.
 """
 
 from __future__ import annotations
@@ -305,8 +308,18 @@ def bill_variables(entry: LedgerEntry) -> dict:
     }
 
 
-def _queue_bill(*, entry: LedgerEntry, taxpayer: Taxpayer, template: MessageTemplate, actor) -> None:
-    """The bill to the finance contact (财务负责人); a missing or refused number is kept as ``bill_error``."""
+def _queue_bill(
+    *,
+    entry: LedgerEntry,
+    taxpayer: Taxpayer,
+    template: MessageTemplate,
+    actor,
+    key: str | None = None,
+    variables: dict | None = None,
+    title: str = "退税账单",
+) -> None:
+    """The bill to the finance contact (财务负责人); a missing or refused number is kept as ``bill_error``. A payment's
+    bill by default; a clawback (``ledger.clawbacks``) gives its own key, variables and title."""
     mobile = (taxpayer.finance_contact_mobile or "").strip()
     if not mobile:
         entry.bill_error = "未登记财务负责人手机号码"
@@ -314,11 +327,11 @@ def _queue_bill(*, entry: LedgerEntry, taxpayer: Taxpayer, template: MessageTemp
     try:
         message = sms_enqueue(
             to=mobile,
-            idempotency_key=bill_key(entry),
+            idempotency_key=key or bill_key(entry),
             template=template,
-            variables=bill_variables(entry),
+            variables=variables if variables is not None else bill_variables(entry),
             related_object=entry,
-            related=f"退税账单 {entry.paid_on.isoformat()} {mask_identifier(entry.identifier)}",
+            related=f"{title} {entry.paid_on.isoformat()} {mask_identifier(entry.identifier)}",
             branch_id=entry.branch_id,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
         )
@@ -355,7 +368,7 @@ def ledger_register_day(*, day: dt.date, actor=None) -> LedgerRun:
         entries = list(
             LedgerEntry.objects.select_for_update(of=("self",))
             .select_related("taxpayer", "branch")
-            .filter(paid_on=day, run__isnull=True)
+            .filter(paid_on=day, run__isnull=True, kind=LedgerEntry.Kind.PAYMENT)
             .order_by("pk")
         )
         if not entries and run.status == LedgerRun.Status.SUCCEEDED:
@@ -435,7 +448,9 @@ def ledger_check_credit_reduction(*, taxpayer_ids=None) -> dict[str, int]:
     }
     # Every refund of the taxpayer paid in a period counts against that period's return, checked or not.
     paid: dict[tuple[int, Period], Decimal] = defaultdict(Decimal)
-    for taxpayer_id, paid_on, amount, frequency in LedgerEntry.objects.filter(taxpayer_id__in=taxpayers).values_list(
+    # Payments only: a clawback (追缴) is no reduction of credit, and must not make a missing one look made.
+    payments = LedgerEntry.objects.filter(taxpayer_id__in=taxpayers, kind=LedgerEntry.Kind.PAYMENT)
+    for taxpayer_id, paid_on, amount, frequency in payments.values_list(
         "taxpayer_id", "paid_on", "amount", "taxpayer__filing_frequency"
     ):
         paid[(taxpayer_id, return_period_of(paid_on, frequency))] += amount

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import clawback_views, views
 
 app_name = "ledger"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("import/sample.xlsx", views.payment_import_sample, name="payment_import_sample"),
     path("runs/", views.runs, name="runs"),
     path("runs/register/", views.run_register, name="run_register"),
+    path("clawbacks/", clawback_views.clawback_list, name="clawbacks"),
+    path("clawbacks.xlsx", clawback_views.clawback_export, name="clawbacks_export"),
+    path("clawbacks/new/<int:pk>/", clawback_views.clawback_create, name="clawback_create"),
 ]

@@ -45,15 +45,16 @@ CREDIT_TAGS = {
     LedgerEntry.CreditCheck.PENDING: "tag-waiting",
     LedgerEntry.CreditCheck.REDUCED: "tag-done",
     LedgerEntry.CreditCheck.NOT_REDUCED: "tag-attention",
+    LedgerEntry.CreditCheck.NOT_APPLICABLE: "tag-waiting",
 }
 LEDGER_HEADERS = (
     "退库日期", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "申请退税所属期", "退税额（元）",
     "其中：增量（元）", "其中：存量（元）", "适用政策", "企业规模", "行业代码", "退库凭证号", "台账登记",
-    "账单短信", "留抵核减", "核对所属期", "核对说明",
+    "账单短信", "留抵核减", "核对所属期", "核对说明", "台账类型",
 )  # fmt: skip
 REFUNDED_HEADERS = (
     "序号", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "退库金额（元）", "其中：增量（元）",
-    "其中：存量（元）", "退库凭证号", "退库日期",
+    "其中：存量（元）", "退库凭证号", "退库日期", "台账类型",
 )  # fmt: skip
 UNPAID_HEADERS = (
     "序号", "纳税人识别号", "纳税人名称", "主管税务机关", "退税类型", "申请退税所属期", "申请文书号",
@@ -62,12 +63,17 @@ UNPAID_HEADERS = (
 )  # fmt: skip
 
 
+def _voucher(entry: LedgerEntry) -> str:
+    """A payment's voucher number; a clawback's decision reference (追缴决定文书号)."""
+    return entry.payment.voucher_number if entry.payment_id else (entry.decision_reference or "")
+
+
 def _bill_text(entry: LedgerEntry) -> str:
     if entry.bill_sms_id:
         return entry.bill_sms.get_status_display() + (f"（{entry.bill_error}）" if entry.bill_error else "")
     if entry.bill_error:
         return f"未发送：{entry.bill_error}"
-    return "待登记" if entry.run_id is None else "—"
+    return "待登记" if entry.run_id is None and not entry.is_clawback else "—"
 
 
 def _decorate(entries):
@@ -133,12 +139,13 @@ def _ledger_rows(queryset):
             regime_title(entry.regime) if entry.regime else "",
             size_title(entry.size) if entry.size else "",
             entry.industry_code,
-            entry.payment.voucher_number,
-            entry.run.day if entry.run_id else "待登记",
+            _voucher(entry),
+            entry.run.day if entry.run_id else ("—" if entry.is_clawback else "待登记"),
             _bill_text(entry),
             entry.get_credit_check_display(),
             entry.credit_check_period,
             entry.credit_check_note,
+            entry.get_kind_display(),
         )
 
 
@@ -151,7 +158,8 @@ def entries_export(request):
 
 
 # The finance bureau's and the treasury's lists carry full identifiers: they reconcile them against their own
-# records by identifier. The export permission and the audit event stand guard instead of the mask.
+# records by identifier. The export permission and the audit event stand guard instead of the mask. A clawback
+# (追缴) is a row with negative amounts and its decision's reference, so the list adds up to the net refunded.
 def _refunded_rows(queryset):
     for number, entry in enumerate(queryset.order_by("paid_on", "id").iterator(chunk_size=2000), start=1):
         yield (
@@ -163,8 +171,9 @@ def _refunded_rows(queryset):
             entry.amount,
             entry.incremental_amount,
             entry.stock_amount,
-            entry.payment.voucher_number,
+            _voucher(entry),
             entry.paid_on,
+            entry.get_kind_display(),
         )
 
 
@@ -181,9 +190,13 @@ def refunded_export(request):
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def entry_detail(request, pk: int):
+    """One entry: a payment with the clawbacks that reversed part of it, or a clawback with what it reversed."""
     entry = selectors.ledger_entry_get_for_user(user=request.user, pk=pk)
     _decorate([entry])
-    return render(request, "ledger/entry_detail.html", {"entry": entry})
+    reversals = (entry.reversals if entry.is_clawback else entry.reversed_by).select_related(
+        "clawback", "reversed_entry__payment"
+    )
+    return render(request, "ledger/entry_detail.html", {"entry": entry, "reversals": list(reversals)})
 
 
 # --- 待退库 and the payment form ------------------------------------------------------------------------------

@@ -186,6 +186,7 @@ APPLICATION_STATE_TAGS = {
     State.PAID: "tag-done",
     State.RETURNED: "tag-failed",
     State.REJECTED: "tag-failed",
+    State.STOPPED: "tag-failed",
 }
 RISK_TAGS = {
     RefundApplication.Risk.UNCHECKED: "tag-waiting",

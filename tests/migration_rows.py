@@ -15,6 +15,7 @@ from accounts.roles import sync_role_groups
 MIGRATION_SEEDS = (
     ("taxpayers.migrations.0003_seed_filing_deadlines", "seed"),
     ("ledger.migrations.0004_bill_template", "seed_bill_template"),
+    ("ledger.migrations.0008_clawbacks", "seed_clawback_bill_template"),
     ("refund.migrations.0005_candidate_permissions", "seed_reminder_template"),
     ("refund.migrations.0005_candidate_permissions", "create_settings_row"),
     ("refund.migrations.0011_repair_notice_permissions", "seed_repair_notice_template"),

@@ -167,6 +167,8 @@ LEDGER_VIEWERS = CANDIDATE_VIEWERS
 LEDGER_VIEW = only(LEDGER_VIEWERS, then=200, otherwise=403)
 LEDGER_RUNS_VIEW = only(LEDGER_VIEWERS - {"officer_a", "officer_b"}, then=200, otherwise=403)
 LEDGER_EXPORT = only({"refund_officer", "supervisor"}, then=200, otherwise=403)
+# 追缴 (ledger.clawbacks): recorded by the risk officer; the list and its export read by 局领导 and 税政一股 too.
+CLAWBACK_VIEW = only({"refund_officer", "supervisor", "risk_officer"}, then=200, otherwise=403)
 
 
 def _ledger(f: dict) -> dict:
@@ -641,6 +643,17 @@ ENDPOINTS: dict[str, Endpoint] = {
     "ledger_runs": Endpoint(lambda f: reverse("ledger:runs"), 403, LEDGER_RUNS_VIEW),
     "ledger_run_register": Endpoint(  # no day: the runs page again with the error beside the date
         lambda f: reverse("ledger:run_register"), 403, {"refund_officer": 400}, method="post"
+    ),
+    "ledger_clawbacks": Endpoint(lambda f: reverse("ledger:clawbacks"), 403, CLAWBACK_VIEW),
+    "ledger_clawbacks_export": Endpoint(lambda f: reverse("ledger:clawbacks_export"), 403, CLAWBACK_VIEW),
+    "ledger_clawback_form_a": Endpoint(
+        lambda f: reverse("ledger:clawback_create", args=[_ledger(f)["a"].application_id]), 403, {"risk_officer": 200}
+    ),
+    "ledger_clawback_post_a": Endpoint(  # an empty form: the form again with the errors beside the fields
+        lambda f: reverse("ledger:clawback_create", args=[_ledger(f)["a"].application_id]),
+        403,
+        {"risk_officer": 400},
+        method="post",
     ),
     # --- 留抵退税申请 (refund)
     "application_queue": Endpoint(lambda f: reverse("refund:application_queue"), 403, APPLICATION_VIEW),

@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.audit import record_event
 from accounts.audit_labels import VERBS, change_rows, verb_label
 from accounts.services import SECOND_PERSON_VERBS
-from refund.applications.services import ACTION_LABELS
+from refund.applications.workflow import ACTION_LABELS
 
 VERB_LITERAL = re.compile(r"""verb=["']([a-z_]+)["']""")
 

@@ -69,6 +69,7 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "ledger:refunded_export": [("refund_officer", lambda f: (_ledger(f), reverse("ledger:refunded_export"))[1])],
     "ledger:unpaid_export": [("refund_officer", lambda f: (_ledger(f), reverse("ledger:unpaid_export"))[1])],
     "ledger:payment_import_sample": [("refund_officer", lambda f: reverse("ledger:payment_import_sample"))],
+    "ledger:clawbacks_export": [("risk_officer", lambda f: (_ledger(f), reverse("ledger:clawbacks_export"))[1])],
     "notify:message_export": [("service_officer", lambda f: reverse("notify:message_export"))],
     "notify:batch_export": [("service_officer", lambda f: reverse("notify:batch_export"))],
 }

@@ -50,7 +50,10 @@ from .plans import (
     split,
 )
 
-ACTION_TO = {target: action for action, target in TARGET.items() if action != "mark_partly_paid"}
+# The demo's past moves by the state they lead to (the risk outcomes 调整退税额 and 终止退税 are not in its history).
+ACTION_TO = {
+    target: action for action, target in TARGET.items() if action not in ("mark_partly_paid", "adjust", "stop")
+}
 SOURCES = (RefundApplication.Source.IMPORT,) * 8 + (RefundApplication.Source.API, RefundApplication.Source.MANUAL)
 
 

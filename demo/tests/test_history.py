@@ -18,7 +18,7 @@ from demo.seeding import seed_demo_county
 from ledger.models import LedgerEntry, LedgerRun, TreasuryPayment
 from ledger.services import return_period_of
 from ledger.statistics import format_working_days, median_working_days_to_payment
-from refund.applications.services import ALLOWED_FROM, TARGET
+from refund.applications.workflow import ALLOWED_FROM, TARGET
 from refund.models import (
     OPEN_APPLICATION_STATES,
     ApplicationRiskHit,
@@ -32,7 +32,7 @@ from taxpayers.models import Taxpayer, VatReturn
 TODAY = dt.date(2025, 6, 18)  # a Wednesday: last month 2025-05 filed, open work of May and June
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 State = RefundApplication.State
-ACTION_TO = {target: action for action, target in TARGET.items()}
+ACTION_TO = {target: action for action, target in TARGET.items() if action not in ("adjust", "stop")}
 
 
 def run_history(*args: str) -> str:

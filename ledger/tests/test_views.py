@@ -181,8 +181,9 @@ def test_the_runs_page_and_registering_by_hand(client_for, ledger, personas):
 @pytest.mark.parametrize(
     ("username", "labels"),
     [
-        ("refund_officer", ["退税台账", "待退库", "国库回执导入", "每日登记"]),
-        ("supervisor", ["退税台账", "每日登记"]),
+        ("refund_officer", ["退税台账", "待退库", "国库回执导入", "每日登记", "追缴记录"]),
+        ("supervisor", ["退税台账", "每日登记", "追缴记录"]),
+        ("risk_officer", ["退税台账", "每日登记", "追缴记录"]),
         ("officer_a", ["退税台账"]),
         ("credit_officer", []),
     ],

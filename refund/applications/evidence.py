@@ -10,6 +10,7 @@ from ..labels import regime_title
 from .risk import risk_title
 
 EVIDENCE_LABELS = {
+    "previous_amount": "调整前确认退税额（元）",
     "confirmed_amount": "确认退税额（元）",
     "confirmed_incremental": "确认增量退税额（元）",
     "confirmed_stock": "确认存量退税额（元）",
@@ -20,12 +21,24 @@ EVIDENCE_LABELS = {
     "regime": "适用政策",
     "risk_hit": "疑点",
     "note": "核实要点",
+    "paid_amount": "已退库金额（元）",
+    "stopped_amount": "终止退库金额（元）",
 }
 """The evidence keys shown, in Chinese; any other key is a machine field and is not shown."""
 
 
 EVIDENCE_MONEY = frozenset(
-    {"confirmed_amount", "confirmed_incremental", "confirmed_stock", "computed_amount", "claimed", "computed"}
+    {
+        "confirmed_amount",
+        "confirmed_incremental",
+        "confirmed_stock",
+        "computed_amount",
+        "claimed",
+        "computed",
+        "previous_amount",
+        "paid_amount",
+        "stopped_amount",
+    }
 )
 
 

@@ -160,6 +160,32 @@ class ConfirmForm(forms.Form):
         return any(self.cleaned_data.get(name) is not None for name in ("amount", "incremental", "stock"))
 
 
+class StopForm(forms.Form):
+    """终止退税: final, so the reason is required."""
+
+    reason = forms.CharField(
+        label="终止原因",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写终止退税的原因（将记入流转记录）。"},
+    )
+
+
+class AdjustForm(forms.Form):
+    """调整退税额: the new amount and the reason; the parts of a "both" application may be left empty (divided as
+    the rules' figures are)."""
+
+    amount = _money("调整后的退税额（元）", required=True)
+    incremental = _money("其中：增量（元，可不填）")
+    stock = _money("其中：存量（元，可不填）")
+    reason = forms.CharField(
+        label="调整原因",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写调整退税额的原因（将记入流转记录）。"},
+    )
+
+
 class CoachingRecordForm(forms.Form):
     topic = forms.ChoiceField(label="辅导主题", choices=CoachingRecord.Topic.choices)
     notes = forms.CharField(label="辅导情况", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)

@@ -1,8 +1,9 @@
-"""Every write to a 留抵退税申请: arrival, the risk gate's return, the workflow, batch approval, assignment,
-recomputation, coaching and payment — one service per business action.
+"""Every write to a 留抵退税申请: arrival, the risk gate's return, the workflow, recomputation, coaching and
+payment — one service per business action; the risk outcomes 终止退税 and 调整退税额 (``application_stop``,
+``application_amount_adjust``) are written in ``outcomes`` and offered here with the others.
 
-The state moves only through ``_transition``: a conditional ``UPDATE … WHERE state IN (expected)``, so when
-two officers act on the same application at once exactly one update matches and the other gets a
+The state moves only through ``transitions.transition``: a conditional ``UPDATE … WHERE state IN (expected)``,
+so when two officers act on the same application at once exactly one update matches and the other gets a
 ``ConflictError`` ("已被他人处理"). The transition row, the audit event and the model fields change in the
 same transaction; side effects (notifications, funnel moves) run after commit.
 
@@ -47,75 +48,17 @@ from .computation import (
     options_for,
     tax_period_credit,
 )
+from .outcomes import application_amount_adjust as application_amount_adjust
+from .outcomes import application_stop as application_stop
 from .risk import APPROVAL, ARRIVAL, Finding, GradeRefused, approval_refusal, run_gate, scan_application, summary_of
-from .workflow import (
-    ACTION_LABELS,
-    ALLOWED_FROM,
-    TARGET,
-    ApprovalBlocked,
-    TransitionRefused,
-    approval_blocks,
-    state_label,
-)
+from .transitions import required_reason as _required_reason
+from .transitions import transition as _transition
+from .workflow import ApprovalBlocked, TransitionRefused, approval_blocks, state_label
 
 logger = structlog.get_logger(__name__)
 
 State = RefundApplication.State
 ZERO = Decimal("0.00")
-
-
-def _transition(
-    *,
-    application: RefundApplication,
-    action: str,
-    actor,
-    reason: str = "",
-    evidence: dict | None = None,
-    fields: dict | None = None,
-) -> RefundApplication:
-    """Move ``application`` by ``action`` if, in the database, it is still in a state the action allows.
-
-    Must run inside the caller's transaction. Other officers (and the batch approval of another officer)
-    may be acting on the same row: the conditional UPDATE is the only guard, and it holds under
-    concurrency because PostgreSQL re-checks the WHERE clause after waiting for the other writer's lock.
-    """
-    allowed = ALLOWED_FROM[action]
-    target = TARGET[action]
-    now = timezone.now()
-    values = {**(fields or {}), "state": target, "state_changed_at": now, "updated_at": now}
-    matched = RefundApplication.objects.filter(pk=application.pk, state__in=allowed).update(**values)
-    if not matched:
-        current = RefundApplication.objects.filter(pk=application.pk).values_list("state", flat=True).first()
-        label = ACTION_LABELS[action]
-        if current is None:
-            raise ApplicationError("该申请不存在或已被删除。", code="not_found")
-        if current != application.state:
-            raise ConflictError(
-                f"该申请已被他人处理（当前状态：{state_label(current)}），不能{label}。请刷新页面后查看。",
-                code="state_changed",
-            )
-        allowed_text = "、".join(state_label(s) for s in allowed)
-        raise TransitionRefused(f"只有“{allowed_text}”的申请可以{label}，该申请当前为“{state_label(current)}”。")
-    before = application.state
-    for name, value in values.items():
-        setattr(application, name, value)
-    ApplicationTransition.objects.create(
-        application=application,
-        from_state=before,
-        to_state=target,
-        actor=signed_in(actor),
-        reason=reason[:500],
-        evidence=evidence or {},
-    )
-    record_event(
-        actor=actor,
-        verb=f"refund_application_{action}",
-        target=application,
-        summary=f"{ACTION_LABELS[action]}：{state_label(before)} → {state_label(target)}"
-        + (f"（{reason[:200]}）" if reason else ""),
-        changes={"state": [before, target], **({"reason": reason} if reason else {})},
-    )
-    return application
 
 
 # --- arrival ------------------------------------------------------------------------------------------------
@@ -299,15 +242,6 @@ def _gate(*, application: RefundApplication, actor, stage: str, decision: Outcom
 
 
 # --- the workflow ------------------------------------------------------------------------------------------
-
-
-def _required_reason(reason: str, what: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ApplicationError(f"{what}必须填写原因。")
-    if len(text) > 500:
-        raise ApplicationError(f"{what}原因过长：最多 500 个字符，实际 {len(text)} 个。")
-    return text
 
 
 def application_investigate(*, actor, application: RefundApplication, note: str = "") -> RefundApplication:

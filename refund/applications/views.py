@@ -39,6 +39,7 @@ from . import selectors, services, workflow
 from .claims import claim_difference
 from .evidence import evidence_lines
 from .forms import (
+    AdjustForm,
     ApplicationEntryForm,
     ApplicationImportForm,
     AssignForm,
@@ -48,6 +49,7 @@ from .forms import (
     ReasonForm,
     ReturnForm,
     SignOffForm,
+    StopForm,
 )
 from .imports import ApplicationImportRejected, applications_import_xlsx
 from .risk import risk_panel, risk_title
@@ -62,6 +64,8 @@ SIGN_OFF = "refund.sign_off_refundapplication"
 ADD = "refund.add_refundapplication"
 EXPORT = "refund.export_refundapplication"
 COACH = "refund.add_coachingrecord"
+STOP = "refund.stop_refundapplication"
+ADJUST = "refund.adjust_refundapplication"
 QUEUE_PAGE_SIZE = 50
 
 
@@ -242,8 +246,27 @@ ACTIONS: dict[str, Action] = {
         ),
         Action("recompute", "重新计算", REVIEW, NoteForm, None, "btn-outline-secondary"),
         Action("sign_off", "局领导签批", SIGN_OFF, SignOffForm, None, "btn-primary"),
+        Action(
+            "adjust",
+            workflow.ACTION_LABELS["adjust"],
+            ADJUST,
+            AdjustForm,
+            "adjust",
+            "btn-outline-warning",
+            "调整后申请回到审核中，须重新审批。确认调整退税额？",
+        ),
+        Action(
+            "stop",
+            workflow.ACTION_LABELS["stop"],
+            STOP,
+            StopForm,
+            "stop",
+            "btn-outline-danger",
+            "终止退税是最终决定，尚未退库的金额不再退库，不能撤回。确认终止退税？",
+        ),
     )
 }
+RISK_OUTCOMES = ("adjust", "stop")  # shown only to the posts that may decide them (风险管理股)
 
 
 def _run_action(request, name: str, application: RefundApplication, form) -> str:
@@ -283,6 +306,19 @@ def _run_action(request, name: str, application: RefundApplication, form) -> str
     if name == "sign_off":
         application_sign_off(actor=actor, application=application, opinion=data["opinion"])
         return "已签批，审批人可以审批。"
+    if name == "adjust":
+        services.application_amount_adjust(
+            actor=actor,
+            application=application,
+            amount=data["amount"],
+            incremental=data["incremental"],
+            stock=data["stock"],
+            reason=data["reason"],
+        )
+        return "已调整确认退税额，申请回到审核中，待重新审批。"
+    if name == "stop":
+        services.application_stop(actor=actor, application=application, reason=data["reason"])
+        return "已终止退税。"
     raise Http404("unknown action")
 
 
@@ -324,6 +360,8 @@ def _action_panels(request, application: RefundApplication, *, bound: dict | Non
     for action in ACTIONS.values():
         if action.name == "sign_off" and not waits_for_sign_off:
             continue
+        if action.name in RISK_OUTCOMES and not request.user.has_perm(action.permission):
+            continue
         why = _why_not(request, action, application, allowed)
         form = style_form((bound or {}).get(action.name) or _action_form(action))
         panels.append(
@@ -357,6 +395,20 @@ def _explanation(request, application: RefundApplication) -> tuple[dict | None, 
     return describe_decision(explanation.decision), "live"
 
 
+def _outcome_history(transitions) -> list:
+    """The risk outcomes among the transitions (终止退税, 调整退税额), each with its name, newest last."""
+    outcomes = []
+    for row in transitions:
+        if row.to_state == State.STOPPED:
+            row.outcome_label = workflow.ACTION_LABELS["stop"]
+        elif "previous_amount" in (row.evidence or {}):
+            row.outcome_label = workflow.ACTION_LABELS["adjust"]
+        else:
+            continue
+        outcomes.append(row)
+    return outcomes
+
+
 def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, status: int = 200):
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     today = timezone.localdate()
@@ -369,12 +421,14 @@ def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, st
         row.evidence_lines = evidence_lines(row.evidence)
     for hit in risk_hits:
         hit.label = risk_title(hit.code, hit.title)
+    outcomes = _outcome_history(transitions)
     context = {
         "application": application,
         "taxpayer": application.taxpayer,
         "decision": decision,
         "decision_source": decision_source,
         "transitions": transitions,
+        "outcomes": outcomes,
         "risk_hits": risk_hits,
         "risk_panel": risk_panel(application),
         "coachings": list(selectors.taxpayer_coachings(application)),

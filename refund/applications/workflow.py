@@ -1,11 +1,13 @@
 """The workflow of a 留抵退税申请 as data: which states each action starts from and leads to, its Chinese name,
 and the preconditions of approval (审批) and assignment (分派) that the pages count with and the services enforce.
-Reads only; the moves themselves are ``services._transition``'s.
+Reads only; the moves themselves are ``transitions.transition``'s.
 
     received ─┬─> investigating ──> reviewing ──> approved ──> paid
-              │        ^   │            │
+              │        ^   │            │  ^         │
+              │        │   │            │  └─────────┘ 调整退税额 (adjust, reason): back to review
               └────────┼───┴────────────┴──> returned (回退, reason + evidence) ──> investigating
                        └──────────────────────> rejected (不予退税, reason; final)
+    any state not paid in full ──> stopped (终止退税, reason; final — a part already paid stays paid)
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from ..models import OPEN_APPLICATION_STATES, ApplicationRiskHit, RefundApplicat
 State = RefundApplication.State
 
 
-# Which states each action may start from. A rejected or paid application moves no more; an approved one
-# only to paid, in one payment or in parts (部分退库 until the parts add up to the confirmed amount). Nothing
-# leads back to approved, so an application can never be approved twice.
+# Which states each action may start from. A rejected, stopped or paid application moves no more; an approved one
+# to paid, in one payment or in parts (部分退库 until the parts add up to the confirmed amount), or back to review
+# when its amount is adjusted before payment (调整退税额: approved again, for the new amount). 终止退税 stops any
+# application the treasury has not paid in full; of a part payment the rest is stopped, what was paid stays.
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "investigate": (State.RECEIVED, State.RETURNED),
     "submit_for_review": (State.RECEIVED, State.INVESTIGATING),
@@ -37,6 +40,15 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "reject": (State.RECEIVED, State.INVESTIGATING, State.REVIEWING, State.RETURNED),
     "mark_partly_paid": (State.APPROVED, State.PARTLY_PAID),
     "mark_paid": (State.APPROVED, State.PARTLY_PAID),
+    "adjust": (State.RECEIVED, State.INVESTIGATING, State.REVIEWING, State.APPROVED),
+    "stop": (
+        State.RECEIVED,
+        State.INVESTIGATING,
+        State.REVIEWING,
+        State.RETURNED,
+        State.APPROVED,
+        State.PARTLY_PAID,
+    ),
 }
 
 
@@ -48,6 +60,8 @@ TARGET: dict[str, str] = {
     "reject": State.REJECTED,
     "mark_partly_paid": State.PARTLY_PAID,
     "mark_paid": State.PAID,
+    "adjust": State.REVIEWING,
+    "stop": State.STOPPED,
 }
 
 
@@ -59,6 +73,8 @@ ACTION_LABELS: dict[str, str] = {
     "reject": "不予退税",
     "mark_partly_paid": "部分退库",
     "mark_paid": "退库",
+    "adjust": "调整退税额",
+    "stop": "终止退税",
 }
 
 

@@ -4,6 +4,7 @@ and one set of migrations; everything is importable from ``refund.models`` as be
 from .applications import (
     OPEN_APPLICATION_STATES,
     PAID_STATES,
+    REFUND_OBTAINED_STATES,
     UNPAID_STATES,
     ApplicationRiskHit,
     ApplicationTransition,
@@ -29,6 +30,7 @@ __all__ = [
     "OPEN_APPLICATION_STATES",
     "OPEN_STAGES",
     "PAID_STATES",
+    "REFUND_OBTAINED_STATES",
     "UNPAID_STATES",
     "AggregateState",
     "ApplicationRiskHit",

@@ -34,6 +34,7 @@ class RefundApplication(models.Model):
         PAID = "paid", "已退库"
         RETURNED = "returned", "已回退"
         REJECTED = "rejected", "不予退税"
+        STOPPED = "stopped", "已终止退税"
 
     class Source(models.TextChoices):
         IMPORT = "import", "核心征管系统导入"
@@ -132,6 +133,8 @@ class RefundApplication(models.Model):
             ("approve_refundapplication", "审批留抵退税申请"),
             ("sign_off_refundapplication", "签批大额留抵退税申请"),
             ("export_refundapplication", "导出留抵退税申请"),
+            ("stop_refundapplication", "终止退税"),
+            ("adjust_refundapplication", "调整确认退税额"),
         ]
         indexes = [
             # The queue: a branch's (or everyone's) open applications, oldest first.
@@ -186,6 +189,9 @@ class RefundApplication(models.Model):
 
 # States in which the treasury has paid some or all of the application: a refund obtained (取得退税) for the rules.
 PAID_STATES = (RefundApplication.State.PARTLY_PAID, RefundApplication.State.PAID)
+# States in which a refund may have been obtained (取得退税) for the rules' previous refunds: the paid ones, and a
+# stopped one (终止退税) when the treasury had paid part of it before the stop — its sums paid say how much.
+REFUND_OBTAINED_STATES = (*PAID_STATES, RefundApplication.State.STOPPED)
 # Approved and not yet paid in full: 待退库.
 UNPAID_STATES = (RefundApplication.State.APPROVED, RefundApplication.State.PARTLY_PAID)
 

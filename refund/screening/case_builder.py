@@ -52,7 +52,7 @@ from core.periods import Period, last_quarter_end_before
 from credit.selectors import rating_in_force, rating_in_force_subquery
 from taxpayers.models import INPUT_TAX_FIELDS, ComplianceRecord, Taxpayer, VatReturn
 
-from ..models import PAID_STATES, RefundApplication, ReturnState
+from ..models import REFUND_OBTAINED_STATES, RefundApplication, ReturnState
 from ..rules.inputs import Adjustments, Case, Compliance, InputTax, PreviousRefund, SizeInputs
 from ..rules.inputs import Taxpayer as CaseTaxpayer
 from ..rules.inputs import VatReturn as CaseReturn
@@ -212,13 +212,14 @@ def return_of(row: dict) -> CaseReturn:
 
 
 def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[PreviousRefund]]:
-    """Earlier refunds by taxpayer: the paid applications (in full or in part), one refund per kind paid."""
+    """Earlier refunds by taxpayer: the paid applications (in full or in part, and a stopped one for what was paid
+    before the stop), one refund per kind paid."""
     ids = list(taxpayer_ids)
     refunds: dict[int, list[PreviousRefund]] = defaultdict(list)
     if not ids:
         return refunds
     rows = (
-        RefundApplication.objects.filter(state__in=PAID_STATES, taxpayer_id__in=ids)
+        RefundApplication.objects.filter(state__in=REFUND_OBTAINED_STATES, taxpayer_id__in=ids)
         .order_by("taxpayer_id", "application_period")
         .values_list("taxpayer_id", "application_period", "regime", "paid_incremental", "paid_stock")
     )
@@ -233,11 +234,12 @@ def previous_refunds_for(taxpayer_ids: Iterable[int]) -> dict[int, list[Previous
 def previous_refunds_sql() -> str:
     """The same refunds as a relation (taxpayer_id, application_period, regime, kind) for the set-based path.
 
-    Reads only paid applications (in full or in part), through the (taxpayer, application_period) index for a
-    range of taxpayers; a taxpayer without a paid refund has no row and costs the screening nothing.
+    Reads only paid applications (in full or in part, or stopped after a part was paid), through the (taxpayer,
+    application_period) index for a range of taxpayers; a taxpayer without a paid refund has no row and costs the
+    screening nothing.
     """
     table = RefundApplication._meta.db_table
-    paid = ", ".join(f"'{state.value}'" for state in PAID_STATES)
+    paid = ", ".join(f"'{state.value}'" for state in REFUND_OBTAINED_STATES)
 
     def kind(name: str, column: str) -> str:
         columns = "taxpayer_id, application_period::text AS application_period, NULLIF(regime, '')::text AS regime"

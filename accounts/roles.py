@@ -63,7 +63,7 @@ _APPLICATIONS_OWN = ("refund.add_refundapplication", "refund.approve_refundappli
 # 局领导签批 of large refunds, and the bureau's threshold for it (refund.0012_sign_off).
 _SIGN_OFF = ("refund.sign_off_refundapplication", "refund.view_signoffthreshold", "refund.add_signoffthreshold")
 _LEDGER_VIEW = ("ledger.view_ledgerentry", "ledger.view_treasurypayment", "ledger.view_ledgerrun")
-# The risk review's outcomes through the owning apps (refund.0013_stop_adjust, ledger.0008_clawbacks): 终止退税 and
+# The risk review's outcomes through the owning apps (refund.0014_stop_adjust, ledger.0008_clawbacks): 终止退税 and
 # 调整退税额 of an application, 追缴 of a paid refund; the 追缴 list is read by 局领导 and 税政一股 too.
 _RISK_OUTCOMES = ("refund.stop_refundapplication", "refund.adjust_refundapplication", "ledger.clawback_ledgerentry")
 _CLAWBACKS_VIEW = ("ledger.view_clawbacks", "ledger.export_clawbacks")

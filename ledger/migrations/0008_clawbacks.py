@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         ("accounts", "0010_password_reset_permissions"),
         ("ledger", "0007_period_fields"),
         ("notify", "0003_report_fingerprint"),
-        ("refund", "0013_stop_adjust"),
+        ("refund", "0014_stop_adjust"),
         ("taxpayers", "0008_invoice_summary_supplier_input"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

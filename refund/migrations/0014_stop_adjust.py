@@ -18,7 +18,7 @@ def grant_outcome_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("refund", "0012_sign_off"),
+        ("refund", "0013_candidate_stage_listed"),
     ]
 
     operations = [

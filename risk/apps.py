@@ -7,8 +7,8 @@ CHECKS_MODULE = "risk.application_checks"
 
 class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
-    checks and their scan on arrival and before approval, handed to refund's registries; risk tasks and
-    consultations to come."""
+    checks and their scan on arrival and before approval, and the candidate lists' scan before they are pushed,
+    handed to refund's registries; the monthly post-refund review sample (事后复核)."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -28,11 +28,16 @@ def _register_audit_labels() -> None:
             "risk.scan": "发起风险扫描",
             "risk.parameter_change": "修改风险指标参数",
             "risk.grade_rule_change": "修改风险等级规则",
+            "risk.sample_draw": "抽取事后复核样本",
+            "risk.sample_parameter_change": "修改事后复核抽样参数",
         },
         object_types={
             "risk.scan": "风险扫描",
             "risk.indicatorparameterversion": "风险指标参数",
             "risk.graderule": "风险等级规则",
+            "risk.monthlysample": "事后复核样本",
+            "risk.sampledrefund": "事后复核样本退税",
+            "risk.sampleparameterversion": "事后复核抽样参数",
         },
     )
 

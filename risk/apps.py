@@ -16,6 +16,7 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         register_application_checks()
         register_application_scanner()
+        register_candidate_scanner()
         _register_audit_labels()
 
 
@@ -60,5 +61,15 @@ def register_application_scanner() -> None:
     from refund.applications.risk import register_application_scanner as register
 
     from .application_scans import SCANNER
+
+    register(SCANNER)
+
+
+def register_candidate_scanner() -> None:
+    """Give the candidate lists this app's scan before they are pushed, with the items' flags and the candidate
+    page's panel (``risk.candidate_scans``), through refund's registry."""
+    from refund.candidates.risk import register_candidate_scanner as register
+
+    from .candidate_scans import SCANNER
 
     register(SCANNER)

@@ -89,6 +89,11 @@ _BANKTAX_ACT = (*_BANKTAX_VIEW, "credit.add_banktaxoutreach", "credit.add_bankta
 _RISK_VIEW = ("risk.view_indicatorparameterversion", "risk.view_graderule", "risk.view_scan", "risk.view_riskhit",
               "risk.view_scanresult")
 _RISK_WORK = (*_RISK_VIEW, "risk.add_indicatorparameterversion", "risk.add_graderule", "risk.add_scan")
+# 事后复核 (risk.0004_sampling_permissions): 风险管理股 sets the sample's parameters and draws a month; 局领导 views
+# and exports the samples.
+_SAMPLE_VIEW = ("risk.view_monthlysample", "risk.view_sampledrefund", "risk.view_sampleparameterversion",
+                "risk.export_monthlysample")
+_SAMPLE_WORK = (*_SAMPLE_VIEW, "risk.add_sampleparameterversion", "risk.add_monthlysample")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -141,7 +146,7 @@ ROLES: dict[RoleCode, Role] = {
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
-             *_LEDGER_VIEW, *_RISK_WORK, *_RISK_OUTCOMES, *_CLAWBACKS_VIEW),
+             *_LEDGER_VIEW, *_RISK_WORK, *_RISK_OUTCOMES, *_CLAWBACKS_VIEW, *_SAMPLE_WORK),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
              _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
@@ -154,7 +159,7 @@ ROLES: dict[RoleCode, Role] = {
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
-            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SIGN_OFF + _CLAWBACKS_VIEW,
+            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SAMPLE_VIEW + _SIGN_OFF + _CLAWBACKS_VIEW,
         ),
         Role(
             RoleCode.ADMIN,

@@ -110,6 +110,16 @@ SCHEDULES: list[ScheduleEntry] = [
         at="8:30",
         expire_hours=6,
     ),
+    # 事后复核 (risk): the monthly sample of the refunds paid, once the ledger holds the month's last day.
+    ScheduleEntry(
+        name="risk-monthly-sample",
+        task="risk.monthly_sample",
+        description="每月2日7:00：对上月已退税纳税人做风险扫描，并按抽样参数抽取上月退税的事后复核样本（重点行业大额、即征即退、退税额最大的若干笔及其余随机抽取；每月只抽取一次）。",
+        minute="0",
+        hour="7",
+        day_of_month="2",
+        expire_seconds=20 * 3600,
+    ),
     # 信用预警 (credit): the daily prediction of every taxpayer's rating for the current year.
     ScheduleEntry.daily(
         "credit-daily-warnings",

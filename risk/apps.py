@@ -7,8 +7,8 @@ CHECKS_MODULE = "risk.application_checks"
 
 class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
-    checks and their scan on arrival and before approval, handed to refund's registries; risk tasks and
-    consultations to come."""
+    checks and their scan on arrival and before approval, and the candidate lists' scan before they are pushed,
+    handed to refund's registries; the monthly post-refund review sample (事后复核)."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -16,6 +16,7 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         register_application_checks()
         register_application_scanner()
+        register_candidate_scanner()
         _register_audit_labels()
 
 
@@ -28,11 +29,16 @@ def _register_audit_labels() -> None:
             "risk.scan": "发起风险扫描",
             "risk.parameter_change": "修改风险指标参数",
             "risk.grade_rule_change": "修改风险等级规则",
+            "risk.sample_draw": "抽取事后复核样本",
+            "risk.sample_parameter_change": "修改事后复核抽样参数",
         },
         object_types={
             "risk.scan": "风险扫描",
             "risk.indicatorparameterversion": "风险指标参数",
             "risk.graderule": "风险等级规则",
+            "risk.monthlysample": "事后复核样本",
+            "risk.sampledrefund": "事后复核样本退税",
+            "risk.sampleparameterversion": "事后复核抽样参数",
         },
     )
 
@@ -55,5 +61,15 @@ def register_application_scanner() -> None:
     from refund.applications.risk import register_application_scanner as register
 
     from .application_scans import SCANNER
+
+    register(SCANNER)
+
+
+def register_candidate_scanner() -> None:
+    """Give the candidate lists this app's scan before they are pushed, with the items' flags and the candidate
+    page's panel (``risk.candidate_scans``), through refund's registry."""
+    from refund.candidates.risk import register_candidate_scanner as register
+
+    from .candidate_scans import SCANNER
 
     register(SCANNER)

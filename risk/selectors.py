@@ -216,8 +216,17 @@ def _evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
 def application_risk_panel(application_id: int) -> dict:
     """The application page's risk panel: the scans of the application (latest first, each with its grade) and the
     latest one's hits with their evidence and the parameter versions used. The page is already scoped."""
+    return _risk_panel(application_id=application_id)
+
+
+def candidate_risk_panel(item_id: int) -> dict:
+    """The candidate page's risk panel (推送前风险扫描): as the application's, for a candidate list item."""
+    return _risk_panel(candidate_item_id=item_id)
+
+
+def _risk_panel(**subject) -> dict:
     results = list(
-        ScanResult.objects.filter(application_id=application_id, scan__status="succeeded")
+        ScanResult.objects.filter(scan__status="succeeded", **subject)
         .select_related("scan")
         .order_by("-scan__started_at", "-scan_id")
     )
@@ -225,7 +234,7 @@ def application_risk_panel(application_id: int) -> dict:
     hits = []
     if latest is not None:
         used = latest.scan.parameters_used or {}
-        for hit in RiskHit.objects.filter(scan_id=latest.scan_id, application_id=application_id):
+        for hit in RiskHit.objects.filter(scan_id=latest.scan_id, **subject):
             indicator = INDICATORS.get(hit.indicator_code)
             hits.append(
                 {
@@ -241,3 +250,21 @@ def application_risk_panel(application_id: int) -> dict:
         order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
         hits.sort(key=lambda h: (order.get(h["severity_value"], 3), h["code"]))
     return {"latest": latest, "hits": hits, "results": results}
+
+
+def candidate_grades(item_ids: list[int]) -> dict[int, tuple[ScanResult, list[RiskHit]]]:
+    """For each candidate item scanned, the grade of its latest succeeded scan and that scan's hits on it."""
+    latest: dict[int, ScanResult] = {}
+    results = (
+        ScanResult.objects.filter(candidate_item_id__in=item_ids, scan__status="succeeded")
+        .order_by("candidate_item_id", "-scan__started_at", "-scan_id")
+        .only("candidate_item_id", "grade", "scan_id")
+    )
+    for result in results:
+        latest.setdefault(result.candidate_item_id, result)
+    hits: dict[int, list[RiskHit]] = {pk: [] for pk in latest}
+    scans = {result.scan_id for result in latest.values()}
+    for hit in RiskHit.objects.filter(candidate_item_id__in=list(latest), scan_id__in=scans):
+        if latest[hit.candidate_item_id].scan_id == hit.scan_id:
+            hits[hit.candidate_item_id].append(hit)
+    return {pk: (result, hits[pk]) for pk, result in latest.items()}

@@ -1,10 +1,12 @@
-"""Writes of the risk app: scans (all taxpayers, one application, a candidate list) and the edits risk officers
-make to indicator parameters and grade rules. Each write is one transaction with its audit event.
+"""Writes of the risk app: scans (all taxpayers, one application, a candidate list, the refunds paid in a month)
+and the edits risk officers make to indicator parameters and grade rules. Each write is one transaction with its
+audit event.
 
-A scan runs every indicator set-based (one statement each), stores the hits in bulk, grades each subject from its
-hits by the rules in force on the scan's day, and records the parameter versions and rules it used. Running a scan
-again (``risk_scan_execute`` with the same scan, e.g. a retried task) replaces its hits and grades: a scan's
-results are those of its latest run, never doubled.
+A scan reads all taxpayers, one application's, a candidate list's, or those paid a refund in a month (事后复核: the
+ledger's entries paid in it). It runs every indicator set-based (one statement each), stores the hits in bulk,
+grades each subject from its hits by the rules in force on the scan's day, and records the parameter versions and
+rules it used. Running a scan again (``risk_scan_execute`` with the same scan, e.g. a retried task) replaces its
+hits and grades: a scan's results are those of its latest run, never doubled.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.audit import record_event
 from accounts.models import signed_in
 from core.errors import ApplicationError
+from core.periods import Period
+from ledger.models import LedgerEntry
 from refund.candidates.selectors import items_of_list
 from refund.models import CandidateList, RefundApplication
 from taxpayers.models import Taxpayer
@@ -39,7 +44,22 @@ def _subjects(scan: Scan) -> tuple[tuple[int, ...] | None, dict[int, tuple[int |
         candidate_list = CandidateList.objects.get(pk=scan.candidate_list_id)
         items = dict(items_of_list(candidate_list).order_by("id").values_list("taxpayer_id", "id"))
         return tuple(sorted(items)), {taxpayer: (None, item) for taxpayer, item in items.items()}
+    if scan.kind == Scan.Kind.PAID:
+        paid = paid_applications(Period.typed(scan.period))
+        return tuple(sorted(paid)), {taxpayer: (application, None) for taxpayer, application in paid.items()}
     return None, {}
+
+
+def paid_applications(period: Period) -> dict[int, int]:
+    """The taxpayers paid a refund in ``period`` (ledger entries by 退库日期) and, for each, the application paid
+    the most in it (ties: the later one) — the one its hits and grade name."""
+    entries = (
+        LedgerEntry.objects.filter(paid_on__gte=period.first_day, paid_on__lte=period.last_day)
+        .values("taxpayer_id", "application_id")
+        .annotate(paid=Sum("amount"))
+        .order_by("taxpayer_id", "paid", "application_id")
+    )
+    return {row["taxpayer_id"]: row["application_id"] for row in entries}
 
 
 @transaction.atomic
@@ -143,6 +163,18 @@ def risk_scan_candidates(*, actor, candidate_list: CandidateList, as_of: dt.date
         kind=Scan.Kind.CANDIDATES,
         as_of=as_of or timezone.localdate(),
         candidate_list_id=candidate_list.pk,
+    )
+
+
+def risk_scan_paid(*, actor, period: Period, as_of: dt.date | None = None) -> Scan:
+    """Scan the taxpayers paid a refund in ``period`` (事后复核), as of the first day after it unless told: the
+    month's returns are then the latest the indicators read. Hits and grades name the application paid."""
+    period = Period.typed(period)
+    return _start(
+        actor=actor,
+        kind=Scan.Kind.PAID,
+        as_of=as_of or period.last_day + dt.timedelta(days=1),
+        period=str(period),
     )
 
 

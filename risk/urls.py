@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .sampling import views as sampling
 
 app_name = "risk"
 
@@ -8,4 +9,10 @@ urlpatterns = [
     path("indicators/", views.indicator_list, name="indicators"),
     path("indicators/<str:code>/", views.indicator_detail, name="indicator"),
     path("grade-rules/", views.grade_rules, name="grade_rules"),
+    # 事后复核: the monthly samples of the refunds paid, and their parameters.
+    path("reviews/", sampling.sample_list, name="reviews"),
+    path("reviews/draw/", sampling.sample_draw, name="review_draw"),
+    path("reviews/<str:period>/", sampling.sample_detail, name="review"),
+    path("reviews/<str:period>/export/", sampling.sample_export, name="review_export"),
+    path("review-parameters/", sampling.sample_parameters, name="review_parameters"),
 ]

@@ -95,6 +95,19 @@ BANKTAX_VIEW = only({"officer_a", "officer_b", "supervisor", *BANKTAX_ACTORS}, t
 # 风险管理 (risk.0002_risk_permissions): 风险管理股 edits the indicators' parameters and the grade rules; 局领导 views.
 RISK_VIEW = only({"risk_officer", "supervisor"}, then=200, otherwise=403)
 RISK_EDITORS = {"risk_officer"}
+# 事后复核 (risk.0004_sampling_permissions): 风险管理股 sets the parameters and draws a month; 局领导 views and exports.
+SAMPLE_VIEW = only({"risk_officer", "supervisor"}, then=200, otherwise=403)
+SAMPLE_DRAWERS = {"risk_officer"}
+
+
+def _sample(f: dict):
+    """The 2026-03 sample, drawn once per test from the paid refunds of taxpayer_a and taxpayer_b."""
+    if "sample" not in f:
+        from risk.sampling.services import monthly_sample_draw
+
+        _ledger(f)
+        f["sample"] = monthly_sample_draw(actor=None, period="2026-03", seed=1)
+    return f["sample"]
 
 
 def _credit_case(f: dict, key: str) -> int:
@@ -707,6 +720,19 @@ ENDPOINTS: dict[str, Endpoint] = {
     "risk_grade_rules": Endpoint(lambda f: reverse("risk:grade_rules"), 403, RISK_VIEW),
     "risk_grade_rules_post": Endpoint(  # an empty form: the page again with its errors
         lambda f: reverse("risk:grade_rules"), 403, only(RISK_EDITORS, then=400, otherwise=403), method="post"
+    ),
+    # --- 事后复核: the monthly samples and their parameters.
+    "risk_samples": Endpoint(lambda f: reverse("risk:reviews"), 403, SAMPLE_VIEW),
+    "risk_sample_draw": Endpoint(  # no month: the list again with the error beside the field
+        lambda f: reverse("risk:review_draw"), 403, only(SAMPLE_DRAWERS, then=400, otherwise=403), method="post"
+    ),
+    "risk_sample": Endpoint(lambda f: reverse("risk:review", args=[str(_sample(f).period)]), 403, SAMPLE_VIEW),
+    "risk_sample_export": Endpoint(
+        lambda f: reverse("risk:review_export", args=[str(_sample(f).period)]), 403, SAMPLE_VIEW
+    ),
+    "risk_sample_parameters": Endpoint(lambda f: reverse("risk:review_parameters"), 403, SAMPLE_VIEW),
+    "risk_sample_parameters_post": Endpoint(  # an empty form: the page again with its errors
+        lambda f: reverse("risk:review_parameters"), 403, only(SAMPLE_DRAWERS, then=400, otherwise=403), method="post"
     ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),

@@ -23,6 +23,7 @@ from tests.test_access_matrix import (
     _failed_import,
     _ledger,
     _repair_notices,
+    _sample,
     _screening_run,
 )
 
@@ -70,6 +71,9 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "ledger:unpaid_export": [("refund_officer", lambda f: (_ledger(f), reverse("ledger:unpaid_export"))[1])],
     "ledger:payment_import_sample": [("refund_officer", lambda f: reverse("ledger:payment_import_sample"))],
     "ledger:clawbacks_export": [("risk_officer", lambda f: (_ledger(f), reverse("ledger:clawbacks_export"))[1])],
+    "risk:review_export": [
+        ("risk_officer", lambda f: reverse("risk:review_export", args=[str(_sample(f).period)])),
+    ],
     "notify:message_export": [("service_officer", lambda f: reverse("notify:message_export"))],
     "notify:batch_export": [("service_officer", lambda f: reverse("notify:batch_export"))],
 }

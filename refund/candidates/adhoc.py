@@ -34,6 +34,7 @@ from ..screening.return_states import refresh_stale_aggregates
 from ..screening.services import screening_result_refresh, screening_run_start
 from .building import make_item, read_adhoc_sources
 from .notices import list_link, officers
+from .risk import candidate_list_scan
 
 logger = structlog.get_logger(__name__)
 
@@ -166,6 +167,7 @@ def candidate_adhoc_push(*, actor, candidate_list: CandidateList) -> int:
         count = locked.unpushed_count
         if count == 0:
             raise ApplicationError("即时名单中没有尚未推送的纳税人。")
+        candidate_list_scan(candidate_list=locked, actor=actor)  # flagged before anyone is told
         items = list(locked.items.select_related("branch", "taxpayer").order_by("-pk")[:count])
         amount = sum((item.refundable_total for item in items), ZERO)
         title = f"{locked.push_date.isoformat()} 即时名单：信用修复后符合条件 {count} 户"

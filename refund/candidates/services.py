@@ -49,6 +49,7 @@ from .funnel import STAGE_SQL, stage_of
 from .notices import list_link, officers, service_notice
 from .push_dates import application_period_of, check_push_date
 from .reminders import ReminderTarget, RemindOutcome, opted_out_numbers, reminder_target, reminder_template
+from .risk import candidate_list_scan
 from .selectors import items_of_list
 from .upper_lists import read_upper_list
 
@@ -74,6 +75,9 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
     """Build the push date's lists — one per branch and one for the service section — from the application
     period's latest succeeded screening run, merged with the higher bureau's lists for the date.
 
+    The lists' taxpayers are scanned with the risk library in the same transaction (``candidate_list_scan``): a
+    risky candidate stays on its list, flagged for the branch's 申请前调查.
+
     A push date that already has its lists returns them unchanged (a snapshot is never rebuilt); two builds
     racing meet the unique constraints and the loser returns the winner's lists.
     """
@@ -94,6 +98,8 @@ def candidate_lists_build(*, actor, push_date: dt.date, run: ScreeningRun | None
     try:
         with transaction.atomic():
             lists = build_lists(actor=actor, push_date=push_date, period=period, run=run)
+            # Scanned before anyone is told: the service list holds every branch's items.
+            candidate_list_scan(candidate_list=lists[0], actor=actor)
     except IntegrityError:
         logger.info("candidate_lists_build_lost_race", push_date=push_date.isoformat())
         lists = list(CandidateList.regular.filter(push_date=push_date).select_related("branch"))

@@ -34,6 +34,7 @@ from ..labels import STAGE_TAGS, condition_titles, regime_title
 from ..models import CandidateItem, CandidateList, CandidateSettings, ScreeningRun
 from . import adhoc, push_dates, reminders, selectors, services
 from .forms import ITEM_FORMS, BuildForm, PeriodForm, UpperImportForm
+from .risk import candidate_flags, candidate_risk_panel
 
 VIEW_LIST = "refund.view_candidatelist"
 VIEW_ITEM = "refund.view_candidateitem"
@@ -52,11 +53,14 @@ EXPORT_HEADERS = (
 
 
 def _decorate(items):
-    """Display attributes for the item table (no queries: taxpayer and branch are joined)."""
+    """Display attributes for the item table (taxpayer and branch are joined; the risk flags of the page's items
+    come from the scan before the push, one read for the page)."""
+    flags = candidate_flags(items)
     for item in items:
         item.stage_tag = STAGE_TAGS.get(item.stage, "tag-waiting")
         item.regime_title = regime_title(item.regime) if item.regime else ""
         item.failed_labels = condition_titles(item.failed_conditions)
+        item.risk_flag = flags.get(item.pk)
     return items
 
 
@@ -350,6 +354,7 @@ def _item_page(request, pk: int, *, bound: dict | None = None, status: int = 200
         "decline_form": forms_["decline"],
         "reopen_form": forms_["reopen"],
         "coaching_form": forms_["coach"],
+        "risk_panel": candidate_risk_panel(item),
         "reminder_mobile": mask_mobile(item.reminder_sms.recipient) if item.reminder_sms_id else "",
         # A 即时名单 spans every branch: a branch officer reaches its items, not the list.
         "list_visible": item.candidate_list.branch_id is not None or visible_branch_ids(request.user) is None,

@@ -3,7 +3,8 @@ of each scanned taxpayer or application.
 
 A scan of all taxpayers stores a result row only for the taxpayers it found something on: a taxpayer it scanned
 without a result is 低 for that scan. A scan of one application, or of a candidate list, stores a result for
-every application or candidate it scanned. A scan records the parameter versions and grade rules it used, so
+every application or candidate it scanned; a scan of the refunds paid in a month (事后复核) one for every taxpayer
+paid in it, naming the application paid. A scan records the parameter versions and grade rules it used, so
 its hits can be explained after the parameters change.
 """
 
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import PeriodField
+from core.periods import format_period_cn
 from taxpayers.models import Taxpayer
 
 
@@ -38,6 +41,7 @@ class Scan(models.Model):
         ALL = "all", "全部纳税人"
         APPLICATION = "application", "单户退税申请"
         CANDIDATES = "candidates", "候选名单"
+        PAID = "paid", "当月已退税"
 
     class Status(models.TextChoices):
         RUNNING = "running", "扫描中"
@@ -48,6 +52,7 @@ class Scan(models.Model):
     as_of = models.DateField("扫描基准日")
     application_id = models.BigIntegerField("退税申请编号", null=True, blank=True)
     candidate_list_id = models.BigIntegerField("候选名单编号", null=True, blank=True)
+    period = PeriodField("退库月份", blank=True, help_text="当月已退税扫描：退库日期所在的月份")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -81,9 +86,12 @@ class Scan(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="candidates") | Q(candidate_list_id__isnull=False), name="risk_scan_list_set"
             ),
+            models.CheckConstraint(condition=~Q(kind="paid") | ~Q(period=""), name="risk_scan_paid_period_set"),
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.PAID and self.period:
+            return f"{format_period_cn(self.period)}已退税 风险扫描"
         return f"{self.get_kind_display()} {self.as_of.isoformat()} 风险扫描"
 
 

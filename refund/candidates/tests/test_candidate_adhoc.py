@@ -164,3 +164,29 @@ def test_only_a_rating_of_a_or_b_asks_for_a_rescreen(monkeypatch, django_capture
         for level in ("C", "B", "D", "A"):
             rating_changed.send(sender=None, taxpayer_id=7, level=level, effective_on=REPAIRED_ON)
     assert sent == [(7, "B", "2026-03-10"), (7, "A", "2026-03-10")]
+
+
+def test_the_adhoc_list_is_scanned_for_risk_before_it_is_pushed(failed_on_rating, personas):
+    from refund.candidates import risk
+
+    class Recording:
+        def __init__(self):
+            self.scanned = []
+
+        def scan(self, *, candidate_list, actor):
+            self.scanned.append((candidate_list.pk, candidate_list.item_count, actor))
+
+    taxpayer, _other, _run = failed_on_rating
+    repaired(taxpayer)
+    registered, recording = risk.registered_candidate_scanner(), Recording()
+    risk.register_candidate_scanner(recording)
+    try:
+        with time_machine.travel(_at(REPAIRED_ON), tick=False):
+            candidate_adhoc_after_rating(taxpayer_id=taxpayer.pk, level="B", effective_on=REPAIRED_ON)
+            adhoc = CandidateList.objects.get(kind=CandidateList.Kind.ADHOC)
+            candidate_adhoc_push(actor=personas["refund_officer"], candidate_list=adhoc)
+    finally:
+        risk.unregister_candidate_scanner()
+        if registered is not None:
+            risk.register_candidate_scanner(registered)
+    assert recording.scanned == [(adhoc.pk, 1, personas["refund_officer"])]

@@ -2,7 +2,8 @@
 applications' workflow asks for it through refund's registry (``register_application_scanner``; refund never
 imports risk): every indicator on the application's taxpayer as of its receipt, the hits and the grade (低/中/高)
 stored with the parameter versions and grade rules used (``risk_scan_application``). Refund gets back the grade
-and acts on it (batch approval, collective consultation); the application page shows the panel rendered here.
+and acts on it (batch approval, collective consultation); the application page shows the panel rendered here, with
+the application's collective consultations (集体会商) and, for a 高风险 one, the way to open one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 
+from refund.models import OPEN_APPLICATION_STATES
+
+from .consultations.selectors import application_consultations
 from .indicators import INDICATORS
 from .models import RiskHit, Severity
 from .selectors import application_risk_panel
@@ -50,7 +54,13 @@ class ApplicationScanner:
         return ScanGrade(result.grade, result.get_grade_display(), hits_summary(hits))
 
     def panel(self, application) -> str:
-        return render_to_string("risk/application_panel.html", application_risk_panel(application.pk))
+        context = {
+            **application_risk_panel(application.pk),
+            "application": application,
+            "consultations": application_consultations(application.pk),
+            "open_states": [state.value for state in OPEN_APPLICATION_STATES],
+        }
+        return render_to_string("risk/application_panel.html", context)
 
 
 SCANNER = ApplicationScanner()

@@ -7,8 +7,8 @@ CHECKS_MODULE = "risk.application_checks"
 
 class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
-    checks and their scan on arrival and before approval, handed to refund's registries; risk tasks and
-    consultations to come."""
+    checks and their scan on arrival and before approval, handed to refund's registries; the collective
+    consultations (集体会商), whose decision refund's approval asks for."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -16,6 +16,7 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         register_application_checks()
         register_application_scanner()
+        register_consultation_decision()
         _register_audit_labels()
 
 
@@ -28,12 +29,21 @@ def _register_audit_labels() -> None:
             "risk.scan": "发起风险扫描",
             "risk.parameter_change": "修改风险指标参数",
             "risk.grade_rule_change": "修改风险等级规则",
+            "risk.consultation_open": "发起集体会商",
+            "risk.consultation_participants_add": "邀请会商参会人",
+            "risk.consultation_opinion": "发表会商意见",
+            "risk.consultation_decide": "作出会商决定",
         },
         object_types={
             "risk.scan": "风险扫描",
             "risk.indicatorparameterversion": "风险指标参数",
             "risk.graderule": "风险等级规则",
+            "risk.consultation": "集体会商",
         },
+    )
+    register(
+        object_type="risk.consultation",
+        keys={"participants": "参会人", "opinion": "会商意见", "text": "意见内容"},
     )
 
 
@@ -57,3 +67,13 @@ def register_application_scanner() -> None:
     from .application_scans import SCANNER
 
     register(SCANNER)
+
+
+def register_consultation_decision() -> None:
+    """Tell refund's approval whether a 集体会商 decided that a high-risk application may be approved
+    (``risk.consultations.resolver``), through refund's registry."""
+    from refund.applications.risk import register_consultation_decision as register
+
+    from .consultations.resolver import consultation_allows
+
+    register(consultation_allows)

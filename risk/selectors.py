@@ -213,15 +213,18 @@ def _evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
     return [(label, _figure(label, evidence.get(key))) for key, label in labels]
 
 
-def application_risk_panel(application_id: int) -> dict:
+def application_risk_panel(application_id: int, *, scan_id: int | None = None) -> dict:
     """The application page's risk panel: the scans of the application (latest first, each with its grade) and the
-    latest one's hits with their evidence and the parameter versions used. The page is already scoped."""
+    latest one's hits (or those of scan ``scan_id``, the one a consultation weighed) with their evidence and the
+    parameter versions used. The page is already scoped."""
     results = list(
         ScanResult.objects.filter(application_id=application_id, scan__status="succeeded")
         .select_related("scan")
         .order_by("-scan__started_at", "-scan_id")
     )
     latest = results[0] if results else None
+    if scan_id is not None:
+        latest = next((result for result in results if result.scan_id == scan_id), latest)
     hits = []
     if latest is not None:
         used = latest.scan.parameters_used or {}

@@ -1,15 +1,20 @@
-"""The risk app's models (风险管理): the parameters and grade rules risk officers edit, and the scans with their
-hits and grades. One app label and one set of migrations; everything is importable from ``risk.models``."""
+"""The risk app's models (风险管理): the parameters and grade rules risk officers edit, the scans with their hits
+and grades, and the collective consultations (集体会商). One app label and one set of migrations; everything is
+importable from ``risk.models``."""
 
+from .consultations import Consultation, ConsultationParticipant, Section
 from .parameters import GradeRule, IndicatorParameterVersion
 from .scans import RiskGrade, RiskHit, Scan, ScanResult, Severity
 
 __all__ = [
+    "Consultation",
+    "ConsultationParticipant",
     "GradeRule",
     "IndicatorParameterVersion",
     "RiskGrade",
     "RiskHit",
     "Scan",
     "ScanResult",
+    "Section",
     "Severity",
 ]

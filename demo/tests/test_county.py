@@ -375,7 +375,7 @@ def test_if_empty_skips_replace_reseeds_and_otherwise_refuses():
     assert VatReturn.objects.count() == sum(
         len(i.returns) for i in county.generate(county.DemoParams(taxpayers=25, seed=2, today=TODAY))
     )
-    assert User.objects.filter(username__in=[s.username for s in county.demo_users(5)]).count() == 11
+    assert User.objects.filter(username__in=[s.username for s in county.demo_users(5)]).count() == 12
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from refund.models import OPEN_APPLICATION_STATES
 
 from .consultations.selectors import application_consultations
 from .indicators import INDICATORS
-from .models import RiskHit, Severity
+from .models import Consultation, RiskHit, Severity
 from .selectors import application_risk_panel
 from .services import risk_scan_application
 
@@ -53,12 +53,19 @@ class ApplicationScanner:
         hits = list(scan.hits.filter(application_id=application.pk))
         return ScanGrade(result.grade, result.get_grade_display(), hits_summary(hits))
 
-    def panel(self, application) -> str:
+    def panel(self, application, user=None) -> str:
+        """The grade and hits with evidence; the application's consultations linked for who may see them, and the
+        way to open one (a 高风险 open application, none under way) for who may open it."""
+        may_see = user is not None and user.has_perm("risk.view_consultation")
+        consultations = application_consultations(application.pk) if may_see else []
         context = {
             **application_risk_panel(application.pk),
             "application": application,
-            "consultations": application_consultations(application.pk),
-            "open_states": [state.value for state in OPEN_APPLICATION_STATES],
+            "consultations": consultations,
+            "may_open": user is not None
+            and user.has_perm("risk.add_consultation")
+            and application.state in OPEN_APPLICATION_STATES
+            and not any(c.state == Consultation.State.OPEN for c in consultations),
         }
         return render_to_string("risk/application_panel.html", context)
 

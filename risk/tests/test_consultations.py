@@ -63,11 +63,17 @@ def with_opinions(consultation, risk, legal) -> Consultation:
 
 @pytest.mark.risk_grade
 def test_a_high_risk_application_waits_for_the_decision_and_is_then_approved_by_another_than_its_confirmer(
-    refund, risk, legal, org
+    refund, risk, legal, org, client_for
 ):
+    from django.urls import reverse
+
     application = reviewing(refund, eligible_taxpayer(org["branch_a"]))  # the default rules: 高风险
     with pytest.raises(GradeRefused, match="目前尚无集体会商决定"):
         application_approve(actor=refund, application=application)
+    page = reverse("refund:application_detail", args=[application.pk])
+    opening = reverse("risk:consultation_open", args=[application.pk])
+    assert opening in client_for("risk_officer").get(page).content.decode()  # the risk panel offers it to the host
+    assert opening not in client_for("refund_officer").get(page).content.decode()  # not to who may not open one
 
     consultation = opened(risk, application, legal)
     assert consultation.grade == RiskGrade.HIGH and consultation.scan_id is not None

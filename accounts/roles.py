@@ -146,9 +146,11 @@ ROLES: dict[RoleCode, Role] = {
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
              *_LEDGER_VIEW, *_RISK_WORK, *_CONSULTATIONS_HOST),
         ),
-        # 法制岗: the legal section's reviewer, whose opinion every 集体会商 decision needs.
+        # 法制岗: the legal section's reviewer, whose opinion every 集体会商 decision needs; reads what the risk
+        # section reads, to weigh the evidence.
         Role(RoleCode.LEGAL_OFFICER, "法制岗", True,
-             _TAXPAYER_READ + _APPLICATIONS_VIEW + _RISK_VIEW + _CONSULTATIONS_JOIN + ("risk.export_consultation",)),
+             _TAXPAYER_READ + _SCREENING_VIEW + _CANDIDATES_VIEW + _APPLICATIONS_VIEW + _LEDGER_VIEW + _RISK_VIEW
+             + _CONSULTATIONS_JOIN + ("risk.export_consultation",)),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
              _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
              + _REPAIR_NOTICES_VIEW + _BANKTAX_ACT),

@@ -245,7 +245,7 @@ def test_seed_demo_loads_the_county(items):
     assert set(Taxpayer.objects.values_list("identifier", flat=True)) == {i.taxpayer["identifier"] for i in items}
 
     kinds = Counter(Branch.objects.values_list("kind", flat=True))
-    assert kinds == {"bureau": 1, "section": 4, "branch": 5}
+    assert kinds == {"bureau": 1, "section": 5, "branch": 5}
     assert not Taxpayer.objects.exclude(branch__kind="branch").exists()
 
     # One return, field by field, as generated.

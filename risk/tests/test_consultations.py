@@ -292,3 +292,12 @@ def test_the_list_page_runs_a_fixed_number_of_queries(client_for, refund, risk, 
     with django_assert_max_num_queries(12):
         response = client.get(reverse("risk:consultations"))
     assert response.content.decode().count("data-consultation=") == 3
+
+
+def test_only_the_latest_consultation_speaks_for_the_application(refund, risk, legal, org):
+    application = reviewing(refund, eligible_taxpayer(org["branch_a"]))
+    first = with_opinions(opened(risk, application, legal), risk, legal)
+    consultation_decide(actor=risk, consultation=first, decision=Decision.APPROVE, minutes=MINUTES)
+    assert consultation_allows(application)
+    opened(risk, application, legal)  # taken up again: what it decides counts, and until then nothing allows
+    assert not consultation_allows(application)

@@ -42,6 +42,7 @@ MENU = (
     MenuItem("风险等级规则", "sliders", "risk:grade_rules", "risk.view_graderule", "风险管理"),
     MenuItem("事后复核样本", "clipboard-check", "risk:reviews", "risk.view_monthlysample", "风险管理"),
     MenuItem("抽样参数", "dice-5", "risk:review_parameters", "risk.view_sampleparameterversion", "风险管理"),
+    MenuItem("集体会商", "people-fill", "risk:consultations", "risk.view_consultation", "风险管理"),
     MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),
     MenuItem("短信记录", "chat-left-text", "notify:message_list", "notify.view_smsmessage", "消息通知"),
     MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),

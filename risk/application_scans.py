@@ -2,7 +2,8 @@
 applications' workflow asks for it through refund's registry (``register_application_scanner``; refund never
 imports risk): every indicator on the application's taxpayer as of its receipt, the hits and the grade (低/中/高)
 stored with the parameter versions and grade rules used (``risk_scan_application``). Refund gets back the grade
-and acts on it (batch approval, collective consultation); the application page shows the panel rendered here.
+and acts on it (batch approval, collective consultation); the application page shows the panel rendered here, with
+the application's collective consultations (集体会商) and, for a 高风险 one, the way to open one.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 
+from refund.models import OPEN_APPLICATION_STATES
+
+from .consultations.selectors import application_consultations
 from .indicators import INDICATORS
-from .models import RiskHit, Severity
+from .models import Consultation, RiskHit, Severity
 from .selectors import application_risk_panel
 from .services import risk_scan_application
 
@@ -49,8 +53,21 @@ class ApplicationScanner:
         hits = list(scan.hits.filter(application_id=application.pk))
         return ScanGrade(result.grade, result.get_grade_display(), hits_summary(hits))
 
-    def panel(self, application) -> str:
-        return render_to_string("risk/application_panel.html", application_risk_panel(application.pk))
+    def panel(self, application, user=None) -> str:
+        """The grade and hits with evidence; the application's consultations linked for who may see them, and the
+        way to open one (a 高风险 open application, none under way) for who may open it."""
+        may_see = user is not None and user.has_perm("risk.view_consultation")
+        consultations = application_consultations(application.pk) if may_see else []
+        context = {
+            **application_risk_panel(application.pk),
+            "application": application,
+            "consultations": consultations,
+            "may_open": user is not None
+            and user.has_perm("risk.add_consultation")
+            and application.state in OPEN_APPLICATION_STATES
+            and not any(c.state == Consultation.State.OPEN for c in consultations),
+        }
+        return render_to_string("risk/application_panel.html", context)
 
 
 SCANNER = ApplicationScanner()

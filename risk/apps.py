@@ -8,7 +8,8 @@ CHECKS_MODULE = "risk.application_checks"
 class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
     checks and their scan on arrival and before approval, and the candidate lists' scan before they are pushed,
-    handed to refund's registries; the monthly post-refund review sample (事后复核)."""
+    handed to refund's registries; the monthly post-refund review sample (事后复核); the collective consultations
+    (集体会商), whose decision refund's approval asks for."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -17,6 +18,7 @@ class RiskConfig(AppConfig):
         register_application_checks()
         register_application_scanner()
         register_candidate_scanner()
+        register_consultation_decision()
         _register_audit_labels()
 
 
@@ -31,6 +33,10 @@ def _register_audit_labels() -> None:
             "risk.grade_rule_change": "修改风险等级规则",
             "risk.sample_draw": "抽取事后复核样本",
             "risk.sample_parameter_change": "修改事后复核抽样参数",
+            "risk.consultation_open": "发起集体会商",
+            "risk.consultation_participants_add": "邀请会商参会人",
+            "risk.consultation_opinion": "发表会商意见",
+            "risk.consultation_decide": "作出会商决定",
         },
         object_types={
             "risk.scan": "风险扫描",
@@ -39,7 +45,14 @@ def _register_audit_labels() -> None:
             "risk.monthlysample": "事后复核样本",
             "risk.sampledrefund": "事后复核样本退税",
             "risk.sampleparameterversion": "事后复核抽样参数",
+
+
+            "risk.consultation": "集体会商",
         },
+    )
+    register(
+        object_type="risk.consultation",
+        keys={"participants": "参会人", "opinion": "会商意见", "text": "意见内容"},
     )
 
 
@@ -73,3 +86,13 @@ def register_candidate_scanner() -> None:
     from .candidate_scans import SCANNER
 
     register(SCANNER)
+
+
+def register_consultation_decision() -> None:
+    """Tell refund's approval whether a 集体会商 decided that a high-risk application may be approved
+    (``risk.consultations.resolver``), through refund's registry."""
+    from refund.applications.risk import register_consultation_decision as register
+
+    from .consultations.resolver import consultation_allows
+
+    register(consultation_allows)

@@ -213,10 +213,11 @@ def _evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
     return [(label, _figure(label, evidence.get(key))) for key, label in labels]
 
 
-def application_risk_panel(application_id: int) -> dict:
+def application_risk_panel(application_id: int, *, scan_id: int | None = None) -> dict:
     """The application page's risk panel: the scans of the application (latest first, each with its grade) and the
-    latest one's hits with their evidence and the parameter versions used. The page is already scoped."""
-    return _risk_panel(application_id=application_id)
+    latest one's hits (or those of scan ``scan_id``, the one a consultation weighed) with their evidence and the
+    parameter versions used. The page is already scoped."""
+    return _risk_panel(scan_id=scan_id, application_id=application_id)
 
 
 def candidate_risk_panel(item_id: int) -> dict:
@@ -224,13 +225,15 @@ def candidate_risk_panel(item_id: int) -> dict:
     return _risk_panel(candidate_item_id=item_id)
 
 
-def _risk_panel(**subject) -> dict:
+def _risk_panel(*, scan_id: int | None = None, **subject) -> dict:
     results = list(
         ScanResult.objects.filter(scan__status="succeeded", **subject)
         .select_related("scan")
         .order_by("-scan__started_at", "-scan_id")
     )
     latest = results[0] if results else None
+    if scan_id is not None:
+        latest = next((result for result in results if result.scan_id == scan_id), latest)
     hits = []
     if latest is not None:
         used = latest.scan.parameters_used or {}

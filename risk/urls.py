@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .consultations import views as consultations
 from .sampling import views as sampling
 
 app_name = "risk"
@@ -15,4 +16,11 @@ urlpatterns = [
     path("reviews/<str:period>/", sampling.sample_detail, name="review"),
     path("reviews/<str:period>/export/", sampling.sample_export, name="review_export"),
     path("review-parameters/", sampling.sample_parameters, name="review_parameters"),
+    path("consultations/", consultations.consultation_list, name="consultations"),
+    path("consultations/export/", consultations.consultation_export, name="consultation_export"),
+    path("consultations/open/<int:application_pk>/", consultations.consultation_open, name="consultation_open"),
+    path("consultations/<int:pk>/", consultations.consultation_detail, name="consultation"),
+    path("consultations/<int:pk>/opinion/", consultations.consultation_opinion, name="consultation_opinion"),
+    path("consultations/<int:pk>/invite/", consultations.consultation_participants, name="consultation_invite"),
+    path("consultations/<int:pk>/decide/", consultations.consultation_decide, name="consultation_decide"),
 ]

@@ -108,6 +108,12 @@ def _sample(f: dict):
         _ledger(f)
         f["sample"] = monthly_sample_draw(actor=None, period="2026-03", seed=1)
     return f["sample"]
+# 集体会商 (risk.0006_consultation_permissions): 风险管理股 hosts (opens, invites, decides) and exports; the refund
+# officer and the branches (their own applications') give opinions; 局领导 views and exports.
+CONSULTATION_VIEWERS = {"officer_a", "officer_b", "refund_officer", "risk_officer", "supervisor"}
+CONSULTATION_SPEAKERS = {"officer_a", "officer_b", "refund_officer", "risk_officer"}
+CONSULTATION_HOSTS = {"risk_officer"}
+CONSULTATION_EXPORTERS = {"risk_officer", "supervisor"}
 
 
 def _credit_case(f: dict, key: str) -> int:
@@ -238,6 +244,24 @@ def _application_action(action: str, allowed: set[str], data: dict | None = None
     return Endpoint(
         _application_url("refund:application_action", "a", action), 403, expected, method="post", data=data
     )
+
+
+def _consultation_url(name: str, key: str) -> Callable[[dict], str]:
+    """A consultation opened on taxpayer_a's (rejected) or taxpayer_b's application, built once per test."""
+
+    def url(f: dict) -> str:
+        if "consultations" not in f:
+            from accounts.models import User
+            from risk.models import Consultation
+
+            host = User.objects.get(username="risk_officer")
+            f["consultations"] = {
+                k: Consultation.objects.create(application=app, reason="访问矩阵", host=host)
+                for k, app in _applications(f).items()
+            }
+        return reverse(name, args=[f["consultations"][key].pk])
+
+    return url
 
 
 def _user_url(name: str, username: str) -> Callable[[dict], str]:
@@ -733,6 +757,50 @@ ENDPOINTS: dict[str, Endpoint] = {
     "risk_sample_parameters": Endpoint(lambda f: reverse("risk:review_parameters"), 403, SAMPLE_VIEW),
     "risk_sample_parameters_post": Endpoint(  # an empty form: the page again with its errors
         lambda f: reverse("risk:review_parameters"), 403, only(SAMPLE_DRAWERS, then=400, otherwise=403), method="post"
+    ),
+    # --- 集体会商: list, export, opening on an application, the page and its forms (empty forms: 400).
+    "consultations": Endpoint(
+        lambda f: reverse("risk:consultations"), 403, only(CONSULTATION_VIEWERS, then=200, otherwise=403)
+    ),
+    "consultation_export": Endpoint(
+        lambda f: reverse("risk:consultation_export"), 403, only(CONSULTATION_EXPORTERS, then=200, otherwise=403)
+    ),
+    "consultation_open_b": Endpoint(
+        _application_url("risk:consultation_open", "b"), 403, only(CONSULTATION_HOSTS, then=200, otherwise=403)
+    ),
+    "consultation_open_b_post": Endpoint(
+        _application_url("risk:consultation_open", "b"),
+        403,
+        only(CONSULTATION_HOSTS, then=400, otherwise=403),
+        method="post",
+    ),
+    "consultation_a": Endpoint(
+        _consultation_url("risk:consultation", "a"),
+        403,
+        {**only(CONSULTATION_VIEWERS, then=200, otherwise=403), **SCOPED_TO_A},
+    ),
+    "consultation_b": Endpoint(
+        _consultation_url("risk:consultation", "b"),
+        403,
+        {**only(CONSULTATION_VIEWERS, then=200, otherwise=403), **SCOPED_TO_B},
+    ),
+    "consultation_opinion_a": Endpoint(
+        _consultation_url("risk:consultation_opinion", "a"),
+        403,
+        {**only(CONSULTATION_SPEAKERS, then=400, otherwise=403), **SCOPED_TO_A},
+        method="post",
+    ),
+    "consultation_invite_a": Endpoint(
+        _consultation_url("risk:consultation_invite", "a"),
+        403,
+        only(CONSULTATION_HOSTS, then=400, otherwise=403),
+        method="post",
+    ),
+    "consultation_decide_a": Endpoint(
+        _consultation_url("risk:consultation_decide", "a"),
+        403,
+        only(CONSULTATION_HOSTS, then=400, otherwise=403),
+        method="post",
     ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),

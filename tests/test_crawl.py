@@ -27,7 +27,7 @@ from tests.migration_rows import restore_migration_rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 11, 17)  # a push date: the day after the 16 November filing deadline
-ROLES = ("refund", "branch1", "service", "risk", "credit", "leader", "admin")
+ROLES = ("refund", "branch1", "service", "risk", "legal", "credit", "leader", "admin")
 
 # Not part of the officers' screens: Django's admin (the information centre's raw tables), the machine API and
 # the files the pages link to.

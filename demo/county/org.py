@@ -14,6 +14,7 @@ SECTIONS = (
     OrgUnit("13305990200", "纳税服务股", "section", 20, BUREAU.code),
     OrgUnit("13305990300", "风险管理股", "section", 30, BUREAU.code),
     OrgUnit("13305990400", "信息中心", "section", 40, BUREAU.code),
+    OrgUnit("13305990600", "法制股", "section", 50, BUREAU.code),
 )
 _BRANCH_NAMES = (
     "城东税务分局",
@@ -68,6 +69,8 @@ def demo_users(branches: int) -> tuple[Login, ...]:
         Login("risk", "risk_officer", section["风险管理股"], "周敏", "13905710401"),
         # 纳税信用 is run by the 纳税服务股 in most county bureaus.
         Login("credit", "credit_officer", section["纳税服务股"], "吴婷", "13905710501"),
+        # 法制岗: the legal section's reviewer in 集体会商.
+        Login("legal", "legal_officer", section["法制股"], "林嘉", "13905710801"),
         Login("leader", "supervisor", BUREAU.code, "李建国", "13905710601"),
         Login("admin", "admin", section["信息中心"], "孙浩", "13905710701"),  # staff: the admin role
     ]

@@ -245,7 +245,7 @@ def test_seed_demo_loads_the_county(items):
     assert set(Taxpayer.objects.values_list("identifier", flat=True)) == {i.taxpayer["identifier"] for i in items}
 
     kinds = Counter(Branch.objects.values_list("kind", flat=True))
-    assert kinds == {"bureau": 1, "section": 4, "branch": 5}
+    assert kinds == {"bureau": 1, "section": 5, "branch": 5}
     assert not Taxpayer.objects.exclude(branch__kind="branch").exists()
 
     # One return, field by field, as generated.
@@ -375,7 +375,7 @@ def test_if_empty_skips_replace_reseeds_and_otherwise_refuses():
     assert VatReturn.objects.count() == sum(
         len(i.returns) for i in county.generate(county.DemoParams(taxpayers=25, seed=2, today=TODAY))
     )
-    assert User.objects.filter(username__in=[s.username for s in county.demo_users(5)]).count() == 11
+    assert User.objects.filter(username__in=[s.username for s in county.demo_users(5)]).count() == 12
 
 
 @pytest.mark.django_db

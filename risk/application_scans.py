@@ -15,6 +15,8 @@ from .indicators import INDICATORS
 from .models import RiskHit, Severity
 from .selectors import application_risk_panel
 from .services import risk_scan_application
+from .tasks.selectors import application_tasks, open_task_of_hits
+from .tasks.services import ACT as TASK_ACT
 
 STAGE_LABELS = {"arrival": "受理时扫描", "approval": "审批前复核"}
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
@@ -49,8 +51,17 @@ class ApplicationScanner:
         hits = list(scan.hits.filter(application_id=application.pk))
         return ScanGrade(result.grade, result.get_grade_display(), hits_summary(hits))
 
-    def panel(self, application) -> str:
-        return render_to_string("risk/application_panel.html", application_risk_panel(application.pk))
+    def panel(self, application, user=None) -> str:
+        """The panel, with the application's risk tasks and, for the risk section, the buttons that open one."""
+        context = application_risk_panel(application.pk)
+        context["tasks"] = application_tasks(application.pk, user=user)
+        context["can_open_task"] = bool(user is not None and user.has_perm(TASK_ACT))
+        if context["can_open_task"]:
+            open_tasks = open_task_of_hits(hit["id"] for hit in context["hits"])
+            for hit in context["hits"]:
+                hit["open_task"] = open_tasks.get(hit["id"])
+        context["application_id"] = application.pk
+        return render_to_string("risk/application_panel.html", context)
 
 
 SCANNER = ApplicationScanner()

@@ -7,8 +7,8 @@ CHECKS_MODULE = "risk.application_checks"
 
 class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
-    checks and their scan on arrival and before approval, handed to refund's registries; risk tasks and
-    consultations to come."""
+    checks and their scan on arrival and before approval, handed to refund's registries; risk tasks through six
+    stages, with their 工作台 block."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -17,6 +17,11 @@ class RiskConfig(AppConfig):
         register_application_checks()
         register_application_scanner()
         _register_audit_labels()
+        from accounts.home_blocks import register_home_block
+
+        from .tasks.home import home_block
+
+        register_home_block(home_block)
 
 
 def _register_audit_labels() -> None:
@@ -28,11 +33,25 @@ def _register_audit_labels() -> None:
             "risk.scan": "发起风险扫描",
             "risk.parameter_change": "修改风险指标参数",
             "risk.grade_rule_change": "修改风险等级规则",
+            "risk.task_create": "建立风险任务",
+            "risk.task_analyse": "开始分析风险任务",
+            "risk.task_assign": "派发风险任务",
+            "risk.task_push_down": "下发风险任务到分局",
+            "risk.task_respond": "登记风险任务应对情况",
+            "risk.task_file_add": "上传风险任务应对材料",
+            "risk.task_file_download": "下载风险任务应对材料",
+            "risk.task_submit": "提交风险任务反馈",
+            "risk.task_send_back": "退回风险任务补充应对",
+            "risk.task_outcome": "作出风险任务处理结果",
+            "risk.task_close": "办结风险任务",
+            "risk.task_import": "导入上级下发风险任务",
         },
         object_types={
             "risk.scan": "风险扫描",
             "risk.indicatorparameterversion": "风险指标参数",
             "risk.graderule": "风险等级规则",
+            "risk.risktask": "风险任务",
+            "risk.risktaskimport": "上级下发风险任务导入",
         },
     )
 

@@ -190,8 +190,8 @@ class Grade:
 
 _SCANNER: list = []
 """The one scanner the risk app registers: an object with ``scan(*, application, stage, actor)`` returning a
-``Grade``-like object (``grade``, ``label``, ``summary``) after storing the scan, and ``panel(application)``
-returning the application page's risk panel (HTML)."""
+``Grade``-like object (``grade``, ``label``, ``summary``) after storing the scan, and ``panel(application, user=None)``
+returning the application page's risk panel (HTML) as ``user`` may act on it."""
 
 _CONSULTATION: list[Callable[[RefundApplication], bool]] = []
 """Who can say a collective consultation (集体会商) decided that a high-risk application may be approved."""
@@ -220,9 +220,10 @@ def scan_application(*, application: RefundApplication, stage: str, actor) -> Gr
     return Grade(found.grade, found.label, getattr(found, "summary", "")) if found is not None else None
 
 
-def risk_panel(application: RefundApplication) -> str:
-    """The application page's risk panel (grade and hits with evidence) as the scanner renders it; "" without one."""
-    return _SCANNER[0].panel(application) if _SCANNER else ""
+def risk_panel(application: RefundApplication, *, user=None) -> str:
+    """The application page's risk panel (grade and hits with evidence) as the scanner renders it for ``user`` (its
+    actions only for those who may take them); "" without one."""
+    return _SCANNER[0].panel(application, user=user) if _SCANNER else ""
 
 
 def register_consultation_decision(resolver: Callable[[RefundApplication], bool]) -> None:

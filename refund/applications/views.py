@@ -376,7 +376,7 @@ def _detail(request, pk: int, *, bound=None, errors=None, coaching_form=None, st
         "decision_source": decision_source,
         "transitions": transitions,
         "risk_hits": risk_hits,
-        "risk_panel": risk_panel(application),
+        "risk_panel": risk_panel(application, user=request.user),
         "coachings": list(selectors.taxpayer_coachings(application)),
         "actions": _action_panels(request, application, bound=bound, errors=errors),
         "can_coach": request.user.has_perm(COACH),

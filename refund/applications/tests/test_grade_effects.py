@@ -31,7 +31,7 @@ class StubScanner:
         grade = self.grades.get(application.taxpayer.name, "low")
         return SimpleNamespace(grade=grade, label=LABELS[grade], summary="" if grade == "low" else "1 个疑点：测试疑点")
 
-    def panel(self, application):
+    def panel(self, application, user=None):
         return '<section id="risk-grade">stub</section>'
 
 

@@ -166,7 +166,9 @@ def test_an_application_outcome_needs_an_application(personas, taxpayer_a):
 
 
 def test_transfer_to_inspection_keeps_its_record(personas, taxpayer_a, taxpayer_b):
-    details = TransferDetails("县税稽移〔2026〕3号", timezone.localdate(), "市税务局第一稽查局", "涉嫌虚开，进项 500 万元")
+    details = TransferDetails(
+        "县税稽移〔2026〕3号", timezone.localdate(), "市税务局第一稽查局", "涉嫌虚开，进项 500 万元"
+    )
     task = at_feedback(personas, taxpayer_a)
     services.risk_task_outcome(
         actor=personas["risk_officer"], task=task, request=OutcomeRequest("transferred", "移送稽查", details)
@@ -204,7 +206,12 @@ def test_a_task_from_a_scan_hit_carries_its_figures_once(personas, taxpayer_a):
 
 def test_the_sampling_job_creates_tasks_without_an_officer(personas, taxpayer_b, org):
     task = services.risk_task_create(
-        actor=None, taxpayer=taxpayer_b, source=TaskSource.SAMPLING, title="事后复核", branch=org["branch_b"], due_on=DUE
+        actor=None,
+        taxpayer=taxpayer_b,
+        source=TaskSource.SAMPLING,
+        title="事后复核",
+        branch=org["branch_b"],
+        due_on=DUE,
     )
     assert (task.stage, task.branch, task.created_by) == (TaskStage.ASSIGNED, org["branch_b"], None)
     with pytest.raises(ApplicationError, match="任务来源不正确"):
@@ -234,7 +241,7 @@ def test_evidence_files_are_checked_and_stored_under_our_own_name(personas, taxp
     officer = personas["risk_officer"]
     with pytest.raises(ApplicationError, match="只能上传以下类型的文件"):
         services.risk_task_file_add(actor=officer, task=task, uploaded_file=SimpleUploadedFile("a.exe", b"MZ"))
-    with pytest.raises(ApplicationError, match="文件内容与扩展名“.pdf”不符"):
+    with pytest.raises(ApplicationError, match=r"文件内容与扩展名“\.pdf”不符"):
         services.risk_task_file_add(actor=officer, task=task, uploaded_file=SimpleUploadedFile("a.pdf", b"MZ\x90"))
     with pytest.raises(ApplicationError, match="文件超过 20 MB"):
         big = SimpleUploadedFile("a.pdf", PDF + b"0" * services.MAX_FILE_BYTES)

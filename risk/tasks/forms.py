@@ -70,7 +70,7 @@ class FileForm(forms.Form):
     file = forms.FileField(
         label="应对材料",
         help_text="PDF、图片、Word、Excel、OFD 或 ZIP，每个不超过 20 MB。",
-        widget=forms.ClearableFileInput(attrs={"class": SMALL}),
+        widget=forms.ClearableFileInput(attrs={"class": SMALL, "accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx,.ofd,.zip"}),
         error_messages={"required": "请选择要上传的文件。"},
     )
 

@@ -189,7 +189,8 @@ def risk_task_create(
     upload=None,
 ) -> RiskTask:
     """识别: a new task about ``taxpayer`` (and ``application``). With an ``assignee`` or a ``branch`` it is
-    assigned at once (stage 任务; a branch must be the taxpayer's own). ``actor`` None: the scheduler (事后抽样)."""
+    assigned at once (stage 任务; a branch must be the taxpayer's own). ``actor`` None: the scheduler (事后抽样).
+    ``evidence``: the figures behind it; the pages show its ``"lines"`` ([label, value] pairs in Chinese) only."""
     if source not in TaskSource.values:
         raise TaskRefused("任务来源不正确。", code="source")
     title = _required(title, "任务名称")[:TITLE_MAX]

@@ -93,12 +93,10 @@ def _detail(request, task: RiskTask, *, bound: dict | None = None, status: int =
 
 
 def _evidence_rows(evidence) -> list[tuple[str, str]]:
-    """The task's evidence as (label, value) lines: the lines kept with it, else its keys as stored."""
+    """The task's evidence as the (label, value) lines kept with it, in words; stored keys are never shown."""
     if not isinstance(evidence, dict):
         return []
-    if evidence.get("lines"):
-        return [(str(label), str(value)) for label, value in evidence["lines"]]
-    return [(str(key), str(value)) for key, value in evidence.items() if not isinstance(value, dict | list)]
+    return [(str(label), str(value)) for label, value in evidence.get("lines") or ()]
 
 
 def _list_context(request) -> dict:

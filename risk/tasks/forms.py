@@ -127,7 +127,10 @@ class ImportForm(forms.Form):
 
 class PushDownForm(forms.Form):
     due_on = forms.DateField(
-        label="应对期限（任务没有期限时）", required=False, widget=DATE, error_messages=DATE_ERRORS
+        label="应对期限（任务没有期限时）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": f"{SMALL} w-auto"}, format="%Y-%m-%d"),
+        error_messages=DATE_ERRORS,
     )
 
 

@@ -215,3 +215,37 @@ def test_the_application_panel_offers_the_risk_officer_a_task(client_for, person
     url = reverse("refund:application_detail", args=[app.pk])
     assert 'id="new-task-from-application"' in client_for("risk_officer").get(url).content.decode()
     assert 'id="new-task-from-application"' not in client_for("refund_officer").get(url).content.decode()
+
+
+@pytest.mark.risk_grade
+def test_a_hit_on_the_application_panel_becomes_a_task_with_its_figures(client_for, personas, taxpayer_a):
+    from risk.models import RiskHit, Scan, ScanResult
+
+    app = application(taxpayer_a, received_on=TODAY)
+    scan = Scan.objects.create(
+        kind=Scan.Kind.APPLICATION, as_of=TODAY, application_id=app.pk, status=Scan.Status.SUCCEEDED
+    )
+    ScanResult.objects.create(scan=scan, taxpayer=taxpayer_a, application_id=app.pk, grade="high", high_hits=1)
+    hit = RiskHit.objects.create(
+        scan=scan,
+        taxpayer=taxpayer_a,
+        application_id=app.pk,
+        indicator_code="OPS_INPUT_SURGE",
+        severity="high",
+        evidence={"ratio": "4.2"},
+    )
+    client = client_for("risk_officer")
+    panel = client.get(reverse("refund:application_detail", args=[app.pk])).content.decode()
+    assert f'data-new-task-hit="{hit.pk}"' in panel
+    form = client.get(reverse("risk:task_new"), {"hit": hit.pk})
+    assert form.status_code == 200 and "申请前进项税额激增" in form.content.decode()
+    response = client.post(
+        reverse("risk:task_new") + f"?hit={hit.pk}",
+        {"title": "申请前进项税额激增", "severity": "high", "description": "", "due_on": ""},
+    )
+    task = RiskTask.objects.get()
+    assert response.status_code == 302 and (task.source, task.hit, task.application) == ("scan_hit", hit, app)
+    panel = client.get(reverse("refund:application_detail", args=[app.pk])).content.decode()
+    assert f'data-new-task-hit="{hit.pk}"' not in panel and f"任务 {task.pk}" in panel
+    page = client.get(reverse("risk:task", args=[task.pk])).content.decode()
+    assert "高风险申请须经集体会商作出决定" in page

@@ -19,6 +19,8 @@ from .indicators import INDICATORS
 from .models import Consultation, RiskHit, Severity
 from .selectors import application_risk_panel
 from .services import risk_scan_application
+from .tasks.selectors import application_tasks, open_task_of_hits
+from .tasks.services import ACT as TASK_ACT
 
 STAGE_LABELS = {"arrival": "受理时扫描", "approval": "审批前复核"}
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
@@ -54,19 +56,26 @@ class ApplicationScanner:
         return ScanGrade(result.grade, result.get_grade_display(), hits_summary(hits))
 
     def panel(self, application, user=None) -> str:
-        """The grade and hits with evidence; the application's consultations linked for who may see them, and the
-        way to open one (a 高风险 open application, none under way) for who may open it."""
+        """The grade and hits with evidence; the application's consultations and risk tasks linked for who may see
+        them, and the ways to open one for who may."""
         may_see = user is not None and user.has_perm("risk.view_consultation")
         consultations = application_consultations(application.pk) if may_see else []
         context = {
             **application_risk_panel(application.pk),
             "application": application,
+            "application_id": application.pk,
             "consultations": consultations,
             "may_open": user is not None
             and user.has_perm("risk.add_consultation")
             and application.state in OPEN_APPLICATION_STATES
             and not any(c.state == Consultation.State.OPEN for c in consultations),
         }
+        context["tasks"] = application_tasks(application.pk, user=user)
+        context["can_open_task"] = bool(user is not None and user.has_perm(TASK_ACT))
+        if context["can_open_task"]:
+            open_tasks = open_task_of_hits(hit["id"] for hit in context["hits"])
+            for hit in context["hits"]:
+                hit["open_task"] = open_tasks.get(hit["id"])
         return render_to_string("risk/application_panel.html", context)
 
 

@@ -9,7 +9,7 @@ class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
     checks and their scan on arrival and before approval, and the candidate lists' scan before they are pushed,
     handed to refund's registries; the monthly post-refund review sample (事后复核); the collective consultations
-    (集体会商), whose decision refund's approval asks for."""
+    (集体会商), whose decision refund's approval asks for; risk tasks through six stages, with their 工作台 block."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -20,6 +20,11 @@ class RiskConfig(AppConfig):
         register_candidate_scanner()
         register_consultation_decision()
         _register_audit_labels()
+        from accounts.home_blocks import register_home_block
+
+        from .tasks.home import home_block
+
+        register_home_block(home_block)
 
 
 def _register_audit_labels() -> None:
@@ -37,6 +42,18 @@ def _register_audit_labels() -> None:
             "risk.consultation_participants_add": "邀请会商参会人",
             "risk.consultation_opinion": "发表会商意见",
             "risk.consultation_decide": "作出会商决定",
+            "risk.task_create": "建立风险任务",
+            "risk.task_analyse": "开始分析风险任务",
+            "risk.task_assign": "派发风险任务",
+            "risk.task_push_down": "下发风险任务到分局",
+            "risk.task_respond": "登记风险任务应对情况",
+            "risk.task_file_add": "上传风险任务应对材料",
+            "risk.task_file_download": "下载风险任务应对材料",
+            "risk.task_submit": "提交风险任务反馈",
+            "risk.task_send_back": "退回风险任务补充应对",
+            "risk.task_outcome": "作出风险任务处理结果",
+            "risk.task_close": "办结风险任务",
+            "risk.task_import": "导入上级下发风险任务",
         },
         object_types={
             "risk.scan": "风险扫描",
@@ -46,8 +63,9 @@ def _register_audit_labels() -> None:
             "risk.sampledrefund": "事后复核样本退税",
             "risk.sampleparameterversion": "事后复核抽样参数",
 
-
             "risk.consultation": "集体会商",
+            "risk.risktask": "风险任务",
+            "risk.risktaskimport": "上级下发风险任务导入",
         },
     )
     register(

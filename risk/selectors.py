@@ -207,7 +207,7 @@ def _figure(label: str, value) -> str:
     return str(value)
 
 
-def _evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
+def evidence_lines(code: str, evidence: dict) -> list[tuple[str, str]]:
     indicator = INDICATORS.get(code)
     labels = indicator.evidence if indicator is not None else tuple((key, key) for key in evidence)
     return [(label, _figure(label, evidence.get(key))) for key, label in labels]
@@ -241,12 +241,13 @@ def _risk_panel(*, scan_id: int | None = None, **subject) -> dict:
             indicator = INDICATORS.get(hit.indicator_code)
             hits.append(
                 {
+                    "id": hit.pk,
                     "code": hit.indicator_code,
                     "title": indicator.title if indicator else "风险疑点",
                     "family": Family(indicator.family).label if indicator else "—",
                     "severity": hit.get_severity_display(),
                     "severity_value": hit.severity,
-                    "evidence": _evidence_lines(hit.indicator_code, hit.evidence or {}),
+                    "evidence": evidence_lines(hit.indicator_code, hit.evidence or {}),
                     "parameters": _parameters_text(hit.indicator_code, used.get(hit.indicator_code)),
                 }
             )

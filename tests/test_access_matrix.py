@@ -108,12 +108,42 @@ def _sample(f: dict):
         _ledger(f)
         f["sample"] = monthly_sample_draw(actor=None, period="2026-03", seed=1)
     return f["sample"]
+
+
 # 集体会商 (risk.0006_consultation_permissions): 风险管理股 hosts (opens, invites, decides) and exports; the refund
 # officer and the branches (their own applications') give opinions; 局领导 views and exports.
 CONSULTATION_VIEWERS = {"officer_a", "officer_b", "refund_officer", "risk_officer", "supervisor"}
 CONSULTATION_SPEAKERS = {"officer_a", "officer_b", "refund_officer", "risk_officer"}
 CONSULTATION_HOSTS = {"risk_officer"}
 CONSULTATION_EXPORTERS = {"risk_officer", "supervisor"}
+
+
+# 风险任务 (risk.0008_risk_task_permissions): 风险管理股 acts, imports and exports; the branches view and respond to
+# their own branch's tasks; 局领导 views and exports.
+RISK_TASK_VIEW = only({"officer_a", "officer_b", "risk_officer", "supervisor"}, then=200, otherwise=403)
+RISK_TASK_EXPORT = only({"risk_officer", "supervisor"}, then=200, otherwise=403)
+RISK_TASK_ACTORS = {"risk_officer"}
+
+
+def _risk_task(f: dict, key: str) -> int:
+    """A task pushed down to taxpayer_a's or taxpayer_b's branch, with one evidence file, built once per test."""
+    name = f"risk_task_{key}"
+    if name not in f:
+        import datetime as dt
+
+        from django.core.files.base import ContentFile
+
+        from risk.models import RiskTask, RiskTaskFile
+
+        taxpayer = f[f"taxpayer_{key}"]
+        task = RiskTask.objects.create(
+            taxpayer=taxpayer, source="upper", title="访问矩阵任务", stage="assigned", branch=taxpayer.branch,
+            due_on=dt.date(2026, 12, 31),
+        )  # fmt: skip
+        stored = RiskTaskFile(task=task, original_name="核查报告.pdf", size_bytes=9, sha256="0" * 64)
+        stored.file.save(f"matrix-{task.pk}.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+        f[name], f[f"{name}_file"] = task.pk, stored.pk
+    return f[name]
 
 
 def _credit_case(f: dict, key: str) -> int:
@@ -801,6 +831,51 @@ ENDPOINTS: dict[str, Endpoint] = {
         403,
         only(CONSULTATION_HOSTS, then=400, otherwise=403),
         method="post",
+    ),
+    # --- 风险任务: 风险管理股 acts; the branches respond to their own branch's (another branch's is a 404).
+    "risk_tasks": Endpoint(lambda f: reverse("risk:tasks") + "?stage=open&overdue=1", 403, RISK_TASK_VIEW),
+    "risk_task_export": Endpoint(lambda f: reverse("risk:task_export") + "?source=upper", 403, RISK_TASK_EXPORT),
+    "risk_task_a": Endpoint(
+        lambda f: reverse("risk:task", args=[_risk_task(f, "a")]), 403, {**RISK_TASK_VIEW, **SCOPED_TO_A}
+    ),
+    "risk_task_b": Endpoint(
+        lambda f: reverse("risk:task", args=[_risk_task(f, "b")]), 403, {**RISK_TASK_VIEW, **SCOPED_TO_B}
+    ),
+    "risk_task_new": Endpoint(lambda f: reverse("risk:task_new"), 403, only(RISK_TASK_ACTORS, then=200, otherwise=403)),
+    "risk_task_new_post": Endpoint(  # an empty form: the page again with its errors
+        lambda f: reverse("risk:task_new"), 403, only(RISK_TASK_ACTORS, then=400, otherwise=403), method="post"
+    ),
+    "risk_task_import": Endpoint(
+        lambda f: reverse("risk:task_import"), 403, only(RISK_TASK_ACTORS, then=200, otherwise=403)
+    ),
+    "risk_task_import_post": Endpoint(  # no file: the page again with its errors
+        lambda f: reverse("risk:task_import"), 403, only(RISK_TASK_ACTORS, then=400, otherwise=403), method="post"
+    ),
+    "risk_task_push_down": Endpoint(  # nothing ticked: back to the list with the message
+        lambda f: reverse("risk:task_push_down"), 403, only(RISK_TASK_ACTORS, then=302, otherwise=403), method="post"
+    ),
+    "risk_task_act": Endpoint(  # 办结 with an empty form: the risk section gets the page again with its errors
+        lambda f: reverse("risk:task_act", args=[_risk_task(f, "a"), "close"]),
+        403,
+        {**only(RISK_TASK_ACTORS, then=400, otherwise=403), **SCOPED_TO_A},
+        method="post",
+    ),
+    "risk_task_respond": Endpoint(  # 应对 with an empty form: its branch and the risk section get the errors
+        lambda f: reverse("risk:task_act", args=[_risk_task(f, "b"), "respond"]),
+        403,
+        {**only({"officer_b", "risk_officer"}, then=400, otherwise=403), **SCOPED_TO_B},
+        method="post",
+    ),
+    "risk_task_file_upload": Endpoint(  # no file: the page again with the error
+        lambda f: reverse("risk:task_file_upload", args=[_risk_task(f, "a")]),
+        403,
+        {**only({"officer_a", "risk_officer"}, then=400, otherwise=403), **SCOPED_TO_A},
+        method="post",
+    ),
+    "risk_task_file_download": Endpoint(
+        lambda f: reverse("risk:task_file_download", args=[_risk_task(f, "b"), f["risk_task_b_file"]]),
+        403,
+        {**RISK_TASK_VIEW, **SCOPED_TO_B},
     ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),

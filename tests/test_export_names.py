@@ -77,9 +77,10 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "notify:message_export": [("service_officer", lambda f: reverse("notify:message_export"))],
     "notify:batch_export": [("service_officer", lambda f: reverse("notify:batch_export"))],
     "risk:consultation_export": [("risk_officer", lambda f: reverse("risk:consultation_export"))],
+    "risk:task_export": [("risk_officer", lambda f: reverse("risk:task_export"))],
 }
 # Downloads that are not ours to name: the file an officer uploaded comes back under the name it was uploaded with.
-NOT_NAMED_BY_US = {"taxpayers:import_file_download"}
+NOT_NAMED_BY_US = {"taxpayers:import_file_download", "risk:task_file_download"}
 
 
 def _url_names(resolver=None, namespace: str = ""):

@@ -25,6 +25,7 @@ class RiskConfig(AppConfig):
         from .tasks.home import home_block
 
         register_home_block(home_block)
+        from .tasks import consulting  # noqa: F401  (a consultation's decision gives its task the outcome)
 
 
 def _register_audit_labels() -> None:
@@ -54,6 +55,7 @@ def _register_audit_labels() -> None:
             "risk.task_outcome": "作出风险任务处理结果",
             "risk.task_close": "办结风险任务",
             "risk.task_import": "导入上级下发风险任务",
+            "risk.task_consult": "风险任务提请集体会商",
         },
         object_types={
             "risk.scan": "风险扫描",

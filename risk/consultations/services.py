@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.audit import record_event
 from core.errors import ApplicationError, ConflictError
-from refund.applications.services import application_reject, application_return
+from refund.applications.services import application_reject, application_return, application_stop
 from refund.models import OPEN_APPLICATION_STATES, RefundApplication
 
 from ..models import Consultation, ConsultationParticipant, ScanResult, Section
@@ -176,14 +176,18 @@ def _reject(*, actor, consultation: Consultation, note: str) -> None:
     application_reject(actor=actor, application=consultation.application, reason=f"集体会商决定不予退税：{note}")
 
 
+def _stop(*, actor, consultation: Consultation, note: str) -> None:
+    application_stop(actor=actor, application=consultation.application, reason=f"集体会商决定终止退税：{note}")
+
+
 DECISION_ACTIONS: dict[str, Callable[..., None]] = {
     Decision.APPROVE: _allow,
     Decision.RETURN: _return,
     Decision.REJECT: _reject,
-    # 调整退税额 (refund's application_amount_adjust, with the amount) and 终止退税 (application_stop) join here, each
-    # with its own Decision choice, when those services exist.
+    Decision.STOP: _stop,
+    # 调整退税额 is the risk task's outcome (with the amount), after a 同意退税 or on a task of its own.
 }
-NOTE_REQUIRED = {Decision.RETURN, Decision.REJECT}
+NOTE_REQUIRED = {Decision.RETURN, Decision.REJECT, Decision.STOP}
 NOTE_LIMIT = 450  # the note goes into the application's 500-character reason behind its prefix
 
 

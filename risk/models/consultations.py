@@ -32,6 +32,7 @@ class Consultation(models.Model):
         APPROVE = "approve", "同意退税"
         RETURN = "return", "退回申请"
         REJECT = "reject", "不予退税"
+        STOP = "stop", "终止退税"
 
     application = models.ForeignKey(
         "refund.RefundApplication", verbose_name="退税申请", on_delete=models.PROTECT, related_name="consultations"

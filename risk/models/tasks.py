@@ -16,6 +16,7 @@ from accounts.models import Branch
 from refund.models import RefundApplication
 from taxpayers.models import Taxpayer
 
+from .consultations import Consultation
 from .scans import RiskHit, Severity
 
 
@@ -87,6 +88,15 @@ class RiskTask(models.Model):
     )
     hit = models.ForeignKey(
         RiskHit, verbose_name="风险疑点", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name="集体会商",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        help_text="高风险申请的任务提请的集体会商；其决定即任务的处理结果",
     )
     source = models.CharField("任务来源", max_length=12, choices=TaskSource.choices)
     source_document = models.CharField("来源文号", max_length=100, blank=True)

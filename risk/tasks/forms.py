@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from ..models import Severity
@@ -92,6 +94,16 @@ class OutcomeForm(forms.Form):
         label="接收单位", max_length=100, required=False, widget=forms.TextInput(attrs={"class": SMALL})
     )
     case_summary = _text("案情摘要", rows=2, required=False)
+    amount = forms.DecimalField(
+        label="金额（元）",
+        required=False,
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="调整退税额：调整后的退税额；追缴：追缴金额",
+        widget=forms.NumberInput(attrs={"class": SMALL, "step": "0.01"}),
+        error_messages={"invalid": "请填写金额（元），最多两位小数。", "min_value": "金额须大于零。"},
+    )
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +115,8 @@ class OutcomeForm(forms.Form):
             for name in ("transfer_number", "transferred_on", "receiving_unit", "case_summary"):
                 if not data.get(name):
                     self.add_error(name, f"移送稽查须填写{self.fields[name].label}。")
+        if data.get("outcome") in ("amount_adjusted", "clawback") and data.get("amount") is None:
+            self.add_error("amount", "调整退税额和追缴须填写金额（元）。")
         return data
 
 

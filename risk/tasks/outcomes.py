@@ -1,7 +1,8 @@
 """The outcomes of a risk task at 反馈 (处理结果), in one table: each with its Chinese name, whether it needs the
 task's refund application, and what it does — through the owning app's service, never by writing another app's
-rows (退回申请 and 不予退税 are refund's ``application_return`` and ``application_reject``; 移送稽查 is this app's
-transfer record).
+rows (退回申请, 不予退税, 调整退税额 and 终止退税 are refund's ``application_return``, ``application_reject``,
+``application_amount_adjust`` and ``application_stop``; 追缴 is the ledger's ``clawback_record``, a reversing entry
+with its own notice; 移送稽查 is this app's transfer record).
 
 Each ``act`` runs inside the outcome's transaction (``services.risk_task_outcome``): when the owning app refuses
 (the application has moved on, say), the whole outcome is rolled back and its refusal shown. An outcome added to
@@ -13,10 +14,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
 
 from accounts.models import signed_in
 from core.errors import ApplicationError
-from refund.applications.services import application_reject, application_return
+from ledger.clawbacks import clawback_record
+from refund.applications.services import (
+    application_amount_adjust,
+    application_reject,
+    application_return,
+    application_stop,
+)
+from refund.models import RefundApplication
 
 from ..models import InspectionTransfer, RiskTask
 
@@ -33,11 +44,13 @@ class TransferDetails:
 
 @dataclass(frozen=True)
 class OutcomeRequest:
-    """What the officer decided: the outcome's key, the reason (处理说明) and, for 移送稽查, the transfer."""
+    """What the officer decided: the outcome's key, the reason (处理说明), for 移送稽查 the transfer, and for
+    调整退税额 the new amount or for 追缴 the amount recovered (元)."""
 
     code: str
     note: str
     transfer: TransferDetails | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,38 @@ def _rejected(*, actor, task: RiskTask, request: OutcomeRequest) -> str:
     return f"不予退税（{task.application.application_period} 所属期）"
 
 
+def _amount(request: OutcomeRequest, what: str) -> Decimal:
+    if request.amount is None or request.amount <= 0:
+        raise ApplicationError(f"{what}须填写金额（元），且大于零。")
+    return request.amount
+
+
+def _adjusted(*, actor, task: RiskTask, request: OutcomeRequest) -> str:
+    amount = _amount(request, "调整退税额")
+    application_amount_adjust(
+        actor=actor, application=task.application, amount=amount, reason=f"风险任务{task.pk}：{request.note}"
+    )
+    return f"调整退税额为 {amount:,.2f} 元（{task.application.application_period} 所属期），重新审核"
+
+
+def _stopped(*, actor, task: RiskTask, request: OutcomeRequest) -> str:
+    application_stop(actor=actor, application=task.application, reason=f"风险任务{task.pk}：{request.note}")
+    return f"终止退税（{task.application.application_period} 所属期）"
+
+
+def _clawed_back(*, actor, task: RiskTask, request: OutcomeRequest) -> str:
+    amount = _amount(request, "追缴")
+    clawback_record(
+        actor=actor,
+        application=task.application,
+        amount=amount,
+        reason=f"风险任务{task.pk}：{request.note}",
+        decided_on=timezone.localdate(),
+        reference=f"风险任务{task.pk}追缴",
+    )
+    return f"追缴已退税款 {amount:,.2f} 元（{task.application.application_period} 所属期）"
+
+
 def _transferred(*, actor, task: RiskTask, request: OutcomeRequest) -> str:
     details = request.transfer
     if details is None or not all(
@@ -104,6 +149,9 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome("cleared", "排除疑点", False, _cleared),
         Outcome("returned", "退回申请", True, _returned),
         Outcome("rejected", "不予退税", True, _rejected),
+        Outcome("amount_adjusted", "调整退税额", True, _adjusted),
+        Outcome("stopped", "终止退税", True, _stopped),
+        Outcome("clawback", "追缴", True, _clawed_back),
         Outcome("transferred", "移送稽查", False, _transferred),
     )
 }
@@ -114,6 +162,21 @@ def outcome_label(code: str) -> str:
     return outcome.label if outcome else ("—" if not code else "其他处理结果")
 
 
+PAID_STATES = (RefundApplication.State.PAID, RefundApplication.State.PARTLY_PAID, RefundApplication.State.STOPPED)
+BEFORE_PAYMENT = ("returned", "rejected", "amount_adjusted")
+
+
 def outcome_choices(task: RiskTask) -> list[tuple[str, str]]:
-    """The outcomes the task page offers: those needing an application only when the task names one."""
-    return [(o.code, o.label) for o in OUTCOMES.values() if task.application_id or not o.needs_application]
+    """The outcomes the task page offers: those needing an application only when the task names one; 追缴 only
+    once money was paid, and return, rejection and adjustment only before."""
+    state = task.application.state if task.application_id else None
+    offered = []
+    for o in OUTCOMES.values():
+        if o.needs_application and state is None:
+            continue
+        if o.code == "clawback" and state not in PAID_STATES:
+            continue
+        if o.code in BEFORE_PAYMENT and state in PAID_STATES:
+            continue
+        offered.append((o.code, o.label))
+    return offered

@@ -27,9 +27,21 @@ from core.errors import ApplicationError, FileRejected
 from refund.models import RefundApplication
 from taxpayers.models import Taxpayer
 
+from ..consultations.services import consultation_open
 from ..indicators import INDICATORS
-from ..models import RiskHit, RiskTask, RiskTaskFile, RiskTaskImport, RiskTaskStage, Severity, TaskSource, TaskStage
-from ..selectors import evidence_lines
+from ..models import (
+    Consultation,
+    RiskGrade,
+    RiskHit,
+    RiskTask,
+    RiskTaskFile,
+    RiskTaskImport,
+    RiskTaskStage,
+    Severity,
+    TaskSource,
+    TaskStage,
+)
+from ..selectors import application_grade, evidence_lines
 from .outcomes import OUTCOMES, OutcomeRequest
 from .upper import read_upper_tasks
 
@@ -46,11 +58,13 @@ ACTION_LABELS = {
     "submit": "提交反馈",
     "send_back": "退回补充",
     "outcome": "作出处理",
+    "consult": "提请集体会商",
     "close": "办结",
     "import": "导入上级下发风险任务",
 }
 
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "consult": (TaskStage.FEEDBACK,),
     "analyse": (TaskStage.IDENTIFIED,),
     "assign": (TaskStage.ANALYSING, TaskStage.ASSIGNED),
     "push_down": (TaskStage.IDENTIFIED, TaskStage.ANALYSING),
@@ -453,9 +467,13 @@ def risk_task_send_back(*, actor, task: RiskTask, reason: str) -> RiskTask:
 
 
 @transaction.atomic
-def risk_task_outcome(*, actor, task: RiskTask, request: OutcomeRequest) -> RiskTask:
+def risk_task_outcome(
+    *, actor, task: RiskTask, request: OutcomeRequest, decided_by: Consultation | None = None
+) -> RiskTask:
     """反馈 → 监控: the outcome, acting through the owning app (``outcomes.OUTCOMES``) in this transaction: when
-    that app refuses, nothing of the outcome is kept."""
+    that app refuses, nothing of the outcome is kept. A task on a 高风险 application takes its outcome from a
+    collective consultation's decision (``decided_by``, which has already acted on the application), never from
+    one officer."""
     _require_act(actor, "outcome")
     task = _lock(task, "outcome")
     outcome = OUTCOMES.get(request.code)
@@ -464,7 +482,14 @@ def risk_task_outcome(*, actor, task: RiskTask, request: OutcomeRequest) -> Risk
     note = _required(request.note, "处理说明")
     if outcome.needs_application and task.application_id is None:
         raise TaskRefused(f"该任务未关联退税申请，不能“{outcome.label}”。", code="outcome")
-    done = outcome.act(actor=actor, task=task, request=request)
+    if decided_by is None and awaits_consultation(task):
+        raise TaskRefused(
+            "该申请为高风险，须提请集体会商，由会商决定作出处理结果。", code="consultation_required"
+        )
+    if decided_by is not None:
+        done = f"集体会商第 {decided_by.pk} 号决定“{decided_by.get_decision_display()}”"
+    else:
+        done = outcome.act(actor=actor, task=task, request=request)
     task.outcome, task.outcome_note = outcome.code, note
     task.outcome_by, task.outcome_at = signed_in(actor), timezone.now()
     _move(
@@ -476,6 +501,43 @@ def risk_task_outcome(*, actor, task: RiskTask, request: OutcomeRequest) -> Risk
         changes={"outcome": outcome.code},
     )
     return task
+
+
+def awaits_consultation(task: RiskTask) -> bool:
+    """Whether the task's application is graded 高风险 with no collective consultation decided on it: then only a
+    consultation's decision gives the task its outcome."""
+    if task.application_id is None:
+        return False
+    grade = application_grade(task.application_id)
+    if grade is None or grade.grade != RiskGrade.HIGH:
+        return False
+    return not Consultation.objects.filter(
+        application_id=task.application_id, state=Consultation.State.DECIDED
+    ).exists()
+
+
+@transaction.atomic
+def risk_task_consult(*, actor, task: RiskTask, reason: str = "") -> Consultation:
+    """提请集体会商: open a consultation on the task's 高风险 application (the task's findings as its cause) and link
+    it; the consultation's decision becomes the task's outcome (``risk.tasks.consulting``)."""
+    _require_act(actor, "consult")
+    task = _lock(task, "consult")
+    if not awaits_consultation(task):
+        raise TaskRefused("只有高风险且尚无会商决定的申请需要提请集体会商。", code="consult")
+    if task.consultation_id and task.consultation.state == Consultation.State.OPEN:
+        raise TaskRefused(f"该任务已提请集体会商（第 {task.consultation_id} 号），请等待会商决定。", code="consult")
+    cause = (reason or "").strip() or f"风险任务{task.pk}“{task.title}”：{task.findings or task.description}"
+    consultation = consultation_open(actor=actor, application=task.application, reason=cause[:500])
+    task.consultation = consultation
+    task.save(update_fields=["consultation"])
+    record_event(
+        actor=actor,
+        verb="risk.task_consult",
+        target=task,
+        summary=f"提请集体会商（第 {consultation.pk} 号）：{task.title}",
+        changes={"consultation": consultation.pk},
+    )
+    return consultation
 
 
 @transaction.atomic

@@ -37,10 +37,10 @@ STEPS = {
     TaskStage.ANALYSING: (("assign", "act"),),
     TaskStage.ASSIGNED: (("respond", "respond"), ("file", "respond"), ("assign", "act")),
     TaskStage.RESPONDING: (("respond", "respond"), ("file", "respond"), ("submit", "respond")),
-    TaskStage.FEEDBACK: (("outcome", "act"), ("send_back", "act")),
+    TaskStage.FEEDBACK: (("outcome", "act"), ("consult", "act"), ("send_back", "act")),
     TaskStage.MONITORING: (("close", "act"),),
 }
-ACT_STEPS = {"analyse", "assign", "push_down", "outcome", "send_back", "close"}
+ACT_STEPS = {"analyse", "assign", "push_down", "outcome", "consult", "send_back", "close"}
 
 
 def _is_responder(user, task: RiskTask) -> bool:
@@ -50,8 +50,14 @@ def _is_responder(user, task: RiskTask) -> bool:
 
 
 def _steps(user, task: RiskTask) -> list[str]:
+    """The steps this user may take now; at 反馈 a 高风险 application is decided by consultation, not by an outcome."""
     can_act, responds = user.has_perm(ACT), _is_responder(user, task)
-    return [name for name, who in STEPS.get(task.stage, ()) if (can_act if who == "act" else responds)]
+    steps = [name for name, who in STEPS.get(task.stage, ()) if (can_act if who == "act" else responds)]
+    if "outcome" in steps:
+        consulting = services.awaits_consultation(task)
+        waiting = consulting and task.consultation_id and task.consultation.state == "open"
+        steps = [s for s in steps if s != ("outcome" if consulting else "consult") and not (s == "consult" and waiting)]
+    return steps
 
 
 def _forms(task: RiskTask, steps: list[str], bound: dict | None = None) -> dict:
@@ -212,7 +218,7 @@ def _outcome_request(form: OutcomeForm) -> OutcomeRequest:
         transfer = TransferDetails(
             data["transfer_number"], data["transferred_on"], data["receiving_unit"], data["case_summary"]
         )
-    return OutcomeRequest(data["outcome"], data["note"], transfer)
+    return OutcomeRequest(data["outcome"], data["note"], transfer, data.get("amount"))
 
 
 def _run_step(request, task: RiskTask, action: str):
@@ -232,6 +238,9 @@ def _run_step(request, task: RiskTask, action: str):
         services.risk_task_assign(
             actor=user, task=task, analysis=data["analysis"], due_on=data["due_on"], assignee=assignee, branch=branch
         )
+        return None
+    if action == "consult":
+        services.risk_task_consult(actor=user, task=task)
         return None
     if action == "outcome":
         form = OutcomeForm(request.POST, choices=outcome_choices(task))

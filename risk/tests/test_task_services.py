@@ -256,3 +256,44 @@ def test_evidence_files_are_checked_and_stored_under_our_own_name(personas, taxp
         services.risk_task_file_add(
             actor=personas["officer_a"], task=task, uploaded_file=SimpleUploadedFile("b.pdf", PDF)
         )
+
+
+def test_adjust_stop_and_clawback_go_through_refund_and_the_ledger(personas, taxpayer_a):
+    """调整退税额 and 终止退税 before payment are refund's services; 追缴 after payment is the ledger's reversing
+    entry; the page offers each only where it applies."""
+    from decimal import Decimal
+
+    from ledger.models import LedgerEntry
+    from ledger.tests.factories import approved_application, pay
+    from risk.tasks.outcomes import outcome_choices
+
+    risk = personas["risk_officer"]
+    adjusted = approved_application(taxpayer_a)
+    task = at_feedback(personas, taxpayer_a, application=adjusted)
+    offered = {code for code, _ in outcome_choices(task)}
+    assert {"amount_adjusted", "stopped", "returned"} <= offered and "clawback" not in offered
+    with pytest.raises(ApplicationError, match="须填写金额"):
+        services.risk_task_outcome(actor=risk, task=task, request=OutcomeRequest("amount_adjusted", "进项转出"))
+    services.risk_task_outcome(
+        actor=risk, task=task, request=OutcomeRequest("amount_adjusted", "进项转出", amount=Decimal("80000.00"))
+    )
+    adjusted.refresh_from_db()
+    assert (adjusted.state, adjusted.confirmed_amount) == (RefundApplication.State.REVIEWING, Decimal("80000.00"))
+
+    stopped = approved_application(taxpayer_a, period="2026-04")
+    task = at_feedback(personas, taxpayer_a, application=stopped)
+    services.risk_task_outcome(actor=risk, task=task, request=OutcomeRequest("stopped", "虚开发票"))
+    stopped.refresh_from_db()
+    assert stopped.state == RefundApplication.State.STOPPED
+
+    paid = pay(taxpayer_a, personas["refund_officer"], voucher="V-9", period="2026-02").application
+    task = at_feedback(personas, taxpayer_a, application=paid)
+    offered = {code for code, _ in outcome_choices(task)}
+    assert "clawback" in offered and not {"amount_adjusted", "returned", "rejected"} & offered
+    services.risk_task_outcome(
+        actor=risk, task=task, request=OutcomeRequest("clawback", "骗取退税", amount=Decimal("25000.00"))
+    )
+    entry = LedgerEntry.objects.get(application=paid, kind="clawback")
+    assert entry.amount == Decimal("-25000.00") and entry.decision_reference == f"风险任务{task.pk}追缴"
+    task.refresh_from_db()
+    assert (task.stage, task.outcome) == (TaskStage.MONITORING, "clawback")

@@ -95,7 +95,7 @@ class RiskHit(models.Model):
     taxpayer = models.ForeignKey(Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="+")
     application_id = models.BigIntegerField("退税申请编号", null=True, blank=True)
     candidate_item_id = models.BigIntegerField("候选名单条目编号", null=True, blank=True)
-    indicator_code = models.CharField("指标代码", max_length=20)
+    indicator_code = models.CharField("指标代码", max_length=40)
     severity = models.CharField("风险程度", max_length=6, choices=Severity.choices)
     evidence = models.JSONField("疑点依据", default=dict, blank=True)
 

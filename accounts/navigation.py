@@ -39,6 +39,7 @@ MENU = (
     MenuItem("每日登记", "calendar-check", "ledger:runs", "ledger.view_ledgerrun", "台账"),
     MenuItem("风险指标库", "shield-exclamation", "risk:indicators", "risk.view_indicatorparameterversion", "风险管理"),
     MenuItem("风险等级规则", "sliders", "risk:grade_rules", "risk.view_graderule", "风险管理"),
+    MenuItem("风险扫描", "radar", "risk:scans", "risk.view_scan", "风险管理"),
     MenuItem("短信批次", "send", "notify:batch_list", "notify.view_smsbatch", "消息通知"),
     MenuItem("短信记录", "chat-left-text", "notify:message_list", "notify.view_smsmessage", "消息通知"),
     MenuItem("站内消息", "bell", "notify:inbox", None, "消息通知"),

@@ -85,6 +85,10 @@ _BANKTAX_ACT = (*_BANKTAX_VIEW, "credit.add_banktaxoutreach", "credit.add_bankta
 _RISK_VIEW = ("risk.view_indicatorparameterversion", "risk.view_graderule", "risk.view_scan", "risk.view_riskhit",
               "risk.view_scanresult")
 _RISK_WORK = (*_RISK_VIEW, "risk.add_indicatorparameterversion", "risk.add_graderule", "risk.add_scan")
+# 风险扫描的疑点 (granted by risk.0004_scan_pages): 风险管理股 and 局领导 export them; a branch sees the scans and
+# its own taxpayers' hits.
+_RISK_HITS_EXPORT = ("risk.export_riskhit",)
+_RISK_HITS_BRANCH = ("risk.view_scan", "risk.view_riskhit")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -130,14 +134,14 @@ ROLES: dict[RoleCode, Role] = {
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
              + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",)  # their branch's ledger only
-             + _CREDIT_VIEW + _CREDIT_CASES_VIEW + _BANKTAX_VIEW),
+             + _CREDIT_VIEW + _CREDIT_CASES_VIEW + _BANKTAX_VIEW + _RISK_HITS_BRANCH),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
              + _APPLICATIONS_VIEW + _LEDGER_VIEW + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_SEND + _BANKTAX_ACT),
         Role(
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
-             *_LEDGER_VIEW, *_RISK_WORK),
+             *_LEDGER_VIEW, *_RISK_WORK, *_RISK_HITS_EXPORT),
         ),
         Role(RoleCode.CREDIT_OFFICER, "纳税信用岗", True,
              _TAXPAYER_READ + _CREDIT_VIEW + _CREDIT_IMPORT + _CREDIT_WARNINGS_ACT + _CREDIT_CASES_WORK
@@ -150,7 +154,7 @@ ROLES: dict[RoleCode, Role] = {
             + ("refund.export_screening",) + _CANDIDATES_EXPORT
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
-            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SIGN_OFF,
+            + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _RISK_HITS_EXPORT + _SIGN_OFF,
         ),
         Role(
             RoleCode.ADMIN,

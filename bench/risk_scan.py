@@ -93,8 +93,8 @@ def _fen(value: int) -> str:
 
 
 class _Copier:
-    """COPY rows of a model in the text format, in chunks; columns not given take their field's constant default
-    (so the build keeps working when a table gains a column with a default)."""
+    """COPY rows of a model in the text format, a chunk at a time (``flush``); columns not given take their field's
+    constant default (so the build keeps working when a table gains a column with a default)."""
 
     def __init__(self, model, columns: tuple[str, ...], stamp: str):
         from django.db import models
@@ -121,8 +121,6 @@ class _Copier:
 
     def add(self, *values: str) -> None:
         self.rows.append("\t".join((*values, self.tail)) if self.tail else "\t".join(values))
-        if len(self.rows) >= CHUNK:
-            self.flush()
 
     def flush(self) -> None:
         from django.db import connection
@@ -205,6 +203,7 @@ def _build(n: int, as_of: dt.date, seed: int) -> dict:
         "state_changed_at",
     ), stamp)  # fmt: skip
     transitions = _Copier(ApplicationTransition, ("application_id", "from_state", "to_state", "created_at"), stamp)
+    copiers = (taxpayers, returns, summaries, supplier_rows, ratings, records, applications, transitions)
     branch_id, application_id = str(branch.pk), 0
     agents = max(1, n // 25)
     for i in range(1, n + 1):
@@ -274,6 +273,7 @@ def _build(n: int, as_of: dt.date, seed: int) -> dict:
             ratings.add(str(i), str(year), level, score, evaluated.isoformat(), "evaluated", "2025")
         if rng.random() < 0.01:
             repaired = as_of - dt.timedelta(rng.randint(1, 120))
+            repaired += dt.timedelta(1) if repaired == evaluation_date(as_of.year - 1) else dt.timedelta(0)
             ratings.add(str(i), str(as_of.year - 1), "B", "72", repaired.isoformat(), "repaired", "2025")
         # Compliance records.
         if rng.random() < 0.02:
@@ -307,9 +307,11 @@ def _build(n: int, as_of: dt.date, seed: int) -> dict:
                         at + dt.timedelta(days=rng.randint(1, 15)), dt.datetime.combine(as_of, dt.time(9), dt.UTC)
                     )
                     transitions.add(str(application_id), "reviewing", state, moved.isoformat())
+        if any(len(copier.rows) >= CHUNK for copier in copiers):
+            for copier in copiers:  # parents first: each COPY commits on its own
+                copier.flush()
         if i % 50_000 == 0:
             print(f"  built {i} taxpayers", flush=True)
-    copiers = (taxpayers, returns, summaries, supplier_rows, ratings, records, applications, transitions)
     for copier in copiers:
         copier.flush()
     with connection.cursor() as cursor:

@@ -6,7 +6,8 @@ CHECKS_MODULE = "risk.application_checks"
 
 
 class RiskConfig(AppConfig):
-    """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
+    """风险管理: the indicator library and its parameters, scans with their hits and grades (and the 工作台 block of
+    the latest scan's hits); the applications' gate
     checks and their scan on arrival and before approval, handed to refund's registries; risk tasks and
     consultations to come."""
 
@@ -17,6 +18,11 @@ class RiskConfig(AppConfig):
         register_application_checks()
         register_application_scanner()
         _register_audit_labels()
+        from accounts.home_blocks import register_home_block
+
+        from .home import home_block
+
+        register_home_block(home_block)
 
 
 def _register_audit_labels() -> None:
@@ -31,6 +37,7 @@ def _register_audit_labels() -> None:
         },
         object_types={
             "risk.scan": "风险扫描",
+            "risk.riskhit": "风险疑点",
             "risk.indicatorparameterversion": "风险指标参数",
             "risk.graderule": "风险等级规则",
         },

@@ -122,6 +122,41 @@ def risk_scan_all(*, actor, as_of: dt.date | None = None) -> Scan:
     return _start(actor=actor, kind=Scan.Kind.ALL, as_of=as_of or timezone.localdate())
 
 
+def risk_scan_all_start(*, actor, as_of: dt.date | None = None) -> tuple[Scan, bool]:
+    """A scan of every taxpayer, run by a worker after commit (a long job, as screening runs are). While one is
+    still running, that one is returned instead: (scan, started)."""
+    running = Scan.objects.filter(kind=Scan.Kind.ALL, status=Scan.Status.RUNNING).order_by("-started_at").first()
+    if running is not None:
+        return running, False
+    with transaction.atomic():
+        scan = Scan.objects.create(kind=Scan.Kind.ALL, as_of=as_of or timezone.localdate(), started_by=signed_in(actor))
+        record_event(actor=actor, verb="risk.scan", target=scan, summary=f"发起风险扫描：{scan}")
+        # Robust: with the broker down the scan is kept, shown as running, and can be started again by hand.
+        transaction.on_commit(lambda: _enqueue(scan.pk), robust=True)
+    return scan, True
+
+
+def _enqueue(scan_id: int) -> None:
+    from .tasks import execute_scan
+
+    execute_scan.delay(scan_id)
+
+
+def risk_scan_run(*, scan_id: int) -> Scan | None:
+    """The worker's part of ``risk_scan_all_start``: run the scan; when it fails, mark it failed (its hits are rolled
+    back with it) so that it does not stay "running". None for a scan that no longer exists."""
+    scan = Scan.objects.filter(pk=scan_id).first()
+    if scan is None or scan.status == Scan.Status.SUCCEEDED:
+        return scan  # a second delivery of a finished scan does nothing
+    try:
+        return risk_scan_execute(scan=scan)
+    except Exception:
+        Scan.objects.filter(pk=scan_id).update(
+            status=Scan.Status.FAILED, finished_at=timezone.now(), message="扫描失败，请重新发起。"
+        )
+        raise
+
+
 def risk_scan_application(
     *, actor, application: RefundApplication, as_of: dt.date | None = None, message: str = ""
 ) -> Scan:

@@ -103,7 +103,12 @@ class RiskHit(models.Model):
         verbose_name = "风险疑点"
         verbose_name_plural = "风险疑点"
         ordering = ["scan", "taxpayer", "indicator_code"]
-        indexes = [models.Index(fields=["taxpayer", "indicator_code"], name="risk_hit_taxpayer")]
+        permissions = [("export_riskhit", "可以导出风险疑点")]
+        indexes = [
+            models.Index(fields=["taxpayer", "indicator_code"], name="risk_hit_taxpayer"),
+            # An indicator's hits per scan (its hit rate by month) without reading the other indicators' hits.
+            models.Index(fields=["indicator_code", "scan"], name="risk_hit_indicator_scan"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["scan", "taxpayer", "indicator_code"], name="risk_hit_one_per_scan"),
         ]

@@ -158,25 +158,52 @@ class _Supplier:
             self.since = max(self.registered_on, first_month) + dt.timedelta(rng.randrange(30, span))
 
 
-def _build(n: int, as_of: dt.date, seed: int) -> dict:
-    """The data (the bench tables emptied first); returns the rows written per table."""
+def _build(n: int, as_of: dt.date, seed: int, *, first: int = 1, workers: int = 1) -> dict:
+    """The data of taxpayers ``first`` … ``n`` (from 1: the bench tables emptied first), in ``workers`` processes
+    that each build a range; returns the rows written per table."""
+    import multiprocessing
+
     from django.db import connection
 
     from accounts.models import Branch
+
+    if first == 1:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(BENCH_TABLES)} RESTART IDENTITY CASCADE")
+    branch, _ = Branch.objects.get_or_create(code="RBENCH", defaults={"name": "压测分局", "kind": Branch.Kind.BRANCH})
+    size = -(-(n - first + 1) // workers)
+    ranges = [(lo, min(n, lo + size - 1), n, as_of, seed, branch.pk) for lo in range(first, n + 1, size)]
+    connection.close()  # each process opens its own
+    if workers == 1:
+        counts = [_build_range(*ranges[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            counts = pool.starmap(_build_range, ranges)
+    with connection.cursor() as cursor:
+        for table in ("taxpayers_taxpayer", "refund_refundapplication"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        for table in BENCH_TABLES:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    return {table: sum(c[table] for c in counts) for table in counts[0]}
+
+
+def _build_range(lo: int, hi: int, n: int, as_of: dt.date, seed: int, branch_pk: int) -> dict:
+    """Taxpayers ``lo`` … ``hi`` with their rows. The supplier pool is the same in every range; a range's draws
+    come from its own generator (the first range's continues the pool's, so one process builds what it always did).
+    An application's id is its taxpayer's number × 3 + its rank: no two ranges meet."""
     from credit.models import CreditRating
     from credit.rules.parameters import evaluation_date
     from refund.models import ApplicationTransition, RefundApplication
     from taxpayers.models import ComplianceRecord, InvoiceSummary, SupplierInput, Taxpayer, VatReturn
 
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(BENCH_TABLES)} RESTART IDENTITY CASCADE")
-    branch, _ = Branch.objects.get_or_create(code="RBENCH", defaults={"name": "压测分局", "kind": Branch.Kind.BRANCH})
     rng = random.Random(seed)
     stamp = dt.datetime.now(dt.UTC).isoformat()
     periods = _periods(as_of, 13)
     invoice_periods = periods[1:]
     first_month = _month_start(invoice_periods[0])
     suppliers = [_Supplier(k, rng, first_month, as_of) for k in range(max(100, n // 10))]
+    if lo > 1:
+        rng = random.Random(f"{seed}-{lo}")
     taxpayers = _Copier(Taxpayer, (
         "id", "identifier", "name", "branch_id", "status", "industry_code", "registered_on", "general_taxpayer_since",
         "filing_frequency", "legal_rep_name", "legal_rep_mobile", "finance_contact_name", "finance_contact_mobile",
@@ -204,9 +231,9 @@ def _build(n: int, as_of: dt.date, seed: int) -> dict:
     ), stamp)  # fmt: skip
     transitions = _Copier(ApplicationTransition, ("application_id", "from_state", "to_state", "created_at"), stamp)
     copiers = (taxpayers, returns, summaries, supplier_rows, ratings, records, applications, transitions)
-    branch_id, application_id = str(branch.pk), 0
+    branch_id = str(branch_pk)
     agents = max(1, n // 25)
-    for i in range(1, n + 1):
+    for i in range(lo, hi + 1):
         industry = INDUSTRIES[rng.randrange(len(INDUSTRIES))]
         status = "abnormal" if rng.random() < 0.005 else "normal"
         young = rng.random() < 0.04
@@ -284,8 +311,8 @@ def _build(n: int, as_of: dt.date, seed: int) -> dict:
         # Applications within the year, some returned or refused, some corrected.
         if rng.random() < 1 / 12:
             months = sorted(rng.sample(range(1, 12), rng.randint(1, 3)))
-            for month in months:
-                application_id += 1
+            for rank, month in enumerate(months):
+                application_id = i * 3 + rank
                 period = periods[month]
                 received = _month_start(periods[month + 1]) + dt.timedelta(rng.randint(0, 20))
                 received = min(received, as_of)
@@ -311,15 +338,9 @@ def _build(n: int, as_of: dt.date, seed: int) -> dict:
             for copier in copiers:  # parents first: each COPY commits on its own
                 copier.flush()
         if i % 50_000 == 0:
-            print(f"  built {i} taxpayers", flush=True)
+            print(f"  built taxpayer {i}", flush=True)
     for copier in copiers:
         copier.flush()
-    with connection.cursor() as cursor:
-        for table in ("taxpayers_taxpayer", "refund_refundapplication"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
-    with connection.cursor() as cursor:
-        for table in BENCH_TABLES:
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
     return {copier.model._meta.db_table: copier.count for copier in copiers}
 
 
@@ -420,6 +441,8 @@ def main() -> None:
     parser.add_argument("--database", default="jingjianda_riskbench", help="the bench's own database (created)")
     parser.add_argument("--reuse", action="store_true", help="scan the data already built (no build)")
     parser.add_argument("--build-only", action="store_true", help="build the data and stop")
+    parser.add_argument("--workers", type=int, default=1, help="processes that build the data, each a range")
+    parser.add_argument("--first", type=int, default=1, help="build from this taxpayer on (kept: those before it)")
     parser.add_argument(
         "--explain", type=int, metavar="K", default=0, help="time each indicator; EXPLAIN the K slowest"
     )
@@ -439,7 +462,7 @@ def main() -> None:
     build, built = 0.0, {}
     if not args.reuse:
         started = time.perf_counter()
-        built = _build(args.taxpayers, args.as_of, args.seed)
+        built = _build(args.taxpayers, args.as_of, args.seed, first=args.first, workers=args.workers)
         build = time.perf_counter() - started
         print(f"built in {build:.1f} s: " + ", ".join(f"{table} {rows}" for table, rows in built.items()), flush=True)
         if args.build_only:

@@ -188,70 +188,106 @@ def _build(n: int, as_of: dt.date, seed: int, *, first: int = 1, workers: int = 
 
 
 def _build_range(lo: int, hi: int, n: int, as_of: dt.date, seed: int, branch_pk: int) -> dict:
-    """Taxpayers ``lo`` … ``hi`` with their rows. The supplier pool is the same in every range; a range's draws
-    come from its own generator (the first range's continues the pool's, so one process builds what it always did).
-    An application's id is its taxpayer's number × 3 + its rank: no two ranges meet."""
-    from credit.models import CreditRating
-    from credit.rules.parameters import evaluation_date
-    from refund.models import ApplicationTransition, RefundApplication
-    from taxpayers.models import ComplianceRecord, InvoiceSummary, SupplierInput, Taxpayer, VatReturn
-
-    rng = random.Random(seed)
-    stamp = dt.datetime.now(dt.UTC).isoformat()
-    periods = _periods(as_of, 13)
-    invoice_periods = periods[1:]
-    first_month = _month_start(invoice_periods[0])
-    suppliers = [_Supplier(k, rng, first_month, as_of) for k in range(max(100, n // 10))]
-    if lo > 1:
-        rng = random.Random(f"{seed}-{lo}")
-    taxpayers = _Copier(Taxpayer, (
-        "id", "identifier", "name", "branch_id", "status", "industry_code", "registered_on", "general_taxpayer_since",
-        "filing_frequency", "legal_rep_name", "legal_rep_mobile", "finance_contact_name", "finance_contact_mobile",
-        "tax_handler_name", "tax_handler_mobile", "size",
-    ), stamp)  # fmt: skip
-    returns = _Copier(VatReturn, (
-        "taxpayer_id", "period", "sales_total", "sales_by_industry", "output_tax", "input_special_invoice",
-        "input_customs", "tax_payable", "end_credit",
-    ), stamp)  # fmt: skip
-    summaries = _Copier(InvoiceSummary, (
-        "taxpayer_id", "period", "input_amount", "input_tax", "abnormal_voucher_input_tax", "lost_control_input_tax",
-    ), stamp)  # fmt: skip
-    supplier_rows = _Copier(SupplierInput, (
-        "taxpayer_id", "period", "supplier_identifier", "supplier_name", "supplier_registered_on", "supplier_status",
-        "supplier_status_since", "input_amount", "input_tax",
-    ), stamp)  # fmt: skip
-    ratings = _Copier(
-        CreditRating, ("taxpayer_id", "year", "level", "score", "evaluated_on", "basis", "rule_set"), stamp
-    )
-    records = _Copier(ComplianceRecord, ("taxpayer_id", "kind", "occurred_on", "document_number", "amount"), stamp)
-    applications = _Copier(RefundApplication, (
-        "id", "taxpayer_id", "branch_id", "application_period", "kind", "received_on", "received_at", "due_on",
-        "claimed_amount", "industry_code", "computed_amount", "confirmed_amount", "correction_reason", "state",
-        "state_changed_at",
-    ), stamp)  # fmt: skip
-    transitions = _Copier(ApplicationTransition, ("application_id", "from_state", "to_state", "created_at"), stamp)
-    copiers = (taxpayers, returns, summaries, supplier_rows, ratings, records, applications, transitions)
-    branch_id = str(branch_pk)
-    agents = max(1, n // 25)
+    """Taxpayers ``lo`` … ``hi`` with their rows (``_Range``); the rows written per table."""
+    built = _Range(lo, n, as_of, seed, branch_pk)
     for i in range(lo, hi + 1):
+        built.taxpayer(i)
+        if i % 50_000 == 0:
+            print(f"  built taxpayer {i}", flush=True)
+    built.flush()
+    return {copier.model._meta.db_table: copier.count for copier in built.copiers}
+
+
+class _Range:
+    """The rows of a range of taxpayers. The supplier pool is the same in every range; a range's draws come from its
+    own generator (the first range's continues the pool's, so one process builds what it always did). An
+    application's id is its taxpayer's number × 3 + its rank: no two ranges meet."""
+
+    def __init__(self, lo: int, n: int, as_of: dt.date, seed: int, branch_pk: int):
+        from credit.models import CreditRating
+        from refund.models import ApplicationTransition, RefundApplication
+        from taxpayers.models import ComplianceRecord, InvoiceSummary, SupplierInput, Taxpayer, VatReturn
+
+        self.rng, self.as_of, self.branch_id, self.agents = random.Random(seed), as_of, str(branch_pk), max(1, n // 25)
+        stamp = dt.datetime.now(dt.UTC).isoformat()
+        self.periods = _periods(as_of, 13)
+        self.invoice_periods = self.periods[1:]
+        first_month = _month_start(self.invoice_periods[0])
+        self.suppliers = [_Supplier(k, self.rng, first_month, as_of) for k in range(max(100, n // 10))]
+        if lo > 1:
+            self.rng = random.Random(f"{seed}-{lo}")
+        self.taxpayers = _Copier(Taxpayer, (
+            "id", "identifier", "name", "branch_id", "status", "industry_code", "registered_on",
+            "general_taxpayer_since", "filing_frequency", "legal_rep_name", "legal_rep_mobile", "finance_contact_name",
+            "finance_contact_mobile", "tax_handler_name", "tax_handler_mobile", "size",
+        ), stamp)  # fmt: skip
+        self.returns = _Copier(VatReturn, (
+            "taxpayer_id", "period", "sales_total", "sales_by_industry", "output_tax", "input_special_invoice",
+            "input_customs", "tax_payable", "end_credit",
+        ), stamp)  # fmt: skip
+        self.summaries = _Copier(InvoiceSummary, (
+            "taxpayer_id", "period", "input_amount", "input_tax", "abnormal_voucher_input_tax",
+            "lost_control_input_tax",
+        ), stamp)  # fmt: skip
+        self.supplier_rows = _Copier(SupplierInput, (
+            "taxpayer_id", "period", "supplier_identifier", "supplier_name", "supplier_registered_on",
+            "supplier_status", "supplier_status_since", "input_amount", "input_tax",
+        ), stamp)  # fmt: skip
+        self.ratings = _Copier(
+            CreditRating, ("taxpayer_id", "year", "level", "score", "evaluated_on", "basis", "rule_set"), stamp
+        )
+        self.records = _Copier(
+            ComplianceRecord, ("taxpayer_id", "kind", "occurred_on", "document_number", "amount"), stamp
+        )
+        self.applications = _Copier(RefundApplication, (
+            "id", "taxpayer_id", "branch_id", "application_period", "kind", "received_on", "received_at", "due_on",
+            "claimed_amount", "industry_code", "computed_amount", "confirmed_amount", "correction_reason", "state",
+            "state_changed_at",
+        ), stamp)  # fmt: skip
+        self.transitions = _Copier(
+            ApplicationTransition, ("application_id", "from_state", "to_state", "created_at"), stamp
+        )
+        self.copiers = (
+            self.taxpayers, self.returns, self.summaries, self.supplier_rows, self.ratings, self.records,
+            self.applications, self.transitions,
+        )  # fmt: skip
+
+    def flush(self) -> None:
+        for copier in self.copiers:  # parents first: each COPY commits on its own
+            copier.flush()
+
+    def taxpayer(self, i: int) -> None:
+        """Taxpayer number ``i`` and all its rows."""
+        rng, as_of = self.rng, self.as_of
         industry = INDUSTRIES[rng.randrange(len(INDUSTRIES))]
         status = "abnormal" if rng.random() < 0.005 else "normal"
         young = rng.random() < 0.04
         registered = as_of - dt.timedelta(rng.randint(60, 700)) if young else dt.date(2010 + i % 12, 1 + i % 12, 1)
         legal = f"15{i // 4:09d}" if i % 60 < 4 else f"13{i:09d}"
         finance = legal if rng.random() < 0.6 else f"18{i:09d}"
-        handler = f"17{rng.randrange(agents):09d}" if rng.random() < 0.1 else finance
-        taxpayers.add(
-            str(i), f"RBENCH{i:012d}", f"风险压测企业{i}", branch_id, status, industry, registered.isoformat(),
+        handler = f"17{rng.randrange(self.agents):09d}" if rng.random() < 0.1 else finance
+        self.taxpayers.add(
+            str(i), f"RBENCH{i:012d}", f"风险压测企业{i}", self.branch_id, status, industry, registered.isoformat(),
             registered.isoformat(), "monthly", "法人", legal, "财务", finance, "办税员", handler,
             ("micro", "small", "medium", "large")[i % 4],
         )  # fmt: skip
-        # Returns: sales around a base, input around 13 % of it less a margin; the credit carries over.
+        inputs, credit = self._returns(i)
+        self._invoices(i, inputs)
+        self._ratings(i)
+        self._records(i)
+        self._applications(i, industry, credit)
+        if any(len(copier.rows) >= CHUNK for copier in self.copiers):
+            self.flush()
+
+    def _returns(self, i: int) -> tuple[list[int], int]:
+        """Sales around a base, input around 13 % of it less a margin; the credit carries over. (Each month's input
+        tax, the last credit.)"""
+        rng = self.rng
         base = int(rng.lognormvariate(13.5, 1.2)) * 100  # fen: a median of about 730,000 yuan a month
         zero_late, surge, split = rng.random() < 0.033, rng.random() < 0.02, rng.random() < 0.05
         credit = rng.randrange(base // 5) if rng.random() < 0.3 else 0
         inputs = []
-        for m, period in enumerate(periods):
+        for m, period in enumerate(self.periods):
             sales = 0 if zero_late and m >= 7 else int(base * rng.uniform(0.7, 1.3))
             special = int((base if sales == 0 else sales) * rng.uniform(0.07, 0.125))
             if surge and m >= 10:
@@ -264,84 +300,86 @@ def _build_range(lo: int, hi: int, n: int, as_of: dt.date, seed: int, branch_pk:
             if split and sales:
                 part = sales * rng.randint(40, 60) // 100
                 by_industry = json.dumps({"C3411": part / 100, "F5123": (sales - part) / 100})
-            returns.add(
+            self.returns.add(
                 str(i), period, _fen(sales), by_industry, _fen(output), _fen(special), _fen(customs), _fen(payable),
                 _fen(credit),
             )  # fmt: skip
             inputs.append(special)
-        # Invoices: the summary of each month and its suppliers' rows, split to the fen.
+        return inputs, credit
+
+    def _invoices(self, i: int, inputs: list[int]) -> None:
+        """The summary of each month and its suppliers' rows, split to the fen."""
+        rng, suppliers = self.rng, self.suppliers
         own = [suppliers[rng.randrange(len(suppliers))] for _ in range(rng.choice((1, 2, 2, 2, 3, 3)))]
         own = list({s.identifier: s for s in own}.values())
         weights = sorted((rng.random() + 0.3 for _ in own), reverse=True)
         abnormal_month = rng.randrange(12) if rng.random() < 0.01 else -1
         lost_month = rng.randrange(12) if rng.random() < 0.005 else -1
-        for m, period in enumerate(invoice_periods):
+        for m, period in enumerate(self.invoice_periods):
             tax = inputs[m + 1]
             abnormal = tax * rng.randint(5, 30) // 100 if m == abnormal_month else 0
             lost = tax * rng.randint(5, 30) // 100 if m == lost_month else 0
-            summaries.add(str(i), period, _fen(tax * 100 // 13), _fen(tax), _fen(abnormal), _fen(lost))
+            self.summaries.add(str(i), period, _fen(tax * 100 // 13), _fen(tax), _fen(abnormal), _fen(lost))
             left, total = tax, sum(weights)
             for k, supplier in enumerate(own):
-                part = left if k == len(own) - 1 else tax * weights[k] / total
-                part = int(part)
+                part = int(left if k == len(own) - 1 else tax * weights[k] / total)
                 left -= part
                 since = supplier.since.isoformat() if supplier.since else NULL
-                supplier_rows.add(
+                self.supplier_rows.add(
                     str(i), period, supplier.identifier, supplier.name, supplier.registered_on.isoformat(),
                     supplier.status, since, _fen(part * 100 // 13), _fen(part),
                 )  # fmt: skip
-        # Ratings: the last two years; a repair of the latest shortly before the day for 1 in 100.
+
+    def _ratings(self, i: int) -> None:
+        """The last two years; a repair of the latest shortly before the day for 1 in 100."""
+        from credit.rules.parameters import evaluation_date
+
+        rng, as_of = self.rng, self.as_of
         for year in (as_of.year - 2, as_of.year - 1):
             evaluated = evaluation_date(year)
             if evaluated > as_of:
                 continue
             level = LEVELS[rng.randrange(20)]
             score = NULL if level == "M" else str(rng.randint(20, 99))
-            ratings.add(str(i), str(year), level, score, evaluated.isoformat(), "evaluated", "2025")
+            self.ratings.add(str(i), str(year), level, score, evaluated.isoformat(), "evaluated", "2025")
         if rng.random() < 0.01:
             repaired = as_of - dt.timedelta(rng.randint(1, 120))
             repaired += dt.timedelta(1) if repaired == evaluation_date(as_of.year - 1) else dt.timedelta(0)
-            ratings.add(str(i), str(as_of.year - 1), "B", "72", repaired.isoformat(), "repaired", "2025")
-        # Compliance records.
+            self.ratings.add(str(i), str(as_of.year - 1), "B", "72", repaired.isoformat(), "repaired", "2025")
+
+    def _records(self, i: int) -> None:
+        rng = self.rng
         if rng.random() < 0.02:
             kind = rng.choice(("immediate_refund", "immediate_refund", "immediate_refund_repaid", "evasion_penalty",
                                "false_special_invoice", "refund_fraud"))  # fmt: skip
-            occurred = as_of - dt.timedelta(rng.randint(10, 1500))
-            records.add(str(i), kind, occurred.isoformat(), f"RB{i}-1", _fen(rng.randrange(10_000_000)))
-        # Applications within the year, some returned or refused, some corrected.
-        if rng.random() < 1 / 12:
-            months = sorted(rng.sample(range(1, 12), rng.randint(1, 3)))
-            for rank, month in enumerate(months):
-                application_id = i * 3 + rank
-                period = periods[month]
-                received = _month_start(periods[month + 1]) + dt.timedelta(rng.randint(0, 20))
-                received = min(received, as_of)
-                claimed = max(100, credit * rng.randint(50, 100) // 100) if rng.random() > 0.01 else 600_000_000
-                draw = rng.random()
-                state = "returned" if draw < 0.25 else "rejected" if draw < 0.33 else "reviewing"
-                corrected = rng.random() < 0.1
-                computed = claimed if not corrected else claimed * 9 // 10
-                industry_then = industry if rng.random() > 0.02 else INDUSTRIES[(INDUSTRIES.index(industry) + 1) % 12]
-                at = dt.datetime.combine(received, dt.time(9), dt.UTC)
-                applications.add(
-                    str(application_id), str(i), branch_id, period, "incremental", received.isoformat(),
-                    at.isoformat(), (received + dt.timedelta(10)).isoformat(), _fen(claimed), industry_then,
-                    _fen(computed), _fen(claimed) if corrected else NULL, "核实后更正" if corrected else "", state,
-                    at.isoformat(),
-                )  # fmt: skip
-                if state in ("returned", "rejected"):
-                    moved = min(
-                        at + dt.timedelta(days=rng.randint(1, 15)), dt.datetime.combine(as_of, dt.time(9), dt.UTC)
-                    )
-                    transitions.add(str(application_id), "reviewing", state, moved.isoformat())
-        if any(len(copier.rows) >= CHUNK for copier in copiers):
-            for copier in copiers:  # parents first: each COPY commits on its own
-                copier.flush()
-        if i % 50_000 == 0:
-            print(f"  built taxpayer {i}", flush=True)
-    for copier in copiers:
-        copier.flush()
-    return {copier.model._meta.db_table: copier.count for copier in copiers}
+            occurred = self.as_of - dt.timedelta(rng.randint(10, 1500))
+            self.records.add(str(i), kind, occurred.isoformat(), f"RB{i}-1", _fen(rng.randrange(10_000_000)))
+
+    def _applications(self, i: int, industry: str, credit: int) -> None:
+        """Within the year, some returned or refused, some corrected."""
+        rng, as_of, periods = self.rng, self.as_of, self.periods
+        if rng.random() >= 1 / 12:
+            return
+        months = sorted(rng.sample(range(1, 12), rng.randint(1, 3)))
+        for rank, month in enumerate(months):
+            application_id = i * 3 + rank
+            received = min(_month_start(periods[month + 1]) + dt.timedelta(rng.randint(0, 20)), as_of)
+            claimed = max(100, credit * rng.randint(50, 100) // 100) if rng.random() > 0.01 else 600_000_000
+            draw = rng.random()
+            state = "returned" if draw < 0.25 else "rejected" if draw < 0.33 else "reviewing"
+            corrected = rng.random() < 0.1
+            computed = claimed if not corrected else claimed * 9 // 10
+            industry_then = industry if rng.random() > 0.02 else INDUSTRIES[(INDUSTRIES.index(industry) + 1) % 12]
+            at = dt.datetime.combine(received, dt.time(9), dt.UTC)
+            self.applications.add(
+                str(application_id), str(i), self.branch_id, periods[month], "incremental", received.isoformat(),
+                at.isoformat(), (received + dt.timedelta(10)).isoformat(), _fen(claimed), industry_then,
+                _fen(computed), _fen(claimed) if corrected else NULL, "核实后更正" if corrected else "", state,
+                at.isoformat(),
+            )  # fmt: skip
+            if state in ("returned", "rejected"):
+                moved = min(at + dt.timedelta(days=rng.randint(1, 15)), dt.datetime.combine(as_of, dt.time(9), dt.UTC))
+                self.transitions.add(str(application_id), "reviewing", state, moved.isoformat())
 
 
 def _statement(as_of: dt.date) -> tuple[float, int]:

@@ -4,7 +4,7 @@ listed industries' share of sales near 50%, an industry changed lately, 即征�
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from refund.models import RefundApplication
 from taxpayers.models import ComplianceRecord, Taxpayer, VatReturn
@@ -62,6 +62,7 @@ def industry_changed(scope: Scope, p: Values) -> QuerySet:
     )
     return (
         scope.narrow(Taxpayer.objects.all())
+        .filter(Exists(earlier))  # a semi-join first: the subqueries below run for these taxpayers alone
         .annotate(
             earlier_industry=Subquery(earlier.values("industry_code")[:1]),
             earlier_received_on=Subquery(earlier.values("received_on")[:1]),

@@ -26,7 +26,18 @@ of its returns of the windows, compliance records, ratings, invoice summaries, s
 their transitions, and the count of taxpayers sharing each of its mobiles — fetched in full through a server-side
 cursor; and the ratio scan/statement. Seconds are wall-clock, with this process's CPU seconds beside them (on a
 shared machine the wall clock also counts the others' work); ``--explain`` prints each indicator's seconds and,
-for the slowest, EXPLAIN ANALYZE. ``--build-only`` builds and stops; ``--reuse`` scans the data already built.
+for the slowest, EXPLAIN ANALYZE. ``--build-only`` builds and stops; ``--reuse`` scans the data already built;
+``--workers K`` builds in K processes (a range of taxpayers each); ``--first I`` builds from taxpayer I on, keeping
+those before it (a build that was stopped).
+
+Figures (a 2-core machine shared with four other jobs, load average 5 to 8; the wall clock counts their work too):
+
+- 50,000 taxpayers (650,000 returns, 1.3 million supplier rows): before, the scan 120 s (CPU 5.5 s) against the
+  statement's 23.6 s, ratio 5.1; the slowest were the industry share (a second pass over the returns asking each
+  whether it had industry entries), the credit-change indicators (each period-end credit re-read in every condition
+  that named it: nine subqueries per taxpayer), the first-row indicators (subqueries for every taxpayer, though one
+  in twelve has an application) and, in Python, the hits and grades made into model instances for bulk_create.
+  After: 77 s (CPU 1.9 s) against 28.3 s, ratio 2.7, the same hits.
 """
 
 import argparse

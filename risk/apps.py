@@ -20,6 +20,7 @@ class RiskConfig(AppConfig):
         _register_audit_labels()
         from accounts.home_blocks import register_home_block
 
+        from . import scan_jobs  # noqa: F401 - registers the scan's Celery task with every worker
         from .home import home_block
 
         register_home_block(home_block)

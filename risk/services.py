@@ -159,7 +159,7 @@ def risk_scan_all_start(*, actor, as_of: dt.date | None = None) -> tuple[Scan, b
 
 
 def _enqueue(scan_id: int) -> None:
-    from .tasks import execute_scan
+    from .scan_jobs import execute_scan
 
     execute_scan.delay(scan_id)
 

@@ -1,4 +1,5 @@
-"""Background work of the risk app. Tasks are thin: they take ids and call a service."""
+"""Background work of the scans: thin Celery tasks that take ids and call a service. Imported by the app's
+``ready()`` (``risk.tasks`` is the risk tasks' package, not Celery's), so every worker knows them."""
 
 from celery import shared_task
 

@@ -40,6 +40,7 @@ MENU = (
     MenuItem("追缴记录", "arrow-counterclockwise", "ledger:clawbacks", "ledger.view_clawbacks", "台账"),
     MenuItem("风险指标库", "shield-exclamation", "risk:indicators", "risk.view_indicatorparameterversion", "风险管理"),
     MenuItem("风险等级规则", "sliders", "risk:grade_rules", "risk.view_graderule", "风险管理"),
+    MenuItem("风险扫描", "radar", "risk:scans", "risk.view_scan", "风险管理"),
     MenuItem("风险任务", "clipboard-check", "risk:tasks", "risk.view_risktask", "风险管理"),
     MenuItem("上级下发任务导入", "cloud-arrow-down", "risk:task_import", "risk.import_risktask", "风险管理"),
     MenuItem("事后复核样本", "clipboard-check", "risk:reviews", "risk.view_monthlysample", "风险管理"),

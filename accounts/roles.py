@@ -106,6 +106,10 @@ _CONSULTATIONS_HOST = (*_CONSULTATIONS_JOIN, "risk.add_consultation", "risk.deci
 _RISK_TASKS_VIEW = ("risk.view_risktask", "risk.view_inspectiontransfer")
 _RISK_TASKS_RESPOND = (*_RISK_TASKS_VIEW, "risk.respond_risktask")
 _RISK_TASKS_ACT = (*_RISK_TASKS_RESPOND, "risk.act_risktask", "risk.import_risktask", "risk.export_risktask")
+# 风险扫描的疑点 (granted by risk.0011_scan_pages): 风险管理股 and 局领导 export them; a branch sees the scans and
+# its own taxpayers' hits.
+_RISK_HITS_EXPORT = ("risk.export_riskhit",)
+_RISK_HITS_BRANCH = ("risk.view_scan", "risk.view_riskhit")
 # 用户与岗位 (accounts; granted by accounts.0008_role_permissions): the information centre changes users' roles,
 # branch and status in the product; granting a role of the two-person rule is confirmed by another admin or a
 # supervisor (``decide_rolegrantrequest``). The same two-person rule holds for password resets of those who hold
@@ -152,7 +156,8 @@ ROLES: dict[RoleCode, Role] = {
         Role(RoleCode.BRANCH_OFFICER, "税源管理分局", False,
              _TAXPAYER_READ + _CONTACTS + _SCREENING_VIEW + _CANDIDATES_EXPORT + _CANDIDATES_WORK
              + _APPLICATIONS_WORK + ("ledger.view_ledgerentry",)  # their branch's ledger only
-             + _CREDIT_VIEW + _CREDIT_CASES_VIEW + _BANKTAX_VIEW + _CONSULTATIONS_JOIN + _RISK_TASKS_RESPOND),
+             + _CREDIT_VIEW + _CREDIT_CASES_VIEW + _BANKTAX_VIEW + _CONSULTATIONS_JOIN + _RISK_TASKS_RESPOND
+             + _RISK_HITS_BRANCH),
         Role(RoleCode.SERVICE_OFFICER, "纳税服务股", True,
              _TAXPAYER_READ + _CONTACTS + _SMS_SEND + _CANDIDATES_EXPORT + _CANDIDATES_REMIND
              + _APPLICATIONS_VIEW + _LEDGER_VIEW + _REPAIR_NOTICES_VIEW + _REPAIR_NOTICES_SEND + _BANKTAX_ACT),
@@ -160,7 +165,7 @@ ROLES: dict[RoleCode, Role] = {
             RoleCode.RISK_OFFICER, "风险管理股", True,
             (*_TAXPAYER_READ, "taxpayers.view_importjob", *_SCREENING_VIEW, *_CANDIDATES_VIEW, *_APPLICATIONS_VIEW,
              *_LEDGER_VIEW, *_RISK_WORK, *_RISK_OUTCOMES, *_CLAWBACKS_VIEW, *_SAMPLE_WORK,
-             *_CONSULTATIONS_HOST, *_RISK_TASKS_ACT),
+             *_CONSULTATIONS_HOST, *_RISK_TASKS_ACT, *_RISK_HITS_EXPORT),
         ),
         # 法制岗: the legal section's reviewer, whose opinion every 集体会商 decision needs; reads what the risk
         # section reads, to weigh the evidence.
@@ -179,7 +184,8 @@ ROLES: dict[RoleCode, Role] = {
             + _APPLICATIONS_VIEW + ("refund.export_refundapplication",) + _LEDGER_EXPORT + _ROLES_CONFIRM
             + _CREDIT_VIEW + ("credit.view_creditimport",) + _CREDIT_WARNINGS_VIEW + _CREDIT_CASES_VIEW
             + _REPAIR_NOTICES_VIEW + _BANKTAX_VIEW + _RISK_VIEW + _SAMPLE_VIEW + _SIGN_OFF + _CLAWBACKS_VIEW
-            + _CONSULTATIONS_VIEW + ("risk.export_consultation",) + _RISK_TASKS_VIEW + ("risk.export_risktask",),
+            + _CONSULTATIONS_VIEW + ("risk.export_consultation",) + _RISK_TASKS_VIEW + ("risk.export_risktask",)
+            + _RISK_HITS_EXPORT,
         ),
         Role(
             RoleCode.ADMIN,

@@ -9,7 +9,8 @@ class RiskConfig(AppConfig):
     """风险管理: the indicator library and its parameters, scans with their hits and grades; the applications' gate
     checks and their scan on arrival and before approval, and the candidate lists' scan before they are pushed,
     handed to refund's registries; the monthly post-refund review sample (事后复核); the collective consultations
-    (集体会商), whose decision refund's approval asks for; risk tasks through six stages, with their 工作台 block."""
+    (集体会商), whose decision refund's approval asks for; risk tasks through six stages; the 工作台 blocks of the
+    latest scan's hits and of the tasks."""
 
     name = "risk"
     verbose_name = "风险管理"
@@ -22,9 +23,12 @@ class RiskConfig(AppConfig):
         _register_audit_labels()
         from accounts.home_blocks import register_home_block
 
-        from .tasks.home import home_block
+        from . import jobs  # noqa: F401 - registers the Celery tasks (scan, monthly sample) with every worker
+        from .home import home_block as hits_block
+        from .tasks.home import home_block as tasks_block
 
-        register_home_block(home_block)
+        register_home_block(hits_block)
+        register_home_block(tasks_block)
         from .tasks import consulting  # noqa: F401  (a consultation's decision gives its task the outcome)
 
 
@@ -59,6 +63,7 @@ def _register_audit_labels() -> None:
         },
         object_types={
             "risk.scan": "风险扫描",
+            "risk.riskhit": "风险疑点",
             "risk.indicatorparameterversion": "风险指标参数",
             "risk.graderule": "风险等级规则",
             "risk.monthlysample": "事后复核样本",

@@ -5,18 +5,22 @@ scan's grades."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 
+from accounts.scoping import scope_to_user, visible_branch_ids
 from core.industry import sections
 from core.money import format_yuan
 
 from .application_checks import GATE_CHECKS, GateCheck
 from .grading import DEFAULT_RULES, Rule
 from .indicators import INDICATORS, Family, Indicator, Kind, Parameter
-from .models import GradeRule, IndicatorParameterVersion, RiskGrade, RiskHit, ScanResult, Severity
+from .models import GradeRule, IndicatorParameterVersion, RiskGrade, RiskHit, Scan, ScanResult, Severity
 
 
 @dataclass(frozen=True)
@@ -272,3 +276,184 @@ def candidate_grades(item_ids: list[int]) -> dict[int, tuple[ScanResult, list[Ri
         if latest[hit.candidate_item_id].scan_id == hit.scan_id:
             hits[hit.candidate_item_id].append(hit)
     return {pk: (result, hits[pk]) for pk, result in latest.items()}
+
+
+# --- scans and their hits, as officers see them -------------------------------------------------------------
+
+SEVERITY_ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+HIT_FILTERS = ("family", "severity", "indicator", "branch", "q")
+
+
+def scans_for_user(*, user, kind: str = "") -> QuerySet[Scan]:
+    """The scans ``user`` may see, newest first: every scan of all taxpayers, and (for a branch) the scans of
+    applications or candidate lists that graded one of the branch's taxpayers. ``kind`` filters."""
+    scans = Scan.objects.select_related("started_by").order_by("-started_at", "-id")
+    if kind in Scan.Kind.values:
+        scans = scans.filter(kind=kind)
+    branch_ids = visible_branch_ids(user)
+    if branch_ids is not None:
+        own = ScanResult.objects.filter(scan_id=OuterRef("pk"), taxpayer__branch_id__in=branch_ids)
+        scans = scans.filter(Q(kind=Scan.Kind.ALL) | Exists(own))
+    return scans
+
+
+def scan_for_user(*, user, pk: int) -> Scan:
+    """One scan the user may see; 404 otherwise."""
+    scan = scans_for_user(user=user).filter(pk=pk).first()
+    if scan is None:
+        raise Http404("scan not found or outside the user's scope")
+    return scan
+
+
+def scan_figures(*, user, scans: list[Scan]) -> dict[int, dict]:
+    """Per scan: hits, and taxpayers graded 高 and 中 — the whole bureau's (as stored) for a user who sees every
+    branch, the user's branches' otherwise."""
+    branch_ids = visible_branch_ids(user)
+    if branch_ids is None:
+        return {s.pk: {"hits": s.hit_count, "high": s.high_count, "medium": s.medium_count} for s in scans}
+    ids = [s.pk for s in scans]
+    figures = {pk: {"hits": 0, "high": 0, "medium": 0} for pk in ids}
+    hits = RiskHit.objects.filter(scan_id__in=ids, taxpayer__branch_id__in=branch_ids)
+    for row in hits.values("scan_id").annotate(n=Count("id")).order_by():
+        figures[row["scan_id"]]["hits"] = row["n"]
+    results = ScanResult.objects.filter(
+        scan_id__in=ids, taxpayer__branch_id__in=branch_ids, grade__in=(RiskGrade.HIGH, RiskGrade.MEDIUM)
+    )
+    for row in results.values("scan_id", "grade").annotate(n=Count("id")).order_by():
+        figures[row["scan_id"]][row["grade"]] = row["n"]
+    return figures
+
+
+def _family_codes(family: str) -> list[str]:
+    return [code for code, indicator in INDICATORS.items() if indicator.family == family]
+
+
+def scan_hits(*, user, scan: Scan, filters: Mapping | None = None) -> QuerySet[RiskHit]:
+    """The scan's hits within the user's branches, the most serious first; ``family``, ``severity``, ``indicator``,
+    ``branch`` (an id) and ``q`` (name or identifier) filter. An unknown value filters nothing out."""
+    hits = scope_to_user(
+        RiskHit.objects.filter(scan=scan).select_related("taxpayer", "taxpayer__branch"),
+        user=user,
+        branch_field="taxpayer__branch",
+    )
+    filters = filters or {}
+    family, severity = str(filters.get("family") or ""), str(filters.get("severity") or "")
+    indicator, branch = str(filters.get("indicator") or ""), str(filters.get("branch") or "")
+    query = str(filters.get("q") or "").strip()
+    if family in Family.values:
+        hits = hits.filter(indicator_code__in=_family_codes(family))
+    if severity in Severity.values:
+        hits = hits.filter(severity=severity)
+    if indicator in INDICATORS:
+        hits = hits.filter(indicator_code=indicator)
+    if branch.isdigit():
+        hits = hits.filter(taxpayer__branch_id=int(branch))
+    if query:
+        hits = hits.filter(Q(taxpayer__name__icontains=query) | Q(taxpayer__identifier__istartswith=query))
+    rank = Case(
+        *(When(severity=value, then=Value(i)) for i, value in enumerate(SEVERITY_ORDER)),
+        default=Value(len(SEVERITY_ORDER)),
+        output_field=IntegerField(),
+    )
+    return hits.annotate(severity_rank=rank).order_by("severity_rank", "taxpayer_id", "indicator_code")
+
+
+@dataclass(frozen=True)
+class HitRow:
+    """A hit as the lists show it: the indicator's title and family, its severity, the evidence in words."""
+
+    hit: RiskHit
+    title: str
+    family: str
+    evidence: list[tuple[str, str]]
+
+    @property
+    def evidence_text(self) -> str:
+        return "；".join(f"{label}：{value}" for label, value in self.evidence)
+
+
+def hit_row(hit: RiskHit) -> HitRow:
+    indicator = INDICATORS.get(hit.indicator_code)
+    return HitRow(
+        hit,
+        indicator.title if indicator else "风险疑点",
+        Family(indicator.family).label if indicator else "—",
+        evidence_lines(hit.indicator_code, hit.evidence or {}),
+    )
+
+
+@dataclass(frozen=True)
+class HitMatrix:
+    """Hits by family (rows) and severity (columns), each with its count; ``totals`` per severity and ``total``."""
+
+    rows: list[dict]
+    totals: list[tuple[str, str, int]]
+    total: int
+
+
+def hit_matrix(*, user, scan: Scan) -> HitMatrix:
+    """The scan's hits within the user's branches counted by family and severity (one grouped query)."""
+    counts: dict[tuple[str, str], int] = {}
+    hits = scope_to_user(RiskHit.objects.filter(scan=scan), user=user, branch_field="taxpayer__branch")
+    for row in hits.values("indicator_code", "severity").annotate(n=Count("id")).order_by():
+        indicator = INDICATORS.get(row["indicator_code"])
+        if indicator is not None:
+            key = (indicator.family, row["severity"])
+            counts[key] = counts.get(key, 0) + row["n"]
+    rows = []
+    for family, label in Family.choices:
+        cells = [(severity, counts.get((family, severity), 0)) for severity in SEVERITY_ORDER]
+        rows.append({"family": family, "label": label, "cells": cells, "total": sum(n for _, n in cells)})
+    totals = [(s, Severity(s).label, sum(counts.get((f, s), 0) for f in Family.values)) for s in SEVERITY_ORDER]
+    return HitMatrix(rows, totals, sum(n for _, _, n in totals))
+
+
+def latest_full_scan() -> Scan | None:
+    """The latest finished scan of all taxpayers (what the 工作台 shows)."""
+    return (
+        Scan.objects.filter(kind=Scan.Kind.ALL, status=Scan.Status.SUCCEEDED)
+        .select_related("started_by")
+        .order_by("-as_of", "-started_at", "-id")
+        .first()
+    )
+
+
+HIT_RATE_MONTHS = 12
+
+
+def indicator_hit_rate_by_month(code: str, *, months: int = HIT_RATE_MONTHS) -> list[dict]:
+    """命中率 by month of the scans' day, the latest ``months`` months with a finished scan, newest first: the
+    taxpayers the scans read (a taxpayer scanned twice in a month counts twice), the indicator's hits in them,
+    and the rate in % (two places; None without taxpayers)."""
+    finished = Scan.objects.filter(status=Scan.Status.SUCCEEDED)
+    scanned = (
+        finished.annotate(month=TruncMonth("as_of"))
+        .values("month")
+        .annotate(taxpayers=Sum("taxpayer_count"), scans=Count("id"))
+        .order_by("-month")[:months]
+    )
+    rows = [dict(row) for row in scanned]
+    if not rows:
+        return []
+    hits = (
+        RiskHit.objects.filter(
+            indicator_code=code, scan__status=Scan.Status.SUCCEEDED, scan__as_of__gte=rows[-1]["month"]
+        )
+        .annotate(month=TruncMonth("scan__as_of"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_month = {_month_of(row["month"]): row["n"] for row in hits}
+    for row in rows:
+        row["month"] = _month_of(row["month"])
+        row["hits"] = by_month.get(row["month"], 0)
+        row["rate"] = (
+            (Decimal(100) * row["hits"] / row["taxpayers"]).quantize(Decimal("0.01")) if row["taxpayers"] else None
+        )
+    return rows
+
+
+def _month_of(value) -> dt.date:
+    """TruncMonth gives a date (or, on some backends, a datetime): the first day of the month as a date."""
+    return value.date() if isinstance(value, dt.datetime) else value

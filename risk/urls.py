@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import scan_views, views
 from .consultations import views as consultations
 from .sampling import views as sampling
 from .tasks import views as task_views
@@ -11,6 +11,10 @@ urlpatterns = [
     path("indicators/", views.indicator_list, name="indicators"),
     path("indicators/<str:code>/", views.indicator_detail, name="indicator"),
     path("grade-rules/", views.grade_rules, name="grade_rules"),
+    path("scans/", scan_views.scan_list, name="scans"),
+    path("scans/start/", scan_views.scan_start, name="scan_start"),
+    path("scans/<int:pk>/", scan_views.scan_detail, name="scan"),
+    path("scans/<int:pk>/export/", scan_views.scan_export, name="scan_export"),
     path("tasks/", task_views.task_list, name="tasks"),
     path("tasks/export/", task_views.task_export, name="task_export"),
     path("tasks/new/", task_views.task_new, name="task_new"),

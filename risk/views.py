@@ -1,4 +1,5 @@
-"""The indicator library's pages (风险指标库): each indicator's definition, parameters in force and their history;
+"""The indicator library's pages (风险指标库): each indicator's definition, parameters in force and their history,
+its hit rate by month;
 the parameter edit and the grade rules, for risk officers. Thin: a selector to read, a service to write."""
 
 from django.contrib import messages
@@ -13,7 +14,7 @@ from core.errors import ApplicationError
 from . import selectors, services
 from .application_checks import GATE_CHECKS
 from .forms import GradeRuleForm, ParameterChangeForm
-from .indicators import Family
+from .indicators import INDICATORS, Family
 from .models import RiskGrade
 
 VIEW = "risk.view_indicatorparameterversion"
@@ -58,7 +59,13 @@ def indicator_detail(request, code: str):
                 return redirect("risk:indicator", row.indicator.code)
         status = 400
     labels = {p.name: p for p in row.indicator.parameters}
-    context = {"row": row, "form": form if can_edit else None, "labels": labels, "today": today}
+    context = {
+        "row": row,
+        "form": form if can_edit else None,
+        "labels": labels,
+        "today": today,
+        "hit_rates": selectors.indicator_hit_rate_by_month(row.indicator.code) if code in INDICATORS else None,
+    }
     return render(request, "risk/indicator_detail.html", context, status=status)
 
 

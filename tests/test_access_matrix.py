@@ -146,6 +146,31 @@ def _risk_task(f: dict, key: str) -> int:
     return f[name]
 
 
+# 风险扫描 (risk.0011_scan_pages): the branches see the scans and their own taxpayers' hits; 风险管理股 starts a scan of
+# all taxpayers; 风险管理股 and 局领导 export the hits.
+RISK_SCAN_VIEW = only({"risk_officer", "supervisor", "officer_a", "officer_b"}, then=200, otherwise=403)
+RISK_HIT_EXPORT = only({"risk_officer", "supervisor"}, then=200, otherwise=403)
+
+
+def _risk_scan(f: dict) -> dict:
+    """A finished scan of all taxpayers with a hit on taxpayer_a, and a scan of an application of taxpayer_a, built
+    once per test (the second is outside branch B's scope)."""
+    if "risk_scans" not in f:
+        import datetime as dt
+
+        from risk.models import RiskHit, Scan, ScanResult
+
+        full = Scan.objects.create(kind="all", as_of=dt.date(2026, 6, 30), status="succeeded", taxpayer_count=2)
+        RiskHit.objects.create(
+            scan=full, taxpayer=f["taxpayer_a"], indicator_code="POL_FOCUS_INDUSTRY", severity="low",
+            evidence={"industry_code": "F5123"},
+        )  # fmt: skip
+        one = Scan.objects.create(kind="application", application_id=1, as_of=dt.date(2026, 6, 30), status="succeeded")
+        ScanResult.objects.create(scan=one, taxpayer=f["taxpayer_a"], application_id=1, grade="low")
+        f["risk_scans"] = {"all": full.pk, "application_a": one.pk}
+    return f["risk_scans"]
+
+
 def _credit_case(f: dict, key: str) -> int:
     """A case under review for taxpayer_a or taxpayer_b, built once per test."""
     name = f"credit_case_{key}"
@@ -876,6 +901,17 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda f: reverse("risk:task_file_download", args=[_risk_task(f, "b"), f["risk_task_b_file"]]),
         403,
         {**RISK_TASK_VIEW, **SCOPED_TO_B},
+    ),
+    "risk_scans": Endpoint(lambda f: reverse("risk:scans"), 403, RISK_SCAN_VIEW),
+    "risk_scan_start": Endpoint(  # queued after commit (never, in a rolled-back test): the scan's page
+        lambda f: reverse("risk:scan_start"), 403, only(RISK_EDITORS, then=302, otherwise=403), method="post"
+    ),
+    "risk_scan_all": Endpoint(lambda f: reverse("risk:scan", args=[_risk_scan(f)["all"]]), 403, RISK_SCAN_VIEW),
+    "risk_scan_application_a": Endpoint(
+        lambda f: reverse("risk:scan", args=[_risk_scan(f)["application_a"]]), 403, {**RISK_SCAN_VIEW, **SCOPED_TO_A}
+    ),
+    "risk_scan_export": Endpoint(
+        lambda f: reverse("risk:scan_export", args=[_risk_scan(f)["all"]]), 403, RISK_HIT_EXPORT
     ),
     # --- REST API
     "api_taxpayer_list": Endpoint(lambda f: reverse("api:taxpayer-list"), 200, api=True),

@@ -23,6 +23,7 @@ from tests.test_access_matrix import (
     _failed_import,
     _ledger,
     _repair_notices,
+    _risk_scan,
     _sample,
     _screening_run,
 )
@@ -78,6 +79,7 @@ DOWNLOADS: dict[str, list[tuple[str, Callable[[dict], str]]]] = {
     "notify:batch_export": [("service_officer", lambda f: reverse("notify:batch_export"))],
     "risk:consultation_export": [("risk_officer", lambda f: reverse("risk:consultation_export"))],
     "risk:task_export": [("risk_officer", lambda f: reverse("risk:task_export"))],
+    "risk:scan_export": [("risk_officer", lambda f: reverse("risk:scan_export", args=[_risk_scan(f)["all"]]))],
 }
 # Downloads that are not ours to name: the file an officer uploaded comes back under the name it was uploaded with.
 NOT_NAMED_BY_US = {"taxpayers:import_file_download", "risk:task_file_download"}

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, models
-from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast
 
 from core.periods import Period, shift_months
@@ -106,8 +116,11 @@ def first_of(scope: Scope, rows: QuerySet, fields: Mapping[str, str]) -> QuerySe
     """The taxpayers having a row in ``rows`` (correlated on ``OuterRef("pk")``, in the order that puts the row to
     show first), with the first row's ``fields`` as evidence: ``{evidence name: field of the row}``."""
     names = list(fields)
-    taxpayers = taxpayer_rows(scope).annotate(
-        **{name: Subquery(rows.values(field)[:1]) for name, field in fields.items()}
+    # Exists first: a semi-join keeps the taxpayers with a row, so the per-field subqueries run for those alone.
+    taxpayers = (
+        taxpayer_rows(scope)
+        .filter(Exists(rows))
+        .annotate(**{name: Subquery(rows.values(field)[:1]) for name, field in fields.items()})
     )
     return hits(taxpayers.filter(**{f"{names[0]}__isnull": False}), *names)
 

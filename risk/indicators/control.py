@@ -49,8 +49,10 @@ def repeated_returns(scope: Scope, p: Values) -> QuerySet:
     )
     count = moves.order_by().values("application__taxpayer_id").annotate(n=Count("id")).values("n")
     latest = moves.order_by().values("application__taxpayer_id").annotate(at=Max("created_at")).values("at")
-    taxpayers = taxpayer_rows(scope).annotate(
-        returned_count=Subquery(count[:1]), latest_returned_at=Subquery(latest[:1])
+    taxpayers = (
+        taxpayer_rows(scope)
+        .filter(Exists(moves))  # a semi-join first: the subqueries below run for these taxpayers alone
+        .annotate(returned_count=Subquery(count[:1]), latest_returned_at=Subquery(latest[:1]))
     )
     return hits(taxpayers.filter(returned_count__gte=p["min_count"]), "returned_count", "latest_returned_at")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from credit.models import CreditRating, RatingBasis
 from credit.selectors import IN_FORCE_ORDER, rating_in_force_subquery
@@ -38,6 +38,7 @@ def low_rating_recently(scope: Scope, p: Values) -> QuerySet:
     ).order_by(*IN_FORCE_ORDER)
     return (
         scope.narrow(Taxpayer.objects.all())
+        .filter(Exists(low))  # a semi-join first: the subqueries below run for these taxpayers alone
         .annotate(low_level=Subquery(low.values("level")[:1]), low_year=Subquery(low.values("year")[:1]))
         .filter(low_level__isnull=False)
         .values("low_level", "low_year", taxpayer_id=F("pk"))

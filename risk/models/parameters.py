@@ -15,7 +15,7 @@ from .scans import RiskGrade
 class IndicatorParameterVersion(models.Model):
     """指标参数版本: one value of one indicator's parameter from ``effective_from`` on."""
 
-    indicator_code = models.CharField("指标代码", max_length=20)
+    indicator_code = models.CharField("指标代码", max_length=40)
     parameter = models.CharField("参数", max_length=40)
     value = models.CharField("参数值", max_length=200)
     effective_from = models.DateField("生效日期")

@@ -103,7 +103,7 @@ class RiskHit(models.Model):
     taxpayer = models.ForeignKey(Taxpayer, verbose_name="纳税人", on_delete=models.CASCADE, related_name="+")
     application_id = models.BigIntegerField("退税申请编号", null=True, blank=True)
     candidate_item_id = models.BigIntegerField("候选名单条目编号", null=True, blank=True)
-    indicator_code = models.CharField("指标代码", max_length=20)
+    indicator_code = models.CharField("指标代码", max_length=40)
     severity = models.CharField("风险程度", max_length=6, choices=Severity.choices)
     evidence = models.JSONField("疑点依据", default=dict, blank=True)
 
@@ -111,7 +111,12 @@ class RiskHit(models.Model):
         verbose_name = "风险疑点"
         verbose_name_plural = "风险疑点"
         ordering = ["scan", "taxpayer", "indicator_code"]
-        indexes = [models.Index(fields=["taxpayer", "indicator_code"], name="risk_hit_taxpayer")]
+        permissions = [("export_riskhit", "可以导出风险疑点")]
+        indexes = [
+            models.Index(fields=["taxpayer", "indicator_code"], name="risk_hit_taxpayer"),
+            # An indicator's hits per scan (its hit rate by month) without reading the other indicators' hits.
+            models.Index(fields=["indicator_code", "scan"], name="risk_hit_indicator_scan"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["scan", "taxpayer", "indicator_code"], name="risk_hit_one_per_scan"),
         ]

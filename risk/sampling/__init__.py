@@ -4,5 +4,5 @@ every one with 即征即退 history, the largest, and a seeded random share of t
 parameters, population, each refund with its reasons) so the draw can be made again with the same result.
 
 ``draw`` (the pure draw), ``parameters`` (what risk officers set), ``selectors``, ``services``, ``views``; the
-models are ``risk.models.sampling`` and the beat task ``risk.tasks.monthly_sample``.
+models are ``risk.models.sampling`` and the beat task ``risk.jobs.monthly_sample``.
 """

@@ -10,7 +10,7 @@ import pytest
 
 from risk.indicators import INDICATORS, Family, operations
 from risk.indicators.base import median_sql
-from risk.models import Severity
+from risk.models import IndicatorParameterVersion, RiskHit, Severity
 from taxpayers.models import ComplianceRecord, Taxpayer
 
 from .builders import (
@@ -38,6 +38,9 @@ def test_the_library_covers_the_six_families_with_chinese_definitions():
         for parameter in indicator.parameters:
             parameter.parse(parameter.default)  # every default is a valid value
         assert all(label and not label.isascii() for _, label in indicator.evidence)
+    # Every code fits the columns that store it (a hit of a longer code would fail the whole scan).
+    stored = {RiskHit._meta.get_field("indicator_code"), IndicatorParameterVersion._meta.get_field("indicator_code")}
+    assert all(len(code) <= field.max_length for code in INDICATORS for field in stored)
 
 
 def test_input_surge():

@@ -13,12 +13,12 @@ from core.errors import ApplicationError
 from core.periods import Period
 from ledger.services import payment_record
 from ledger.tests.factories import approved_application, pay
+from risk.jobs import monthly_sample
 from risk.models import MonthlySample, SampledRefund, SampleParameterVersion, Scan
 from risk.sampling.draw import FOCUS, IMMEDIATE, LARGEST, RANDOM, PaidRefund, SampleRules, draw, random_count
 from risk.sampling.selectors import paid_population, sample_parameters_in_force, sample_redraw
 from risk.sampling.services import monthly_sample_draw, monthly_sample_previous_month, sample_parameter_change
 from risk.services import risk_scan_paid
-from risk.tasks import monthly_sample
 from taxpayers.models import ComplianceRecord
 
 from .builders import taxpayer

@@ -98,6 +98,14 @@ class SampledRefund(models.Model):
     amount = MoneyField("当月退税额")
     paid_on = models.DateField("退库日期")
     reasons = models.JSONField("抽中原因", default=list)
+    task = models.OneToOneField(
+        "risk.RiskTask",
+        verbose_name="复核任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sampled_refund",
+    )
 
     class Meta:
         verbose_name = "事后复核样本退税"

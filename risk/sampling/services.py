@@ -23,8 +23,9 @@ from core.errors import ApplicationError
 from core.money import format_yuan
 from core.periods import Period, format_period_cn
 
-from ..models import MonthlySample, SampledRefund, SampleParameterVersion, Scan
+from ..models import MonthlySample, SampledRefund, SampleParameterVersion, Scan, TaskSource
 from ..services import risk_scan_paid
+from ..tasks.services import risk_task_create
 from .draw import draw, population_digest
 from .parameters import PARAMETERS, normalised, parameter_get, rules_of
 from .selectors import paid_population, reason_labels, sample_parameters_in_force
@@ -77,12 +78,13 @@ def monthly_sample_draw(*, actor, period: Period | str, seed: int | None = None,
                 sampled_amount=sum((by_application[d.application_id].refund.amount for d in drawn), Decimal("0.00")),
                 drawn_by=signed_in(actor),
             )
-            SampledRefund.objects.bulk_create(
+            rows = SampledRefund.objects.bulk_create(
                 [
                     _row(sample, position, by_application[d.application_id], d.reasons)
                     for position, d in enumerate(drawn, 1)
                 ]
             )
+            _review_tasks(actor=actor, sample=sample, rows=rows)
             _audit_draw(actor=actor, sample=sample, drawn=drawn)
     except IntegrityError:
         logger.info("monthly_sample_lost_race", period=str(period))
@@ -105,6 +107,35 @@ def _row(sample: MonthlySample, position: int, paid, reasons: tuple[str, ...]) -
         paid_on=paid.paid_on,
         reasons=list(reasons),
     )
+
+
+REVIEW_DAYS = 30
+"""Days a sampled refund's review task has from the draw (应对期限)."""
+
+
+def _review_tasks(*, actor, sample: MonthlySample, rows: list[SampledRefund]) -> None:
+    """Each sampled refund becomes a review task (来源：事后抽样) for the risk section to analyse and push down, in
+    the draw's transaction: a sample is drawn once, so its tasks are made once."""
+    due_on = timezone.localdate() + dt.timedelta(days=REVIEW_DAYS)
+    for row in rows:
+        row.task = risk_task_create(
+            actor=actor,
+            taxpayer=row.taxpayer,
+            source=TaskSource.SAMPLING,
+            title=f"事后复核：{format_period_cn(Period.typed(sample.period))}退税 {format_yuan(row.amount)} 元",
+            description=f"{sample}第 {row.position} 笔，抽中原因：{'、'.join(reason_labels(row.reasons))}。",
+            application=row.application,
+            evidence={
+                "lines": [
+                    ["抽中原因", "、".join(reason_labels(row.reasons))],
+                    ["当月退税额（元）", format_yuan(row.amount)],
+                    ["退库日期", row.paid_on.isoformat()],
+                    ["随机种子", str(sample.seed)],
+                ]
+            },
+            due_on=due_on,
+        )
+    SampledRefund.objects.bulk_update(rows, ["task"])
 
 
 def _audit_draw(*, actor, sample: MonthlySample, drawn) -> None:

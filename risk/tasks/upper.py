@@ -2,7 +2,7 @@
 应对期限 and 来源文号.
 
 Writes nothing: the file is checked whole by the one spreadsheet reader (``core.spreadsheets``), and
-``risk.tasks.services.risk_tasks_import`` stores it only when every row is right. The header row may sit below a
+``risk.tasks.imports.risk_tasks_import`` stores it only when every row is right. The header row may sit below a
 title; 序号, 纳税人名称 and 主管税务机关 are ignored.
 """
 

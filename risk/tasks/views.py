@@ -21,7 +21,7 @@ from core.xlsx import file_download
 
 from ..models import RiskTask, Severity, TaskSource, TaskStage
 from ..selectors import application_grade
-from . import selectors, services
+from . import imports, selectors, services
 from .forms import STEP_FORMS, AssignForm, FileForm, ImportForm, OutcomeForm, PushDownForm, TaskForm
 from .outcomes import OutcomeRequest, TransferDetails, outcome_choices
 
@@ -389,12 +389,12 @@ def task_import(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                upload, created = services.risk_tasks_import(
+                upload, created = imports.risk_tasks_import(
                     actor=request.user,
                     source_name=form.cleaned_data["source_name"],
                     uploaded_file=form.cleaned_data["file"],
                 )
-            except services.UpperTasksRejected as exc:
+            except imports.UpperTasksRejected as exc:
                 errors, warnings = exc.errors, exc.warnings
                 form.add_error(None, exc.message)
             except ApplicationError as exc:

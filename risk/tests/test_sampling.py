@@ -197,6 +197,16 @@ def test_drawing_a_month_twice_gives_the_one_sample(personas, march):
     assert MonthlySample.objects.count() == 1
     assert SampledRefund.objects.filter(sample=first).count() == first.sampled_count
     assert Scan.objects.filter(kind=Scan.Kind.PAID).count() == 1
+    # Each sampled refund became one review task (事后抽样), made once with the sample.
+    from risk.models import RiskTask, TaskSource
+
+    rows = list(SampledRefund.objects.filter(sample=first).select_related("task"))
+    assert rows and all(row.task is not None for row in rows)
+    assert RiskTask.objects.filter(source=TaskSource.SAMPLING).count() == len(rows)
+    assert {(row.task.application_id, row.task.taxpayer_id) for row in rows} == {
+        (row.application_id, row.taxpayer_id) for row in rows
+    }
+    assert "抽中原因" in [line[0] for line in rows[0].task.evidence["lines"]]
 
 
 def test_the_beat_task_draws_last_months_sample_once(march, time_machine):

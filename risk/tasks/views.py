@@ -267,7 +267,7 @@ def _run_step(request, task: RiskTask, action: str):
 def task_act(request, pk: int, action: str):
     """One step of a task; a form with errors comes back on the task's page (400), a refusal as a message."""
     task = selectors.task_for_user(user=request.user, pk=pk)
-    if action not in (*STEP_FORMS, "assign", "outcome", "submit"):
+    if action not in (*STEP_FORMS, "assign", "outcome", "consult", "submit"):
         raise Http404("no such step")
     if action in ACT_STEPS and not request.user.has_perm(ACT):
         raise PermissionDenied

@@ -249,3 +249,12 @@ def test_setup_schedules_never_overwrites_an_administrators_edit():
     assert edited.enabled is False
     assert edited.crontab.minute == "*/5"
     assert edited.description == "管理员已调整"
+
+
+def test_every_scheduled_task_is_registered_with_the_worker():
+    """A schedule naming a task no worker knows never runs (a module shadowed by a package of the same name, say)."""
+    from config.schedules import SCHEDULES
+
+    app.loader.import_default_modules()
+    missing = sorted(entry.task for entry in SCHEDULES if entry.task not in app.tasks)
+    assert not missing, missing
